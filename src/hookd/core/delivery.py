@@ -1,0 +1,71 @@
+"""Delivery decisions: what an attempt's result means and what happens next.
+
+Pure: the sender hands in what the receiver answered (or why nothing was answered); these
+functions say whether the message landed, when to try again, and whether to disable the endpoint.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from hookd.core.domain import DeliveryStatus
+from hookd.core.retry import RetrySchedule, parse_retry_after
+
+# What is stored of a response body; what is read of it at most.
+RESPONSE_EXCERPT_BYTES = 20_000
+RESPONSE_READ_LIMIT = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptResult:
+    """What one HTTP attempt produced. ``status_code`` is 0 when no response arrived."""
+
+    status_code: int
+    body: bytes
+    duration_ms: int
+    error: str | None = None
+    retry_after: str | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        # Only 2xx counts; 3xx is a failure because redirects are never followed.
+        return self.error is None and 200 <= self.status_code < 300
+
+    @property
+    def gone(self) -> bool:
+        return self.error is None and self.status_code == 410
+
+    def excerpt(self) -> str:
+        """The response text kept on the attempt record: the error, or the body's first 20 KB."""
+        if self.error is not None:
+            return self.error
+        return self.body[:RESPONSE_EXCERPT_BYTES].decode("utf-8", errors="replace")
+
+
+@dataclass(frozen=True, slots=True)
+class NextStep:
+    status: DeliveryStatus
+    next_attempt_at: datetime | None
+    disable_endpoint: bool = False
+
+
+def next_step(
+    result: AttemptResult,
+    attempts_made: int,
+    schedule: RetrySchedule,
+    now: datetime,
+    rng: random.Random,
+) -> NextStep:
+    """Decide a delivery's state after its ``attempts_made``-th attempt produced ``result``."""
+    if result.succeeded:
+        return NextStep(DeliveryStatus.SUCCESS, None)
+    if result.gone:
+        # Standard Webhooks: 410 means the receiver wants no more; stop and disable the endpoint.
+        return NextStep(DeliveryStatus.FAIL, None, disable_endpoint=True)
+    retry_after = parse_retry_after(result.retry_after, now)
+    delay = schedule.next_delay(attempts_made, rng, retry_after)
+    if delay is None:
+        return NextStep(DeliveryStatus.FAIL, None)
+    return NextStep(DeliveryStatus.PENDING, now + timedelta(seconds=delay))

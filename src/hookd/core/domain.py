@@ -1,0 +1,137 @@
+"""Domain objects: what hookd stores and reasons about. Immutable; I/O lives elsewhere."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import IntEnum
+
+
+class DeliveryStatus(IntEnum):
+    """Status of a message towards one endpoint (Svix's numbering)."""
+
+    SUCCESS = 0
+    PENDING = 1
+    FAIL = 2
+    SENDING = 3
+    CANCELED = 4
+
+    @property
+    def text(self) -> str:
+        return self.name.lower()
+
+
+class TriggerType(IntEnum):
+    """Why an attempt was made."""
+
+    SCHEDULED = 0
+    MANUAL = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    id: str
+    uid: str | None
+    name: str
+    rate_limit: int | None
+    metadata: dict[str, str]
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OldSecret:
+    """A rotated-out key that keeps co-signing until ``expires_at``."""
+
+    secret: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    id: str
+    app_id: str
+    uid: str | None
+    url: str
+    description: str
+    version: int
+    disabled: bool
+    filter_types: tuple[str, ...] | None
+    channels: tuple[str, ...] | None
+    rate_limit: int | None
+    metadata: dict[str, str]
+    headers: dict[str, str]
+    secret: str
+    old_secrets: tuple[OldSecret, ...]
+    created_at: datetime
+    updated_at: datetime
+
+    def signing_secrets(self, now: datetime) -> list[str]:
+        """The current secret and every rotated-out one still inside its grace period."""
+        return [self.secret] + [old.secret for old in self.old_secrets if old.expires_at > now]
+
+
+@dataclass(frozen=True, slots=True)
+class EventType:
+    name: str
+    description: str
+    schemas: dict[str, object] | None
+    archived: bool
+    deprecated: bool
+    feature_flags: tuple[str, ...]
+    group_name: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    id: str
+    app_id: str
+    event_type: str
+    event_id: str | None
+    channels: tuple[str, ...] | None
+    tags: tuple[str, ...] | None
+    payload: bytes | None  # the exact bytes accepted, signed and sent; None once expunged
+    created_at: datetime
+    # Ingested messages: the original Content-Type and the request headers that are forwarded.
+    content_type: str | None = None
+    headers: dict[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    id: str
+    msg_id: str
+    endpoint_id: str
+    app_id: str
+    url: str
+    status: DeliveryStatus
+    response_status_code: int
+    response: str
+    response_duration_ms: int
+    trigger_type: TriggerType
+    attempt_number: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MessageDelivery:
+    """Where one message stands towards one endpoint."""
+
+    msg_id: str
+    endpoint_id: str
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_at: datetime | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointStats:
+    success: int = 0
+    pending: int = 0
+    sending: int = 0
+    fail: int = 0
+    canceled: int = 0
+    extra: dict[str, int] = field(default_factory=dict)

@@ -1,0 +1,110 @@
+"""Slack: ``X-Slack-Signature: v0=<hex>`` over ``v0:<X-Slack-Request-Timestamp>:<body>``.
+
+The Events API posts JSON; slash commands and interactivity post forms (interactivity as a
+JSON ``payload`` field). All are signed the same way over the raw bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from hookd.core.providers.config_fields import ConfigReader
+from hookd.core.providers.digests import any_match, decode_hex, secret_hmacs
+from hookd.core.providers.freshness import (
+    DEFAULT_TOLERANCE_SECONDS,
+    outside_window,
+    parse_unix_seconds,
+)
+from hookd.core.providers.model import HandshakeReply, Verification
+from hookd.core.providers.payload import form_pairs, json_object, text_at
+from hookd.core.providers.request import InboundRequest, header_bytes
+from hookd.core.providers.rotation import RotatingSecret
+
+__all__ = ["PROVIDER", "SlackConfig", "SlackProvider"]
+
+SIGNATURE_HEADER = "X-Slack-Signature"
+TIMESTAMP_HEADER = "X-Slack-Request-Timestamp"
+
+
+@dataclass(frozen=True, slots=True)
+class SlackConfig:
+    secret: RotatingSecret[str]  # the app's signing secret
+    tolerance_seconds: int = DEFAULT_TOLERANCE_SECONDS
+
+
+def _form_payload(request: InboundRequest) -> dict[str, Any] | None:
+    """Interactivity's ``payload`` form field, parsed."""
+    pairs = form_pairs(request.body)
+    payload = dict(pairs or ()).get("payload")
+    return json_object(payload.encode()) if payload else None
+
+
+@dataclass(frozen=True, slots=True)
+class SlackProvider:
+    name: str = "slack"
+
+    def parse_config(self, raw: Mapping[str, Any]) -> SlackConfig:
+        reader = ConfigReader(raw)
+        config = SlackConfig(reader.secret(), reader.tolerance(DEFAULT_TOLERANCE_SECONDS))
+        reader.finish()
+        return config
+
+    def verify(self, request: InboundRequest, config: SlackConfig, now: datetime) -> Verification:
+        signature = request.headers.get(SIGNATURE_HEADER)
+        timestamp_text = request.headers.get(TIMESTAMP_HEADER)
+        if signature is None:
+            return Verification.missing_header(SIGNATURE_HEADER)
+        if timestamp_text is None:
+            return Verification.missing_header(TIMESTAMP_HEADER)
+        timestamp = parse_unix_seconds(timestamp_text)
+        if timestamp is None:
+            return Verification.malformed_header(TIMESTAMP_HEADER, "is not Unix seconds")
+        version, _, encoded = signature.strip().partition("=")
+        if version != "v0":
+            return Verification.malformed_header(SIGNATURE_HEADER, "is not v0=<hex>")
+        # Slack signs the timestamp as sent, so "0123" must not become "123".
+        content = b"v0:" + header_bytes(timestamp_text.strip()) + b":" + request.body
+        expected = secret_hmacs(config.secret.active(now), content)
+        if not any_match(expected, [decode_hex(encoded)]):
+            return Verification.mismatch()
+        return outside_window(timestamp, now, config.tolerance_seconds) or Verification.accepted()
+
+    def handshake(
+        self, request: InboundRequest, config: SlackConfig, now: datetime
+    ) -> HandshakeReply | None:
+        """Answer a signed ``url_verification`` with its challenge, as JSON."""
+        body = json_object(request.body)
+        if text_at(body, "type") != "url_verification":
+            return None
+        challenge = text_at(body, "challenge")
+        if challenge is None or not self.verify(request, config, now).ok:
+            return None
+        return HandshakeReply(200, "application/json", orjson.dumps({"challenge": challenge}))
+
+    def event_type(self, request: InboundRequest, config: SlackConfig) -> str | None:
+        """``slack.<event.type>`` for Events API callbacks, else the envelope or payload type."""
+        body = json_object(request.body)
+        if body is not None:
+            if text_at(body, "type") == "event_callback":
+                native = text_at(body, "event", "type")
+            else:
+                native = text_at(body, "type")
+            return f"slack.{native}" if native else None
+        payload = _form_payload(request)
+        if payload is not None:
+            native = text_at(payload, "type")
+            return f"slack.{native}" if native else None
+        form = dict(form_pairs(request.body) or ())
+        return "slack.slash_command" if form.get("command") else None
+
+    def dedup_key(self, request: InboundRequest, config: SlackConfig) -> str | None:
+        # Only the Events API retries, and it keeps event_id across retries.
+        return text_at(json_object(request.body), "event_id")
+
+
+PROVIDER = SlackProvider()

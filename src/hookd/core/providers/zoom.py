@@ -1,0 +1,98 @@
+"""Zoom: ``x-zm-signature: v0=<hex>`` over ``v0:<x-zm-request-timestamp>:<body>``.
+
+Validating the endpoint (``endpoint.url_validation``) asks for ``HMAC(secret, plainToken)``,
+the same keyed function that signs requests. Answering it unsigned would let anyone obtain a
+signature for a string of their choice, so the validation request must verify first and the
+token must look like one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from hookd.core.providers.config_fields import ConfigReader
+from hookd.core.providers.digests import any_match, decode_hex, hmac_digest, secret_hmacs
+from hookd.core.providers.freshness import (
+    DEFAULT_TOLERANCE_SECONDS,
+    outside_window,
+    parse_unix_seconds,
+)
+from hookd.core.providers.model import HandshakeReply, Verification
+from hookd.core.providers.payload import body_digest_key, json_object, text_at
+from hookd.core.providers.request import InboundRequest, header_bytes
+from hookd.core.providers.rotation import RotatingSecret
+
+__all__ = ["PROVIDER", "ZoomConfig", "ZoomProvider"]
+
+SIGNATURE_HEADER = "x-zm-signature"
+TIMESTAMP_HEADER = "x-zm-request-timestamp"
+VALIDATION_EVENT = "endpoint.url_validation"
+_PLAIN_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+
+@dataclass(frozen=True, slots=True)
+class ZoomConfig:
+    secret: RotatingSecret[str]  # the app's secret token
+    tolerance_seconds: int = DEFAULT_TOLERANCE_SECONDS
+
+
+@dataclass(frozen=True, slots=True)
+class ZoomProvider:
+    name: str = "zoom"
+
+    def parse_config(self, raw: Mapping[str, Any]) -> ZoomConfig:
+        reader = ConfigReader(raw)
+        config = ZoomConfig(reader.secret(), reader.tolerance(DEFAULT_TOLERANCE_SECONDS))
+        reader.finish()
+        return config
+
+    def verify(self, request: InboundRequest, config: ZoomConfig, now: datetime) -> Verification:
+        signature = request.headers.get(SIGNATURE_HEADER)
+        timestamp_text = request.headers.get(TIMESTAMP_HEADER)
+        if signature is None:
+            return Verification.missing_header(SIGNATURE_HEADER)
+        if timestamp_text is None:
+            return Verification.missing_header(TIMESTAMP_HEADER)
+        timestamp = parse_unix_seconds(timestamp_text)
+        if timestamp is None:
+            return Verification.malformed_header(TIMESTAMP_HEADER, "is not Unix seconds")
+        version, _, encoded = signature.strip().partition("=")
+        if version != "v0":
+            return Verification.malformed_header(SIGNATURE_HEADER, "is not v0=<hex>")
+        content = b"v0:" + header_bytes(timestamp_text.strip()) + b":" + request.body
+        expected = secret_hmacs(config.secret.active(now), content)
+        if not any_match(expected, [decode_hex(encoded)]):
+            return Verification.mismatch()
+        return outside_window(timestamp, now, config.tolerance_seconds) or Verification.accepted()
+
+    def handshake(
+        self, request: InboundRequest, config: ZoomConfig, now: datetime
+    ) -> HandshakeReply | None:
+        body = json_object(request.body)
+        if text_at(body, "event") != VALIDATION_EVENT:
+            return None
+        plain = text_at(body, "payload", "plainToken")
+        if plain is None or not _PLAIN_TOKEN.fullmatch(plain):
+            return None
+        if not self.verify(request, config, now).ok:
+            return None
+        encrypted = hmac_digest(config.secret.current.encode(), plain.encode()).hex()
+        reply = {"plainToken": plain, "encryptedToken": encrypted}
+        return HandshakeReply(200, "application/json", orjson.dumps(reply))
+
+    def event_type(self, request: InboundRequest, config: ZoomConfig) -> str | None:
+        native = text_at(json_object(request.body), "event")
+        return f"zoom.{native}" if native else None
+
+    def dedup_key(self, request: InboundRequest, config: ZoomConfig) -> str | None:
+        # Zoom sends no event id; a retry repeats the body, whose event_ts tells events apart.
+        return body_digest_key(request.body)
+
+
+PROVIDER = ZoomProvider()

@@ -1,0 +1,40 @@
+"""Endpoint URL rules checked when an endpoint is saved (the SSRF guard runs at send time)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+MAX_URL_LENGTH = 65_536
+SCHEMES = ("http", "https")
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be an endpoint URL (HTTP or a broker), or None when it can."""
+    # Imported here: the broker URL parser shares this module's length limit.
+    from hookd.core.destinations import is_destination_url, parse_destination
+
+    if is_destination_url(url):
+        try:
+            parse_destination(url)
+        except ValueError as exc:
+            return str(exc)
+        return None
+    if len(url) > MAX_URL_LENGTH:
+        return f"URL is longer than {MAX_URL_LENGTH} characters"
+    if any(ch.isspace() for ch in url):
+        return "URL contains whitespace"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        return f"URL is malformed: {exc}"
+    if parts.scheme.lower() not in SCHEMES:
+        return (
+            "URL scheme must be http, https or a broker (redis, amqp, nats, kafka, sqs), "
+            f"not {parts.scheme or 'missing'!r}"
+        )
+    if not parts.hostname:
+        return "URL has no host"
+    if port == 0:
+        return "URL port must be between 1 and 65535"
+    return None

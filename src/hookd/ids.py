@@ -1,0 +1,49 @@
+"""Prefixed, time-sortable ids (``app_``, ``ep_``, ``msg_``, ``atmpt_``, ...).
+
+Shape: prefix + 27 base62 characters encoding 48 bits of Unix milliseconds and 112 random bits,
+so ids sort by creation time (to the millisecond) and list queries can paginate on them.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+BODY_LENGTH = 27  # ceil(160 bits / log2(62))
+
+APPLICATION = "app_"
+ENDPOINT = "ep_"
+MESSAGE = "msg_"
+ATTEMPT = "atmpt_"
+DELIVERY = "dlv_"
+SOURCE = "src_"
+TASK = "qtask_"
+
+
+def _encode(value: int) -> str:
+    chars = []
+    for _ in range(BODY_LENGTH):
+        value, digit = divmod(value, 62)
+        chars.append(ALPHABET[digit])
+    return "".join(reversed(chars))
+
+
+def new_id(prefix: str, now: datetime) -> str:
+    """A new id for ``prefix`` created at ``now``."""
+    millis = int(now.timestamp() * 1000)
+    return prefix + _encode((millis << 112) | int.from_bytes(os.urandom(14), "big"))
+
+
+def floor_id(prefix: str, moment: datetime) -> str:
+    """The smallest id that ``new_id(prefix, moment)`` could return: for time-range queries."""
+    return prefix + _encode(int(moment.timestamp() * 1000) << 112)
+
+
+def id_time(value: str) -> datetime:
+    """When an id was made."""
+    body = value.split("_", 1)[-1]
+    number = 0
+    for char in body:
+        number = number * 62 + ALPHABET.index(char)
+    return datetime.fromtimestamp((number >> 112) / 1000, tz=UTC)
