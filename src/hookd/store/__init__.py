@@ -1,0 +1,1 @@
+"""Storage: SQL through SQLAlchemy Core, one module per aggregate."""

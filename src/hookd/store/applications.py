@@ -1,0 +1,79 @@
+"""Applications: the tenants messages are sent on behalf of."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hookd.core.domain import Application
+from hookd.store.codec import from_ms, to_ms
+from hookd.store.pages import Page, paginate
+from hookd.store.schema import applications as t
+
+
+def _app(row: Row[Any]) -> Application:
+    m = row._mapping
+    return Application(
+        id=m["id"],
+        uid=m["uid"],
+        name=m["name"],
+        rate_limit=m["rate_limit"],
+        metadata=dict(m["meta"] or {}),
+        created_at=from_ms(m["created_at"]),
+        updated_at=from_ms(m["updated_at"]),
+    )
+
+
+def _values(app: Application) -> dict[str, Any]:
+    return {
+        "id": app.id,
+        "uid": app.uid,
+        "name": app.name,
+        "rate_limit": app.rate_limit,
+        "meta": app.metadata,
+        "created_at": to_ms(app.created_at),
+        "updated_at": to_ms(app.updated_at),
+    }
+
+
+APP, SOURCE = "app", "source"
+
+
+async def insert_app(conn: AsyncConnection, app: Application, *, kind: str = APP) -> None:
+    """``kind`` "source" hides the application from the list: it belongs to an inbound source."""
+    await conn.execute(insert(t).values({**_values(app), "kind": kind}))
+
+
+async def save_app(conn: AsyncConnection, app: Application) -> None:
+    await conn.execute(update(t).where(t.c.id == app.id).values(_values(app)))
+
+
+async def get_app(conn: AsyncConnection, id_or_uid: str) -> Application | None:
+    """By id, or by uid when no id matches."""
+    rows = (
+        await conn.execute(select(t).where(or_(t.c.id == id_or_uid, t.c.uid == id_or_uid)))
+    ).all()
+    by_id = [row for row in rows if row._mapping["id"] == id_or_uid]
+    chosen = by_id or rows
+    return _app(chosen[0]) if chosen else None
+
+
+async def delete_app(conn: AsyncConnection, app_id: str) -> None:
+    await conn.execute(delete(t).where(t.c.id == app_id))
+
+
+async def list_apps(
+    conn: AsyncConnection, *, iterator: str | None, limit: int, descending: bool
+) -> Page[Application]:
+    return await paginate(
+        conn,
+        select(t).where(t.c.kind == APP),
+        t.c.id,
+        _app,
+        iterator=iterator,
+        limit=limit,
+        descending=descending,
+    )

@@ -1,0 +1,193 @@
+"""The delivery queue: one row per (message, endpoint), claimed in batches by the worker.
+
+A claim moves rows from PENDING to SENDING with a lease; finishing writes every attempt of a batch
+and the new states in one transaction; a lease that runs out (a dead worker) puts the row back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, bindparam, insert, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hookd.core.domain import DeliveryStatus, MessageDelivery
+from hookd.store.codec import from_ms, opt_from_ms
+from hookd.store.schema import attempts, deliveries
+
+d = deliveries.c
+PENDING, SENDING = int(DeliveryStatus.PENDING), int(DeliveryStatus.SENDING)
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A delivery the worker now holds."""
+
+    id: str
+    msg_id: str
+    endpoint_id: str
+    app_id: str
+    attempts: int
+    manual: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Finish:
+    """What to write when a claimed delivery's attempt is over."""
+
+    delivery_id: str
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_ms: int | None
+    attempt_row: dict[str, Any]
+
+
+def new_delivery_rows(
+    ids: list[str], msg_id: str, app_id: str, endpoint_ids: list[str], now_ms: int
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": delivery_id,
+            "msg_id": msg_id,
+            "endpoint_id": endpoint_id,
+            "app_id": app_id,
+            "status": PENDING,
+            "attempts": 0,
+            "next_attempt_at": now_ms,
+            "lease_until": None,
+            "manual": False,
+            "created_at": now_ms,
+            "updated_at": now_ms,
+        }
+        for delivery_id, endpoint_id in zip(ids, endpoint_ids, strict=True)
+    ]
+
+
+async def insert_deliveries(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await conn.execute(insert(deliveries), rows)
+
+
+async def claim_due(
+    conn: AsyncConnection, now_ms: int, lease_until_ms: int, limit: int
+) -> list[Claim]:
+    """Take up to ``limit`` due deliveries, oldest due first."""
+    due = (
+        select(d.id)
+        .where(d.status == PENDING, d.next_attempt_at <= now_ms)
+        .order_by(d.next_attempt_at)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    query = (
+        update(deliveries)
+        .where(d.id.in_(due.scalar_subquery()))
+        .values(status=SENDING, lease_until=lease_until_ms, updated_at=now_ms)
+        .returning(d.id, d.msg_id, d.endpoint_id, d.app_id, d.attempts, d.manual)
+    )
+    rows = (await conn.execute(query)).all()
+    return [
+        Claim(r.id, r.msg_id, r.endpoint_id, r.app_id, r.attempts, bool(r.manual)) for r in rows
+    ]
+
+
+async def next_due_ms(conn: AsyncConnection) -> int | None:
+    """When the earliest pending delivery is due (for the worker's sleep)."""
+    query = select(d.next_attempt_at).where(d.status == PENDING).order_by(d.next_attempt_at)
+    return (await conn.execute(query.limit(1))).scalar()
+
+
+async def finish(conn: AsyncConnection, finished: list[Finish], now_ms: int) -> None:
+    """Record a batch of attempts and their deliveries' new states."""
+    if not finished:
+        return
+    await conn.execute(insert(attempts), [f.attempt_row for f in finished])
+    await conn.execute(
+        update(deliveries)
+        .where(and_(d.id == bindparam("b_id"), d.status == SENDING))
+        .values(
+            status=bindparam("b_status"),
+            attempts=bindparam("b_attempts"),
+            next_attempt_at=bindparam("b_next"),
+            lease_until=None,
+            manual=False,
+            updated_at=now_ms,
+        ),
+        [
+            {
+                "b_id": f.delivery_id,
+                "b_status": int(f.status),
+                "b_attempts": f.attempts,
+                "b_next": f.next_attempt_ms,
+            }
+            for f in finished
+        ],
+    )
+
+
+async def release(conn: AsyncConnection, ids: list[str], now_ms: int) -> None:
+    """Hand claimed deliveries back untouched (shutdown): due now, no attempt counted."""
+    if ids:
+        await conn.execute(
+            update(deliveries)
+            .where(d.id.in_(ids), d.status == SENDING)
+            .values(status=PENDING, lease_until=None, next_attempt_at=now_ms, updated_at=now_ms)
+        )
+
+
+async def reclaim_expired(conn: AsyncConnection, now_ms: int) -> int:
+    """Put deliveries whose lease ran out (their worker died) back in the queue."""
+    result = await conn.execute(
+        update(deliveries)
+        .where(d.status == SENDING, d.lease_until < now_ms)
+        .values(status=PENDING, lease_until=None, updated_at=now_ms)
+    )
+    return int(result.rowcount)
+
+
+async def rearm(
+    conn: AsyncConnection,
+    *,
+    endpoint_id: str,
+    now_ms: int,
+    msg_id: str | None = None,
+    statuses: tuple[DeliveryStatus, ...] | None = None,
+    since_msg_id: str | None = None,
+    until_msg_id: str | None = None,
+) -> int:
+    """Make deliveries due again with a fresh retry budget (resend, recover)."""
+    query = update(deliveries).where(d.endpoint_id == endpoint_id, d.status != SENDING)
+    if msg_id is not None:
+        query = query.where(d.msg_id == msg_id)
+    if statuses is not None:
+        query = query.where(d.status.in_([int(s) for s in statuses]))
+    if since_msg_id is not None:
+        query = query.where(d.msg_id >= since_msg_id)
+    if until_msg_id is not None:
+        query = query.where(d.msg_id < until_msg_id)
+    result = await conn.execute(
+        query.values(
+            status=PENDING, attempts=0, next_attempt_at=now_ms, manual=True, updated_at=now_ms
+        )
+    )
+    return int(result.rowcount)
+
+
+async def get_delivery(conn: AsyncConnection, msg_id: str, endpoint_id: str) -> Row[Any] | None:
+    query = select(deliveries).where(d.msg_id == msg_id, d.endpoint_id == endpoint_id)
+    return (await conn.execute(query)).first()
+
+
+def delivery_from_row(row: Row[Any]) -> MessageDelivery:
+    m = row._mapping
+    return MessageDelivery(
+        msg_id=m["msg_id"],
+        endpoint_id=m["endpoint_id"],
+        status=DeliveryStatus(m["status"]),
+        attempts=m["attempts"],
+        next_attempt_at=opt_from_ms(m["next_attempt_at"]),
+        updated_at=from_ms(m["updated_at"]),
+    )

@@ -1,0 +1,135 @@
+"""Endpoints: where an application's messages are delivered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hookd.core.domain import DeliveryStatus, Endpoint, EndpointStats, OldSecret
+from hookd.store.codec import from_ms, opt_tuple, to_ms
+from hookd.store.pages import Page, paginate
+from hookd.store.schema import deliveries
+from hookd.store.schema import endpoints as t
+
+
+def endpoint_from_row(row: Row[Any]) -> Endpoint:
+    m = row._mapping
+    return Endpoint(
+        id=m["id"],
+        app_id=m["app_id"],
+        uid=m["uid"],
+        url=m["url"],
+        description=m["description"],
+        version=m["version"],
+        disabled=bool(m["disabled"]),
+        filter_types=opt_tuple(m["filter_types"]),
+        channels=opt_tuple(m["channels"]),
+        rate_limit=m["rate_limit"],
+        metadata=dict(m["meta"] or {}),
+        headers=dict(m["headers"] or {}),
+        secret=m["secret"],
+        old_secrets=tuple(
+            OldSecret(item["secret"], from_ms(item["expires_at"])) for item in m["old_secrets"]
+        ),
+        created_at=from_ms(m["created_at"]),
+        updated_at=from_ms(m["updated_at"]),
+    )
+
+
+def _values(ep: Endpoint) -> dict[str, Any]:
+    return {
+        "id": ep.id,
+        "app_id": ep.app_id,
+        "uid": ep.uid,
+        "url": ep.url,
+        "description": ep.description,
+        "version": ep.version,
+        "disabled": ep.disabled,
+        "filter_types": None if ep.filter_types is None else list(ep.filter_types),
+        "channels": None if ep.channels is None else list(ep.channels),
+        "rate_limit": ep.rate_limit,
+        "meta": ep.metadata,
+        "headers": ep.headers,
+        "secret": ep.secret,
+        "old_secrets": [
+            {"secret": old.secret, "expires_at": to_ms(old.expires_at)} for old in ep.old_secrets
+        ],
+        "created_at": to_ms(ep.created_at),
+        "updated_at": to_ms(ep.updated_at),
+    }
+
+
+async def insert_endpoint(conn: AsyncConnection, ep: Endpoint) -> None:
+    await conn.execute(insert(t).values(_values(ep)))
+
+
+async def save_endpoint(conn: AsyncConnection, ep: Endpoint) -> None:
+    await conn.execute(update(t).where(t.c.id == ep.id).values(_values(ep)))
+
+
+async def get_endpoint(conn: AsyncConnection, app_id: str, id_or_uid: str) -> Endpoint | None:
+    """By id, or by uid when no id matches, within one application."""
+    query = select(t).where(t.c.app_id == app_id, or_(t.c.id == id_or_uid, t.c.uid == id_or_uid))
+    rows = (await conn.execute(query)).all()
+    by_id = [row for row in rows if row._mapping["id"] == id_or_uid]
+    chosen = by_id or rows
+    return endpoint_from_row(chosen[0]) if chosen else None
+
+
+async def app_endpoints(conn: AsyncConnection, app_id: str) -> list[Endpoint]:
+    rows = (await conn.execute(select(t).where(t.c.app_id == app_id))).all()
+    return [endpoint_from_row(row) for row in rows]
+
+
+async def endpoints_by_id(conn: AsyncConnection, ids: list[str]) -> dict[str, Endpoint]:
+    if not ids:
+        return {}
+    rows = (await conn.execute(select(t).where(t.c.id.in_(ids)))).all()
+    return {row._mapping["id"]: endpoint_from_row(row) for row in rows}
+
+
+async def delete_endpoint(conn: AsyncConnection, endpoint_id: str) -> None:
+    await conn.execute(delete(t).where(t.c.id == endpoint_id))
+
+
+async def disable_endpoints(conn: AsyncConnection, ids: list[str], now_ms: int) -> None:
+    if ids:
+        query = update(t).where(t.c.id.in_(ids)).values(disabled=True, updated_at=now_ms)
+        await conn.execute(query)
+
+
+async def list_endpoints(
+    conn: AsyncConnection, app_id: str, *, iterator: str | None, limit: int, descending: bool
+) -> Page[Endpoint]:
+    return await paginate(
+        conn,
+        select(t).where(t.c.app_id == app_id),
+        t.c.id,
+        endpoint_from_row,
+        iterator=iterator,
+        limit=limit,
+        descending=descending,
+    )
+
+
+async def endpoint_stats(
+    conn: AsyncConnection, endpoint_id: str, since_id: str | None, until_id: str | None
+) -> EndpointStats:
+    """Counts of this endpoint's messages by delivery status (optionally within a time range)."""
+    d = deliveries.c
+    query = select(d.status, func.count()).where(d.endpoint_id == endpoint_id).group_by(d.status)
+    if since_id:
+        query = query.where(d.msg_id >= since_id)
+    if until_id:
+        query = query.where(d.msg_id < until_id)
+    counts = {DeliveryStatus(status): n for status, n in (await conn.execute(query)).all()}
+    return EndpointStats(
+        success=counts.get(DeliveryStatus.SUCCESS, 0),
+        pending=counts.get(DeliveryStatus.PENDING, 0),
+        sending=counts.get(DeliveryStatus.SENDING, 0),
+        fail=counts.get(DeliveryStatus.FAIL, 0),
+        canceled=counts.get(DeliveryStatus.CANCELED, 0),
+    )

@@ -1,0 +1,169 @@
+"""Inbound request records: every request a known source received, with its outcome."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import exists, insert, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hookd.core.domain import DeliveryStatus
+from hookd.store.codec import from_ms, to_ms
+from hookd.store.pages import Page, paginate
+from hookd.store.schema import deliveries
+from hookd.store.schema import inbound_requests as t
+
+PREFIX = "req_"  # ids via hookd.ids.new_id(PREFIX, now): time-sortable like every other id
+ACCEPTED, DUPLICATE, REJECTED, HANDSHAKE = "accepted", "duplicate", "rejected", "handshake"
+OUTCOMES = (ACCEPTED, DUPLICATE, REJECTED, HANDSHAKE)
+
+
+@dataclass(frozen=True, slots=True)
+class InboundRecord:
+    id: str
+    source_id: str
+    received_at: datetime
+    method: str
+    url: str
+    path: str
+    query: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    remote_ip: str | None
+    outcome: str
+    code: str
+    reason: str
+    response_status: int
+    dedup_key: str | None
+    event_type: str | None
+    msg_id: str | None
+
+
+def record_from_row(row: Row[Any]) -> InboundRecord:
+    m = row._mapping
+    return InboundRecord(
+        id=m["id"],
+        source_id=m["source_id"],
+        received_at=from_ms(m["received_at"]),
+        method=m["method"],
+        url=m["url"],
+        path=m["path"],
+        query=m["query"],
+        headers=tuple((str(name), str(value)) for name, value in m["headers"]),
+        body=m["body"],
+        remote_ip=m["remote_ip"],
+        outcome=m["outcome"],
+        code=m["code"],
+        reason=m["reason"],
+        response_status=m["response_status"],
+        dedup_key=m["dedup_key"],
+        event_type=m["event_type"],
+        msg_id=m["msg_id"],
+    )
+
+
+async def insert_record(conn: AsyncConnection, record: InboundRecord) -> None:
+    await conn.execute(
+        insert(t).values(
+            id=record.id,
+            source_id=record.source_id,
+            received_at=to_ms(record.received_at),
+            method=record.method,
+            url=record.url,
+            path=record.path,
+            query=record.query,
+            headers=[list(pair) for pair in record.headers],
+            body=record.body,
+            remote_ip=record.remote_ip,
+            outcome=record.outcome,
+            code=record.code,
+            reason=record.reason,
+            response_status=record.response_status,
+            dedup_key=record.dedup_key,
+            event_type=record.event_type,
+            msg_id=record.msg_id,
+        )
+    )
+
+
+async def is_duplicate(
+    conn: AsyncConnection, source_id: str, dedup_key: str, since: datetime
+) -> bool:
+    """Whether an accepted request of this source carried ``dedup_key`` since ``since``."""
+    query = select(
+        exists().where(
+            t.c.source_id == source_id,
+            t.c.dedup_key == dedup_key,
+            t.c.received_at >= to_ms(since),
+            t.c.outcome == ACCEPTED,
+        )
+    )
+    return bool((await conn.execute(query)).scalar())
+
+
+async def get_record(
+    conn: AsyncConnection, source_id: str, request_id: str
+) -> InboundRecord | None:
+    query = select(t).where(t.c.source_id == source_id, t.c.id == request_id)
+    row = (await conn.execute(query)).first()
+    return record_from_row(row) if row else None
+
+
+async def set_message(conn: AsyncConnection, request_id: str, msg_id: str) -> None:
+    await conn.execute(update(t).where(t.c.id == request_id).values(msg_id=msg_id))
+
+
+def _filtered(
+    source_id: str,
+    outcomes: list[str] | None,
+    status: DeliveryStatus | None,
+    after_id: str | None,
+    before_id: str | None,
+) -> Any:
+    query = select(t).where(t.c.source_id == source_id)
+    if outcomes:
+        query = query.where(t.c.outcome.in_(outcomes))
+    if after_id:
+        query = query.where(t.c.id >= after_id)
+    if before_id:
+        query = query.where(t.c.id < before_id)
+    if status is not None:
+        d = deliveries.c
+        query = query.where(exists().where(d.msg_id == t.c.msg_id, d.status == int(status)))
+    return query
+
+
+async def list_records(
+    conn: AsyncConnection,
+    source_id: str,
+    *,
+    iterator: str | None,
+    limit: int,
+    outcomes: list[str] | None,
+    after_id: str | None,
+    before_id: str | None,
+) -> Page[InboundRecord]:
+    """Newest first."""
+    query = _filtered(source_id, outcomes, None, after_id, before_id)
+    return await paginate(
+        conn, query, t.c.id, record_from_row, iterator=iterator, limit=limit, descending=True
+    )
+
+
+async def select_records(
+    conn: AsyncConnection,
+    source_id: str,
+    *,
+    outcomes: list[str],
+    status: DeliveryStatus | None,
+    after_id: str,
+    before_id: str | None,
+    limit: int,
+) -> list[InboundRecord]:
+    """Oldest first, for bulk replay."""
+    query = _filtered(source_id, outcomes, status, after_id, before_id)
+    rows = (await conn.execute(query.order_by(t.c.id).limit(limit))).all()
+    return [record_from_row(row) for row in rows]

@@ -1,0 +1,212 @@
+"""Every table hookd keeps. Times are integer Unix milliseconds (UTC), the same on every dialect."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+metadata = MetaData()
+
+applications = Table(
+    "applications",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("uid", String(256), unique=True),
+    Column("name", String(256), nullable=False),
+    Column("rate_limit", Integer),
+    Column("meta", JSON, nullable=False),
+    # "app" (the Svix tenants) or "source" (the application an inbound source forwards through).
+    Column("kind", String(16), nullable=False, default="app", server_default="app"),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_applications_kind", "kind", "id"),
+)
+
+endpoints = Table(
+    "endpoints",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("app_id", String(40), ForeignKey("applications.id", ondelete="CASCADE"), nullable=False),
+    Column("uid", String(256)),
+    Column("url", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("disabled", Boolean, nullable=False),
+    Column("filter_types", JSON),
+    Column("channels", JSON),
+    Column("rate_limit", Integer),
+    Column("meta", JSON, nullable=False),
+    Column("headers", JSON, nullable=False),
+    Column("secret", Text, nullable=False),
+    Column("old_secrets", JSON, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    UniqueConstraint("app_id", "uid", name="uq_endpoints_app_uid"),
+    Index("ix_endpoints_app", "app_id", "id"),
+)
+
+event_types = Table(
+    "event_types",
+    metadata,
+    Column("name", String(256), primary_key=True),
+    Column("description", Text, nullable=False),
+    Column("schemas", JSON),
+    Column("archived", Boolean, nullable=False),
+    Column("deprecated", Boolean, nullable=False),
+    Column("feature_flags", JSON, nullable=False),
+    Column("group_name", String(256)),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("app_id", String(40), ForeignKey("applications.id", ondelete="CASCADE"), nullable=False),
+    Column("event_type", String(256), nullable=False),
+    Column("event_id", String(256)),
+    Column("channels", JSON),
+    Column("tags", JSON),
+    # The exact bytes accepted: stored, signed and sent as they are (never re-serialized).
+    Column("payload", LargeBinary),
+    # Ingested messages only: the original Content-Type and the request headers to forward.
+    Column("content_type", String(256)),
+    Column("headers", JSON),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("app_id", "event_id", name="uq_messages_app_event_id"),
+    Index("ix_messages_app", "app_id", "id"),
+)
+
+# One row per (message, endpoint): the unit the delivery worker claims.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("msg_id", String(40), ForeignKey("messages.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "endpoint_id", String(40), ForeignKey("endpoints.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("app_id", String(40), nullable=False),
+    Column("status", SmallInteger, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", BigInteger),
+    Column("lease_until", BigInteger),
+    Column("manual", Boolean, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    UniqueConstraint("msg_id", "endpoint_id", name="uq_deliveries_msg_endpoint"),
+    Index("ix_deliveries_endpoint", "endpoint_id", "status", "msg_id"),
+    # Due work: only pending rows are indexed, so the claim query never scans finished ones.
+    Index(
+        "ix_deliveries_due",
+        "next_attempt_at",
+        sqlite_where=text("status = 1"),
+        postgresql_where=text("status = 1"),
+    ),
+    Index(
+        "ix_deliveries_leased",
+        "lease_until",
+        sqlite_where=text("status = 3"),
+        postgresql_where=text("status = 3"),
+    ),
+)
+
+attempts = Table(
+    "attempts",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("msg_id", String(40), ForeignKey("messages.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "endpoint_id", String(40), ForeignKey("endpoints.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("app_id", String(40), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("status", SmallInteger, nullable=False),
+    Column("response_status_code", Integer, nullable=False),
+    Column("response", Text, nullable=False),
+    Column("response_duration_ms", Integer, nullable=False),
+    Column("trigger_type", SmallInteger, nullable=False),
+    Column("attempt_number", Integer, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_attempts_endpoint", "endpoint_id", "id"),
+    Index("ix_attempts_msg", "msg_id", "id"),
+)
+
+# Idempotency-Key records: the first 2xx response to a key is replayed for 12 hours.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("state", String(8), nullable=False),  # "started" or "done"
+    Column("status_code", Integer),
+    Column("content_type", String(128)),
+    Column("body", LargeBinary),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Index("ix_idempotency_expires", "expires_at"),
+)
+
+# An inbound source; its id is also the id of the application (kind "source") it forwards through.
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", String(40), ForeignKey("applications.id", ondelete="CASCADE"), primary_key=True),
+    Column("uid", String(256), unique=True),
+    Column("name", String(256), nullable=False),
+    Column("type", String(64), nullable=False),  # as the caller sent it (Svix's source type)
+    Column("provider", String(64), nullable=False),  # the hookd.core.providers name it maps to
+    Column("config", JSON, nullable=False),
+    # The secret part of the ingest URL; rotating it makes the old URL stop working.
+    Column("token", String(64), nullable=False, unique=True),
+    Column("meta", JSON, nullable=False),
+    # The static answer to accepted requests; NULL status means the provider's default.
+    Column("response_status", Integer),
+    Column("response_content_type", String(256)),
+    Column("response_body", LargeBinary),
+    Column("dedup_window_seconds", Integer),  # NULL: HOOKD_DEDUP_WINDOW_SECONDS
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+# Every request to /in/{source} except those refused before the source was known (404, 405, 413).
+inbound_requests = Table(
+    "inbound_requests",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("source_id", String(40), ForeignKey("sources.id", ondelete="CASCADE"), nullable=False),
+    Column("received_at", BigInteger, nullable=False),
+    Column("method", String(16), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("path", Text, nullable=False),
+    Column("query", Text, nullable=False),
+    Column("headers", JSON, nullable=False),  # [[name, value], ...]: repeated names kept
+    Column("body", LargeBinary, nullable=False),
+    Column("remote_ip", String(64)),
+    Column("outcome", String(16), nullable=False),  # accepted | duplicate | rejected | handshake
+    Column("code", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("response_status", Integer, nullable=False),
+    Column("dedup_key", String(256)),
+    Column("event_type", String(256)),
+    Column("msg_id", String(40), ForeignKey("messages.id", ondelete="SET NULL")),
+    Index("ix_inbound_requests_source", "source_id", "id"),
+    Index("ix_inbound_requests_outcome", "source_id", "outcome", "id"),
+    # The duplicate check: an accepted request with this key for this source, recently.
+    Index("ix_inbound_requests_dedup", "source_id", "dedup_key", "received_at"),
+)

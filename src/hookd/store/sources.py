@@ -1,0 +1,132 @@
+"""Inbound sources: a provider's configuration and the ingest URL token, one per application."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hookd.store.codec import from_ms, to_ms
+from hookd.store.pages import Page, paginate
+from hookd.store.schema import sources as t
+
+
+@dataclass(frozen=True, slots=True)
+class StaticResponse:
+    """What an accepted (or duplicate) request is answered with."""
+
+    status: int
+    content_type: str | None
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class IngestSource:
+    """A source; ``id`` is also the id of the application its endpoints belong to."""
+
+    id: str
+    uid: str | None
+    name: str
+    type: str
+    provider: str
+    config: dict[str, Any]
+    token: str
+    metadata: dict[str, str]
+    response: StaticResponse | None  # None: the provider's default answer
+    dedup_window_seconds: int | None  # None: the server's default
+    created_at: datetime
+    updated_at: datetime
+
+
+def source_from_row(row: Row[Any]) -> IngestSource:
+    m = row._mapping
+    status = m["response_status"]
+    response = (
+        None
+        if status is None
+        else StaticResponse(status, m["response_content_type"], m["response_body"] or b"")
+    )
+    return IngestSource(
+        id=m["id"],
+        uid=m["uid"],
+        name=m["name"],
+        type=m["type"],
+        provider=m["provider"],
+        config=dict(m["config"] or {}),
+        token=m["token"],
+        metadata=dict(m["meta"] or {}),
+        response=response,
+        dedup_window_seconds=m["dedup_window_seconds"],
+        created_at=from_ms(m["created_at"]),
+        updated_at=from_ms(m["updated_at"]),
+    )
+
+
+def _values(source: IngestSource) -> dict[str, Any]:
+    response = source.response
+    return {
+        "id": source.id,
+        "uid": source.uid,
+        "name": source.name,
+        "type": source.type,
+        "provider": source.provider,
+        "config": source.config,
+        "token": source.token,
+        "meta": source.metadata,
+        "response_status": response.status if response else None,
+        "response_content_type": response.content_type if response else None,
+        "response_body": response.body if response else None,
+        "dedup_window_seconds": source.dedup_window_seconds,
+        "created_at": to_ms(source.created_at),
+        "updated_at": to_ms(source.updated_at),
+    }
+
+
+async def insert_source(conn: AsyncConnection, source: IngestSource) -> None:
+    await conn.execute(insert(t).values(_values(source)))
+
+
+async def save_source(conn: AsyncConnection, source: IngestSource) -> None:
+    await conn.execute(update(t).where(t.c.id == source.id).values(_values(source)))
+
+
+async def delete_source(conn: AsyncConnection, source_id: str) -> None:
+    await conn.execute(delete(t).where(t.c.id == source_id))
+
+
+async def get_source(conn: AsyncConnection, id_or_uid: str) -> IngestSource | None:
+    """By id, or by uid when no id matches (the management API)."""
+    query = select(t).where(or_(t.c.id == id_or_uid, t.c.uid == id_or_uid))
+    rows = (await conn.execute(query)).all()
+    by_id = [row for row in rows if row._mapping["id"] == id_or_uid]
+    chosen = by_id or rows
+    return source_from_row(chosen[0]) if chosen else None
+
+
+async def find_for_ingest(conn: AsyncConnection, key: str) -> IngestSource | None:
+    """By the ingest URL's token, else by id, else by uid (``/in/{key}``)."""
+    query = select(t).where(or_(t.c.token == key, t.c.id == key, t.c.uid == key))
+    rows = (await conn.execute(query)).all()
+    for column in ("token", "id", "uid"):
+        for row in rows:
+            if row._mapping[column] == key:
+                return source_from_row(row)
+    return None
+
+
+async def list_sources(
+    conn: AsyncConnection, *, iterator: str | None, limit: int, descending: bool
+) -> Page[IngestSource]:
+    return await paginate(
+        conn,
+        select(t),
+        t.c.id,
+        source_from_row,
+        iterator=iterator,
+        limit=limit,
+        descending=descending,
+    )
