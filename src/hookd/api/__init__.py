@@ -1,0 +1,1 @@
+"""HTTP edge: validate, call a service, serialize. No business rules live here."""

@@ -1,0 +1,83 @@
+"""The FastAPI application: routes, error shapes, middlewares, and the worker's lifetime."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+import structlog
+from fastapi import Depends, FastAPI
+
+from hookd import __version__
+from hookd.api import docs, errors
+from hookd.api.auth import require_admin
+from hookd.api.body_limit import BodyLimit
+from hookd.api.idempotency import Idempotency
+from hookd.api.routes import (
+    applications,
+    attempts,
+    endpoints,
+    event_types,
+    health,
+    inbound,
+    ingest_endpoints,
+    ingest_requests,
+    ingest_sources,
+    messages,
+)
+from hookd.engine.runtime import delivery_engine, wakeups
+from hookd.services.context import Context
+
+log = structlog.get_logger("hookd")
+
+# Room for the JSON around a payload of the maximum size.
+ENVELOPE_BYTES = 64 * 1024
+
+
+def create_app(ctx: Context, admin_token: str, *, run_worker: bool = True) -> FastAPI:
+    """Build the API; with ``run_worker`` the delivery worker runs on the same event loop."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            if run_worker:
+                await stack.enter_async_context(delivery_engine(ctx))
+            else:
+                await stack.enter_async_context(wakeups(ctx, deliver=False))
+            log.info("hookd started", version=__version__, worker=run_worker)
+            try:
+                yield
+            finally:
+                await stack.aclose()
+                await ctx.db.close()
+                log.info("hookd stopped")
+
+    app = FastAPI(
+        title="hookd",
+        version=__version__,
+        description="Self-hosted webhooks: a Svix-compatible management API.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.ctx = ctx
+    app.state.admin_token = admin_token
+    errors.install(app)
+    docs.install(app)
+    authenticated = [Depends(require_admin)]
+    for module in (
+        applications,
+        endpoints,
+        event_types,
+        messages,
+        attempts,
+        ingest_sources,
+        ingest_endpoints,
+        ingest_requests,
+    ):
+        app.include_router(module.router, dependencies=authenticated)
+    app.include_router(health.router)
+    app.include_router(inbound.router)  # public: each provider's signature is the proof
+    app.add_middleware(Idempotency, ctx=ctx, admin_token=admin_token)
+    app.add_middleware(BodyLimit, limit=ctx.settings.max_payload_bytes + ENVELOPE_BYTES)
+    return app

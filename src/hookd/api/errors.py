@@ -1,0 +1,81 @@
+"""Every error leaves as ``{"code": ..., "detail": ...}``; validation errors list their fields.
+
+422 keeps Svix's ``detail`` list of ``{loc, msg, type}`` (what the SDKs parse), plus ``code``.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+
+from hookd.api.serialize import JSON
+from hookd.services.errors import Invalid, ServiceError
+
+log = structlog.get_logger("hookd.api")
+
+CODES = {
+    400: "bad_request",
+    401: "authentication_failed",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation",
+    429: "rate_limited",
+}
+
+
+def error(status: int, detail: Any, code: str | None = None) -> JSON:
+    return JSON({"code": code or CODES.get(status, "error"), "detail": detail}, status_code=status)
+
+
+def _clean(errors: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "loc": list(e.get("loc", ())),
+            "msg": str(e.get("msg", "")),
+            "type": str(e.get("type", "")),
+        }
+        for e in errors
+    ]
+
+
+async def _service_error(_: Request, exc: Exception) -> JSON:
+    assert isinstance(exc, ServiceError)
+    if isinstance(exc, Invalid):
+        detail = [{"loc": list(exc.loc), "msg": exc.detail, "type": "value_error"}]
+        return error(422, detail, exc.code)
+    return error(exc.status_code, exc.detail, exc.code)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSON:
+    assert isinstance(exc, RequestValidationError)
+    return error(422, _clean(exc.errors()))
+
+
+async def _http_error(_: Request, exc: Exception) -> JSON:
+    assert isinstance(exc, HTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    response = error(exc.status_code, detail)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSON:
+    log.exception("unhandled error", path=request.url.path, exc_info=exc)
+    return error(500, "internal error; the request was not applied", "internal_error")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(ServiceError, _service_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,120 @@
+"""``Idempotency-Key`` on POST: the same key gets the same response for 12 hours (Svix semantics).
+
+The key is scoped by credentials, method and path. Only 2xx answers are kept, so a request that
+failed can be retried with the same key. A request arriving while the first with its key is still
+running waits for it (up to 5 s) and then gets its answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+from datetime import timedelta
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from hookd.services.context import Context
+from hookd.store import idempotency as store
+from hookd.store.codec import to_ms
+
+TTL = timedelta(hours=12)
+WAIT_SECONDS = 5.0
+POLL_SECONDS = 0.2
+
+
+def _scoped_key(scope: Scope, key: bytes) -> str:
+    auth = dict(scope["headers"]).get(b"authorization", b"")
+    digest = hashlib.sha256()
+    for part in (
+        auth,
+        scope["method"].encode(),
+        scope["path"].encode(),
+        scope.get("query_string", b""),
+        key,
+    ):
+        digest.update(part)
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+class Idempotency:
+    """ASGI middleware replaying the stored response of a repeated ``Idempotency-Key``."""
+
+    def __init__(self, app: ASGIApp, ctx: Context, admin_token: str) -> None:
+        self.app = app
+        self.ctx = ctx
+        self.expected_auth = f"Bearer {admin_token}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key = None
+        if scope["type"] == "http" and scope["method"] == "POST":
+            headers = dict(scope["headers"])
+            # Unauthenticated requests never reach the key store; the route answers them 401.
+            if hmac.compare_digest(headers.get(b"authorization", b""), self.expected_auth):
+                key = headers.get(b"idempotency-key")
+        if not key:
+            await self.app(scope, receive, send)
+            return
+        scoped = _scoped_key(scope, key)
+        deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
+        while True:
+            now = self.ctx.clock()
+            async with self.ctx.db.write() as conn:
+                existing = await store.claim_key(conn, scoped, to_ms(now), to_ms(now + TTL))
+            if existing is None:
+                await self._run_and_keep(scoped, scope, receive, send)
+                return
+            row = existing._mapping
+            if row["state"] == "done":
+                await _replay(send, row["status_code"], row["content_type"], row["body"])
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                body = orjson.dumps(
+                    {
+                        "code": "conflict",
+                        "detail": "a request with this Idempotency-Key is still running",
+                    }
+                )
+                await _replay(send, 409, "application/json", body, replayed=False)
+                return
+            await asyncio.sleep(POLL_SECONDS)
+
+    async def _run_and_keep(self, key: str, scope: Scope, receive: Receive, send: Send) -> None:
+        status = 500
+        content_type = "application/json"
+        chunks: list[bytes] = []
+
+        async def capturing_send(message: Message) -> None:
+            nonlocal status, content_type
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                for name, value in message.get("headers", ()):
+                    if name.lower() == b"content-type":
+                        content_type = value.decode("latin-1")
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capturing_send)
+        finally:
+            async with self.ctx.db.write() as conn:
+                if 200 <= status < 300:
+                    await store.complete_key(conn, key, status, content_type, b"".join(chunks))
+                else:
+                    await store.release_key(conn, key)
+
+
+async def _replay(
+    send: Send, status: int, content_type: str, body: bytes, *, replayed: bool = True
+) -> None:
+    headers = [
+        (b"content-type", content_type.encode("latin-1")),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if replayed:
+        headers.append((b"idempotent-replayed", b"true"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

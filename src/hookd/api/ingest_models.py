@@ -1,0 +1,133 @@
+"""Shapes of the Ingest API (Svix's, camelCase) plus hookd's request inspection and replay.
+
+Forwarding endpoints reuse ``api.models``' endpoint shapes: they are a superset of Svix's
+``IngestEndpointIn``/``IngestEndpointOut`` (hookd adds ``filterTypes`` and ``channels``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from hookd.api.models import UID, CamelModel
+
+MAX_STATIC_BODY = 64 * 1024
+Outcome = Literal["accepted", "duplicate", "rejected", "handshake"]
+Replayable = Literal["accepted", "duplicate", "rejected"]
+StatusText = Literal["success", "pending", "fail", "sending"]
+
+
+def _accepted_only() -> list[Replayable]:
+    return ["accepted"]
+
+
+class StaticResponseIn(CamelModel):
+    """hookd: the answer to accepted and duplicate requests (default: what the provider expects)."""
+
+    status_code: int = Field(ge=200, le=299)
+    content_type: str | None = Field(default=None, max_length=256, pattern=r"^[^\r\n]*$")
+    body: str = Field(default="", max_length=MAX_STATIC_BODY)
+
+
+class StaticResponseOut(CamelModel):
+    status_code: int
+    content_type: str | None
+    body: str
+
+
+class IngestSourceIn(CamelModel):
+    name: str = Field(min_length=1, max_length=256)
+    uid: str | None = Field(default=None, min_length=1, max_length=256, pattern=UID)
+    type: str = Field(
+        min_length=1,
+        max_length=64,
+        description="a Svix source type or a hookd provider name; with generic-webhook, "
+        "config.provider may name any hookd provider",
+    )
+    config: dict[str, Any] = Field(default_factory=dict)
+    metadata: dict[str, str] | None = None
+    response: StaticResponseIn | None = None
+    dedup_window_seconds: int | None = Field(default=None, ge=0, le=30 * 24 * 3600)
+
+
+class IngestSourceOut(CamelModel):
+    id: str
+    uid: str | None
+    name: str
+    type: str
+    provider: str
+    config: dict[str, Any]
+    metadata: dict[str, str]
+    ingest_url: str
+    response: StaticResponseOut
+    dedup_window_seconds: int | None = Field(description="null: the server's default")
+    created_at: datetime
+    updated_at: datetime
+
+
+class RotateTokenOut(CamelModel):
+    ingest_url: str
+
+
+class VerificationOut(CamelModel):
+    ok: bool
+    code: str
+    reason: str
+
+
+class ForwardedOut(CamelModel):
+    endpoint_id: str
+    url: str
+    status: int
+    status_text: str
+    attempts: int
+    next_attempt: datetime | None
+
+
+class InboundRequestOut(CamelModel):
+    id: str
+    source_id: str
+    received_at: datetime
+    method: str
+    url: str
+    path: str
+    query: str
+    remote_ip: str | None
+    outcome: Outcome
+    verification: VerificationOut
+    response_status_code: int
+    event_type: str | None
+    dedup_key: str | None
+    msg_id: str | None
+    body_size: int
+
+
+class InboundRequestDetailOut(InboundRequestOut):
+    headers: list[tuple[str, str]]
+    body: str = Field(description="the raw body, base64")
+    body_text: str | None = Field(description="the raw body when it is UTF-8 text")
+    forwarded_to: list[ForwardedOut]
+
+
+class ReplayOut(CamelModel):
+    deliveries_queued: int
+
+
+class BulkReplayIn(CamelModel):
+    since: datetime
+    until: datetime | None = None
+    outcomes: list[Replayable] = Field(default_factory=_accepted_only, min_length=1)
+    status: StatusText | None = Field(
+        default=None, description="only requests whose forwarding is in this state somewhere"
+    )
+    force: bool = Field(default=False, description="required to forward rejected requests")
+
+
+class BulkReplayOut(CamelModel):
+    id: str
+    status: str
+    task: str
+    updated_at: datetime
+    data: dict[str, Any]

@@ -1,0 +1,40 @@
+"""Query parameters shared by the list routes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from fastapi import Depends, Query, Request
+
+from hookd.services.context import Context
+
+
+@dataclass(frozen=True, slots=True)
+class Paging:
+    iterator: str | None
+    limit: int
+    order: Literal["ascending", "descending"] | None
+
+    def descending(self, default: bool) -> bool:
+        return default if self.order is None else self.order == "descending"
+
+
+def paging(
+    iterator: Annotated[str | None, Query(max_length=300)] = None,
+    limit: Annotated[int, Query(ge=1, le=250)] = 50,
+    order: Literal["ascending", "descending"] | None = None,
+) -> Paging:
+    return Paging(iterator, limit, order)
+
+
+PagingDep = Annotated[Paging, Depends(paging)]
+
+
+def context(request: Request) -> Context:
+    """The service context the app was built with."""
+    found: Context = request.app.state.ctx
+    return found
+
+
+CtxDep = Annotated[Context, Depends(context)]

@@ -1,0 +1,163 @@
+"""/api/v1/app/{app_id}/endpoint"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Response
+
+from hookd import ids
+from hookd.api.models import (
+    EndpointHeadersIn,
+    EndpointHeadersOut,
+    EndpointHeadersPatchIn,
+    EndpointIn,
+    EndpointOut,
+    EndpointPatch,
+    EndpointSecretOut,
+    EndpointSecretRotateIn,
+    EndpointStatsOut,
+    ListResponse,
+    RecoverIn,
+    RecoverOut,
+)
+from hookd.api.params import CtxDep, PagingDep
+from hookd.api.serialize import JSON, endpoint_out, page_out, stats_out, task_out
+from hookd.core.signing import Ed25519Key, parse_signing_key
+from hookd.services import endpoints as service
+
+router = APIRouter(prefix="/api/v1/app/{app_id}/endpoint", tags=["Endpoint"])
+
+
+@router.get("", response_model=ListResponse[EndpointOut], summary="List endpoints")
+async def list_endpoints(ctx: CtxDep, app_id: str, paging: PagingDep) -> Response:
+    page = await service.list_endpoints(
+        ctx,
+        app_id,
+        iterator=paging.iterator,
+        limit=paging.limit,
+        descending=paging.descending(False),
+    )
+    return JSON(page_out(page, endpoint_out))
+
+
+@router.post("", response_model=EndpointOut, status_code=201, summary="Create an endpoint")
+async def create_endpoint(ctx: CtxDep, app_id: str, body: EndpointIn) -> Response:
+    endpoint = await service.create_endpoint(ctx, app_id, body.fields_set())
+    return JSON(endpoint_out(endpoint), status_code=201)
+
+
+@router.get("/{endpoint_id}", response_model=EndpointOut, summary="Get an endpoint")
+async def get_endpoint(ctx: CtxDep, app_id: str, endpoint_id: str) -> Response:
+    return JSON(endpoint_out(await service.get_endpoint(ctx, app_id, endpoint_id)))
+
+
+@router.put("/{endpoint_id}", response_model=EndpointOut, summary="Create or update an endpoint")
+async def update_endpoint(ctx: CtxDep, app_id: str, endpoint_id: str, body: EndpointIn) -> Response:
+    endpoint, created = await service.update_endpoint(
+        ctx, app_id, endpoint_id, body.fields_set(), replace=True
+    )
+    return JSON(endpoint_out(endpoint), status_code=201 if created else 200)
+
+
+@router.patch("/{endpoint_id}", response_model=EndpointOut, summary="Patch an endpoint")
+async def patch_endpoint(
+    ctx: CtxDep, app_id: str, endpoint_id: str, body: EndpointPatch
+) -> Response:
+    endpoint, _ = await service.update_endpoint(
+        ctx, app_id, endpoint_id, body.fields_set(), replace=False
+    )
+    return JSON(endpoint_out(endpoint))
+
+
+@router.delete("/{endpoint_id}", status_code=204, summary="Delete an endpoint")
+async def delete_endpoint(ctx: CtxDep, app_id: str, endpoint_id: str) -> Response:
+    await service.delete_endpoint(ctx, app_id, endpoint_id)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/{endpoint_id}/secret", response_model=EndpointSecretOut, summary="Get the signing secret"
+)
+async def get_secret(ctx: CtxDep, app_id: str, endpoint_id: str) -> Response:
+    endpoint = await service.get_endpoint(ctx, app_id, endpoint_id)
+    return JSON(_secret_out(endpoint.secret))
+
+
+def _secret_out(secret: str) -> dict[str, str | None]:
+    key = parse_signing_key(secret)
+    public = key.public_secret if isinstance(key, Ed25519Key) else None
+    return {"key": secret, "publicKey": public}
+
+
+@router.post(
+    "/{endpoint_id}/secret/rotate",
+    response_model=EndpointSecretOut,
+    summary="Rotate the signing secret; the old one co-signs for the grace period",
+)
+async def rotate_secret(
+    ctx: CtxDep, app_id: str, endpoint_id: str, body: EndpointSecretRotateIn
+) -> Response:
+    endpoint = await service.rotate_secret(
+        ctx, app_id, endpoint_id, key=body.key, grace_period_seconds=body.grace_period_seconds
+    )
+    return JSON(_secret_out(endpoint.secret))
+
+
+def _headers_out(headers: dict[str, str]) -> dict[str, object]:
+    sensitive = sorted(name for name in headers if name.lower() in service.SENSITIVE_HEADERS)
+    shown = {name: value for name, value in headers.items() if name not in sensitive}
+    return {"headers": shown, "sensitive": sensitive}
+
+
+@router.get(
+    "/{endpoint_id}/headers", response_model=EndpointHeadersOut, summary="Get custom headers"
+)
+async def get_headers(ctx: CtxDep, app_id: str, endpoint_id: str) -> Response:
+    endpoint = await service.get_endpoint(ctx, app_id, endpoint_id)
+    return JSON(_headers_out(endpoint.headers))
+
+
+@router.put("/{endpoint_id}/headers", status_code=204, summary="Replace custom headers")
+async def set_headers(
+    ctx: CtxDep, app_id: str, endpoint_id: str, body: EndpointHeadersIn
+) -> Response:
+    await service.set_headers(ctx, app_id, endpoint_id, body.headers, replace=True)
+    return Response(status_code=204)
+
+
+@router.patch("/{endpoint_id}/headers", status_code=204, summary="Merge custom headers")
+async def patch_headers(
+    ctx: CtxDep, app_id: str, endpoint_id: str, body: EndpointHeadersPatchIn
+) -> Response:
+    await service.set_headers(
+        ctx, app_id, endpoint_id, body.headers, replace=False, delete=body.delete_headers
+    )
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{endpoint_id}/recover",
+    response_model=RecoverOut,
+    status_code=202,
+    summary="Resend the failed messages since a time",
+)
+async def recover(ctx: CtxDep, app_id: str, endpoint_id: str, body: RecoverIn) -> Response:
+    count = await service.recover(ctx, app_id, endpoint_id, since=body.since, until=body.until)
+    now = ctx.clock()
+    out = task_out(ids.new_id(ids.TASK, now), "endpoint.recover", now, {"messagesSent": count})
+    return JSON(out, status_code=202)
+
+
+@router.get(
+    "/{endpoint_id}/stats", response_model=EndpointStatsOut, summary="Delivery counts by status"
+)
+async def stats(
+    ctx: CtxDep,
+    app_id: str,
+    endpoint_id: str,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Response:
+    result = await service.endpoint_stats(ctx, app_id, endpoint_id, since=since, until=until)
+    return JSON(stats_out(result))

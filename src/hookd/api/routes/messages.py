@@ -1,0 +1,78 @@
+"""/api/v1/app/{app_id}/msg"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Body, Query, Response
+
+from hookd.api.models import ListResponse, MessageIn, MessageOut
+from hookd.api.params import CtxDep, PagingDep
+from hookd.api.serialize import JSON, message_out, page_out
+from hookd.services import messages as service
+from hookd.services.errors import Invalid
+
+router = APIRouter(prefix="/api/v1/app/{app_id}/msg", tags=["Message"])
+
+
+@router.get("", response_model=ListResponse[MessageOut], summary="List messages, newest first")
+async def list_messages(
+    ctx: CtxDep,
+    app_id: str,
+    paging: PagingDep,
+    event_types: Annotated[list[str] | None, Query()] = None,
+    channel: str | None = None,
+    before: datetime | None = None,
+    after: datetime | None = None,
+    with_content: bool = True,
+) -> Response:
+    # SDKs send repeated keys or one comma-separated value; accept both.
+    types = [part for item in event_types or () for part in item.split(",") if part] or None
+    page = await service.list_messages(
+        ctx,
+        app_id,
+        iterator=paging.iterator,
+        limit=paging.limit,
+        event_types=types,
+        channel=channel,
+        before=before,
+        after=after,
+    )
+    return JSON(page_out(page, lambda msg: message_out(msg, with_content=with_content)))
+
+
+@router.post("", response_model=MessageOut, status_code=201, summary="Create a message")
+async def create_message(
+    ctx: CtxDep, app_id: str, body: Annotated[MessageIn, Body()], with_content: bool = True
+) -> Response:
+    # The payload is serialized exactly once, here; those bytes are stored, signed and sent.
+    try:
+        payload = orjson.dumps(body.payload)
+    except orjson.JSONEncodeError as exc:
+        # orjson refuses what many receivers cannot parse either (integers beyond 64 bits).
+        raise Invalid(f"payload cannot be encoded: {exc}", loc=("body", "payload")) from exc
+    message, _ = await service.create_message(
+        ctx,
+        app_id,
+        payload=payload,
+        event_type=body.event_type,
+        event_id=body.event_id,
+        channels=body.channels,
+        tags=body.tags,
+        application=body.application.fields_set() if body.application else None,
+    )
+    return JSON(message_out(message, with_content=with_content), status_code=201)
+
+
+@router.get("/{msg_id}", response_model=MessageOut, summary="Get a message")
+async def get_message(ctx: CtxDep, app_id: str, msg_id: str, with_content: bool = True) -> Response:
+    message = await service.get_message(ctx, app_id, msg_id)
+    return JSON(message_out(message, with_content=with_content))
+
+
+@router.delete("/{msg_id}/content", status_code=204, summary="Delete a message's payload")
+async def expunge_content(ctx: CtxDep, app_id: str, msg_id: str) -> Response:
+    await service.expunge_message_content(ctx, app_id, msg_id)
+    return Response(status_code=204)

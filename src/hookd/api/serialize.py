@@ -1,0 +1,178 @@
+"""Domain objects to Svix-shaped JSON, written once with orjson.
+
+Message payloads are embedded as the exact stored bytes (``orjson.Fragment``), never re-parsed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import orjson
+from fastapi.responses import Response
+
+from hookd.core.domain import (
+    Application,
+    Attempt,
+    DeliveryStatus,
+    Endpoint,
+    EndpointStats,
+    EventType,
+    Message,
+    MessageDelivery,
+)
+from hookd.store.pages import Page
+
+T = TypeVar("T")
+EMPTY_OBJECT = orjson.Fragment(b"{}")
+
+
+class JSON(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_UTC_Z)
+
+
+def app_out(app: Application) -> dict[str, Any]:
+    return {
+        "id": app.id,
+        "uid": app.uid,
+        "name": app.name,
+        "rateLimit": app.rate_limit,
+        "throttleRate": app.rate_limit,
+        "metadata": app.metadata,
+        "createdAt": app.created_at,
+        "updatedAt": app.updated_at,
+    }
+
+
+def endpoint_out(ep: Endpoint) -> dict[str, Any]:
+    types = list(ep.filter_types) if ep.filter_types is not None else None
+    return {
+        "id": ep.id,
+        "uid": ep.uid,
+        "url": ep.url,
+        "description": ep.description,
+        "version": ep.version,
+        "disabled": ep.disabled,
+        "filterTypes": types,
+        "eventTypes": types,
+        "channels": list(ep.channels) if ep.channels is not None else None,
+        "rateLimit": ep.rate_limit,
+        "throttleRate": ep.rate_limit,
+        "metadata": ep.metadata,
+        "createdAt": ep.created_at,
+        "updatedAt": ep.updated_at,
+    }
+
+
+def event_type_out(et: EventType, *, with_schemas: bool = True) -> dict[str, Any]:
+    return {
+        "name": et.name,
+        "description": et.description,
+        "archived": et.archived,
+        "deprecated": et.deprecated,
+        "schemas": et.schemas if with_schemas else None,
+        "featureFlags": list(et.feature_flags),
+        "groupName": et.group_name,
+        "createdAt": et.created_at,
+        "updatedAt": et.updated_at,
+    }
+
+
+def _payload(msg: Message) -> orjson.Fragment:
+    """The stored bytes as they are, or ``{}`` when an ingested body is not a JSON object."""
+    if not msg.payload:
+        return EMPTY_OBJECT
+    if msg.content_type is not None and not is_json_object(msg.payload):
+        return EMPTY_OBJECT  # the ingest API shows the raw body
+    return orjson.Fragment(msg.payload)
+
+
+def is_json_object(body: bytes) -> bool:
+    """Only JSON objects fit Svix's ``payload`` (the SDKs parse it as a dict)."""
+    if not body.lstrip().startswith(b"{"):
+        return False
+    try:
+        return isinstance(orjson.loads(body), dict)
+    except orjson.JSONDecodeError:
+        return False
+
+
+def message_out(msg: Message, *, with_content: bool = True) -> dict[str, Any]:
+    payload = _payload(msg) if with_content else EMPTY_OBJECT
+    return {
+        "id": msg.id,
+        "eventType": msg.event_type,
+        "eventId": msg.event_id,
+        "payload": payload,
+        "channels": list(msg.channels) if msg.channels is not None else None,
+        "tags": list(msg.tags) if msg.tags is not None else None,
+        "timestamp": msg.created_at,
+    }
+
+
+def attempt_out(attempt: Attempt, msg: Message | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": attempt.id,
+        "msgId": attempt.msg_id,
+        "endpointId": attempt.endpoint_id,
+        "url": attempt.url,
+        "status": int(attempt.status),
+        "statusText": attempt.status.text,
+        "response": attempt.response,
+        "responseStatusCode": attempt.response_status_code,
+        "responseDurationMs": attempt.response_duration_ms,
+        "triggerType": int(attempt.trigger_type),
+        "attemptNumber": attempt.attempt_number,
+        "timestamp": attempt.created_at,
+    }
+    if msg is not None:
+        out["msg"] = message_out(msg)
+    return out
+
+
+def _delivery_fields(delivery: MessageDelivery) -> dict[str, Any]:
+    return {
+        "status": int(delivery.status),
+        "statusText": delivery.status.text,
+        "nextAttempt": delivery.next_attempt_at
+        if delivery.status == DeliveryStatus.PENDING
+        else None,
+    }
+
+
+def message_endpoint_out(pair: tuple[Endpoint, MessageDelivery]) -> dict[str, Any]:
+    return {**endpoint_out(pair[0]), **_delivery_fields(pair[1])}
+
+
+def endpoint_message_out(
+    pair: tuple[Message, MessageDelivery], *, with_content: bool = True
+) -> dict[str, Any]:
+    return {**message_out(pair[0], with_content=with_content), **_delivery_fields(pair[1])}
+
+
+def stats_out(stats: EndpointStats) -> dict[str, int]:
+    return {
+        "success": stats.success,
+        "pending": stats.pending,
+        "sending": stats.sending,
+        "fail": stats.fail,
+        "canceled": stats.canceled,
+    }
+
+
+def page_out(page: Page[T], item: Callable[[T], dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "data": [item(entry) for entry in page.items],
+        "iterator": page.iterator,
+        "prevIterator": page.prev_iterator,
+        "done": page.done,
+    }
+
+
+def task_out(task_id: str, task: str, now: datetime, data: dict[str, Any]) -> dict[str, Any]:
+    """A background task that already finished (hookd recovers synchronously)."""
+    return {"id": task_id, "status": "finished", "task": task, "updatedAt": now, "data": data}

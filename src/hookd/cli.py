@@ -1,0 +1,179 @@
+"""The ``hookd`` command: wires settings to the API and the engine."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import sys
+from typing import Annotated
+
+import structlog
+import typer
+import uvicorn
+import uvloop
+from pydantic import ValidationError
+
+from hookd import __version__
+from hookd.config import Settings
+from hookd.services.context import Context
+from hookd.store import migrate
+from hookd.store.db import Database
+
+cli = typer.Typer(
+    name="hookd", help="Self-hosted webhooks: send, receive and fulfill.", no_args_is_help=True
+)
+log = structlog.get_logger("hookd")
+TOKEN_FILE = "admin_token"  # noqa: S105 - a file name, not a secret
+
+
+def configure_logging(level: str) -> None:
+    numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
+    logging.basicConfig(format="%(message)s", stream=sys.stderr, level=numeric)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+            if sys.stderr.isatty()
+            else structlog.processors.JSONRenderer(),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        cache_logger_on_first_use=True,
+    )
+
+
+def admin_token(settings: Settings) -> str:
+    """The configured token, else the one stored in the data directory, else a new one."""
+    if settings.admin_token:
+        return settings.admin_token
+    path = settings.data_dir / TOKEN_FILE
+    if path.exists():
+        return path.read_text().strip()
+    token = "hk_" + secrets.token_urlsafe(32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(token + "\n")
+    typer.echo(f"hookd: generated an admin token (stored in {path}):\n\n    {token}\n", err=True)
+    return token
+
+
+async def prepare_schema(db: Database) -> None:
+    """Migrate an embedded SQLite file; refuse to start on an out-of-date PostgreSQL schema."""
+    try:
+        if db.is_sqlite:
+            before, after = await migrate.upgrade(db)
+            if before != after:
+                log.info("database schema migrated", before=before, after=after)
+        else:
+            await migrate.require_current(db)
+    except migrate.SchemaOutOfDate as exc:
+        typer.echo(f"hookd: {exc}", err=True)
+        raise typer.Exit(3) from exc
+    finally:
+        await db.close()
+
+
+@cli.command(name="migrate")
+def migrate_command(
+    database_url: Annotated[
+        str | None, typer.Option(help="sqlite:///path or postgresql://... [HOOKD_DATABASE_URL]")
+    ] = None,
+) -> None:
+    """Bring the database schema up to date (run before starting a new version on PostgreSQL)."""
+    given = {"database_url": database_url} if database_url else {}
+    settings = Settings(**given)  # type: ignore[arg-type]
+    configure_logging(settings.log_level)
+
+    async def run() -> tuple[str | None, str]:
+        db = Database(settings.effective_database_url)
+        try:
+            return await migrate.upgrade(db)
+        finally:
+            await db.close()
+
+    before, after = uvloop.run(run())
+    if before == after:
+        typer.echo(f"hookd: schema already at revision {after}")
+    else:
+        typer.echo(f"hookd: schema migrated from {before or 'empty'} to {after}")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on [HOOKD_HOST]")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on [HOOKD_PORT]")] = None,
+    database_url: Annotated[
+        str | None, typer.Option(help="sqlite:///path or postgresql://... [HOOKD_DATABASE_URL]")
+    ] = None,
+    role: Annotated[
+        str | None, typer.Option(help="all | api | worker (default all) [HOOKD_ROLE]")
+    ] = None,
+) -> None:
+    """Run the API and the delivery worker (in one process by default, or one role)."""
+    given = {"host": host, "port": port, "database_url": database_url, "role": role}
+    try:
+        settings = Settings(**{k: v for k, v in given.items() if v is not None})  # type: ignore[arg-type]
+    except ValidationError as exc:
+        typer.echo(f"hookd: invalid settings:\n{exc}", err=True)
+        raise typer.Exit(2) from exc
+    configure_logging(settings.log_level)
+    ctx = Context(db=Database(settings.effective_database_url), settings=settings)
+    uvloop.run(prepare_schema(ctx.db))
+    if settings.role == "worker":
+        from hookd.engine.runtime import run_worker_only
+
+        uvloop.run(run_worker_only(ctx))
+        return
+    token = admin_token(settings)
+    from hookd.api.app import create_app  # imported late: keeps `hookd --help` fast
+
+    app = create_app(ctx, token, run_worker=settings.role == "all")
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        timeout_graceful_shutdown=2,
+        lifespan="on",
+    )
+    typer.echo(f"hookd {__version__} listening on http://{settings.host}:{settings.port}", err=True)
+    uvicorn.Server(config).run()
+
+
+@cli.command()
+def fulfill(
+    target: Annotated[str, typer.Argument(help="MODULE:APP, a hookd.fulfillment.Fulfillment")],
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8080,
+) -> None:
+    """Serve a fulfillment app (Dialogflow ES/CX, Lex V2, Rasa) written with hookd.fulfillment."""
+    from hookd.fulfillment import serve as serve_fulfillment
+
+    configure_logging("info")
+    try:
+        serve_fulfillment(target, host=host, port=port)
+    except ValueError as exc:
+        typer.echo(f"hookd fulfill: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+@cli.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

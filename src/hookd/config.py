@@ -1,0 +1,105 @@
+"""Settings from ``HOOKD_*`` environment variables (and CLI flags, which override them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from hookd.core.retry import DEFAULT_DELAYS, RetrySchedule
+from hookd.core.ssrf import Network, parse_networks
+
+DEFAULT_DATA_DIR = Path(".hookd")
+
+
+class Settings(BaseSettings):
+    """Everything ``hookd serve`` can be told."""
+
+    model_config = SettingsConfigDict(env_prefix="HOOKD_", extra="ignore")
+
+    database_url: str = Field(
+        default="",
+        description="sqlite:///path/hookd.db or postgresql://user@host/db "
+        "(default: ./.hookd/hookd.db)",
+    )
+    role: Literal["all", "api", "worker"] = Field(
+        default="all", description="all: API and worker in one process; api or worker alone"
+    )
+    host: str = "127.0.0.1"
+    port: int = 8071
+    admin_token: str | None = Field(default=None, description="generated on first start if unset")
+    retry_schedule: Annotated[tuple[float, ...], NoDecode] = DEFAULT_DELAYS
+    request_timeout: float = Field(default=15.0, gt=0, le=300)
+    allow_networks: Annotated[tuple[str, ...], NoDecode] = ()
+    max_payload_bytes: int = Field(default=1024 * 1024, gt=0)
+    signature_headers: Literal["webhook", "svix"] = "webhook"
+    max_retry_after: float = Field(default=3600.0, ge=0)
+    concurrency: int = Field(default=256, ge=1, description="deliveries in flight at once")
+    poll_interval: float = Field(default=1.0, gt=0, description="idle seconds between due checks")
+    lease_seconds: float = Field(default=60.0, gt=0, description="claim lease before reclaim")
+    shutdown_grace: float = Field(default=8.0, ge=0, description="seconds to finish in-flight work")
+    log_level: str = "info"
+    public_url: str = Field(
+        default="",
+        description="the base URL providers call, for ingest URLs and signed-URL checks "
+        "(default: http://{host}:{port})",
+    )
+    dedup_window_seconds: int = Field(
+        default=24 * 3600,
+        ge=0,
+        le=30 * 24 * 3600,
+        description="inbound requests with a seen provider id within this window are duplicates",
+    )
+
+    @field_validator("retry_schedule", mode="before")
+    @classmethod
+    def _parse_schedule(cls, value: object) -> object:
+        if isinstance(value, str):
+            return RetrySchedule.parse(value).delays
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("allow_networks", mode="before")
+    @classmethod
+    def _parse_networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = tuple(part.strip() for part in value.split(",") if part.strip())
+        if isinstance(value, list | tuple):
+            parse_networks(str(item) for item in value)  # reject bad CIDRs at start-up
+            return tuple(str(item) for item in value)
+        return value
+
+    @property
+    def data_dir(self) -> Path:
+        """Where the embedded database and the generated admin token live."""
+        url = self.effective_database_url
+        if url.startswith("sqlite"):
+            path = url.split(":///", 1)[-1]
+            if path and path != ":memory:":
+                return Path(path).parent
+        return DEFAULT_DATA_DIR
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{DEFAULT_DATA_DIR / 'hookd.db'}"
+
+    @property
+    def effective_public_url(self) -> str:
+        """Where providers reach this server, without a trailing slash."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def schedule(self) -> RetrySchedule:
+        return RetrySchedule(delays=self.retry_schedule, max_retry_after=self.max_retry_after)
+
+    @property
+    def networks(self) -> tuple[Network, ...]:
+        return parse_networks(self.allow_networks)

@@ -1,0 +1,1 @@
+"""Asyncio side: the delivery worker and the senders it drives."""

@@ -1,0 +1,334 @@
+"""Run JavaScript transformations in V8 (mini-racer) inside sandbox worker processes.
+
+Why processes and not threads: a single JavaScript statement such as
+``new Array(2**28).fill(1)`` makes V8 abort the whole process ("Fatal JavaScript out of
+memory"), which no in-process limit can catch. So V8 only ever runs in small worker processes
+(``python -m hookd.engine.transform``) that talk newline-delimited JSON over stdin/stdout, one
+call at a time each. A crashed or stuck worker is killed and replaced; only its own call fails.
+
+Limits, from the inside out: mini-racer's timeout and hard heap limit per call; the worker's
+``RLIMIT_DATA`` for memory outside the V8 heap (ArrayBuffers); the parent's deadline, which
+kills a worker that does not answer within the time limit plus a grace period.
+Every call gets a fresh V8 context, so no state survives from one call (or endpoint) to the next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+import json
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from hookd.core.transformations import (
+    ErrorKind,
+    Transformation,
+    TransformError,
+    TransformInput,
+    TransformOutcome,
+    code_problem,
+    parse_outcome,
+)
+
+# The worker imports hookd from where this file is, whether or not hookd is installed.
+_SOURCE_ROOT = str(Path(__file__).resolve().parents[2])
+DEFAULT_TIMEOUT_MS = 1_000
+DEFAULT_MAX_MEMORY = 64 * 1024 * 1024
+DEFAULT_WORKERS = 2
+# Memory a worker may use outside the V8 heap (ArrayBuffer backing stores), on top of its
+# baseline; V8 does not count those against the heap limit.
+DEFAULT_OFF_HEAP_LIMIT = 512 * 1024 * 1024
+# Context creation, teardown and the pipe on top of the script's own time limit.
+_GRACE_SECONDS = 1.0
+_PIPE_LIMIT = 256 * 1024 * 1024
+_SOURCE_URL = "transformation.js"
+
+# Runs after the user's code: calls handler on a fresh copy of the input and reports whether
+# the body came back untouched, so its original bytes (and signatures over them) can be kept.
+_CALL = """(function (request) {
+  const bodyBefore = JSON.stringify(request.body);
+  const result = handler(request);
+  if (result && typeof result.then === "function") {
+    throw new TypeError("handler returned a Promise; transformations are synchronous");
+  }
+  const bodyUnchanged = result !== null && typeof result === "object" &&
+    JSON.stringify(result.body) === bodyBefore;
+  return JSON.stringify(result === undefined ? { undefined: true } : { result, bodyUnchanged });
+})(JSON.parse(%s))
+//# sourceURL=hookd-call.js"""
+# WebAssembly memories live outside the V8 heap and could be grown past any heap limit.
+_PRELUDE = "delete globalThis.WebAssembly;"
+
+
+class TransformSandbox:
+    """A small pool of V8 worker processes; create one per process and ``close`` it."""
+
+    def __init__(
+        self, workers: int = DEFAULT_WORKERS, *, off_heap_limit: int = DEFAULT_OFF_HEAP_LIMIT
+    ) -> None:
+        self._size = workers
+        self._off_heap_limit = off_heap_limit
+        self._idle: asyncio.Queue[_Worker] | None = None
+        self._all: set[_Worker] = set()
+
+    async def compile(
+        self,
+        code: str,
+        *,
+        timeout_ms: int = DEFAULT_TIMEOUT_MS,
+        max_memory: int = DEFAULT_MAX_MEMORY,
+    ) -> Transformation:
+        """Check ``code`` parses, runs and defines ``handler``; ``TransformError`` if not."""
+        problem = code_problem(code)
+        if problem is not None:
+            raise TransformError("code", problem)
+        await self._call({"op": "compile", "code": code}, timeout_ms, max_memory)
+        return Transformation(code)
+
+    async def apply(
+        self,
+        transformation: Transformation,
+        request: TransformInput,
+        *,
+        timeout_ms: int = DEFAULT_TIMEOUT_MS,
+        max_memory: int = DEFAULT_MAX_MEMORY,
+    ) -> TransformOutcome:
+        """Run the handler on ``request``: the request to send instead, or ``Cancelled``."""
+        call = {"op": "apply", "code": transformation.code, "input": request.to_json().decode()}
+        reply = await self._call(call, timeout_ms, max_memory)
+        if reply.get("undefined"):
+            raise TransformError(
+                "output", "handler returned undefined; return the request, or null to cancel"
+            )
+        return parse_outcome(
+            reply.get("result"), request, body_unchanged=bool(reply.get("bodyUnchanged"))
+        )
+
+    async def close(self) -> None:
+        """Stop every worker."""
+        for worker in list(self._all):
+            await worker.stop()
+        self._all.clear()
+        self._idle = None
+
+    async def _call(self, call: dict[str, Any], timeout_ms: int, max_memory: int) -> Any:
+        if self._idle is None:
+            self._idle = asyncio.Queue()
+            for _ in range(self._size):
+                self._idle.put_nowait(_Worker(self._off_heap_limit))
+        idle = self._idle
+        worker = await idle.get()
+        self._all.add(worker)
+        try:
+            reply = await worker.call(
+                {**call, "timeout_ms": timeout_ms, "max_memory": max_memory},
+                deadline=timeout_ms / 1000 + _GRACE_SECONDS,
+                max_memory=max_memory,
+            )
+        finally:
+            idle.put_nowait(worker)
+        if not reply.get("ok"):
+            kind: ErrorKind = reply.get("kind", "runtime")
+            raise TransformError(kind, str(reply.get("message")))
+        return orjson.loads(reply["result"]) if "result" in reply else None
+
+
+class _Worker:
+    """One sandbox process, started on first use and replaced after a crash or a kill."""
+
+    def __init__(self, off_heap_limit: int) -> None:
+        self._off_heap_limit = off_heap_limit
+        self._process: asyncio.subprocess.Process | None = None
+
+    async def call(self, call: dict[str, Any], *, deadline: float, max_memory: int) -> Any:
+        process = self._process
+        if process is None or process.returncode is not None:
+            process = self._process = await self._start()
+        assert process.stdin is not None
+        assert process.stdout is not None
+        try:
+            process.stdin.write(orjson.dumps(call) + b"\n")
+            await process.stdin.drain()
+            line = await asyncio.wait_for(process.stdout.readline(), deadline)
+        except TimeoutError:
+            await self.stop()
+            return _failure("timeout", f"timed out after {call['timeout_ms']} ms")
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            line = b""
+        except asyncio.CancelledError:
+            # The caller gave up mid-call: the worker's answer would confuse the next call.
+            await self.stop()
+            raise
+        if not line:
+            await self.stop()
+            mib = max_memory // (1024 * 1024)
+            return _failure("memory", f"crashed the sandbox (most likely exceeded {mib} MB)")
+        return orjson.loads(line)
+
+    async def _start(self) -> asyncio.subprocess.Process:
+        if importlib.util.find_spec("py_mini_racer") is None:
+            # Without this check the worker would die on import and look like a crash.
+            raise TransformError(
+                "runtime", "JavaScript transformations need mini-racer: hookd[transformations]"
+            )
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [_SOURCE_ROOT, env.get("PYTHONPATH")]))
+        return await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "hookd.engine.transform",
+            str(self._off_heap_limit),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            # V8's own fatal-error dumps are not useful to hookd's users; the caller gets a
+            # TransformError instead.
+            stderr=asyncio.subprocess.DEVNULL,
+            env=env,
+            limit=_PIPE_LIMIT,
+        )
+
+    async def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None or process.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        await process.wait()
+
+
+def _failure(kind: ErrorKind, message: str) -> dict[str, Any]:
+    return {"ok": False, "kind": kind, "message": message}
+
+
+_default: TransformSandbox | None = None
+
+
+def default_sandbox() -> TransformSandbox:
+    """The process-wide sandbox used by ``compile_transformation`` and ``apply``."""
+    global _default  # one pool per process is the point
+    if _default is None:
+        _default = TransformSandbox()
+    return _default
+
+
+async def compile_transformation(
+    code: str, *, timeout_ms: int = DEFAULT_TIMEOUT_MS, max_memory: int = DEFAULT_MAX_MEMORY
+) -> Transformation:
+    """Validate ``code`` at save time (``TransformError`` -> 422) in the default sandbox."""
+    return await default_sandbox().compile(code, timeout_ms=timeout_ms, max_memory=max_memory)
+
+
+async def apply(
+    transformation: Transformation,
+    request: TransformInput,
+    *,
+    timeout_ms: int = DEFAULT_TIMEOUT_MS,
+    max_memory: int = DEFAULT_MAX_MEMORY,
+) -> TransformOutcome:
+    """Run ``transformation`` on ``request`` in the default sandbox."""
+    return await default_sandbox().apply(
+        transformation, request, timeout_ms=timeout_ms, max_memory=max_memory
+    )
+
+
+# --- the worker process -----------------------------------------------------------------------
+
+
+def _serve(off_heap_limit: int) -> None:
+    """Worker main loop: one JSON request per stdin line, one JSON reply per stdout line."""
+    from py_mini_racer import mini_racer
+
+    # mini-racer drives every isolate through an asyncio loop; one shared loop thread makes a
+    # fresh context cost ~3 ms instead of ~11 ms with a loop thread per context.
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, daemon=True).start()
+    with mini_racer(loop) as warm:
+        warm.eval("0")  # the first context maps V8's shared memory; count it in the baseline
+    _limit_off_heap_memory(off_heap_limit)
+    for line in sys.stdin.buffer:
+        call = orjson.loads(line)
+        try:
+            reply = {"ok": True, **_evaluate(loop, call)}
+        except TransformError as exc:
+            reply = _failure(exc.kind, exc.message)
+        sys.stdout.buffer.write(orjson.dumps(reply) + b"\n")
+        sys.stdout.buffer.flush()
+
+
+def _limit_off_heap_memory(extra: int) -> None:
+    try:
+        import resource
+
+        with open("/proc/self/status", encoding="ascii") as status:
+            fields = dict(line.split(":", 1) for line in status if ":" in line)
+        baseline = int(fields["VmData"].split()[0]) * 1024
+        resource.setrlimit(resource.RLIMIT_DATA, (baseline + extra, baseline + extra))
+    except (ImportError, OSError, KeyError, ValueError):
+        pass  # not Linux: the parent's deadline and kill remain the backstop
+
+
+def _evaluate(loop: asyncio.AbstractEventLoop, call: dict[str, Any]) -> dict[str, Any]:
+    from py_mini_racer import mini_racer
+
+    started = time.monotonic()
+    budget: float = call["timeout_ms"] / 1000
+
+    def remaining() -> float:
+        return max(0.001, budget - (time.monotonic() - started))
+
+    stage = "prelude"
+    with mini_racer(loop) as racer:
+        racer.set_hard_memory_limit(call["max_memory"])
+        try:
+            racer.eval(_PRELUDE)
+            stage = "define"
+            racer.eval(f"{call['code']}\n//# sourceURL={_SOURCE_URL}", timeout_sec=remaining())
+            stage = "call"
+            if call["op"] == "compile":
+                if racer.eval("typeof handler") != "function":
+                    raise TransformError("code", "the code must define function handler(request)")
+                return {}
+            literal = json.dumps(call["input"])  # a JS string literal holding the JSON text
+            return {"result": racer.eval(_CALL % literal, timeout_sec=remaining())}
+        except TransformError:
+            raise
+        except Exception as exc:
+            text = str(exc)
+            if stage == "define":
+                # A syntax error stops V8 before it reads the sourceURL comment.
+                text = text.replace("<anonymous>:", f"{_SOURCE_URL}:", 1)
+            raise _translate(exc, text, call, racer.was_hard_memory_limit_reached()) from None
+
+
+def _translate(exc: Exception, text: str, call: dict[str, Any], memory_hit: bool) -> TransformError:
+    from py_mini_racer import JSOOMException, JSParseException, JSTimeoutException
+
+    if isinstance(exc, JSOOMException) or memory_hit:
+        return TransformError("memory", f"exceeded {call['max_memory'] // (1024 * 1024)} MB")
+    if isinstance(exc, JSTimeoutException):
+        return TransformError("timeout", f"timed out after {call['timeout_ms']} ms")
+    kind: ErrorKind = "syntax" if isinstance(exc, JSParseException) else "runtime"
+    return TransformError(kind, describe_js_error(text))
+
+
+def describe_js_error(text: str) -> str:
+    """``transformation.js:3: TypeError: x is null`` -> ``TypeError: x is null at line 3``."""
+    first = text.split("\n", 1)[0]
+    source, _, rest = first.partition(":")
+    line, _, message = rest.partition(": ")
+    if source == _SOURCE_URL and line.isdigit():
+        return f"{message} at line {line}"
+    if line.isdigit():
+        return message  # thrown by hookd's own call wrapper, e.g. an unserialisable result
+    return first
+
+
+if __name__ == "__main__":
+    _serve(int(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_OFF_HEAP_LIMIT)

@@ -1,0 +1,276 @@
+"""The delivery worker: claim due deliveries, send them, record the outcomes, in batches.
+
+The loop reads top to bottom: ``_run`` -> ``_claim_and_start`` -> ``_deliver`` (one per claim,
+concurrently) -> ``_flush`` (every finished attempt of the round in one transaction).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+import structlog
+
+from hookd import __version__, ids
+from hookd.core.delivery import AttemptResult, next_step
+from hookd.core.destinations import is_destination_url
+from hookd.core.domain import Attempt, DeliveryStatus, Endpoint, Message, TriggerType
+from hookd.core.signing import parse_signing_key, signature_header
+from hookd.engine.destinations import BrokerDestinations
+from hookd.engine.http import HttpSender
+from hookd.services.context import Context
+from hookd.store import deliveries as queue
+from hookd.store import endpoints as endpoint_store
+from hookd.store import messages as message_store
+from hookd.store.attempts import attempt_row
+from hookd.store.codec import to_ms
+from hookd.store.deliveries import Claim, Finish
+
+log = structlog.get_logger("hookd.worker")
+
+USER_AGENT = f"hookd/{__version__}"
+ERROR_BACKOFF_SECONDS = 1.0
+
+
+def webhook_headers(
+    style: str,
+    endpoint: Endpoint,
+    msg_id: str,
+    body: bytes,
+    now: datetime,
+    *,
+    forwarded: Mapping[str, str] | None = None,
+    content_type: str | None = None,
+) -> dict[str, str]:
+    """Custom headers plus the three Standard Webhooks headers, signed with every valid key.
+
+    An ingested message adds the original request's ``forwarded`` headers and ``content_type``;
+    the endpoint's custom headers override forwarded ones, and the signature headers win.
+    """
+    timestamp = int(now.timestamp())
+    keys = [parse_signing_key(secret) for secret in endpoint.signing_secrets(now)]
+    custom = {name.lower() for name in endpoint.headers}
+    return {
+        **{k: v for k, v in (forwarded or {}).items() if k.lower() not in custom},
+        **endpoint.headers,
+        "Content-Type": content_type or "application/json",
+        f"{style}-id": msg_id,
+        f"{style}-timestamp": str(timestamp),
+        f"{style}-signature": signature_header(keys, msg_id, timestamp, body),
+    }
+
+
+class DeliveryWorker:
+    """Runs deliveries for one process; ``wake()`` makes it look for due work at once."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        sender: HttpSender,
+        brokers: BrokerDestinations,
+        *,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.sender = sender
+        self.brokers = brokers
+        self.settings = ctx.settings
+        self.schedule = ctx.settings.schedule
+        self.rng = rng or random.Random()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._inflight: dict[asyncio.Task[None], Claim] = {}
+        self._finished: list[Finish] = []
+        self._to_disable: set[str] = set()
+        self._loop_task: asyncio.Task[None] | None = None
+        self._last_reclaim = 0.0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def start(self, *, reclaim_all: bool) -> None:
+        """Start the loop; ``reclaim_all`` puts back every claimed row (embedded, one process)."""
+        if reclaim_all:
+            async with self.ctx.db.write() as conn:
+                count = await queue.reclaim_expired(conn, 2**62)
+            if count:
+                log.info("reclaimed deliveries left in flight by the previous run", count=count)
+        self._loop_task = asyncio.create_task(self._run(), name="hookd-delivery-worker")
+
+    async def stop(self, grace: float) -> None:
+        """Stop claiming, let in-flight attempts finish for ``grace`` seconds, release the rest."""
+        self._stopping = True
+        self._wake.set()
+        if self._loop_task is not None:
+            await self._loop_task
+        if self._inflight:
+            await asyncio.wait(list(self._inflight), timeout=grace)
+        unfinished = [claim.id for task, claim in self._inflight.items() if not task.done()]
+        for task in list(self._inflight):
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(*self._inflight, return_exceptions=True)
+        await self._flush()
+        if unfinished:
+            async with self.ctx.db.write() as conn:
+                await queue.release(conn, unfinished, to_ms(self.ctx.clock()))
+            log.info("released unfinished deliveries", count=len(unfinished))
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                await self._flush()
+                await self._reclaim_if_due()
+                started = await self._claim_and_start()
+                if started:
+                    continue
+                await self._sleep()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # A database hiccup must not kill delivery: log, back off, try again.
+                log.exception("delivery loop error; retrying")
+                await asyncio.sleep(ERROR_BACKOFF_SECONDS)
+
+    async def _reclaim_if_due(self) -> None:
+        if time.monotonic() - self._last_reclaim < self.settings.lease_seconds / 2:
+            return
+        self._last_reclaim = time.monotonic()
+        async with self.ctx.db.write() as conn:
+            await queue.reclaim_expired(conn, to_ms(self.ctx.clock()))
+
+    async def _claim_and_start(self) -> int:
+        free = self.settings.concurrency - len(self._inflight)
+        if free <= 0:
+            return 0
+        now = self.ctx.clock()
+        lease = now + timedelta(seconds=self.settings.lease_seconds)
+        async with self.ctx.db.write() as conn:
+            claims = await queue.claim_due(conn, to_ms(now), to_ms(lease), free)
+        if not claims:
+            return 0
+        async with self.ctx.db.read() as conn:
+            messages = await message_store.messages_by_id(conn, list({c.msg_id for c in claims}))
+            endpoints = await endpoint_store.endpoints_by_id(
+                conn, list({c.endpoint_id for c in claims})
+            )
+        for claim in claims:
+            task = asyncio.create_task(
+                self._deliver(claim, messages.get(claim.msg_id), endpoints.get(claim.endpoint_id))
+            )
+            self._inflight[task] = claim
+            task.add_done_callback(self._on_done)
+        return len(claims)
+
+    def _on_done(self, task: asyncio.Task[None]) -> None:
+        self._inflight.pop(task, None)
+        self._wake.set()
+
+    async def _sleep(self) -> None:
+        timeout = self.settings.poll_interval
+        if not self._finished:
+            async with self.ctx.db.read() as conn:
+                due_ms = await queue.next_due_ms(conn)
+            if due_ms is not None:
+                timeout = min(timeout, max(0.0, due_ms / 1000 - self.ctx.clock().timestamp()))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout)
+        self._wake.clear()
+
+    async def _deliver(
+        self, claim: Claim, message: Message | None, endpoint: Endpoint | None
+    ) -> None:
+        now = self.ctx.clock()
+        if endpoint is None or message is None:
+            return  # deleted meanwhile; its delivery row went with it
+        if endpoint.disabled:
+            result = AttemptResult(0, b"", 0, error="endpoint is disabled")
+        elif message.payload is None:
+            result = AttemptResult(0, b"", 0, error="payload was expunged")
+        else:
+            style = self.settings.signature_headers
+            headers = webhook_headers(
+                style,
+                endpoint,
+                message.id,
+                message.payload,
+                now,
+                forwarded=message.headers,
+                content_type=message.content_type,
+            )
+            timeout = self.settings.request_timeout
+            if is_destination_url(endpoint.url):
+                result = await self.brokers.send_to_url(
+                    endpoint.url, headers, message.payload, timeout
+                )
+            else:
+                result = await self.sender.send(
+                    "POST", endpoint.url, headers, message.payload, timeout
+                )
+            self._record(claim, endpoint, result, now, retryable=True)
+            return
+        self._record(claim, endpoint, result, now, retryable=False)
+
+    def _record(
+        self,
+        claim: Claim,
+        endpoint: Endpoint,
+        result: AttemptResult,
+        sent_at: datetime,
+        *,
+        retryable: bool,
+    ) -> None:
+        attempts_made = claim.attempts + 1
+        finished_at = self.ctx.clock()
+        if not retryable:
+            step_status, next_at, disable = DeliveryStatus.FAIL, None, False
+        else:
+            step = next_step(result, attempts_made, self.schedule, finished_at, self.rng)
+            step_status, next_at, disable = step.status, step.next_attempt_at, step.disable_endpoint
+        if disable:
+            self._to_disable.add(endpoint.id)
+        attempt = Attempt(
+            id=ids.new_id(ids.ATTEMPT, sent_at),
+            msg_id=claim.msg_id,
+            endpoint_id=claim.endpoint_id,
+            app_id=claim.app_id,
+            url=endpoint.url,
+            status=DeliveryStatus.SUCCESS if result.succeeded else DeliveryStatus.FAIL,
+            response_status_code=result.status_code,
+            response=result.excerpt(),
+            response_duration_ms=result.duration_ms,
+            trigger_type=TriggerType.MANUAL if claim.manual else TriggerType.SCHEDULED,
+            attempt_number=attempts_made,
+            created_at=sent_at,
+        )
+        self._finished.append(
+            Finish(
+                delivery_id=claim.id,
+                status=step_status,
+                attempts=attempts_made,
+                next_attempt_ms=to_ms(next_at) if next_at else None,
+                attempt_row=attempt_row(attempt),
+            )
+        )
+
+    async def _flush(self) -> None:
+        if not self._finished and not self._to_disable:
+            return
+        batch, self._finished = self._finished, []
+        disable, self._to_disable = self._to_disable, set()
+        now_ms = to_ms(self.ctx.clock())
+        try:
+            async with self.ctx.db.write() as conn:
+                await queue.finish(conn, batch, now_ms)
+                await endpoint_store.disable_endpoints(conn, sorted(disable), now_ms)
+        except BaseException:
+            # Keep the outcomes for the next flush; the leases stay valid meanwhile.
+            self._finished = batch + self._finished
+            self._to_disable |= disable
+            raise
+        if disable:
+            log.info("endpoints disabled after 410 Gone", endpoints=sorted(disable))

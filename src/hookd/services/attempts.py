@@ -1,0 +1,163 @@
+"""Attempt history and resending: what happened to a message at each endpoint."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hookd import ids
+from hookd.core.domain import Attempt, DeliveryStatus, Endpoint, Message, MessageDelivery
+from hookd.services.applications import require_app
+from hookd.services.context import Context
+from hookd.services.endpoints import require_endpoint
+from hookd.services.errors import Conflict, NotFound
+from hookd.store import attempts as store
+from hookd.store import deliveries as queue
+from hookd.store import destinations
+from hookd.store import messages as message_store
+from hookd.store.codec import to_ms
+from hookd.store.pages import Page
+
+
+def _floor(moment: datetime | None, prefix: str) -> str | None:
+    return ids.floor_id(prefix, moment) if moment else None
+
+
+async def list_by_endpoint(
+    ctx: Context,
+    app_id: str,
+    endpoint_id: str,
+    *,
+    iterator: str | None,
+    limit: int,
+    status: DeliveryStatus | None,
+    before: datetime | None,
+    after: datetime | None,
+) -> Page[Attempt]:
+    async with ctx.db.read() as conn:
+        app = await require_app(conn, app_id)
+        endpoint = await require_endpoint(conn, app.id, endpoint_id)
+        return await store.list_attempts(
+            conn,
+            app.id,
+            iterator=iterator,
+            limit=limit,
+            endpoint_id=endpoint.id,
+            status=status,
+            before_id=_floor(before, ids.ATTEMPT),
+            after_id=_floor(after, ids.ATTEMPT),
+        )
+
+
+async def list_by_message(
+    ctx: Context,
+    app_id: str,
+    msg_id: str,
+    *,
+    iterator: str | None,
+    limit: int,
+    endpoint_id: str | None,
+    status: DeliveryStatus | None,
+    before: datetime | None,
+    after: datetime | None,
+) -> Page[Attempt]:
+    async with ctx.db.read() as conn:
+        app = await require_app(conn, app_id)
+        message = await _require_message(conn, app.id, msg_id)
+        endpoint = await require_endpoint(conn, app.id, endpoint_id) if endpoint_id else None
+        return await store.list_attempts(
+            conn,
+            app.id,
+            iterator=iterator,
+            limit=limit,
+            msg_id=message.id,
+            endpoint_id=endpoint.id if endpoint else None,
+            status=status,
+            before_id=_floor(before, ids.ATTEMPT),
+            after_id=_floor(after, ids.ATTEMPT),
+        )
+
+
+async def _require_message(conn: AsyncConnection, app_id: str, msg_id: str) -> Message:
+    message = await message_store.get_message(conn, app_id, msg_id)
+    if message is None:
+        raise NotFound(f"message {msg_id!r} not found")
+    return message
+
+
+async def get_attempt(ctx: Context, app_id: str, msg_id: str, attempt_id: str) -> Attempt:
+    async with ctx.db.read() as conn:
+        app = await require_app(conn, app_id)
+        message = await _require_message(conn, app.id, msg_id)
+        attempt = await store.get_attempt(conn, app.id, message.id, attempt_id)
+    if attempt is None:
+        raise NotFound(f"attempt {attempt_id!r} not found")
+    return attempt
+
+
+async def message_destinations(
+    ctx: Context, app_id: str, msg_id: str, *, iterator: str | None, limit: int
+) -> Page[tuple[Endpoint, MessageDelivery]]:
+    async with ctx.db.read() as conn:
+        app = await require_app(conn, app_id)
+        message = await _require_message(conn, app.id, msg_id)
+        return await destinations.message_destinations(
+            conn, message.id, iterator=iterator, limit=limit
+        )
+
+
+async def endpoint_messages(
+    ctx: Context,
+    app_id: str,
+    endpoint_id: str,
+    *,
+    iterator: str | None,
+    limit: int,
+    status: DeliveryStatus | None,
+    before: datetime | None,
+    after: datetime | None,
+) -> Page[tuple[Message, MessageDelivery]]:
+    async with ctx.db.read() as conn:
+        app = await require_app(conn, app_id)
+        endpoint = await require_endpoint(conn, app.id, endpoint_id)
+        return await destinations.endpoint_messages(
+            conn,
+            endpoint.id,
+            iterator=iterator,
+            limit=limit,
+            status=status,
+            before_id=_floor(before, ids.MESSAGE),
+            after_id=_floor(after, ids.MESSAGE),
+        )
+
+
+async def resend(ctx: Context, app_id: str, msg_id: str, endpoint_id: str) -> None:
+    """Send a message to an endpoint again, now, with a fresh retry budget.
+
+    Works for any endpoint of the application, also one the message was never routed to.
+    """
+    now = ctx.clock()
+    now_ms = to_ms(now)
+    async with ctx.db.write() as conn:
+        app = await require_app(conn, app_id)
+        message = await _require_message(conn, app.id, msg_id)
+        endpoint = await require_endpoint(conn, app.id, endpoint_id)
+        if message.payload is None:
+            raise Conflict(
+                "the message's payload was expunged; it cannot be resent", code="expunged"
+            )
+        existing = await queue.get_delivery(conn, message.id, endpoint.id)
+        if existing is None:
+            rows = queue.new_delivery_rows(
+                [ids.new_id(ids.DELIVERY, now)], message.id, app.id, [endpoint.id], now_ms
+            )
+            rows[0]["manual"] = True
+            await queue.insert_deliveries(conn, rows)
+        elif existing._mapping["status"] == DeliveryStatus.SENDING:
+            raise Conflict(
+                "an attempt to this endpoint is in flight; try again shortly", code="in_flight"
+            )
+        else:
+            await queue.rearm(conn, endpoint_id=endpoint.id, msg_id=message.id, now_ms=now_ms)
+    ctx.wake_worker()

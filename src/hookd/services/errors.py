@@ -1,0 +1,40 @@
+"""Errors a caller can cause: each has an HTTP status, a machine ``code`` and a ``detail``."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, detail: str, *, code: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if code is not None:
+            self.code = code
+
+
+class NotFound(ServiceError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(ServiceError):
+    status_code = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(ServiceError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class Invalid(ServiceError):
+    """A request that is well-formed JSON but breaks a rule; ``loc`` names the offending field."""
+
+    status_code = 422
+    code = "validation"
+
+    def __init__(self, detail: str, *, loc: tuple[str | int, ...] = ("body",)) -> None:
+        super().__init__(detail)
+        self.loc = loc

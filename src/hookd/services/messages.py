@@ -1,0 +1,153 @@
+"""Message operations: accept (persist and fan out in one transaction), list, get, expunge."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from hookd import ids
+from hookd.core.domain import Message
+from hookd.core.fanout import subscribed
+from hookd.services.applications import new_app, require_app
+from hookd.services.context import Context
+from hookd.services.errors import Conflict, Invalid, NotFound, PayloadTooLarge
+from hookd.store import applications as app_store
+from hookd.store import deliveries as queue
+from hookd.store import endpoints as endpoint_store
+from hookd.store import messages as store
+from hookd.store.codec import to_ms
+from hookd.store.pages import Page
+
+NAME = re.compile(r"^[a-zA-Z0-9\-_.]{1,256}$")
+CHANNEL = re.compile(r"^[a-zA-Z0-9\-_.:#@]{1,128}$")
+MAX_CHANNELS = 5
+
+
+def _check(event_type: str, channels: Sequence[str] | None, event_id: str | None) -> None:
+    if not NAME.match(event_type):
+        raise Invalid(
+            "eventType uses 1-256 letters, digits, '-', '_' and '.'", loc=("body", "eventType")
+        )
+    if channels is not None:
+        if not 1 <= len(channels) <= MAX_CHANNELS:
+            raise Invalid(f"channels needs 1 to {MAX_CHANNELS} entries", loc=("body", "channels"))
+        for channel in channels:
+            if not CHANNEL.match(channel):
+                raise Invalid(
+                    f"channel {channel!r} is not a valid channel name", loc=("body", "channels")
+                )
+    if event_id is not None and not 1 <= len(event_id) <= 256:
+        raise Invalid("eventId must be 1 to 256 characters", loc=("body", "eventId"))
+
+
+async def create_message(
+    ctx: Context,
+    app_id: str,
+    *,
+    payload: bytes,
+    event_type: str,
+    event_id: str | None = None,
+    channels: Sequence[str] | None = None,
+    tags: Sequence[str] | None = None,
+    application: Mapping[str, Any] | None = None,
+) -> tuple[Message, int]:
+    """Persist a message and one delivery per subscribed endpoint; return it and that count.
+
+    When this returns, the message and its deliveries are committed: nothing accepted is lost.
+    """
+    if len(payload) > ctx.settings.max_payload_bytes:
+        raise PayloadTooLarge(
+            f"payload is {len(payload)} bytes; the limit is {ctx.settings.max_payload_bytes}"
+        )
+    _check(event_type, channels, event_id)
+    now = ctx.clock()
+    try:
+        async with ctx.db.write() as conn:
+            app = await app_store.get_app(conn, app_id)
+            if app is None:
+                if application is None:
+                    raise NotFound(f"application {app_id!r} not found")
+                app = new_app(application, application.get("uid") or app_id, now)
+                await app_store.insert_app(conn, app)
+            if event_id is not None and await store.get_message(conn, app.id, event_id):
+                raise _duplicate(event_id)
+            message = Message(
+                id=ids.new_id(ids.MESSAGE, now),
+                app_id=app.id,
+                event_type=event_type,
+                event_id=event_id,
+                channels=None if channels is None else tuple(channels),
+                tags=None if tags is None else tuple(tags),
+                payload=payload,
+                created_at=now,
+            )
+            await store.insert_message(conn, message)
+            targets = subscribed(
+                await endpoint_store.app_endpoints(conn, app.id), event_type, channels
+            )
+            now_ms = to_ms(now)
+            rows = queue.new_delivery_rows(
+                [ids.new_id(ids.DELIVERY, now) for _ in targets],
+                message.id,
+                app.id,
+                [endpoint.id for endpoint in targets],
+                now_ms,
+            )
+            await queue.insert_deliveries(conn, rows)
+    except IntegrityError as exc:
+        raise _duplicate(event_id) from exc
+    if targets:
+        ctx.wake_worker()
+    return message, len(targets)
+
+
+def _duplicate(event_id: str | None) -> Conflict:
+    return Conflict(f"a message with eventId {event_id!r} already exists in this application")
+
+
+async def get_message(ctx: Context, app_id: str, msg_id: str) -> Message:
+    async with ctx.db.read() as conn:
+        app = await require_app(conn, app_id)
+        message = await store.get_message(conn, app.id, msg_id)
+    if message is None:
+        raise NotFound(f"message {msg_id!r} not found")
+    return message
+
+
+async def list_messages(
+    ctx: Context,
+    app_id: str,
+    *,
+    iterator: str | None,
+    limit: int,
+    event_types: list[str] | None,
+    channel: str | None,
+    before: datetime | None,
+    after: datetime | None,
+) -> Page[Message]:
+    async with ctx.db.read() as conn:
+        app = await require_app(conn, app_id)
+        return await store.list_messages(
+            conn,
+            app.id,
+            iterator=iterator,
+            limit=limit,
+            event_types=event_types,
+            channel=channel,
+            before_id=ids.floor_id(ids.MESSAGE, before) if before else None,
+            after_id=ids.floor_id(ids.MESSAGE, after) if after else None,
+        )
+
+
+async def expunge_message_content(ctx: Context, app_id: str, msg_id: str) -> None:
+    """Delete a message's payload (its record and attempts stay)."""
+    async with ctx.db.write() as conn:
+        app = await require_app(conn, app_id)
+        message = await store.get_message(conn, app.id, msg_id)
+        if message is None:
+            raise NotFound(f"message {msg_id!r} not found")
+        await store.expunge_payload(conn, message.id)

@@ -1,0 +1,239 @@
+"""Inbound source operations: create, read, update, delete, rotate the ingest URL token.
+
+A source owns one application (kind "source", same id) whose endpoints are its forwarding
+endpoints, so delivery, retries, attempts, resend and recover work on ingested messages as is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hookd import ids
+from hookd.core.domain import Application
+from hookd.core.providers import PROVIDERS, ConfigError, Source, parse_source
+from hookd.services.context import Context
+from hookd.services.errors import Conflict, Invalid, NotFound
+from hookd.store import applications as app_store
+from hookd.store import sources as store
+from hookd.store.pages import Page
+from hookd.store.sources import IngestSource, StaticResponse
+
+# Svix source types whose senders sign like Svix (Standard Webhooks); hookd's `svix` verifies them.
+SVIX_SIGNED_TYPES = frozenset(
+    {
+        "beehiiv",
+        "brex",
+        "clerk",
+        "guesty",
+        "incident-io",
+        "lithic",
+        "nash",
+        "open-ai",
+        "pleo",
+        "psi-fi",
+        "render",
+        "replicate",
+        "resend",
+        "safebase",
+        "sardine",
+        "stych",
+    }
+)
+# With Svix's `generic-webhook` type, `config.provider` picks any hookd provider: the only
+# way the Svix SDKs (whose `type` is a closed list) can create e.g. a Twilio or Discord source.
+PROVIDER_FIELD = "provider"
+TOKEN_BYTES = 24
+JSON_OK = StaticResponse(200, "application/json", b'{"ok":true}')
+# What each provider expects back when it does not care about the body.
+DEFAULT_RESPONSES: Mapping[str, StaticResponse] = {
+    # Twilio parses the answer as TwiML: an empty <Response> does nothing and logs no warning.
+    "twilio": StaticResponse(
+        200, "text/xml", b'<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+    ),
+    "discord": StaticResponse(204, None, b""),  # webhook events: "respond with 204"
+    "microsoft-graph": StaticResponse(202, None, b""),  # Graph documents 202 Accepted
+}
+
+
+def default_response(provider: str) -> StaticResponse:
+    return DEFAULT_RESPONSES.get(provider, JSON_OK)
+
+
+def answer_for(source: IngestSource) -> StaticResponse:
+    """The configured static response, else the provider's default."""
+    return source.response or default_response(source.provider)
+
+
+def resolve(source_type: str, config: Mapping[str, Any]) -> tuple[str, Source]:
+    """The hookd provider a Svix source type and config map to, and the parsed source.
+
+    Raises :class:`Invalid` naming the offending field.
+    """
+    rest = dict(config)
+    if source_type == "generic-webhook" and PROVIDER_FIELD in rest:
+        provider = rest.pop(PROVIDER_FIELD)
+        if not isinstance(provider, str) or provider not in PROVIDERS:
+            known = ", ".join(sorted(PROVIDERS))
+            raise Invalid(
+                f"provider must be one of {known}", loc=("body", "config", PROVIDER_FIELD)
+            )
+    elif source_type in PROVIDERS:
+        provider = source_type
+    elif source_type in SVIX_SIGNED_TYPES:
+        provider = "svix"
+    else:
+        raise Invalid(
+            f"source type {source_type!r} is not supported by hookd; use one of "
+            f"{', '.join(sorted({*PROVIDERS, *SVIX_SIGNED_TYPES}))}",
+            loc=("body", "type"),
+        )
+    try:
+        return provider, parse_source(provider, rest)
+    except ConfigError as exc:
+        raise Invalid(exc.message, loc=("body", "config", exc.field)) from exc
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def ingest_url(ctx: Context, source: IngestSource) -> str:
+    return f"{ctx.settings.effective_public_url}/in/{source.token}"
+
+
+def _response(fields: Mapping[str, Any]) -> StaticResponse | None:
+    raw = fields.get("response")
+    if raw is None:
+        return None
+    body = raw["body"]
+    return StaticResponse(raw["status_code"], raw.get("content_type"), body.encode("utf-8"))
+
+
+def _new_source(fields: Mapping[str, Any], uid: str | None, now: datetime) -> IngestSource:
+    config = dict(fields.get("config") or {})
+    provider, _ = resolve(fields["type"], config)
+    return IngestSource(
+        id=ids.new_id(ids.SOURCE, now),
+        uid=uid,
+        name=fields["name"],
+        type=fields["type"],
+        provider=provider,
+        config=config,
+        token=new_token(),
+        metadata=dict(fields.get("metadata") or {}),
+        response=_response(fields),
+        dedup_window_seconds=fields.get("dedup_window_seconds"),
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _app_of(source: IngestSource) -> Application:
+    # The source's uid stays on the source: application uids share one namespace with apps.
+    return Application(
+        id=source.id,
+        uid=None,
+        name=source.name,
+        rate_limit=None,
+        metadata=source.metadata,
+        created_at=source.created_at,
+        updated_at=source.updated_at,
+    )
+
+
+def _uid_conflict(uid: Any) -> Conflict:
+    return Conflict(f"a source with uid {uid!r} already exists")
+
+
+async def require_source(conn: AsyncConnection, source_id: str) -> IngestSource:
+    source = await store.get_source(conn, source_id)
+    if source is None:
+        raise NotFound(f"source {source_id!r} not found")
+    return source
+
+
+async def _insert(conn: AsyncConnection, source: IngestSource) -> None:
+    await app_store.insert_app(conn, _app_of(source), kind=app_store.SOURCE)
+    await store.insert_source(conn, source)
+
+
+async def create_source(ctx: Context, fields: Mapping[str, Any]) -> IngestSource:
+    now = ctx.clock()
+    source = _new_source(fields, fields.get("uid"), now)
+    try:
+        async with ctx.db.write() as conn:
+            if source.uid is not None and await store.get_source(conn, source.uid):
+                raise _uid_conflict(source.uid)
+            await _insert(conn, source)
+    except IntegrityError as exc:
+        raise _uid_conflict(source.uid) from exc
+    return source
+
+
+async def get_source(ctx: Context, source_id: str) -> IngestSource:
+    async with ctx.db.read() as conn:
+        return await require_source(conn, source_id)
+
+
+async def list_sources(
+    ctx: Context, *, iterator: str | None, limit: int, descending: bool
+) -> Page[IngestSource]:
+    async with ctx.db.read() as conn:
+        return await store.list_sources(conn, iterator=iterator, limit=limit, descending=descending)
+
+
+async def upsert_source(
+    ctx: Context, source_id: str, fields: Mapping[str, Any]
+) -> tuple[IngestSource, bool]:
+    """PUT: replace the source's settings (token kept), or create it with ``source_id`` as uid."""
+    now = ctx.clock()
+    try:
+        async with ctx.db.write() as conn:
+            existing = await store.get_source(conn, source_id)
+            if existing is None:
+                created = _new_source(fields, fields.get("uid") or source_id, now)
+                await _insert(conn, created)
+                return created, True
+            config = dict(fields.get("config") or {})
+            provider, _ = resolve(fields["type"], config)
+            updated = dataclasses.replace(
+                existing,
+                uid=fields.get("uid"),
+                name=fields["name"],
+                type=fields["type"],
+                provider=provider,
+                config=config,
+                metadata=dict(fields.get("metadata") or {}),
+                response=_response(fields),
+                dedup_window_seconds=fields.get("dedup_window_seconds"),
+                updated_at=now,
+            )
+            await store.save_source(conn, updated)
+            await app_store.save_app(conn, _app_of(updated))
+    except IntegrityError as exc:
+        raise _uid_conflict(fields.get("uid")) from exc
+    return updated, False
+
+
+async def delete_source(ctx: Context, source_id: str) -> None:
+    """Delete the source with its application, endpoints, messages and request records."""
+    async with ctx.db.write() as conn:
+        source = await require_source(conn, source_id)
+        await app_store.delete_app(conn, source.id)
+
+
+async def rotate_token(ctx: Context, source_id: str) -> IngestSource:
+    """A new ingest URL; the old token stops working at once."""
+    now = ctx.clock()
+    async with ctx.db.write() as conn:
+        source = await require_source(conn, source_id)
+        updated = dataclasses.replace(source, token=new_token(), updated_at=now)
+        await store.save_source(conn, updated)
+    return updated
