@@ -1,0 +1,1 @@
+"""Delivery benchmarks for hookd: ``python -m bench`` (see bench/README.md)."""

@@ -1,0 +1,64 @@
+"""The comparisons and the performance targets the report checks."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from bench.model import ScenarioResult
+
+TARGET_RATE = 500.0
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    name: str
+    measured: str
+    met: bool | None  # None: the scenarios it needs did not run
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b and not math.isnan(b) else math.nan
+
+
+def comparisons(results: dict[str, ScenarioResult]) -> dict[str, float]:
+    hookd, raw, celery = results.get("hookd"), results.get("raw"), results.get("celery")
+    out: dict[str, float] = {}
+    if hookd and raw:
+        out["hookd/raw deliveries/s"] = _ratio(hookd.per_second, raw.per_second)
+        out["hookd/raw CPU per delivery"] = _ratio(hookd.cpu_per_1k, raw.cpu_per_1k)
+    if hookd and celery:
+        out["hookd/celery deliveries/s"] = _ratio(hookd.per_second, celery.per_second)
+        out["celery/hookd CPU per delivery"] = _ratio(celery.cpu_per_1k, hookd.cpu_per_1k)
+    return out
+
+
+def targets(results: dict[str, ScenarioResult], quick: bool) -> list[Target]:
+    ratios = comparisons(results)
+    found: list[Target] = []
+
+    def add(name: str, value: float | None, fmt: str, ok: bool) -> None:
+        if value is None or math.isnan(value):
+            found.append(Target(name, "not run", None))
+        else:
+            found.append(Target(name, fmt.format(value), ok))
+
+    raw_ratio = ratios.get("hookd/raw deliveries/s")
+    add("hookd >= 0.6x raw", raw_ratio, "{:.2f}x", (raw_ratio or 0) >= 0.6)
+    celery_ratio = ratios.get("hookd/celery deliveries/s")
+    add("hookd >= 10x Celery", celery_ratio, "{:.1f}x", (celery_ratio or 0) >= 10)
+    fixed = results.get("fixed-rate")
+    p99 = fixed.latency.p99_ms if fixed and fixed.latency else None
+    if fixed is not None and fixed.details.get("target_rate") != TARGET_RATE:
+        rate = fixed.details.get("target_rate")
+        found.append(Target("p99 <= 25 ms at 500 msg/s", f"ran at {rate:g} msg/s", None))
+    else:
+        add("p99 <= 25 ms at 500 msg/s", p99, "{:.1f} ms", (p99 or math.inf) <= 25)
+    timeouts = results.get("timeouts")
+    kept = timeouts.details.get("kept_vs_same_endpoints") if timeouts else None
+    add("healthy keep >= 90% with 20% hung", kept, "{:.0%}", (kept or 0) >= 0.9)
+    backlog = results.get("backlog")
+    rss = backlog.peak_rss_mb if backlog else None
+    label = "RSS <= 300 MB with 1M pending" + (" (quick: 100k)" if quick else "")
+    add(label, rss, "{:.0f} MB", (rss or math.inf) <= 300)
+    return found
