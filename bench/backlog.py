@@ -1,6 +1,6 @@
 """Write a backlog of pending deliveries straight into a fresh hookd SQLite file.
 
-The schema comes from ``hookd.store.schema`` (``metadata.create_all``) and the ids from
+The schema comes from ``hookd migrate`` (the migrations ``hookd serve`` checks) and the ids from
 ``hookd.ids.new_id``; the application and endpoints go through SQLAlchemy Core (so JSON columns
 are encoded as hookd encodes them), the bulk rows through ``sqlite3.executemany``.
 """
@@ -8,6 +8,8 @@ are encoded as hookd encodes them), the bulk rows through ``sqlite3.executemany`
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +22,7 @@ from sqlalchemy import create_engine, insert
 from bench.payload import EVENT_TYPE, payload_bytes
 from hookd import ids
 from hookd.core.signing import generate_hmac_secret
-from hookd.store.schema import applications, endpoints, metadata
+from hookd.store.schema import applications, endpoints
 
 BATCH = 50_000
 PENDING = 1
@@ -40,8 +42,12 @@ def _app_and_endpoints(db_path: Path, urls: list[str], now: datetime) -> tuple[s
     now_ms = int(now.timestamp() * 1000)
     app_id = ids.new_id(ids.APPLICATION, now)
     endpoint_ids = [ids.new_id(ids.ENDPOINT, now) for _ in urls]
+    subprocess.run(
+        [sys.executable, "-m", "hookd", "migrate", "--database-url", f"sqlite:///{db_path}"],
+        check=True,
+        capture_output=True,
+    )
     try:
-        metadata.create_all(engine)
         with engine.begin() as conn:
             conn.execute(
                 insert(applications).values(
