@@ -9,12 +9,10 @@ from typing import Any
 from aiokafka import AIOKafkaProducer  # type: ignore[import-untyped]
 from aiokafka.errors import KafkaConnectionError  # type: ignore[import-untyped]
 
-from hookd.core.delivery import AttemptResult
 from hookd.core.destinations import DestinationTarget
-from hookd.core.ssrf import Network
-from hookd.engine.destinations.destination import publish_attempt, receipt, webhook_id
+from hookd.engine.destinations.destination import receipt, webhook_id
 from hookd.engine.destinations.guard import checked_address, host_for_url
-from hookd.engine.destinations.pool import ClientPool
+from hookd.engine.destinations.pooled import PooledDestination
 
 REQUEST_TIMEOUT_MS = 30_000
 
@@ -25,43 +23,32 @@ class _Producer:
     checked_brokers: set[tuple[str, int]] = field(default_factory=set)
 
 
-class KafkaDestination:
+class KafkaDestination(PooledDestination[_Producer]):
     """Produces to Kafka topics, one producer per bootstrap broker."""
 
-    def __init__(self, allow: tuple[Network, ...]) -> None:
-        self._allow = allow
-        self._pool: ClientPool[_Producer] = ClientPool(_close, lambda _producer: True)
+    unreachable = (KafkaConnectionError,)
 
-    async def start(self) -> None:
-        """Nothing to do: producers start on the first send to each cluster."""
-
-    async def close(self) -> None:
-        await self._pool.close()
-
-    async def send(
+    async def _publish(
         self,
+        client: _Producer,
         target: DestinationTarget,
         headers: Mapping[str, str],
         body: bytes,
         timeout: float,  # noqa: ASYNC109 - the deadline is per destination
-    ) -> AttemptResult:
-        async def publish() -> bytes:
-            entry = await self._pool.get(target.connection_url, lambda: self._open(target))
-            topic = target.resource
-            # Fetch the topic's metadata first so every broker the producer may connect to
-            # (the cluster advertises them, the user does not) passes the SSRF guard.
-            await entry.producer.partitions_for(topic)
-            await self._check_brokers(entry)
-            key = target.option("key") or webhook_id(headers)
-            metadata = await entry.producer.send_and_wait(
-                topic,
-                body,
-                key=key.encode() if key else None,
-                headers=[(name, value.encode()) for name, value in headers.items()],
-            )
-            return receipt(topic=topic, partition=metadata.partition, offset=metadata.offset)
-
-        return await publish_attempt(target, timeout, publish, (KafkaConnectionError,))
+    ) -> bytes:
+        topic = target.resource
+        # Fetch the topic's metadata first so every broker the producer may connect to
+        # (the cluster advertises them, the user does not) passes the SSRF guard.
+        await client.producer.partitions_for(topic)
+        await self._check_brokers(client)
+        key = target.option("key") or webhook_id(headers)
+        metadata = await client.producer.send_and_wait(
+            topic,
+            body,
+            key=key.encode() if key else None,
+            headers=[(name, value.encode()) for name, value in headers.items()],
+        )
+        return receipt(topic=topic, partition=metadata.partition, offset=metadata.offset)
 
     async def _open(self, target: DestinationTarget) -> _Producer:
         address = await checked_address(target.host, target.port, self._allow)
@@ -91,6 +78,5 @@ class KafkaDestination:
                 await checked_address(endpoint[0], endpoint[1], self._allow)
                 entry.checked_brokers.add(endpoint)
 
-
-async def _close(entry: _Producer) -> None:
-    await entry.producer.stop()
+    async def _close_client(self, client: _Producer) -> None:
+        await client.producer.stop()

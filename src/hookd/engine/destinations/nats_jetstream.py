@@ -9,72 +9,54 @@ import nats.errors
 import nats.js.errors
 from nats.aio.client import Client as NatsClient
 
-from hookd.core.delivery import AttemptResult
 from hookd.core.destinations import DestinationTarget
-from hookd.core.ssrf import Network
-from hookd.engine.destinations.destination import (
-    BrokerRejected,
-    log,
-    publish_attempt,
-    receipt,
-    webhook_id,
-)
+from hookd.engine.destinations.destination import BrokerRejected, log, receipt, webhook_id
 from hookd.engine.destinations.guard import checked_address, host_for_url
-from hookd.engine.destinations.pool import ClientPool
+from hookd.engine.destinations.pooled import PooledDestination
 
 CONNECT_TIMEOUT = 10.0
 
 
-class NatsJetStreamDestination:
+class NatsJetStreamDestination(PooledDestination[NatsClient]):
     """Publishes to JetStream subjects, one connection per NATS server URL."""
 
-    def __init__(self, allow: tuple[Network, ...]) -> None:
-        self._allow = allow
-        self._pool: ClientPool[NatsClient] = ClientPool(_close, _usable)
+    unreachable = (nats.errors.NoServersError, nats.errors.ConnectionClosedError)
 
-    async def start(self) -> None:
-        """Nothing to do: connections open on the first send to each server."""
-
-    async def close(self) -> None:
-        await self._pool.close()
-
-    async def send(
+    async def _publish(
         self,
+        client: NatsClient,
         target: DestinationTarget,
         headers: Mapping[str, str],
         body: bytes,
         timeout: float,  # noqa: ASYNC109 - the deadline is per destination
-    ) -> AttemptResult:
-        async def publish() -> bytes:
-            client = await self._pool.get(target.connection_url, lambda: self._open(target))
-            nats_headers = dict(headers)
-            msg_id = webhook_id(headers)
-            if msg_id is not None:
-                # JetStream drops a second message with the same id inside its duplicate
-                # window, so a retry after a lost acknowledgement is not stored twice.
-                nats_headers["Nats-Msg-Id"] = msg_id
-            try:
-                ack = await client.jetstream().publish(
-                    target.resource,
-                    body,
-                    timeout=timeout,
-                    stream=target.option("stream"),
-                    headers=nats_headers,
-                )
-            except nats.js.errors.NoStreamResponseError as exc:
-                raise BrokerRejected(
-                    f"no JetStream stream captures subject {target.resource!r}"
-                ) from exc
-            except nats.js.errors.APIError as exc:
-                raise BrokerRejected(f"JetStream error {exc.err_code}: {exc.description}") from exc
-            return receipt(stream=ack.stream, seq=ack.seq, duplicate=bool(ack.duplicate))
+    ) -> bytes:
+        nats_headers = dict(headers)
+        msg_id = webhook_id(headers)
+        if msg_id is not None:
+            # JetStream drops a second message with the same id inside its duplicate
+            # window, so a retry after a lost acknowledgement is not stored twice.
+            nats_headers["Nats-Msg-Id"] = msg_id
+        try:
+            ack = await client.jetstream().publish(
+                target.resource,
+                body,
+                timeout=timeout,
+                stream=target.option("stream"),
+                headers=nats_headers,
+            )
+        except nats.js.errors.NoStreamResponseError as exc:
+            raise BrokerRejected(
+                f"no JetStream stream captures subject {target.resource!r}"
+            ) from exc
+        except nats.js.errors.APIError as exc:
+            raise BrokerRejected(f"JetStream error {exc.err_code}: {exc.description}") from exc
+        return receipt(stream=ack.stream, seq=ack.seq, duplicate=bool(ack.duplicate))
 
-        return await publish_attempt(
-            target,
-            timeout,
-            publish,
-            (nats.errors.NoServersError, nats.errors.ConnectionClosedError),
-        )
+    def _usable(self, client: NatsClient) -> bool:
+        return client.is_connected and not client.is_closed
+
+    async def _close_client(self, client: NatsClient) -> None:
+        await client.close()
 
     async def _open(self, target: DestinationTarget) -> NatsClient:
         address = await checked_address(target.host, target.port, self._allow)
@@ -98,11 +80,3 @@ class NatsJetStreamDestination:
 
 async def _log_error(exc: Exception) -> None:
     log.debug("nats connection error", error=str(exc))
-
-
-def _usable(client: NatsClient) -> bool:
-    return client.is_connected and not client.is_closed
-
-
-async def _close(client: NatsClient) -> None:
-    await client.close()

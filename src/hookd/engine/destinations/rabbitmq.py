@@ -10,18 +10,10 @@ import aio_pika
 import aiormq
 from aio_pika.abc import AbstractChannel, AbstractConnection, DeliveryMode
 
-from hookd.core.delivery import AttemptResult
 from hookd.core.destinations import DestinationTarget
-from hookd.core.ssrf import Network
-from hookd.engine.destinations.destination import (
-    BrokerRejected,
-    content_type,
-    publish_attempt,
-    receipt,
-    webhook_id,
-)
+from hookd.engine.destinations.destination import BrokerRejected, content_type, receipt, webhook_id
 from hookd.engine.destinations.guard import checked_address
-from hookd.engine.destinations.pool import ClientPool
+from hookd.engine.destinations.pooled import PooledDestination
 
 CONNECT_TIMEOUT = 10.0
 
@@ -47,61 +39,47 @@ class _Broker:
         return channel
 
 
-class RabbitMqDestination:
+class RabbitMqDestination(PooledDestination[_Broker]):
     """Publishes to a RabbitMQ exchange (or a queue through the default exchange)."""
 
-    def __init__(self, allow: tuple[Network, ...]) -> None:
-        self._allow = allow
-        self._pool: ClientPool[_Broker] = ClientPool(_close, _usable)
+    unreachable = (aiormq.exceptions.AMQPConnectionError,)
 
-    async def start(self) -> None:
-        """Nothing to do: connections open on the first send to each broker."""
-
-    async def close(self) -> None:
-        await self._pool.close()
-
-    async def send(
+    async def _publish(
         self,
+        client: _Broker,
         target: DestinationTarget,
         headers: Mapping[str, str],
         body: bytes,
         timeout: float,  # noqa: ASYNC109 - the deadline is per destination
-    ) -> AttemptResult:
+    ) -> bytes:
         exchange_name = target.option("exchange") or ""
         routing_key = target.option("routing_key") or ""
-
-        async def publish() -> bytes:
-            broker = await self._pool.get(target.connection_url, lambda: self._open(target))
-            channel = await broker.channel(exchange_name)
-            exchange = (
-                await channel.get_exchange(exchange_name, ensure=False)
-                if exchange_name
-                else channel.default_exchange
-            )
-            message = aio_pika.Message(
-                body,
-                headers={k: v for k, v in headers.items() if k.lower() != "content-type"},
-                content_type=content_type(headers),
-                delivery_mode=DeliveryMode.PERSISTENT,
-                message_id=webhook_id(headers),
-                app_id="hookd",
-            )
-            try:
-                confirmation = await exchange.publish(message, routing_key, mandatory=True)
-            except aiormq.exceptions.PublishError as exc:
-                raise BrokerRejected(
-                    f"no queue is bound for routing key {routing_key!r} "
-                    f"on exchange {exchange_name or '(default)'!r}"
-                ) from exc
-            except aiormq.exceptions.DeliveryError as exc:
-                raise BrokerRejected(f"the broker did not confirm the message: {exc}") from exc
-            if not isinstance(confirmation, aiormq.spec.Basic.Ack):
-                raise BrokerRejected(f"the broker answered {type(confirmation).__name__}")
-            return receipt(exchange=exchange_name, routing_key=routing_key, confirmed=True)
-
-        return await publish_attempt(
-            target, timeout, publish, (aiormq.exceptions.AMQPConnectionError,)
+        channel = await client.channel(exchange_name)
+        exchange = (
+            await channel.get_exchange(exchange_name, ensure=False)
+            if exchange_name
+            else channel.default_exchange
         )
+        message = aio_pika.Message(
+            body,
+            headers={k: v for k, v in headers.items() if k.lower() != "content-type"},
+            content_type=content_type(headers),
+            delivery_mode=DeliveryMode.PERSISTENT,
+            message_id=webhook_id(headers),
+            app_id="hookd",
+        )
+        try:
+            confirmation = await exchange.publish(message, routing_key, mandatory=True)
+        except aiormq.exceptions.PublishError as exc:
+            raise BrokerRejected(
+                f"no queue is bound for routing key {routing_key!r} "
+                f"on exchange {exchange_name or '(default)'!r}"
+            ) from exc
+        except aiormq.exceptions.DeliveryError as exc:
+            raise BrokerRejected(f"the broker did not confirm the message: {exc}") from exc
+        if not isinstance(confirmation, aiormq.spec.Basic.Ack):
+            raise BrokerRejected(f"the broker answered {type(confirmation).__name__}")
+        return receipt(exchange=exchange_name, routing_key=routing_key, confirmed=True)
 
     async def _open(self, target: DestinationTarget) -> _Broker:
         address = await checked_address(target.host, target.port, self._allow)
@@ -119,10 +97,8 @@ class RabbitMqDestination:
         )
         return _Broker(connection)
 
+    def _usable(self, client: _Broker) -> bool:
+        return not client.connection.is_closed
 
-def _usable(broker: _Broker) -> bool:
-    return not broker.connection.is_closed
-
-
-async def _close(broker: _Broker) -> None:
-    await broker.connection.close()
+    async def _close_client(self, client: _Broker) -> None:
+        await client.connection.close()

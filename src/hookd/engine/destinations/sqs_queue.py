@@ -17,18 +17,16 @@ from aiobotocore.config import AioConfig
 from aiobotocore.session import get_session
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from hookd.core.delivery import AttemptResult
 from hookd.core.destinations import DestinationTarget
 from hookd.core.ssrf import Network
 from hookd.engine.destinations.destination import (
     WEBHOOK_HEADER_PREFIXES,
     BrokerRejected,
-    publish_attempt,
     receipt,
     webhook_id,
 )
 from hookd.engine.destinations.guard import checked_address, host_for_url
-from hookd.engine.destinations.pool import ClientPool
+from hookd.engine.destinations.pooled import PooledDestination
 
 if TYPE_CHECKING:
     from types_aiobotocore_sqs.client import SQSClient
@@ -56,59 +54,56 @@ class _Sqs:
     queue_urls: dict[tuple[str, str | None], str] = field(default_factory=dict)
 
 
-class SqsDestination:
+class SqsDestination(PooledDestination[_Sqs]):
     """Sends to SQS queues, one client per endpoint, credentials and region."""
 
+    unreachable = (EndpointConnectionError,)
+
     def __init__(self, allow: tuple[Network, ...]) -> None:
-        self._allow = allow
-        self._pool: ClientPool[_Sqs] = ClientPool(_close, lambda _client: True)
+        super().__init__(allow)
         self._session = get_session()
 
-    async def start(self) -> None:
-        """Nothing to do: clients open on the first send to each endpoint."""
+    def _client_key(self, target: DestinationTarget) -> str:
+        return f"{target.connection_url}?region={target.option('region') or ''}"
 
-    async def close(self) -> None:
-        await self._pool.close()
-
-    async def send(
+    async def _publish(
         self,
+        client: _Sqs,
         target: DestinationTarget,
         headers: Mapping[str, str],
         body: bytes,
         timeout: float,  # noqa: ASYNC109 - the deadline is per destination
-    ) -> AttemptResult:
-        async def publish() -> bytes:
-            try:
-                text = body.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise BrokerRejected("SQS message bodies must be UTF-8 text") from exc
-            key = f"{target.connection_url}?region={target.option('region') or ''}"
-            sqs = await self._pool.get(key, lambda: self._open(target))
-            queue_url = await _queue_url(sqs, target.resource, target.option("account"))
-            msg_id = webhook_id(headers)
-            fifo: dict[str, str] = {}
-            if target.resource.endswith(".fifo") and msg_id is not None:
-                # FIFO queues need a group and drop a repeated deduplication id for 5 minutes.
-                fifo = {
-                    "MessageGroupId": target.option("group") or msg_id,
-                    "MessageDeduplicationId": msg_id,
-                }
-            try:
-                sent = await sqs.client.send_message(
-                    QueueUrl=queue_url,
-                    MessageBody=text,
-                    MessageAttributes=message_attributes(headers),
-                    **fifo,  # type: ignore[arg-type]
-                )
-            except ClientError as exc:
-                raise BrokerRejected(_client_error(exc)) from exc
-            return receipt(
-                queue=target.resource,
-                message_id=sent.get("MessageId"),
-                sequence_number=sent.get("SequenceNumber"),
+    ) -> bytes:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BrokerRejected("SQS message bodies must be UTF-8 text") from exc
+        queue_url = await _queue_url(client, target.resource, target.option("account"))
+        msg_id = webhook_id(headers)
+        fifo: dict[str, str] = {}
+        if target.resource.endswith(".fifo") and msg_id is not None:
+            # FIFO queues need a group and drop a repeated deduplication id for 5 minutes.
+            fifo = {
+                "MessageGroupId": target.option("group") or msg_id,
+                "MessageDeduplicationId": msg_id,
+            }
+        try:
+            sent = await client.client.send_message(
+                QueueUrl=queue_url,
+                MessageBody=text,
+                MessageAttributes=message_attributes(headers),
+                **fifo,  # type: ignore[arg-type]
             )
+        except ClientError as exc:
+            raise BrokerRejected(_client_error(exc)) from exc
+        return receipt(
+            queue=target.resource,
+            message_id=sent.get("MessageId"),
+            sequence_number=sent.get("SequenceNumber"),
+        )
 
-        return await publish_attempt(target, timeout, publish, (EndpointConnectionError,))
+    async def _close_client(self, client: _Sqs) -> None:
+        await client.stack.aclose()
 
     async def _open(self, target: DestinationTarget) -> _Sqs:
         address = await checked_address(target.host, target.port, self._allow)
@@ -172,7 +167,3 @@ async def _queue_url(sqs: _Sqs, queue: str, account: str | None) -> str:
 def _client_error(exc: ClientError) -> str:
     error = exc.response.get("Error", {})
     return f"{error.get('Code', 'error')}: {error.get('Message', str(exc))}"
-
-
-async def _close(sqs: _Sqs) -> None:
-    await sqs.stack.aclose()
