@@ -21,12 +21,12 @@ from hookd.core.providers.digests import decode_hex
 from hookd.core.providers.freshness import (
     DEFAULT_TOLERANCE_SECONDS,
     outside_window,
-    parse_unix_seconds,
 )
 from hookd.core.providers.model import HandshakeReply, Verification
 from hookd.core.providers.payload import body_digest_key, dig, json_object, text_at
-from hookd.core.providers.request import InboundRequest, header_bytes
+from hookd.core.providers.request import InboundRequest
 from hookd.core.providers.rotation import RotatingSecret
+from hookd.core.providers.signed_timestamp import read_signed_timestamp
 
 __all__ = ["PROVIDER", "DiscordConfig", "DiscordProvider", "parse_public_key"]
 
@@ -74,25 +74,19 @@ class DiscordProvider:
         return config
 
     def verify(self, request: InboundRequest, config: DiscordConfig, now: datetime) -> Verification:
-        signature_text = request.headers.get(SIGNATURE_HEADER)
-        timestamp_text = request.headers.get(TIMESTAMP_HEADER)
-        if signature_text is None:
-            return Verification.missing_header(SIGNATURE_HEADER)
-        if timestamp_text is None:
-            return Verification.missing_header(TIMESTAMP_HEADER)
-        timestamp = parse_unix_seconds(timestamp_text)
-        if timestamp is None:
-            return Verification.malformed_header(TIMESTAMP_HEADER, "is not Unix seconds")
-        signature = decode_hex(signature_text)
+        signed = read_signed_timestamp(request, SIGNATURE_HEADER, TIMESTAMP_HEADER)
+        if isinstance(signed, Verification):
+            return signed
+        signature = decode_hex(signed.signature)
         if signature is None or len(signature) != 64:
             return Verification.malformed_header(SIGNATURE_HEADER, "is not 128 hex digits")
-        content = header_bytes(timestamp_text.strip()) + request.body
+        content = signed.timestamp_bytes + request.body
         for key in config.public_key.active(now):
             try:
                 key.verify(signature, content)
             except InvalidSignature:
                 continue
-            return outside_window(timestamp, now, config.tolerance_seconds) or (
+            return outside_window(signed.timestamp, now, config.tolerance_seconds) or (
                 Verification.accepted()
             )
         return Verification.mismatch()

@@ -17,16 +17,15 @@ from typing import Any
 import orjson
 
 from hookd.core.providers.config_fields import ConfigReader
-from hookd.core.providers.digests import any_match, decode_hex, hmac_digest, secret_hmacs
+from hookd.core.providers.digests import hmac_digest
 from hookd.core.providers.freshness import (
     DEFAULT_TOLERANCE_SECONDS,
-    outside_window,
-    parse_unix_seconds,
 )
 from hookd.core.providers.model import HandshakeReply, Verification
 from hookd.core.providers.payload import body_digest_key, json_object, text_at
-from hookd.core.providers.request import InboundRequest, header_bytes
+from hookd.core.providers.request import InboundRequest
 from hookd.core.providers.rotation import RotatingSecret
+from hookd.core.providers.signed_timestamp import verify_v0_hmac
 
 __all__ = ["PROVIDER", "ZoomConfig", "ZoomProvider"]
 
@@ -53,23 +52,14 @@ class ZoomProvider:
         return config
 
     def verify(self, request: InboundRequest, config: ZoomConfig, now: datetime) -> Verification:
-        signature = request.headers.get(SIGNATURE_HEADER)
-        timestamp_text = request.headers.get(TIMESTAMP_HEADER)
-        if signature is None:
-            return Verification.missing_header(SIGNATURE_HEADER)
-        if timestamp_text is None:
-            return Verification.missing_header(TIMESTAMP_HEADER)
-        timestamp = parse_unix_seconds(timestamp_text)
-        if timestamp is None:
-            return Verification.malformed_header(TIMESTAMP_HEADER, "is not Unix seconds")
-        version, _, encoded = signature.strip().partition("=")
-        if version != "v0":
-            return Verification.malformed_header(SIGNATURE_HEADER, "is not v0=<hex>")
-        content = b"v0:" + header_bytes(timestamp_text.strip()) + b":" + request.body
-        expected = secret_hmacs(config.secret.active(now), content)
-        if not any_match(expected, [decode_hex(encoded)]):
-            return Verification.mismatch()
-        return outside_window(timestamp, now, config.tolerance_seconds) or Verification.accepted()
+        return verify_v0_hmac(
+            request,
+            config.secret.active(now),
+            config.tolerance_seconds,
+            now,
+            SIGNATURE_HEADER,
+            TIMESTAMP_HEADER,
+        )
 
     def handshake(
         self, request: InboundRequest, config: ZoomConfig, now: datetime
