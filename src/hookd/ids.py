@@ -7,7 +7,7 @@ so ids sort by creation time (to the millisecond) and list queries can paginate 
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 BODY_LENGTH = 27  # ceil(160 bits / log2(62))
@@ -20,6 +20,19 @@ DELIVERY = "dlv_"
 SOURCE = "src_"
 TASK = "qtask_"
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
+
+
+def unix_ms(moment: datetime) -> int:
+    """Whole Unix milliseconds, in integer arithmetic (floats merge neighbouring milliseconds)."""
+    return (moment - EPOCH) // _MILLISECOND
+
+
+def from_unix_ms(millis: int) -> datetime:
+    """The UTC moment ``millis`` Unix milliseconds stand for."""
+    return EPOCH + millis * _MILLISECOND
+
 
 def _encode(value: int) -> str:
     chars = []
@@ -31,13 +44,12 @@ def _encode(value: int) -> str:
 
 def new_id(prefix: str, now: datetime) -> str:
     """A new id for ``prefix`` created at ``now``."""
-    millis = int(now.timestamp() * 1000)
-    return prefix + _encode((millis << 112) | int.from_bytes(os.urandom(14), "big"))
+    return prefix + _encode((unix_ms(now) << 112) | int.from_bytes(os.urandom(14), "big"))
 
 
 def floor_id(prefix: str, moment: datetime) -> str:
     """The smallest id that ``new_id(prefix, moment)`` could return: for time-range queries."""
-    return prefix + _encode(int(moment.timestamp() * 1000) << 112)
+    return prefix + _encode(unix_ms(moment) << 112)
 
 
 def id_time(value: str) -> datetime:
@@ -46,4 +58,4 @@ def id_time(value: str) -> datetime:
     number = 0
     for char in body:
         number = number * 62 + ALPHABET.index(char)
-    return datetime.fromtimestamp((number >> 112) / 1000, tz=UTC)
+    return from_unix_ms(number >> 112)

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
+from hookd.ids import from_unix_ms as from_ms
+from hookd.ids import unix_ms as to_ms
 
-def to_ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
-
-
-def from_ms(millis: int) -> datetime:
-    return datetime.fromtimestamp(millis / 1000, tz=UTC)
+__all__ = ["from_ms", "opt_from_ms", "opt_tuple", "to_ms"]
 
 
 def opt_from_ms(millis: int | None) -> datetime | None:
