@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from typing import Any
 
 import httpx
@@ -12,7 +14,7 @@ from aiohttp import web
 from svix.api import SvixAsync
 from svix.models import MessageAttemptTriggerType, MessageStatus
 
-from tests.support import Received, Receiver, eventually
+from tests.support import TOKEN, HookdServer, Received, Receiver, eventually
 
 
 async def create_endpoint(api: httpx.AsyncClient, app_id: str, **fields: Any) -> dict[str, Any]:
@@ -243,3 +245,40 @@ async def test_secrets_are_masked_and_kept_when_sent_back(
     assert receiver.requests[-1].headers["Authorization"] == f"Bearer {token}"
 
     assert (await api.patch(path, json={"auth": None})).json()["auth"] is None
+
+
+async def test_cli_call_prints_the_answer(
+    hookd: HookdServer, api: httpx.AsyncClient, app_id: str, receiver: Receiver
+) -> None:
+    receiver.default = json_answer({"balance": 12.5})
+    endpoint = await create_endpoint(
+        api,
+        app_id,
+        url=receiver.url,
+        bodyTemplate='{"account": "$session.params.account", "n": {{ params.n }}}',
+        responseMapping={"balance": "$.balance"},
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "hookd",
+        "call",
+        app_id,
+        endpoint["id"],
+        "--param",
+        "account=ch-1",
+        "--params",
+        '{"n": 2}',
+        "--timeout-ms",
+        "2000",
+        "--url",
+        hookd.url,
+        env={**os.environ, "HOOKD_ADMIN_TOKEN": TOKEN},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await process.communicate()
+
+    assert process.returncode == 0, stderr
+    assert orjson.loads(stdout)["mapped"] == {"balance": 12.5}
+    assert orjson.loads(receiver.requests[0].body) == {"account": "ch-1", "n": 2}
