@@ -4,24 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from hookd.core.calls import API_NAMES, settings_values
 from hookd.core.domain import Endpoint
 from hookd.core.endpoint_auth import auth_to_json, tls_to_json
 from hookd.services.calls import CallOutcome
 
 
 def call_settings_out(ep: Endpoint) -> dict[str, Any]:
-    call = ep.call
-    fallback = call.fallback_response
     return {
-        "method": call.method,
-        "timeoutMs": call.timeout_ms,
-        "urlTemplate": call.url_template,
-        "bodyTemplate": call.body_template,
-        "responseMapping": call.response_mapping,
-        "fallbackResponse": None
-        if fallback is None
-        else {"status": fallback.status, "body": fallback.body},
-        "retryAsync": call.retry_async,
+        **{API_NAMES[name]: value for name, value in settings_values(ep.call).items()},
         "auth": None if ep.auth is None else auth_to_json(ep.auth, masked=True),
         "tls": None if ep.tls is None else tls_to_json(ep.tls, masked=True),
     }

@@ -48,6 +48,34 @@ class CallSettings:
     retry_async: bool = False
 
 
+# Each setting's name in the API (camelCase); the store's columns use the Python names.
+API_NAMES = {
+    "method": "method",
+    "timeout_ms": "timeoutMs",
+    "url_template": "urlTemplate",
+    "body_template": "bodyTemplate",
+    "response_mapping": "responseMapping",
+    "fallback_response": "fallbackResponse",
+    "retry_async": "retryAsync",
+}
+
+
+def settings_values(call: CallSettings) -> dict[str, Any]:
+    """The settings as plain JSON values by Python name."""
+    fallback = call.fallback_response
+    return {
+        "method": call.method,
+        "timeout_ms": call.timeout_ms,
+        "url_template": call.url_template,
+        "body_template": call.body_template,
+        "response_mapping": call.response_mapping,
+        "fallback_response": None
+        if fallback is None
+        else {"status": fallback.status, "body": fallback.body},
+        "retry_async": call.retry_async,
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class PlannedCall:
     method: str

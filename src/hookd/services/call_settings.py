@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hookd.core.calls import (
+    API_NAMES,
     MAX_TIMEOUT_MS,
     METHODS,
     CallSettings,
@@ -30,22 +31,13 @@ from hookd.core.templates import TemplateError
 from hookd.core.urls import url_problem
 from hookd.services.errors import Invalid
 
-CALL_FIELDS = {
-    "method": "method",
-    "timeout_ms": "timeoutMs",
-    "url_template": "urlTemplate",
-    "body_template": "bodyTemplate",
-    "response_mapping": "responseMapping",
-    "fallback_response": "fallbackResponse",
-    "retry_async": "retryAsync",
-}
 DEFAULTS = CallSettings()
 
 
 def call_fields(fields: Mapping[str, Any], endpoint: Endpoint | None) -> dict[str, Any]:
     """``call``, ``auth`` and ``tls`` for an endpoint after ``fields`` are applied."""
     call = endpoint.call if endpoint is not None else DEFAULTS
-    changes = {name: _call_value(name, fields[name]) for name in CALL_FIELDS if name in fields}
+    changes = {name: _call_value(name, fields[name]) for name in API_NAMES if name in fields}
     out: dict[str, Any] = {"call": dataclasses.replace(call, **changes)}
     if "auth" in fields:
         out["auth"] = _auth(fields["auth"], endpoint)
@@ -55,7 +47,7 @@ def call_fields(fields: Mapping[str, Any], endpoint: Endpoint | None) -> dict[st
 
 
 def _call_value(name: str, value: Any) -> Any:
-    loc = ("body", CALL_FIELDS[name])
+    loc = ("body", API_NAMES[name])
     if value is None:
         return getattr(DEFAULTS, name)
     if name == "method" and value not in METHODS:
@@ -68,7 +60,7 @@ def _call_value(name: str, value: Any) -> Any:
         elif name == "body_template":
             check_body_template(value)
     except TemplateError as exc:
-        raise Invalid(f"{CALL_FIELDS[name]}: {exc}", loc=loc) from exc
+        raise Invalid(f"{API_NAMES[name]}: {exc}", loc=loc) from exc
     if name == "response_mapping":
         try:
             check_mapping(value)

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.engine import RowMapping
 
-from hookd.core.calls import CallSettings, FallbackResponse
+from hookd.core.calls import CallSettings, FallbackResponse, settings_values
 from hookd.core.domain import Endpoint
 from hookd.core.endpoint_auth import (
     ClientTls,
@@ -44,18 +44,8 @@ def tls_from_row(m: RowMapping) -> ClientTls | None:
 
 
 def call_values(ep: Endpoint) -> dict[str, Any]:
-    call = ep.call
-    fallback = call.fallback_response
     return {
-        "method": call.method,
-        "timeout_ms": call.timeout_ms,
-        "url_template": call.url_template,
-        "body_template": call.body_template,
-        "response_mapping": call.response_mapping,
-        "fallback_response": None
-        if fallback is None
-        else {"status": fallback.status, "body": fallback.body},
-        "retry_async": call.retry_async,
+        **settings_values(ep.call),
         "auth": None if ep.auth is None else auth_to_json(ep.auth),
         "tls": None if ep.tls is None else tls_to_json(ep.tls),
     }
