@@ -34,7 +34,11 @@ async def test_basic_and_bearer_reach_the_receiver_on_calls_and_deliveries(
         api, app_id, url=receiver.url, auth={"type": "basic", "username": "bot", "password": "pw"}
     )
     bearer = await create_endpoint(
-        api, app_id, url=receiver.url_for("/bearer"), auth={"type": "bearer", "token": "tok-9"}
+        api,
+        app_id,
+        url=receiver.url_for("/bearer"),
+        auth={"type": "bearer", "token": "tok-9"},
+        headers={"authorization": "Bearer stale"},  # the configured auth replaces it
     )
     basic_header = "Basic " + base64.b64encode(b"bot:pw").decode()
 

@@ -68,12 +68,12 @@ class Authenticator:
             tls = client_tls_context(endpoint.tls) if endpoint.tls is not None else None
             auth_headers, token = await self._credentials(endpoint, deadline, stale=None)
             result = await self.sender.send(
-                method, url, {**headers, **auth_headers}, body, _left(deadline), tls=tls
+                method, url, _merged(headers, auth_headers), body, _left(deadline), tls=tls
             )
             if result.status_code == 401 and token is not None:
                 auth_headers, _ = await self._credentials(endpoint, deadline, stale=token)
                 result = await self.sender.send(
-                    method, url, {**headers, **auth_headers}, body, _left(deadline), tls=tls
+                    method, url, _merged(headers, auth_headers), body, _left(deadline), tls=tls
                 )
         except AuthFailed as exc:
             elapsed = int((time.monotonic() - started) * 1000)
@@ -125,6 +125,13 @@ class Authenticator:
         if grant.expires_in is not None:
             expires_at = time.monotonic() + grant.expires_in - EXPIRY_MARGIN_SECONDS
         return _Token(grant.access_token, expires_at)
+
+
+def _merged(headers: Mapping[str, str], auth_headers: dict[str, str]) -> dict[str, str]:
+    """The request headers with the credentials replacing any custom header of the same name."""
+    replaced = {name.lower() for name in auth_headers}
+    kept = {name: value for name, value in headers.items() if name.lower() not in replaced}
+    return {**kept, **auth_headers}
 
 
 def _left(deadline: float) -> float:
