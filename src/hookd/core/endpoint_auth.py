@@ -15,6 +15,7 @@ from urllib.parse import quote, urlencode
 
 import orjson
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 MASK = "****"
@@ -143,7 +144,7 @@ def check_tls(tls: ClientTls) -> None:
         leaf = _certificates(tls.client_cert, "clientCert")[0]
         try:
             key = serialization.load_pem_private_key(tls.client_key.encode(), password=None)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
             raise AuthConfigError(
                 "clientKey", f"clientKey is not an unencrypted PEM private key: {exc}"
             ) from exc
@@ -224,7 +225,7 @@ def _secret(data: Mapping[str, Any], name: str, stored: str | None) -> str:
 def _certificates(pem: str, field: str) -> list[x509.Certificate]:
     try:
         certificates = x509.load_pem_x509_certificates(pem.encode())
-    except ValueError as exc:
+    except (ValueError, UnsupportedAlgorithm) as exc:
         raise AuthConfigError(field, f"{field} is not a PEM certificate: {exc}") from exc
     return certificates
 

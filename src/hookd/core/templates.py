@@ -22,7 +22,7 @@ PLACEHOLDER = re.compile(
     rf"\$session\.params\.(?P<cx>{_PATH})|\{{\{{\s*params\.(?P<mustache>{_PATH})\s*\}}\}}"
 )
 # What looks like a reference but is not one of the two spellings above.
-_SUSPECT = re.compile(r"\{\{.*?\}\}|\$session\b[\w.\-]*", re.DOTALL)
+_SUSPECT = re.compile(r"\{\{.*?\}\}|\$session(?:\.[\w\-]+)*", re.DOTALL)
 # A sample value for checking that a template renders to something valid.
 SAMPLE_VALUE = "x"
 

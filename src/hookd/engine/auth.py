@@ -37,6 +37,10 @@ MAX_CACHED_TOKENS = 10_000
 class AuthFailed(Exception):
     """No credentials could be obtained; the attempt fails with this reason."""
 
+    def __init__(self, reason: str, *, timed_out: bool = False) -> None:
+        super().__init__(reason)
+        self.timed_out = timed_out
+
 
 @dataclass(frozen=True, slots=True)
 class _Token:
@@ -77,7 +81,7 @@ class Authenticator:
                 )
         except AuthFailed as exc:
             elapsed = int((time.monotonic() - started) * 1000)
-            return AttemptResult(0, b"", elapsed, error=str(exc), timed_out=_left(deadline) <= 0)
+            return AttemptResult(0, b"", elapsed, error=str(exc), timed_out=exc.timed_out)
         return result
 
     async def _credentials(
@@ -111,7 +115,9 @@ class Authenticator:
         headers, body = token_request(oauth)
         result = await self.sender.send("POST", oauth.token_url, headers, body, _left(deadline))
         if result.error is not None:
-            raise AuthFailed(f"oauth2 token request failed: {result.error}")
+            raise AuthFailed(
+                f"oauth2 token request failed: {result.error}", timed_out=result.timed_out
+            )
         if not result.succeeded:
             raise AuthFailed(
                 f"oauth2 token request failed: the token endpoint answered {result.status_code}: "

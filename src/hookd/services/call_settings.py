@@ -10,6 +10,8 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from hookd.core.calls import (
     API_NAMES,
     MAX_TIMEOUT_MS,
@@ -68,6 +70,10 @@ def _call_value(name: str, value: Any) -> Any:
             raise Invalid(f"responseMapping: {exc}", loc=(*loc, exc.name)) from exc
         return dict(value)
     if name == "fallback_response":
+        try:
+            orjson.dumps(value.get("body"))
+        except orjson.JSONEncodeError as exc:
+            raise Invalid(f"fallbackResponse.body cannot be encoded: {exc}", loc=loc) from exc
         return FallbackResponse(value.get("status") or 200, value.get("body"))
     return value
 

@@ -18,6 +18,7 @@ from hookd.core.templates import (
     referenced_params,
     render_body,
     render_url,
+    sample_params,
 )
 
 json_scalars = (
@@ -90,6 +91,7 @@ def test_nested_params_and_both_spellings() -> None:
         "https://h/a%2Fb/7"
     )
     assert orjson.loads(render_body('{"n": "$session.params.user.name"}', params)) == {"n": "Zoë"}
+    check_syntax("Hi {{ params.user.id }}, $session.params.user_id.")  # a full stop ends it
     assert referenced_params("{{ params.user.id }} $session.params.user_id.") == [
         "user.id",
         "user_id",
@@ -100,7 +102,8 @@ def test_nested_params_and_both_spellings() -> None:
 
 
 @pytest.mark.parametrize(
-    "template", ["https://h/{{ user_id }}", "https://h/{{ params. }}", "https://h/$session.user"]
+    "template",
+    ["https://h/{{ user_id }}", "https://h/{{ params. }}", "https://h/$session.user", "$session"],
 )
 def test_expressions_that_are_not_references_are_refused(template: str) -> None:
     with pytest.raises(TemplateError):
@@ -116,3 +119,18 @@ def test_saved_templates_are_checked_by_rendering_them() -> None:
     for bad_body in ('{"id": $session.params.id', '["{{ params.id }}"]'):
         with pytest.raises(TemplateError):
             check_body_template(bad_body)
+
+
+fragments = st.sampled_from(
+    ["{{ params.a }}", "$session.params.b.c", "{{", "}}", "$session", ".", "/", '"', "x", "{{ a }}"]
+)
+
+
+@given(st.lists(fragments | st.text(max_size=3), max_size=8).map("".join))
+def test_a_template_that_passes_the_syntax_check_renders_with_sample_params(template: str) -> None:
+    try:
+        check_syntax(template)
+    except TemplateError:
+        return
+    render_url(template, sample_params(template))
+    render_body(template, sample_params(template))
