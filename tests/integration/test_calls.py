@@ -190,6 +190,10 @@ async def test_calls_refuse_bad_input(
     unknown = await call(api, app_id, "ep_nope")
     assert unknown.status_code == 404 and unknown.json()["code"] == "not_found"
 
+    broker = await create_endpoint(api, app_id, url="redis://127.0.0.1:6379/0?stream=calls")
+    not_callable = await call(api, app_id, broker["id"])
+    assert not_callable.status_code == 409 and not_callable.json()["code"] == "not_callable"
+
     too_long = await call(api, app_id, endpoint["id"], timeoutMs=30_001)
     assert too_long.status_code == 422
 
