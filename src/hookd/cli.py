@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import secrets
@@ -163,6 +164,54 @@ def fulfill(
     except ValueError as exc:
         typer.echo(f"hookd fulfill: {exc}", err=True)
         raise typer.Exit(2) from exc
+
+
+@cli.command(name="call")
+def call_command(
+    app: Annotated[str, typer.Argument(help="Application id or uid")],
+    endpoint: Annotated[str, typer.Argument(help="Endpoint id or uid")],
+    payload: Annotated[
+        str | None, typer.Option(help="JSON object to send (when there is no body template)")
+    ] = None,
+    param: Annotated[
+        list[str] | None, typer.Option(help="k=v, a string param for the templates; repeatable")
+    ] = None,
+    params: Annotated[str | None, typer.Option(help="JSON object of params (typed values)")] = None,
+    timeout_ms: Annotated[
+        int | None, typer.Option(help="Deadline in ms (default: the endpoint's timeoutMs)")
+    ] = None,
+    url: Annotated[
+        str, typer.Option(envvar="HOOKD_URL", help="The hookd API")
+    ] = "http://127.0.0.1:8071",
+    token: Annotated[
+        str | None,
+        typer.Option(envvar="HOOKD_ADMIN_TOKEN", help="Admin token (default: the stored one)"),
+    ] = None,
+) -> None:
+    """Call an endpoint now through the API and print its answer (docs/calls.md)."""
+    from hookd.call_client import CallClientError, call_endpoint, parse_params
+
+    try:
+        body: dict[str, object] = {"params": parse_params(params, param or [])}
+        if payload is not None:
+            body["payload"] = json.loads(payload)
+        if timeout_ms is not None:
+            body["timeoutMs"] = timeout_ms
+        status, answer = call_endpoint(url, token or stored_admin_token(), app, endpoint, body)
+    except (CallClientError, ValueError) as exc:
+        typer.echo(f"hookd call: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(json.dumps(answer, indent=2, ensure_ascii=False))
+    answered = status == 200 and (answer.get("fallback") or 200 <= answer.get("status", 0) < 300)
+    raise typer.Exit(0 if answered else 1)
+
+
+def stored_admin_token() -> str:
+    """The admin token ``hookd serve`` stored in the default data directory."""
+    path = Settings().data_dir / TOKEN_FILE
+    if not path.exists():
+        raise ValueError("no admin token: pass --token or set HOOKD_ADMIN_TOKEN")
+    return path.read_text().strip()
 
 
 @cli.command()

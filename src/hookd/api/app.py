@@ -16,6 +16,7 @@ from hookd.api.idempotency import Idempotency
 from hookd.api.routes import (
     applications,
     attempts,
+    calls,
     endpoints,
     event_types,
     health,
@@ -25,6 +26,7 @@ from hookd.api.routes import (
     ingest_sources,
     messages,
 )
+from hookd.engine.calls import call_sender
 from hookd.engine.runtime import delivery_engine, wakeups
 from hookd.services.context import Context
 
@@ -44,6 +46,8 @@ def create_app(ctx: Context, admin_token: str, *, run_worker: bool = True) -> Fa
                 await stack.enter_async_context(delivery_engine(ctx))
             else:
                 await stack.enter_async_context(wakeups(ctx, deliver=False))
+            # Calls get their own sender: they never wait behind queued deliveries.
+            app.state.call_sender = await stack.enter_async_context(call_sender(ctx.settings))
             log.info("hookd started", version=__version__, worker=run_worker)
             try:
                 yield
@@ -74,6 +78,7 @@ def create_app(ctx: Context, admin_token: str, *, run_worker: bool = True) -> Fa
         ingest_sources,
         ingest_endpoints,
         ingest_requests,
+        calls,
     ):
         app.include_router(module.router, dependencies=authenticated)
     app.include_router(health.router)

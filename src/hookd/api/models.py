@@ -8,6 +8,8 @@ from typing import Any, Generic, TypeVar
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from hookd.api.call_fields import AuthIn, FallbackResponseIn, Method, TimeoutMs, TlsIn
+
 T = TypeVar("T")
 UID = r"^[a-zA-Z0-9\-_.]+$"
 
@@ -78,6 +80,16 @@ class EndpointPatch(CamelModel):
     )
     metadata: dict[str, str] | None = None
     version: int | None = Field(default=None, ge=1, le=INT32_MAX)
+    # Synchronous calls and endpoint authentication (docs/calls.md).
+    method: Method | None = None
+    timeout_ms: TimeoutMs | None = None
+    url_template: str | None = None
+    body_template: str | None = None
+    response_mapping: dict[str, str] | None = None
+    fallback_response: FallbackResponseIn | None = None
+    retry_async: bool | None = None
+    auth: AuthIn | None = None
+    tls: TlsIn | None = None
 
 
 class EndpointIn(EndpointPatch):
@@ -101,6 +113,15 @@ class EndpointOut(CamelModel):
     metadata: dict[str, str]
     created_at: datetime
     updated_at: datetime
+    method: Method = "POST"
+    timeout_ms: int = 5000
+    url_template: str | None = None
+    body_template: str | None = None
+    response_mapping: dict[str, str] | None = None
+    fallback_response: FallbackResponseIn | None = None
+    retry_async: bool = False
+    auth: AuthIn | None = Field(default=None, description="secrets masked")
+    tls: TlsIn | None = Field(default=None, description="clientKey masked")
 
 
 class EndpointSecretOut(CamelModel):

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import orjson
 from fastapi.responses import Response
 
+from hookd.api.call_serialize import call_settings_out
 from hookd.core.domain import (
     Application,
     Attempt,
@@ -65,6 +66,7 @@ def endpoint_out(ep: Endpoint) -> dict[str, Any]:
         "metadata": ep.metadata,
         "createdAt": ep.created_at,
         "updatedAt": ep.updated_at,
+        **call_settings_out(ep),
     }
 
 

@@ -27,6 +27,8 @@ class AttemptResult:
     duration_ms: int
     error: str | None = None
     retry_after: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()  # the response's headers, as received
+    timed_out: bool = False
 
     @property
     def succeeded(self) -> bool:

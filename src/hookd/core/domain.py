@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum
 
+from hookd.core.calls import CallSettings
+from hookd.core.endpoint_auth import ClientTls, EndpointAuth
+
 
 class DeliveryStatus(IntEnum):
     """Status of a message towards one endpoint (Svix's numbering)."""
@@ -65,6 +68,10 @@ class Endpoint:
     old_secrets: tuple[OldSecret, ...]
     created_at: datetime
     updated_at: datetime
+    # Synchronous calls (hookd.core.calls) and how hookd authenticates to the endpoint.
+    call: CallSettings = field(default_factory=CallSettings)
+    auth: EndpointAuth | None = None
+    tls: ClientTls | None = None
 
     def signing_secrets(self, now: datetime) -> list[str]:
         """The current secret and every rotated-out one still inside its grace period."""

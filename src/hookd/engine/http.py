@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -97,8 +98,13 @@ class HttpSender:
         headers: Mapping[str, str],
         body: bytes,
         timeout: float,  # noqa: ASYNC109 - the deadline is per destination, not per call site
+        *,
+        tls: ssl.SSLContext | None = None,
     ) -> AttemptResult:
-        """Make one request; time out after ``timeout`` seconds; never follow redirects."""
+        """Make one request; time out after ``timeout`` seconds; never follow redirects.
+
+        ``tls`` replaces the default verification context (an endpoint's mutual TLS settings).
+        """
         refused = self._literal_refusal(url)
         if refused is not None:
             return AttemptResult(0, b"", 0, error=refused)
@@ -109,7 +115,12 @@ class HttpSender:
         try:
             async with asyncio.timeout(timeout):
                 async with self._session.request(
-                    method, url, data=body, headers=all_headers, allow_redirects=False
+                    method,
+                    url,
+                    data=body,
+                    headers=all_headers,
+                    allow_redirects=False,
+                    ssl=tls if tls is not None else True,
                 ) as response:
                     content = await _read_limited(response)
                     return AttemptResult(
@@ -117,10 +128,15 @@ class HttpSender:
                         content,
                         _elapsed_ms(started),
                         retry_after=response.headers.get("Retry-After"),
+                        headers=tuple(response.headers.items()),
                     )
         except TimeoutError:
             return AttemptResult(
-                0, b"", _elapsed_ms(started), error=f"timed out after {timeout:g} s"
+                0,
+                b"",
+                _elapsed_ms(started),
+                error=f"timed out after {timeout:g} s",
+                timed_out=True,
             )
         except DestinationRefused as exc:
             return AttemptResult(0, b"", _elapsed_ms(started), error=str(exc))

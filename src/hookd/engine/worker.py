@@ -20,6 +20,7 @@ from hookd.core.delivery import AttemptResult, next_step
 from hookd.core.destinations import is_destination_url
 from hookd.core.domain import Attempt, DeliveryStatus, Endpoint, Message, TriggerType
 from hookd.core.signing import parse_signing_key, signature_header
+from hookd.engine.auth import Authenticator
 from hookd.engine.destinations import BrokerDestinations
 from hookd.engine.http import HttpSender
 from hookd.services.context import Context
@@ -77,6 +78,7 @@ class DeliveryWorker:
     ) -> None:
         self.ctx = ctx
         self.sender = sender
+        self.auth = Authenticator(sender)  # endpoint credentials and mutual TLS
         self.brokers = brokers
         self.settings = ctx.settings
         self.schedule = ctx.settings.schedule
@@ -208,8 +210,8 @@ class DeliveryWorker:
                     endpoint.url, headers, message.payload, timeout
                 )
             else:
-                result = await self.sender.send(
-                    "POST", endpoint.url, headers, message.payload, timeout
+                result = await self.auth.send(
+                    endpoint, "POST", endpoint.url, headers, message.payload, timeout
                 )
             self._record(claim, endpoint, result, now, retryable=True)
             return

@@ -16,6 +16,7 @@ from hookd.core.domain import DeliveryStatus, Endpoint, EndpointStats, OldSecret
 from hookd.core.signing import SignatureError, generate_hmac_secret, parse_signing_key
 from hookd.core.urls import url_problem
 from hookd.services.applications import require_app
+from hookd.services.call_settings import call_fields
 from hookd.services.context import Context
 from hookd.services.errors import Conflict, Invalid, NotFound
 from hookd.store import deliveries as queue
@@ -127,6 +128,7 @@ def _new_endpoint(app_id: str, fields: Mapping[str, Any], now: datetime) -> Endp
         old_secrets=(),
         created_at=now,
         updated_at=now,
+        **call_fields(fields, None),
     )
 
 
@@ -197,6 +199,7 @@ async def update_endpoint(
                 changes["metadata"] = dict(changes["metadata"] or {})
             if "headers" in fields and fields["headers"] is not None:
                 changes["headers"] = check_headers(fields["headers"])
+            changes.update(call_fields(fields, endpoint))
             updated = dataclasses.replace(endpoint, **changes, updated_at=now)
             await store.save_endpoint(conn, updated)
     except IntegrityError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -29,6 +29,10 @@ def attempt_row(a: Attempt) -> dict[str, Any]:
         "attempt_number": a.attempt_number,
         "created_at": to_ms(a.created_at),
     }
+
+
+async def insert_attempt(conn: AsyncConnection, row: dict[str, Any]) -> None:
+    await conn.execute(insert(t).values(row))
 
 
 def _attempt(row: Row[Any]) -> Attempt:

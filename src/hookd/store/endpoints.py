@@ -9,6 +9,12 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd.core.domain import DeliveryStatus, Endpoint, EndpointStats, OldSecret
+from hookd.store.call_columns import (
+    auth_from_row,
+    call_settings_from_row,
+    call_values,
+    tls_from_row,
+)
 from hookd.store.codec import from_ms, opt_tuple, to_ms
 from hookd.store.pages import Page, paginate
 from hookd.store.schema import deliveries
@@ -36,6 +42,9 @@ def endpoint_from_row(row: Row[Any]) -> Endpoint:
         ),
         created_at=from_ms(m["created_at"]),
         updated_at=from_ms(m["updated_at"]),
+        call=call_settings_from_row(m),
+        auth=auth_from_row(m),
+        tls=tls_from_row(m),
     )
 
 
@@ -59,6 +68,7 @@ def _values(ep: Endpoint) -> dict[str, Any]:
         ],
         "created_at": to_ms(ep.created_at),
         "updated_at": to_ms(ep.updated_at),
+        **call_values(ep),
     }
 
 

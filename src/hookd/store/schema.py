@@ -56,6 +56,17 @@ endpoints = Table(
     Column("old_secrets", JSON, nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    # Synchronous call settings (hookd.core.calls).
+    Column("method", String(8), nullable=False, server_default="POST"),
+    Column("timeout_ms", Integer, nullable=False, server_default="5000"),
+    Column("url_template", Text),
+    Column("body_template", Text),
+    Column("response_mapping", JSON),
+    Column("fallback_response", JSON),  # {"status": int, "body": any}
+    Column("retry_async", Boolean, nullable=False, server_default=text("false")),
+    # Endpoint authentication (hookd.core.endpoint_auth), for calls and deliveries alike.
+    Column("auth", JSON),
+    Column("tls", JSON),
     UniqueConstraint("app_id", "uid", name="uq_endpoints_app_uid"),
     Index("ix_endpoints_app", "app_id", "id"),
 )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 10:36:10.938718
+Create Date: 2026-11-23 10:49:57.590553
 """
 
 from __future__ import annotations
@@ -80,6 +80,15 @@ def upgrade() -> None:
         sa.Column("old_secrets", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
         sa.Column("updated_at", sa.BigInteger(), nullable=False),
+        sa.Column("method", sa.String(length=8), server_default="POST", nullable=False),
+        sa.Column("timeout_ms", sa.Integer(), server_default="5000", nullable=False),
+        sa.Column("url_template", sa.Text(), nullable=True),
+        sa.Column("body_template", sa.Text(), nullable=True),
+        sa.Column("response_mapping", sa.JSON(), nullable=True),
+        sa.Column("fallback_response", sa.JSON(), nullable=True),
+        sa.Column("retry_async", sa.Boolean(), server_default=sa.text("false"), nullable=False),
+        sa.Column("auth", sa.JSON(), nullable=True),
+        sa.Column("tls", sa.JSON(), nullable=True),
         sa.ForeignKeyConstraint(["app_id"], ["applications.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("app_id", "uid", name="uq_endpoints_app_uid"),

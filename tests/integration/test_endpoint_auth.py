@@ -1,0 +1,291 @@
+"""Endpoint authentication on calls and on ordinary deliveries: basic, bearer, OAuth 2.0, mTLS."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import ipaddress
+import ssl
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from aiohttp import web
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from svix.api import MessageIn, SvixAsync
+
+from tests.integration.test_calls import call, create_endpoint
+from tests.support import Received, Receiver, eventually, free_port
+
+
+async def send_message(svix: SvixAsync, app_id: str) -> None:
+    await svix.message.create(app_id, MessageIn(event_type="order.paid", payload={"id": 1}))
+
+
+async def test_basic_and_bearer_reach_the_receiver_on_calls_and_deliveries(
+    api: httpx.AsyncClient, svix: SvixAsync, app_id: str, receiver: Receiver
+) -> None:
+    await create_endpoint(
+        api, app_id, url=receiver.url, auth={"type": "basic", "username": "bot", "password": "pw"}
+    )
+    bearer = await create_endpoint(
+        api,
+        app_id,
+        url=receiver.url_for("/bearer"),
+        auth={"type": "bearer", "token": "tok-9"},
+        headers={"authorization": "Bearer stale"},  # the configured auth replaces it
+    )
+    basic_header = "Basic " + base64.b64encode(b"bot:pw").decode()
+
+    assert (await call(api, app_id, bearer["id"])).json()["status"] == 204
+    assert receiver.requests[0].headers["Authorization"] == "Bearer tok-9"
+
+    await send_message(svix, app_id)
+    delivered = await receiver.wait_for(3)
+    by_path = {r.path: r.headers["Authorization"] for r in delivered[1:]}
+    assert by_path == {"/hook": basic_header, "/bearer": "Bearer tok-9"}
+
+
+@dataclass
+class TokenServer:
+    """An OAuth 2.0 token endpoint: counts the tokens it issues; only the newest is valid."""
+
+    port: int
+    issued: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/token"
+
+    @property
+    def current(self) -> str:
+        return f"token-{self.issued}"
+
+    async def handle(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        expected = "Basic " + base64.b64encode(b"client-1:secret-1").decode()
+        if request.headers.get("Authorization") != expected:
+            return web.json_response({"error": "invalid_client"}, status=401)
+        assert form["grant_type"] == "client_credentials" and form["scope"] == "orders"
+        self.issued += 1
+        return web.json_response(
+            {"access_token": self.current, "token_type": "Bearer", "expires_in": 3600}
+        )
+
+
+@pytest.fixture
+async def token_server() -> AsyncIterator[TokenServer]:
+    server = TokenServer(free_port())
+    app = web.Application()
+    app.router.add_post("/token", server.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", server.port).start()
+    yield server
+    await runner.cleanup()
+
+
+async def test_oauth2_token_is_cached_and_refreshed_once_on_401(
+    api: httpx.AsyncClient,
+    svix: SvixAsync,
+    app_id: str,
+    receiver: Receiver,
+    token_server: TokenServer,
+) -> None:
+    revoked: set[str] = set()
+
+    async def protected(request: Received) -> web.Response:
+        seen = request.headers.get("Authorization", "")
+        return web.Response(
+            status=200 if seen.startswith("Bearer token-") and seen not in revoked else 401
+        )
+
+    receiver.default = protected
+    oauth = {
+        "type": "oauth2",
+        "tokenUrl": token_server.url,
+        "clientId": "client-1",
+        "clientSecret": "secret-1",
+        "scope": "orders",
+    }
+    endpoint = await create_endpoint(api, app_id, url=receiver.url, auth=oauth)
+    assert endpoint["auth"]["clientSecret"] == "****"
+
+    for _ in range(3):
+        assert (await call(api, app_id, endpoint["id"])).json()["status"] == 200
+    assert token_server.issued == 1  # fetched once, then cached
+
+    revoked.add("Bearer token-1")
+    assert (await call(api, app_id, endpoint["id"])).json()["status"] == 200
+    assert token_server.issued == 2  # one fresh token after the 401
+    assert [r.headers["Authorization"] for r in receiver.requests[-2:]] == [
+        "Bearer token-1",
+        "Bearer token-2",
+    ]
+
+    # Ordinary deliveries authenticate the same way (the worker keeps its own token cache).
+    await send_message(svix, app_id)
+    [*_, delivered] = await receiver.wait_for(len(receiver.requests) + 1)
+    assert delivered.headers["Authorization"] == "Bearer token-3"
+    assert token_server.issued == 3
+
+
+async def test_oauth2_token_url_goes_through_the_ssrf_guard(
+    api: httpx.AsyncClient, app_id: str, receiver: Receiver
+) -> None:
+    oauth = {
+        "type": "oauth2",
+        "tokenUrl": "http://169.254.169.254/token",
+        "clientId": "c",
+        "clientSecret": "s",
+    }
+    endpoint = await create_endpoint(api, app_id, url=receiver.url, auth=oauth)
+
+    response = await call(api, app_id, endpoint["id"])
+
+    assert response.status_code == 502
+    assert response.json()["code"] == "call_failed"
+    assert "destination refused" in response.json()["detail"]
+    assert receiver.requests == []
+
+
+def _name(common: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
+
+
+def _pem(cert: x509.Certificate) -> str:
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def _key_pem(key: ec.EllipticCurvePrivateKey) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+@dataclass
+class Pki:
+    ca: str
+    server_cert: str
+    server_key: str
+    client_cert: str
+    client_key: str
+
+
+def make_pki() -> Pki:
+    """A CA, a server certificate for 127.0.0.1 and a client certificate, all signed by it."""
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(_name("hookd test CA"))
+        .issuer_name(_name("hookd test CA"))
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+            critical=True,
+        )
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+
+    def leaf(common: str, usage: x509.ObjectIdentifier) -> tuple[str, str]:
+        key = ec.generate_private_key(ec.SECP256R1())
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(_name(common))
+            .issuer_name(ca.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                critical=False,
+            )
+        )
+        if usage == ExtendedKeyUsageOID.SERVER_AUTH:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                critical=False,
+            )
+        return _pem(builder.sign(ca_key, hashes.SHA256())), _key_pem(key)
+
+    server_cert, server_key = leaf("127.0.0.1", ExtendedKeyUsageOID.SERVER_AUTH)
+    client_cert, client_key = leaf("hookd client", ExtendedKeyUsageOID.CLIENT_AUTH)
+    return Pki(_pem(ca), server_cert, server_key, client_cert, client_key)
+
+
+@pytest.fixture
+async def mtls_server(tmp_path: Path) -> AsyncIterator[tuple[Pki, str, list[str]]]:
+    """An HTTPS server on 127.0.0.1 that requires a client certificate from the test CA."""
+    directory = tmp_path
+    pki = make_pki()
+    (directory / "server.pem").write_text(pki.server_cert)
+    (directory / "server.key").write_text(pki.server_key)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cadata=pki.ca)
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.load_cert_chain(directory / "server.pem", directory / "server.key")
+    seen: list[str] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        peer = request.transport.get_extra_info("peercert") if request.transport else None
+        subject = dict(item[0] for item in peer["subject"]) if peer else {}
+        seen.append(subject.get("commonName", ""))
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port, ssl_context=context).start()
+    yield pki, f"https://127.0.0.1:{port}/hook", seen
+    await runner.cleanup()
+
+
+async def test_mutual_tls_on_calls_and_deliveries(
+    api: httpx.AsyncClient, svix: SvixAsync, app_id: str, mtls_server: tuple[Pki, str, list[str]]
+) -> None:
+    pki, url, seen = mtls_server
+    tls = {"clientCert": pki.client_cert, "clientKey": pki.client_key, "caBundle": pki.ca}
+    endpoint = await create_endpoint(api, app_id, url=url, tls=tls)
+    assert endpoint["tls"]["clientKey"] == "****" + pki.client_key[-4:]
+    assert endpoint["tls"]["clientCert"] == pki.client_cert
+
+    result = (await call(api, app_id, endpoint["id"])).json()
+    assert result["status"] == 200 and result["json"] == {"ok": True}
+    assert seen == ["hookd client"]
+
+    await send_message(svix, app_id)
+
+    async def delivered() -> bool:
+        return seen == ["hookd client", "hookd client"]
+
+    await eventually(delivered)
+
+    # Trusting the CA without presenting a certificate: the server refuses the handshake.
+    no_cert = await create_endpoint(api, app_id, url=url, tls={"caBundle": pki.ca})
+    refused = await call(api, app_id, no_cert["id"])
+    assert refused.status_code == 502 and refused.json()["code"] == "call_failed"
+
+    mismatched = await api.post(
+        f"/api/v1/app/{app_id}/endpoint",
+        json={"url": url, "tls": {"clientCert": pki.client_cert, "clientKey": pki.server_key}},
+    )
+    assert mismatched.status_code == 422
+    assert mismatched.json()["detail"][0]["loc"] == ["body", "tls", "clientKey"]
