@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import orjson
@@ -21,7 +22,7 @@ from svix.exceptions import HttpError, HTTPValidationError
 
 from tests.integration.inbound.conftest import MakeSource
 from tests.integration.inbound.signers import github_headers
-from tests.support import Receiver
+from tests.support import Receiver, eventually
 
 GITHUB_SECRET = "replay-secret"
 
@@ -139,7 +140,14 @@ async def test_inspect_and_replay(
     await receiver.wait_for(1)
 
     rejected, accepted = (await api.get(base)).json()["data"]
-    detail = (await api.get(f"{base}/{accepted['id']}")).json()
+
+    async def forwarded() -> dict[str, Any]:
+        # The receiver sees the request before the worker records its outcome.
+        detail: dict[str, Any] = (await api.get(f"{base}/{accepted['id']}")).json()
+        assert [d["statusText"] for d in detail["forwardedTo"]] == ["success"]
+        return detail
+
+    detail = await eventually(forwarded)
     assert base64.b64decode(detail["body"]) == body
     assert detail["bodyText"] == body.decode()
     assert ["x-github-event", "push"] in detail["headers"]
