@@ -53,6 +53,18 @@ class Settings(BaseSettings):
         description="inbound requests with a seen provider id within this window are duplicates",
     )
 
+    thin_link_ttl_seconds: int = Field(
+        default=24 * 3600,
+        ge=60,
+        le=30 * 24 * 3600,
+        description="how long the payload link in a thin webhook stays valid",
+    )
+    validate_payloads: bool = Field(
+        default=False,
+        description="check message payloads against their event type's JSON Schema "
+        "(a message create's ?validate= overrides it)",
+    )
+
     @field_validator("retry_schedule", mode="before")
     @classmethod
     def _parse_schedule(cls, value: object) -> object:

@@ -56,6 +56,7 @@ def endpoint_out(ep: Endpoint) -> dict[str, Any]:
         "url": ep.url,
         "description": ep.description,
         "version": ep.version,
+        "thin": ep.thin,
         "disabled": ep.disabled,
         "filterTypes": types,
         "eventTypes": types,
@@ -111,6 +112,7 @@ def message_out(msg: Message, *, with_content: bool = True) -> dict[str, Any]:
         "channels": list(msg.channels) if msg.channels is not None else None,
         "tags": list(msg.tags) if msg.tags is not None else None,
         "timestamp": msg.created_at,
+        "payloadVersion": msg.version,
     }
 
 
