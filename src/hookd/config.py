@@ -43,7 +43,8 @@ class Settings(BaseSettings):
     log_level: str = "info"
     public_url: str = Field(
         default="",
-        description="the base URL providers call, for ingest URLs and signed-URL checks "
+        description="the base URL providers and consumers call, for ingest URLs, signed-URL "
+        "checks and thin webhooks' payload links "
         "(default: http://{host}:{port})",
     )
     dedup_window_seconds: int = Field(
