@@ -95,17 +95,16 @@ async def test_forged_expired_and_dangling_links_are_refused(
             ("expires", str(int(query["expires"]) + 3600)),  # stretching the expiry
             ("version", "2"),
             ("endpoint", "ep_someone_else"),
+            ("signature", "x"),
         ):
-            assert_error(await anonymous.get(base, params={**query, name: value}), 403)
-        assert_error(await anonymous.get(base, params={**query, "signature": "x"}), 403)
+            response = await anonymous.get(base, params={**query, name: value})
+            assert_error(response, 403, "invalid_link")
 
         expired = sign_link(
             await link_key(hookd), msg_id, endpoint_id, 1, datetime.now(UTC) - timedelta(seconds=1)
         )
         response = await anonymous.get(expired.url(hookd.url))
         assert_error(response, 403, "link_expired")
-        forged = await anonymous.get(base, params={**query, "signature": "A" * 43})
-        assert_error(forged, 403, "invalid_link")
         assert_error(await anonymous.get(base, params={"endpoint": endpoint_id}), 422)
 
         assert (await api.delete(f"/api/v1/app/{app_id}/msg/{msg_id}/content")).status_code == 204
