@@ -131,6 +131,20 @@ def test_a_pinned_endpoint_gets_its_version_when_provided_else_the_latest(
     assert orjson.loads(shaped.body) == {"v": expected}
 
 
+@given(
+    st.dictionaries(st.integers(1, 9), st.binary(min_size=1, max_size=8), max_size=4),
+    st.one_of(st.none(), st.integers(1, 12)),
+)
+def test_an_endpoint_gets_its_pin_if_provided_else_the_latest(
+    others: dict[int, bytes], pinned: int | None
+) -> None:
+    message = _message(version=10, payload=b"latest", payload_versions=others or None)
+    shaped = shape(message, _endpoint(pinned), LINKS)
+    expected = pinned if pinned in others else 10
+    assert shaped.version == expected
+    assert shaped.body == others.get(expected, b"latest")
+
+
 def test_a_thin_endpoint_gets_a_link_to_its_version() -> None:
     message = _message(content_type="text/plain", headers={"X-Original": "1"})
     shaped = shape(message, _endpoint(2, thin=True), LINKS)
