@@ -100,7 +100,8 @@ class EndpointOut(CamelModel):
     uid: str | None
     url: str
     description: str
-    version: int | None
+    version: int = Field(description="the pinned payload version; 1 when not pinned (as Svix)")
+    version_pinned: bool = Field(description="false: the endpoint receives the latest version")
     thin: bool
     disabled: bool
     filter_types: list[str] | None

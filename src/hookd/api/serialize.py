@@ -55,7 +55,9 @@ def endpoint_out(ep: Endpoint) -> dict[str, Any]:
         "uid": ep.uid,
         "url": ep.url,
         "description": ep.description,
-        "version": ep.version,
+        # Svix's SDKs expect an integer (default 1); versionPinned tells "latest" from a pin.
+        "version": ep.version or 1,
+        "versionPinned": ep.version is not None,
         "thin": ep.thin,
         "disabled": ep.disabled,
         "filterTypes": types,
