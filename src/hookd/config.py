@@ -43,7 +43,8 @@ class Settings(BaseSettings):
     log_level: str = "info"
     public_url: str = Field(
         default="",
-        description="the base URL providers call, for ingest URLs and signed-URL checks "
+        description="the base URL providers and consumers call, for ingest URLs, signed-URL "
+        "checks and thin webhooks' payload links "
         "(default: http://{host}:{port})",
     )
     dedup_window_seconds: int = Field(
@@ -51,6 +52,18 @@ class Settings(BaseSettings):
         ge=0,
         le=30 * 24 * 3600,
         description="inbound requests with a seen provider id within this window are duplicates",
+    )
+
+    thin_link_ttl_seconds: int = Field(
+        default=24 * 3600,
+        ge=60,
+        le=30 * 24 * 3600,
+        description="how long the payload link in a thin webhook stays valid",
+    )
+    validate_payloads: bool = Field(
+        default=False,
+        description="check message payloads against their event type's JSON Schema "
+        "(a message create's ?validate= overrides it)",
     )
 
     @field_validator("retry_schedule", mode="before")

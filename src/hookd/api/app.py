@@ -25,6 +25,7 @@ from hookd.api.routes import (
     ingest_requests,
     ingest_sources,
     messages,
+    payloads,
 )
 from hookd.engine.calls import call_sender
 from hookd.engine.runtime import delivery_engine, wakeups
@@ -83,6 +84,7 @@ def create_app(ctx: Context, admin_token: str, *, run_worker: bool = True) -> Fa
         app.include_router(module.router, dependencies=authenticated)
     app.include_router(health.router)
     app.include_router(inbound.router)  # public: each provider's signature is the proof
+    app.include_router(payloads.router)  # public: the link's signature is the proof
     app.add_middleware(Idempotency, ctx=ctx, admin_token=admin_token)
     app.add_middleware(BodyLimit, limit=ctx.settings.max_payload_bytes + ENVELOPE_BYTES)
     return app

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -79,7 +79,6 @@ class EndpointPatch(CamelModel):
         validation_alias=AliasChoices("rateLimit", "throttleRate"),
     )
     metadata: dict[str, str] | None = None
-    version: int | None = Field(default=None, ge=1, le=INT32_MAX)
     # Synchronous calls and endpoint authentication (docs/calls.md).
     method: Method | None = None
     timeout_ms: TimeoutMs | None = None
@@ -90,6 +89,16 @@ class EndpointPatch(CamelModel):
     retry_async: bool | None = None
     auth: AuthIn | None = None
     tls: TlsIn | None = None
+    version: int | None = Field(
+        default=None,
+        ge=1,
+        le=INT32_MAX,
+        description="pin the endpoint to this payload version (omit or null: the latest)",
+    )
+    thin: bool | None = Field(
+        default=None,
+        description="receive {id, type, timestamp, url} with a signed link to the payload",
+    )
 
 
 class EndpointIn(EndpointPatch):
@@ -103,7 +112,9 @@ class EndpointOut(CamelModel):
     uid: str | None
     url: str
     description: str
-    version: int
+    version: int = Field(description="the pinned payload version; 1 when not pinned (as Svix)")
+    version_pinned: bool = Field(description="false: the endpoint receives the latest version")
+    thin: bool
     disabled: bool
     filter_types: list[str] | None
     event_types: list[str] | None
@@ -216,6 +227,19 @@ class MessageIn(CamelModel):
     tags: list[str] | None = None
     application: ApplicationIn | None = None
     payload_retention_period: int | None = Field(default=None, ge=1, le=90)
+    payload_versions: dict[Annotated[int, Field(ge=1, le=INT32_MAX)], dict[str, Any]] | None = (
+        Field(
+            default=None,
+            description="other versions of the payload, by version number, for pinned endpoints",
+        )
+    )
+    payload_version: int | None = Field(
+        default=None,
+        ge=1,
+        le=INT32_MAX,
+        description="the version of payload (default: the event type's latest schema version, "
+        "or one above payloadVersions)",
+    )
 
 
 class MessageOut(CamelModel):
@@ -226,6 +250,7 @@ class MessageOut(CamelModel):
     channels: list[str] | None
     tags: list[str] | None
     timestamp: datetime
+    payload_version: int = 1
 
 
 class MessageAttemptOut(CamelModel):

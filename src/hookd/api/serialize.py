@@ -56,7 +56,10 @@ def endpoint_out(ep: Endpoint) -> dict[str, Any]:
         "uid": ep.uid,
         "url": ep.url,
         "description": ep.description,
-        "version": ep.version,
+        # Svix's SDKs expect an integer (default 1); versionPinned tells "latest" from a pin.
+        "version": ep.version or 1,
+        "versionPinned": ep.version is not None,
+        "thin": ep.thin,
         "disabled": ep.disabled,
         "filterTypes": types,
         "eventTypes": types,
@@ -113,6 +116,7 @@ def message_out(msg: Message, *, with_content: bool = True) -> dict[str, Any]:
         "channels": list(msg.channels) if msg.channels is not None else None,
         "tags": list(msg.tags) if msg.tags is not None else None,
         "timestamp": msg.created_at,
+        "payloadVersion": msg.version,
     }
 
 

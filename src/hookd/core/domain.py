@@ -57,7 +57,7 @@ class Endpoint:
     uid: str | None
     url: str
     description: str
-    version: int
+    version: int | None  # the payload version the endpoint is pinned to; None: the latest
     disabled: bool
     filter_types: tuple[str, ...] | None
     channels: tuple[str, ...] | None
@@ -72,6 +72,7 @@ class Endpoint:
     call: CallSettings = field(default_factory=CallSettings)
     auth: EndpointAuth | None = None
     tls: ClientTls | None = None
+    thin: bool = False  # receive {id, type, timestamp, url} with a signed link to the payload
 
     def signing_secrets(self, now: datetime) -> list[str]:
         """The current secret and every rotated-out one still inside its grace period."""
@@ -104,6 +105,9 @@ class Message:
     # Ingested messages: the original Content-Type and the request headers that are forwarded.
     content_type: str | None = None
     headers: dict[str, str] | None = None
+    # The version of ``payload``, and the exact bytes of the other versions the producer sent.
+    version: int = 1
+    payload_versions: dict[int, bytes] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from hookd.engine.auth import Authenticator
 from hookd.engine.destinations import BrokerDestinations
 from hookd.engine.http import HttpSender
 from hookd.services.context import Context
+from hookd.services.payload_shapes import delivery_shape
 from hookd.store import deliveries as queue
 from hookd.store import endpoints as endpoint_store
 from hookd.store import messages as message_store
@@ -195,23 +196,23 @@ class DeliveryWorker:
             result = AttemptResult(0, b"", 0, error="payload was expunged")
         else:
             style = self.settings.signature_headers
+            shaped = await delivery_shape(self.ctx, message, endpoint, now)
             headers = webhook_headers(
                 style,
                 endpoint,
                 message.id,
-                message.payload,
+                shaped.body,
                 now,
-                forwarded=message.headers,
-                content_type=message.content_type,
+                forwarded=shaped.forwarded,
+                content_type=shaped.content_type,
             )
+            headers[f"{style}-version"] = str(shaped.version)
             timeout = self.settings.request_timeout
             if is_destination_url(endpoint.url):
-                result = await self.brokers.send_to_url(
-                    endpoint.url, headers, message.payload, timeout
-                )
+                result = await self.brokers.send_to_url(endpoint.url, headers, shaped.body, timeout)
             else:
                 result = await self.auth.send(
-                    endpoint, "POST", endpoint.url, headers, message.payload, timeout
+                    endpoint, "POST", endpoint.url, headers, shaped.body, timeout
                 )
             self._record(claim, endpoint, result, now, retryable=True)
             return

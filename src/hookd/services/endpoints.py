@@ -34,8 +34,9 @@ EDITABLE = (
     "rate_limit",
     "metadata",
     "version",
+    "thin",
 )
-NULLABLE = ("uid", "filter_types", "channels", "rate_limit")
+NULLABLE = ("uid", "filter_types", "channels", "rate_limit", "version")
 DEFAULT_GRACE = timedelta(hours=24)
 MAX_GRACE = timedelta(days=7)
 MAX_OLD_SECRETS = 10
@@ -117,7 +118,7 @@ def _new_endpoint(app_id: str, fields: Mapping[str, Any], now: datetime) -> Endp
         uid=fields.get("uid"),
         url=fields["url"],
         description=fields.get("description") or "",
-        version=fields.get("version") or 1,
+        version=fields.get("version"),
         disabled=bool(fields.get("disabled")),
         filter_types=_tuple(fields.get("filter_types")),
         channels=_tuple(fields.get("channels")),
@@ -129,6 +130,7 @@ def _new_endpoint(app_id: str, fields: Mapping[str, Any], now: datetime) -> Endp
         created_at=now,
         updated_at=now,
         **call_fields(fields, None),
+        thin=bool(fields.get("thin")),
     )
 
 
@@ -183,8 +185,8 @@ async def update_endpoint(
             if replace:
                 changes: dict[str, Any] = {name: fields.get(name) for name in EDITABLE}
                 changes["description"] = changes["description"] or ""
-                changes["version"] = changes["version"] or 1
                 changes["disabled"] = bool(changes["disabled"])
+                changes["thin"] = bool(changes["thin"])
             else:
                 # PATCH: a field sent as null keeps its value unless null means something.
                 changes = {

@@ -19,6 +19,16 @@ class NotFound(ServiceError):
     code = "not_found"
 
 
+class Forbidden(ServiceError):
+    status_code = 403
+    code = "forbidden"
+
+
+class Gone(ServiceError):
+    status_code = 410
+    code = "gone"
+
+
 class Conflict(ServiceError):
     status_code = 409
     code = "conflict"
@@ -35,6 +45,8 @@ class Invalid(ServiceError):
     status_code = 422
     code = "validation"
 
-    def __init__(self, detail: str, *, loc: tuple[str | int, ...] = ("body",)) -> None:
-        super().__init__(detail)
+    def __init__(
+        self, detail: str, *, loc: tuple[str | int, ...] = ("body",), code: str | None = None
+    ) -> None:
+        super().__init__(detail, code=code)
         self.loc = loc

@@ -15,6 +15,7 @@ from hookd.core.fanout import subscribed
 from hookd.services.applications import new_app, require_app
 from hookd.services.context import Context
 from hookd.services.errors import Conflict, Invalid, NotFound, PayloadTooLarge
+from hookd.services.payload_shapes import accept_versions
 from hookd.store import applications as app_store
 from hookd.store import deliveries as queue
 from hookd.store import endpoints as endpoint_store
@@ -54,6 +55,9 @@ async def create_message(
     channels: Sequence[str] | None = None,
     tags: Sequence[str] | None = None,
     application: Mapping[str, Any] | None = None,
+    payload_versions: Mapping[int, bytes] | None = None,
+    payload_version: int | None = None,
+    validate: bool | None = None,
 ) -> tuple[Message, int]:
     """Persist a message and one delivery per subscribed endpoint; return it and that count.
 
@@ -64,6 +68,14 @@ async def create_message(
             f"payload is {len(payload)} bytes; the limit is {ctx.settings.max_payload_bytes}"
         )
     _check(event_type, channels, event_id)
+    versions = await accept_versions(
+        ctx,
+        event_type,
+        payload,
+        payload_versions or {},
+        declared=payload_version,
+        validate=validate,
+    )
     now = ctx.clock()
     try:
         async with ctx.db.write() as conn:
@@ -84,6 +96,8 @@ async def create_message(
                 tags=None if tags is None else tuple(tags),
                 payload=payload,
                 created_at=now,
+                version=versions.version,
+                payload_versions=versions.others or None,
             )
             await store.insert_message(conn, message)
             targets = subscribed(

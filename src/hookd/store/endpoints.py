@@ -45,6 +45,7 @@ def endpoint_from_row(row: Row[Any]) -> Endpoint:
         call=call_settings_from_row(m),
         auth=auth_from_row(m),
         tls=tls_from_row(m),
+        thin=bool(m["thin"]),
     )
 
 
@@ -69,6 +70,7 @@ def _values(ep: Endpoint) -> dict[str, Any]:
         "created_at": to_ms(ep.created_at),
         "updated_at": to_ms(ep.updated_at),
         **call_values(ep),
+        "thin": ep.thin,
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, cast, exists, func, insert, select, text, update
@@ -10,6 +11,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd.core.domain import Message
+from hookd.store import message_versions
 from hookd.store.codec import from_ms, opt_tuple, to_ms
 from hookd.store.pages import Page, paginate
 from hookd.store.schema import messages as t
@@ -28,6 +30,7 @@ def message_from_row(row: Row[Any]) -> Message:
         created_at=from_ms(m["created_at"]),
         content_type=m["content_type"],
         headers=None if m["headers"] is None else dict(m["headers"]),
+        version=m["version"],
     )
 
 
@@ -44,8 +47,11 @@ async def insert_message(conn: AsyncConnection, msg: Message) -> None:
             created_at=to_ms(msg.created_at),
             content_type=msg.content_type,
             headers=msg.headers,
+            version=msg.version,
+            other_versions=sorted(msg.payload_versions) if msg.payload_versions else None,
         )
     )
+    await message_versions.insert_versions(conn, msg.id, msg.payload_versions or {})
 
 
 async def get_message(conn: AsyncConnection, app_id: str, id_or_event_id: str) -> Message | None:
@@ -63,11 +69,22 @@ async def messages_by_id(conn: AsyncConnection, ids: list[str]) -> dict[str, Mes
     if not ids:
         return {}
     rows = (await conn.execute(select(t).where(t.c.id.in_(ids)))).all()
-    return {row._mapping["id"]: message_from_row(row) for row in rows}
+    found = {row._mapping["id"]: message_from_row(row) for row in rows}
+    return await with_versions(conn, found, [r._mapping["id"] for r in rows if r.other_versions])
+
+
+async def with_versions(
+    conn: AsyncConnection, found: dict[str, Message], versioned: list[str]
+) -> dict[str, Message]:
+    """Attach the other payload versions (one query, only when some message has them)."""
+    for msg_id, versions in (await message_versions.versions_of(conn, versioned)).items():
+        found[msg_id] = dataclasses.replace(found[msg_id], payload_versions=versions)
+    return found
 
 
 async def expunge_payload(conn: AsyncConnection, msg_id: str) -> None:
     await conn.execute(update(t).where(t.c.id == msg_id).values(payload=None))
+    await message_versions.delete_versions(conn, msg_id)
 
 
 def has_channel(

@@ -45,7 +45,7 @@ endpoints = Table(
     Column("uid", String(256)),
     Column("url", Text, nullable=False),
     Column("description", Text, nullable=False),
-    Column("version", Integer, nullable=False),
+    Column("version", Integer),  # NULL: the latest payload version
     Column("disabled", Boolean, nullable=False),
     Column("filter_types", JSON),
     Column("channels", JSON),
@@ -67,6 +67,7 @@ endpoints = Table(
     # Endpoint authentication (hookd.core.endpoint_auth), for calls and deliveries alike.
     Column("auth", JSON),
     Column("tls", JSON),
+    Column("thin", Boolean, nullable=False, default=False, server_default=text("false")),
     UniqueConstraint("app_id", "uid", name="uq_endpoints_app_uid"),
     Index("ix_endpoints_app", "app_id", "id"),
 )
@@ -100,8 +101,34 @@ messages = Table(
     Column("content_type", String(256)),
     Column("headers", JSON),
     Column("created_at", BigInteger, nullable=False),
+    # The version of ``payload``, and the other versions in message_versions (NULL: none).
+    Column("version", Integer, nullable=False, default=1, server_default=text("1")),
+    Column("other_versions", JSON),
     UniqueConstraint("app_id", "event_id", name="uq_messages_app_event_id"),
     Index("ix_messages_app", "app_id", "id"),
+)
+
+# The exact bytes of every payload version a message carries besides its own ``payload``.
+message_versions = Table(
+    "message_versions",
+    metadata,
+    Column(
+        "msg_id",
+        String(40),
+        ForeignKey("messages.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("version", Integer, primary_key=True),
+    Column("payload", LargeBinary, nullable=False),
+)
+
+# Keys hookd generates for itself, shared by every process on the database (thin links).
+server_keys = Table(
+    "server_keys",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("key", LargeBinary, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
 )
 
 # One row per (message, endpoint): the unit the delivery worker claims.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Body, Query, Response
@@ -45,14 +45,20 @@ async def list_messages(
 
 @router.post("", response_model=MessageOut, status_code=201, summary="Create a message")
 async def create_message(
-    ctx: CtxDep, app_id: str, body: Annotated[MessageIn, Body()], with_content: bool = True
+    ctx: CtxDep,
+    app_id: str,
+    body: Annotated[MessageIn, Body()],
+    with_content: bool = True,
+    validate: Annotated[
+        bool | None, Query(description="check against the event type's JSON Schema")
+    ] = None,
 ) -> Response:
     # The payload is serialized exactly once, here; those bytes are stored, signed and sent.
-    try:
-        payload = orjson.dumps(body.payload)
-    except orjson.JSONEncodeError as exc:
-        # orjson refuses what many receivers cannot parse either (integers beyond 64 bits).
-        raise Invalid(f"payload cannot be encoded: {exc}", loc=("body", "payload")) from exc
+    payload = _encode(body.payload, ("body", "payload"))
+    versions = {
+        version: _encode(other, ("body", "payloadVersions", str(version)))
+        for version, other in (body.payload_versions or {}).items()
+    }
     message, _ = await service.create_message(
         ctx,
         app_id,
@@ -62,8 +68,19 @@ async def create_message(
         channels=body.channels,
         tags=body.tags,
         application=body.application.fields_set() if body.application else None,
+        payload_versions=versions,
+        payload_version=body.payload_version,
+        validate=validate,
     )
     return JSON(message_out(message, with_content=with_content), status_code=201)
+
+
+def _encode(payload: dict[str, Any], loc: tuple[str, ...]) -> bytes:
+    try:
+        return orjson.dumps(payload)
+    except orjson.JSONEncodeError as exc:
+        # orjson refuses what many receivers cannot parse either (integers beyond 64 bits).
+        raise Invalid(f"payload cannot be encoded: {exc}", loc=loc) from exc
 
 
 @router.get("/{msg_id}", response_model=MessageOut, summary="Get a message")

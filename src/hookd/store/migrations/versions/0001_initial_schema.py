@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 10:49:57.590553
+Create Date: 2026-11-23 11:21:11.597959
 """
 
 from __future__ import annotations
@@ -63,13 +63,20 @@ def upgrade() -> None:
         batch_op.create_index("ix_idempotency_expires", ["expires_at"], unique=False)
 
     op.create_table(
+        "server_keys",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("key", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
+    )
+    op.create_table(
         "endpoints",
         sa.Column("id", sa.String(length=40), nullable=False),
         sa.Column("app_id", sa.String(length=40), nullable=False),
         sa.Column("uid", sa.String(length=256), nullable=True),
         sa.Column("url", sa.Text(), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=True),
         sa.Column("disabled", sa.Boolean(), nullable=False),
         sa.Column("filter_types", sa.JSON(), nullable=True),
         sa.Column("channels", sa.JSON(), nullable=True),
@@ -89,6 +96,7 @@ def upgrade() -> None:
         sa.Column("retry_async", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.Column("auth", sa.JSON(), nullable=True),
         sa.Column("tls", sa.JSON(), nullable=True),
+        sa.Column("thin", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.ForeignKeyConstraint(["app_id"], ["applications.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("app_id", "uid", name="uq_endpoints_app_uid"),
@@ -108,6 +116,8 @@ def upgrade() -> None:
         sa.Column("content_type", sa.String(length=256), nullable=True),
         sa.Column("headers", sa.JSON(), nullable=True),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
+        sa.Column("other_versions", sa.JSON(), nullable=True),
         sa.ForeignKeyConstraint(["app_id"], ["applications.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("app_id", "event_id", name="uq_messages_app_event_id"),
@@ -227,8 +237,18 @@ def upgrade() -> None:
         )
         batch_op.create_index("ix_inbound_requests_source", ["source_id", "id"], unique=False)
 
+    op.create_table(
+        "message_versions",
+        sa.Column("msg_id", sa.String(length=40), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("payload", sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(["msg_id"], ["messages.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("msg_id", "version"),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("message_versions")
     with op.batch_alter_table("inbound_requests", schema=None) as batch_op:
         batch_op.drop_index("ix_inbound_requests_source")
         batch_op.drop_index("ix_inbound_requests_outcome")
@@ -263,6 +283,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_endpoints_app")
 
     op.drop_table("endpoints")
+    op.drop_table("server_keys")
     with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
         batch_op.drop_index("ix_idempotency_expires")
 

@@ -1,0 +1,33 @@
+"""The other payload versions a message carries, as exact bytes, one row per version."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hookd.store.schema import message_versions as t
+
+
+async def insert_versions(
+    conn: AsyncConnection, msg_id: str, versions: Mapping[int, bytes]
+) -> None:
+    if versions:
+        rows = [{"msg_id": msg_id, "version": v, "payload": body} for v, body in versions.items()]
+        await conn.execute(insert(t), rows)
+
+
+async def versions_of(conn: AsyncConnection, msg_ids: list[str]) -> dict[str, dict[int, bytes]]:
+    """Every stored version of these messages, by message id (one query)."""
+    if not msg_ids:
+        return {}
+    query = select(t.c.msg_id, t.c.version, t.c.payload).where(t.c.msg_id.in_(msg_ids))
+    found: dict[str, dict[int, bytes]] = {}
+    for msg_id, version, payload in (await conn.execute(query)).all():
+        found.setdefault(msg_id, {})[version] = payload
+    return found
+
+
+async def delete_versions(conn: AsyncConnection, msg_id: str) -> None:
+    await conn.execute(delete(t).where(t.c.msg_id == msg_id))

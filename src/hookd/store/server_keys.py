@@ -1,0 +1,17 @@
+"""Keys hookd generates for itself and shares through the database with all its processes."""
+
+from __future__ import annotations
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hookd.store.schema import server_keys as t
+
+
+async def get_key(conn: AsyncConnection, name: str) -> bytes | None:
+    found = (await conn.execute(select(t.c.key).where(t.c.name == name))).scalar_one_or_none()
+    return None if found is None else bytes(found)
+
+
+async def insert_key(conn: AsyncConnection, name: str, key: bytes, now_ms: int) -> None:
+    await conn.execute(insert(t).values(name=name, key=key, created_at=now_ms))
