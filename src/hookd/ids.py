@@ -19,6 +19,7 @@ ATTEMPT = "atmpt_"
 DELIVERY = "dlv_"
 SOURCE = "src_"
 TASK = "qtask_"
+REQUEST = "req_"  # an inbound request to /in/{source}
 
 
 def _encode(value: int) -> str:

@@ -42,7 +42,7 @@ class Replayed:
 
 
 def _floor(moment: datetime | None) -> str | None:
-    return ids.floor_id(records.PREFIX, moment) if moment else None
+    return ids.floor_id(ids.REQUEST, moment) if moment else None
 
 
 async def list_requests(
@@ -187,7 +187,7 @@ async def replay_requests(
             source.id,
             outcomes=outcomes,
             status=status,
-            after_id=ids.floor_id(records.PREFIX, since),
+            after_id=ids.floor_id(ids.REQUEST, since),
             before_id=_floor(until),
             limit=MAX_BULK_REPLAY + 1,
         )

@@ -258,7 +258,7 @@ def _record(
 ) -> InboundRecord:
     _, _, query = request.url.partition("?")
     return InboundRecord(
-        id=ids.new_id(records.PREFIX, now),
+        id=ids.new_id(ids.REQUEST, now),
         source_id=source.id,
         received_at=now,
         method=request.method,

@@ -16,7 +16,6 @@ from hookd.store.pages import Page, paginate
 from hookd.store.schema import deliveries
 from hookd.store.schema import inbound_requests as t
 
-PREFIX = "req_"  # ids via hookd.ids.new_id(PREFIX, now): time-sortable like every other id
 ACCEPTED, DUPLICATE, REJECTED, HANDSHAKE = "accepted", "duplicate", "rejected", "handshake"
 OUTCOMES = (ACCEPTED, DUPLICATE, REJECTED, HANDSHAKE)
 
