@@ -61,6 +61,16 @@ class ApplicationOut(CamelModel):
     updated_at: datetime
 
 
+class TransformationIn(CamelModel):
+    code: str = Field(description="JavaScript defining function handler(request)")
+    enabled: bool = True
+
+
+class TransformationOut(CamelModel):
+    code: str
+    enabled: bool
+
+
 class EndpointPatch(CamelModel):
     url: str | None = None
     description: str | None = None
@@ -78,6 +88,16 @@ class EndpointPatch(CamelModel):
     )
     metadata: dict[str, str] | None = None
     version: int | None = Field(default=None, ge=1, le=INT32_MAX)
+    filter: dict[str, Any] | None = Field(
+        default=None, description="JSON operator filter; only matching messages are delivered"
+    )
+    transformation: TransformationIn | None = None
+
+    def fields_set(self) -> dict[str, Any]:
+        fields = super().fields_set()
+        if isinstance(fields.get("transformation"), TransformationIn):
+            fields["transformation"] = fields["transformation"].model_dump()
+        return fields
 
 
 class EndpointIn(EndpointPatch):
@@ -99,6 +119,8 @@ class EndpointOut(CamelModel):
     rate_limit: int | None
     throttle_rate: int | None
     metadata: dict[str, str]
+    filter: dict[str, Any] | None = None
+    transformation: TransformationOut | None = None
     created_at: datetime
     updated_at: datetime
 

@@ -48,6 +48,14 @@ class OldSecret:
 
 
 @dataclass(frozen=True, slots=True)
+class EndpointTransformation:
+    """JavaScript run on each delivery to this endpoint (``hookd.core.transformations``)."""
+
+    code: str
+    enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Endpoint:
     id: str
     app_id: str
@@ -65,6 +73,9 @@ class Endpoint:
     old_secrets: tuple[OldSecret, ...]
     created_at: datetime
     updated_at: datetime
+    # A JSON operator filter (``hookd.core.filters``): only matching messages are delivered.
+    filter: dict[str, object] | None = None
+    transformation: EndpointTransformation | None = None
 
     def signing_secrets(self, now: datetime) -> list[str]:
         """The current secret and every rotated-out one still inside its grace period."""

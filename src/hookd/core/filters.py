@@ -21,6 +21,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import orjson
+
 from hookd.core.filter_json import (
     MISSING,
     FilterError,
@@ -41,6 +43,7 @@ __all__ = [
     "compile_filter",
     "format_path",
     "json_equal",
+    "json_or_text",
     "message_view",
     "request_view",
 ]
@@ -79,6 +82,14 @@ def request_view(
         "query": dict(query),
         "path": path,
     }
+
+
+def json_or_text(body: bytes) -> object:
+    """A body as views show it: parsed JSON, or the text if it is not JSON."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return body.decode("utf-8", "replace")
 
 
 def message_view(

@@ -72,7 +72,7 @@ class TransformInput:
             url=url,
             headers=lowered,
             body=_parse_body(body, lowered.get("content-type", "")),
-            query=_query_object(parts.query),
+            query=query_object(parts.query),
             path=parts.path or "/",
         )
 
@@ -100,7 +100,8 @@ def _parse_body(body: bytes, content_type: str) -> object:
     return body.decode("utf-8", "replace")
 
 
-def _query_object(query: str) -> dict[str, str | list[str]]:
+def query_object(query: str) -> dict[str, str | list[str]]:
+    """A query string as an object; a repeated name gives an array of its values."""
     out: dict[str, str | list[str]] = {}
     for name, value in parse_qsl(query, keep_blank_values=True):
         previous = out.get(name)

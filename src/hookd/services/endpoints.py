@@ -17,6 +17,7 @@ from hookd.core.signing import SignatureError, generate_hmac_secret, parse_signi
 from hookd.core.urls import url_problem
 from hookd.services.applications import require_app
 from hookd.services.context import Context
+from hookd.services.endpoint_rules import checked_rules
 from hookd.services.errors import Conflict, Invalid, NotFound
 from hookd.store import deliveries as queue
 from hookd.store import endpoints as store
@@ -33,8 +34,10 @@ EDITABLE = (
     "rate_limit",
     "metadata",
     "version",
+    "filter",
+    "transformation",
 )
-NULLABLE = ("uid", "filter_types", "channels", "rate_limit")
+NULLABLE = ("uid", "filter_types", "channels", "rate_limit", "filter", "transformation")
 DEFAULT_GRACE = timedelta(hours=24)
 MAX_GRACE = timedelta(days=7)
 MAX_OLD_SECRETS = 10
@@ -127,6 +130,8 @@ def _new_endpoint(app_id: str, fields: Mapping[str, Any], now: datetime) -> Endp
         old_secrets=(),
         created_at=now,
         updated_at=now,
+        filter=fields.get("filter"),
+        transformation=fields.get("transformation"),
     )
 
 
@@ -135,6 +140,7 @@ def _uid_conflict(uid: Any) -> Conflict:
 
 
 async def create_endpoint(ctx: Context, app_id: str, fields: Mapping[str, Any]) -> Endpoint:
+    fields = await checked_rules(fields, ctx.settings)
     now = ctx.clock()
     try:
         async with ctx.db.write() as conn:
@@ -166,6 +172,7 @@ async def update_endpoint(
     ctx: Context, app_id: str, endpoint_id: str, fields: Mapping[str, Any], *, replace: bool
 ) -> tuple[Endpoint, bool]:
     """PUT (``replace``; creates the endpoint when missing) or PATCH."""
+    fields = await checked_rules(fields, ctx.settings)
     now = ctx.clock()
     try:
         async with ctx.db.write() as conn:

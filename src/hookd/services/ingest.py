@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hookd import ids
 from hookd.core.domain import Endpoint, Message
 from hookd.core.fanout import subscribed
+from hookd.core.filters import json_or_text, request_view
 from hookd.core.providers import (
     InboundRequest,
     Source,
@@ -25,15 +26,13 @@ from hookd.core.providers import (
     handshake_reply,
     verify_request,
 )
+from hookd.core.transformations import query_object
 from hookd.services.context import Context
 from hookd.services.errors import NotFound, ServiceError
+from hookd.services.fanout import matching, persist_with_deliveries
 from hookd.services.sources import answer_for, resolve
-from hookd.store import deliveries as queue
-from hookd.store import endpoints as endpoint_store
 from hookd.store import inbound_requests as records
-from hookd.store import messages as message_store
 from hookd.store import sources as source_store
-from hookd.store.codec import to_ms
 from hookd.store.inbound_requests import InboundRecord
 from hookd.store.sources import IngestSource
 
@@ -183,69 +182,55 @@ async def ingest(ctx: Context, source: IngestSource, request: InboundRequest) ->
             reason = "a request with the same provider id was accepted within the window"
             await records.insert_record(conn, _with(record, reason, key, event_type))
         else:
-            message, queued = await persist_message(
-                conn,
-                source,
-                body=request.body,
-                headers=request.headers,
-                event_type=event_type,
-                now=now,
-            )
             record = _record(source, request, now, records.ACCEPTED, verdict.code, answer.status)
-            record = _with(record, verdict.reason, key, event_type, message.id)
-            await records.insert_record(conn, record)
+            record = _with(record, verdict.reason, key, event_type)
+            message, queued = await persist_message(conn, source, record, now)
+            await records.insert_record(conn, replace(record, msg_id=message.id))
     if queued:
         ctx.wake_worker()
     return IngestAnswer(answer.status, answer.content_type, answer.body)
 
 
 async def persist_message(
-    conn: AsyncConnection,
-    source: IngestSource,
-    *,
-    body: bytes,
-    headers: Iterable[tuple[str, str]],
-    event_type: str | None,
-    now: datetime,
+    conn: AsyncConnection, source: IngestSource, record: InboundRecord, now: datetime
 ) -> tuple[Message, int]:
-    """Write a message of the source's application and its deliveries; return it and the count."""
-    pairs = list(headers)
-    content_type = next((v for n, v in pairs if n.lower() == "content-type"), None)
+    """Write the message of an accepted request and its deliveries; return it and the count."""
+    content_type = next((v for n, v in record.headers if n.lower() == "content-type"), None)
     message = Message(
         id=ids.new_id(ids.MESSAGE, now),
         app_id=source.id,
-        event_type=text_safe(event_type or f"{source.provider}.{UNKNOWN_EVENT}"),
+        event_type=text_safe(record.event_type or f"{source.provider}.{UNKNOWN_EVENT}"),
         event_id=None,  # provider ids repeat after the dedup window; they live on the record
         channels=None,
         tags=None,
-        payload=body,
+        payload=record.body,
         created_at=now,
         content_type=content_type or "application/octet-stream",
-        headers=forwarded_headers(pairs),
+        headers=forwarded_headers(record.headers),
     )
-    await message_store.insert_message(conn, message)
-    targets = forwarding_targets(
-        await endpoint_store.app_endpoints(conn, source.id), message.event_type
+    count = await persist_with_deliveries(
+        conn, message, lambda endpoints: forwarding_targets(endpoints, message.event_type, record)
     )
-    now_ms = to_ms(now)
-    rows = queue.new_delivery_rows(
-        [ids.new_id(ids.DELIVERY, now) for _ in targets],
-        message.id,
-        source.id,
-        [endpoint.id for endpoint in targets],
-        now_ms,
-    )
-    await queue.insert_deliveries(conn, rows)
-    return message, len(targets)
+    return message, count
 
 
-def forwarding_targets(endpoints: Iterable[Endpoint], event_type: str) -> list[Endpoint]:
-    """The forwarding endpoints an ingested message goes to.
+def forwarding_targets(
+    endpoints: Iterable[Endpoint], event_type: str, record: InboundRecord
+) -> list[Endpoint]:
+    """The forwarding endpoints an ingested request goes to: Svix's rule (enabled,
+    ``filterTypes``), then each endpoint's JSON filter on the request's body, headers, query
+    and path."""
+    return matching(subscribed(endpoints, event_type, None), lambda: inbound_view(record))
 
-    The seam for per-endpoint filters on the request (JSON operators on body, headers, query
-    and path): narrow this list there. Today: Svix's rule (enabled, ``filterTypes``).
-    """
-    return subscribed(endpoints, event_type, None)
+
+def inbound_view(record: InboundRecord) -> dict[str, object]:
+    """What a forwarding endpoint's filter sees: body, headers, query and path."""
+    return request_view(
+        body=json_or_text(record.body),
+        headers=dict(record.headers),
+        query=query_object(record.query),
+        path=record.path,
+    )
 
 
 def _record(

@@ -8,7 +8,13 @@ from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hookd.core.domain import DeliveryStatus, Endpoint, EndpointStats, OldSecret
+from hookd.core.domain import (
+    DeliveryStatus,
+    Endpoint,
+    EndpointStats,
+    EndpointTransformation,
+    OldSecret,
+)
 from hookd.store.codec import from_ms, opt_tuple, to_ms
 from hookd.store.pages import Page, paginate
 from hookd.store.schema import deliveries
@@ -36,7 +42,15 @@ def endpoint_from_row(row: Row[Any]) -> Endpoint:
         ),
         created_at=from_ms(m["created_at"]),
         updated_at=from_ms(m["updated_at"]),
+        filter=m["filter"],
+        transformation=_transformation(m["transformation"]),
     )
+
+
+def _transformation(stored: dict[str, Any] | None) -> EndpointTransformation | None:
+    if stored is None:
+        return None
+    return EndpointTransformation(code=stored["code"], enabled=bool(stored["enabled"]))
 
 
 def _values(ep: Endpoint) -> dict[str, Any]:
@@ -59,6 +73,10 @@ def _values(ep: Endpoint) -> dict[str, Any]:
         ],
         "created_at": to_ms(ep.created_at),
         "updated_at": to_ms(ep.updated_at),
+        "filter": ep.filter,
+        "transformation": None
+        if ep.transformation is None
+        else {"code": ep.transformation.code, "enabled": ep.transformation.enabled},
     }
 
 

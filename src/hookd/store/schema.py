@@ -56,6 +56,8 @@ endpoints = Table(
     Column("old_secrets", JSON, nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    Column("filter", JSON),  # a JSON operator filter document, or NULL for none
+    Column("transformation", JSON),  # {"code": ..., "enabled": ...}, or NULL for none
     UniqueConstraint("app_id", "uid", name="uq_endpoints_app_uid"),
     Index("ix_endpoints_app", "app_id", "id"),
 )

@@ -20,8 +20,7 @@ from hookd.api.models import (
     ListResponse,
 )
 from hookd.api.params import CtxDep, PagingDep
-from hookd.api.routes.endpoints import _headers_out, _secret_out
-from hookd.api.serialize import JSON, endpoint_out, page_out
+from hookd.api.serialize import JSON, endpoint_out, headers_out, page_out, secret_out
 from hookd.services import endpoints as service
 from hookd.services.context import Context
 from hookd.services.sources import get_source
@@ -89,7 +88,7 @@ async def delete_endpoint(ctx: CtxDep, source_id: str, endpoint_id: str) -> Resp
 )
 async def get_secret(ctx: CtxDep, source_id: str, endpoint_id: str) -> Response:
     endpoint = await service.get_endpoint(ctx, await _app_id(ctx, source_id), endpoint_id)
-    return JSON(_secret_out(endpoint.secret))
+    return JSON(secret_out(endpoint.secret))
 
 
 @router.post(
@@ -107,7 +106,7 @@ async def rotate_secret(
         key=body.key,
         grace_period_seconds=body.grace_period_seconds,
     )
-    return JSON(_secret_out(endpoint.secret))
+    return JSON(secret_out(endpoint.secret))
 
 
 @router.get(
@@ -115,7 +114,7 @@ async def rotate_secret(
 )
 async def get_headers(ctx: CtxDep, source_id: str, endpoint_id: str) -> Response:
     endpoint = await service.get_endpoint(ctx, await _app_id(ctx, source_id), endpoint_id)
-    return JSON(_headers_out(endpoint.headers))
+    return JSON(headers_out(endpoint.headers))
 
 
 @router.put("/{endpoint_id}/headers", status_code=204, summary="Replace custom headers")

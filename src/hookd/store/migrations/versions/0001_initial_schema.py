@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 10:36:10.938718
+Create Date: 2026-11-23 10:45:30.850174
 """
 
 from __future__ import annotations
@@ -80,6 +80,8 @@ def upgrade() -> None:
         sa.Column("old_secrets", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
         sa.Column("updated_at", sa.BigInteger(), nullable=False),
+        sa.Column("filter", sa.JSON(), nullable=True),
+        sa.Column("transformation", sa.JSON(), nullable=True),
         sa.ForeignKeyConstraint(["app_id"], ["applications.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("app_id", "uid", name="uq_endpoints_app_uid"),
