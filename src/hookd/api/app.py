@@ -26,6 +26,7 @@ from hookd.api.routes import (
     messages,
 )
 from hookd.engine.runtime import delivery_engine, wakeups
+from hookd.engine.transform import close_default_sandbox
 from hookd.services.context import Context
 
 log = structlog.get_logger("hookd")
@@ -49,6 +50,7 @@ def create_app(ctx: Context, admin_token: str, *, run_worker: bool = True) -> Fa
                 yield
             finally:
                 await stack.aclose()
+                await close_default_sandbox()  # transformations checked when endpoints are saved
                 await ctx.db.close()
                 log.info("hookd stopped")
 

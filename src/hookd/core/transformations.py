@@ -197,6 +197,8 @@ def _url(returned: Mapping[str, object], original: TransformInput) -> str:
     query = returned.get("query", original.query)
     if path != original.path or query != original.query:
         url = _with_path_and_query(url, path, query)
+    if url == original.url:
+        return url  # the endpoint's own URL, which may also be a broker destination
     if len(url) > MAX_URL_LENGTH or any(ch.isspace() for ch in url):
         raise _output("url must be at most 64 KiB long and contain no whitespace")
     try:
