@@ -11,7 +11,7 @@ from hookd import ids
 from hookd.core.domain import DeliveryStatus, Endpoint, MessageDelivery
 from hookd.services.context import Context
 from hookd.services.errors import Conflict, Invalid, NotFound
-from hookd.services.ingest import forwarding_targets, persist_message
+from hookd.services.ingest_forwarding import forwarding_targets, persist_message
 from hookd.services.sources import require_source
 from hookd.store import deliveries as queue
 from hookd.store import endpoints as endpoint_store

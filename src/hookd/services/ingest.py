@@ -13,12 +13,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import orjson
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd import ids
-from hookd.core.domain import Endpoint, Message
-from hookd.core.fanout import subscribed
-from hookd.core.filters import json_or_text, request_view
 from hookd.core.providers import (
     InboundRequest,
     Source,
@@ -26,10 +22,9 @@ from hookd.core.providers import (
     handshake_reply,
     verify_request,
 )
-from hookd.core.transformations import query_object
 from hookd.services.context import Context
 from hookd.services.errors import NotFound, ServiceError
-from hookd.services.fanout import matching, persist_with_deliveries
+from hookd.services.ingest_forwarding import Verified, ingest_writer, text_safe
 from hookd.services.sources import answer_for, resolve
 from hookd.store import inbound_requests as records
 from hookd.store import sources as source_store
@@ -42,28 +37,6 @@ METHODS: Mapping[str, frozenset[str]] = {
     "generic-webhook": frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"}),
 }
 POST_ONLY = frozenset({"POST"})
-# Request headers that describe the hop to hookd, or that hookd sets itself when forwarding.
-NOT_FORWARDED = frozenset(
-    {
-        "host",
-        "content-length",
-        "content-type",  # forwarded separately, as the message's content type
-        "connection",
-        "keep-alive",
-        "transfer-encoding",
-        "te",
-        "trailer",
-        "upgrade",
-        "expect",
-        "proxy-authorization",
-        "proxy-connection",
-        "accept-encoding",  # hookd's HTTP client negotiates its own
-        # The credential that proved the request to hookd; endpoints get hookd's signature.
-        "authorization",
-    }
-)
-NOT_FORWARDED_PREFIXES = ("webhook-", "svix-")
-UNKNOWN_EVENT = "unknown"
 INGEST_KEY = re.compile(r"^[A-Za-z0-9\-_.]{1,256}$")
 PARSED_CACHE_SIZE = 1024
 _parsed: dict[tuple[str, str, datetime], Source] = {}
@@ -95,11 +68,6 @@ class SourceMisconfigured(ServiceError):
 
 def allowed_methods(source: IngestSource) -> frozenset[str]:
     return METHODS.get(source.provider, POST_ONLY)
-
-
-def text_safe(value: str) -> str:
-    """PostgreSQL text cannot hold NUL; a provider's id or type may (garbage or an attack)."""
-    return value.replace("\x00", "\ufffd")
 
 
 def _optional_text(value: str | None) -> str | None:
@@ -136,17 +104,6 @@ def _parse(source: IngestSource) -> Source:
     return parsed
 
 
-def forwarded_headers(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """The request headers an endpoint receives; repeated names are joined as HTTP allows."""
-    kept: dict[str, str] = {}
-    for name, value in pairs:
-        lower = name.lower()
-        if lower in NOT_FORWARDED or lower.startswith(NOT_FORWARDED_PREFIXES):
-            continue
-        kept[lower] = f"{kept[lower]}, {value}" if lower in kept else value
-    return kept
-
-
 async def ingest(ctx: Context, source: IngestSource, request: InboundRequest) -> IngestAnswer:
     """Handshake, or verify and then record and forward: the whole life of one request."""
     now = ctx.clock()
@@ -175,62 +132,13 @@ async def ingest(ctx: Context, source: IngestSource, request: InboundRequest) ->
     )
     key = _optional_text(description.dedup_key)
     event_type = _optional_text(description.event_type)
-    queued = 0
-    async with ctx.db.write() as conn:
-        if key and window and await records.is_duplicate(conn, source.id, key, now - window):
-            record = _record(source, request, now, records.DUPLICATE, "duplicate", answer.status)
-            reason = "a request with the same provider id was accepted within the window"
-            await records.insert_record(conn, _with(record, reason, key, event_type))
-        else:
-            record = _record(source, request, now, records.ACCEPTED, verdict.code, answer.status)
-            record = _with(record, verdict.reason, key, event_type)
-            message, queued = await persist_message(conn, source, record, now)
-            await records.insert_record(conn, replace(record, msg_id=message.id))
+    record = _record(source, request, now, records.ACCEPTED, verdict.code, answer.status)
+    record = _with(record, verdict.reason, key, event_type)
+    since = now - window if key and window else None
+    _, queued = await ingest_writer(ctx.db).write(Verified(source, record, since))
     if queued:
         ctx.wake_worker()
     return IngestAnswer(answer.status, answer.content_type, answer.body)
-
-
-async def persist_message(
-    conn: AsyncConnection, source: IngestSource, record: InboundRecord, now: datetime
-) -> tuple[Message, int]:
-    """Write the message of an accepted request and its deliveries; return it and the count."""
-    content_type = next((v for n, v in record.headers if n.lower() == "content-type"), None)
-    message = Message(
-        id=ids.new_id(ids.MESSAGE, now),
-        app_id=source.id,
-        event_type=text_safe(record.event_type or f"{source.provider}.{UNKNOWN_EVENT}"),
-        event_id=None,  # provider ids repeat after the dedup window; they live on the record
-        channels=None,
-        tags=None,
-        payload=record.body,
-        created_at=now,
-        content_type=content_type or "application/octet-stream",
-        headers=forwarded_headers(record.headers),
-    )
-    count = await persist_with_deliveries(
-        conn, message, lambda endpoints: forwarding_targets(endpoints, message.event_type, record)
-    )
-    return message, count
-
-
-def forwarding_targets(
-    endpoints: Iterable[Endpoint], event_type: str, record: InboundRecord
-) -> list[Endpoint]:
-    """The forwarding endpoints an ingested request goes to: Svix's rule (enabled,
-    ``filterTypes``), then each endpoint's JSON filter on the request's body, headers, query
-    and path."""
-    return matching(subscribed(endpoints, event_type, None), lambda: inbound_view(record))
-
-
-def inbound_view(record: InboundRecord) -> dict[str, object]:
-    """What a forwarding endpoint's filter sees: body, headers, query and path."""
-    return request_view(
-        body=json_or_text(record.body),
-        headers=dict(record.headers),
-        query=query_object(record.query),
-        path=record.path,
-    )
 
 
 def _record(
