@@ -25,9 +25,9 @@ from hookd.core.providers import (
 from hookd.services.context import Context
 from hookd.services.errors import NotFound, ServiceError
 from hookd.services.ingest_forwarding import Verified, ingest_writer, text_safe
+from hookd.services.source_cache import source_for_ingest
 from hookd.services.sources import answer_for, resolve
 from hookd.store import inbound_requests as records
-from hookd.store import sources as source_store
 from hookd.store.inbound_requests import InboundRecord
 from hookd.store.sources import IngestSource
 
@@ -78,8 +78,7 @@ async def find_source(ctx: Context, key: str, method: str) -> IngestSource:
     """The source ``/in/{key}`` names (404) if it takes ``method`` (405)."""
     source = None
     if INGEST_KEY.match(key):  # tokens, ids and uids never hold anything else
-        async with ctx.db.read() as conn:
-            source = await source_store.find_for_ingest(conn, key)
+        source = await source_for_ingest(ctx, key)
     if source is None:
         raise NotFound("no source has this ingest URL")
     allowed = allowed_methods(source)
