@@ -79,7 +79,8 @@ def create_app(ctx: Context, admin_token: str, *, run_worker: bool = True) -> Fa
     ):
         app.include_router(module.router, dependencies=authenticated)
     app.include_router(health.router)
-    app.include_router(inbound.router)  # public: each provider's signature is the proof
     app.add_middleware(Idempotency, ctx=ctx, admin_token=admin_token)
     app.add_middleware(BodyLimit, limit=ctx.settings.max_payload_bytes + ENVELOPE_BYTES)
+    # Outermost: /in/{source} (public: each provider's signature is the proof) skips the rest.
+    app.add_middleware(inbound.IngestDoor, ctx=ctx)
     return app
