@@ -36,7 +36,7 @@ FULL = Sizes(
     request_timeout=2.0,
     backlog_messages=1_000_000,
     backlog_window=60.0,
-    ingest_requests=20_000,
+    ingest_requests=50_000,
     ingest_concurrency=32,
 )
 
@@ -53,6 +53,6 @@ QUICK = Sizes(
     request_timeout=2.0,
     backlog_messages=100_000,
     backlog_window=25.0,
-    ingest_requests=4_000,
+    ingest_requests=10_000,
     ingest_concurrency=32,
 )

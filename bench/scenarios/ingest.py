@@ -40,6 +40,12 @@ class Load:
     def per_second(self) -> float:
         return self.ok / self.seconds if self.seconds > 0 else 0.0
 
+    @property
+    def cpu_ms_per_request(self) -> float:
+        """CPU of the target's processes per answered request: steadier than rates on a shared
+        machine."""
+        return self.usage.cpu_seconds / self.ok * 1000 if self.ok else 0.0
+
 
 def _load(workdir: Path, url: str, pid: int, *, count: int, concurrency: int) -> Load:
     """Run the load generator against ``url`` while sampling the process tree of ``pid``."""
@@ -115,7 +121,8 @@ def run(ctx: RunContext) -> ScenarioResult:
             f"hookd serve (SQLite), one stripe source, no forwarding endpoint: {count} signed "
             f"1 KiB events (concurrency {concurrency}) verified, stored and answered 200; "
             f"bare Starlette 200 with the same load: {bare.per_second:,.0f}/s; "
-            f"hookd/bare {ratio:.2f}x"
+            f"hookd/bare {ratio:.2f}x; CPU per request: hookd {hookd.cpu_ms_per_request:.2f} ms, "
+            f"bare {bare.cpu_ms_per_request:.2f} ms"
         ),
         deliveries=hookd.ok,
         seconds=hookd.seconds,
@@ -132,6 +139,8 @@ def run(ctx: RunContext) -> ScenarioResult:
             "bare_statuses": bare.statuses,
             "bare_seconds": bare.seconds,
             "bare_cpu_seconds": bare.usage.cpu_seconds,
+            "hookd_cpu_ms_per_request": hookd.cpu_ms_per_request,
+            "bare_cpu_ms_per_request": bare.cpu_ms_per_request,
             "bare_peak_rss_mb": bare.usage.peak_rss_bytes / (1024 * 1024),
             "ratio_vs_bare": ratio,
             "target_ratio": TARGET_RATIO,
