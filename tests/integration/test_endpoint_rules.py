@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from svix.api import EndpointIn, EndpointTransformationOut, EndpointTransformationPatch, SvixAsync
 
 from tests.support import Receiver, eventually
 
@@ -203,3 +204,33 @@ async def test_filter_that_is_not_an_object_is_a_422(
     )
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "filter"]
+
+
+async def test_transformation_sub_resource_through_the_svix_sdk(
+    svix: SvixAsync, app_id: str, receiver: Receiver, api: httpx.AsyncClient
+) -> None:
+    endpoint = await svix.endpoint.create(app_id, EndpointIn(url=receiver.url))
+    assert await svix.endpoint.transformation.get(app_id, endpoint.id) == EndpointTransformationOut(
+        code=None, enabled=False
+    )
+    code = "function handler(request) { request.headers['x-t'] = '1'; return request; }"
+    await svix.endpoint.transformation.patch(
+        app_id, endpoint.id, EndpointTransformationPatch(code=code)
+    )
+    got = await svix.endpoint.transformation.get(app_id, endpoint.id)
+    assert (got.code, got.enabled) == (code, True)
+    await svix.endpoint.transformation.patch(
+        app_id, endpoint.id, EndpointTransformationPatch(enabled=False)
+    )
+    shown = (await api.get(f"/api/v1/app/{app_id}/endpoint/{endpoint.id}")).json()
+    assert shown["transformation"] == {"code": code, "enabled": False}
+    bad = await api.patch(
+        f"/api/v1/app/{app_id}/endpoint/{endpoint.id}/transformation", json={"code": "nope("}
+    )
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"] == ["body", "code"]
+    await svix.endpoint.transformation.patch(
+        app_id, endpoint.id, EndpointTransformationPatch(code=None)
+    )
+    got = await svix.endpoint.transformation.get(app_id, endpoint.id)
+    assert (got.code, got.enabled) == (None, False)

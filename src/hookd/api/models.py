@@ -71,6 +71,16 @@ class TransformationOut(CamelModel):
     enabled: bool
 
 
+class EndpointTransformationPatch(CamelModel):
+    code: str | None = Field(default=None, description="null removes the transformation")
+    enabled: bool | None = None
+
+
+class EndpointTransformationOut(CamelModel):
+    code: str | None
+    enabled: bool
+
+
 class EndpointPatch(CamelModel):
     url: str | None = None
     description: str | None = None

@@ -74,6 +74,12 @@ def endpoint_out(ep: Endpoint) -> dict[str, Any]:
     }
 
 
+def transformation_out(ep: Endpoint) -> dict[str, Any]:
+    """Svix's ``EndpointTransformationOut``: the code (or null) and whether it runs."""
+    rule = ep.transformation
+    return {"code": None if rule is None else rule.code, "enabled": bool(rule and rule.enabled)}
+
+
 def secret_out(secret: str) -> dict[str, str | None]:
     """An endpoint's signing secret, with the public key of an Ed25519 one."""
     key = parse_signing_key(secret)

@@ -40,7 +40,9 @@ def check_filter(document: Any) -> None:
 
 
 async def check_transformation(
-    transformation: Mapping[str, Any], settings: Settings
+    transformation: Mapping[str, Any],
+    settings: Settings,
+    loc: tuple[str, ...] = ("body", "transformation", "code"),
 ) -> EndpointTransformation:
     """``{"code": ..., "enabled": ...}`` (enabled defaults to true) as a checked domain value."""
     code = transformation["code"]
@@ -52,5 +54,5 @@ async def check_transformation(
             max_memory=settings.transform_max_memory_mb * MIB,
         )
     except TransformError as exc:
-        raise Invalid(exc.message, loc=("body", "transformation", "code")) from None
+        raise Invalid(exc.message, loc=loc) from None
     return EndpointTransformation(code=code, enabled=bool(transformation.get("enabled", True)))

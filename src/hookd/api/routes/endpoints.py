@@ -17,6 +17,8 @@ from hookd.api.models import (
     EndpointSecretOut,
     EndpointSecretRotateIn,
     EndpointStatsOut,
+    EndpointTransformationOut,
+    EndpointTransformationPatch,
     ListResponse,
     RecoverIn,
     RecoverOut,
@@ -30,8 +32,10 @@ from hookd.api.serialize import (
     secret_out,
     stats_out,
     task_out,
+    transformation_out,
 )
 from hookd.services import endpoints as service
+from hookd.services.endpoint_transformation import patch_transformation
 
 router = APIRouter(prefix="/api/v1/app/{app_id}/endpoint", tags=["Endpoint"])
 
@@ -156,3 +160,25 @@ async def stats(
 ) -> Response:
     result = await service.endpoint_stats(ctx, app_id, endpoint_id, since=since, until=until)
     return JSON(stats_out(result))
+
+
+@router.get(
+    "/{endpoint_id}/transformation",
+    response_model=EndpointTransformationOut,
+    summary="Get the JavaScript transformation",
+)
+async def get_transformation(ctx: CtxDep, app_id: str, endpoint_id: str) -> Response:
+    endpoint = await service.get_endpoint(ctx, app_id, endpoint_id)
+    return JSON(transformation_out(endpoint))
+
+
+@router.patch(
+    "/{endpoint_id}/transformation",
+    status_code=204,
+    summary="Set, enable, disable or remove the JavaScript transformation",
+)
+async def set_transformation(
+    ctx: CtxDep, app_id: str, endpoint_id: str, body: EndpointTransformationPatch
+) -> Response:
+    await patch_transformation(ctx, app_id, endpoint_id, body.fields_set())
+    return Response(status_code=204)
