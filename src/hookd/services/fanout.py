@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -34,16 +35,20 @@ async def persist_with_deliveries(conn: AsyncConnection, message: Message, choos
     """Insert ``message`` and a delivery to each endpoint ``choose`` keeps; return that count."""
     await message_store.insert_message(conn, message)
     targets = choose(await endpoint_store.app_endpoints(conn, message.app_id))
+    await queue.insert_deliveries(conn, delivery_rows(message, targets))
+    return len(targets)
+
+
+def delivery_rows(message: Message, targets: Sequence[Endpoint]) -> list[dict[str, Any]]:
+    """One pending delivery row per target, due at once."""
     now = message.created_at
-    rows = queue.new_delivery_rows(
+    return queue.new_delivery_rows(
         [ids.new_id(ids.DELIVERY, now) for _ in targets],
         message.id,
         message.app_id,
         [endpoint.id for endpoint in targets],
         to_ms(now),
     )
-    await queue.insert_deliveries(conn, rows)
-    return len(targets)
 
 
 def matching(endpoints: Sequence[Endpoint], view: Callable[[], object]) -> list[Endpoint]:

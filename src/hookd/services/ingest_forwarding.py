@@ -15,6 +15,7 @@ import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -23,12 +24,11 @@ from hookd.core.domain import Endpoint, Message
 from hookd.core.fanout import subscribed
 from hookd.core.filters import json_or_text, request_view
 from hookd.core.transformations import query_object
-from hookd.services.fanout import matching, persist_with_deliveries
+from hookd.services.fanout import delivery_rows, matching, persist_with_deliveries
 from hookd.store import deliveries as queue
 from hookd.store import endpoints as endpoint_store
 from hookd.store import inbound_requests as records
 from hookd.store import messages as message_store
-from hookd.store.codec import to_ms
 from hookd.store.db import Database
 from hookd.store.inbound_requests import InboundRecord
 from hookd.store.sources import IngestSource
@@ -199,7 +199,7 @@ async def write_verified(conn: AsyncConnection, items: list[Verified]) -> list[S
     seen = await _recently_accepted(conn, items)
     endpoints: dict[str, list[Endpoint]] = {}
     messages: list[Message] = []
-    rows: list[dict[str, object]] = []
+    rows: list[dict[str, Any]] = []
     stored: list[Stored] = []
     for item in items:
         record, key = item.record, (item.record.source_id, item.record.dedup_key)
@@ -216,14 +216,7 @@ async def write_verified(conn: AsyncConnection, items: list[Verified]) -> list[S
         if message.app_id not in endpoints:
             endpoints[message.app_id] = await endpoint_store.app_endpoints(conn, message.app_id)
         targets = forwarding_targets(endpoints[message.app_id], message.event_type, record)
-        now = message.created_at
-        rows += queue.new_delivery_rows(
-            [ids.new_id(ids.DELIVERY, now) for _ in targets],
-            message.id,
-            message.app_id,
-            [endpoint.id for endpoint in targets],
-            to_ms(now),
-        )
+        rows += delivery_rows(message, targets)
         messages.append(message)
         stored.append((replace(record, msg_id=message.id), len(targets)))
     await message_store.insert_messages(conn, messages)
