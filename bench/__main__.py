@@ -22,7 +22,7 @@ from typing import Any
 from bench.model import ScenarioResult
 from bench.procs import REPO_ROOT
 from bench.report import render, write_json
-from bench.scenarios import backlog, celery, fixed_rate, hookd, profile, raw, timeouts
+from bench.scenarios import backlog, celery, fixed_rate, hookd, ingest, profile, raw, timeouts
 from bench.scenarios.common import RunContext
 from bench.sink import find_nginx
 from bench.sizes import FULL, QUICK
@@ -34,6 +34,7 @@ SCENARIOS: dict[str, Callable[[RunContext], ScenarioResult]] = {
     fixed_rate.NAME: fixed_rate.run,
     timeouts.NAME: timeouts.run,
     backlog.NAME: backlog.run,
+    ingest.NAME: ingest.run,
     profile.NAME: profile.run,
 }
 # py-spy slows hookd down while it samples, so the profile is a separate run, full mode only.

@@ -94,6 +94,11 @@ class HookdServer:
     def create_endpoint(self, app_id: str, url: str) -> str:
         return str(self._call("POST", f"/api/v1/app/{app_id}/endpoint", {"url": url})["id"])
 
+    def create_source(self, uid: str, source_type: str, config: dict[str, Any]) -> str:
+        """An ingest source; returns its ingest URL."""
+        body = {"name": uid, "uid": uid, "type": source_type, "config": config}
+        return str(self._call("POST", "/ingest/api/v1/source", body)["ingestUrl"])
+
     def count_attempts_via_api(self, app_id: str, endpoint_id: str) -> int:
         """Page through an endpoint's attempts (slow for big runs: used as a spot check)."""
         total, iterator = 0, None
@@ -104,6 +109,11 @@ class HookdServer:
             if page.get("done", True):
                 return total
             iterator = page["iterator"]
+
+    def count_rows(self, table: str, where: str = "1 = 1") -> int:
+        """Rows of ``table`` in the SQLite file (call after ``stop``); trusted arguments only."""
+        with sqlite3.connect(self.db_path) as conn:
+            return int(conn.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchone()[0])
 
     def stored_outcome(self) -> StoredOutcome:
         """Count attempts and deliveries in the SQLite file (call after ``stop``)."""

@@ -19,6 +19,8 @@ class Sizes:
     request_timeout: float
     backlog_messages: int
     backlog_window: float
+    ingest_requests: int
+    ingest_concurrency: int
 
 
 FULL = Sizes(
@@ -34,6 +36,8 @@ FULL = Sizes(
     request_timeout=2.0,
     backlog_messages=1_000_000,
     backlog_window=60.0,
+    ingest_requests=50_000,
+    ingest_concurrency=32,
 )
 
 QUICK = Sizes(
@@ -49,4 +53,6 @@ QUICK = Sizes(
     request_timeout=2.0,
     backlog_messages=100_000,
     backlog_window=25.0,
+    ingest_requests=10_000,
+    ingest_concurrency=32,
 )

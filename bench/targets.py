@@ -30,6 +30,8 @@ def comparisons(results: dict[str, ScenarioResult]) -> dict[str, float]:
     if hookd and celery:
         out["hookd/celery deliveries/s"] = _ratio(hookd.per_second, celery.per_second)
         out["celery/hookd CPU per delivery"] = _ratio(celery.cpu_per_1k, hookd.cpu_per_1k)
+    if ingest := results.get("ingest"):
+        out["ingest hookd/bare Starlette requests/s"] = ingest.details["ratio_vs_bare"]
     return out
 
 
@@ -57,6 +59,8 @@ def targets(results: dict[str, ScenarioResult], quick: bool) -> list[Target]:
     timeouts = results.get("timeouts")
     kept = timeouts.details.get("kept_vs_same_endpoints") if timeouts else None
     add("healthy keep >= 90% with 20% hung", kept, "{:.0%}", (kept or 0) >= 0.9)
+    ingest_ratio = ratios.get("ingest hookd/bare Starlette requests/s")
+    add("ingest >= 0.5x bare Starlette", ingest_ratio, "{:.2f}x", (ingest_ratio or 0) >= 0.5)
     backlog = results.get("backlog")
     rss = backlog.peak_rss_mb if backlog else None
     label = "RSS <= 300 MB with 1M pending" + (" (quick: 100k)" if quick else "")

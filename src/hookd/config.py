@@ -47,6 +47,15 @@ class Settings(BaseSettings):
         "checks and thin webhooks' payload links "
         "(default: http://{host}:{port})",
     )
+    transform_timeout_ms: int = Field(
+        default=1000, ge=10, le=30_000, description="run-time limit of a JavaScript transformation"
+    )
+    transform_max_memory_mb: int = Field(
+        default=64, ge=8, le=1024, description="V8 heap limit of a JavaScript transformation"
+    )
+    transform_workers: int = Field(
+        default=2, ge=1, le=64, description="sandbox processes that run transformations"
+    )
     dedup_window_seconds: int = Field(
         default=24 * 3600,
         ge=0,

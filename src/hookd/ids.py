@@ -19,6 +19,7 @@ ATTEMPT = "atmpt_"
 DELIVERY = "dlv_"
 SOURCE = "src_"
 TASK = "qtask_"
+REQUEST = "req_"  # an inbound request to /in/{source}
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLISECOND = timedelta(milliseconds=1)

@@ -29,6 +29,7 @@ from hookd.api.routes import (
 )
 from hookd.engine.calls import call_sender
 from hookd.engine.runtime import delivery_engine, wakeups
+from hookd.engine.transform import close_default_sandbox
 from hookd.services.context import Context
 
 log = structlog.get_logger("hookd")
@@ -54,6 +55,7 @@ def create_app(ctx: Context, admin_token: str, *, run_worker: bool = True) -> Fa
                 yield
             finally:
                 await stack.aclose()
+                await close_default_sandbox()  # transformations checked when endpoints are saved
                 await ctx.db.close()
                 log.info("hookd stopped")
 
@@ -83,8 +85,9 @@ def create_app(ctx: Context, admin_token: str, *, run_worker: bool = True) -> Fa
     ):
         app.include_router(module.router, dependencies=authenticated)
     app.include_router(health.router)
-    app.include_router(inbound.router)  # public: each provider's signature is the proof
     app.include_router(payloads.router)  # public: the link's signature is the proof
     app.add_middleware(Idempotency, ctx=ctx, admin_token=admin_token)
     app.add_middleware(BodyLimit, limit=ctx.settings.max_payload_bytes + ENVELOPE_BYTES)
+    # Outermost: /in/{source} (public: each provider's signature is the proof) skips the rest.
+    app.add_middleware(inbound.IngestDoor, ctx=ctx)
     return app

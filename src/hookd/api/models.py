@@ -63,6 +63,26 @@ class ApplicationOut(CamelModel):
     updated_at: datetime
 
 
+class TransformationIn(CamelModel):
+    code: str = Field(description="JavaScript defining function handler(request)")
+    enabled: bool = True
+
+
+class TransformationOut(CamelModel):
+    code: str
+    enabled: bool
+
+
+class EndpointTransformationPatch(CamelModel):
+    code: str | None = Field(default=None, description="null removes the transformation")
+    enabled: bool | None = None
+
+
+class EndpointTransformationOut(CamelModel):
+    code: str | None
+    enabled: bool
+
+
 class EndpointPatch(CamelModel):
     url: str | None = None
     description: str | None = None
@@ -99,6 +119,16 @@ class EndpointPatch(CamelModel):
         default=None,
         description="receive {id, type, timestamp, url} with a signed link to the payload",
     )
+    filter: dict[str, Any] | None = Field(
+        default=None, description="JSON operator filter; only matching messages are delivered"
+    )
+    transformation: TransformationIn | None = None
+
+    def fields_set(self) -> dict[str, Any]:
+        fields = super().fields_set()
+        if isinstance(fields.get("transformation"), TransformationIn):
+            fields["transformation"] = fields["transformation"].model_dump()
+        return fields
 
 
 class EndpointIn(EndpointPatch):
@@ -122,6 +152,8 @@ class EndpointOut(CamelModel):
     rate_limit: int | None
     throttle_rate: int | None
     metadata: dict[str, str]
+    filter: dict[str, Any] | None = None
+    transformation: TransformationOut | None = None
     created_at: datetime
     updated_at: datetime
     method: Method = "POST"

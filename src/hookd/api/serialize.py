@@ -23,6 +23,8 @@ from hookd.core.domain import (
     Message,
     MessageDelivery,
 )
+from hookd.core.signing import Ed25519Key, parse_signing_key
+from hookd.services.endpoints import SENSITIVE_HEADERS
 from hookd.store.pages import Page
 
 T = TypeVar("T")
@@ -67,10 +69,34 @@ def endpoint_out(ep: Endpoint) -> dict[str, Any]:
         "rateLimit": ep.rate_limit,
         "throttleRate": ep.rate_limit,
         "metadata": ep.metadata,
+        "filter": ep.filter,
+        "transformation": None
+        if ep.transformation is None
+        else {"code": ep.transformation.code, "enabled": ep.transformation.enabled},
         "createdAt": ep.created_at,
         "updatedAt": ep.updated_at,
         **call_settings_out(ep),
     }
+
+
+def transformation_out(ep: Endpoint) -> dict[str, Any]:
+    """Svix's ``EndpointTransformationOut``: the code (or null) and whether it runs."""
+    rule = ep.transformation
+    return {"code": None if rule is None else rule.code, "enabled": bool(rule and rule.enabled)}
+
+
+def secret_out(secret: str) -> dict[str, str | None]:
+    """An endpoint's signing secret, with the public key of an Ed25519 one."""
+    key = parse_signing_key(secret)
+    public = key.public_secret if isinstance(key, Ed25519Key) else None
+    return {"key": secret, "publicKey": public}
+
+
+def headers_out(headers: dict[str, str]) -> dict[str, object]:
+    """An endpoint's custom headers; sensitive ones are listed by name only."""
+    sensitive = sorted(name for name in headers if name.lower() in SENSITIVE_HEADERS)
+    shown = {name: value for name, value in headers.items() if name not in sensitive}
+    return {"headers": shown, "sensitive": sensitive}
 
 
 def event_type_out(et: EventType, *, with_schemas: bool = True) -> dict[str, Any]:

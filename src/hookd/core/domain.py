@@ -51,6 +51,14 @@ class OldSecret:
 
 
 @dataclass(frozen=True, slots=True)
+class EndpointTransformation:
+    """JavaScript run on each delivery to this endpoint (``hookd.core.transformations``)."""
+
+    code: str
+    enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Endpoint:
     id: str
     app_id: str
@@ -73,6 +81,9 @@ class Endpoint:
     auth: EndpointAuth | None = None
     tls: ClientTls | None = None
     thin: bool = False  # receive {id, type, timestamp, url} with a signed link to the payload
+    # A JSON operator filter (``hookd.core.filters``): only matching messages are delivered.
+    filter: dict[str, object] | None = None
+    transformation: EndpointTransformation | None = None
 
     def signing_secrets(self, now: datetime) -> list[str]:
         """The current secret and every rotated-out one still inside its grace period."""

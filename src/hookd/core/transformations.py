@@ -72,7 +72,7 @@ class TransformInput:
             url=url,
             headers=lowered,
             body=_parse_body(body, lowered.get("content-type", "")),
-            query=_query_object(parts.query),
+            query=query_object(parts.query),
             path=parts.path or "/",
         )
 
@@ -100,7 +100,8 @@ def _parse_body(body: bytes, content_type: str) -> object:
     return body.decode("utf-8", "replace")
 
 
-def _query_object(query: str) -> dict[str, str | list[str]]:
+def query_object(query: str) -> dict[str, str | list[str]]:
+    """A query string as an object; a repeated name gives an array of its values."""
     out: dict[str, str | list[str]] = {}
     for name, value in parse_qsl(query, keep_blank_values=True):
         previous = out.get(name)
@@ -196,6 +197,8 @@ def _url(returned: Mapping[str, object], original: TransformInput) -> str:
     query = returned.get("query", original.query)
     if path != original.path or query != original.query:
         url = _with_path_and_query(url, path, query)
+    if url == original.url:
+        return url  # the endpoint's own URL, which may also be a broker destination
     if len(url) > MAX_URL_LENGTH or any(ch.isspace() for ch in url):
         raise _output("url must be at most 64 KiB long and contain no whitespace")
     try:

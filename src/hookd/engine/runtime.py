@@ -11,6 +11,7 @@ import structlog
 
 from hookd.engine.destinations import BrokerDestinations
 from hookd.engine.http import HttpSender
+from hookd.engine.transform import close_default_sandbox
 from hookd.engine.wakeup import PgWakeups
 from hookd.engine.worker import USER_AGENT, DeliveryWorker
 from hookd.services.context import Context
@@ -59,6 +60,7 @@ async def delivery_engine(ctx: Context) -> AsyncIterator[DeliveryWorker]:
         await worker.stop(ctx.settings.shutdown_grace)
         await sender.close()
         await brokers.close()
+        await close_default_sandbox()
 
 
 async def run_worker_only(ctx: Context) -> None:

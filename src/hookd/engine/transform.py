@@ -210,12 +210,18 @@ def _failure(kind: ErrorKind, message: str) -> dict[str, Any]:
 _default: TransformSandbox | None = None
 
 
-def default_sandbox() -> TransformSandbox:
-    """The process-wide sandbox used by ``compile_transformation`` and ``apply``."""
+def default_sandbox(workers: int = DEFAULT_WORKERS) -> TransformSandbox:
+    """The process-wide sandbox; ``workers`` sizes it when the first call creates it."""
     global _default  # one pool per process is the point
     if _default is None:
-        _default = TransformSandbox()
+        _default = TransformSandbox(workers)
     return _default
+
+
+async def close_default_sandbox() -> None:
+    """Stop the process-wide sandbox's workers (at shutdown)."""
+    if _default is not None:
+        await _default.close()
 
 
 async def compile_transformation(

@@ -23,6 +23,7 @@ from hookd.core.signing import parse_signing_key, signature_header
 from hookd.engine.auth import Authenticator
 from hookd.engine.destinations import BrokerDestinations
 from hookd.engine.http import HttpSender
+from hookd.engine.transforming import NotSent, prepare_delivery, unsigned_headers
 from hookd.services.context import Context
 from hookd.services.payload_shapes import delivery_shape
 from hookd.store import deliveries as queue
@@ -55,11 +56,8 @@ def webhook_headers(
     """
     timestamp = int(now.timestamp())
     keys = [parse_signing_key(secret) for secret in endpoint.signing_secrets(now)]
-    custom = {name.lower() for name in endpoint.headers}
     return {
-        **{k: v for k, v in (forwarded or {}).items() if k.lower() not in custom},
-        **endpoint.headers,
-        "Content-Type": content_type or "application/json",
+        **unsigned_headers(endpoint, forwarded, content_type),
         f"{style}-id": msg_id,
         f"{style}-timestamp": str(timestamp),
         f"{style}-signature": signature_header(keys, msg_id, timestamp, body),
@@ -195,26 +193,32 @@ class DeliveryWorker:
         elif message.payload is None:
             result = AttemptResult(0, b"", 0, error="payload was expunged")
         else:
-            style = self.settings.signature_headers
             shaped = await delivery_shape(self.ctx, message, endpoint, now)
+            out = await prepare_delivery(self.settings, endpoint, shaped)
+            if isinstance(out, NotSent):
+                self._record(claim, endpoint, out.result, now, retryable=True, cancel=out.cancelled)
+                return
+            style = self.settings.signature_headers
             headers = webhook_headers(
                 style,
-                endpoint,
+                out.endpoint,
                 message.id,
-                shaped.body,
+                out.body,
                 now,
-                forwarded=shaped.forwarded,
-                content_type=shaped.content_type,
+                forwarded=out.forwarded,
+                content_type=out.content_type,
             )
             headers[f"{style}-version"] = str(shaped.version)
             timeout = self.settings.request_timeout
-            if is_destination_url(endpoint.url):
-                result = await self.brokers.send_to_url(endpoint.url, headers, shaped.body, timeout)
+            if is_destination_url(out.endpoint.url):
+                result = await self.brokers.send_to_url(
+                    out.endpoint.url, headers, out.body, timeout
+                )
             else:
                 result = await self.auth.send(
-                    endpoint, "POST", endpoint.url, headers, shaped.body, timeout
+                    out.endpoint, out.method, out.endpoint.url, headers, out.body, timeout
                 )
-            self._record(claim, endpoint, result, now, retryable=True)
+            self._record(claim, out.endpoint, result, now, retryable=True)
             return
         self._record(claim, endpoint, result, now, retryable=False)
 
@@ -226,10 +230,13 @@ class DeliveryWorker:
         sent_at: datetime,
         *,
         retryable: bool,
+        cancel: bool = False,
     ) -> None:
         attempts_made = claim.attempts + 1
         finished_at = self.ctx.clock()
-        if not retryable:
+        if cancel:
+            step_status, next_at, disable = DeliveryStatus.CANCELED, None, False
+        elif not retryable:
             step_status, next_at, disable = DeliveryStatus.FAIL, None, False
         else:
             step = next_step(result, attempts_made, self.schedule, finished_at, self.rng)
@@ -242,7 +249,9 @@ class DeliveryWorker:
             endpoint_id=claim.endpoint_id,
             app_id=claim.app_id,
             url=endpoint.url,
-            status=DeliveryStatus.SUCCESS if result.succeeded else DeliveryStatus.FAIL,
+            status=DeliveryStatus.CANCELED
+            if cancel
+            else (DeliveryStatus.SUCCESS if result.succeeded else DeliveryStatus.FAIL),
             response_status_code=result.status_code,
             response=result.excerpt(),
             response_duration_ms=result.duration_ms,

@@ -18,6 +18,7 @@ from hookd.core.urls import url_problem
 from hookd.services.applications import require_app
 from hookd.services.call_settings import call_fields
 from hookd.services.context import Context
+from hookd.services.endpoint_rules import checked_rules
 from hookd.services.errors import Conflict, Invalid, NotFound
 from hookd.store import deliveries as queue
 from hookd.store import endpoints as store
@@ -35,8 +36,18 @@ EDITABLE = (
     "metadata",
     "version",
     "thin",
+    "filter",
+    "transformation",
 )
-NULLABLE = ("uid", "filter_types", "channels", "rate_limit", "version")
+NULLABLE = (
+    "uid",
+    "filter_types",
+    "channels",
+    "rate_limit",
+    "version",
+    "filter",
+    "transformation",
+)
 DEFAULT_GRACE = timedelta(hours=24)
 MAX_GRACE = timedelta(days=7)
 MAX_OLD_SECRETS = 10
@@ -131,6 +142,8 @@ def _new_endpoint(app_id: str, fields: Mapping[str, Any], now: datetime) -> Endp
         updated_at=now,
         **call_fields(fields, None),
         thin=bool(fields.get("thin")),
+        filter=fields.get("filter"),
+        transformation=fields.get("transformation"),
     )
 
 
@@ -139,6 +152,7 @@ def _uid_conflict(uid: Any) -> Conflict:
 
 
 async def create_endpoint(ctx: Context, app_id: str, fields: Mapping[str, Any]) -> Endpoint:
+    fields = await checked_rules(fields, ctx.settings)
     now = ctx.clock()
     try:
         async with ctx.db.write() as conn:
@@ -170,6 +184,7 @@ async def update_endpoint(
     ctx: Context, app_id: str, endpoint_id: str, fields: Mapping[str, Any], *, replace: bool
 ) -> tuple[Endpoint, bool]:
     """PUT (``replace``; creates the endpoint when missing) or PATCH."""
+    fields = await checked_rules(fields, ctx.settings)
     now = ctx.clock()
     try:
         async with ctx.db.write() as conn:

@@ -11,7 +11,7 @@ from hookd import ids
 from hookd.core.domain import DeliveryStatus, Endpoint, MessageDelivery
 from hookd.services.context import Context
 from hookd.services.errors import Conflict, Invalid, NotFound
-from hookd.services.ingest import forwarding_targets, persist_message
+from hookd.services.ingest_forwarding import forwarding_targets, persist_message
 from hookd.services.sources import require_source
 from hookd.store import deliveries as queue
 from hookd.store import endpoints as endpoint_store
@@ -42,7 +42,7 @@ class Replayed:
 
 
 def _floor(moment: datetime | None) -> str | None:
-    return ids.floor_id(records.PREFIX, moment) if moment else None
+    return ids.floor_id(ids.REQUEST, moment) if moment else None
 
 
 async def list_requests(
@@ -90,13 +90,15 @@ async def inspect_request(ctx: Context, source_id: str, request_id: str) -> Insp
     return Inspected(record, destinations)
 
 
-async def _rearm(conn: AsyncConnection, source: IngestSource, msg_id: str, now: datetime) -> int:
+async def _rearm(
+    conn: AsyncConnection, source: IngestSource, record: InboundRecord, msg_id: str, now: datetime
+) -> int:
     """Deliver a message again to every current forwarding endpoint that takes it."""
     message = (await message_store.messages_by_id(conn, [msg_id])).get(msg_id)
     if message is None or message.payload is None:
         raise Conflict("the request's message payload was expunged", code="expunged")
     targets = forwarding_targets(
-        await endpoint_store.app_endpoints(conn, source.id), message.event_type
+        await endpoint_store.app_endpoints(conn, source.id), message.event_type, record
     )
     now_ms = to_ms(now)
     for endpoint in targets:
@@ -127,21 +129,14 @@ async def _replay(
     if record.outcome == records.HANDSHAKE:
         raise Conflict("handshakes are answered, never forwarded", code="not_replayable")
     if record.msg_id is not None:
-        return await _rearm(conn, source, record.msg_id, now)
+        return await _rearm(conn, source, record, record.msg_id, now)
     if record.outcome == records.REJECTED and not force:
         raise Conflict(
             f"request {record.id} failed verification ({record.reason}); "
             "replay it with force=true to forward it anyway",
             code="not_verified",
         )
-    message, count = await persist_message(
-        conn,
-        source,
-        body=record.body,
-        headers=record.headers,
-        event_type=record.event_type,
-        now=now,
-    )
+    message, count = await persist_message(conn, source, record, now)
     await records.set_message(conn, record.id, message.id)
     return count
 
@@ -187,7 +182,7 @@ async def replay_requests(
             source.id,
             outcomes=outcomes,
             status=status,
-            after_id=ids.floor_id(records.PREFIX, since),
+            after_id=ids.floor_id(ids.REQUEST, since),
             before_id=_floor(until),
             limit=MAX_BULK_REPLAY + 1,
         )

@@ -13,11 +13,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import orjson
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd import ids
-from hookd.core.domain import Endpoint, Message
-from hookd.core.fanout import subscribed
 from hookd.core.providers import (
     InboundRequest,
     Source,
@@ -27,13 +24,10 @@ from hookd.core.providers import (
 )
 from hookd.services.context import Context
 from hookd.services.errors import NotFound, ServiceError
+from hookd.services.ingest_forwarding import Verified, ingest_writer, text_safe
+from hookd.services.source_cache import source_for_ingest
 from hookd.services.sources import answer_for, resolve
-from hookd.store import deliveries as queue
-from hookd.store import endpoints as endpoint_store
 from hookd.store import inbound_requests as records
-from hookd.store import messages as message_store
-from hookd.store import sources as source_store
-from hookd.store.codec import to_ms
 from hookd.store.inbound_requests import InboundRecord
 from hookd.store.sources import IngestSource
 
@@ -43,28 +37,6 @@ METHODS: Mapping[str, frozenset[str]] = {
     "generic-webhook": frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"}),
 }
 POST_ONLY = frozenset({"POST"})
-# Request headers that describe the hop to hookd, or that hookd sets itself when forwarding.
-NOT_FORWARDED = frozenset(
-    {
-        "host",
-        "content-length",
-        "content-type",  # forwarded separately, as the message's content type
-        "connection",
-        "keep-alive",
-        "transfer-encoding",
-        "te",
-        "trailer",
-        "upgrade",
-        "expect",
-        "proxy-authorization",
-        "proxy-connection",
-        "accept-encoding",  # hookd's HTTP client negotiates its own
-        # The credential that proved the request to hookd; endpoints get hookd's signature.
-        "authorization",
-    }
-)
-NOT_FORWARDED_PREFIXES = ("webhook-", "svix-")
-UNKNOWN_EVENT = "unknown"
 INGEST_KEY = re.compile(r"^[A-Za-z0-9\-_.]{1,256}$")
 PARSED_CACHE_SIZE = 1024
 _parsed: dict[tuple[str, str, datetime], Source] = {}
@@ -98,11 +70,6 @@ def allowed_methods(source: IngestSource) -> frozenset[str]:
     return METHODS.get(source.provider, POST_ONLY)
 
 
-def text_safe(value: str) -> str:
-    """PostgreSQL text cannot hold NUL; a provider's id or type may (garbage or an attack)."""
-    return value.replace("\x00", "\ufffd")
-
-
 def _optional_text(value: str | None) -> str | None:
     return None if value is None else text_safe(value)
 
@@ -111,8 +78,7 @@ async def find_source(ctx: Context, key: str, method: str) -> IngestSource:
     """The source ``/in/{key}`` names (404) if it takes ``method`` (405)."""
     source = None
     if INGEST_KEY.match(key):  # tokens, ids and uids never hold anything else
-        async with ctx.db.read() as conn:
-            source = await source_store.find_for_ingest(conn, key)
+        source = await source_for_ingest(ctx, key)
     if source is None:
         raise NotFound("no source has this ingest URL")
     allowed = allowed_methods(source)
@@ -135,17 +101,6 @@ def _parse(source: IngestSource) -> Source:
             _parsed.clear()
         _parsed[key] = parsed
     return parsed
-
-
-def forwarded_headers(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """The request headers an endpoint receives; repeated names are joined as HTTP allows."""
-    kept: dict[str, str] = {}
-    for name, value in pairs:
-        lower = name.lower()
-        if lower in NOT_FORWARDED or lower.startswith(NOT_FORWARDED_PREFIXES):
-            continue
-        kept[lower] = f"{kept[lower]}, {value}" if lower in kept else value
-    return kept
 
 
 async def ingest(ctx: Context, source: IngestSource, request: InboundRequest) -> IngestAnswer:
@@ -176,76 +131,13 @@ async def ingest(ctx: Context, source: IngestSource, request: InboundRequest) ->
     )
     key = _optional_text(description.dedup_key)
     event_type = _optional_text(description.event_type)
-    queued = 0
-    async with ctx.db.write() as conn:
-        if key and window and await records.is_duplicate(conn, source.id, key, now - window):
-            record = _record(source, request, now, records.DUPLICATE, "duplicate", answer.status)
-            reason = "a request with the same provider id was accepted within the window"
-            await records.insert_record(conn, _with(record, reason, key, event_type))
-        else:
-            message, queued = await persist_message(
-                conn,
-                source,
-                body=request.body,
-                headers=request.headers,
-                event_type=event_type,
-                now=now,
-            )
-            record = _record(source, request, now, records.ACCEPTED, verdict.code, answer.status)
-            record = _with(record, verdict.reason, key, event_type, message.id)
-            await records.insert_record(conn, record)
+    record = _record(source, request, now, records.ACCEPTED, verdict.code, answer.status)
+    record = _with(record, verdict.reason, key, event_type)
+    since = now - window if key and window else None
+    _, queued = await ingest_writer(ctx.db).write(Verified(source, record, since))
     if queued:
         ctx.wake_worker()
     return IngestAnswer(answer.status, answer.content_type, answer.body)
-
-
-async def persist_message(
-    conn: AsyncConnection,
-    source: IngestSource,
-    *,
-    body: bytes,
-    headers: Iterable[tuple[str, str]],
-    event_type: str | None,
-    now: datetime,
-) -> tuple[Message, int]:
-    """Write a message of the source's application and its deliveries; return it and the count."""
-    pairs = list(headers)
-    content_type = next((v for n, v in pairs if n.lower() == "content-type"), None)
-    message = Message(
-        id=ids.new_id(ids.MESSAGE, now),
-        app_id=source.id,
-        event_type=text_safe(event_type or f"{source.provider}.{UNKNOWN_EVENT}"),
-        event_id=None,  # provider ids repeat after the dedup window; they live on the record
-        channels=None,
-        tags=None,
-        payload=body,
-        created_at=now,
-        content_type=content_type or "application/octet-stream",
-        headers=forwarded_headers(pairs),
-    )
-    await message_store.insert_message(conn, message)
-    targets = forwarding_targets(
-        await endpoint_store.app_endpoints(conn, source.id), message.event_type
-    )
-    now_ms = to_ms(now)
-    rows = queue.new_delivery_rows(
-        [ids.new_id(ids.DELIVERY, now) for _ in targets],
-        message.id,
-        source.id,
-        [endpoint.id for endpoint in targets],
-        now_ms,
-    )
-    await queue.insert_deliveries(conn, rows)
-    return message, len(targets)
-
-
-def forwarding_targets(endpoints: Iterable[Endpoint], event_type: str) -> list[Endpoint]:
-    """The forwarding endpoints an ingested message goes to.
-
-    The seam for per-endpoint filters on the request (JSON operators on body, headers, query
-    and path): narrow this list there. Today: Svix's rule (enabled, ``filterTypes``).
-    """
-    return subscribed(endpoints, event_type, None)
 
 
 def _record(
@@ -258,7 +150,7 @@ def _record(
 ) -> InboundRecord:
     _, _, query = request.url.partition("?")
     return InboundRecord(
-        id=ids.new_id(records.PREFIX, now),
+        id=ids.new_id(ids.REQUEST, now),
         source_id=source.id,
         received_at=now,
         method=request.method,

@@ -5,22 +5,22 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from hookd import ids
-from hookd.core.domain import Message
+from hookd.core.domain import Endpoint, Message
 from hookd.core.fanout import subscribed
+from hookd.core.filters import json_or_text, message_view
 from hookd.services.applications import new_app, require_app
 from hookd.services.context import Context
 from hookd.services.errors import Conflict, Invalid, NotFound, PayloadTooLarge
+from hookd.services.fanout import matching, persist_with_deliveries
 from hookd.services.payload_shapes import accept_versions
 from hookd.store import applications as app_store
-from hookd.store import deliveries as queue
-from hookd.store import endpoints as endpoint_store
 from hookd.store import messages as store
-from hookd.store.codec import to_ms
 from hookd.store.pages import Page
 
 NAME = re.compile(r"^[a-zA-Z0-9\-_.]{1,256}$")
@@ -99,24 +99,22 @@ async def create_message(
                 version=versions.version,
                 payload_versions=versions.others or None,
             )
-            await store.insert_message(conn, message)
-            targets = subscribed(
-                await endpoint_store.app_endpoints(conn, app.id), event_type, channels
-            )
-            now_ms = to_ms(now)
-            rows = queue.new_delivery_rows(
-                [ids.new_id(ids.DELIVERY, now) for _ in targets],
-                message.id,
-                app.id,
-                [endpoint.id for endpoint in targets],
-                now_ms,
-            )
-            await queue.insert_deliveries(conn, rows)
+            count = await persist_with_deliveries(conn, message, partial(_targets, message))
     except IntegrityError as exc:
         raise _duplicate(event_id) from exc
-    if targets:
+    if count:
         ctx.wake_worker()
-    return message, len(targets)
+    return message, count
+
+
+def _targets(message: Message, endpoints: list[Endpoint]) -> list[Endpoint]:
+    """Svix's rule (enabled, ``filterTypes``, channels), then each endpoint's JSON filter."""
+
+    def view() -> object:
+        body = json_or_text(message.payload or b"")
+        return message_view(payload=body, event_type=message.event_type, channels=message.channels)
+
+    return matching(subscribed(endpoints, message.event_type, message.channels), view)
 
 
 def _duplicate(event_id: str | None) -> Conflict:

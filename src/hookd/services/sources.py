@@ -20,6 +20,7 @@ from hookd.core.domain import Application
 from hookd.core.providers import PROVIDERS, ConfigError, Source, parse_source
 from hookd.services.context import Context
 from hookd.services.errors import Conflict, Invalid, NotFound
+from hookd.services.source_cache import forget
 from hookd.store import applications as app_store
 from hookd.store import sources as store
 from hookd.store.pages import Page
@@ -174,6 +175,7 @@ async def create_source(ctx: Context, fields: Mapping[str, Any]) -> IngestSource
             await _insert(conn, source)
     except IntegrityError as exc:
         raise _uid_conflict(source.uid) from exc
+    forget(ctx.db)
     return source
 
 
@@ -219,6 +221,8 @@ async def upsert_source(
             await app_store.save_app(conn, _app_of(updated))
     except IntegrityError as exc:
         raise _uid_conflict(fields.get("uid")) from exc
+    finally:
+        forget(ctx.db)
     return updated, False
 
 
@@ -227,6 +231,7 @@ async def delete_source(ctx: Context, source_id: str) -> None:
     async with ctx.db.write() as conn:
         source = await require_source(conn, source_id)
         await app_store.delete_app(conn, source.id)
+    forget(ctx.db)
 
 
 async def rotate_token(ctx: Context, source_id: str) -> IngestSource:
@@ -236,4 +241,5 @@ async def rotate_token(ctx: Context, source_id: str) -> IngestSource:
         source = await require_source(conn, source_id)
         updated = dataclasses.replace(source, token=new_token(), updated_at=now)
         await store.save_source(conn, updated)
+    forget(ctx.db)
     return updated

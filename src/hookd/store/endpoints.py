@@ -8,7 +8,13 @@ from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hookd.core.domain import DeliveryStatus, Endpoint, EndpointStats, OldSecret
+from hookd.core.domain import (
+    DeliveryStatus,
+    Endpoint,
+    EndpointStats,
+    EndpointTransformation,
+    OldSecret,
+)
 from hookd.store.call_columns import (
     auth_from_row,
     call_settings_from_row,
@@ -46,7 +52,15 @@ def endpoint_from_row(row: Row[Any]) -> Endpoint:
         auth=auth_from_row(m),
         tls=tls_from_row(m),
         thin=bool(m["thin"]),
+        filter=m["filter"],
+        transformation=_transformation(m["transformation"]),
     )
+
+
+def _transformation(stored: dict[str, Any] | None) -> EndpointTransformation | None:
+    if stored is None:
+        return None
+    return EndpointTransformation(code=stored["code"], enabled=bool(stored["enabled"]))
 
 
 def _values(ep: Endpoint) -> dict[str, Any]:
@@ -71,6 +85,10 @@ def _values(ep: Endpoint) -> dict[str, Any]:
         "updated_at": to_ms(ep.updated_at),
         **call_values(ep),
         "thin": ep.thin,
+        "filter": ep.filter,
+        "transformation": None
+        if ep.transformation is None
+        else {"code": ep.transformation.code, "enabled": ep.transformation.enabled},
     }
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, insert, select, update
+from sqlalchemy import exists, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -16,7 +16,6 @@ from hookd.store.pages import Page, paginate
 from hookd.store.schema import deliveries
 from hookd.store.schema import inbound_requests as t
 
-PREFIX = "req_"  # ids via hookd.ids.new_id(PREFIX, now): time-sortable like every other id
 ACCEPTED, DUPLICATE, REJECTED, HANDSHAKE = "accepted", "duplicate", "rejected", "handshake"
 OUTCOMES = (ACCEPTED, DUPLICATE, REJECTED, HANDSHAKE)
 
@@ -65,43 +64,53 @@ def record_from_row(row: Row[Any]) -> InboundRecord:
     )
 
 
+def _values(record: InboundRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "source_id": record.source_id,
+        "received_at": to_ms(record.received_at),
+        "method": record.method,
+        "url": record.url,
+        "path": record.path,
+        "query": record.query,
+        "headers": [list(pair) for pair in record.headers],
+        "body": record.body,
+        "remote_ip": record.remote_ip,
+        "outcome": record.outcome,
+        "code": record.code,
+        "reason": record.reason,
+        "response_status": record.response_status,
+        "dedup_key": record.dedup_key,
+        "event_type": record.event_type,
+        "msg_id": record.msg_id,
+    }
+
+
 async def insert_record(conn: AsyncConnection, record: InboundRecord) -> None:
-    await conn.execute(
-        insert(t).values(
-            id=record.id,
-            source_id=record.source_id,
-            received_at=to_ms(record.received_at),
-            method=record.method,
-            url=record.url,
-            path=record.path,
-            query=record.query,
-            headers=[list(pair) for pair in record.headers],
-            body=record.body,
-            remote_ip=record.remote_ip,
-            outcome=record.outcome,
-            code=record.code,
-            reason=record.reason,
-            response_status=record.response_status,
-            dedup_key=record.dedup_key,
-            event_type=record.event_type,
-            msg_id=record.msg_id,
-        )
-    )
+    await conn.execute(insert(t).values(_values(record)))
 
 
-async def is_duplicate(
-    conn: AsyncConnection, source_id: str, dedup_key: str, since: datetime
-) -> bool:
-    """Whether an accepted request of this source carried ``dedup_key`` since ``since``."""
-    query = select(
-        exists().where(
+async def insert_records(conn: AsyncConnection, batch: list[InboundRecord]) -> None:
+    """Several records in one statement (executemany)."""
+    if batch:
+        await conn.execute(insert(t), [_values(record) for record in batch])
+
+
+async def last_accepted(
+    conn: AsyncConnection, source_id: str, dedup_keys: list[str], since: datetime
+) -> dict[str, datetime]:
+    """For each of ``dedup_keys`` accepted by this source since ``since``: the latest time."""
+    query = (
+        select(t.c.dedup_key, func.max(t.c.received_at))
+        .where(
             t.c.source_id == source_id,
-            t.c.dedup_key == dedup_key,
+            t.c.dedup_key.in_(dedup_keys),
             t.c.received_at >= to_ms(since),
             t.c.outcome == ACCEPTED,
         )
+        .group_by(t.c.dedup_key)
     )
-    return bool((await conn.execute(query)).scalar())
+    return {key: from_ms(at) for key, at in (await conn.execute(query)).all()}
 
 
 async def get_record(

@@ -34,24 +34,35 @@ def message_from_row(row: Row[Any]) -> Message:
     )
 
 
+def _values(msg: Message) -> dict[str, Any]:
+    return {
+        "id": msg.id,
+        "app_id": msg.app_id,
+        "event_type": msg.event_type,
+        "event_id": msg.event_id,
+        "channels": None if msg.channels is None else list(msg.channels),
+        "tags": None if msg.tags is None else list(msg.tags),
+        "payload": msg.payload,
+        "created_at": to_ms(msg.created_at),
+        "content_type": msg.content_type,
+        "headers": msg.headers,
+        "version": msg.version,
+        "other_versions": sorted(msg.payload_versions) if msg.payload_versions else None,
+    }
+
+
 async def insert_message(conn: AsyncConnection, msg: Message) -> None:
-    await conn.execute(
-        insert(t).values(
-            id=msg.id,
-            app_id=msg.app_id,
-            event_type=msg.event_type,
-            event_id=msg.event_id,
-            channels=None if msg.channels is None else list(msg.channels),
-            tags=None if msg.tags is None else list(msg.tags),
-            payload=msg.payload,
-            created_at=to_ms(msg.created_at),
-            content_type=msg.content_type,
-            headers=msg.headers,
-            version=msg.version,
-            other_versions=sorted(msg.payload_versions) if msg.payload_versions else None,
-        )
-    )
+    await conn.execute(insert(t).values(_values(msg)))
     await message_versions.insert_versions(conn, msg.id, msg.payload_versions or {})
+
+
+async def insert_messages(conn: AsyncConnection, msgs: list[Message]) -> None:
+    """Several messages in one statement (executemany)."""
+    if msgs:
+        await conn.execute(insert(t), [_values(msg) for msg in msgs])
+    for msg in msgs:
+        if msg.payload_versions:
+            await message_versions.insert_versions(conn, msg.id, msg.payload_versions)
 
 
 async def get_message(conn: AsyncConnection, app_id: str, id_or_event_id: str) -> Message | None:

@@ -68,6 +68,8 @@ endpoints = Table(
     Column("auth", JSON),
     Column("tls", JSON),
     Column("thin", Boolean, nullable=False, default=False, server_default=text("false")),
+    Column("filter", JSON),  # a JSON operator filter document, or NULL for none
+    Column("transformation", JSON),  # {"code": ..., "enabled": ...}, or NULL for none
     UniqueConstraint("app_id", "uid", name="uq_endpoints_app_uid"),
     Index("ix_endpoints_app", "app_id", "id"),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import httpx
@@ -212,3 +213,27 @@ async def test_ingest_url_also_takes_the_source_id_and_uid(
 
 async def _two(api: httpx.AsyncClient, source_id: str) -> bool:
     return len(await requests_of(api, source_id)) == 2
+
+
+async def test_concurrent_copies_of_one_event_are_accepted_once(
+    make_source: MakeSource, receiver: Receiver, api: httpx.AsyncClient
+) -> None:
+    # Requests that arrive together are written in one transaction (group commit): a copy in
+    # the same batch must still be seen as a duplicate, and the others still stored.
+    source_id, url, _ = await make_source("stripe", {"secret": STRIPE_SECRET})
+    same = orjson.dumps({"id": "evt_same", "type": "charge.succeeded"})
+    others = [orjson.dumps({"id": f"evt_{i}", "type": "charge.succeeded"}) for i in range(4)]
+    bodies = [same] * 6 + others
+    async with httpx.AsyncClient() as client:
+        responses = await asyncio.gather(
+            *(
+                client.post(url, content=body, headers=stripe_headers(body, STRIPE_SECRET))
+                for body in bodies
+            )
+        )
+    assert [r.status_code for r in responses] == [200] * len(bodies)
+    records = await requests_of(api, source_id)
+    accepted = sorted(r["dedupKey"] for r in records if r["outcome"] == "accepted")
+    assert accepted == ["evt_0", "evt_1", "evt_2", "evt_3", "evt_same"]
+    assert sum(r["outcome"] == "duplicate" for r in records) == 5
+    await receiver.wait_for(5)

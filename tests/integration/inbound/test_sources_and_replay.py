@@ -112,9 +112,12 @@ async def test_invalid_config_is_a_422_naming_the_field(
 
 async def test_token_rotation_retires_the_old_url(svix: SvixAsync, make_source: MakeSource) -> None:
     source_id, old_url, _ = await make_source("github", {"secret": GITHUB_SECRET}, forward=False)
+    body = orjson.dumps({"zen": "z"})
+    headers = github_headers(body, GITHUB_SECRET, "push")
+    # Used first, so the server has looked the old token up (and keeps lookups for a moment).
+    assert httpx.post(old_url, content=body, headers=headers).status_code == 200
     rotated = await svix.ingest.source.rotate_token(source_id)
     assert rotated.ingest_url != old_url
-    body = orjson.dumps({"zen": "z"})
     headers = github_headers(body, GITHUB_SECRET, "push")
     assert httpx.post(old_url, content=body, headers=headers).status_code == 404
     assert httpx.post(rotated.ingest_url, content=body, headers=headers).status_code == 200

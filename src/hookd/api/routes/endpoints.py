@@ -17,14 +17,25 @@ from hookd.api.models import (
     EndpointSecretOut,
     EndpointSecretRotateIn,
     EndpointStatsOut,
+    EndpointTransformationOut,
+    EndpointTransformationPatch,
     ListResponse,
     RecoverIn,
     RecoverOut,
 )
 from hookd.api.params import CtxDep, PagingDep
-from hookd.api.serialize import JSON, endpoint_out, page_out, stats_out, task_out
-from hookd.core.signing import Ed25519Key, parse_signing_key
+from hookd.api.serialize import (
+    JSON,
+    endpoint_out,
+    headers_out,
+    page_out,
+    secret_out,
+    stats_out,
+    task_out,
+    transformation_out,
+)
 from hookd.services import endpoints as service
+from hookd.services.endpoint_transformation import patch_transformation
 
 router = APIRouter(prefix="/api/v1/app/{app_id}/endpoint", tags=["Endpoint"])
 
@@ -81,13 +92,7 @@ async def delete_endpoint(ctx: CtxDep, app_id: str, endpoint_id: str) -> Respons
 )
 async def get_secret(ctx: CtxDep, app_id: str, endpoint_id: str) -> Response:
     endpoint = await service.get_endpoint(ctx, app_id, endpoint_id)
-    return JSON(_secret_out(endpoint.secret))
-
-
-def _secret_out(secret: str) -> dict[str, str | None]:
-    key = parse_signing_key(secret)
-    public = key.public_secret if isinstance(key, Ed25519Key) else None
-    return {"key": secret, "publicKey": public}
+    return JSON(secret_out(endpoint.secret))
 
 
 @router.post(
@@ -101,13 +106,7 @@ async def rotate_secret(
     endpoint = await service.rotate_secret(
         ctx, app_id, endpoint_id, key=body.key, grace_period_seconds=body.grace_period_seconds
     )
-    return JSON(_secret_out(endpoint.secret))
-
-
-def _headers_out(headers: dict[str, str]) -> dict[str, object]:
-    sensitive = sorted(name for name in headers if name.lower() in service.SENSITIVE_HEADERS)
-    shown = {name: value for name, value in headers.items() if name not in sensitive}
-    return {"headers": shown, "sensitive": sensitive}
+    return JSON(secret_out(endpoint.secret))
 
 
 @router.get(
@@ -115,7 +114,7 @@ def _headers_out(headers: dict[str, str]) -> dict[str, object]:
 )
 async def get_headers(ctx: CtxDep, app_id: str, endpoint_id: str) -> Response:
     endpoint = await service.get_endpoint(ctx, app_id, endpoint_id)
-    return JSON(_headers_out(endpoint.headers))
+    return JSON(headers_out(endpoint.headers))
 
 
 @router.put("/{endpoint_id}/headers", status_code=204, summary="Replace custom headers")
@@ -161,3 +160,25 @@ async def stats(
 ) -> Response:
     result = await service.endpoint_stats(ctx, app_id, endpoint_id, since=since, until=until)
     return JSON(stats_out(result))
+
+
+@router.get(
+    "/{endpoint_id}/transformation",
+    response_model=EndpointTransformationOut,
+    summary="Get the JavaScript transformation",
+)
+async def get_transformation(ctx: CtxDep, app_id: str, endpoint_id: str) -> Response:
+    endpoint = await service.get_endpoint(ctx, app_id, endpoint_id)
+    return JSON(transformation_out(endpoint))
+
+
+@router.patch(
+    "/{endpoint_id}/transformation",
+    status_code=204,
+    summary="Set, enable, disable or remove the JavaScript transformation",
+)
+async def set_transformation(
+    ctx: CtxDep, app_id: str, endpoint_id: str, body: EndpointTransformationPatch
+) -> Response:
+    await patch_transformation(ctx, app_id, endpoint_id, body.fields_set())
+    return Response(status_code=204)

@@ -17,13 +17,22 @@ from hookd.api.models import (
     EndpointPatch,
     EndpointSecretOut,
     EndpointSecretRotateIn,
+    EndpointTransformationOut,
+    EndpointTransformationPatch,
     ListResponse,
 )
 from hookd.api.params import CtxDep, PagingDep
-from hookd.api.routes.endpoints import _headers_out, _secret_out
-from hookd.api.serialize import JSON, endpoint_out, page_out
+from hookd.api.serialize import (
+    JSON,
+    endpoint_out,
+    headers_out,
+    page_out,
+    secret_out,
+    transformation_out,
+)
 from hookd.services import endpoints as service
 from hookd.services.context import Context
+from hookd.services.endpoint_transformation import patch_transformation
 from hookd.services.sources import get_source
 
 router = APIRouter(prefix="/ingest/api/v1/source/{source_id}/endpoint", tags=["Ingest Endpoint"])
@@ -89,7 +98,7 @@ async def delete_endpoint(ctx: CtxDep, source_id: str, endpoint_id: str) -> Resp
 )
 async def get_secret(ctx: CtxDep, source_id: str, endpoint_id: str) -> Response:
     endpoint = await service.get_endpoint(ctx, await _app_id(ctx, source_id), endpoint_id)
-    return JSON(_secret_out(endpoint.secret))
+    return JSON(secret_out(endpoint.secret))
 
 
 @router.post(
@@ -107,7 +116,7 @@ async def rotate_secret(
         key=body.key,
         grace_period_seconds=body.grace_period_seconds,
     )
-    return JSON(_secret_out(endpoint.secret))
+    return JSON(secret_out(endpoint.secret))
 
 
 @router.get(
@@ -115,7 +124,7 @@ async def rotate_secret(
 )
 async def get_headers(ctx: CtxDep, source_id: str, endpoint_id: str) -> Response:
     endpoint = await service.get_endpoint(ctx, await _app_id(ctx, source_id), endpoint_id)
-    return JSON(_headers_out(endpoint.headers))
+    return JSON(headers_out(endpoint.headers))
 
 
 @router.put("/{endpoint_id}/headers", status_code=204, summary="Replace custom headers")
@@ -135,4 +144,26 @@ async def patch_headers(
     await service.set_headers(
         ctx, app_id, endpoint_id, body.headers, replace=False, delete=body.delete_headers
     )
+    return Response(status_code=204)
+
+
+@router.get(
+    "/{endpoint_id}/transformation",
+    response_model=EndpointTransformationOut,
+    summary="Get the JavaScript transformation",
+)
+async def get_transformation(ctx: CtxDep, source_id: str, endpoint_id: str) -> Response:
+    endpoint = await service.get_endpoint(ctx, await _app_id(ctx, source_id), endpoint_id)
+    return JSON(transformation_out(endpoint))
+
+
+@router.patch(
+    "/{endpoint_id}/transformation",
+    status_code=204,
+    summary="Set, enable, disable or remove the JavaScript transformation",
+)
+async def set_transformation(
+    ctx: CtxDep, source_id: str, endpoint_id: str, body: EndpointTransformationPatch
+) -> Response:
+    await patch_transformation(ctx, await _app_id(ctx, source_id), endpoint_id, body.fields_set())
     return Response(status_code=204)

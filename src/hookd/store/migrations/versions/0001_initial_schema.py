@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 11:21:11.597959
+Create Date: 2026-11-23 11:24:21.253960
 """
 
 from __future__ import annotations
@@ -97,6 +97,8 @@ def upgrade() -> None:
         sa.Column("auth", sa.JSON(), nullable=True),
         sa.Column("tls", sa.JSON(), nullable=True),
         sa.Column("thin", sa.Boolean(), server_default=sa.text("false"), nullable=False),
+        sa.Column("filter", sa.JSON(), nullable=True),
+        sa.Column("transformation", sa.JSON(), nullable=True),
         sa.ForeignKeyConstraint(["app_id"], ["applications.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("app_id", "uid", name="uq_endpoints_app_uid"),

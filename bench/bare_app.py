@@ -1,0 +1,46 @@
+"""The ingest baseline: a bare Starlette endpoint that only answers 200.
+
+Run as ``python -m bench.bare_app --port PORT``; served by uvicorn with the same settings as
+``hookd serve`` (one process, uvloop, httptools, no access log).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+
+async def accept(request: Request) -> Response:
+    await request.body()  # read what was sent, as any receiver must
+    return Response(b'{"ok":true}', status_code=200, media_type="application/json")
+
+
+async def health(request: Request) -> Response:
+    return Response(b"ok")
+
+
+app = Starlette(routes=[Route("/in/{source}", accept, methods=["POST"]), Route("/health", health)])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=args.port,
+        loop="uvloop",
+        http="httptools",
+        log_level="warning",
+        access_log=False,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""An endpoint's JavaScript transformation, applied to a delivery just before it is signed.
+
+``prepare_delivery`` says what the worker signs and sends: the message as it is, or what the
+endpoint's transformation made of it (method, URL, headers, body), or why nothing is sent
+(the transformation cancelled the delivery, or failed: threw, timed out, ran out of memory,
+returned something unusable). hookd signs what is sent, so the signature covers the
+transformed body.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from hookd.config import Settings
+from hookd.core.delivery import AttemptResult
+from hookd.core.domain import Endpoint
+from hookd.core.payloads import Shaped
+from hookd.core.transformations import (
+    Cancelled,
+    Transformation,
+    TransformError,
+    TransformInput,
+)
+from hookd.engine.transform import default_sandbox
+
+MIB = 1024 * 1024
+# Set by the HTTP client or by hookd's signature; a transformation's values for them are dropped.
+NOT_SETTABLE = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+NOT_SETTABLE_PREFIXES = ("webhook-", "svix-")
+ORIGINAL_METHOD = "POST"
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """What to sign and send. ``endpoint`` carries the URL and custom headers as sent."""
+
+    method: str
+    endpoint: Endpoint
+    forwarded: Mapping[str, str] | None
+    content_type: str | None
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class NotSent:
+    """A delivery the transformation cancelled (final) or failed (an attempt that is retried)."""
+
+    result: AttemptResult
+    cancelled: bool
+
+
+def unsigned_headers(
+    endpoint: Endpoint, forwarded: Mapping[str, str] | None, content_type: str | None
+) -> dict[str, str]:
+    """The headers of a delivery before hookd signs it.
+
+    An ingested message adds the original request's ``forwarded`` headers and ``content_type``;
+    the endpoint's custom headers override forwarded ones.
+    """
+    custom = {name.lower() for name in endpoint.headers}
+    return {
+        **{k: v for k, v in (forwarded or {}).items() if k.lower() not in custom},
+        **endpoint.headers,
+        "Content-Type": content_type or "application/json",
+    }
+
+
+async def prepare_delivery(
+    settings: Settings, endpoint: Endpoint, shaped: Shaped
+) -> Outgoing | NotSent:
+    """The request to sign and send for a shaped delivery to ``endpoint``, or why there is none.
+
+    The transformation sees what would be sent without it: the version the endpoint gets, or
+    the thin body.
+    """
+    payload = shaped.body
+    original = Outgoing(ORIGINAL_METHOD, endpoint, shaped.forwarded, shaped.content_type, payload)
+    rule = endpoint.transformation
+    if rule is None or not rule.enabled:
+        return original
+    request = TransformInput.from_http(
+        ORIGINAL_METHOD,
+        endpoint.url,
+        unsigned_headers(endpoint, shaped.forwarded, shaped.content_type),
+        payload,
+    )
+    started = time.monotonic()
+    try:
+        outcome = await default_sandbox(settings.transform_workers).apply(
+            Transformation(rule.code),
+            request,
+            timeout_ms=settings.transform_timeout_ms,
+            max_memory=settings.transform_max_memory_mb * MIB,
+        )
+    except TransformError as exc:
+        return _not_sent(f"transformation failed: {exc.message}", started, cancelled=False)
+    if isinstance(outcome, Cancelled):
+        return _not_sent(f"cancelled by the transformation: {outcome.reason}", started, True)
+    headers = {
+        name: value
+        for name, value in outcome.headers.items()
+        if name.lower() not in NOT_SETTABLE and not name.lower().startswith(NOT_SETTABLE_PREFIXES)
+    }
+    content_type = next((v for n, v in headers.items() if n.lower() == "content-type"), None)
+    headers = {name: value for name, value in headers.items() if name.lower() != "content-type"}
+    return Outgoing(
+        outcome.method,
+        # The transformation saw (and may have dropped) the custom headers: send its set only.
+        replace(endpoint, url=outcome.url, headers={}),
+        headers,
+        content_type,
+        outcome.body_bytes(payload),
+    )
+
+
+def _not_sent(reason: str, started: float, cancelled: bool) -> NotSent:
+    elapsed_ms = int((time.monotonic() - started) * 1000)
+    return NotSent(AttemptResult(0, b"", elapsed_ms, error=reason), cancelled)

@@ -1,0 +1,43 @@
+"""The sources ``/in/{key}`` looks up, kept for a moment so a busy source costs no read each time.
+
+Every request to an ingest URL needs its source (config, secrets, answer) before anything else.
+Looking it up is a read transaction; the lookup (found or not) is kept for ``TTL``. Changes made
+through this process forget every kept lookup at once (``forget``); other processes of the same
+database (``--role api`` scaled out) see a change within ``TTL``.
+"""
+
+from __future__ import annotations
+
+import weakref
+from datetime import datetime, timedelta
+
+from hookd.services.context import Context
+from hookd.store import sources as store
+from hookd.store.db import Database
+from hookd.store.sources import IngestSource
+
+TTL = timedelta(seconds=1)
+MAX_ENTRIES = 1024
+
+_Entries = dict[str, tuple[datetime, IngestSource | None]]
+_kept: weakref.WeakKeyDictionary[Database, _Entries] = weakref.WeakKeyDictionary()
+
+
+async def source_for_ingest(ctx: Context, key: str) -> IngestSource | None:
+    """The source whose token, id or uid is ``key`` (None: there is none)."""
+    now = ctx.clock()
+    entries = _kept.setdefault(ctx.db, {})
+    kept = entries.get(key)
+    if kept is not None and timedelta(0) <= now - kept[0] < TTL:
+        return kept[1]
+    async with ctx.db.read() as conn:
+        source = await store.find_for_ingest(conn, key)
+    if len(entries) >= MAX_ENTRIES:
+        entries.clear()
+    entries[key] = (now, source)
+    return source
+
+
+def forget(db: Database) -> None:
+    """Drop every kept lookup of ``db`` (after a source was created, changed or deleted)."""
+    _kept.pop(db, None)
