@@ -54,6 +54,7 @@ async def create_message(
     channels: Sequence[str] | None = None,
     tags: Sequence[str] | None = None,
     application: Mapping[str, Any] | None = None,
+    payload_retention_days: int | None = None,
 ) -> tuple[Message, int]:
     """Persist a message and one delivery per subscribed endpoint; return it and that count.
 
@@ -85,7 +86,12 @@ async def create_message(
                 payload=payload,
                 created_at=now,
             )
-            await store.insert_message(conn, message)
+            await store.insert_message(
+                conn,
+                message,
+                payload_retention_days=payload_retention_days
+                or store.DEFAULT_PAYLOAD_RETENTION_DAYS,
+            )
             targets = subscribed(
                 await endpoint_store.app_endpoints(conn, app.id), event_type, channels
             )

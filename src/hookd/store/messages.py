@@ -31,7 +31,18 @@ def message_from_row(row: Row[Any]) -> Message:
     )
 
 
-async def insert_message(conn: AsyncConnection, msg: Message) -> None:
+DEFAULT_PAYLOAD_RETENTION_DAYS = 90
+DAY_MS = 24 * 3600 * 1000
+
+
+async def insert_message(
+    conn: AsyncConnection,
+    msg: Message,
+    *,
+    payload_retention_days: int = DEFAULT_PAYLOAD_RETENTION_DAYS,
+) -> None:
+    """Insert ``msg``; its payload is expunged ``payload_retention_days`` after creation."""
+    created_ms = to_ms(msg.created_at)
     await conn.execute(
         insert(t).values(
             id=msg.id,
@@ -41,9 +52,10 @@ async def insert_message(conn: AsyncConnection, msg: Message) -> None:
             channels=None if msg.channels is None else list(msg.channels),
             tags=None if msg.tags is None else list(msg.tags),
             payload=msg.payload,
-            created_at=to_ms(msg.created_at),
+            created_at=created_ms,
             content_type=msg.content_type,
             headers=msg.headers,
+            payload_expires_at=created_ms + payload_retention_days * DAY_MS,
         )
     )
 

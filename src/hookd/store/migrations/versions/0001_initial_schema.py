@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 10:36:10.938718
+Create Date: 2026-11-23 11:03:09.033437
 """
 
 from __future__ import annotations
@@ -99,12 +99,20 @@ def upgrade() -> None:
         sa.Column("content_type", sa.String(length=256), nullable=True),
         sa.Column("headers", sa.JSON(), nullable=True),
         sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.Column("payload_expires_at", sa.BigInteger(), nullable=True),
         sa.ForeignKeyConstraint(["app_id"], ["applications.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("app_id", "event_id", name="uq_messages_app_event_id"),
     )
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.create_index("ix_messages_app", ["app_id", "id"], unique=False)
+        batch_op.create_index(
+            "ix_messages_payload_expiry",
+            ["payload_expires_at"],
+            unique=False,
+            sqlite_where=sa.text("payload IS NOT NULL"),
+            postgresql_where=sa.text("payload IS NOT NULL"),
+        )
 
     op.create_table(
         "sources",
@@ -213,6 +221,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_inbound_requests_dedup", ["source_id", "dedup_key", "received_at"], unique=False
         )
+        batch_op.create_index("ix_inbound_requests_msg", ["msg_id"], unique=False)
         batch_op.create_index(
             "ix_inbound_requests_outcome", ["source_id", "outcome", "id"], unique=False
         )
@@ -223,6 +232,7 @@ def downgrade() -> None:
     with op.batch_alter_table("inbound_requests", schema=None) as batch_op:
         batch_op.drop_index("ix_inbound_requests_source")
         batch_op.drop_index("ix_inbound_requests_outcome")
+        batch_op.drop_index("ix_inbound_requests_msg")
         batch_op.drop_index("ix_inbound_requests_dedup")
 
     op.drop_table("inbound_requests")
@@ -247,6 +257,11 @@ def downgrade() -> None:
     op.drop_table("attempts")
     op.drop_table("sources")
     with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.drop_index(
+            "ix_messages_payload_expiry",
+            sqlite_where=sa.text("payload IS NOT NULL"),
+            postgresql_where=sa.text("payload IS NOT NULL"),
+        )
         batch_op.drop_index("ix_messages_app")
 
     op.drop_table("messages")
