@@ -244,6 +244,11 @@ def shorten(statement: str) -> str:
     return re.sub(r"(\$\d+::\w+), (?:\$\d+::\w+, )+(\$\d+::\w+)", r"\1, ..., \2", flat)
 
 
+def shorten_array(line: str) -> str:
+    """A plan line with a long literal array (``'{a,b,...}'::text[]``) shown by its ends."""
+    return re.sub(r"'\{([^,}]+),[^}]*,([^,}]+)\}'", r"'{\1, ..., \2}'", line)
+
+
 async def explain_all(url: str, queries: dict[str, Step]) -> None:
     db = Database(url)
     captured: list[tuple[str, Any]] = []
@@ -265,7 +270,7 @@ async def explain_all(url: str, queries: dict[str, Step]) -> None:
                         plan = await conn.exec_driver_sql(
                             f"EXPLAIN (ANALYZE, COSTS OFF, BUFFERS OFF) {statement}", params
                         )
-                        lines = [row[0] for row in plan]
+                        lines = [shorten_array(row[0]) for row in plan]
                         await tx.rollback()
                     print(f"### {title}\n")
                     print("```sql\n" + shorten(statement) + "\n```\n```")

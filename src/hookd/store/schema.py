@@ -134,6 +134,13 @@ deliveries = Table(
         sqlite_where=text("status = 3"),
         postgresql_where=text("status = 3"),
     ),
+    # Messages with a delivery still to make (pending or sending): the prune keeps those.
+    Index(
+        "ix_deliveries_unfinished",
+        "msg_id",
+        sqlite_where=text("status IN (1, 3)"),
+        postgresql_where=text("status IN (1, 3)"),
+    ),
 )
 
 attempts = Table(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 11:03:09.033437
+Create Date: 2026-11-23 11:10:03.569052
 """
 
 from __future__ import annotations
@@ -193,6 +193,13 @@ def upgrade() -> None:
             sqlite_where=sa.text("status = 3"),
             postgresql_where=sa.text("status = 3"),
         )
+        batch_op.create_index(
+            "ix_deliveries_unfinished",
+            ["msg_id"],
+            unique=False,
+            sqlite_where=sa.text("status IN (1, 3)"),
+            postgresql_where=sa.text("status IN (1, 3)"),
+        )
 
     op.create_table(
         "inbound_requests",
@@ -237,6 +244,11 @@ def downgrade() -> None:
 
     op.drop_table("inbound_requests")
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
+        batch_op.drop_index(
+            "ix_deliveries_unfinished",
+            sqlite_where=sa.text("status IN (1, 3)"),
+            postgresql_where=sa.text("status IN (1, 3)"),
+        )
         batch_op.drop_index(
             "ix_deliveries_leased",
             sqlite_where=sa.text("status = 3"),
