@@ -265,14 +265,15 @@ async def explain_all(url: str, queries: dict[str, Step]) -> None:
                 async with conn.begin() as tx:
                     await step(conn)
                     await tx.rollback()
-                for statement, params in list(captured):
+                for number, (statement, params) in enumerate(list(captured), 1):
                     async with conn.begin() as tx:
                         plan = await conn.exec_driver_sql(
                             f"EXPLAIN (ANALYZE, COSTS OFF, BUFFERS OFF) {statement}", params
                         )
                         lines = [shorten_array(row[0]) for row in plan]
                         await tx.rollback()
-                    print(f"### {title}\n")
+                    part = f", statement {number} of {len(captured)}" if len(captured) > 1 else ""
+                    print(f"### {title}{part}\n")
                     print("```sql\n" + shorten(statement) + "\n```\n```")
                     print("\n".join(lines) + "\n```\n")
     finally:
