@@ -43,7 +43,7 @@ class Deployment:
 def deploy(database_url: str, directory: Path) -> Deployment:
     env = {
         "HOOKD_DATABASE_URL": database_url,
-        "HOOKD_LEASE_SECONDS": "2",  # a dead worker's claims come back within ~2 s
+        "HOOKD_LEASE_SECONDS": "4",  # a dead worker's claims come back within ~4 s
         "HOOKD_CONCURRENCY": str(CONCURRENCY),
         "HOOKD_SHUTDOWN_GRACE": "1",
     }
