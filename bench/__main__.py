@@ -22,7 +22,17 @@ from typing import Any
 from bench.model import ScenarioResult
 from bench.procs import REPO_ROOT
 from bench.report import render, write_json
-from bench.scenarios import backlog, celery, fixed_rate, hookd, ingest, profile, raw, timeouts
+from bench.scenarios import (
+    backlog,
+    celery,
+    fixed_rate,
+    hookd,
+    ingest,
+    postgres,
+    profile,
+    raw,
+    timeouts,
+)
 from bench.scenarios.common import RunContext
 from bench.sink import find_nginx
 from bench.sizes import FULL, QUICK
@@ -30,6 +40,7 @@ from bench.sizes import FULL, QUICK
 SCENARIOS: dict[str, Callable[[RunContext], ScenarioResult]] = {
     raw.NAME: raw.run,
     hookd.NAME: hookd.run,
+    **postgres.SCENARIOS,
     celery.NAME: celery.run,
     fixed_rate.NAME: fixed_rate.run,
     timeouts.NAME: timeouts.run,

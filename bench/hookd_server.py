@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import sqlite3
 import subprocess
@@ -12,11 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import orjson
 
 from bench.procs import free_port, python_module, spawn, stop, wait_http_ok
 
 TOKEN = "bench-admin-token"
+ATTEMPTS_BY_STATUS = "SELECT status, count(*) FROM attempts GROUP BY status"
+DELIVERIES_BY_STATUS = "SELECT status, count(*) FROM deliveries GROUP BY status"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,13 +38,16 @@ class StoredOutcome:
 class HookdServer:
     """One ``hookd serve`` process; ``env`` adds or overrides ``HOOKD_*`` settings."""
 
-    def __init__(self, workdir: Path, *, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, workdir: Path, *, env: dict[str, str] | None = None, database_url: str | None = None
+    ) -> None:
         self.workdir = workdir
         self.db_path = workdir / "hookd.db"
+        self.database_url = database_url or f"sqlite:///{self.db_path}"
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self._env = {
-            "HOOKD_DATABASE_URL": f"sqlite:///{self.db_path}",
+            "HOOKD_DATABASE_URL": self.database_url,
             "HOOKD_ADMIN_TOKEN": TOKEN,
             "HOOKD_ALLOW_NETWORKS": "127.0.0.0/8",
             **(env or {}),
@@ -116,14 +123,12 @@ class HookdServer:
             return int(conn.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchone()[0])
 
     def stored_outcome(self) -> StoredOutcome:
-        """Count attempts and deliveries in the SQLite file (call after ``stop``)."""
+        """Count attempts and deliveries in the database (call after ``stop``)."""
+        if self.database_url.startswith("postgresql"):
+            return asyncio.run(_postgres_outcome(self.database_url))
         with sqlite3.connect(self.db_path) as conn:
-            attempts = Counter(
-                dict(conn.execute("SELECT status, count(*) FROM attempts GROUP BY status"))
-            )
-            deliveries = Counter(
-                dict(conn.execute("SELECT status, count(*) FROM deliveries GROUP BY status"))
-            )
+            attempts = Counter(dict(conn.execute(ATTEMPTS_BY_STATUS)))
+            deliveries = Counter(dict(conn.execute(DELIVERIES_BY_STATUS)))
         return StoredOutcome(dict(attempts), dict(deliveries))
 
     def __enter__(self) -> HookdServer:
@@ -132,3 +137,13 @@ class HookdServer:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+
+async def _postgres_outcome(url: str) -> StoredOutcome:
+    conn = await asyncpg.connect(url)
+    try:
+        attempts = dict(list(row) for row in await conn.fetch(ATTEMPTS_BY_STATUS))
+        deliveries = dict(list(row) for row in await conn.fetch(DELIVERIES_BY_STATUS))
+    finally:
+        await conn.close()
+    return StoredOutcome(attempts, deliveries)

@@ -78,8 +78,14 @@ def run_hookd_load(
     env: dict[str, str] | None = None,
     settle_timeout: float = 120.0,
     profile: tuple[Path, Path] | None = None,
+    database_url: str | None = None,
+    workers: int = 0,
 ) -> HookdRun:
-    """Start sink(s) and hookd, create ``messages`` through the API, wait for every delivery."""
+    """Start sink(s) and hookd, create ``messages`` through the API, wait for every delivery.
+
+    With ``workers``, the server runs ``--role api`` and that many ``--role worker`` processes
+    share its database (PostgreSQL) and deliver.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     ports = free_ports(healthy + hung)
     healthy_ports, hung_ports = ports[:healthy], ports[healthy:]
@@ -93,16 +99,26 @@ def run_hookd_load(
             log=workdir / "blackhole.log",
         )
     sink = NginxSink(workdir / "sink", healthy_ports)
-    server = HookdServer(workdir / "hookd", env=env)
+    roles = {"HOOKD_ROLE": "api"} if workers else {}
+    server = HookdServer(workdir / "hookd", env={**(env or {}), **roles}, database_url=database_url)
+    delivering = [
+        HookdServer(
+            workdir / f"worker{n}", env={**(env or {}), "HOOKD_ROLE": "worker"},
+            database_url=database_url,
+        )
+        for n in range(workers)
+    ]  # fmt: skip
     spy: PySpy | None = None
     try:
         sink.start()
         server.start()
+        for worker in delivering:
+            worker.launch()
         app_id = server.create_app("bench")
         for port in ports:
             server.create_endpoint(app_id, f"http://127.0.0.1:{port}/")
         out = workdir / "loadgen.txt"
-        sampler = TreeSampler({"hookd": [server.pid]})
+        sampler = TreeSampler({"hookd": [server.pid, *(w.pid for w in delivering)]})
         sink_sampler = TreeSampler({"sink": [sink.pid]})
         if profile is not None:
             spy = PySpy(server.pid, *profile, max_seconds=load_seconds + settle_timeout)
@@ -136,6 +152,8 @@ def run_hookd_load(
     finally:
         if spy is not None:
             spy.stop()
+        for worker in delivering:
+            worker.stop()
         server.stop()
         sink.stop()
         if blackhole is not None:
@@ -158,7 +176,7 @@ def hookd_result(name: str, summary: str, run: HookdRun) -> ScenarioResult:
     stored = run.outcome.successful_attempts
     verified = (
         f"{'ok' if stored == run.expected and run.complete else 'MISMATCH'}: "
-        f"{stored} successful attempts in SQLite, {len(arrivals)} received, "
+        f"{stored} successful attempts stored, {len(arrivals)} received, "
         f"{run.expected} expected"
     )
     return ScenarioResult(

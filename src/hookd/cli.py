@@ -7,6 +7,7 @@ import logging
 import os
 import secrets
 import sys
+from datetime import timedelta
 from typing import Annotated
 
 import structlog
@@ -147,6 +148,48 @@ def serve(
     )
     typer.echo(f"hookd {__version__} listening on http://{settings.host}:{settings.port}", err=True)
     uvicorn.Server(config).run()
+
+
+@cli.command()
+def prune(
+    database_url: Annotated[
+        str | None, typer.Option(help="sqlite:///path or postgresql://... [HOOKD_DATABASE_URL]")
+    ] = None,
+    older_than_days: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="delete messages (with their attempts) and inbound requests older than this "
+            "[HOOKD_RETENTION_DAYS; unset: only expunge expired payloads]",
+        ),
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="rows per transaction")] = 1000,
+    dry_run: Annotated[bool, typer.Option(help="print what would go, change nothing")] = False,
+) -> None:
+    """Expunge expired payloads and delete old messages, attempts and inbound requests."""
+    given = {"database_url": database_url, "retention_days": older_than_days}
+    settings = Settings(**{k: v for k, v in given.items() if v is not None})  # type: ignore[arg-type]
+    configure_logging(settings.log_level)
+    from hookd.services import retention
+    from hookd.services.context import utc_now
+
+    days = settings.retention_days
+    older_than = timedelta(days=days) if days else None
+
+    async def run() -> retention.PruneCounts:
+        db, now = Database(settings.effective_database_url), utc_now()
+        try:
+            if dry_run:
+                return await retention.count(db, now, older_than=older_than)
+            return await retention.prune(db, now, older_than=older_than, batch_size=batch_size)
+        finally:
+            await db.close()
+
+    counts = uvloop.run(run())
+    verb = "would remove" if dry_run else "removed"
+    typer.echo(f"hookd prune {verb}:")
+    for name, value in counts.as_dict().items():
+        typer.echo(f"  {name.replace('_', ' '):<26} {value:>10}")
 
 
 @cli.command()

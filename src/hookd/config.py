@@ -40,6 +40,18 @@ class Settings(BaseSettings):
     poll_interval: float = Field(default=1.0, gt=0, description="idle seconds between due checks")
     lease_seconds: float = Field(default=60.0, gt=0, description="claim lease before reclaim")
     shutdown_grace: float = Field(default=8.0, ge=0, description="seconds to finish in-flight work")
+    retention_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="delete messages (with their attempts) and inbound requests older than this "
+        "many days, in hookd prune and the worker's periodic prune (default: keep them)",
+    )
+    prune_interval: float = Field(
+        default=3600.0,
+        ge=0,
+        description="seconds between a worker's prunes (expired payloads, and records past "
+        "HOOKD_RETENTION_DAYS); 0 turns the periodic prune off",
+    )
     log_level: str = "info"
     public_url: str = Field(
         default="",

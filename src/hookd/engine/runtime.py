@@ -11,6 +11,7 @@ import structlog
 
 from hookd.engine.destinations import BrokerDestinations
 from hookd.engine.http import HttpSender
+from hookd.engine.pruner import Pruner
 from hookd.engine.transform import close_default_sandbox
 from hookd.engine.wakeup import PgWakeups
 from hookd.engine.worker import USER_AGENT, DeliveryWorker
@@ -51,12 +52,15 @@ async def delivery_engine(ctx: Context) -> AsyncIterator[DeliveryWorker]:
     await brokers.start()
     worker = DeliveryWorker(ctx, sender, brokers)
     ctx.wake_worker = worker.wake
+    pruner = Pruner(ctx)
     try:
         # One process owns an embedded SQLite file, so anything left claimed is ours to redo.
         await worker.start(reclaim_all=ctx.db.is_sqlite)
+        pruner.start()
         async with wakeups(ctx, deliver=True):
             yield worker
     finally:
+        await pruner.stop()
         await worker.stop(ctx.settings.shutdown_grace)
         await sender.close()
         await brokers.close()

@@ -31,9 +31,15 @@ _compiled: dict[tuple[str, datetime], Filter | None] = {}
 Choose = Callable[[list[Endpoint]], list[Endpoint]]
 
 
-async def persist_with_deliveries(conn: AsyncConnection, message: Message, choose: Choose) -> int:
+async def persist_with_deliveries(
+    conn: AsyncConnection,
+    message: Message,
+    choose: Choose,
+    *,
+    payload_retention_days: int = message_store.DEFAULT_PAYLOAD_RETENTION_DAYS,
+) -> int:
     """Insert ``message`` and a delivery to each endpoint ``choose`` keeps; return that count."""
-    await message_store.insert_message(conn, message)
+    await message_store.insert_message(conn, message, payload_retention_days=payload_retention_days)
     targets = choose(await endpoint_store.app_endpoints(conn, message.app_id))
     await queue.insert_deliveries(conn, delivery_rows(message, targets))
     return len(targets)

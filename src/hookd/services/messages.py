@@ -58,6 +58,7 @@ async def create_message(
     payload_versions: Mapping[int, bytes] | None = None,
     payload_version: int | None = None,
     validate: bool | None = None,
+    payload_retention_days: int | None = None,
 ) -> tuple[Message, int]:
     """Persist a message and one delivery per subscribed endpoint; return it and that count.
 
@@ -99,7 +100,13 @@ async def create_message(
                 version=versions.version,
                 payload_versions=versions.others or None,
             )
-            count = await persist_with_deliveries(conn, message, partial(_targets, message))
+            count = await persist_with_deliveries(
+                conn,
+                message,
+                partial(_targets, message),
+                payload_retention_days=payload_retention_days
+                or store.DEFAULT_PAYLOAD_RETENTION_DAYS,
+            )
     except IntegrityError as exc:
         raise _duplicate(event_id) from exc
     if count:

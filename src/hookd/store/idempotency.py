@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -49,3 +49,8 @@ async def release_key(conn: AsyncConnection, key: str) -> None:
 async def purge_expired_keys(conn: AsyncConnection, now_ms: int) -> int:
     result = await conn.execute(delete(t).where(t.c.expires_at < now_ms))
     return int(result.rowcount)
+
+
+async def count_expired_keys(conn: AsyncConnection, now_ms: int) -> int:
+    query = select(func.count()).select_from(t).where(t.c.expires_at < now_ms)
+    return int((await conn.execute(query)).scalar_one())

@@ -34,7 +34,12 @@ def message_from_row(row: Row[Any]) -> Message:
     )
 
 
-def _values(msg: Message) -> dict[str, Any]:
+DEFAULT_PAYLOAD_RETENTION_DAYS = 90
+DAY_MS = 24 * 3600 * 1000
+
+
+def _values(msg: Message, payload_retention_days: int) -> dict[str, Any]:
+    created_ms = to_ms(msg.created_at)
     return {
         "id": msg.id,
         "app_id": msg.app_id,
@@ -43,23 +48,33 @@ def _values(msg: Message) -> dict[str, Any]:
         "channels": None if msg.channels is None else list(msg.channels),
         "tags": None if msg.tags is None else list(msg.tags),
         "payload": msg.payload,
-        "created_at": to_ms(msg.created_at),
+        "created_at": created_ms,
         "content_type": msg.content_type,
         "headers": msg.headers,
         "version": msg.version,
         "other_versions": sorted(msg.payload_versions) if msg.payload_versions else None,
+        # The payload is expunged then (payloadRetentionPeriod); the record and attempts stay.
+        "payload_expires_at": created_ms + payload_retention_days * DAY_MS,
     }
 
 
-async def insert_message(conn: AsyncConnection, msg: Message) -> None:
-    await conn.execute(insert(t).values(_values(msg)))
+async def insert_message(
+    conn: AsyncConnection,
+    msg: Message,
+    *,
+    payload_retention_days: int = DEFAULT_PAYLOAD_RETENTION_DAYS,
+) -> None:
+    """Insert ``msg``; its payload is expunged ``payload_retention_days`` after creation."""
+    await conn.execute(insert(t).values(_values(msg, payload_retention_days)))
     await message_versions.insert_versions(conn, msg.id, msg.payload_versions or {})
 
 
 async def insert_messages(conn: AsyncConnection, msgs: list[Message]) -> None:
-    """Several messages in one statement (executemany)."""
+    """Several messages in one statement (executemany), with the default payload retention."""
     if msgs:
-        await conn.execute(insert(t), [_values(msg) for msg in msgs])
+        await conn.execute(
+            insert(t), [_values(msg, DEFAULT_PAYLOAD_RETENTION_DAYS) for msg in msgs]
+        )
     for msg in msgs:
         if msg.payload_versions:
             await message_versions.insert_versions(conn, msg.id, msg.payload_versions)

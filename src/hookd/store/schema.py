@@ -106,8 +106,17 @@ messages = Table(
     # The version of ``payload``, and the other versions in message_versions (NULL: none).
     Column("version", Integer, nullable=False, default=1, server_default=text("1")),
     Column("other_versions", JSON),
+    # When the payload is expunged (payloadRetentionPeriod); the record and attempts stay.
+    Column("payload_expires_at", BigInteger),
     UniqueConstraint("app_id", "event_id", name="uq_messages_app_event_id"),
     Index("ix_messages_app", "app_id", "id"),
+    # Payloads still to expunge: expunged rows leave the index.
+    Index(
+        "ix_messages_payload_expiry",
+        "payload_expires_at",
+        sqlite_where=text("payload IS NOT NULL"),
+        postgresql_where=text("payload IS NOT NULL"),
+    ),
 )
 
 # The exact bytes of every payload version a message carries besides its own ``payload``.
@@ -164,6 +173,13 @@ deliveries = Table(
         "lease_until",
         sqlite_where=text("status = 3"),
         postgresql_where=text("status = 3"),
+    ),
+    # Messages with a delivery still to make (pending or sending): the prune keeps those.
+    Index(
+        "ix_deliveries_unfinished",
+        "msg_id",
+        sqlite_where=text("status IN (1, 3)"),
+        postgresql_where=text("status IN (1, 3)"),
     ),
 )
 
@@ -246,6 +262,8 @@ inbound_requests = Table(
     Column("event_type", String(256)),
     Column("msg_id", String(40), ForeignKey("messages.id", ondelete="SET NULL")),
     Index("ix_inbound_requests_source", "source_id", "id"),
+    # Deleting a message sets msg_id to NULL here: without this index every delete scans the table.
+    Index("ix_inbound_requests_msg", "msg_id"),
     Index("ix_inbound_requests_outcome", "source_id", "outcome", "id"),
     # The duplicate check: an accepted request with this key for this source, recently.
     Index("ix_inbound_requests_dedup", "source_id", "dedup_key", "received_at"),

@@ -71,6 +71,7 @@ async def create_message(
         payload_versions=versions,
         payload_version=body.payload_version,
         validate=validate,
+        payload_retention_days=body.payload_retention_period,
     )
     return JSON(message_out(message, with_content=with_content), status_code=201)
 

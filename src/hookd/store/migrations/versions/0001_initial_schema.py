@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 11:24:21.253960
+Create Date: 2026-11-23 11:27:51.629059
 """
 
 from __future__ import annotations
@@ -120,12 +120,20 @@ def upgrade() -> None:
         sa.Column("created_at", sa.BigInteger(), nullable=False),
         sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
         sa.Column("other_versions", sa.JSON(), nullable=True),
+        sa.Column("payload_expires_at", sa.BigInteger(), nullable=True),
         sa.ForeignKeyConstraint(["app_id"], ["applications.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("app_id", "event_id", name="uq_messages_app_event_id"),
     )
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.create_index("ix_messages_app", ["app_id", "id"], unique=False)
+        batch_op.create_index(
+            "ix_messages_payload_expiry",
+            ["payload_expires_at"],
+            unique=False,
+            sqlite_where=sa.text("payload IS NOT NULL"),
+            postgresql_where=sa.text("payload IS NOT NULL"),
+        )
 
     op.create_table(
         "sources",
@@ -206,6 +214,13 @@ def upgrade() -> None:
             sqlite_where=sa.text("status = 3"),
             postgresql_where=sa.text("status = 3"),
         )
+        batch_op.create_index(
+            "ix_deliveries_unfinished",
+            ["msg_id"],
+            unique=False,
+            sqlite_where=sa.text("status IN (1, 3)"),
+            postgresql_where=sa.text("status IN (1, 3)"),
+        )
 
     op.create_table(
         "inbound_requests",
@@ -234,6 +249,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_inbound_requests_dedup", ["source_id", "dedup_key", "received_at"], unique=False
         )
+        batch_op.create_index("ix_inbound_requests_msg", ["msg_id"], unique=False)
         batch_op.create_index(
             "ix_inbound_requests_outcome", ["source_id", "outcome", "id"], unique=False
         )
@@ -254,10 +270,16 @@ def downgrade() -> None:
     with op.batch_alter_table("inbound_requests", schema=None) as batch_op:
         batch_op.drop_index("ix_inbound_requests_source")
         batch_op.drop_index("ix_inbound_requests_outcome")
+        batch_op.drop_index("ix_inbound_requests_msg")
         batch_op.drop_index("ix_inbound_requests_dedup")
 
     op.drop_table("inbound_requests")
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
+        batch_op.drop_index(
+            "ix_deliveries_unfinished",
+            sqlite_where=sa.text("status IN (1, 3)"),
+            postgresql_where=sa.text("status IN (1, 3)"),
+        )
         batch_op.drop_index(
             "ix_deliveries_leased",
             sqlite_where=sa.text("status = 3"),
@@ -278,6 +300,11 @@ def downgrade() -> None:
     op.drop_table("attempts")
     op.drop_table("sources")
     with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.drop_index(
+            "ix_messages_payload_expiry",
+            sqlite_where=sa.text("payload IS NOT NULL"),
+            postgresql_where=sa.text("payload IS NOT NULL"),
+        )
         batch_op.drop_index("ix_messages_app")
 
     op.drop_table("messages")

@@ -1,0 +1,113 @@
+"""Retention: expunge expired payloads, delete records older than a cut-off (``hookd prune``)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hookd import ids
+from hookd.store import idempotency
+from hookd.store import retention as store
+from hookd.store.codec import to_ms
+from hookd.store.db import Database
+
+DEFAULT_BATCH_SIZE = 1000
+
+Batch = Callable[[AsyncConnection], Awaitable[int]]
+PairBatch = Callable[[AsyncConnection], Awaitable[tuple[int, int]]]
+
+
+@dataclass(frozen=True, slots=True)
+class PruneCounts:
+    """What a prune removed (or, for a dry run, would remove)."""
+
+    payloads_expunged: int = 0
+    messages_deleted: int = 0
+    attempts_deleted: int = 0
+    inbound_requests_deleted: int = 0
+    idempotency_keys_deleted: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+    @property
+    def total(self) -> int:
+        return (
+            self.payloads_expunged
+            + self.messages_deleted
+            + self.attempts_deleted
+            + self.inbound_requests_deleted
+            + self.idempotency_keys_deleted
+        )
+
+
+async def prune(
+    db: Database,
+    now: datetime,
+    *,
+    older_than: timedelta | None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> PruneCounts:
+    """Expunge payloads past their retention period; with ``older_than``, delete older records.
+
+    Messages (with their deliveries and attempts) and inbound requests older than ``older_than``
+    are deleted, except messages with a delivery still to make. Each batch of at most
+    ``batch_size`` rows is its own short transaction.
+    """
+    now_ms = to_ms(now)
+    payloads = await _in_batches(db, lambda c: store.expunge_payloads(c, now_ms, batch_size))
+    async with db.write() as conn:
+        keys = await idempotency.purge_expired_keys(conn, now_ms)
+    if older_than is None:
+        return PruneCounts(payloads_expunged=payloads, idempotency_keys_deleted=keys)
+    msg_cut, req_cut = _cut_offs(now - older_than)
+    messages, attempts = await _pairs_in_batches(
+        db, lambda c: store.delete_messages(c, msg_cut, batch_size)
+    )
+    requests = await _in_batches(
+        db, lambda c: store.delete_inbound_requests(c, req_cut, batch_size)
+    )
+    return PruneCounts(payloads, messages, attempts, requests, keys)
+
+
+async def count(db: Database, now: datetime, *, older_than: timedelta | None) -> PruneCounts:
+    """What ``prune`` would remove now (``hookd prune --dry-run``)."""
+    now_ms = to_ms(now)
+    async with db.read() as conn:
+        payloads = await store.count_expired_payloads(conn, now_ms)
+        keys = await idempotency.count_expired_keys(conn, now_ms)
+        if older_than is None:
+            return PruneCounts(payloads_expunged=payloads, idempotency_keys_deleted=keys)
+        msg_cut, req_cut = _cut_offs(now - older_than)
+        messages, attempts = await store.count_old_messages(conn, msg_cut)
+        requests = await store.count_old_inbound_requests(conn, req_cut)
+    return PruneCounts(payloads, messages, attempts, requests, keys)
+
+
+def _cut_offs(cut_off: datetime) -> tuple[str, str]:
+    """The smallest message and inbound request ids created at ``cut_off``."""
+    return ids.floor_id(ids.MESSAGE, cut_off), ids.floor_id(ids.REQUEST, cut_off)
+
+
+async def _in_batches(db: Database, batch: Batch) -> int:
+    """Run ``batch`` in its own transaction until it finds nothing more to do."""
+
+    async def paired(conn: AsyncConnection) -> tuple[int, int]:
+        return await batch(conn), 0
+
+    done, _ = await _pairs_in_batches(db, paired)
+    return done
+
+
+async def _pairs_in_batches(db: Database, batch: PairBatch) -> tuple[int, int]:
+    """Like ``_in_batches`` for a batch that counts two things (the first one decides)."""
+    first = second = 0
+    while True:
+        async with db.write() as conn:
+            done, also = await batch(conn)
+        first, second = first + done, second + also
+        if done == 0:
+            return first, second

@@ -1,0 +1,90 @@
+"""Retention: expunge expired payloads and delete old records, one bounded batch at a time.
+
+Every function handles at most ``limit`` rows, so each transaction is short and never holds many
+locks; callers loop until a batch comes back smaller than ``limit``. Age is read from the ids
+(time-sortable), so the primary keys serve as the time indexes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, delete, exists, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hookd.core.domain import DeliveryStatus
+from hookd.store.schema import attempts, deliveries, inbound_requests, messages
+
+m, d, r = messages.c, deliveries.c, inbound_requests.c
+UNFINISHED = (int(DeliveryStatus.PENDING), int(DeliveryStatus.SENDING))
+
+
+def _locked(conn: AsyncConnection, query: Select[Any]) -> Select[Any]:
+    """On PostgreSQL, skip rows another pruner (or a delivery) holds instead of waiting."""
+    if conn.dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    return query
+
+
+def _expired_payloads(now_ms: int) -> Select[Any]:
+    return select(m.id).where(m.payload.is_not(None), m.payload_expires_at <= now_ms)
+
+
+def _old_messages(before_id: str) -> Select[Any]:
+    """Messages created before ``before_id`` with no delivery still to make."""
+    # Literal statuses, so the planner can use the partial index ix_deliveries_unfinished.
+    unfinished = exists().where(d.msg_id == m.id, text(f"deliveries.status IN {UNFINISHED}"))
+    return select(m.id).where(m.id < before_id, ~unfinished)
+
+
+def _old_inbound_requests(before_id: str) -> Select[Any]:
+    return select(r.id).where(r.id < before_id)
+
+
+async def expunge_payloads(conn: AsyncConnection, now_ms: int, limit: int) -> int:
+    """Drop the payloads whose retention period is over (the messages stay)."""
+    batch = _locked(conn, _expired_payloads(now_ms).limit(limit))
+    result = await conn.execute(
+        update(messages).where(m.id.in_(batch.scalar_subquery())).values(payload=None)
+    )
+    return int(result.rowcount)
+
+
+async def delete_messages(conn: AsyncConnection, before_id: str, limit: int) -> tuple[int, int]:
+    """Delete old messages; their deliveries and attempts go with them (ON DELETE CASCADE).
+
+    Returns how many messages and attempts went.
+    """
+    query = _locked(conn, _old_messages(before_id).order_by(m.id).limit(limit))
+    batch = list((await conn.execute(query)).scalars())
+    if not batch:
+        return 0, 0
+    owned = await _count(conn, select(attempts.c.id).where(attempts.c.msg_id.in_(batch)))
+    await conn.execute(delete(messages).where(m.id.in_(batch)))
+    return len(batch), owned
+
+
+async def delete_inbound_requests(conn: AsyncConnection, before_id: str, limit: int) -> int:
+    batch = _locked(conn, _old_inbound_requests(before_id).order_by(r.id).limit(limit))
+    result = await conn.execute(delete(inbound_requests).where(r.id.in_(batch.scalar_subquery())))
+    return int(result.rowcount)
+
+
+async def count_expired_payloads(conn: AsyncConnection, now_ms: int) -> int:
+    return await _count(conn, _expired_payloads(now_ms))
+
+
+async def count_old_messages(conn: AsyncConnection, before_id: str) -> tuple[int, int]:
+    """How many messages, and attempts of theirs, ``delete_messages`` would remove."""
+    old = _old_messages(before_id)
+    owned = select(attempts.c.id).where(attempts.c.msg_id.in_(old.scalar_subquery()))
+    return await _count(conn, old), await _count(conn, owned)
+
+
+async def count_old_inbound_requests(conn: AsyncConnection, before_id: str) -> int:
+    return await _count(conn, _old_inbound_requests(before_id))
+
+
+async def _count(conn: AsyncConnection, query: Select[Any]) -> int:
+    total = await conn.execute(select(func.count()).select_from(query.subquery()))
+    return int(total.scalar_one())

@@ -1,0 +1,157 @@
+"""Retention on SQLite and PostgreSQL: payloadRetentionPeriod, `hookd prune`, the worker's prune."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from svix.api import ApplicationIn, EndpointIn, MessageIn
+
+from hookd.config import Settings
+from hookd.services import messages
+from hookd.services.context import Context, utc_now
+from hookd.services.errors import NotFound
+from hookd.store.db import Database
+from tests.conftest import svix_for
+from tests.pg import create_database, drop_database, migrate_database
+from tests.support import HookdServer, Receiver, eventually
+
+DAY = timedelta(days=1)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'retention.db'}"
+        migrate_database(url)
+        yield url
+        return
+    url = create_database()
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture
+async def at(database_url: str) -> AsyncIterator[type[Context]]:
+    """Service contexts on the test database whose clock reads a given moment."""
+    db = Database(database_url)
+    settings = Settings(database_url=database_url)
+
+    def make(moment: datetime) -> Context:
+        return Context(db=db, settings=settings, clock=lambda: moment)
+
+    yield make  # type: ignore[misc]
+    await db.close()
+
+
+def prune(database_url: str, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "hookd", "prune", "--database-url", database_url, *args],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout
+
+
+def counts(output: str) -> dict[str, int]:
+    """`hookd prune` prints one "name   number" line per kind of row."""
+    lines = [line.rsplit(None, 1) for line in output.splitlines()[1:]]
+    return {name.strip(): int(value) for name, value in lines}
+
+
+async def test_prune_expunges_expired_payloads_and_deletes_old_records(
+    database_url: str, at, new_server, receiver: Receiver
+) -> None:  # type: ignore[no-untyped-def]
+    now = utc_now()
+    server = new_server({"HOOKD_DATABASE_URL": database_url, "HOOKD_PRUNE_INTERVAL": "0"})
+    server.start()
+    svix = svix_for(server)
+    app = await svix.application.create(ApplicationIn(name="retention"))
+    await svix.endpoint.create(app.id, EndpointIn(url=receiver.url))
+    fresh = await svix.message.create(
+        app.id, MessageIn(event_type="a.b", payload={"fresh": 1}, payload_retention_period=5)
+    )
+    # Made in the past by the same service code, with the time passed in.
+    old, _ = await messages.create_message(
+        at(now - 40 * DAY), app.id, payload=b'{"old": 1}', event_type="a.b"
+    )
+    expiring, _ = await messages.create_message(
+        at(now - 6 * DAY),
+        app.id,
+        payload=b'{"six": 1}',
+        event_type="a.b",
+        payload_retention_days=5,
+    )
+    await receiver.wait_for(3, timeout=30)
+    server.terminate()
+    # Still to deliver when pruning: old, but kept (nothing accepted is lost).
+    pending, _ = await messages.create_message(
+        at(now - 40 * DAY), app.id, payload=b'{"pending": 1}', event_type="a.b"
+    )
+
+    expected = {
+        "payloads expunged": 1,
+        "messages deleted": 1,
+        "attempts deleted": 1,
+        "inbound requests deleted": 0,
+        "idempotency keys deleted": 0,
+    }
+    assert counts(prune(database_url, "--older-than-days", "30", "--dry-run")) == expected
+    assert counts(prune(database_url, "--older-than-days", "30", "--batch-size", "1")) == expected
+    assert counts(prune(database_url, "--older-than-days", "30"))["messages deleted"] == 0
+
+    ctx = at(now)
+    with pytest.raises(NotFound):
+        await messages.get_message(ctx, app.id, old.id)
+    assert (await messages.get_message(ctx, app.id, expiring.id)).payload is None
+    assert (await messages.get_message(ctx, app.id, fresh.id)).payload == b'{"fresh":1}'
+    assert (await messages.get_message(ctx, app.id, pending.id)).payload == b'{"pending": 1}'
+
+
+async def test_the_worker_expunges_expired_payloads_periodically(
+    database_url: str, at, new_server: type[HookdServer]
+) -> None:  # type: ignore[no-untyped-def]
+    server = new_server({"HOOKD_DATABASE_URL": database_url, "HOOKD_PRUNE_INTERVAL": "0.2"})
+    server.start()
+    app = await svix_for(server).application.create(ApplicationIn(name="periodic"))
+    expiring, _ = await messages.create_message(
+        at(utc_now() - 6 * DAY),
+        app.id,
+        payload=b"{}",
+        event_type="a.b",
+        payload_retention_days=5,
+    )
+    ctx = at(utc_now())
+
+    async def expunged() -> bool:
+        return (await messages.get_message(ctx, app.id, expiring.id)).payload is None
+
+    assert await eventually(expunged)
+
+
+@pytest.mark.parametrize("period", [0, 91, "ten"])
+async def test_bad_retention_periods_are_refused(
+    api: httpx.AsyncClient, app_id: str, period: object
+) -> None:
+    body = {"eventType": "a.b", "payload": {}, "payloadRetentionPeriod": period}
+    response = await api.post(f"/api/v1/app/{app_id}/msg", json=body)
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "payloadRetentionPeriod"]
+
+
+def test_prune_refuses_a_bad_age(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    done = subprocess.run(
+        [sys.executable, "-m", "hookd", "prune", "--database-url", url, "--older-than-days", "0"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert "older-than-days" in done.stderr
