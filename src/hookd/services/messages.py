@@ -11,15 +11,12 @@ from sqlalchemy.exc import IntegrityError
 
 from hookd import ids
 from hookd.core.domain import Message
-from hookd.core.fanout import subscribed
-from hookd.services.applications import new_app, require_app
+from hookd.services import message_batch
+from hookd.services.applications import require_app
 from hookd.services.context import Context
-from hookd.services.errors import Conflict, Invalid, NotFound, PayloadTooLarge
-from hookd.store import applications as app_store
-from hookd.store import deliveries as queue
-from hookd.store import endpoints as endpoint_store
+from hookd.services.errors import Invalid, NotFound, PayloadTooLarge
+from hookd.services.message_batch import NewMessage
 from hookd.store import messages as store
-from hookd.store.codec import to_ms
 from hookd.store.pages import Page
 
 NAME = re.compile(r"^[a-zA-Z0-9\-_.]{1,256}$")
@@ -65,48 +62,24 @@ async def create_message(
         )
     _check(event_type, channels, event_id)
     now = ctx.clock()
+    new = NewMessage(
+        app_ref=app_id,
+        application=application,
+        msg_id=ids.new_id(ids.MESSAGE, now),
+        event_type=event_type,
+        event_id=event_id,
+        channels=None if channels is None else tuple(channels),
+        tags=None if tags is None else tuple(tags),
+        payload=payload,
+        now=now,
+    )
     try:
-        async with ctx.db.write() as conn:
-            app = await app_store.get_app(conn, app_id)
-            if app is None:
-                if application is None:
-                    raise NotFound(f"application {app_id!r} not found")
-                app = new_app(application, application.get("uid") or app_id, now)
-                await app_store.insert_app(conn, app)
-            if event_id is not None and await store.get_message(conn, app.id, event_id):
-                raise _duplicate(event_id)
-            message = Message(
-                id=ids.new_id(ids.MESSAGE, now),
-                app_id=app.id,
-                event_type=event_type,
-                event_id=event_id,
-                channels=None if channels is None else tuple(channels),
-                tags=None if tags is None else tuple(tags),
-                payload=payload,
-                created_at=now,
-            )
-            await store.insert_message(conn, message)
-            targets = subscribed(
-                await endpoint_store.app_endpoints(conn, app.id), event_type, channels
-            )
-            now_ms = to_ms(now)
-            rows = queue.new_delivery_rows(
-                [ids.new_id(ids.DELIVERY, now) for _ in targets],
-                message.id,
-                app.id,
-                [endpoint.id for endpoint in targets],
-                now_ms,
-            )
-            await queue.insert_deliveries(conn, rows)
+        message, count = await message_batch.commit(ctx, new)
     except IntegrityError as exc:
-        raise _duplicate(event_id) from exc
-    if targets:
+        raise message_batch.duplicate(event_id) from exc
+    if count:
         ctx.wake_worker()
-    return message, len(targets)
-
-
-def _duplicate(event_id: str | None) -> Conflict:
-    return Conflict(f"a message with eventId {event_id!r} already exists in this application")
+    return message, count
 
 
 async def get_message(ctx: Context, app_id: str, msg_id: str) -> Message:

@@ -31,21 +31,23 @@ def message_from_row(row: Row[Any]) -> Message:
     )
 
 
+def message_values(msg: Message) -> dict[str, Any]:
+    return {
+        "id": msg.id,
+        "app_id": msg.app_id,
+        "event_type": msg.event_type,
+        "event_id": msg.event_id,
+        "channels": None if msg.channels is None else list(msg.channels),
+        "tags": None if msg.tags is None else list(msg.tags),
+        "payload": msg.payload,
+        "created_at": to_ms(msg.created_at),
+        "content_type": msg.content_type,
+        "headers": msg.headers,
+    }
+
+
 async def insert_message(conn: AsyncConnection, msg: Message) -> None:
-    await conn.execute(
-        insert(t).values(
-            id=msg.id,
-            app_id=msg.app_id,
-            event_type=msg.event_type,
-            event_id=msg.event_id,
-            channels=None if msg.channels is None else list(msg.channels),
-            tags=None if msg.tags is None else list(msg.tags),
-            payload=msg.payload,
-            created_at=to_ms(msg.created_at),
-            content_type=msg.content_type,
-            headers=msg.headers,
-        )
-    )
+    await conn.execute(insert(t).values(message_values(msg)))
 
 
 async def get_message(conn: AsyncConnection, app_id: str, id_or_event_id: str) -> Message | None:
