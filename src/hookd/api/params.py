@@ -20,7 +20,9 @@ class Paging:
         return default if self.order is None else self.order == "descending"
 
 
-def paging(
+# The dependencies are ``async def``: FastAPI runs a plain ``def`` dependency in a thread pool,
+# which costs a thread hop on every request.
+async def paging(
     iterator: Annotated[str | None, Query(max_length=300)] = None,
     limit: Annotated[int, Query(ge=1, le=250)] = 50,
     order: Literal["ascending", "descending"] | None = None,
@@ -31,7 +33,7 @@ def paging(
 PagingDep = Annotated[Paging, Depends(paging)]
 
 
-def context(request: Request) -> Context:
+async def context(request: Request) -> Context:
     """The service context the app was built with."""
     found: Context = request.app.state.ctx
     return found
