@@ -8,7 +8,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 import structlog
 from fastapi import Depends, FastAPI
 
-from hookd import __version__
+from hookd import __version__, gc_tuning
 from hookd.api import docs, errors
 from hookd.api.auth import require_admin
 from hookd.api.body_limit import BodyLimit
@@ -44,6 +44,7 @@ def create_app(ctx: Context, admin_token: str, *, run_worker: bool = True) -> Fa
                 await stack.enter_async_context(delivery_engine(ctx))
             else:
                 await stack.enter_async_context(wakeups(ctx, deliver=False))
+            gc_tuning.settle()
             log.info("hookd started", version=__version__, worker=run_worker)
             try:
                 yield
