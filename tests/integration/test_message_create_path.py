@@ -111,3 +111,35 @@ async def test_an_application_deleted_and_recreated_is_seen_at_once(
     assert answer.status_code == 201
     assert answer.json()["id"] not in {None, ""}
     assert await _destinations(api, recreated.json()["id"], answer.json()["id"]) == set()
+
+
+async def test_the_create_route_authenticates_and_answers_like_the_documented_one(
+    api: httpx.AsyncClient, app_id: str
+) -> None:
+    """The create has a lean route; its answers (and errors) are those of the FastAPI route."""
+    url = f"/api/v1/app/{app_id}/msg"
+    body = {"eventType": "a.b", "payload": {"k": 1}}
+    anonymous = await api.post(url, json=body, headers={"Authorization": ""})
+    assert anonymous.status_code == 401 and anonymous.json()["code"] == "authentication_failed"
+    wrong = await api.post(url, json=body, headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+
+    lean = await api.post(url, json=body, params={"with_content": "false"})
+    assert lean.status_code == 201 and lean.json()["payload"] == {}
+    full = await api.post(url, json=body, params={"with_content": "True"})
+    assert full.status_code == 201 and full.json()["payload"] == {"k": 1}
+
+    odd = await api.post(url, json=body, params={"with_content": "maybe"})
+    assert odd.status_code == 422
+    assert odd.json()["detail"][0]["loc"] == ["query", "with_content"]
+    missing = await api.post(url, json={"payload": {}})
+    assert missing.status_code == 422
+    assert missing.json()["detail"][0]["loc"] == ["body", "eventType"]
+    broken = await api.post(url, content=b"{", headers={"content-type": "application/json"})
+    assert broken.status_code == 422 and broken.json()["code"] == "validation"
+    too_big = await api.post(url, json={"eventType": "a.b", "payload": {"n": 2**70}})
+    assert too_big.status_code == 422
+    assert too_big.json()["detail"][0]["loc"] == ["body", "payload"]
+
+    stored = (await api.get(url, params={"limit": 250})).json()["data"]
+    assert len(stored) == 2

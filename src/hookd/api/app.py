@@ -18,6 +18,7 @@ from hookd.api.routes import (
     attempts,
     endpoints,
     event_types,
+    fast_create,
     health,
     inbound,
     ingest_endpoints,
@@ -77,6 +78,7 @@ def create_app(ctx: Context, admin_token: str, *, run_worker: bool = True) -> Fa
         ingest_requests,
     ):
         app.include_router(module.router, dependencies=authenticated)
+    app.router.routes.insert(0, fast_create.route())  # the hot route, matched first
     app.include_router(health.router)
     app.include_router(inbound.router)  # public: each provider's signature is the proof
     app.add_middleware(Idempotency, ctx=ctx, admin_token=admin_token)

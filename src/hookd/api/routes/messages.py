@@ -12,6 +12,7 @@ from hookd.api.models import ListResponse, MessageIn, MessageOut
 from hookd.api.params import CtxDep, PagingDep
 from hookd.api.serialize import JSON, message_out, page_out
 from hookd.services import messages as service
+from hookd.services.context import Context
 from hookd.services.errors import Invalid
 
 router = APIRouter(prefix="/api/v1/app/{app_id}/msg", tags=["Message"])
@@ -46,6 +47,12 @@ async def list_messages(
 @router.post("", response_model=MessageOut, status_code=201, summary="Create a message")
 async def create_message(
     ctx: CtxDep, app_id: str, body: Annotated[MessageIn, Body()], with_content: bool = True
+) -> Response:
+    return await create_response(ctx, app_id, body, with_content=with_content)
+
+
+async def create_response(
+    ctx: Context, app_id: str, body: MessageIn, *, with_content: bool
 ) -> Response:
     # The payload is serialized exactly once, here; those bytes are stored, signed and sent.
     try:
