@@ -34,9 +34,10 @@ log = structlog.get_logger("hookd.worker")
 
 USER_AGENT = f"hookd/{__version__}"
 ERROR_BACKOFF_SECONDS = 1.0
-# After a wake-up, wait this long before claiming, so the creates and finished attempts of the
-# next few milliseconds are claimed and flushed in one round instead of one round each.
-WAKE_DEBOUNCE_SECONDS = 0.004
+# Woken rounds start at most this often: an idle worker answers a wake-up at once, a busy one
+# lets the creates and finished attempts of a few milliseconds collect into one round (one claim,
+# one flush) instead of a round each.
+WAKE_DEBOUNCE_SECONDS = 0.008
 
 
 def webhook_headers(
@@ -91,6 +92,7 @@ class DeliveryWorker:
         self._to_disable: set[str] = set()
         self._loop_task: asyncio.Task[None] | None = None
         self._last_reclaim = 0.0
+        self._round_started = 0.0
 
     def wake(self) -> None:
         self._wake.set()
@@ -182,9 +184,11 @@ class DeliveryWorker:
                 timeout = min(timeout, max(0.0, due_ms / 1000 - self.ctx.clock().timestamp()))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout)
-        if self._wake.is_set() and not self._stopping:
-            await asyncio.sleep(WAKE_DEBOUNCE_SECONDS)
+        delay = self._round_started + WAKE_DEBOUNCE_SECONDS - time.monotonic()
+        if delay > 0 and self._wake.is_set() and not self._stopping:
+            await asyncio.sleep(delay)
         self._wake.clear()
+        self._round_started = time.monotonic()
 
     async def _deliver(
         self, claim: Claim, message: Message | None, endpoint: Endpoint | None
