@@ -25,6 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql.dml import UpdateBase
 
+from hookd.store import sqlite_driver
+
 T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -88,8 +90,13 @@ class Database:
             path = self.url.split(":///", 1)[-1]
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self.writer = create_async_engine(self.url, pool_size=1, max_overflow=0)
-            self.reader = create_async_engine(self.url, pool_size=4, max_overflow=4)
+            connect = sqlite_driver.creator(self.url)
+            self.writer = create_async_engine(
+                self.url, pool_size=1, max_overflow=0, async_creator=connect
+            )
+            self.reader = create_async_engine(
+                self.url, pool_size=4, max_overflow=4, async_creator=connect
+            )
             self._sync_writer = create_engine(
                 "sqlite+pysqlite" + self.url[len("sqlite+aiosqlite") :],
                 pool_size=1,
