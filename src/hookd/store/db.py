@@ -90,17 +90,28 @@ class Database:
             path = self.url.split(":///", 1)[-1]
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # Every use of a connection ends its own transaction (commit or rollback), so the
+            # pool's rollback when a connection comes back would be one more hop for nothing.
             connect = sqlite_driver.creator(self.url)
             self.writer = create_async_engine(
-                self.url, pool_size=1, max_overflow=0, async_creator=connect
+                self.url,
+                pool_size=1,
+                max_overflow=0,
+                async_creator=connect,
+                pool_reset_on_return=None,
             )
             self.reader = create_async_engine(
-                self.url, pool_size=4, max_overflow=4, async_creator=connect
+                self.url,
+                pool_size=4,
+                max_overflow=4,
+                async_creator=connect,
+                pool_reset_on_return=None,
             )
             self._sync_writer = create_engine(
                 "sqlite+pysqlite" + self.url[len("sqlite+aiosqlite") :],
                 pool_size=1,
                 max_overflow=0,
+                pool_reset_on_return=None,
             )
             self._write_turn = asyncio.Lock()
             for sync_engine, begin in (
