@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 
 import orjson
@@ -289,3 +290,28 @@ async def test_an_endpoint_can_be_a_redis_stream(svix: SvixAsync, app_id: str) -
         return bool(data) and data[0].status == MessageStatus.SUCCESS
 
     await eventually(recorded)
+
+
+async def test_deleting_an_endpoint_mid_attempt_does_not_stall_other_deliveries(
+    svix: SvixAsync, app_id: str, receiver: Receiver
+) -> None:
+    arrived = asyncio.Event()
+    release = asyncio.Event()
+
+    async def held(_: object) -> int:
+        arrived.set()
+        await release.wait()
+        return 204
+
+    receiver.responses = [held]
+    doomed = await svix.endpoint.create(app_id, EndpointIn(url=receiver.url_for("/doomed")))
+    await svix.message.create(app_id, MessageIn(event_type="a.b", payload={"n": 1}))
+    await asyncio.wait_for(arrived.wait(), 15)
+    # The attempt is in flight; its endpoint (and with it the delivery row) goes away.
+    await svix.endpoint.delete(app_id, doomed.id)
+    release.set()
+
+    await svix.endpoint.create(app_id, EndpointIn(url=receiver.url_for("/after")))
+    await svix.message.create(app_id, MessageIn(event_type="a.b", payload={"n": 2}))
+    (after,) = await receiver.wait_for(1, path="/after")
+    assert orjson.loads(after.body) == {"n": 2}

@@ -8,7 +8,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 import structlog
 from fastapi import Depends, FastAPI
 
-from hookd import __version__
+from hookd import __version__, gc_tuning
 from hookd.api import docs, errors
 from hookd.api.auth import require_admin
 from hookd.api.body_limit import BodyLimit
@@ -19,6 +19,7 @@ from hookd.api.routes import (
     calls,
     endpoints,
     event_types,
+    fast_create,
     health,
     inbound,
     ingest_endpoints,
@@ -50,6 +51,7 @@ def create_app(ctx: Context, admin_token: str, *, run_worker: bool = True) -> Fa
                 await stack.enter_async_context(wakeups(ctx, deliver=False))
             # Calls get their own sender: they never wait behind queued deliveries.
             app.state.call_sender = await stack.enter_async_context(call_sender(ctx.settings))
+            gc_tuning.settle()
             log.info("hookd started", version=__version__, worker=run_worker)
             try:
                 yield
@@ -84,6 +86,7 @@ def create_app(ctx: Context, admin_token: str, *, run_worker: bool = True) -> Fa
         calls,
     ):
         app.include_router(module.router, dependencies=authenticated)
+    app.router.routes.insert(0, fast_create.route())  # the hot route, matched first
     app.include_router(health.router)
     app.include_router(payloads.router)  # public: the link's signature is the proof
     app.add_middleware(Idempotency, ctx=ctx, admin_token=admin_token)

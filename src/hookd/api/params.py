@@ -20,8 +20,8 @@ class Paging:
         return default if self.order is None else self.order == "descending"
 
 
-# Dependencies are ``async def``: FastAPI runs a plain ``def`` one in a worker thread, a
-# thread hop per request for nothing.
+# The dependencies are ``async def``: FastAPI runs a plain ``def`` dependency in a thread pool,
+# which costs a thread hop on every request.
 async def paging(
     iterator: Annotated[str | None, Query(max_length=300)] = None,
     limit: Annotated[int, Query(ge=1, le=250)] = 50,

@@ -14,6 +14,7 @@ import hmac
 import os
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -29,6 +30,7 @@ __all__ = [
     "generate_hmac_secret",
     "parse_signing_key",
     "parse_verifying_key",
+    "parsed_signing_key",
     "sign",
     "signature_header",
     "signed_content",
@@ -126,6 +128,12 @@ def parse_signing_key(secret: str) -> SigningKey:
     return HmacKey(raw)
 
 
+@lru_cache(maxsize=4096)
+def parsed_signing_key(secret: str) -> SigningKey:
+    """:func:`parse_signing_key`, remembered: a sender signs with the same few keys all day."""
+    return parse_signing_key(secret)
+
+
 def parse_verifying_key(secret: str) -> VerifyingKey:
     """Parse any key that can verify: ``whsec_``, ``whsk_`` or ``whpk_``."""
     if secret.startswith(ED25519_PUBLIC_PREFIX):
@@ -145,8 +153,7 @@ def sign(key: SigningKey, msg_id: str, timestamp: int, body: bytes) -> str:
     """One signature entry, ``v1,<b64>`` or ``v1a,<b64>``."""
     content = signed_content(msg_id, timestamp, body)
     if isinstance(key, HmacKey):
-        digest = hmac.new(key.raw, content, hashlib.sha256).digest()
-        return "v1," + base64.b64encode(digest).decode()
+        return "v1," + base64.b64encode(hmac.digest(key.raw, content, "sha256")).decode()
     signature = Ed25519PrivateKey.from_private_bytes(key.private).sign(content)
     return "v1a," + base64.b64encode(signature).decode()
 

@@ -13,17 +13,21 @@ import socket
 import ssl
 import time
 from collections.abc import Mapping
-from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
+from yarl import URL
 
 from hookd.core.delivery import RESPONSE_READ_LIMIT, AttemptResult
 from hookd.core.ssrf import Network, parse_address, refusal_reason
 
 READ_CHUNK = 16 * 1024
+# Parsed destination URLs kept per sender (an endpoint's URL is parsed and checked once).
+TARGET_CACHE_SIZE = 4096
+# aiohttp's own timers are off: one ``asyncio.timeout`` per request is the only deadline.
+NO_AIOHTTP_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=None, sock_connect=None)
 
 
 class DestinationRefused(OSError):
@@ -54,6 +58,16 @@ class GuardedResolver(AbstractResolver):
         await self._inner.close()
 
 
+class _Target:
+    """A destination URL parsed once: the yarl URL aiohttp takes, and the SSRF verdict."""
+
+    __slots__ = ("refused", "url")
+
+    def __init__(self, url: URL, refused: str | None) -> None:
+        self.url = url
+        self.refused = refused
+
+
 class HttpSender:
     """Sends one signed request and reports what came back, never raising for network trouble."""
 
@@ -62,6 +76,7 @@ class HttpSender:
         self._user_agent = user_agent
         self._limit = limit
         self._session: aiohttp.ClientSession | None = None
+        self._targets: dict[str, _Target] = {}
 
     async def start(self) -> None:
         connector = aiohttp.TCPConnector(
@@ -75,7 +90,8 @@ class HttpSender:
             connector=connector,
             trust_env=False,  # never route webhooks through a proxy from the environment
             auto_decompress=True,
-            skip_auto_headers=("User-Agent",),
+            headers={"User-Agent": self._user_agent},  # an endpoint's own header overrides it
+            timeout=NO_AIOHTTP_TIMEOUT,
         )
 
     async def close(self) -> None:
@@ -91,6 +107,15 @@ class HttpSender:
         reason = refusal_reason(address, self._allow)
         return None if reason is None else f"destination refused: {reason}"
 
+    def _target(self, url: str) -> _Target:
+        target = self._targets.get(url)
+        if target is None:
+            if len(self._targets) >= TARGET_CACHE_SIZE:
+                self._targets.clear()
+            target = _Target(URL(url), self._literal_refusal(url))
+            self._targets[url] = target
+        return target
+
     async def send(
         self,
         method: str,
@@ -105,20 +130,22 @@ class HttpSender:
 
         ``tls`` replaces the default verification context (an endpoint's mutual TLS settings).
         """
-        refused = self._literal_refusal(url)
-        if refused is not None:
-            return AttemptResult(0, b"", 0, error=refused)
+        try:
+            target = self._target(url)
+        except ValueError as exc:
+            return AttemptResult(0, b"", 0, error=f"request failed: invalid URL: {exc}")
+        if target.refused is not None:
+            return AttemptResult(0, b"", 0, error=target.refused)
         if self._session is None:
             raise RuntimeError("HttpSender.start() was not called")
-        all_headers: dict[str, Any] = {"User-Agent": self._user_agent, **headers}
         started = time.perf_counter()
         try:
             async with asyncio.timeout(timeout):
                 async with self._session.request(
                     method,
-                    url,
+                    target.url,
                     data=body,
-                    headers=all_headers,
+                    headers=headers,
                     allow_redirects=False,
                     ssl=tls if tls is not None else True,
                 ) as response:

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 import structlog
 
+from hookd import gc_tuning
 from hookd.engine.destinations import BrokerDestinations
 from hookd.engine.http import HttpSender
 from hookd.engine.pruner import Pruner
@@ -75,6 +76,7 @@ async def run_worker_only(ctx: Context) -> None:
         loop.add_signal_handler(sig, stop.set)
     try:
         async with delivery_engine(ctx):
+            gc_tuning.settle()
             log.info("hookd worker started")
             await stop.wait()
     finally:

@@ -19,7 +19,7 @@ from hookd import __version__, ids
 from hookd.core.delivery import AttemptResult, next_step
 from hookd.core.destinations import is_destination_url
 from hookd.core.domain import Attempt, DeliveryStatus, Endpoint, Message, TriggerType
-from hookd.core.signing import parse_signing_key, signature_header
+from hookd.core.signing import parsed_signing_key, signature_header
 from hookd.engine.auth import Authenticator
 from hookd.engine.destinations import BrokerDestinations
 from hookd.engine.http import HttpSender
@@ -37,6 +37,10 @@ log = structlog.get_logger("hookd.worker")
 
 USER_AGENT = f"hookd/{__version__}"
 ERROR_BACKOFF_SECONDS = 1.0
+# Woken rounds start at most this often: an idle worker answers a wake-up at once, a busy one
+# lets the creates and finished attempts of a few milliseconds collect into one round (one claim,
+# one flush) instead of a round each.
+WAKE_DEBOUNCE_SECONDS = 0.008
 
 
 def webhook_headers(
@@ -55,7 +59,7 @@ def webhook_headers(
     the endpoint's custom headers override forwarded ones, and the signature headers win.
     """
     timestamp = int(now.timestamp())
-    keys = [parse_signing_key(secret) for secret in endpoint.signing_secrets(now)]
+    keys = [parsed_signing_key(secret) for secret in endpoint.signing_secrets(now)]
     return {
         **unsigned_headers(endpoint, forwarded, content_type),
         f"{style}-id": msg_id,
@@ -89,6 +93,7 @@ class DeliveryWorker:
         self._to_disable: set[str] = set()
         self._loop_task: asyncio.Task[None] | None = None
         self._last_reclaim = 0.0
+        self._round_started = 0.0
 
     def wake(self) -> None:
         self._wake.set()
@@ -180,7 +185,11 @@ class DeliveryWorker:
                 timeout = min(timeout, max(0.0, due_ms / 1000 - self.ctx.clock().timestamp()))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout)
+        delay = self._round_started + WAKE_DEBOUNCE_SECONDS - time.monotonic()
+        if delay > 0 and self._wake.is_set() and not self._stopping:
+            await asyncio.sleep(delay)
         self._wake.clear()
+        self._round_started = time.monotonic()
 
     async def _deliver(
         self, claim: Claim, message: Message | None, endpoint: Endpoint | None

@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd import ids
 from hookd.core.domain import Endpoint, Message
-from hookd.core.filters import Filter, FilterError, compile_filter
+from hookd.core.fanout import subscribed
+from hookd.core.filters import Filter, FilterError, compile_filter, json_or_text, message_view
 from hookd.store import deliveries as queue
 from hookd.store import endpoints as endpoint_store
 from hookd.store import messages as message_store
@@ -55,6 +56,16 @@ def delivery_rows(message: Message, targets: Sequence[Endpoint]) -> list[dict[st
         [endpoint.id for endpoint in targets],
         to_ms(now),
     )
+
+
+def outbound_targets(message: Message, endpoints: Sequence[Endpoint]) -> list[Endpoint]:
+    """Svix's rule (enabled, ``filterTypes``, channels), then each endpoint's JSON filter."""
+
+    def view() -> object:
+        body = json_or_text(message.payload or b"")
+        return message_view(payload=body, event_type=message.event_type, channels=message.channels)
+
+    return matching(subscribed(endpoints, message.event_type, message.channels), view)
 
 
 def matching(endpoints: Sequence[Endpoint], view: Callable[[], object]) -> list[Endpoint]:

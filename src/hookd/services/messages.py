@@ -5,21 +5,18 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from hookd import ids
-from hookd.core.domain import Endpoint, Message
-from hookd.core.fanout import subscribed
-from hookd.core.filters import json_or_text, message_view
-from hookd.services.applications import new_app, require_app
+from hookd.core.domain import Message
+from hookd.services import message_batch
+from hookd.services.applications import require_app
 from hookd.services.context import Context
-from hookd.services.errors import Conflict, Invalid, NotFound, PayloadTooLarge
-from hookd.services.fanout import matching, persist_with_deliveries
+from hookd.services.errors import Invalid, NotFound, PayloadTooLarge
+from hookd.services.message_batch import NewMessage
 from hookd.services.payload_shapes import accept_versions
-from hookd.store import applications as app_store
 from hookd.store import messages as store
 from hookd.store.pages import Page
 
@@ -78,54 +75,27 @@ async def create_message(
         validate=validate,
     )
     now = ctx.clock()
+    new = NewMessage(
+        app_ref=app_id,
+        application=application,
+        msg_id=ids.new_id(ids.MESSAGE, now),
+        event_type=event_type,
+        event_id=event_id,
+        channels=None if channels is None else tuple(channels),
+        tags=None if tags is None else tuple(tags),
+        payload=payload,
+        now=now,
+        version=versions.version,
+        payload_versions=versions.others or None,
+        payload_retention_days=payload_retention_days or store.DEFAULT_PAYLOAD_RETENTION_DAYS,
+    )
     try:
-        async with ctx.db.write() as conn:
-            app = await app_store.get_app(conn, app_id)
-            if app is None:
-                if application is None:
-                    raise NotFound(f"application {app_id!r} not found")
-                app = new_app(application, application.get("uid") or app_id, now)
-                await app_store.insert_app(conn, app)
-            if event_id is not None and await store.get_message(conn, app.id, event_id):
-                raise _duplicate(event_id)
-            message = Message(
-                id=ids.new_id(ids.MESSAGE, now),
-                app_id=app.id,
-                event_type=event_type,
-                event_id=event_id,
-                channels=None if channels is None else tuple(channels),
-                tags=None if tags is None else tuple(tags),
-                payload=payload,
-                created_at=now,
-                version=versions.version,
-                payload_versions=versions.others or None,
-            )
-            count = await persist_with_deliveries(
-                conn,
-                message,
-                partial(_targets, message),
-                payload_retention_days=payload_retention_days
-                or store.DEFAULT_PAYLOAD_RETENTION_DAYS,
-            )
+        message, count = await message_batch.commit(ctx, new)
     except IntegrityError as exc:
-        raise _duplicate(event_id) from exc
+        raise message_batch.duplicate(event_id) from exc
     if count:
         ctx.wake_worker()
     return message, count
-
-
-def _targets(message: Message, endpoints: list[Endpoint]) -> list[Endpoint]:
-    """Svix's rule (enabled, ``filterTypes``, channels), then each endpoint's JSON filter."""
-
-    def view() -> object:
-        body = json_or_text(message.payload or b"")
-        return message_view(payload=body, event_type=message.event_type, channels=message.channels)
-
-    return matching(subscribed(endpoints, message.event_type, message.channels), view)
-
-
-def _duplicate(event_id: str | None) -> Conflict:
-    return Conflict(f"a message with eventId {event_id!r} already exists in this application")
 
 
 async def get_message(ctx: Context, app_id: str, msg_id: str) -> Message:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import Insert, Select, delete, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -42,23 +43,34 @@ def _values(app: Application) -> dict[str, Any]:
 APP, SOURCE = "app", "source"
 
 
-async def insert_app(conn: AsyncConnection, app: Application, *, kind: str = APP) -> None:
+def app_insert(app: Application, kind: str = APP) -> Insert:
     """``kind`` "source" hides the application from the list: it belongs to an inbound source."""
-    await conn.execute(insert(t).values({**_values(app), "kind": kind}))
+    return insert(t).values({**_values(app), "kind": kind})
+
+
+async def insert_app(conn: AsyncConnection, app: Application, *, kind: str = APP) -> None:
+    await conn.execute(app_insert(app, kind))
 
 
 async def save_app(conn: AsyncConnection, app: Application) -> None:
     await conn.execute(update(t).where(t.c.id == app.id).values(_values(app)))
 
 
-async def get_app(conn: AsyncConnection, id_or_uid: str) -> Application | None:
+def app_lookup(id_or_uid: str) -> Select[Any]:
+    """The rows :func:`pick_app` chooses from."""
+    return select(t).where(or_(t.c.id == id_or_uid, t.c.uid == id_or_uid))
+
+
+def pick_app(rows: Sequence[Row[Any]], id_or_uid: str) -> Application | None:
     """By id, or by uid when no id matches."""
-    rows = (
-        await conn.execute(select(t).where(or_(t.c.id == id_or_uid, t.c.uid == id_or_uid)))
-    ).all()
     by_id = [row for row in rows if row._mapping["id"] == id_or_uid]
     chosen = by_id or rows
     return _app(chosen[0]) if chosen else None
+
+
+async def get_app(conn: AsyncConnection, id_or_uid: str) -> Application | None:
+    """By id, or by uid when no id matches."""
+    return pick_app((await conn.execute(app_lookup(id_or_uid))).all(), id_or_uid)
 
 
 async def delete_app(conn: AsyncConnection, app_id: str) -> None:

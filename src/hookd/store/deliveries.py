@@ -101,7 +101,13 @@ async def next_due_ms(conn: AsyncConnection) -> int | None:
 
 
 async def finish(conn: AsyncConnection, finished: list[Finish], now_ms: int) -> None:
-    """Record a batch of attempts and their deliveries' new states."""
+    """Record a batch of attempts and their deliveries' new states.
+
+    A delivery whose message or endpoint was deleted while its attempt ran is gone (deleted with
+    them); its attempt is dropped, as its references would fail and take the batch with them.
+    """
+    live = await _locked_ids(conn, [f.delivery_id for f in finished])
+    finished = [f for f in finished if f.delivery_id in live]
     if not finished:
         return
     await conn.execute(insert(attempts), [f.attempt_row for f in finished])
@@ -126,6 +132,14 @@ async def finish(conn: AsyncConnection, finished: list[Finish], now_ms: int) -> 
             for f in finished
         ],
     )
+
+
+async def _locked_ids(conn: AsyncConnection, ids: list[str]) -> set[str]:
+    """Which of these deliveries still exist, locked (PostgreSQL) until the transaction ends."""
+    if not ids:
+        return set()
+    query = select(d.id).where(d.id.in_(ids)).with_for_update()
+    return set((await conn.execute(query)).scalars())
 
 
 async def release(conn: AsyncConnection, ids: list[str], now_ms: int) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -10,12 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hookd.store.schema import message_versions as t
 
 
+def version_rows(msg_id: str, versions: Mapping[int, bytes]) -> list[dict[str, Any]]:
+    return [{"msg_id": msg_id, "version": v, "payload": body} for v, body in versions.items()]
+
+
 async def insert_versions(
     conn: AsyncConnection, msg_id: str, versions: Mapping[int, bytes]
 ) -> None:
     if versions:
-        rows = [{"msg_id": msg_id, "version": v, "payload": body} for v, body in versions.items()]
-        await conn.execute(insert(t), rows)
+        await conn.execute(insert(t), version_rows(msg_id, versions))
 
 
 async def versions_of(conn: AsyncConnection, msg_ids: list[str]) -> dict[str, dict[int, bytes]]:

@@ -38,7 +38,10 @@ DEFAULT_PAYLOAD_RETENTION_DAYS = 90
 DAY_MS = 24 * 3600 * 1000
 
 
-def _values(msg: Message, payload_retention_days: int) -> dict[str, Any]:
+def message_values(
+    msg: Message, payload_retention_days: int = DEFAULT_PAYLOAD_RETENTION_DAYS
+) -> dict[str, Any]:
+    """The ``messages`` row of ``msg``; its payload is expunged after the retention period."""
     created_ms = to_ms(msg.created_at)
     return {
         "id": msg.id,
@@ -58,6 +61,11 @@ def _values(msg: Message, payload_retention_days: int) -> dict[str, Any]:
     }
 
 
+def version_rows(msg: Message) -> list[dict[str, Any]]:
+    """The ``message_versions`` rows of ``msg``'s other payload versions."""
+    return message_versions.version_rows(msg.id, msg.payload_versions or {})
+
+
 async def insert_message(
     conn: AsyncConnection,
     msg: Message,
@@ -65,16 +73,14 @@ async def insert_message(
     payload_retention_days: int = DEFAULT_PAYLOAD_RETENTION_DAYS,
 ) -> None:
     """Insert ``msg``; its payload is expunged ``payload_retention_days`` after creation."""
-    await conn.execute(insert(t).values(_values(msg, payload_retention_days)))
+    await conn.execute(insert(t).values(message_values(msg, payload_retention_days)))
     await message_versions.insert_versions(conn, msg.id, msg.payload_versions or {})
 
 
 async def insert_messages(conn: AsyncConnection, msgs: list[Message]) -> None:
     """Several messages in one statement (executemany), with the default payload retention."""
     if msgs:
-        await conn.execute(
-            insert(t), [_values(msg, DEFAULT_PAYLOAD_RETENTION_DAYS) for msg in msgs]
-        )
+        await conn.execute(insert(t), [message_values(msg) for msg in msgs])
     for msg in msgs:
         if msg.payload_versions:
             await message_versions.insert_versions(conn, msg.id, msg.payload_versions)

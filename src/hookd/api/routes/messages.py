@@ -12,6 +12,7 @@ from hookd.api.models import ListResponse, MessageIn, MessageOut
 from hookd.api.params import CtxDep, PagingDep
 from hookd.api.serialize import JSON, message_out, page_out
 from hookd.services import messages as service
+from hookd.services.context import Context
 from hookd.services.errors import Invalid
 
 router = APIRouter(prefix="/api/v1/app/{app_id}/msg", tags=["Message"])
@@ -52,6 +53,12 @@ async def create_message(
     validate: Annotated[
         bool | None, Query(description="check against the event type's JSON Schema")
     ] = None,
+) -> Response:
+    return await create_response(ctx, app_id, body, with_content=with_content, validate=validate)
+
+
+async def create_response(
+    ctx: Context, app_id: str, body: MessageIn, *, with_content: bool, validate: bool | None
 ) -> Response:
     # The payload is serialized exactly once, here; those bytes are stored, signed and sent.
     payload = _encode(body.payload, ("body", "payload"))

@@ -1,0 +1,66 @@
+"""An in-process cache of applications and their endpoints, for the message-create path.
+
+Every message create needs its application and that application's endpoints; they change rarely.
+The cache is only used where it is provably fresh: on SQLite, where one process owns the file and
+its writes take turns (``Database.run_write`` and ``Database.write`` share one lock). Any write
+this process makes to ``applications`` or ``endpoints`` (and any failed write transaction) bumps
+``Database.config_version``, and the cache drops everything it holds when that number moved. On
+PostgreSQL other processes change endpoints too, so there is no cache there (``for_database``
+returns ``None``) and every create reads them in its transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from hookd.core.domain import Application, Endpoint
+from hookd.store.db import Database
+
+MAX_ENTRIES = 10_000
+
+V = TypeVar("V")
+
+
+class ConfigCache:
+    """Applications by id or uid and endpoint lists by application id, valid for one version."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._version = db.config_version
+        self._apps: dict[str, Application] = {}
+        self._endpoints: dict[str, list[Endpoint]] = {}
+
+    def app(self, id_or_uid: str, load: Callable[[], Application | None]) -> Application | None:
+        """The application, from the cache or ``load`` (a miss is not remembered)."""
+        return self._get(self._apps, id_or_uid, load)
+
+    def endpoints(self, app_id: str, load: Callable[[], list[Endpoint]]) -> list[Endpoint]:
+        endpoints = self._get(self._endpoints, app_id, load)
+        assert endpoints is not None
+        return endpoints
+
+    def _get(self, table: dict[str, V], key: str, load: Callable[[], V | None]) -> V | None:
+        self._check_version()
+        value = table.get(key)
+        if value is not None:
+            return value
+        version = self._db.config_version
+        value = load()
+        # Remember it only if nothing changed the configuration while it was loaded.
+        if value is not None and version == self._db.config_version == self._version:
+            if len(table) >= MAX_ENTRIES:
+                table.clear()
+            table[key] = value
+        return value
+
+    def _check_version(self) -> None:
+        if self._db.config_version != self._version:
+            self._apps.clear()
+            self._endpoints.clear()
+            self._version = self._db.config_version
+
+
+def for_database(db: Database) -> ConfigCache | None:
+    """A cache for ``db`` when one can be kept correct (SQLite, one process), else ``None``."""
+    return ConfigCache(db) if db.is_sqlite else None

@@ -1,0 +1,88 @@
+"""Group commit: concurrent writes of one kind coalesced into one transaction.
+
+Callers ``submit`` a job and wait. While a transaction runs, new jobs queue; the next transaction
+takes all of them. ``run_batch`` handles a list of jobs on one connection and returns one outcome
+per job: a result, or the exception meant for that job alone (it must have written nothing for a
+job it refuses, e.g. by validating before writing). Every caller is answered only after the
+transaction holding its rows has committed, so durability is the same as one transaction each.
+
+If the whole transaction fails (a constraint another process won a race on, say), it is rolled
+back and each job of the group is retried in a transaction of its own, so one bad job cannot fail
+the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
+
+from sqlalchemy import Connection
+
+from hookd.store.db import Database
+
+Job = TypeVar("Job")
+Result = TypeVar("Result")
+
+MAX_GROUP = 256
+
+BatchRunner = Callable[[Connection, Sequence[Job]], list[Result | Exception]]
+
+
+class GroupCommit(Generic[Job, Result]):
+    """Coalesces concurrent ``submit`` calls into shared write transactions."""
+
+    def __init__(self, db: Database, run_batch: BatchRunner[Job, Result]) -> None:
+        self._db = db
+        self._run_batch = run_batch
+        self._queue: list[tuple[Job, asyncio.Future[Result]]] = []
+        self._drainer: asyncio.Task[None] | None = None
+
+    async def submit(self, job: Job) -> Result:
+        """Write ``job`` with whatever else is waiting; return its result after the commit."""
+        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        self._queue.append((job, future))
+        if self._drainer is None or self._drainer.done():
+            self._drainer = asyncio.create_task(self._drain(), name="hookd-group-commit")
+        return await future
+
+    async def _drain(self) -> None:
+        group: list[tuple[Job, asyncio.Future[Result]]] = []
+        try:
+            while self._queue:
+                group, self._queue = self._queue[:MAX_GROUP], self._queue[MAX_GROUP:]
+                outcomes = await self._commit_group([job for job, _ in group])
+                for (_, future), outcome in zip(group, outcomes, strict=True):
+                    _settle(future, outcome)
+        except BaseException:
+            # Cancelled (shutdown): answer everyone still waiting rather than leave them hanging.
+            interrupted = RuntimeError("the write was interrupted")
+            for _, future in group + self._queue:
+                _settle(future, interrupted)
+            self._queue = []
+            raise
+
+    async def _commit_group(self, jobs: list[Job]) -> list[Result | Exception]:
+        """One transaction for the group; if it fails, one transaction per job."""
+        try:
+            return await self._db.run_write(lambda conn: self._run_batch(conn, jobs))
+        except Exception as exc:
+            if len(jobs) == 1:
+                return [exc]
+        return [await self._commit_alone(job) for job in jobs]
+
+    async def _commit_alone(self, job: Job) -> Result | Exception:
+        try:
+            [outcome] = await self._db.run_write(lambda conn: self._run_batch(conn, [job]))
+        except Exception as exc:  # this job's own failure, reported to its caller only
+            return exc
+        return outcome
+
+
+def _settle(future: asyncio.Future[Result], outcome: Result | BaseException) -> None:
+    if future.done():
+        return  # the caller went away (cancelled); its rows are committed all the same
+    if isinstance(outcome, BaseException):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
