@@ -78,6 +78,9 @@ class EndpointPatch(CamelModel):
     )
     metadata: dict[str, str] | None = None
     version: int | None = Field(default=None, ge=1, le=INT32_MAX)
+    fifo: bool | None = Field(
+        default=None, description="deliver one message at a time, in the order they were created"
+    )
 
 
 class EndpointIn(EndpointPatch):
@@ -101,6 +104,7 @@ class EndpointOut(CamelModel):
     metadata: dict[str, str]
     created_at: datetime
     updated_at: datetime
+    fifo: bool = False
 
 
 class EndpointSecretOut(CamelModel):

@@ -65,6 +65,7 @@ def endpoint_out(ep: Endpoint) -> dict[str, Any]:
         "metadata": ep.metadata,
         "createdAt": ep.created_at,
         "updatedAt": ep.updated_at,
+        "fifo": ep.fifo,
     }
 
 

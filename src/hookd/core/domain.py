@@ -65,6 +65,7 @@ class Endpoint:
     old_secrets: tuple[OldSecret, ...]
     created_at: datetime
     updated_at: datetime
+    fifo: bool = False  # one delivery in flight; the next waits for success or dead letter
 
     def signing_secrets(self, now: datetime) -> list[str]:
         """The current secret and every rotated-out one still inside its grace period."""

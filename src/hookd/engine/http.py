@@ -117,6 +117,7 @@ class HttpSender:
                         content,
                         _elapsed_ms(started),
                         retry_after=response.headers.get("Retry-After"),
+                        delivery_control=response.headers.get("webhook-delivery"),
                     )
         except TimeoutError:
             return AttemptResult(

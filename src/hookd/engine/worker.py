@@ -14,8 +14,10 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd import __version__, ids
+from hookd.core.breaker import Health, after_attempt
 from hookd.core.delivery import AttemptResult, next_step
 from hookd.core.destinations import is_destination_url
 from hookd.core.domain import Attempt, DeliveryStatus, Endpoint, Message, TriggerType
@@ -26,14 +28,18 @@ from hookd.services.context import Context
 from hookd.store import deliveries as queue
 from hookd.store import endpoints as endpoint_store
 from hookd.store import messages as message_store
+from hookd.store import scheduling
 from hookd.store.attempts import attempt_row
 from hookd.store.codec import to_ms
 from hookd.store.deliveries import Claim, Finish
+from hookd.store.scheduling import Limits
 
 log = structlog.get_logger("hookd.worker")
 
 USER_AGENT = f"hookd/{__version__}"
 ERROR_BACKOFF_SECONDS = 1.0
+# When due work exists but nothing could be claimed (PostgreSQL: another worker holds it).
+CONTENDED_SLEEP_SECONDS = 0.01
 
 
 def webhook_headers(
@@ -85,6 +91,7 @@ class DeliveryWorker:
         self._stopping = False
         self._inflight: dict[asyncio.Task[None], Claim] = {}
         self._finished: list[Finish] = []
+        self._outcomes: list[tuple[str, bool]] = []  # (endpoint id, succeeded) of each send
         self._to_disable: set[str] = set()
         self._loop_task: asyncio.Task[None] | None = None
         self._last_reclaim = 0.0
@@ -94,11 +101,12 @@ class DeliveryWorker:
 
     async def start(self, *, reclaim_all: bool) -> None:
         """Start the loop; ``reclaim_all`` puts back every claimed row (embedded, one process)."""
-        if reclaim_all:
-            async with self.ctx.db.write() as conn:
-                count = await queue.reclaim_expired(conn, 2**62)
-            if count:
-                log.info("reclaimed deliveries left in flight by the previous run", count=count)
+        async with self.ctx.db.write() as conn:
+            # Deliveries written without the scheduler's bookkeeping (bulk loads) become visible.
+            await scheduling.rebuild_ready(conn)
+            count = await queue.reclaim_expired(conn, 2**62) if reclaim_all else 0
+        if count:
+            log.info("reclaimed deliveries left in flight by the previous run", count=count)
         self._loop_task = asyncio.create_task(self._run(), name="hookd-delivery-worker")
 
     async def stop(self, grace: float) -> None:
@@ -143,14 +151,24 @@ class DeliveryWorker:
         async with self.ctx.db.write() as conn:
             await queue.reclaim_expired(conn, to_ms(self.ctx.clock()))
 
+    def _limits(self) -> Limits:
+        """This worker's free slots; failing endpoints may hold at most half of them."""
+        concurrency = self.settings.concurrency
+        failing = sum(1 for claim in self._inflight.values() if claim.failing)
+        return Limits(
+            budget=concurrency - len(self._inflight),
+            failing_budget=max(1, concurrency // 2) - failing,
+            per_endpoint=self.settings.endpoint_concurrency,
+        )
+
     async def _claim_and_start(self) -> int:
-        free = self.settings.concurrency - len(self._inflight)
-        if free <= 0:
+        limits = self._limits()
+        if limits.budget <= 0:
             return 0
         now = self.ctx.clock()
         lease = now + timedelta(seconds=self.settings.lease_seconds)
         async with self.ctx.db.write() as conn:
-            claims = await queue.claim_due(conn, to_ms(now), to_ms(lease), free)
+            claims = await scheduling.claim(conn, now, lease, limits)
         if not claims:
             return 0
         async with self.ctx.db.read() as conn:
@@ -172,11 +190,16 @@ class DeliveryWorker:
 
     async def _sleep(self) -> None:
         timeout = self.settings.poll_interval
-        if not self._finished:
+        limits = self._limits()
+        # With no free slot, only a finishing delivery (or new work, via wake) changes anything.
+        if not self._finished and limits.budget > 0:
             async with self.ctx.db.read() as conn:
-                due_ms = await queue.next_due_ms(conn)
+                due_ms = await scheduling.next_ready_ms(
+                    conn, healthy_only=limits.failing_budget <= 0
+                )
             if due_ms is not None:
-                timeout = min(timeout, max(0.0, due_ms / 1000 - self.ctx.clock().timestamp()))
+                wait = due_ms / 1000 - self.ctx.clock().timestamp()
+                timeout = min(timeout, max(CONTENDED_SLEEP_SECONDS, wait))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout)
         self._wake.clear()
@@ -212,6 +235,7 @@ class DeliveryWorker:
                     "POST", endpoint.url, headers, message.payload, timeout
                 )
             self._record(claim, endpoint, result, now, retryable=True)
+            self._outcomes.append((endpoint.id, result.succeeded))
             return
         self._record(claim, endpoint, result, now, retryable=False)
 
@@ -261,16 +285,39 @@ class DeliveryWorker:
         if not self._finished and not self._to_disable:
             return
         batch, self._finished = self._finished, []
+        outcomes, self._outcomes = self._outcomes, []
         disable, self._to_disable = self._to_disable, set()
-        now_ms = to_ms(self.ctx.clock())
+        now = self.ctx.clock()
         try:
             async with self.ctx.db.write() as conn:
-                await queue.finish(conn, batch, now_ms)
-                await endpoint_store.disable_endpoints(conn, sorted(disable), now_ms)
+                await queue.finish(conn, batch, to_ms(now))
+                disable |= await self._update_health(conn, outcomes, now)
+                await endpoint_store.disable_endpoints(conn, sorted(disable), to_ms(now))
         except BaseException:
             # Keep the outcomes for the next flush; the leases stay valid meanwhile.
             self._finished = batch + self._finished
+            self._outcomes = outcomes + self._outcomes
             self._to_disable |= disable
             raise
         if disable:
-            log.info("endpoints disabled after 410 Gone", endpoints=sorted(disable))
+            log.info("endpoints disabled", endpoints=sorted(disable))
+
+    async def _update_health(
+        self, conn: AsyncConnection, outcomes: list[tuple[str, bool]], now: datetime
+    ) -> set[str]:
+        """Run the batch's outcomes through each endpoint's breaker; return those to disable."""
+        if not outcomes:
+            return set()
+        before = await scheduling.load_health(conn, list({eid for eid, _ in outcomes}))
+        after = dict(before)
+        disable: set[str] = set()
+        for endpoint_id, succeeded in outcomes:
+            verdict = after_attempt(
+                after.get(endpoint_id, Health()), succeeded, now, self.settings.breaker
+            )
+            after[endpoint_id] = verdict.health
+            if verdict.disable:
+                disable.add(endpoint_id)
+        changed = {eid: h for eid, h in after.items() if before.get(eid, Health()) != h}
+        await scheduling.save_health(conn, changed)
+        return disable

@@ -20,6 +20,7 @@ from hookd.services.context import Context
 from hookd.services.errors import Conflict, Invalid, NotFound
 from hookd.store import deliveries as queue
 from hookd.store import endpoints as store
+from hookd.store import scheduling
 from hookd.store.codec import to_ms
 from hookd.store.pages import Page
 
@@ -33,6 +34,7 @@ EDITABLE = (
     "rate_limit",
     "metadata",
     "version",
+    "fifo",
 )
 NULLABLE = ("uid", "filter_types", "channels", "rate_limit")
 DEFAULT_GRACE = timedelta(hours=24)
@@ -127,6 +129,7 @@ def _new_endpoint(app_id: str, fields: Mapping[str, Any], now: datetime) -> Endp
         old_secrets=(),
         created_at=now,
         updated_at=now,
+        fifo=bool(fields.get("fifo")),
     )
 
 
@@ -183,6 +186,7 @@ async def update_endpoint(
                 changes["description"] = changes["description"] or ""
                 changes["version"] = changes["version"] or 1
                 changes["disabled"] = bool(changes["disabled"])
+                changes["fifo"] = bool(changes["fifo"])
             else:
                 # PATCH: a field sent as null keeps its value unless null means something.
                 changes = {
@@ -199,6 +203,8 @@ async def update_endpoint(
                 changes["headers"] = check_headers(fields["headers"])
             updated = dataclasses.replace(endpoint, **changes, updated_at=now)
             await store.save_endpoint(conn, updated)
+            if endpoint.disabled and not updated.disabled:
+                await scheduling.reset_health(conn, endpoint.id)  # a fresh start
     except IntegrityError as exc:
         raise _uid_conflict(fields.get("uid")) from exc
     return updated, False

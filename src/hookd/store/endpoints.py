@@ -36,6 +36,7 @@ def endpoint_from_row(row: Row[Any]) -> Endpoint:
         ),
         created_at=from_ms(m["created_at"]),
         updated_at=from_ms(m["updated_at"]),
+        fifo=bool(m["fifo"]),
     )
 
 
@@ -59,6 +60,7 @@ def _values(ep: Endpoint) -> dict[str, Any]:
         ],
         "created_at": to_ms(ep.created_at),
         "updated_at": to_ms(ep.updated_at),
+        "fifo": ep.fifo,
     }
 
 

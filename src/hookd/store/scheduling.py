@@ -1,0 +1,351 @@
+"""The scheduler's per-endpoint state: which endpoints are ready, fair claims, health, buckets.
+
+Every change that makes a delivery due calls :func:`mark_ready`, so ``ready_at`` is never later
+than an endpoint's earliest due delivery; a claim round reads only ready endpoints (never the
+backlog), takes each one's oldest due deliveries within its limits, and moves ``ready_at`` on.
+On PostgreSQL the endpoint rows are locked ``FOR UPDATE SKIP LOCKED``, so several workers never
+claim for the same endpoint at once and its in-flight limit holds across them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, case, func, or_, select, union_all, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Select
+
+from hookd.core.breaker import Health
+from hookd.core.ratelimit import TokenBucket
+from hookd.core.scheduling import (
+    EndpointGate,
+    Opening,
+    opening,
+    ready_after,
+    share_budget,
+    spend,
+)
+from hookd.store.codec import from_ms, opt_from_ms, to_ms
+from hookd.store.schema import deliveries, endpoint_state, endpoints
+
+s, d, e = endpoint_state.c, deliveries.c, endpoints.c
+PENDING, SENDING = 1, 3
+# SQLite allows 500 terms in a compound SELECT; one claim round unions one per endpoint.
+MAX_ENDPOINTS_PER_ROUND = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A delivery the worker now holds."""
+
+    id: str
+    msg_id: str
+    endpoint_id: str
+    app_id: str
+    attempts: int
+    manual: bool
+    failing: bool = False  # its endpoint had failed lately (counts against the failing share)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """A claim round's budgets."""
+
+    budget: int  # free slots in this worker
+    failing_budget: int  # of which failing endpoints may use at most this many
+    per_endpoint: int  # in-flight cap per endpoint, across workers
+
+
+def _insert(conn: AsyncConnection) -> Any:
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(
+        endpoint_state
+    )
+
+
+async def mark_ready(conn: AsyncConnection, due: Mapping[str, int]) -> None:
+    """Endpoints that have (or may have) work due at the given ms: lower their ``ready_at``."""
+    if not due:
+        return
+    stmt = _insert(conn)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[s.endpoint_id],
+        set_={
+            "ready_at": case(
+                (
+                    or_(s.ready_at.is_(None), s.ready_at > stmt.excluded.ready_at),
+                    stmt.excluded.ready_at,
+                ),
+                else_=s.ready_at,
+            )
+        },
+    )
+    # Sorted, so concurrent transactions lock endpoint rows in one order (no deadlocks).
+    rows = [{"endpoint_id": key, "ready_at": due[key]} for key in sorted(due)]
+    await conn.execute(stmt, rows)
+
+
+def earliest(pairs: Iterable[tuple[str, int]]) -> dict[str, int]:
+    """The earliest due time per endpoint from (endpoint_id, due_ms) pairs."""
+    result: dict[str, int] = {}
+    for endpoint_id, due_ms in pairs:
+        if endpoint_id not in result or due_ms < result[endpoint_id]:
+            result[endpoint_id] = due_ms
+    return result
+
+
+async def rebuild_ready(conn: AsyncConnection) -> None:
+    """Mark every endpoint with pending deliveries (rows written without :func:`mark_ready`)."""
+    query = (
+        select(d.endpoint_id, func.min(d.next_attempt_at))
+        .where(d.status == PENDING)
+        .group_by(d.endpoint_id)
+    )
+    await mark_ready(conn, {row[0]: row[1] for row in (await conn.execute(query)).all()})
+
+
+def _health(row: Any) -> Health:
+    return Health(row.failures, opt_from_ms(row.first_failure_at), opt_from_ms(row.open_until))
+
+
+def _bucket(row: Any) -> TokenBucket | None:
+    if row.tokens is None or row.tokens_at is None:
+        return None
+    return TokenBucket(row.tokens, from_ms(row.tokens_at))
+
+
+async def _ready_rows(
+    conn: AsyncConnection, now_ms: int, limit: int, healthy_only: bool
+) -> list[Any]:
+    query = (
+        select(endpoint_state, e.fifo, e.rate_limit)
+        .join(endpoints, e.id == s.endpoint_id)
+        .where(s.ready_at <= now_ms)
+        .order_by(s.served_at, s.endpoint_id)
+        .limit(limit)
+    )
+    if healthy_only:
+        query = query.where(s.failures == 0)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=endpoint_state)
+    return list((await conn.execute(query)).all())
+
+
+async def _in_flight(conn: AsyncConnection, endpoint_ids: list[str]) -> dict[str, int]:
+    query = (
+        select(d.endpoint_id, func.count())
+        .where(d.status == SENDING, d.endpoint_id.in_(endpoint_ids))
+        .group_by(d.endpoint_id)
+    )
+    return {row[0]: row[1] for row in (await conn.execute(query)).all()}
+
+
+def _fifo_head(endpoint_id: str) -> Any:
+    return (
+        select(func.min(d.msg_id))
+        .where(d.endpoint_id == endpoint_id, d.status == PENDING)
+        .scalar_subquery()
+    )
+
+
+def _due_ids(endpoint_id: str, count: int, fifo: bool, now_ms: int) -> Select[Any]:
+    """The ``count`` oldest due deliveries; for FIFO only the oldest message, if it is due."""
+    query = select(d.id).where(
+        d.endpoint_id == endpoint_id, d.status == PENDING, d.next_attempt_at <= now_ms
+    )
+    if fifo:
+        return query.where(d.msg_id == _fifo_head(endpoint_id)).limit(1)
+    return query.order_by(d.next_attempt_at, d.msg_id).limit(count)
+
+
+async def _take(
+    conn: AsyncConnection, picks: list[tuple[Any, int]], now_ms: int, lease_ms: int
+) -> list[Claim]:
+    parts = [_due_ids(row.endpoint_id, n, row.fifo, now_ms) for row, n in picks]
+    ids = parts[0] if len(parts) == 1 else union_all(*[p.subquery().select() for p in parts])
+    query = (
+        update(deliveries)
+        .where(d.id.in_(ids.scalar_subquery()), d.status == PENDING)
+        .values(status=SENDING, lease_until=lease_ms, updated_at=now_ms)
+        .returning(d.id, d.msg_id, d.endpoint_id, d.app_id, d.attempts, d.manual)
+    )
+    failing = {row.endpoint_id for row, _ in picks if row.failures}
+    rows = (await conn.execute(query)).all()
+    return [
+        Claim(
+            r.id,
+            r.msg_id,
+            r.endpoint_id,
+            r.app_id,
+            r.attempts,
+            bool(r.manual),
+            r.endpoint_id in failing,
+        )
+        for r in sorted(rows, key=lambda r: (r.endpoint_id, r.msg_id))
+    ]
+
+
+async def _next_due(conn: AsyncConnection, rows: list[Any]) -> dict[str, int]:
+    """When each endpoint's next delivery is due (FIFO: its oldest message)."""
+    plain = [row.endpoint_id for row in rows if not row.fifo]
+    fifo = [row.endpoint_id for row in rows if row.fifo]
+    result: dict[str, int] = {}
+    if plain:
+        query = (
+            select(d.endpoint_id, func.min(d.next_attempt_at))
+            .where(d.status == PENDING, d.endpoint_id.in_(plain))
+            .group_by(d.endpoint_id)
+        )
+        result.update({r[0]: r[1] for r in (await conn.execute(query)).all()})
+    for endpoint_id in fifo:
+        query = select(d.next_attempt_at).where(d.msg_id == _fifo_head(endpoint_id))
+        due = (await conn.execute(query.where(d.endpoint_id == endpoint_id))).scalar()
+        if due is not None:
+            result[endpoint_id] = due
+    return result
+
+
+def _gate(row: Any, limits: Limits, in_flight: int) -> EndpointGate:
+    return EndpointGate(
+        limit=1 if row.fifo else limits.per_endpoint,
+        in_flight=in_flight,
+        health=_health(row),
+        rate=row.rate_limit,
+        bucket=_bucket(row) if row.rate_limit else None,
+    )
+
+
+async def claim(
+    conn: AsyncConnection, now: datetime, lease_until: datetime, limits: Limits
+) -> list[Claim]:
+    """One claim round: ready endpoints in round-robin order share the budget fairly."""
+    now_ms = to_ms(now)
+    healthy_only = limits.failing_budget <= 0
+    count = min(limits.budget, MAX_ENDPOINTS_PER_ROUND)
+    rows = await _ready_rows(conn, now_ms, count, healthy_only)
+    if not rows:
+        return []
+    in_flight = await _in_flight(conn, [row.endpoint_id for row in rows])
+    gates = [_gate(row, limits, in_flight.get(row.endpoint_id, 0)) for row in rows]
+    openings = [opening(gate, now) for gate in gates]
+    grants = share_budget(
+        [o.wants for o in openings],
+        [bool(row.failures) for row in rows],
+        limits.budget,
+        limits.failing_budget,
+    )
+    picks = [(row, n) for row, n in zip(rows, grants, strict=True) if n > 0]
+    claims = await _take(conn, picks, now_ms, to_ms(lease_until)) if picks else []
+    got: dict[str, int] = {}
+    for c in claims:
+        got[c.endpoint_id] = got.get(c.endpoint_id, 0) + 1
+    short = [row for row, n in zip(rows, grants, strict=True) if got.get(row.endpoint_id, 0) < n]
+    next_due = await _next_due(conn, short) if short else {}
+    updates = [
+        _after_round(row, gate, op, grant, got.get(row.endpoint_id, 0), next_due, now)
+        for row, gate, op, grant in zip(rows, gates, openings, grants, strict=True)
+        if not (op.wants > 0 and grant == 0)  # its turn did not come: keep its place
+    ]
+    await _save_rounds(conn, updates)
+    return claims
+
+
+def _after_round(
+    row: Any,
+    gate: EndpointGate,
+    op: Opening,
+    grant: int,
+    taken: int,
+    next_due: Mapping[str, int],
+    now: datetime,
+) -> dict[str, Any]:
+    """The endpoint's new ``ready_at``, ``served_at`` and bucket after a round."""
+    due = next_due.get(row.endpoint_id)
+    ready = ready_after(gate, op, taken, short=taken < grant, next_due=opt_from_ms(due), now=now)
+    bucket = spend(op, taken)
+    return {
+        "b_id": row.endpoint_id,
+        "b_ready": None if ready is None else to_ms(ready),
+        "b_served": to_ms(now) if taken else row.served_at,
+        "b_tokens": None if bucket is None else bucket.tokens,
+        "b_tokens_at": None if bucket is None else to_ms(bucket.at),
+    }
+
+
+async def _save_rounds(conn: AsyncConnection, updates: list[dict[str, Any]]) -> None:
+    if not updates:
+        return
+    await conn.execute(
+        update(endpoint_state)
+        .where(s.endpoint_id == bindparam("b_id"))
+        .values(
+            ready_at=bindparam("b_ready"),
+            served_at=bindparam("b_served"),
+            tokens=bindparam("b_tokens"),
+            tokens_at=bindparam("b_tokens_at"),
+        ),
+        updates,
+    )
+
+
+async def next_ready_ms(conn: AsyncConnection, *, healthy_only: bool) -> int | None:
+    """When the earliest endpoint becomes ready (for the worker's sleep)."""
+    query = select(func.min(s.ready_at))
+    if healthy_only:
+        query = query.where(s.failures == 0)
+    ready: int | None = (await conn.execute(query)).scalar()
+    return ready
+
+
+async def load_health(conn: AsyncConnection, endpoint_ids: list[str]) -> dict[str, Health]:
+    """The breaker state of these endpoints (locked for update on PostgreSQL)."""
+    query = select(endpoint_state).where(s.endpoint_id.in_(sorted(endpoint_ids)))
+    if conn.dialect.name == "postgresql":
+        query = query.order_by(s.endpoint_id).with_for_update()
+    return {row.endpoint_id: _health(row) for row in (await conn.execute(query)).all()}
+
+
+async def save_health(conn: AsyncConnection, health: Mapping[str, Health]) -> None:
+    if not health:
+        return
+    await conn.execute(
+        update(endpoint_state)
+        .where(s.endpoint_id == bindparam("b_id"))
+        .values(
+            failures=bindparam("b_failures"),
+            first_failure_at=bindparam("b_first"),
+            open_until=bindparam("b_open"),
+        ),
+        [
+            {
+                "b_id": endpoint_id,
+                "b_failures": h.failures,
+                "b_first": None if h.first_failure_at is None else to_ms(h.first_failure_at),
+                "b_open": None if h.open_until is None else to_ms(h.open_until),
+            }
+            for endpoint_id, h in sorted(health.items())
+        ],
+    )
+
+
+async def reset_health(conn: AsyncConnection, endpoint_id: str) -> None:
+    """Forget an endpoint's failures (it was re-enabled)."""
+    await save_health(conn, {endpoint_id: Health()})
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointHealth:
+    health: Health
+    in_flight: int
+    ready_at: datetime | None
+
+
+async def endpoint_health(conn: AsyncConnection, endpoint_id: str) -> EndpointHealth:
+    row = (await conn.execute(select(endpoint_state).where(s.endpoint_id == endpoint_id))).first()
+    in_flight = (await _in_flight(conn, [endpoint_id])).get(endpoint_id, 0)
+    if row is None:
+        return EndpointHealth(Health(), in_flight, None)
+    return EndpointHealth(_health(row), in_flight, opt_from_ms(row.ready_at))
