@@ -199,6 +199,9 @@ class MessageIn(CamelModel):
     tags: list[str] | None = None
     application: ApplicationIn | None = None
     payload_retention_period: int | None = Field(default=None, ge=1, le=90)
+    deliver_at: datetime | None = Field(
+        default=None, description="deliver at this time (at most 30 days ahead) instead of now"
+    )
 
 
 class MessageOut(CamelModel):
@@ -236,6 +239,16 @@ class EndpointMessageOut(MessageOut):
     status: int
     status_text: str
     next_attempt: datetime | None
+
+
+class EndpointHealthOut(CamelModel):
+    """hookd's view of an endpoint's health (not part of Svix's API)."""
+
+    state: str = Field(description="healthy, backing_off, circuit_open or disabled")
+    consecutive_failures: int
+    failing_since: datetime | None
+    next_probe_at: datetime | None = Field(description="when an open circuit sends its probe")
+    in_flight: int
 
 
 class ErrorOut(BaseModel):

@@ -23,6 +23,7 @@ from hookd.core.domain import (
     MessageDelivery,
 )
 from hookd.store.pages import Page
+from hookd.store.scheduling import EndpointHealth
 
 T = TypeVar("T")
 EMPTY_OBJECT = orjson.Fragment(b"{}")
@@ -153,6 +154,17 @@ def endpoint_message_out(
     pair: tuple[Message, MessageDelivery], *, with_content: bool = True
 ) -> dict[str, Any]:
     return {**message_out(pair[0], with_content=with_content), **_delivery_fields(pair[1])}
+
+
+def health_out(endpoint: Endpoint, view: EndpointHealth) -> dict[str, Any]:
+    health = view.health
+    return {
+        "state": health.state(disabled=endpoint.disabled).value,
+        "consecutiveFailures": health.failures,
+        "failingSince": health.first_failure_at,
+        "nextProbeAt": None if endpoint.disabled else health.open_until,
+        "inFlight": view.in_flight,
+    }
 
 
 def stats_out(stats: EndpointStats) -> dict[str, int]:

@@ -295,6 +295,15 @@ async def recover(
     return count
 
 
+async def endpoint_health(
+    ctx: Context, app_id: str, endpoint_id: str
+) -> tuple[Endpoint, scheduling.EndpointHealth]:
+    async with ctx.db.read() as conn:
+        app = await require_app(conn, app_id)
+        endpoint = await require_endpoint(conn, app.id, endpoint_id)
+        return endpoint, await scheduling.endpoint_health(conn, endpoint.id)
+
+
 async def endpoint_stats(
     ctx: Context, app_id: str, endpoint_id: str, *, since: datetime | None, until: datetime | None
 ) -> EndpointStats:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +25,7 @@ from hookd.store.pages import Page
 NAME = re.compile(r"^[a-zA-Z0-9\-_.]{1,256}$")
 CHANNEL = re.compile(r"^[a-zA-Z0-9\-_.:#@]{1,128}$")
 MAX_CHANNELS = 5
+MAX_DELIVER_AHEAD = timedelta(days=30)
 
 
 def _check(event_type: str, channels: Sequence[str] | None, event_id: str | None) -> None:
@@ -54,6 +55,7 @@ async def create_message(
     channels: Sequence[str] | None = None,
     tags: Sequence[str] | None = None,
     application: Mapping[str, Any] | None = None,
+    deliver_at: datetime | None = None,
 ) -> tuple[Message, int]:
     """Persist a message and one delivery per subscribed endpoint; return it and that count.
 
@@ -65,6 +67,7 @@ async def create_message(
         )
     _check(event_type, channels, event_id)
     now = ctx.clock()
+    due = _due(deliver_at, now)
     try:
         async with ctx.db.write() as conn:
             app = await app_store.get_app(conn, app_id)
@@ -96,6 +99,7 @@ async def create_message(
                 app.id,
                 [endpoint.id for endpoint in targets],
                 now_ms,
+                due_ms=None if due is None else to_ms(due),
             )
             await queue.insert_deliveries(conn, rows)
     except IntegrityError as exc:
@@ -103,6 +107,19 @@ async def create_message(
     if targets:
         ctx.wake_worker()
     return message, len(targets)
+
+
+def _due(deliver_at: datetime | None, now: datetime) -> datetime | None:
+    """When a scheduled message's deliveries are due (None: at once)."""
+    if deliver_at is None:
+        return None
+    if deliver_at.tzinfo is None:
+        raise Invalid(
+            "deliverAt needs a UTC offset, e.g. 2030-01-31T12:00:00Z", loc=("body", "deliverAt")
+        )
+    if deliver_at - now > MAX_DELIVER_AHEAD:
+        raise Invalid("deliverAt may be at most 30 days ahead", loc=("body", "deliverAt"))
+    return deliver_at if deliver_at > now else None
 
 
 def _duplicate(event_id: str | None) -> Conflict:

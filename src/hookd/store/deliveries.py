@@ -37,8 +37,15 @@ class Finish:
 
 
 def new_delivery_rows(
-    ids: list[str], msg_id: str, app_id: str, endpoint_ids: list[str], now_ms: int
+    ids: list[str],
+    msg_id: str,
+    app_id: str,
+    endpoint_ids: list[str],
+    now_ms: int,
+    *,
+    due_ms: int | None = None,
 ) -> list[dict[str, Any]]:
+    """Pending deliveries, due at once or at ``due_ms`` (a scheduled message)."""
     return [
         {
             "id": delivery_id,
@@ -47,7 +54,7 @@ def new_delivery_rows(
             "app_id": app_id,
             "status": PENDING,
             "attempts": 0,
-            "next_attempt_at": now_ms,
+            "next_attempt_at": now_ms if due_ms is None else due_ms,
             "lease_until": None,
             "manual": False,
             "created_at": now_ms,

@@ -11,6 +11,7 @@ from hookd.api.models import (
     EndpointHeadersIn,
     EndpointHeadersOut,
     EndpointHeadersPatchIn,
+    EndpointHealthOut,
     EndpointIn,
     EndpointOut,
     EndpointPatch,
@@ -22,7 +23,14 @@ from hookd.api.models import (
     RecoverOut,
 )
 from hookd.api.params import CtxDep, PagingDep
-from hookd.api.serialize import JSON, endpoint_out, page_out, stats_out, task_out
+from hookd.api.serialize import (
+    JSON,
+    endpoint_out,
+    health_out,
+    page_out,
+    stats_out,
+    task_out,
+)
 from hookd.core.signing import Ed25519Key, parse_signing_key
 from hookd.services import endpoints as service
 
@@ -161,3 +169,13 @@ async def stats(
 ) -> Response:
     result = await service.endpoint_stats(ctx, app_id, endpoint_id, since=since, until=until)
     return JSON(stats_out(result))
+
+
+@router.get(
+    "/{endpoint_id}/health",
+    response_model=EndpointHealthOut,
+    summary="The endpoint's delivery health (circuit breaker state)",
+)
+async def health(ctx: CtxDep, app_id: str, endpoint_id: str) -> Response:
+    endpoint, view = await service.endpoint_health(ctx, app_id, endpoint_id)
+    return JSON(health_out(endpoint, view))

@@ -62,6 +62,7 @@ async def create_message(
         channels=body.channels,
         tags=body.tags,
         application=body.application.fields_set() if body.application else None,
+        deliver_at=body.deliver_at,
     )
     return JSON(message_out(message, with_content=with_content), status_code=201)
 

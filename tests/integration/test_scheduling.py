@@ -1,0 +1,179 @@
+"""The endpoint is the unit of scheduling: in-flight limits, fairness, FIFO, rate limits,
+scheduled messages. Real servers, real receivers; counts and ordering, never timing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import orjson
+
+from tests.integration.engine_support import (
+    Gate,
+    ServerFactory,
+    client,
+    create_app,
+    create_endpoint,
+    engine_server,
+    send,
+)
+from tests.pg import create_database, drop_database
+from tests.support import Receiver, eventually
+
+__all__ = ["engine_server"]
+
+
+async def test_slow_endpoints_cannot_starve_a_fast_one(
+    engine_server: ServerFactory, receiver: Receiver
+) -> None:
+    server = engine_server(
+        {
+            "HOOKD_CONCURRENCY": "8",
+            "HOOKD_ENDPOINT_CONCURRENCY": "2",
+            "HOOKD_REQUEST_TIMEOUT": "120",
+        }
+    )
+    gate = Gate()
+    slow = Receiver()
+    slow.default = gate
+    await slow.start()
+    try:
+        async with client(server) as api:
+            slow_app = await create_app(api, "slow")
+            fast_app = await create_app(api, "fast")
+            slow_eps = [
+                await create_endpoint(api, slow_app, url=slow.url_for(f"/slow{i}"))
+                for i in range(3)
+            ]
+            await create_endpoint(api, fast_app, url=receiver.url)
+            for n in range(10):
+                await send(api, slow_app, n)
+            for n in range(20):
+                await send(api, fast_app, n)
+
+            fast = await receiver.wait_for(20, timeout=60)
+            assert sorted(orjson.loads(r.body)["n"] for r in fast) == list(range(20))
+            # Each hanging endpoint holds exactly its in-flight limit; the rest waits, unsent.
+            await slow.wait_for(6)
+            assert sorted(r.path for r in slow.requests) == sorted(
+                [f"/slow{i}" for i in range(3)] * 2
+            )
+            for ep in slow_eps:
+                stats = (await api.get(f"/api/v1/app/{slow_app}/endpoint/{ep['id']}/stats")).json()
+                assert stats["success"] == 0 and stats["pending"] + stats["sending"] == 10
+
+            gate.released.set()
+            await slow.wait_for(30, timeout=60)
+            assert max(gate.max_in_flight.values()) == 2
+            assert len({r.headers["webhook-id"] + r.path for r in slow.requests}) == 30
+    finally:
+        gate.released.set()
+        await slow.stop()
+
+
+async def test_in_flight_limit_holds_across_worker_processes(new_server: ServerFactory) -> None:
+    database = create_database()  # several workers share PostgreSQL (SQLite is one process's)
+    common = {"HOOKD_DATABASE_URL": database, "HOOKD_SHUTDOWN_GRACE": "1"}
+    limit = {
+        **common,
+        "HOOKD_ROLE": "worker",
+        "HOOKD_ENDPOINT_CONCURRENCY": "2",
+        "HOOKD_REQUEST_TIMEOUT": "120",
+    }
+    gate = Gate()
+    slow = Receiver()
+    slow.default = gate
+    await slow.start()
+    servers = []
+    try:
+        api_server = new_server({**common, "HOOKD_ROLE": "api"}, name="api")
+        servers.append(api_server)
+        api_server.start()
+        async with client(api_server) as api:
+            app_id = await create_app(api, "shared")
+            endpoint = await create_endpoint(api, app_id, url=slow.url)
+            for n in range(10):
+                await send(api, app_id, n)
+            for name in ("worker1", "worker2"):
+                worker = new_server(limit, name=name)
+                servers.append(worker)
+                worker.start(wait_healthy=False)
+            await slow.wait_for(2, timeout=30)
+            stats_url = f"/api/v1/app/{app_id}/endpoint/{endpoint['id']}/stats"
+
+            async def two_sending() -> bool:
+                stats = (await api.get(stats_url)).json()
+                return bool(stats["sending"] == 2 and stats["pending"] == 8)
+
+            # Both workers see the endpoint's two deliveries in flight and claim no more.
+            await eventually(two_sending)
+            assert len(slow.requests) == 2
+            gate.released.set()
+            await slow.wait_for(10, timeout=60)
+            assert gate.max_in_flight["/hook"] == 2
+            assert len({r.headers["webhook-id"] for r in slow.requests}) == 10
+    finally:
+        gate.released.set()
+        await slow.stop()
+        for server in servers:
+            server.stop()
+        drop_database(database)
+
+
+async def test_fifo_endpoint_delivers_in_order_and_waits_for_retries(
+    api: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    receiver.responses = [500, 500]
+    app_id = await create_app(api, "fifo")
+    endpoint = await create_endpoint(api, app_id, url=receiver.url, fifo=True)
+    assert endpoint["fifo"] is True
+    sent = [await send(api, app_id, n) for n in range(4)]
+
+    requests = await receiver.wait_for(6, timeout=30)
+    # The first message is retried twice; nothing else goes out until it succeeds.
+    assert [r.headers["webhook-id"] for r in requests] == [sent[0]] * 3 + sent[1:]
+    got = (await api.get(f"/api/v1/app/{app_id}/endpoint/{endpoint['id']}")).json()
+    assert got["fifo"] is True
+    patched = await api.patch(
+        f"/api/v1/app/{app_id}/endpoint/{endpoint['id']}", json={"fifo": False}
+    )
+    assert patched.json()["fifo"] is False
+
+
+async def test_rate_limited_endpoint_gets_everything_in_order(
+    api: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    app_id = await create_app(api, "limited")
+    await create_endpoint(api, app_id, url=receiver.url, rateLimit=1)
+    sent = [await send(api, app_id, n) for n in range(3)]
+    requests = await receiver.wait_for(3, timeout=30)
+    assert [r.headers["webhook-id"] for r in requests] == sent
+
+
+async def test_scheduled_message_is_delivered_at_deliver_at(
+    api: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    app_id = await create_app(api, "scheduled")
+    await create_endpoint(api, app_id, url=receiver.url)
+    deliver_at = datetime.now(UTC) + timedelta(seconds=2)
+    later = await send(api, app_id, 1, deliverAt=deliver_at.isoformat())
+    now = await send(api, app_id, 2)
+    requests = await receiver.wait_for(2, timeout=30)
+    assert [r.headers["webhook-id"] for r in requests] == [now, later]
+    assert requests[1].at >= deliver_at.timestamp()
+
+
+async def test_deliver_at_is_validated(api: httpx.AsyncClient) -> None:
+    app_id = await create_app(api, "scheduled-bad")
+    url = f"/api/v1/app/{app_id}/msg"
+    too_far = (datetime.now(UTC) + timedelta(days=31)).isoformat()
+    for value, needle in (
+        (too_far, "30 days"),
+        ("2030-01-01T00:00:00", "UTC offset"),
+        ("next tuesday", "deliverAt"),
+    ):
+        response = await api.post(url, json={"eventType": "a.b", "payload": {}, "deliverAt": value})
+        assert response.status_code == 422, response.text
+        body = response.json()
+        assert body["code"] and needle in str(body["detail"])
+    assert (await api.get(url)).json()["data"] == []  # nothing was accepted
