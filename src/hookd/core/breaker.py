@@ -7,6 +7,7 @@ endpoint's deliveries may go (all, one probe, or none until a time) and when to 
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -83,3 +84,21 @@ def after_attempt(health: Health, succeeded: bool, now: datetime, policy: Breake
     open_until = now + policy.cooldown if failures >= policy.threshold else None
     updated = replace(health, failures=failures, first_failure_at=first, open_until=open_until)
     return Verdict(updated, disable=now - first >= policy.disable_after)
+
+
+def run_outcomes(
+    before: Mapping[str, Health],
+    outcomes: Iterable[tuple[str, bool]],
+    now: datetime,
+    policy: BreakerPolicy,
+) -> tuple[dict[str, Health], set[str]]:
+    """Feed (endpoint id, succeeded) pairs in order; return the changed health, ids to disable."""
+    after = dict(before)
+    disable: set[str] = set()
+    for endpoint_id, succeeded in outcomes:
+        verdict = after_attempt(after.get(endpoint_id, Health()), succeeded, now, policy)
+        after[endpoint_id] = verdict.health
+        if verdict.disable:
+            disable.add(endpoint_id)
+    changed = {eid: h for eid, h in after.items() if before.get(eid, Health()) != h}
+    return changed, disable

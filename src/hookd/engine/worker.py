@@ -17,7 +17,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd import __version__, ids
-from hookd.core.breaker import Health, after_attempt
+from hookd.core.breaker import run_outcomes
 from hookd.core.delivery import AttemptResult, next_step
 from hookd.core.destinations import is_destination_url
 from hookd.core.domain import Attempt, DeliveryStatus, Endpoint, Message, TriggerType
@@ -309,15 +309,6 @@ class DeliveryWorker:
         if not outcomes:
             return set()
         before = await scheduling.load_health(conn, list({eid for eid, _ in outcomes}))
-        after = dict(before)
-        disable: set[str] = set()
-        for endpoint_id, succeeded in outcomes:
-            verdict = after_attempt(
-                after.get(endpoint_id, Health()), succeeded, now, self.settings.breaker
-            )
-            after[endpoint_id] = verdict.health
-            if verdict.disable:
-                disable.add(endpoint_id)
-        changed = {eid: h for eid, h in after.items() if before.get(eid, Health()) != h}
+        changed, disable = run_outcomes(before, outcomes, now, self.settings.breaker)
         await scheduling.save_health(conn, changed)
         return disable

@@ -13,6 +13,7 @@ from hookd.core.breaker import (
     HealthState,
     admit,
     after_attempt,
+    run_outcomes,
 )
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -76,3 +77,15 @@ def test_state_follows_the_trailing_failure_streak(outcomes: list[bool]) -> None
     assert (health.first_failure_at is None) == (streak == 0)
     closed = admit(health, 8, NOW).max_in_flight if health.open_until is None else None
     assert closed in (8, None)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["ep_a", "ep_b", "ep_c"]), st.booleans()), max_size=30))
+def test_a_batch_equals_the_attempts_one_by_one(outcomes: list[tuple[str, bool]]) -> None:
+    changed, disable = run_outcomes({}, outcomes, NOW, POLICY)
+    for endpoint_id in {"ep_a", "ep_b", "ep_c"}:
+        mine = [ok for eid, ok in outcomes if eid == endpoint_id]
+        health = Health()
+        for ok in mine:
+            health = after_attempt(health, ok, NOW, POLICY).health
+        assert changed.get(endpoint_id, Health()) == health
+    assert disable == set()  # all at one instant: never failing for five days
