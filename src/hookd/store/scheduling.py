@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, or_, select, union_all, update
+from sqlalchemy import bindparam, func, or_, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
@@ -71,17 +71,11 @@ async def mark_ready(conn: AsyncConnection, due: Mapping[str, int]) -> None:
     if not due:
         return
     stmt = _insert(conn)
+    # Only rows that get earlier are written (an already-ready endpoint costs no new row version).
     stmt = stmt.on_conflict_do_update(
         index_elements=[s.endpoint_id],
-        set_={
-            "ready_at": case(
-                (
-                    or_(s.ready_at.is_(None), s.ready_at > stmt.excluded.ready_at),
-                    stmt.excluded.ready_at,
-                ),
-                else_=s.ready_at,
-            )
-        },
+        set_={"ready_at": stmt.excluded.ready_at},
+        where=or_(s.ready_at.is_(None), s.ready_at > stmt.excluded.ready_at),
     )
     # Sorted, so concurrent transactions lock endpoint rows in one order (no deadlocks).
     rows = [{"endpoint_id": key, "ready_at": due[key]} for key in sorted(due)]
