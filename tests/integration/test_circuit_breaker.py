@@ -130,3 +130,31 @@ async def test_health_of_an_unknown_endpoint_is_404(api: httpx.AsyncClient) -> N
     response = await api.get(f"/api/v1/app/{app_id}/endpoint/ep_nope/health")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+async def test_manual_resend_probes_an_open_circuit_at_once(
+    engine_server: ServerFactory, receiver: Receiver
+) -> None:
+    server = engine_server(
+        {
+            "HOOKD_BREAKER_FAILURES": "2",
+            "HOOKD_BREAKER_COOLDOWN": "3600",
+            "HOOKD_RETRY_SCHEDULE": ",".join(["0.2"] * 5),
+        }
+    )
+    receiver.default = 500
+    async with client(server) as api:
+        app_id = await create_app(api, "resend-probe")
+        endpoint = await create_endpoint(api, app_id, url=receiver.url)
+        sent = [await send(api, app_id, n) for n in range(3)]
+
+        async def opened() -> bool:
+            return (await health(api, app_id, endpoint["id"]))["state"] == "circuit_open"
+
+        await eventually(opened, timeout=30)
+        receiver.default = 204
+        resend = f"/api/v1/app/{app_id}/msg/{sent[0]}/endpoint/{endpoint['id']}/resend"
+        assert (await api.post(resend)).status_code == 202
+        # The probe succeeds, the circuit closes, and the paused deliveries follow.
+        await eventually(lambda: _delivered(api, app_id, endpoint["id"], 3), timeout=30)
+        assert (await health(api, app_id, endpoint["id"]))["state"] == "healthy"

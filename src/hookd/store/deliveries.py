@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd.core.domain import DeliveryStatus, MessageDelivery
 from hookd.store.codec import from_ms, opt_from_ms
-from hookd.store.scheduling import Claim, earliest, mark_ready
+from hookd.store.scheduling import Claim, earliest, mark_ready, probe_now
 from hookd.store.schema import attempts, deliveries
 
 __all__ = ["Claim", "Finish"]
@@ -137,6 +137,7 @@ async def rearm(
 ) -> int:
     """Make deliveries due again with a fresh retry budget (resend, recover)."""
     await mark_ready(conn, {endpoint_id: now_ms})  # first: the scheduler's lock order
+    await probe_now(conn, endpoint_id, now_ms)
     query = update(deliveries).where(d.endpoint_id == endpoint_id, d.status != SENDING)
     if msg_id is not None:
         query = query.where(d.msg_id == msg_id)

@@ -82,6 +82,15 @@ async def mark_ready(conn: AsyncConnection, due: Mapping[str, int]) -> None:
     await conn.execute(stmt, rows)
 
 
+async def probe_now(conn: AsyncConnection, endpoint_id: str, now_ms: int) -> None:
+    """A manual resend or recover: an open circuit sends its probe now instead of later."""
+    await conn.execute(
+        update(endpoint_state)
+        .where(s.endpoint_id == endpoint_id, s.open_until > now_ms)
+        .values(open_until=now_ms)
+    )
+
+
 def earliest(pairs: Iterable[tuple[str, int]]) -> dict[str, int]:
     """The earliest due time per endpoint from (endpoint_id, due_ms) pairs."""
     result: dict[str, int] = {}
