@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, union_all, update
+from sqlalchemy import bindparam, func, literal, or_, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
@@ -161,7 +161,9 @@ def _due_ids(endpoint_id: str, count: int, fifo: bool, now_ms: int) -> Select[An
     )
     if fifo:
         return query.where(d.msg_id == _fifo_head(endpoint_id)).limit(1)
-    return query.order_by(d.next_attempt_at, d.msg_id).limit(count)
+    # Index order only (ties in insertion order): a tie-breaker column would make SQLite sort
+    # every due row of the endpoint.
+    return query.order_by(d.next_attempt_at).limit(count)
 
 
 async def _take(
@@ -191,24 +193,22 @@ async def _take(
     ]
 
 
+def _next_due_of(endpoint_id: str, fifo: bool) -> Select[Any]:
+    query = select(literal(endpoint_id).label("endpoint_id"), d.next_attempt_at)
+    if fifo:
+        return query.where(d.endpoint_id == endpoint_id, d.msg_id == _fifo_head(endpoint_id))
+    return (
+        query.where(d.endpoint_id == endpoint_id, d.status == PENDING)
+        .order_by(d.next_attempt_at)
+        .limit(1)
+    )
+
+
 async def _next_due(conn: AsyncConnection, rows: list[Any]) -> dict[str, int]:
-    """When each endpoint's next delivery is due (FIFO: its oldest message)."""
-    plain = [row.endpoint_id for row in rows if not row.fifo]
-    fifo = [row.endpoint_id for row in rows if row.fifo]
-    result: dict[str, int] = {}
-    if plain:
-        query = (
-            select(d.endpoint_id, func.min(d.next_attempt_at))
-            .where(d.status == PENDING, d.endpoint_id.in_(plain))
-            .group_by(d.endpoint_id)
-        )
-        result.update({r[0]: r[1] for r in (await conn.execute(query)).all()})
-    for endpoint_id in fifo:
-        query = select(d.next_attempt_at).where(d.msg_id == _fifo_head(endpoint_id))
-        due = (await conn.execute(query.where(d.endpoint_id == endpoint_id))).scalar()
-        if due is not None:
-            result[endpoint_id] = due
-    return result
+    """When each endpoint's next delivery is due (FIFO: its oldest message): one probe each."""
+    parts = [_next_due_of(row.endpoint_id, row.fifo) for row in rows]
+    query = parts[0] if len(parts) == 1 else union_all(*[p.subquery().select() for p in parts])
+    return {r[0]: r[1] for r in (await conn.execute(query)).all() if r[1] is not None}
 
 
 def _gate(row: Any, limits: Limits, in_flight: int) -> EndpointGate:
