@@ -123,8 +123,14 @@ def _bucket(row: Any) -> TokenBucket | None:
 async def _ready_rows(
     conn: AsyncConnection, now_ms: int, limit: int, healthy_only: bool
 ) -> list[Any]:
+    sending = (
+        select(func.count())
+        .where(d.endpoint_id == s.endpoint_id, d.status == SENDING)
+        .scalar_subquery()
+        .label("in_flight")
+    )
     query = (
-        select(endpoint_state, e.fifo, e.rate_limit)
+        select(endpoint_state, e.fifo, e.rate_limit, sending)
         .join(endpoints, e.id == s.endpoint_id)
         .where(s.ready_at <= now_ms)
         .order_by(s.served_at, s.endpoint_id)
@@ -211,10 +217,10 @@ async def _next_due(conn: AsyncConnection, rows: list[Any]) -> dict[str, int]:
     return {r[0]: r[1] for r in (await conn.execute(query)).all() if r[1] is not None}
 
 
-def _gate(row: Any, limits: Limits, in_flight: int) -> EndpointGate:
+def _gate(row: Any, limits: Limits) -> EndpointGate:
     return EndpointGate(
         limit=1 if row.fifo else limits.per_endpoint,
-        in_flight=in_flight,
+        in_flight=row.in_flight,  # sending now, by every worker
         health=_health(row),
         rate=row.rate_limit,
         bucket=_bucket(row) if row.rate_limit else None,
@@ -231,8 +237,7 @@ async def claim(
     rows = await _ready_rows(conn, now_ms, count, healthy_only)
     if not rows:
         return []
-    in_flight = await _in_flight(conn, [row.endpoint_id for row in rows])
-    gates = [_gate(row, limits, in_flight.get(row.endpoint_id, 0)) for row in rows]
+    gates = [_gate(row, limits) for row in rows]
     openings = [opening(gate, now) for gate in gates]
     grants = share_budget(
         [o.wants for o in openings],
