@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 from aiohttp import web
 
 from tests.pg import create_database, drop_database
-from tests.support import TOKEN, HookdServer, Received
+from tests.support import TOKEN, HookdServer, Received, Receiver
 
 ServerFactory = Callable[..., HookdServer]
 
@@ -63,6 +64,20 @@ class Gate:
         finally:
             self.in_flight[path] -= 1
         return web.Response(status=self.status)
+
+
+@asynccontextmanager
+async def gated_receiver() -> AsyncIterator[tuple[Receiver, Gate]]:
+    """A receiver whose requests hang until ``gate.released`` is set (always set at exit)."""
+    gate = Gate()
+    receiver = Receiver()
+    receiver.default = gate
+    await receiver.start()
+    try:
+        yield receiver, gate
+    finally:
+        gate.released.set()
+        await receiver.stop()
 
 
 class Tracker:

@@ -9,12 +9,12 @@ import httpx
 import orjson
 
 from tests.integration.engine_support import (
-    Gate,
     ServerFactory,
     client,
     create_app,
     create_endpoint,
     engine_server,
+    gated_receiver,
     send,
 )
 from tests.pg import create_database, drop_database
@@ -33,42 +33,31 @@ async def test_slow_endpoints_cannot_starve_a_fast_one(
             "HOOKD_REQUEST_TIMEOUT": "120",
         }
     )
-    gate = Gate()
-    slow = Receiver()
-    slow.default = gate
-    await slow.start()
-    try:
-        async with client(server) as api:
-            slow_app = await create_app(api, "slow")
-            fast_app = await create_app(api, "fast")
-            slow_eps = [
-                await create_endpoint(api, slow_app, url=slow.url_for(f"/slow{i}"))
-                for i in range(3)
-            ]
-            await create_endpoint(api, fast_app, url=receiver.url)
-            for n in range(10):
-                await send(api, slow_app, n)
-            for n in range(20):
-                await send(api, fast_app, n)
+    async with gated_receiver() as (slow, gate), client(server) as api:
+        slow_app = await create_app(api, "slow")
+        fast_app = await create_app(api, "fast")
+        slow_eps = [
+            await create_endpoint(api, slow_app, url=slow.url_for(f"/slow{i}")) for i in range(3)
+        ]
+        await create_endpoint(api, fast_app, url=receiver.url)
+        for n in range(10):
+            await send(api, slow_app, n)
+        for n in range(20):
+            await send(api, fast_app, n)
 
-            fast = await receiver.wait_for(20, timeout=60)
-            assert sorted(orjson.loads(r.body)["n"] for r in fast) == list(range(20))
-            # Each hanging endpoint holds exactly its in-flight limit; the rest waits, unsent.
-            await slow.wait_for(6)
-            assert sorted(r.path for r in slow.requests) == sorted(
-                [f"/slow{i}" for i in range(3)] * 2
-            )
-            for ep in slow_eps:
-                stats = (await api.get(f"/api/v1/app/{slow_app}/endpoint/{ep['id']}/stats")).json()
-                assert stats["success"] == 0 and stats["pending"] + stats["sending"] == 10
+        fast = await receiver.wait_for(20, timeout=60)
+        assert sorted(orjson.loads(r.body)["n"] for r in fast) == list(range(20))
+        # Each hanging endpoint holds exactly its in-flight limit; the rest waits, unsent.
+        await slow.wait_for(6)
+        assert sorted(r.path for r in slow.requests) == sorted([f"/slow{i}" for i in range(3)] * 2)
+        for ep in slow_eps:
+            stats = (await api.get(f"/api/v1/app/{slow_app}/endpoint/{ep['id']}/stats")).json()
+            assert stats["success"] == 0 and stats["pending"] + stats["sending"] == 10
 
-            gate.released.set()
-            await slow.wait_for(30, timeout=60)
-            assert max(gate.max_in_flight.values()) == 2
-            assert len({r.headers["webhook-id"] + r.path for r in slow.requests}) == 30
-    finally:
         gate.released.set()
-        await slow.stop()
+        await slow.wait_for(30, timeout=60)
+        assert max(gate.max_in_flight.values()) == 2
+        assert len({r.headers["webhook-id"] + r.path for r in slow.requests}) == 30
 
 
 async def test_in_flight_limit_holds_across_worker_processes(new_server: ServerFactory) -> None:
@@ -80,16 +69,12 @@ async def test_in_flight_limit_holds_across_worker_processes(new_server: ServerF
         "HOOKD_ENDPOINT_CONCURRENCY": "2",
         "HOOKD_REQUEST_TIMEOUT": "120",
     }
-    gate = Gate()
-    slow = Receiver()
-    slow.default = gate
-    await slow.start()
     servers = []
     try:
         api_server = new_server({**common, "HOOKD_ROLE": "api"}, name="api")
         servers.append(api_server)
         api_server.start()
-        async with client(api_server) as api:
+        async with gated_receiver() as (slow, gate), client(api_server) as api:
             app_id = await create_app(api, "shared")
             endpoint = await create_endpoint(api, app_id, url=slow.url)
             for n in range(10):
@@ -113,8 +98,6 @@ async def test_in_flight_limit_holds_across_worker_processes(new_server: ServerF
             assert gate.max_in_flight["/hook"] == 2
             assert len({r.headers["webhook-id"] for r in slow.requests}) == 10
     finally:
-        gate.released.set()
-        await slow.stop()
         for server in servers:
             server.stop()
         drop_database(database)

@@ -22,8 +22,8 @@ from hookd.core.domain import (
     Message,
     MessageDelivery,
 )
+from hookd.store.endpoint_health import EndpointHealth
 from hookd.store.pages import Page
-from hookd.store.scheduling import EndpointHealth
 
 T = TypeVar("T")
 EMPTY_OBJECT = orjson.Fragment(b"{}")

@@ -26,9 +26,9 @@ from hookd.engine.destinations import BrokerDestinations
 from hookd.engine.http import HttpSender
 from hookd.services.context import Context
 from hookd.store import deliveries as queue
+from hookd.store import endpoint_health, scheduling
 from hookd.store import endpoints as endpoint_store
 from hookd.store import messages as message_store
-from hookd.store import scheduling
 from hookd.store.attempts import attempt_row
 from hookd.store.codec import to_ms
 from hookd.store.deliveries import Claim, Finish
@@ -308,7 +308,7 @@ class DeliveryWorker:
         """Run the batch's outcomes through each endpoint's breaker; return those to disable."""
         if not outcomes:
             return set()
-        before = await scheduling.load_health(conn, list({eid for eid, _ in outcomes}))
+        before = await endpoint_health.load_health(conn, list({eid for eid, _ in outcomes}))
         changed, disable = run_outcomes(before, outcomes, now, self.settings.breaker)
-        await scheduling.save_health(conn, changed)
+        await endpoint_health.save_health(conn, changed)
         return disable

@@ -19,8 +19,8 @@ from hookd.services.applications import require_app
 from hookd.services.context import Context
 from hookd.services.errors import Conflict, Invalid, NotFound
 from hookd.store import deliveries as queue
+from hookd.store import endpoint_health as health_store
 from hookd.store import endpoints as store
-from hookd.store import scheduling
 from hookd.store.codec import to_ms
 from hookd.store.pages import Page
 
@@ -204,7 +204,7 @@ async def update_endpoint(
             updated = dataclasses.replace(endpoint, **changes, updated_at=now)
             await store.save_endpoint(conn, updated)
             if endpoint.disabled and not updated.disabled:
-                await scheduling.reset_health(conn, endpoint.id)  # a fresh start
+                await health_store.reset_health(conn, endpoint.id)  # a fresh start
     except IntegrityError as exc:
         raise _uid_conflict(fields.get("uid")) from exc
     return updated, False
@@ -297,11 +297,11 @@ async def recover(
 
 async def endpoint_health(
     ctx: Context, app_id: str, endpoint_id: str
-) -> tuple[Endpoint, scheduling.EndpointHealth]:
+) -> tuple[Endpoint, health_store.EndpointHealth]:
     async with ctx.db.read() as conn:
         app = await require_app(conn, app_id)
         endpoint = await require_endpoint(conn, app.id, endpoint_id)
-        return endpoint, await scheduling.endpoint_health(conn, endpoint.id)
+        return endpoint, await health_store.endpoint_health(conn, endpoint.id)
 
 
 async def endpoint_stats(

@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd.core.domain import DeliveryStatus, MessageDelivery
 from hookd.store.codec import from_ms, opt_from_ms
-from hookd.store.scheduling import Claim, earliest, mark_ready, probe_now
+from hookd.store.endpoint_health import probe_now
+from hookd.store.scheduling import Claim, earliest, mark_ready
 from hookd.store.schema import attempts, deliveries
 
 __all__ = ["Claim", "Finish"]

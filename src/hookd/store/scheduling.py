@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, literal, or_, select, union_all, update
+from sqlalchemy import func, literal, or_, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 
-from hookd.core.breaker import Health
+from hookd.core.domain import DeliveryStatus
 from hookd.core.ratelimit import TokenBucket
 from hookd.core.scheduling import (
     EndpointGate,
@@ -30,10 +30,11 @@ from hookd.core.scheduling import (
     spend,
 )
 from hookd.store.codec import from_ms, opt_from_ms, to_ms
+from hookd.store.endpoint_health import health_from_row, update_rows
 from hookd.store.schema import deliveries, endpoint_state, endpoints
 
 s, d, e = endpoint_state.c, deliveries.c, endpoints.c
-PENDING, SENDING = 1, 3
+PENDING, SENDING = int(DeliveryStatus.PENDING), int(DeliveryStatus.SENDING)
 # SQLite allows 500 terms in a compound SELECT; one claim round unions one per endpoint.
 MAX_ENDPOINTS_PER_ROUND = 200
 
@@ -82,15 +83,6 @@ async def mark_ready(conn: AsyncConnection, due: Mapping[str, int]) -> None:
     await conn.execute(stmt, rows)
 
 
-async def probe_now(conn: AsyncConnection, endpoint_id: str, now_ms: int) -> None:
-    """A manual resend or recover: an open circuit sends its probe now instead of later."""
-    await conn.execute(
-        update(endpoint_state)
-        .where(s.endpoint_id == endpoint_id, s.open_until > now_ms)
-        .values(open_until=now_ms)
-    )
-
-
 def earliest(pairs: Iterable[tuple[str, int]]) -> dict[str, int]:
     """The earliest due time per endpoint from (endpoint_id, due_ms) pairs."""
     result: dict[str, int] = {}
@@ -108,10 +100,6 @@ async def rebuild_ready(conn: AsyncConnection) -> None:
         .group_by(d.endpoint_id)
     )
     await mark_ready(conn, {row[0]: row[1] for row in (await conn.execute(query)).all()})
-
-
-def _health(row: Any) -> Health:
-    return Health(row.failures, opt_from_ms(row.first_failure_at), opt_from_ms(row.open_until))
 
 
 def _bucket(row: Any) -> TokenBucket | None:
@@ -141,15 +129,6 @@ async def _ready_rows(
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=endpoint_state)
     return list((await conn.execute(query)).all())
-
-
-async def _in_flight(conn: AsyncConnection, endpoint_ids: list[str]) -> dict[str, int]:
-    query = (
-        select(d.endpoint_id, func.count())
-        .where(d.status == SENDING, d.endpoint_id.in_(endpoint_ids))
-        .group_by(d.endpoint_id)
-    )
-    return {row[0]: row[1] for row in (await conn.execute(query)).all()}
 
 
 def _fifo_head(endpoint_id: str) -> Any:
@@ -221,7 +200,7 @@ def _gate(row: Any, limits: Limits) -> EndpointGate:
     return EndpointGate(
         limit=1 if row.fifo else limits.per_endpoint,
         in_flight=row.in_flight,  # sending now, by every worker
-        health=_health(row),
+        health=health_from_row(row),
         rate=row.rate_limit,
         bucket=_bucket(row) if row.rate_limit else None,
     )
@@ -284,19 +263,8 @@ def _after_round(
 
 
 async def _save_rounds(conn: AsyncConnection, updates: list[dict[str, Any]]) -> None:
-    if not updates:
-        return
-    await conn.execute(
-        update(endpoint_state)
-        .where(s.endpoint_id == bindparam("b_id"))
-        .values(
-            ready_at=bindparam("b_ready"),
-            served_at=bindparam("b_served"),
-            tokens=bindparam("b_tokens"),
-            tokens_at=bindparam("b_tokens_at"),
-        ),
-        updates,
-    )
+    columns = {"ready_at": "b_ready", "served_at": "b_served"}
+    await update_rows(conn, {**columns, "tokens": "b_tokens", "tokens_at": "b_tokens_at"}, updates)
 
 
 async def next_ready_ms(conn: AsyncConnection, *, healthy_only: bool) -> int | None:
@@ -306,54 +274,3 @@ async def next_ready_ms(conn: AsyncConnection, *, healthy_only: bool) -> int | N
         query = query.where(s.failures == 0)
     ready: int | None = (await conn.execute(query)).scalar()
     return ready
-
-
-async def load_health(conn: AsyncConnection, endpoint_ids: list[str]) -> dict[str, Health]:
-    """The breaker state of these endpoints (locked for update on PostgreSQL)."""
-    query = select(endpoint_state).where(s.endpoint_id.in_(sorted(endpoint_ids)))
-    if conn.dialect.name == "postgresql":
-        query = query.order_by(s.endpoint_id).with_for_update()
-    return {row.endpoint_id: _health(row) for row in (await conn.execute(query)).all()}
-
-
-async def save_health(conn: AsyncConnection, health: Mapping[str, Health]) -> None:
-    if not health:
-        return
-    await conn.execute(
-        update(endpoint_state)
-        .where(s.endpoint_id == bindparam("b_id"))
-        .values(
-            failures=bindparam("b_failures"),
-            first_failure_at=bindparam("b_first"),
-            open_until=bindparam("b_open"),
-        ),
-        [
-            {
-                "b_id": endpoint_id,
-                "b_failures": h.failures,
-                "b_first": None if h.first_failure_at is None else to_ms(h.first_failure_at),
-                "b_open": None if h.open_until is None else to_ms(h.open_until),
-            }
-            for endpoint_id, h in sorted(health.items())
-        ],
-    )
-
-
-async def reset_health(conn: AsyncConnection, endpoint_id: str) -> None:
-    """Forget an endpoint's failures (it was re-enabled)."""
-    await save_health(conn, {endpoint_id: Health()})
-
-
-@dataclass(frozen=True, slots=True)
-class EndpointHealth:
-    health: Health
-    in_flight: int
-    ready_at: datetime | None
-
-
-async def endpoint_health(conn: AsyncConnection, endpoint_id: str) -> EndpointHealth:
-    row = (await conn.execute(select(endpoint_state).where(s.endpoint_id == endpoint_id))).first()
-    in_flight = (await _in_flight(conn, [endpoint_id])).get(endpoint_id, 0)
-    if row is None:
-        return EndpointHealth(Health(), in_flight, None)
-    return EndpointHealth(_health(row), in_flight, opt_from_ms(row.ready_at))
