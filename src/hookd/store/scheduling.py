@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, literal, or_, select, union_all, update
+from sqlalchemy import Integer, bindparam, func, or_, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
@@ -131,39 +132,55 @@ async def _ready_rows(
     return list((await conn.execute(query)).all())
 
 
-def _fifo_head(endpoint_id: str) -> Any:
+# Claim and next-due statements are built once per shape (which picks are FIFO) and cached:
+# building SQLAlchemy statements per round costs more than running them.
+
+
+def _fifo_head(endpoint: Any) -> Any:
     return (
         select(func.min(d.msg_id))
-        .where(d.endpoint_id == endpoint_id, d.status == PENDING)
+        .where(d.endpoint_id == endpoint, d.status == PENDING)
         .scalar_subquery()
     )
 
 
-def _due_ids(endpoint_id: str, count: int, fifo: bool, now_ms: int) -> Select[Any]:
-    """The ``count`` oldest due deliveries; for FIFO only the oldest message, if it is due."""
+def _union(parts: list[Select[Any]]) -> Any:
+    return parts[0] if len(parts) == 1 else union_all(*[p.subquery().select() for p in parts])
+
+
+def _due_ids(i: int, fifo: bool) -> Select[Any]:
+    """Pick ``i``'s oldest due deliveries (``n_i`` of them); FIFO: its oldest message, if due."""
+    endpoint: Any = bindparam(f"ep_{i}")
     query = select(d.id).where(
-        d.endpoint_id == endpoint_id, d.status == PENDING, d.next_attempt_at <= now_ms
+        d.endpoint_id == endpoint, d.status == PENDING, d.next_attempt_at <= bindparam("now")
     )
     if fifo:
-        return query.where(d.msg_id == _fifo_head(endpoint_id)).limit(1)
+        return query.where(d.msg_id == _fifo_head(endpoint)).limit(1)
     # Index order only (ties in insertion order): a tie-breaker column would make SQLite sort
     # every due row of the endpoint.
-    return query.order_by(d.next_attempt_at).limit(count)
+    return query.order_by(d.next_attempt_at).limit(bindparam(f"n_{i}", type_=Integer))
+
+
+@lru_cache(maxsize=128)
+def _take_statement(fifo: tuple[bool, ...]) -> Any:
+    ids = _union([_due_ids(i, f) for i, f in enumerate(fifo)])
+    return (
+        update(deliveries)
+        .where(d.id.in_(ids.scalar_subquery()), d.status == PENDING)
+        .values(status=SENDING, lease_until=bindparam("lease"), updated_at=bindparam("now"))
+        .returning(d.id, d.msg_id, d.endpoint_id, d.app_id, d.attempts, d.manual)
+    )
 
 
 async def _take(
     conn: AsyncConnection, picks: list[tuple[Any, int]], now_ms: int, lease_ms: int
 ) -> list[Claim]:
-    parts = [_due_ids(row.endpoint_id, n, row.fifo, now_ms) for row, n in picks]
-    ids = parts[0] if len(parts) == 1 else union_all(*[p.subquery().select() for p in parts])
-    query = (
-        update(deliveries)
-        .where(d.id.in_(ids.scalar_subquery()), d.status == PENDING)
-        .values(status=SENDING, lease_until=lease_ms, updated_at=now_ms)
-        .returning(d.id, d.msg_id, d.endpoint_id, d.app_id, d.attempts, d.manual)
-    )
+    params: dict[str, Any] = {"now": now_ms, "lease": lease_ms}
+    for i, (row, n) in enumerate(picks):
+        params[f"ep_{i}"], params[f"n_{i}"] = row.endpoint_id, n
+    query = _take_statement(tuple(bool(row.fifo) for row, _ in picks))
     failing = {row.endpoint_id for row, _ in picks if row.failures}
-    rows = (await conn.execute(query)).all()
+    rows = (await conn.execute(query, params)).all()
     return [
         Claim(
             r.id,
@@ -178,22 +195,28 @@ async def _take(
     ]
 
 
-def _next_due_of(endpoint_id: str, fifo: bool) -> Select[Any]:
-    query = select(literal(endpoint_id).label("endpoint_id"), d.next_attempt_at)
+def _next_due_of(i: int, fifo: bool) -> Select[Any]:
+    endpoint: Any = bindparam(f"ep_{i}")
+    query = select(d.endpoint_id, d.next_attempt_at)
     if fifo:
-        return query.where(d.endpoint_id == endpoint_id, d.msg_id == _fifo_head(endpoint_id))
+        return query.where(d.endpoint_id == endpoint, d.msg_id == _fifo_head(endpoint))
     return (
-        query.where(d.endpoint_id == endpoint_id, d.status == PENDING)
+        query.where(d.endpoint_id == endpoint, d.status == PENDING)
         .order_by(d.next_attempt_at)
         .limit(1)
     )
 
 
+@lru_cache(maxsize=128)
+def _next_due_statement(fifo: tuple[bool, ...]) -> Any:
+    return _union([_next_due_of(i, f) for i, f in enumerate(fifo)])
+
+
 async def _next_due(conn: AsyncConnection, rows: list[Any]) -> dict[str, int]:
     """When each endpoint's next delivery is due (FIFO: its oldest message): one probe each."""
-    parts = [_next_due_of(row.endpoint_id, row.fifo) for row in rows]
-    query = parts[0] if len(parts) == 1 else union_all(*[p.subquery().select() for p in parts])
-    return {r[0]: r[1] for r in (await conn.execute(query)).all() if r[1] is not None}
+    query = _next_due_statement(tuple(bool(row.fifo) for row in rows))
+    params = {f"ep_{i}": row.endpoint_id for i, row in enumerate(rows)}
+    return {r[0]: r[1] for r in (await conn.execute(query, params)).all() if r[1] is not None}
 
 
 def _gate(row: Any, limits: Limits) -> EndpointGate:
