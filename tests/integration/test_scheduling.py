@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import orjson
+import standardwebhooks
 
 from tests.integration.engine_support import (
     ServerFactory,
@@ -160,3 +161,42 @@ async def test_deliver_at_is_validated(api: httpx.AsyncClient) -> None:
         body = response.json()
         assert body["code"] and needle in str(body["detail"])
     assert (await api.get(url)).json()["data"] == []  # nothing was accepted
+
+
+async def test_batch_endpoint_gets_messages_as_signed_arrays(
+    api: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    app_id = await create_app(api, "batch")
+    endpoint = await create_endpoint(api, app_id, url=receiver.url, batchSize=5, batchMaxWaitMs=200)
+    assert (endpoint["batchSize"], endpoint["batchMaxWaitMs"]) == (5, 200)
+    secret = (await api.get(f"/api/v1/app/{app_id}/endpoint/{endpoint['id']}/secret")).json()["key"]
+    sent = [await send(api, app_id, n) for n in range(12)]
+
+    async def all_received() -> list[dict[str, object]]:
+        items = [item for r in receiver.requests for item in orjson.loads(r.body)]
+        return items if len(items) >= 12 else []
+
+    items = await eventually(all_received, timeout=30)
+    assert sorted(str(item["id"]) for item in items) == sorted(sent)
+    assert sorted(item["payload"]["n"] for item in items) == list(range(12))  # type: ignore[index]
+    for request in receiver.requests:
+        assert 1 <= len(orjson.loads(request.body)) <= 5
+        standardwebhooks.Webhook(secret).verify(request.body, request.headers)
+        assert request.headers["webhook-id"].startswith("batch_")
+
+    async def each_recorded() -> bool:
+        stats = (await api.get(f"/api/v1/app/{app_id}/endpoint/{endpoint['id']}/stats")).json()
+        return bool(stats["success"] == 12)
+
+    await eventually(each_recorded)
+    attempts = (await api.get(f"/api/v1/app/{app_id}/attempt/msg/{sent[0]}")).json()["data"]
+    assert [a["status"] for a in attempts] == [0]
+
+
+async def test_batch_settings_are_validated(api: httpx.AsyncClient) -> None:
+    app_id = await create_app(api, "batch-bad")
+    url = f"/api/v1/app/{app_id}/endpoint"
+    for fields in ({"batchSize": 0}, {"batchSize": 5000}, {"batchMaxWaitMs": -1}):
+        response = await api.post(url, json={"url": "https://example.com/hook", **fields})
+        assert response.status_code == 422, response.text
+        assert response.json()["code"]

@@ -81,6 +81,12 @@ class EndpointPatch(CamelModel):
     fifo: bool | None = Field(
         default=None, description="deliver one message at a time, in the order they were created"
     )
+    batch_size: int | None = Field(
+        default=None, ge=1, le=1000, description="send up to this many messages per POST"
+    )
+    batch_max_wait_ms: int | None = Field(
+        default=None, ge=0, le=60_000, description="longest a due message waits to fill a batch"
+    )
 
 
 class EndpointIn(EndpointPatch):
@@ -105,6 +111,8 @@ class EndpointOut(CamelModel):
     created_at: datetime
     updated_at: datetime
     fifo: bool = False
+    batch_size: int | None = None
+    batch_max_wait_ms: int | None = None
 
 
 class EndpointSecretOut(CamelModel):

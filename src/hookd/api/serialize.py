@@ -67,6 +67,8 @@ def endpoint_out(ep: Endpoint) -> dict[str, Any]:
         "createdAt": ep.created_at,
         "updatedAt": ep.updated_at,
         "fifo": ep.fifo,
+        "batchSize": ep.batch_size,
+        "batchMaxWaitMs": ep.batch_max_wait_ms,
     }
 
 

@@ -24,6 +24,7 @@ class EndpointGate:
     health: Health
     rate: int | None = None  # messages per second, None for unlimited
     bucket: TokenBucket | None = None
+    batched: bool = False  # ``limit`` messages go in one request; the next waits for it to end
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,8 @@ def opening(gate: EndpointGate, now: datetime) -> Opening:
     if admission.retry_at is not None:
         return Opening(0, admission.retry_at)
     wants = max(0, admission.max_in_flight - gate.in_flight)
+    if gate.batched and gate.in_flight:
+        wants = 0
     if gate.rate is None:
         return Opening(wants)
     bucket = ratelimit.refill(gate.bucket, gate.rate, now)
@@ -100,7 +103,7 @@ def ready_after(
     if short:
         return next_due
     cap = admit(gate.health, gate.limit, now).max_in_flight
-    if gate.in_flight + taken >= cap:
+    if gate.in_flight + taken >= cap or (gate.batched and gate.in_flight + taken):
         return None
     bucket = spend(op, taken)
     if bucket is not None and gate.rate is not None and ratelimit.available(bucket) == 0:

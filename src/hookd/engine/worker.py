@@ -10,13 +10,15 @@ import asyncio
 import contextlib
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd import __version__, ids
+from hookd.core.batch import BATCH_ID_PREFIX, batch_body
 from hookd.core.breaker import run_outcomes
 from hookd.core.delivery import AttemptResult, next_step
 from hookd.core.destinations import is_destination_url
@@ -89,7 +91,7 @@ class DeliveryWorker:
         self.rng = rng or random.Random()
         self._wake = asyncio.Event()
         self._stopping = False
-        self._inflight: dict[asyncio.Task[None], Claim] = {}
+        self._inflight: dict[asyncio.Task[None], list[Claim]] = {}
         self._finished: list[Finish] = []
         self._outcomes: list[tuple[str, bool]] = []  # (endpoint id, succeeded) of each send
         self._to_disable: set[str] = set()
@@ -117,7 +119,9 @@ class DeliveryWorker:
             await self._loop_task
         if self._inflight:
             await asyncio.wait(list(self._inflight), timeout=grace)
-        unfinished = [claim.id for task, claim in self._inflight.items() if not task.done()]
+        unfinished = [
+            c.id for task, held in self._inflight.items() if not task.done() for c in held
+        ]
         for task in list(self._inflight):
             task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -154,9 +158,10 @@ class DeliveryWorker:
     def _limits(self) -> Limits:
         """This worker's free slots; failing endpoints may hold at most half of them."""
         concurrency = self.settings.concurrency
-        failing = sum(1 for claim in self._inflight.values() if claim.failing)
+        held = [claim for claims in self._inflight.values() for claim in claims]
+        failing = sum(1 for claim in held if claim.failing)
         return Limits(
-            budget=concurrency - len(self._inflight),
+            budget=concurrency - len(held),
             failing_budget=max(1, concurrency // 2) - failing,
             per_endpoint=self.settings.endpoint_concurrency,
         )
@@ -176,13 +181,21 @@ class DeliveryWorker:
             endpoints = await endpoint_store.endpoints_by_id(
                 conn, list({c.endpoint_id for c in claims})
             )
+        batches: dict[str, list[Claim]] = {}
         for claim in claims:
-            task = asyncio.create_task(
-                self._deliver(claim, messages.get(claim.msg_id), endpoints.get(claim.endpoint_id))
-            )
-            self._inflight[task] = claim
-            task.add_done_callback(self._on_done)
+            endpoint = endpoints.get(claim.endpoint_id)
+            if endpoint is not None and (endpoint.batch_size or 1) > 1 and not endpoint.fifo:
+                batches.setdefault(endpoint.id, []).append(claim)
+                continue
+            self._start(self._deliver(claim, messages.get(claim.msg_id), endpoint), [claim])
+        for endpoint_id, held in batches.items():
+            self._start(self._deliver_batch(held, messages, endpoints[endpoint_id]), held)
         return len(claims)
+
+    def _start(self, work: Coroutine[Any, Any, None], claims: list[Claim]) -> None:
+        task = asyncio.create_task(work)
+        self._inflight[task] = claims
+        task.add_done_callback(self._on_done)
 
     def _on_done(self, task: asyncio.Task[None]) -> None:
         self._inflight.pop(task, None)
@@ -225,19 +238,42 @@ class DeliveryWorker:
                 forwarded=message.headers,
                 content_type=message.content_type,
             )
-            timeout = self.settings.request_timeout
-            if is_destination_url(endpoint.url):
-                result = await self.brokers.send_to_url(
-                    endpoint.url, headers, message.payload, timeout
-                )
-            else:
-                result = await self.sender.send(
-                    "POST", endpoint.url, headers, message.payload, timeout
-                )
+            result = await self._post(endpoint, headers, message.payload)
             self._record(claim, endpoint, result, now, retryable=True)
             self._outcomes.append((endpoint.id, result.succeeded))
             return
         self._record(claim, endpoint, result, now, retryable=False)
+
+    async def _post(
+        self, endpoint: Endpoint, headers: dict[str, str], body: bytes
+    ) -> AttemptResult:
+        timeout = self.settings.request_timeout
+        if is_destination_url(endpoint.url):
+            return await self.brokers.send_to_url(endpoint.url, headers, body, timeout)
+        return await self.sender.send("POST", endpoint.url, headers, body, timeout)
+
+    async def _deliver_batch(
+        self, claims: list[Claim], messages: Mapping[str, Message], endpoint: Endpoint | None
+    ) -> None:
+        """One POST carrying the claimed messages as a JSON array, signed once; each delivery
+        gets the request's result."""
+        now = self.ctx.clock()
+        if endpoint is None:
+            return
+        held = [(c, messages[c.msg_id]) for c in claims if c.msg_id in messages]
+        batch = [(c, m) for c, m in held if m.payload is not None and not endpoint.disabled]
+        for claim, message in held:
+            if message.payload is None or endpoint.disabled:
+                await self._deliver(claim, message, endpoint)  # fails it, unsent
+        if not batch:
+            return
+        body = batch_body([message for _, message in batch])
+        batch_id = ids.new_id(BATCH_ID_PREFIX, now)
+        headers = webhook_headers(self.settings.signature_headers, endpoint, batch_id, body, now)
+        result = await self._post(endpoint, headers, body)
+        for claim, _ in batch:
+            self._record(claim, endpoint, result, now, retryable=True)
+        self._outcomes.append((endpoint.id, result.succeeded))
 
     def _record(
         self,

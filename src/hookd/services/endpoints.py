@@ -35,8 +35,10 @@ EDITABLE = (
     "metadata",
     "version",
     "fifo",
+    "batch_size",
+    "batch_max_wait_ms",
 )
-NULLABLE = ("uid", "filter_types", "channels", "rate_limit")
+NULLABLE = ("uid", "filter_types", "channels", "rate_limit", "batch_size", "batch_max_wait_ms")
 DEFAULT_GRACE = timedelta(hours=24)
 MAX_GRACE = timedelta(days=7)
 MAX_OLD_SECRETS = 10
@@ -130,6 +132,8 @@ def _new_endpoint(app_id: str, fields: Mapping[str, Any], now: datetime) -> Endp
         created_at=now,
         updated_at=now,
         fifo=bool(fields.get("fifo")),
+        batch_size=fields.get("batch_size"),
+        batch_max_wait_ms=fields.get("batch_max_wait_ms"),
     )
 
 

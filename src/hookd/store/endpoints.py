@@ -37,6 +37,8 @@ def endpoint_from_row(row: Row[Any]) -> Endpoint:
         created_at=from_ms(m["created_at"]),
         updated_at=from_ms(m["updated_at"]),
         fifo=bool(m["fifo"]),
+        batch_size=m["batch_size"],
+        batch_max_wait_ms=m["batch_max_wait_ms"],
     )
 
 
@@ -61,6 +63,8 @@ def _values(ep: Endpoint) -> dict[str, Any]:
         "created_at": to_ms(ep.created_at),
         "updated_at": to_ms(ep.updated_at),
         "fifo": ep.fifo,
+        "batch_size": ep.batch_size,
+        "batch_max_wait_ms": ep.batch_max_wait_ms,
     }
 
 

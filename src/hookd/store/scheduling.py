@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 
+from hookd.core.batch import DEFAULT_MAX_WAIT_MS, wait_until
 from hookd.core.domain import DeliveryStatus
 from hookd.core.ratelimit import TokenBucket
 from hookd.core.scheduling import (
@@ -119,7 +120,7 @@ async def _ready_rows(
         .label("in_flight")
     )
     query = (
-        select(endpoint_state, e.fifo, e.rate_limit, sending)
+        select(endpoint_state, e.fifo, e.rate_limit, e.batch_size, e.batch_max_wait_ms, sending)
         .join(endpoints, e.id == s.endpoint_id)
         .where(s.ready_at <= now_ms)
         .order_by(s.served_at, s.endpoint_id)
@@ -219,14 +220,44 @@ async def _next_due(conn: AsyncConnection, rows: list[Any]) -> dict[str, int]:
     return {r[0]: r[1] for r in (await conn.execute(query, params)).all() if r[1] is not None}
 
 
+def _batched(row: Any) -> bool:
+    return bool(row.batch_size and row.batch_size > 1 and not row.fifo)
+
+
 def _gate(row: Any, limits: Limits) -> EndpointGate:
+    batched = _batched(row)
     return EndpointGate(
-        limit=1 if row.fifo else limits.per_endpoint,
+        limit=row.batch_size if batched else 1 if row.fifo else limits.per_endpoint,
         in_flight=row.in_flight,  # sending now, by every worker
         health=health_from_row(row),
         rate=row.rate_limit,
         bucket=_bucket(row) if row.rate_limit else None,
+        batched=batched,
     )
+
+
+async def _hold_partial_batch(
+    conn: AsyncConnection, row: Any, op: Opening, now: datetime
+) -> Opening:
+    """A batch endpoint with fewer due than a batch waits until its oldest due one has waited
+    ``batch_max_wait_ms``."""
+    due = (
+        select(d.next_attempt_at)
+        .where(
+            d.endpoint_id == row.endpoint_id,
+            d.status == PENDING,
+            d.next_attempt_at <= to_ms(now),
+        )
+        .order_by(d.next_attempt_at)
+        .limit(row.batch_size)
+        .subquery()
+    )
+    count, oldest = (
+        await conn.execute(select(func.count(), func.min(due.c.next_attempt_at)))
+    ).one()
+    max_wait = DEFAULT_MAX_WAIT_MS if row.batch_max_wait_ms is None else row.batch_max_wait_ms
+    until = wait_until(count, opt_from_ms(oldest), row.batch_size, max_wait, now)
+    return op if until is None else Opening(0, until, op.bucket)
 
 
 async def claim(
@@ -241,6 +272,9 @@ async def claim(
         return []
     gates = [_gate(row, limits) for row in rows]
     openings = [opening(gate, now) for gate in gates]
+    for i, row in enumerate(rows):
+        if gates[i].batched and openings[i].wants > 0:
+            openings[i] = await _hold_partial_batch(conn, row, openings[i], now)
     grants = share_budget(
         [o.wants for o in openings],
         [bool(row.failures) for row in rows],

@@ -59,6 +59,9 @@ endpoints = Table(
     Column("updated_at", BigInteger, nullable=False),
     # Strict ordering: one delivery in flight, the next waits for success or dead letter.
     Column("fifo", Boolean, nullable=False, default=False, server_default=text("false")),
+    # Batch webhooks: up to batch_size messages per POST, the first waiting at most the max wait.
+    Column("batch_size", Integer),
+    Column("batch_max_wait_ms", Integer),
     UniqueConstraint("app_id", "uid", name="uq_endpoints_app_uid"),
     Index("ix_endpoints_app", "app_id", "id"),
 )

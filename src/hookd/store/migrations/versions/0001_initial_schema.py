@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 10:51:51.450710
+Create Date: 2026-11-23 11:25:50.655373
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -81,6 +82,8 @@ def upgrade() -> None:
         sa.Column("created_at", sa.BigInteger(), nullable=False),
         sa.Column("updated_at", sa.BigInteger(), nullable=False),
         sa.Column("fifo", sa.Boolean(), server_default=sa.text("false"), nullable=False),
+        sa.Column("batch_size", sa.Integer(), nullable=True),
+        sa.Column("batch_max_wait_ms", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(["app_id"], ["applications.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("app_id", "uid", name="uq_endpoints_app_uid"),
