@@ -18,6 +18,11 @@ DEFAULT_MAX_WAIT_MS = 1000
 BATCH_ID_PREFIX = "batch_"
 
 
+def is_batched(batch_size: int | None, fifo: bool) -> bool:
+    """Whether an endpoint gets batches (a FIFO endpoint never does: one message at a time)."""
+    return batch_size is not None and batch_size > 1 and not fifo
+
+
 def wait_until(
     due_count: int, oldest_due: datetime | None, size: int, max_wait_ms: int, now: datetime
 ) -> datetime | None:

@@ -18,7 +18,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd import __version__, ids
-from hookd.core.batch import BATCH_ID_PREFIX, batch_body
+from hookd.core.batch import BATCH_ID_PREFIX, batch_body, is_batched
 from hookd.core.breaker import run_outcomes
 from hookd.core.delivery import AttemptResult, next_step
 from hookd.core.destinations import is_destination_url
@@ -184,7 +184,7 @@ class DeliveryWorker:
         batches: dict[str, list[Claim]] = {}
         for claim in claims:
             endpoint = endpoints.get(claim.endpoint_id)
-            if endpoint is not None and (endpoint.batch_size or 1) > 1 and not endpoint.fifo:
+            if endpoint is not None and is_batched(endpoint.batch_size, endpoint.fifo):
                 batches.setdefault(endpoint.id, []).append(claim)
                 continue
             self._start(self._deliver(claim, messages.get(claim.msg_id), endpoint), [claim])

@@ -1,8 +1,9 @@
 """The delivery queue: one row per (message, endpoint), claimed in batches by the worker.
 
 Claims are made per endpoint by :mod:`hookd.store.scheduling`: they move rows from PENDING to
-SENDING with a lease; finishing writes every attempt of a batch
-and the new states in one transaction; a lease that runs out (a dead worker) puts the row back.
+SENDING with a lease; finishing writes every attempt of a batch and the new states in one
+transaction; a lease that runs out (a dead worker) puts the row back. Whatever makes a delivery
+due also marks its endpoint ready (``mark_ready``), which is how the scheduler finds it.
 """
 
 from __future__ import annotations

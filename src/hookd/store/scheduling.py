@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 
-from hookd.core.batch import DEFAULT_MAX_WAIT_MS, wait_until
+from hookd.core.batch import DEFAULT_MAX_WAIT_MS, is_batched, wait_until
 from hookd.core.domain import DeliveryStatus
 from hookd.core.ratelimit import TokenBucket
 from hookd.core.scheduling import (
@@ -220,12 +220,8 @@ async def _next_due(conn: AsyncConnection, rows: list[Any]) -> dict[str, int]:
     return {r[0]: r[1] for r in (await conn.execute(query, params)).all() if r[1] is not None}
 
 
-def _batched(row: Any) -> bool:
-    return bool(row.batch_size and row.batch_size > 1 and not row.fifo)
-
-
 def _gate(row: Any, limits: Limits) -> EndpointGate:
-    batched = _batched(row)
+    batched = is_batched(row.batch_size, bool(row.fifo))
     return EndpointGate(
         limit=row.batch_size if batched else 1 if row.fifo else limits.per_endpoint,
         in_flight=row.in_flight,  # sending now, by every worker
