@@ -77,8 +77,6 @@ async def finish(conn: AsyncConnection, finished: list[Finish], now_ms: int) -> 
     if not finished:
         return
     await conn.execute(insert(attempts), [f.attempt_row for f in finished])
-    # A slot of each endpoint freed up (and a retry may be due): let the scheduler look again.
-    await mark_ready(conn, {f.attempt_row["endpoint_id"]: now_ms for f in finished})
     await conn.execute(
         update(deliveries)
         .where(and_(d.id == bindparam("b_id"), d.status == SENDING))
@@ -100,6 +98,9 @@ async def finish(conn: AsyncConnection, finished: list[Finish], now_ms: int) -> 
             for f in finished
         ],
     )
+    # A slot of each endpoint freed up (and a retry may be due): let the scheduler look again.
+    # After the delivery rows, as reclaim_expired does: one lock order on PostgreSQL.
+    await mark_ready(conn, {f.attempt_row["endpoint_id"]: now_ms for f in finished})
 
 
 async def release(conn: AsyncConnection, ids: list[str], now_ms: int) -> None:
@@ -138,7 +139,8 @@ async def rearm(
     until_msg_id: str | None = None,
 ) -> int:
     """Make deliveries due again with a fresh retry budget (resend, recover)."""
-    await mark_ready(conn, {endpoint_id: now_ms})  # first: the scheduler's lock order
+    # The endpoint row first: a claim round holding it would otherwise wait for our rows.
+    await mark_ready(conn, {endpoint_id: now_ms})
     await probe_now(conn, endpoint_id, now_ms)
     query = update(deliveries).where(d.endpoint_id == endpoint_id, d.status != SENDING)
     if msg_id is not None:
