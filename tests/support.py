@@ -68,6 +68,8 @@ class HookdServer:
             "HOOKD_RETRY_SCHEDULE": "1,1,1",
             "HOOKD_REQUEST_TIMEOUT": "5",
             "HOOKD_POLL_INTERVAL": "0.2",
+            # Tests that retry on purpose would otherwise trip the circuit breaker.
+            "HOOKD_BREAKER_FAILURES": "1000",
             **self.env,
         }
         log = self.log_path.open("ab")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from hookd.core.breaker import BreakerPolicy
 from hookd.core.retry import DEFAULT_DELAYS, RetrySchedule
 from hookd.core.ssrf import Network, parse_networks
 
@@ -37,6 +39,20 @@ class Settings(BaseSettings):
     signature_headers: Literal["webhook", "svix"] = "webhook"
     max_retry_after: float = Field(default=3600.0, ge=0)
     concurrency: int = Field(default=256, ge=1, description="deliveries in flight at once")
+    endpoint_concurrency: int = Field(
+        default=16, ge=1, le=10_000, description="deliveries in flight at once per endpoint"
+    )
+    breaker_failures: int = Field(
+        default=5, ge=1, description="consecutive failures that open an endpoint's circuit"
+    )
+    breaker_cooldown: float = Field(
+        default=30.0, gt=0, description="seconds an open circuit waits before one probe"
+    )
+    disable_after: float = Field(
+        default=5 * 24 * 3600.0,
+        gt=0,
+        description="seconds of continuous failure after which an endpoint is disabled",
+    )
     poll_interval: float = Field(default=1.0, gt=0, description="idle seconds between due checks")
     lease_seconds: float = Field(default=60.0, gt=0, description="claim lease before reclaim")
     shutdown_grace: float = Field(default=8.0, ge=0, description="seconds to finish in-flight work")
@@ -133,6 +149,14 @@ class Settings(BaseSettings):
     @property
     def schedule(self) -> RetrySchedule:
         return RetrySchedule(delays=self.retry_schedule, max_retry_after=self.max_retry_after)
+
+    @property
+    def breaker(self) -> BreakerPolicy:
+        return BreakerPolicy(
+            threshold=self.breaker_failures,
+            cooldown=timedelta(seconds=self.breaker_cooldown),
+            disable_after=timedelta(seconds=self.disable_after),
+        )
 
     @property
     def networks(self) -> tuple[Network, ...]:

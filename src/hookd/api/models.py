@@ -130,6 +130,16 @@ class EndpointPatch(CamelModel):
             fields["transformation"] = fields["transformation"].model_dump()
         return fields
 
+    fifo: bool | None = Field(
+        default=None, description="deliver one message at a time, in the order they were created"
+    )
+    batch_size: int | None = Field(
+        default=None, ge=1, le=1000, description="send up to this many messages per POST"
+    )
+    batch_max_wait_ms: int | None = Field(
+        default=None, ge=0, le=60_000, description="longest a due message waits to fill a batch"
+    )
+
 
 class EndpointIn(EndpointPatch):
     url: str
@@ -165,6 +175,9 @@ class EndpointOut(CamelModel):
     retry_async: bool = False
     auth: AuthIn | None = Field(default=None, description="secrets masked")
     tls: TlsIn | None = Field(default=None, description="clientKey masked")
+    fifo: bool = False
+    batch_size: int | None = None
+    batch_max_wait_ms: int | None = None
 
 
 class EndpointSecretOut(CamelModel):
@@ -272,6 +285,9 @@ class MessageIn(CamelModel):
         description="the version of payload (default: the event type's latest schema version, "
         "or one above payloadVersions)",
     )
+    deliver_at: datetime | None = Field(
+        default=None, description="deliver at this time (at most 30 days ahead) instead of now"
+    )
 
 
 class MessageOut(CamelModel):
@@ -310,6 +326,16 @@ class EndpointMessageOut(MessageOut):
     status: int
     status_text: str
     next_attempt: datetime | None
+
+
+class EndpointHealthOut(CamelModel):
+    """hookd's view of an endpoint's health (not part of Svix's API)."""
+
+    state: str = Field(description="healthy, backing_off, circuit_open or disabled")
+    consecutive_failures: int
+    failing_since: datetime | None
+    next_probe_at: datetime | None = Field(description="when an open circuit sends its probe")
+    in_flight: int
 
 
 class ErrorOut(BaseModel):

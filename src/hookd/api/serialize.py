@@ -25,6 +25,7 @@ from hookd.core.domain import (
 )
 from hookd.core.signing import Ed25519Key, parse_signing_key
 from hookd.services.endpoints import SENSITIVE_HEADERS
+from hookd.store.endpoint_health import EndpointHealth
 from hookd.store.pages import Page
 
 T = TypeVar("T")
@@ -76,6 +77,9 @@ def endpoint_out(ep: Endpoint) -> dict[str, Any]:
         "createdAt": ep.created_at,
         "updatedAt": ep.updated_at,
         **call_settings_out(ep),
+        "fifo": ep.fifo,
+        "batchSize": ep.batch_size,
+        "batchMaxWaitMs": ep.batch_max_wait_ms,
     }
 
 
@@ -184,6 +188,17 @@ def endpoint_message_out(
     pair: tuple[Message, MessageDelivery], *, with_content: bool = True
 ) -> dict[str, Any]:
     return {**message_out(pair[0], with_content=with_content), **_delivery_fields(pair[1])}
+
+
+def health_out(endpoint: Endpoint, view: EndpointHealth) -> dict[str, Any]:
+    health = view.health
+    return {
+        "state": health.state(disabled=endpoint.disabled).value,
+        "consecutiveFailures": health.failures,
+        "failingSince": health.first_failure_at,
+        "nextProbeAt": None if endpoint.disabled else health.open_until,
+        "inFlight": view.in_flight,
+    }
 
 
 def stats_out(stats: EndpointStats) -> dict[str, int]:

@@ -16,6 +16,9 @@ from hookd.core.retry import RetrySchedule, parse_retry_after
 # What is stored of a response body; what is read of it at most.
 RESPONSE_EXCERPT_BYTES = 20_000
 RESPONSE_READ_LIMIT = 64 * 1024
+# Values of the ``webhook-delivery`` response header (as Svix honours them).
+DISABLE = "disable"  # disable the endpoint
+ABORT_MESSAGE = "abort-message"  # stop retrying this message
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +32,8 @@ class AttemptResult:
     retry_after: str | None = None
     headers: tuple[tuple[str, str], ...] = ()  # the response's headers, as received
     timed_out: bool = False
+    # The receiver's ``webhook-delivery`` response header: ``disable`` or ``abort-message``.
+    delivery_control: str | None = None
 
     @property
     def succeeded(self) -> bool:
@@ -61,11 +66,17 @@ def next_step(
     rng: random.Random,
 ) -> NextStep:
     """Decide a delivery's state after its ``attempts_made``-th attempt produced ``result``."""
+    control = (result.delivery_control or "").strip().lower()
+    if control == DISABLE:
+        status = DeliveryStatus.SUCCESS if result.succeeded else DeliveryStatus.FAIL
+        return NextStep(status, None, disable_endpoint=True)
     if result.succeeded:
         return NextStep(DeliveryStatus.SUCCESS, None)
     if result.gone:
         # Standard Webhooks: 410 means the receiver wants no more; stop and disable the endpoint.
         return NextStep(DeliveryStatus.FAIL, None, disable_endpoint=True)
+    if control == ABORT_MESSAGE:
+        return NextStep(DeliveryStatus.FAIL, None)
     retry_after = parse_retry_after(result.retry_after, now)
     delay = schedule.next_delay(attempts_made, rng, retry_after)
     if delay is None:

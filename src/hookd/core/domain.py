@@ -84,6 +84,9 @@ class Endpoint:
     # A JSON operator filter (``hookd.core.filters``): only matching messages are delivered.
     filter: dict[str, object] | None = None
     transformation: EndpointTransformation | None = None
+    fifo: bool = False  # one delivery in flight; the next waits for success or dead letter
+    batch_size: int | None = None  # up to this many messages per POST (a JSON array)
+    batch_max_wait_ms: int | None = None  # how long the oldest due message may wait for more
 
     def signing_secrets(self, now: datetime) -> list[str]:
         """The current secret and every rotated-out one still inside its grace period."""

@@ -156,6 +156,7 @@ class HttpSender:
                         _elapsed_ms(started),
                         retry_after=response.headers.get("Retry-After"),
                         headers=tuple(response.headers.items()),
+                        delivery_control=response.headers.get("webhook-delivery"),
                     )
         except TimeoutError:
             return AttemptResult(

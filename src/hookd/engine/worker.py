@@ -10,12 +10,16 @@ import asyncio
 import contextlib
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd import __version__, ids
+from hookd.core.batch import BATCH_ID_PREFIX, batch_body, is_batched
+from hookd.core.breaker import run_outcomes
 from hookd.core.delivery import AttemptResult, next_step
 from hookd.core.destinations import is_destination_url
 from hookd.core.domain import Attempt, DeliveryStatus, Endpoint, Message, TriggerType
@@ -27,11 +31,13 @@ from hookd.engine.transforming import NotSent, prepare_delivery, unsigned_header
 from hookd.services.context import Context
 from hookd.services.payload_shapes import delivery_shape
 from hookd.store import deliveries as queue
+from hookd.store import endpoint_health, scheduling
 from hookd.store import endpoints as endpoint_store
 from hookd.store import messages as message_store
 from hookd.store.attempts import attempt_row
 from hookd.store.codec import to_ms
 from hookd.store.deliveries import Claim, Finish
+from hookd.store.scheduling import Limits
 
 log = structlog.get_logger("hookd.worker")
 
@@ -41,6 +47,8 @@ ERROR_BACKOFF_SECONDS = 1.0
 # lets the creates and finished attempts of a few milliseconds collect into one round (one claim,
 # one flush) instead of a round each.
 WAKE_DEBOUNCE_SECONDS = 0.008
+# When due work exists but nothing could be claimed (PostgreSQL: another worker holds it).
+CONTENDED_SLEEP_SECONDS = 0.01
 
 
 def webhook_headers(
@@ -88,8 +96,9 @@ class DeliveryWorker:
         self.rng = rng or random.Random()
         self._wake = asyncio.Event()
         self._stopping = False
-        self._inflight: dict[asyncio.Task[None], Claim] = {}
+        self._inflight: dict[asyncio.Task[None], list[Claim]] = {}
         self._finished: list[Finish] = []
+        self._outcomes: list[tuple[str, bool]] = []  # (endpoint id, succeeded) of each send
         self._to_disable: set[str] = set()
         self._loop_task: asyncio.Task[None] | None = None
         self._last_reclaim = 0.0
@@ -100,11 +109,12 @@ class DeliveryWorker:
 
     async def start(self, *, reclaim_all: bool) -> None:
         """Start the loop; ``reclaim_all`` puts back every claimed row (embedded, one process)."""
-        if reclaim_all:
-            async with self.ctx.db.write() as conn:
-                count = await queue.reclaim_expired(conn, 2**62)
-            if count:
-                log.info("reclaimed deliveries left in flight by the previous run", count=count)
+        async with self.ctx.db.write() as conn:
+            # Deliveries written without the scheduler's bookkeeping (bulk loads) become visible.
+            await scheduling.rebuild_ready(conn)
+            count = await queue.reclaim_expired(conn, 2**62) if reclaim_all else 0
+        if count:
+            log.info("reclaimed deliveries left in flight by the previous run", count=count)
         self._loop_task = asyncio.create_task(self._run(), name="hookd-delivery-worker")
 
     async def stop(self, grace: float) -> None:
@@ -115,7 +125,9 @@ class DeliveryWorker:
             await self._loop_task
         if self._inflight:
             await asyncio.wait(list(self._inflight), timeout=grace)
-        unfinished = [claim.id for task, claim in self._inflight.items() if not task.done()]
+        unfinished = [
+            c.id for task, held in self._inflight.items() if not task.done() for c in held
+        ]
         for task in list(self._inflight):
             task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -149,14 +161,25 @@ class DeliveryWorker:
         async with self.ctx.db.write() as conn:
             await queue.reclaim_expired(conn, to_ms(self.ctx.clock()))
 
+    def _limits(self) -> Limits:
+        """This worker's free slots; failing endpoints may hold at most half of them."""
+        concurrency = self.settings.concurrency
+        held = [claim for claims in self._inflight.values() for claim in claims]
+        failing = sum(1 for claim in held if claim.failing)
+        return Limits(
+            budget=concurrency - len(held),
+            failing_budget=max(1, concurrency // 2) - failing,
+            per_endpoint=self.settings.endpoint_concurrency,
+        )
+
     async def _claim_and_start(self) -> int:
-        free = self.settings.concurrency - len(self._inflight)
-        if free <= 0:
+        limits = self._limits()
+        if limits.budget <= 0:
             return 0
         now = self.ctx.clock()
         lease = now + timedelta(seconds=self.settings.lease_seconds)
         async with self.ctx.db.write() as conn:
-            claims = await queue.claim_due(conn, to_ms(now), to_ms(lease), free)
+            claims = await scheduling.claim(conn, now, lease, limits)
         if not claims:
             return 0
         async with self.ctx.db.read() as conn:
@@ -164,13 +187,21 @@ class DeliveryWorker:
             endpoints = await endpoint_store.endpoints_by_id(
                 conn, list({c.endpoint_id for c in claims})
             )
+        batches: dict[str, list[Claim]] = {}
         for claim in claims:
-            task = asyncio.create_task(
-                self._deliver(claim, messages.get(claim.msg_id), endpoints.get(claim.endpoint_id))
-            )
-            self._inflight[task] = claim
-            task.add_done_callback(self._on_done)
+            endpoint = endpoints.get(claim.endpoint_id)
+            if endpoint is not None and is_batched(endpoint.batch_size, endpoint.fifo):
+                batches.setdefault(endpoint.id, []).append(claim)
+                continue
+            self._start(self._deliver(claim, messages.get(claim.msg_id), endpoint), [claim])
+        for endpoint_id, held in batches.items():
+            self._start(self._deliver_batch(held, messages, endpoints[endpoint_id]), held)
         return len(claims)
+
+    def _start(self, work: Coroutine[Any, Any, None], claims: list[Claim]) -> None:
+        task = asyncio.create_task(work)
+        self._inflight[task] = claims
+        task.add_done_callback(self._on_done)
 
     def _on_done(self, task: asyncio.Task[None]) -> None:
         self._inflight.pop(task, None)
@@ -178,11 +209,16 @@ class DeliveryWorker:
 
     async def _sleep(self) -> None:
         timeout = self.settings.poll_interval
-        if not self._finished:
+        limits = self._limits()
+        # With no free slot, only a finishing delivery (or new work, via wake) changes anything.
+        if not self._finished and limits.budget > 0:
             async with self.ctx.db.read() as conn:
-                due_ms = await queue.next_due_ms(conn)
+                due_ms = await scheduling.next_ready_ms(
+                    conn, healthy_only=limits.failing_budget <= 0
+                )
             if due_ms is not None:
-                timeout = min(timeout, max(0.0, due_ms / 1000 - self.ctx.clock().timestamp()))
+                wait = due_ms / 1000 - self.ctx.clock().timestamp()
+                timeout = min(timeout, max(CONTENDED_SLEEP_SECONDS, wait))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout)
         delay = self._round_started + WAKE_DEBOUNCE_SECONDS - time.monotonic()
@@ -218,18 +254,43 @@ class DeliveryWorker:
                 content_type=out.content_type,
             )
             headers[f"{style}-version"] = str(shaped.version)
-            timeout = self.settings.request_timeout
-            if is_destination_url(out.endpoint.url):
-                result = await self.brokers.send_to_url(
-                    out.endpoint.url, headers, out.body, timeout
-                )
-            else:
-                result = await self.auth.send(
-                    out.endpoint, out.method, out.endpoint.url, headers, out.body, timeout
-                )
+            result = await self._post(out.endpoint, headers, out.body, method=out.method)
             self._record(claim, out.endpoint, result, now, retryable=True)
+            self._outcomes.append((endpoint.id, result.succeeded))
             return
         self._record(claim, endpoint, result, now, retryable=False)
+
+    async def _post(
+        self, endpoint: Endpoint, headers: dict[str, str], body: bytes, *, method: str = "POST"
+    ) -> AttemptResult:
+        """Send to a broker or over HTTP with the endpoint's credentials."""
+        timeout = self.settings.request_timeout
+        if is_destination_url(endpoint.url):
+            return await self.brokers.send_to_url(endpoint.url, headers, body, timeout)
+        return await self.auth.send(endpoint, method, endpoint.url, headers, body, timeout)
+
+    async def _deliver_batch(
+        self, claims: list[Claim], messages: Mapping[str, Message], endpoint: Endpoint | None
+    ) -> None:
+        """One POST carrying the claimed messages as a JSON array, signed once; each delivery
+        gets the request's result."""
+        now = self.ctx.clock()
+        if endpoint is None:
+            return
+        held = [(c, messages[c.msg_id]) for c in claims if c.msg_id in messages]
+        batch = [(c, m) for c, m in held if m.payload is not None and not endpoint.disabled]
+        for claim, message in held:
+            if message.payload is None or endpoint.disabled:
+                await self._deliver(claim, message, endpoint)  # fails it, unsent
+        if not batch:
+            return
+        body = batch_body([message for _, message in batch])
+        batch_id = ids.new_id(BATCH_ID_PREFIX, now)
+        headers = webhook_headers(self.settings.signature_headers, endpoint, batch_id, body, now)
+        result = await self._post(endpoint, headers, body)
+        for claim, _ in batch:
+            self._record(claim, endpoint, result, now, retryable=True)
+        self._outcomes.append((endpoint.id, result.succeeded))
 
     def _record(
         self,
@@ -282,16 +343,30 @@ class DeliveryWorker:
         if not self._finished and not self._to_disable:
             return
         batch, self._finished = self._finished, []
+        outcomes, self._outcomes = self._outcomes, []
         disable, self._to_disable = self._to_disable, set()
-        now_ms = to_ms(self.ctx.clock())
+        now = self.ctx.clock()
         try:
             async with self.ctx.db.write() as conn:
-                await queue.finish(conn, batch, now_ms)
-                await endpoint_store.disable_endpoints(conn, sorted(disable), now_ms)
+                await queue.finish(conn, batch, to_ms(now))
+                disable |= await self._update_health(conn, outcomes, now)
+                await endpoint_store.disable_endpoints(conn, sorted(disable), to_ms(now))
         except BaseException:
             # Keep the outcomes for the next flush; the leases stay valid meanwhile.
             self._finished = batch + self._finished
+            self._outcomes = outcomes + self._outcomes
             self._to_disable |= disable
             raise
         if disable:
-            log.info("endpoints disabled after 410 Gone", endpoints=sorted(disable))
+            log.info("endpoints disabled", endpoints=sorted(disable))
+
+    async def _update_health(
+        self, conn: AsyncConnection, outcomes: list[tuple[str, bool]], now: datetime
+    ) -> set[str]:
+        """Run the batch's outcomes through each endpoint's breaker; return those to disable."""
+        if not outcomes:
+            return set()
+        before = await endpoint_health.load_health(conn, list({eid for eid, _ in outcomes}))
+        changed, disable = run_outcomes(before, outcomes, now, self.settings.breaker)
+        await endpoint_health.save_health(conn, changed)
+        return disable

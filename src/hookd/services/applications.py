@@ -107,6 +107,9 @@ async def update_app(
 
 async def delete_app(ctx: Context, app_id: str) -> None:
     """Delete an application with its endpoints, messages and attempts."""
-    async with ctx.db.write() as conn:
+
+    async def delete(conn: AsyncConnection) -> None:
         app = await require_app(conn, app_id)
         await store.delete_app(conn, app.id)
+
+    await ctx.db.write_retrying(delete)

@@ -21,6 +21,7 @@ from hookd.services.context import Context
 from hookd.services.endpoint_rules import checked_rules
 from hookd.services.errors import Conflict, Invalid, NotFound
 from hookd.store import deliveries as queue
+from hookd.store import endpoint_health as health_store
 from hookd.store import endpoints as store
 from hookd.store.codec import to_ms
 from hookd.store.pages import Page
@@ -38,6 +39,9 @@ EDITABLE = (
     "thin",
     "filter",
     "transformation",
+    "fifo",
+    "batch_size",
+    "batch_max_wait_ms",
 )
 NULLABLE = (
     "uid",
@@ -47,6 +51,8 @@ NULLABLE = (
     "version",
     "filter",
     "transformation",
+    "batch_size",
+    "batch_max_wait_ms",
 )
 DEFAULT_GRACE = timedelta(hours=24)
 MAX_GRACE = timedelta(days=7)
@@ -144,6 +150,9 @@ def _new_endpoint(app_id: str, fields: Mapping[str, Any], now: datetime) -> Endp
         thin=bool(fields.get("thin")),
         filter=fields.get("filter"),
         transformation=fields.get("transformation"),
+        fifo=bool(fields.get("fifo")),
+        batch_size=fields.get("batch_size"),
+        batch_max_wait_ms=fields.get("batch_max_wait_ms"),
     )
 
 
@@ -202,6 +211,7 @@ async def update_endpoint(
                 changes["description"] = changes["description"] or ""
                 changes["disabled"] = bool(changes["disabled"])
                 changes["thin"] = bool(changes["thin"])
+                changes["fifo"] = bool(changes["fifo"])
             else:
                 # PATCH: a field sent as null keeps its value unless null means something.
                 changes = {
@@ -219,16 +229,20 @@ async def update_endpoint(
             changes.update(call_fields(fields, endpoint))
             updated = dataclasses.replace(endpoint, **changes, updated_at=now)
             await store.save_endpoint(conn, updated)
+            if endpoint.disabled and not updated.disabled:
+                await health_store.reset_health(conn, endpoint.id)  # a fresh start
     except IntegrityError as exc:
         raise _uid_conflict(fields.get("uid")) from exc
     return updated, False
 
 
 async def delete_endpoint(ctx: Context, app_id: str, endpoint_id: str) -> None:
-    async with ctx.db.write() as conn:
+    async def delete(conn: AsyncConnection) -> None:
         app = await require_app(conn, app_id)
         endpoint = await require_endpoint(conn, app.id, endpoint_id)
         await store.delete_endpoint(conn, endpoint.id)
+
+    await ctx.db.write_retrying(delete)
 
 
 async def rotate_secret(
@@ -307,6 +321,15 @@ async def recover(
     if count:
         ctx.wake_worker()
     return count
+
+
+async def endpoint_health(
+    ctx: Context, app_id: str, endpoint_id: str
+) -> tuple[Endpoint, health_store.EndpointHealth]:
+    async with ctx.db.read() as conn:
+        app = await require_app(conn, app_id)
+        endpoint = await require_endpoint(conn, app.id, endpoint_id)
+        return endpoint, await health_store.endpoint_health(conn, endpoint.id)
 
 
 async def endpoint_stats(

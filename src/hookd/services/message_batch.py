@@ -54,6 +54,7 @@ class NewMessage:
     version: int = 1  # the version of ``payload``
     payload_versions: dict[int, bytes] | None = None  # the other versions, exact bytes
     payload_retention_days: int = DEFAULT_PAYLOAD_RETENTION_DAYS
+    due: datetime | None = None  # a scheduled message's deliveries wait until then
 
 
 _committers: weakref.WeakKeyDictionary[Database, GroupCommit[NewMessage, Created]] = (
@@ -111,6 +112,7 @@ def create_group(
             app.id,
             [endpoint.id for endpoint in targets],
             to_ms(new.now),
+            due_ms=None if new.due is None else to_ms(new.due),
         )
         outcomes.append((message, len(targets)))
     store.insert_rows(conn, message_rows, delivery_rows, versions)

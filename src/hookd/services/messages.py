@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +23,7 @@ from hookd.store.pages import Page
 NAME = re.compile(r"^[a-zA-Z0-9\-_.]{1,256}$")
 CHANNEL = re.compile(r"^[a-zA-Z0-9\-_.:#@]{1,128}$")
 MAX_CHANNELS = 5
+MAX_DELIVER_AHEAD = timedelta(days=30)
 
 
 def _check(event_type: str, channels: Sequence[str] | None, event_id: str | None) -> None:
@@ -56,6 +57,7 @@ async def create_message(
     payload_version: int | None = None,
     validate: bool | None = None,
     payload_retention_days: int | None = None,
+    deliver_at: datetime | None = None,
 ) -> tuple[Message, int]:
     """Persist a message and one delivery per subscribed endpoint; return it and that count.
 
@@ -88,6 +90,7 @@ async def create_message(
         version=versions.version,
         payload_versions=versions.others or None,
         payload_retention_days=payload_retention_days or store.DEFAULT_PAYLOAD_RETENTION_DAYS,
+        due=_due(deliver_at, now),
     )
     try:
         message, count = await message_batch.commit(ctx, new)
@@ -96,6 +99,19 @@ async def create_message(
     if count:
         ctx.wake_worker()
     return message, count
+
+
+def _due(deliver_at: datetime | None, now: datetime) -> datetime | None:
+    """When a scheduled message's deliveries are due (None: at once)."""
+    if deliver_at is None:
+        return None
+    if deliver_at.tzinfo is None:
+        raise Invalid(
+            "deliverAt needs a UTC offset, e.g. 2030-01-31T12:00:00Z", loc=("body", "deliverAt")
+        )
+    if deliver_at - now > MAX_DELIVER_AHEAD:
+        raise Invalid("deliverAt may be at most 30 days ahead", loc=("body", "deliverAt"))
+    return deliver_at if deliver_at > now else None
 
 
 async def get_message(ctx: Context, app_id: str, msg_id: str) -> Message:

@@ -228,9 +228,12 @@ async def upsert_source(
 
 async def delete_source(ctx: Context, source_id: str) -> None:
     """Delete the source with its application, endpoints, messages and request records."""
-    async with ctx.db.write() as conn:
+
+    async def delete(conn: AsyncConnection) -> None:
         source = await require_source(conn, source_id)
         await app_store.delete_app(conn, source.id)
+
+    await ctx.db.write_retrying(delete)
     forget(ctx.db)
 
 

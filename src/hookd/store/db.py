@@ -13,7 +13,7 @@ costs a fraction of a statement-by-statement async transaction; the hot paths us
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql.dml import UpdateBase
@@ -30,6 +31,14 @@ from hookd.store import sqlite_driver
 T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+DEADLOCK_RETRIES = 5
+# PostgreSQL's deadlock_detected and serialization_failure: the transaction may be rerun.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def _is_deadlock(exc: DBAPIError) -> bool:
+    causes = (exc.orig, getattr(exc.orig, "__cause__", None))
+    return any(getattr(cause, "sqlstate", None) in RETRYABLE_SQLSTATES for cause in causes)
 
 
 def driver_url(url: str) -> str:
@@ -148,6 +157,22 @@ class Database:
             except BaseException:
                 self.config_version += 1  # a cache may hold what the rollback undid
                 raise
+
+    async def write_retrying(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """Run ``work`` in a write transaction, again if PostgreSQL broke a deadlock with it.
+
+        Deleting an application or endpoint cascades through rows the workers lock in another
+        order; PostgreSQL resolves such a cycle by failing one side, which is then safe to rerun.
+        """
+        for attempt in range(DEADLOCK_RETRIES):
+            try:
+                async with self.write() as conn:
+                    return await work(conn)
+            except DBAPIError as exc:
+                if attempt == DEADLOCK_RETRIES - 1 or not _is_deadlock(exc):
+                    raise
+            await asyncio.sleep(0.01 * 2**attempt)
+        raise AssertionError("unreachable")
 
     async def run_write(self, work: Callable[[Connection], T]) -> T:
         """Run ``work`` as one write transaction and return its result once committed.

@@ -1,7 +1,9 @@
 """The delivery queue: one row per (message, endpoint), claimed in batches by the worker.
 
-A claim moves rows from PENDING to SENDING with a lease; finishing writes every attempt of a batch
-and the new states in one transaction; a lease that runs out (a dead worker) puts the row back.
+Claims are made per endpoint by :mod:`hookd.store.scheduling`: they move rows from PENDING to
+SENDING with a lease; finishing writes every attempt of a batch and the new states in one
+transaction; a lease that runs out (a dead worker) puts the row back. Whatever makes a delivery
+due also marks its endpoint ready (``mark_ready``), which is how the scheduler finds it.
 """
 
 from __future__ import annotations
@@ -15,22 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd.core.domain import DeliveryStatus, MessageDelivery
 from hookd.store.codec import from_ms, opt_from_ms
+from hookd.store.endpoint_health import probe_now
+from hookd.store.scheduling import Claim, earliest, mark_ready
 from hookd.store.schema import attempts, deliveries
+
+__all__ = ["Claim", "Finish"]
 
 d = deliveries.c
 PENDING, SENDING = int(DeliveryStatus.PENDING), int(DeliveryStatus.SENDING)
-
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    """A delivery the worker now holds."""
-
-    id: str
-    msg_id: str
-    endpoint_id: str
-    app_id: str
-    attempts: int
-    manual: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +39,15 @@ class Finish:
 
 
 def new_delivery_rows(
-    ids: list[str], msg_id: str, app_id: str, endpoint_ids: list[str], now_ms: int
+    ids: list[str],
+    msg_id: str,
+    app_id: str,
+    endpoint_ids: list[str],
+    now_ms: int,
+    *,
+    due_ms: int | None = None,
 ) -> list[dict[str, Any]]:
+    """Pending deliveries, due at once or at ``due_ms`` (a scheduled message)."""
     return [
         {
             "id": delivery_id,
@@ -55,7 +56,7 @@ def new_delivery_rows(
             "app_id": app_id,
             "status": PENDING,
             "attempts": 0,
-            "next_attempt_at": now_ms,
+            "next_attempt_at": now_ms if due_ms is None else due_ms,
             "lease_until": None,
             "manual": False,
             "created_at": now_ms,
@@ -68,36 +69,7 @@ def new_delivery_rows(
 async def insert_deliveries(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
     if rows:
         await conn.execute(insert(deliveries), rows)
-
-
-async def claim_due(
-    conn: AsyncConnection, now_ms: int, lease_until_ms: int, limit: int
-) -> list[Claim]:
-    """Take up to ``limit`` due deliveries, oldest due first."""
-    due = (
-        select(d.id)
-        .where(d.status == PENDING, d.next_attempt_at <= now_ms)
-        .order_by(d.next_attempt_at)
-        .limit(limit)
-    )
-    if conn.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    query = (
-        update(deliveries)
-        .where(d.id.in_(due.scalar_subquery()))
-        .values(status=SENDING, lease_until=lease_until_ms, updated_at=now_ms)
-        .returning(d.id, d.msg_id, d.endpoint_id, d.app_id, d.attempts, d.manual)
-    )
-    rows = (await conn.execute(query)).all()
-    return [
-        Claim(r.id, r.msg_id, r.endpoint_id, r.app_id, r.attempts, bool(r.manual)) for r in rows
-    ]
-
-
-async def next_due_ms(conn: AsyncConnection) -> int | None:
-    """When the earliest pending delivery is due (for the worker's sleep)."""
-    query = select(d.next_attempt_at).where(d.status == PENDING).order_by(d.next_attempt_at)
-    return (await conn.execute(query.limit(1))).scalar()
+        await mark_ready(conn, earliest((r["endpoint_id"], r["next_attempt_at"]) for r in rows))
 
 
 async def finish(conn: AsyncConnection, finished: list[Finish], now_ms: int) -> None:
@@ -132,6 +104,9 @@ async def finish(conn: AsyncConnection, finished: list[Finish], now_ms: int) -> 
             for f in finished
         ],
     )
+    # A slot of each endpoint freed up (and a retry may be due): let the scheduler look again.
+    # After the delivery rows, as reclaim_expired does: one lock order on PostgreSQL.
+    await mark_ready(conn, {f.attempt_row["endpoint_id"]: now_ms for f in finished})
 
 
 async def _locked_ids(conn: AsyncConnection, ids: list[str]) -> set[str]:
@@ -145,11 +120,13 @@ async def _locked_ids(conn: AsyncConnection, ids: list[str]) -> set[str]:
 async def release(conn: AsyncConnection, ids: list[str], now_ms: int) -> None:
     """Hand claimed deliveries back untouched (shutdown): due now, no attempt counted."""
     if ids:
-        await conn.execute(
+        result = await conn.execute(
             update(deliveries)
             .where(d.id.in_(ids), d.status == SENDING)
             .values(status=PENDING, lease_until=None, next_attempt_at=now_ms, updated_at=now_ms)
+            .returning(d.endpoint_id)
         )
+        await mark_ready(conn, {row[0]: now_ms for row in result.all()})
 
 
 async def reclaim_expired(conn: AsyncConnection, now_ms: int) -> int:
@@ -158,8 +135,11 @@ async def reclaim_expired(conn: AsyncConnection, now_ms: int) -> int:
         update(deliveries)
         .where(d.status == SENDING, d.lease_until < now_ms)
         .values(status=PENDING, lease_until=None, updated_at=now_ms)
+        .returning(d.endpoint_id, d.next_attempt_at)
     )
-    return int(result.rowcount)
+    rows = result.all()
+    await mark_ready(conn, earliest((row[0], row[1]) for row in rows))
+    return len(rows)
 
 
 async def rearm(
@@ -173,6 +153,9 @@ async def rearm(
     until_msg_id: str | None = None,
 ) -> int:
     """Make deliveries due again with a fresh retry budget (resend, recover)."""
+    # The endpoint row first: a claim round holding it would otherwise wait for our rows.
+    await mark_ready(conn, {endpoint_id: now_ms})
+    await probe_now(conn, endpoint_id, now_ms)
     query = update(deliveries).where(d.endpoint_id == endpoint_id, d.status != SENDING)
     if msg_id is not None:
         query = query.where(d.msg_id == msg_id)

@@ -54,6 +54,9 @@ def endpoint_from_row(row: Row[Any]) -> Endpoint:
         thin=bool(m["thin"]),
         filter=m["filter"],
         transformation=_transformation(m["transformation"]),
+        fifo=bool(m["fifo"]),
+        batch_size=m["batch_size"],
+        batch_max_wait_ms=m["batch_max_wait_ms"],
     )
 
 
@@ -89,6 +92,9 @@ def _values(ep: Endpoint) -> dict[str, Any]:
         "transformation": None
         if ep.transformation is None
         else {"code": ep.transformation.code, "enabled": ep.transformation.enabled},
+        "fifo": ep.fifo,
+        "batch_size": ep.batch_size,
+        "batch_max_wait_ms": ep.batch_max_wait_ms,
     }
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, insert, select, tuple_
 from hookd.core.domain import Application, Endpoint
 from hookd.store.applications import app_insert, app_lookup, pick_app
 from hookd.store.endpoints import endpoint_from_row
+from hookd.store.scheduling import earliest, mark_ready_sync
 from hookd.store.schema import deliveries, endpoints, message_versions, messages
 
 
@@ -52,3 +53,6 @@ def insert_rows(
         conn.execute(insert(message_versions), version_rows)
     if delivery_rows:
         conn.execute(insert(deliveries), delivery_rows)
+        mark_ready_sync(
+            conn, earliest((r["endpoint_id"], r["next_attempt_at"]) for r in delivery_rows)
+        )

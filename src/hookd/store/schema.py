@@ -7,6 +7,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -70,6 +71,11 @@ endpoints = Table(
     Column("thin", Boolean, nullable=False, default=False, server_default=text("false")),
     Column("filter", JSON),  # a JSON operator filter document, or NULL for none
     Column("transformation", JSON),  # {"code": ..., "enabled": ...}, or NULL for none
+    # Strict ordering: one delivery in flight, the next waits for success or dead letter.
+    Column("fifo", Boolean, nullable=False, default=False, server_default=text("false")),
+    # Batch webhooks: up to batch_size messages per POST, the first waiting at most the max wait.
+    Column("batch_size", Integer),
+    Column("batch_max_wait_ms", Integer),
     UniqueConstraint("app_id", "uid", name="uq_endpoints_app_uid"),
     Index("ix_endpoints_app", "app_id", "id"),
 )
@@ -161,6 +167,14 @@ deliveries = Table(
     Column("updated_at", BigInteger, nullable=False),
     UniqueConstraint("msg_id", "endpoint_id", name="uq_deliveries_msg_endpoint"),
     Index("ix_deliveries_endpoint", "endpoint_id", "status", "msg_id"),
+    # An endpoint's due work, oldest first (the per-endpoint claim).
+    Index(
+        "ix_deliveries_endpoint_due",
+        "endpoint_id",
+        "next_attempt_at",
+        sqlite_where=text("status = 1"),
+        postgresql_where=text("status = 1"),
+    ),
     # Due work: only pending rows are indexed, so the claim query never scans finished ones.
     Index(
         "ix_deliveries_due",
@@ -181,6 +195,30 @@ deliveries = Table(
         sqlite_where=text("status IN (1, 3)"),
         postgresql_where=text("status IN (1, 3)"),
     ),
+)
+
+# The scheduler's per-endpoint state (stack.md 3.6: the endpoint is the unit of scheduling).
+# A row appears with an endpoint's first delivery; ``ready_at`` is never later than the earliest
+# moment the endpoint may have work (NULL: nothing until a delivery is added or one finishes).
+endpoint_state = Table(
+    "endpoint_state",
+    metadata,
+    Column(
+        "endpoint_id",
+        String(40),
+        ForeignKey("endpoints.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("ready_at", BigInteger),
+    Column("served_at", BigInteger, nullable=False, default=0, server_default="0"),
+    # Circuit breaker: consecutive failures, start of the failing streak, open circuit until.
+    Column("failures", Integer, nullable=False, default=0, server_default="0"),
+    Column("first_failure_at", BigInteger),
+    Column("open_until", BigInteger),
+    # Token bucket for the endpoint's rateLimit.
+    Column("tokens", Float),
+    Column("tokens_at", BigInteger),
+    Index("ix_endpoint_state_ready", "ready_at"),
 )
 
 attempts = Table(

@@ -11,6 +11,7 @@ from hookd.api.models import (
     EndpointHeadersIn,
     EndpointHeadersOut,
     EndpointHeadersPatchIn,
+    EndpointHealthOut,
     EndpointIn,
     EndpointOut,
     EndpointPatch,
@@ -28,6 +29,7 @@ from hookd.api.serialize import (
     JSON,
     endpoint_out,
     headers_out,
+    health_out,
     page_out,
     secret_out,
     stats_out,
@@ -182,3 +184,13 @@ async def set_transformation(
 ) -> Response:
     await patch_transformation(ctx, app_id, endpoint_id, body.fields_set())
     return Response(status_code=204)
+
+
+@router.get(
+    "/{endpoint_id}/health",
+    response_model=EndpointHealthOut,
+    summary="The endpoint's delivery health (circuit breaker state)",
+)
+async def health(ctx: CtxDep, app_id: str, endpoint_id: str) -> Response:
+    endpoint, view = await service.endpoint_health(ctx, app_id, endpoint_id)
+    return JSON(health_out(endpoint, view))

@@ -79,6 +79,7 @@ async def create_response(
         payload_version=body.payload_version,
         validate=validate,
         payload_retention_days=body.payload_retention_period,
+        deliver_at=body.deliver_at,
     )
     return JSON(message_out(message, with_content=with_content), status_code=201)
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 11:27:51.629059
+Create Date: 2026-11-23 11:42:48.396984
 """
 
 from __future__ import annotations
@@ -99,6 +99,9 @@ def upgrade() -> None:
         sa.Column("thin", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.Column("filter", sa.JSON(), nullable=True),
         sa.Column("transformation", sa.JSON(), nullable=True),
+        sa.Column("fifo", sa.Boolean(), server_default=sa.text("false"), nullable=False),
+        sa.Column("batch_size", sa.Integer(), nullable=True),
+        sa.Column("batch_max_wait_ms", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(["app_id"], ["applications.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("app_id", "uid", name="uq_endpoints_app_uid"),
@@ -208,6 +211,13 @@ def upgrade() -> None:
             "ix_deliveries_endpoint", ["endpoint_id", "status", "msg_id"], unique=False
         )
         batch_op.create_index(
+            "ix_deliveries_endpoint_due",
+            ["endpoint_id", "next_attempt_at"],
+            unique=False,
+            sqlite_where=sa.text("status = 1"),
+            postgresql_where=sa.text("status = 1"),
+        )
+        batch_op.create_index(
             "ix_deliveries_leased",
             ["lease_until"],
             unique=False,
@@ -221,6 +231,22 @@ def upgrade() -> None:
             sqlite_where=sa.text("status IN (1, 3)"),
             postgresql_where=sa.text("status IN (1, 3)"),
         )
+
+    op.create_table(
+        "endpoint_state",
+        sa.Column("endpoint_id", sa.String(length=40), nullable=False),
+        sa.Column("ready_at", sa.BigInteger(), nullable=True),
+        sa.Column("served_at", sa.BigInteger(), server_default="0", nullable=False),
+        sa.Column("failures", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("first_failure_at", sa.BigInteger(), nullable=True),
+        sa.Column("open_until", sa.BigInteger(), nullable=True),
+        sa.Column("tokens", sa.Float(), nullable=True),
+        sa.Column("tokens_at", sa.BigInteger(), nullable=True),
+        sa.ForeignKeyConstraint(["endpoint_id"], ["endpoints.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("endpoint_id"),
+    )
+    with op.batch_alter_table("endpoint_state", schema=None) as batch_op:
+        batch_op.create_index("ix_endpoint_state_ready", ["ready_at"], unique=False)
 
     op.create_table(
         "inbound_requests",
@@ -274,6 +300,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_inbound_requests_dedup")
 
     op.drop_table("inbound_requests")
+    with op.batch_alter_table("endpoint_state", schema=None) as batch_op:
+        batch_op.drop_index("ix_endpoint_state_ready")
+
+    op.drop_table("endpoint_state")
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
         batch_op.drop_index(
             "ix_deliveries_unfinished",
@@ -284,6 +314,11 @@ def downgrade() -> None:
             "ix_deliveries_leased",
             sqlite_where=sa.text("status = 3"),
             postgresql_where=sa.text("status = 3"),
+        )
+        batch_op.drop_index(
+            "ix_deliveries_endpoint_due",
+            sqlite_where=sa.text("status = 1"),
+            postgresql_where=sa.text("status = 1"),
         )
         batch_op.drop_index("ix_deliveries_endpoint")
         batch_op.drop_index(

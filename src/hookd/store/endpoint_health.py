@@ -1,0 +1,88 @@
+"""Endpoint health as stored: the circuit breaker's columns of ``endpoint_state``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hookd.core.breaker import Health
+from hookd.core.domain import DeliveryStatus
+from hookd.store.codec import opt_from_ms, to_ms
+from hookd.store.schema import deliveries, endpoint_state
+
+s, d = endpoint_state.c, deliveries.c
+
+
+def health_from_row(row: Any) -> Health:
+    return Health(row.failures, opt_from_ms(row.first_failure_at), opt_from_ms(row.open_until))
+
+
+async def update_rows(
+    conn: AsyncConnection, columns: Mapping[str, str], rows: list[dict[str, Any]]
+) -> None:
+    """Update ``endpoint_state`` rows in one statement: ``b_id`` plus a parameter per column."""
+    if rows:
+        values: dict[str, Any] = {col: bindparam(param) for col, param in columns.items()}
+        query = update(endpoint_state).where(s.endpoint_id == bindparam("b_id")).values(values)
+        await conn.execute(query, rows)
+
+
+async def probe_now(conn: AsyncConnection, endpoint_id: str, now_ms: int) -> None:
+    """A manual resend or recover: an open circuit sends its probe now instead of later."""
+    await conn.execute(
+        update(endpoint_state)
+        .where(s.endpoint_id == endpoint_id, s.open_until > now_ms)
+        .values(open_until=now_ms)
+    )
+
+
+async def load_health(conn: AsyncConnection, endpoint_ids: list[str]) -> dict[str, Health]:
+    """The breaker state of these endpoints (locked for update on PostgreSQL)."""
+    query = select(endpoint_state).where(s.endpoint_id.in_(sorted(endpoint_ids)))
+    if conn.dialect.name == "postgresql":
+        query = query.order_by(s.endpoint_id).with_for_update()
+    return {row.endpoint_id: health_from_row(row) for row in (await conn.execute(query)).all()}
+
+
+async def save_health(conn: AsyncConnection, health: Mapping[str, Health]) -> None:
+    await update_rows(
+        conn,
+        {"failures": "b_failures", "first_failure_at": "b_first", "open_until": "b_open"},
+        [
+            {
+                "b_id": endpoint_id,
+                "b_failures": h.failures,
+                "b_first": None if h.first_failure_at is None else to_ms(h.first_failure_at),
+                "b_open": None if h.open_until is None else to_ms(h.open_until),
+            }
+            for endpoint_id, h in sorted(health.items())
+        ],
+    )
+
+
+async def reset_health(conn: AsyncConnection, endpoint_id: str) -> None:
+    """Forget an endpoint's failures (it was re-enabled)."""
+    await save_health(conn, {endpoint_id: Health()})
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointHealth:
+    health: Health
+    in_flight: int
+    ready_at: datetime | None
+
+
+async def endpoint_health(conn: AsyncConnection, endpoint_id: str) -> EndpointHealth:
+    row = (await conn.execute(select(endpoint_state).where(s.endpoint_id == endpoint_id))).first()
+    sending = select(func.count()).where(
+        d.endpoint_id == endpoint_id, d.status == int(DeliveryStatus.SENDING)
+    )
+    in_flight = int((await conn.execute(sending)).scalar() or 0)
+    if row is None:
+        return EndpointHealth(Health(), in_flight, None)
+    return EndpointHealth(health_from_row(row), in_flight, opt_from_ms(row.ready_at))

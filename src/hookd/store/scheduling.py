@@ -1,0 +1,341 @@
+"""The scheduler's per-endpoint state: which endpoints are ready, fair claims, health, buckets.
+
+Every change that makes a delivery due calls :func:`mark_ready`, so ``ready_at`` is never later
+than an endpoint's earliest due delivery; a claim round reads only ready endpoints (never the
+backlog), takes each one's oldest due deliveries within its limits, and moves ``ready_at`` on.
+On PostgreSQL the endpoint rows are locked ``FOR UPDATE SKIP LOCKED``, so several workers never
+claim for the same endpoint at once and its in-flight limit holds across them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Integer, bindparam, func, or_, select, union_all, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Select
+
+from hookd.core.batch import DEFAULT_MAX_WAIT_MS, is_batched, wait_until
+from hookd.core.domain import DeliveryStatus
+from hookd.core.ratelimit import TokenBucket
+from hookd.core.scheduling import (
+    EndpointGate,
+    Opening,
+    opening,
+    ready_after,
+    share_budget,
+    spend,
+)
+from hookd.store.codec import from_ms, opt_from_ms, to_ms
+from hookd.store.endpoint_health import health_from_row, update_rows
+from hookd.store.schema import deliveries, endpoint_state, endpoints
+
+s, d, e = endpoint_state.c, deliveries.c, endpoints.c
+PENDING, SENDING = int(DeliveryStatus.PENDING), int(DeliveryStatus.SENDING)
+# SQLite allows 500 terms in a compound SELECT; one claim round unions one per endpoint.
+MAX_ENDPOINTS_PER_ROUND = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A delivery the worker now holds."""
+
+    id: str
+    msg_id: str
+    endpoint_id: str
+    app_id: str
+    attempts: int
+    manual: bool
+    failing: bool = False  # its endpoint had failed lately (counts against the failing share)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """A claim round's budgets."""
+
+    budget: int  # free slots in this worker
+    failing_budget: int  # of which failing endpoints may use at most this many
+    per_endpoint: int  # in-flight cap per endpoint, across workers
+
+
+def _insert(conn: AsyncConnection | Connection) -> Any:
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(
+        endpoint_state
+    )
+
+
+async def mark_ready(conn: AsyncConnection, due: Mapping[str, int]) -> None:
+    """Endpoints that have (or may have) work due at the given ms: lower their ``ready_at``."""
+    if due:
+        await conn.execute(*_mark_ready(conn, due))
+
+
+def mark_ready_sync(conn: Connection, due: Mapping[str, int]) -> None:
+    """:func:`mark_ready` on a synchronous connection (the group-committed create path)."""
+    if due:
+        conn.execute(*_mark_ready(conn, due))
+
+
+def _mark_ready(
+    conn: AsyncConnection | Connection, due: Mapping[str, int]
+) -> tuple[Any, list[dict[str, Any]]]:
+    stmt = _insert(conn)
+    # Only rows that get earlier are written (an already-ready endpoint costs no new row version).
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[s.endpoint_id],
+        set_={"ready_at": stmt.excluded.ready_at},
+        where=or_(s.ready_at.is_(None), s.ready_at > stmt.excluded.ready_at),
+    )
+    # Sorted, so concurrent transactions lock endpoint rows in one order (no deadlocks).
+    rows = [{"endpoint_id": key, "ready_at": due[key]} for key in sorted(due)]
+    return stmt, rows
+
+
+def earliest(pairs: Iterable[tuple[str, int]]) -> dict[str, int]:
+    """The earliest due time per endpoint from (endpoint_id, due_ms) pairs."""
+    result: dict[str, int] = {}
+    for endpoint_id, due_ms in pairs:
+        if endpoint_id not in result or due_ms < result[endpoint_id]:
+            result[endpoint_id] = due_ms
+    return result
+
+
+async def rebuild_ready(conn: AsyncConnection) -> None:
+    """Mark every endpoint with pending deliveries (rows written without :func:`mark_ready`)."""
+    query = (
+        select(d.endpoint_id, func.min(d.next_attempt_at))
+        .where(d.status == PENDING)
+        .group_by(d.endpoint_id)
+    )
+    await mark_ready(conn, {row[0]: row[1] for row in (await conn.execute(query)).all()})
+
+
+def _bucket(row: Any) -> TokenBucket | None:
+    if row.tokens is None or row.tokens_at is None:
+        return None
+    return TokenBucket(row.tokens, from_ms(row.tokens_at))
+
+
+async def _ready_rows(
+    conn: AsyncConnection, now_ms: int, limit: int, healthy_only: bool
+) -> list[Any]:
+    sending = (
+        select(func.count())
+        .where(d.endpoint_id == s.endpoint_id, d.status == SENDING)
+        .scalar_subquery()
+        .label("in_flight")
+    )
+    query = (
+        select(endpoint_state, e.fifo, e.rate_limit, e.batch_size, e.batch_max_wait_ms, sending)
+        .join(endpoints, e.id == s.endpoint_id)
+        .where(s.ready_at <= now_ms)
+        .order_by(s.served_at, s.endpoint_id)
+        .limit(limit)
+    )
+    if healthy_only:
+        query = query.where(s.failures == 0)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=endpoint_state)
+    return list((await conn.execute(query)).all())
+
+
+# Claim and next-due statements are built once per shape (which picks are FIFO) and cached:
+# building SQLAlchemy statements per round costs more than running them.
+
+
+def _fifo_head(endpoint: Any) -> Any:
+    return (
+        select(func.min(d.msg_id))
+        .where(d.endpoint_id == endpoint, d.status == PENDING)
+        .scalar_subquery()
+    )
+
+
+def _union(parts: list[Select[Any]]) -> Any:
+    return parts[0] if len(parts) == 1 else union_all(*[p.subquery().select() for p in parts])
+
+
+def _due_ids(i: int, fifo: bool) -> Select[Any]:
+    """Pick ``i``'s oldest due deliveries (``n_i`` of them); FIFO: its oldest message, if due."""
+    endpoint: Any = bindparam(f"ep_{i}")
+    query = select(d.id).where(
+        d.endpoint_id == endpoint, d.status == PENDING, d.next_attempt_at <= bindparam("now")
+    )
+    if fifo:
+        return query.where(d.msg_id == _fifo_head(endpoint)).limit(1)
+    # Index order only (ties in insertion order): a tie-breaker column would make SQLite sort
+    # every due row of the endpoint.
+    return query.order_by(d.next_attempt_at).limit(bindparam(f"n_{i}", type_=Integer))
+
+
+@lru_cache(maxsize=128)
+def _take_statement(fifo: tuple[bool, ...]) -> Any:
+    ids = _union([_due_ids(i, f) for i, f in enumerate(fifo)])
+    return (
+        update(deliveries)
+        .where(d.id.in_(ids.scalar_subquery()), d.status == PENDING)
+        .values(status=SENDING, lease_until=bindparam("lease"), updated_at=bindparam("now"))
+        .returning(d.id, d.msg_id, d.endpoint_id, d.app_id, d.attempts, d.manual)
+    )
+
+
+async def _take(
+    conn: AsyncConnection, picks: list[tuple[Any, int]], now_ms: int, lease_ms: int
+) -> list[Claim]:
+    params: dict[str, Any] = {"now": now_ms, "lease": lease_ms}
+    for i, (row, n) in enumerate(picks):
+        params[f"ep_{i}"], params[f"n_{i}"] = row.endpoint_id, n
+    query = _take_statement(tuple(bool(row.fifo) for row, _ in picks))
+    failing = {row.endpoint_id for row, _ in picks if row.failures}
+    rows = (await conn.execute(query, params)).all()
+    return [
+        Claim(
+            r.id,
+            r.msg_id,
+            r.endpoint_id,
+            r.app_id,
+            r.attempts,
+            bool(r.manual),
+            r.endpoint_id in failing,
+        )
+        for r in sorted(rows, key=lambda r: (r.endpoint_id, r.msg_id))
+    ]
+
+
+def _next_due_of(i: int, fifo: bool) -> Select[Any]:
+    endpoint: Any = bindparam(f"ep_{i}")
+    query = select(d.endpoint_id, d.next_attempt_at)
+    if fifo:
+        return query.where(d.endpoint_id == endpoint, d.msg_id == _fifo_head(endpoint))
+    return (
+        query.where(d.endpoint_id == endpoint, d.status == PENDING)
+        .order_by(d.next_attempt_at)
+        .limit(1)
+    )
+
+
+@lru_cache(maxsize=128)
+def _next_due_statement(fifo: tuple[bool, ...]) -> Any:
+    return _union([_next_due_of(i, f) for i, f in enumerate(fifo)])
+
+
+async def _next_due(conn: AsyncConnection, rows: list[Any]) -> dict[str, int]:
+    """When each endpoint's next delivery is due (FIFO: its oldest message): one probe each."""
+    query = _next_due_statement(tuple(bool(row.fifo) for row in rows))
+    params = {f"ep_{i}": row.endpoint_id for i, row in enumerate(rows)}
+    return {r[0]: r[1] for r in (await conn.execute(query, params)).all() if r[1] is not None}
+
+
+def _gate(row: Any, limits: Limits) -> EndpointGate:
+    batched = is_batched(row.batch_size, bool(row.fifo))
+    return EndpointGate(
+        limit=row.batch_size if batched else 1 if row.fifo else limits.per_endpoint,
+        in_flight=row.in_flight,  # sending now, by every worker
+        health=health_from_row(row),
+        rate=row.rate_limit,
+        bucket=_bucket(row) if row.rate_limit else None,
+        batched=batched,
+    )
+
+
+async def _hold_partial_batch(
+    conn: AsyncConnection, row: Any, op: Opening, now: datetime
+) -> Opening:
+    """A batch endpoint with fewer due than a batch waits until its oldest due one has waited
+    ``batch_max_wait_ms``."""
+    due = (
+        select(d.next_attempt_at)
+        .where(
+            d.endpoint_id == row.endpoint_id,
+            d.status == PENDING,
+            d.next_attempt_at <= to_ms(now),
+        )
+        .order_by(d.next_attempt_at)
+        .limit(row.batch_size)
+        .subquery()
+    )
+    count, oldest = (
+        await conn.execute(select(func.count(), func.min(due.c.next_attempt_at)))
+    ).one()
+    max_wait = DEFAULT_MAX_WAIT_MS if row.batch_max_wait_ms is None else row.batch_max_wait_ms
+    until = wait_until(count, opt_from_ms(oldest), row.batch_size, max_wait, now)
+    return op if until is None else Opening(0, until, op.bucket)
+
+
+async def claim(
+    conn: AsyncConnection, now: datetime, lease_until: datetime, limits: Limits
+) -> list[Claim]:
+    """One claim round: ready endpoints in round-robin order share the budget fairly."""
+    now_ms = to_ms(now)
+    healthy_only = limits.failing_budget <= 0
+    count = min(limits.budget, MAX_ENDPOINTS_PER_ROUND)
+    rows = await _ready_rows(conn, now_ms, count, healthy_only)
+    if not rows:
+        return []
+    gates = [_gate(row, limits) for row in rows]
+    openings = [opening(gate, now) for gate in gates]
+    for i, row in enumerate(rows):
+        if gates[i].batched and openings[i].wants > 0:
+            openings[i] = await _hold_partial_batch(conn, row, openings[i], now)
+    grants = share_budget(
+        [o.wants for o in openings],
+        [bool(row.failures) for row in rows],
+        limits.budget,
+        limits.failing_budget,
+    )
+    picks = [(row, n) for row, n in zip(rows, grants, strict=True) if n > 0]
+    claims = await _take(conn, picks, now_ms, to_ms(lease_until)) if picks else []
+    got: dict[str, int] = {}
+    for c in claims:
+        got[c.endpoint_id] = got.get(c.endpoint_id, 0) + 1
+    short = [row for row, n in zip(rows, grants, strict=True) if got.get(row.endpoint_id, 0) < n]
+    next_due = await _next_due(conn, short) if short else {}
+    updates = [
+        _after_round(row, gate, op, grant, got.get(row.endpoint_id, 0), next_due, now)
+        for row, gate, op, grant in zip(rows, gates, openings, grants, strict=True)
+        if not (op.wants > 0 and grant == 0)  # its turn did not come: keep its place
+    ]
+    await _save_rounds(conn, updates)
+    return claims
+
+
+def _after_round(
+    row: Any,
+    gate: EndpointGate,
+    op: Opening,
+    grant: int,
+    taken: int,
+    next_due: Mapping[str, int],
+    now: datetime,
+) -> dict[str, Any]:
+    """The endpoint's new ``ready_at``, ``served_at`` and bucket after a round."""
+    due = next_due.get(row.endpoint_id)
+    ready = ready_after(gate, op, taken, short=taken < grant, next_due=opt_from_ms(due), now=now)
+    bucket = spend(op, taken)
+    return {
+        "b_id": row.endpoint_id,
+        "b_ready": None if ready is None else to_ms(ready),
+        "b_served": to_ms(now) if taken else row.served_at,
+        "b_tokens": None if bucket is None else bucket.tokens,
+        "b_tokens_at": None if bucket is None else to_ms(bucket.at),
+    }
+
+
+async def _save_rounds(conn: AsyncConnection, updates: list[dict[str, Any]]) -> None:
+    columns = {"ready_at": "b_ready", "served_at": "b_served"}
+    await update_rows(conn, {**columns, "tokens": "b_tokens", "tokens_at": "b_tokens_at"}, updates)
+
+
+async def next_ready_ms(conn: AsyncConnection, *, healthy_only: bool) -> int | None:
+    """When the earliest endpoint becomes ready (for the worker's sleep)."""
+    query = select(func.min(s.ready_at))
+    if healthy_only:
+        query = query.where(s.failures == 0)
+    ready: int | None = (await conn.execute(query)).scalar()
+    return ready
