@@ -25,7 +25,7 @@ from hookd.services.errors import Conflict, NotFound
 from hookd.services.fanout import outbound_targets
 from hookd.store import message_writes as store
 from hookd.store.codec import to_ms
-from hookd.store.config_cache import ConfigCache
+from hookd.store.config_cache import ConfigCache, shared_cache
 from hookd.store.db import Database
 from hookd.store.deliveries import new_delivery_rows
 from hookd.store.group_commit import GroupCommit
@@ -67,7 +67,7 @@ async def commit(ctx: Context, new: NewMessage) -> Created:
     committer = _committers.get(ctx.db)
     if committer is None:
         # The cache is only correct when this process owns the SQLite file alone.
-        cache = ConfigCache(ctx.db) if ctx.db.is_sqlite and ctx.settings.role == "all" else None
+        cache = shared_cache(ctx.db, sole_process=ctx.settings.role == "all")
         committer = GroupCommit(ctx.db, lambda conn, group: create_group(conn, group, cache))
         _committers[ctx.db] = committer
     return await committer.submit(new)

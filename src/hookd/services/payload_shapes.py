@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 from sqlalchemy.exc import IntegrityError
 
-from hookd.core.domain import Endpoint, Message
+from hookd.core.domain import Endpoint, EventType, Message
 from hookd.core.payload_links import LinkError, PayloadLink, verify_link
 from hookd.core.payload_schemas import message_version, schema_violation
 from hookd.core.payloads import LinkSigning, Shaped, payload_of_version, shape
@@ -28,6 +28,7 @@ from hookd.store import event_types as event_type_store
 from hookd.store import messages as message_store
 from hookd.store import server_keys
 from hookd.store.codec import to_ms
+from hookd.store.config_cache import shared_cache
 
 LINK_KEY = "thin_links"
 LINK_KEY_BYTES = 32
@@ -59,8 +60,7 @@ async def accept_versions(
                 f"payloadVersions[{version}] is {len(body)} bytes; "
                 f"the limit is {ctx.settings.max_payload_bytes}"
             )
-    async with ctx.db.read() as conn:
-        found = await event_type_store.get_event_type(conn, event_type)
+    found = await _event_type(ctx, event_type)
     schemas = found.schemas if found is not None else None
     version = message_version(declared, others, schemas)
     if version in others:
@@ -73,6 +73,15 @@ async def accept_versions(
         for other, body in sorted(others.items()):
             _check_schema(event_type, schemas, other, body, ("body", "payloadVersions", str(other)))
     return Versions(version, dict(others))
+
+
+async def _event_type(ctx: Context, name: str) -> EventType | None:
+    async def load() -> EventType | None:
+        async with ctx.db.read() as conn:
+            return await event_type_store.get_event_type(conn, name)
+
+    cache = shared_cache(ctx.db, sole_process=ctx.settings.role == "all")
+    return await load() if cache is None else await cache.event_type(name, load)
 
 
 def _check_schema(

@@ -1,20 +1,23 @@
-"""An in-process cache of applications and their endpoints, for the message-create path.
+"""An in-process cache of applications, endpoints and event types, for the message-create path.
 
-Every message create needs its application and that application's endpoints; they change rarely.
+Every message create needs its application, that application's endpoints and its event type
+(for payload versions and schemas); they change rarely.
 The cache is only used where it is provably fresh: on SQLite, where one process owns the file and
 its writes take turns (``Database.run_write`` and ``Database.write`` share one lock). Any write
-this process makes to ``applications`` or ``endpoints`` (and any failed write transaction) bumps
+this process makes to ``applications``, ``endpoints`` or ``event_types`` (and any failed write
+transaction) bumps
 ``Database.config_version``, and the cache drops everything it holds when that number moved. On
-PostgreSQL other processes change endpoints too, so there is no cache there (``for_database``
+PostgreSQL other processes change endpoints too, so there is no cache there (``shared_cache``
 returns ``None``) and every create reads them in its transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import weakref
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from hookd.core.domain import Application, Endpoint
+from hookd.core.domain import Application, Endpoint, EventType
 from hookd.store.db import Database
 
 MAX_ENTRIES = 10_000
@@ -30,6 +33,8 @@ class ConfigCache:
         self._version = db.config_version
         self._apps: dict[str, Application] = {}
         self._endpoints: dict[str, list[Endpoint]] = {}
+        # Unlike applications, a missing event type is remembered: most messages have none.
+        self._event_types: dict[str, EventType | None] = {}
 
     def app(self, id_or_uid: str, load: Callable[[], Application | None]) -> Application | None:
         """The application, from the cache or ``load`` (a miss is not remembered)."""
@@ -39,6 +44,21 @@ class ConfigCache:
         endpoints = self._get(self._endpoints, app_id, load)
         assert endpoints is not None
         return endpoints
+
+    async def event_type(
+        self, name: str, load: Callable[[], Awaitable[EventType | None]]
+    ) -> EventType | None:
+        """The event type (or ``None``: there is none), from the cache or ``load``."""
+        self._check_version()
+        if name in self._event_types:
+            return self._event_types[name]
+        version = self._db.config_version
+        found = await load()
+        if version == self._db.config_version == self._version:
+            if len(self._event_types) >= MAX_ENTRIES:
+                self._event_types.clear()
+            self._event_types[name] = found
+        return found
 
     def _get(self, table: dict[str, V], key: str, load: Callable[[], V | None]) -> V | None:
         self._check_version()
@@ -58,9 +78,22 @@ class ConfigCache:
         if self._db.config_version != self._version:
             self._apps.clear()
             self._endpoints.clear()
+            self._event_types.clear()
             self._version = self._db.config_version
 
 
-def for_database(db: Database) -> ConfigCache | None:
-    """A cache for ``db`` when one can be kept correct (SQLite, one process), else ``None``."""
-    return ConfigCache(db) if db.is_sqlite else None
+_caches: weakref.WeakKeyDictionary[Database, ConfigCache] = weakref.WeakKeyDictionary()
+
+
+def shared_cache(db: Database, *, sole_process: bool) -> ConfigCache | None:
+    """The cache of ``db`` when one can be kept correct, else ``None``.
+
+    Correct means SQLite with this process as its only user (``sole_process``: role ``all``);
+    on PostgreSQL, or beside other processes, every create reads in its transaction.
+    """
+    if not (db.is_sqlite and sole_process):
+        return None
+    cache = _caches.get(db)
+    if cache is None:
+        cache = _caches[db] = ConfigCache(db)
+    return cache

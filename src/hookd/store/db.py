@@ -76,7 +76,7 @@ def _begin_deferred(conn: Any) -> None:
 
 
 # Writes to these tables change what a message fans out to (see ``config_version``).
-CONFIG_TABLES = frozenset({"applications", "endpoints"})
+CONFIG_TABLES = frozenset({"applications", "endpoints", "event_types"})
 
 
 class Database:
