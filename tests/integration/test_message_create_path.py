@@ -143,3 +143,23 @@ async def test_the_create_route_authenticates_and_answers_like_the_documented_on
 
     stored = (await api.get(url, params={"limit": 250})).json()["data"]
     assert len(stored) == 2
+
+
+async def test_an_event_type_created_after_messages_is_seen_by_the_next_create(
+    api: httpx.AsyncClient, app_id: str
+) -> None:
+    """Creates remember that an event type does not exist; creating it must be seen at once."""
+    name = f"late.{uuid.uuid4().hex[:10]}"
+    assert (await _send(api, app_id, eventType=name, payload={"n": 1})).status_code == 201
+
+    schema = {"type": "object", "required": ["n"]}
+    created = await api.post(
+        "/api/v1/event-type", json={"name": name, "description": "late", "schemas": {"1": schema}}
+    )
+    assert created.status_code == 201, created.text
+
+    refused = await api.post(
+        f"/api/v1/app/{app_id}/msg?validate=true", json={"eventType": name, "payload": {}}
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["code"] == "schema_violation"
