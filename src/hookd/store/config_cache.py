@@ -1,21 +1,26 @@
-"""An in-process cache of applications and their endpoints, for the message-create path.
+"""An in-process cache of applications and their endpoints, for the group-committed write paths.
 
-Every message create needs its application and that application's endpoints; they change rarely.
+Every message create needs its application and that application's endpoints, every accepted
+inbound request its source's forwarding endpoints; they change rarely.
 The cache is only used where it is provably fresh: on SQLite, where one process owns the file and
 its writes take turns (``Database.run_write`` and ``Database.write`` share one lock). Any write
 this process makes to ``applications`` or ``endpoints`` (and any failed write transaction) bumps
 ``Database.config_version``, and the cache drops everything it holds when that number moved. On
 PostgreSQL other processes change endpoints too, so there is no cache there (``for_database``
-returns ``None``) and every create reads them in its transaction.
+returns ``None``) and every group reads them in its transaction.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import TypeVar
 
+from sqlalchemy import Connection
+
 from hookd.core.domain import Application, Endpoint
 from hookd.store.db import Database
+from hookd.store.message_writes import app_endpoints
 
 MAX_ENTRIES = 10_000
 
@@ -61,6 +66,23 @@ class ConfigCache:
             self._version = self._db.config_version
 
 
-def for_database(db: Database) -> ConfigCache | None:
-    """A cache for ``db`` when one can be kept correct (SQLite, one process), else ``None``."""
-    return ConfigCache(db) if db.is_sqlite else None
+_caches: weakref.WeakKeyDictionary[Database, ConfigCache] = weakref.WeakKeyDictionary()
+
+
+def for_database(db: Database, *, sole_process: bool) -> ConfigCache | None:
+    """The process's cache of ``db`` when one can be kept correct (SQLite, and this process the
+    only one using the file: ``sole_process``), else ``None``. Every group-committed write path
+    (message creates, ingest) shares it."""
+    if not (db.is_sqlite and sole_process):
+        return None
+    cache = _caches.get(db)
+    if cache is None:
+        cache = _caches[db] = ConfigCache(db)
+    return cache
+
+
+def endpoints_of(conn: Connection, app_id: str, cache: ConfigCache | None) -> list[Endpoint]:
+    """``app_id``'s endpoints, from ``cache`` when there is one, else read in ``conn``."""
+    if cache is None:
+        return app_endpoints(conn, app_id)
+    return cache.endpoints(app_id, lambda: app_endpoints(conn, app_id))
