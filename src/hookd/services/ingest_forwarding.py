@@ -13,7 +13,7 @@ transaction holding it committed, so nothing acknowledged is lost.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -134,8 +134,9 @@ class Arrival:
     dedup_since: datetime | None = None
 
 
-# What was stored for a request (accepted with its message, duplicate, ...) and deliveries queued.
-Stored = tuple[InboundRecord, int]
+# What a request was stored as (its outcome: accepted, duplicate, ...) and deliveries queued.
+Stored = tuple[str, int]
+DUPLICATE = {"outcome": records.DUPLICATE, "code": "duplicate", "reason": DUPLICATE_REASON}
 
 
 async def store_request(ctx: Context, arrival: Arrival) -> Stored:
@@ -152,21 +153,22 @@ def store_group(
     group counts as well: only its first request becomes a message.
     """
     seen = records.last_accepted(conn, _dedup_keys(group), _earliest_since(group))
-    stored: list[Stored] = []
+    stored: list[Stored | Exception] = []
+    record_rows: list[dict[str, Any]] = []
     message_rows: list[dict[str, Any]] = []
     deliveries: list[dict[str, Any]] = []
     for arrival in group:
         record, since = arrival.record, arrival.dedup_since
+        row = records.record_values(record)
+        record_rows.append(row)
         if record.outcome != records.ACCEPTED:
-            stored.append((record, 0))
+            stored.append((record.outcome, 0))
             continue
         if since is not None and record.dedup_key is not None:
             key = (record.source_id, record.dedup_key)
             if key in seen and seen[key] >= since:
-                duplicate = replace(
-                    record, outcome=records.DUPLICATE, code="duplicate", reason=DUPLICATE_REASON
-                )
-                stored.append((duplicate, 0))
+                row.update(DUPLICATE)
+                stored.append((records.DUPLICATE, 0))
                 continue
             seen[key] = record.received_at
         message = message_for(arrival.source, record, record.received_at)
@@ -174,10 +176,11 @@ def store_group(
         targets = forwarding_targets(endpoints, message.event_type, record)
         message_rows.append(message_values(message))
         deliveries += delivery_rows(message, targets)
-        stored.append((replace(record, msg_id=message.id), len(targets)))
+        row["msg_id"] = message.id
+        stored.append((records.ACCEPTED, len(targets)))
     insert_rows(conn, message_rows, deliveries, [])
-    records.insert_records(conn, [record for record, _ in stored])
-    return list(stored)
+    records.insert_records(conn, record_rows)
+    return stored
 
 
 _arrivals: PerDatabase[Arrival, Stored] = PerDatabase(store_group)

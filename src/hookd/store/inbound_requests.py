@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, exists, func, insert, select, update
+from sqlalchemy import Connection, bindparam, exists, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -65,7 +65,8 @@ def record_from_row(row: Row[Any]) -> InboundRecord:
     )
 
 
-def _values(record: InboundRecord) -> dict[str, Any]:
+def record_values(record: InboundRecord) -> dict[str, Any]:
+    """The ``inbound_requests`` row of ``record``."""
     return {
         "id": record.id,
         "source_id": record.source_id,
@@ -87,10 +88,23 @@ def _values(record: InboundRecord) -> dict[str, Any]:
     }
 
 
-def insert_records(conn: Connection, batch: list[InboundRecord]) -> None:
-    """Records in one statement (executemany), on the group-commit transaction's connection."""
-    if batch:
-        conn.execute(insert(t), [_values(record) for record in batch])
+def insert_records(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Rows of ``record_values`` in one statement (executemany), on a synchronous connection."""
+    if rows:
+        conn.execute(insert(t), rows)
+
+
+# Built once: a new statement per group would cost its construction and cache key each time.
+_LAST_ACCEPTED = (
+    select(t.c.source_id, t.c.dedup_key, func.max(t.c.received_at))
+    .where(
+        t.c.source_id.in_(bindparam("sources", expanding=True)),
+        t.c.dedup_key.in_(bindparam("keys", expanding=True)),
+        t.c.received_at >= bindparam("since"),
+        t.c.outcome == ACCEPTED,
+    )
+    .group_by(t.c.source_id, t.c.dedup_key)
+)
 
 
 def last_accepted(
@@ -105,17 +119,13 @@ def last_accepted(
     wanted = set(keys)
     if not wanted:
         return {}
-    query = (
-        select(t.c.source_id, t.c.dedup_key, func.max(t.c.received_at))
-        .where(
-            t.c.source_id.in_(sorted({source for source, _ in wanted})),
-            t.c.dedup_key.in_(sorted({key for _, key in wanted})),
-            t.c.received_at >= to_ms(since),
-            t.c.outcome == ACCEPTED,
-        )
-        .group_by(t.c.source_id, t.c.dedup_key)
-    )
-    return {(source, key): from_ms(at) for source, key, at in conn.execute(query).all()}
+    params = {
+        "sources": sorted({source for source, _ in wanted}),
+        "keys": sorted({key for _, key in wanted}),
+        "since": to_ms(since),
+    }
+    rows = conn.execute(_LAST_ACCEPTED, params).all()
+    return {(source, key): from_ms(at) for source, key, at in rows}
 
 
 async def get_record(
