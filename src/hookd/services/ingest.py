@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import orjson
@@ -24,7 +24,7 @@ from hookd.core.providers import (
 )
 from hookd.services.context import Context
 from hookd.services.errors import NotFound, ServiceError
-from hookd.services.ingest_forwarding import Verified, ingest_writer, text_safe
+from hookd.services.ingest_forwarding import Arrival, store_request, text_safe
 from hookd.services.source_cache import source_for_ingest
 from hookd.services.sources import answer_for, resolve
 from hookd.store import inbound_requests as records
@@ -104,23 +104,27 @@ def _parse(source: IngestSource) -> Source:
 
 
 async def ingest(ctx: Context, source: IngestSource, request: InboundRequest) -> IngestAnswer:
-    """Handshake, or verify and then record and forward: the whole life of one request."""
+    """Handshake, or verify and then record and forward: the whole life of one request.
+
+    Every request a known source receives is recorded; each is answered only after the
+    (group-committed) transaction holding its record committed.
+    """
     now = ctx.clock()
     parsed = _parse(source)
     reply = handshake_reply(parsed, request, now)
     if reply is not None:
-        await _record_only(
-            ctx, source, request, now, records.HANDSHAKE, "handshake", reply.status, None
-        )
+        outcome = (records.HANDSHAKE, "handshake", reply.status, f"answered {reply.status}")
+        await store_request(ctx, Arrival(source, _record(source, request, now, *outcome)))
         return IngestAnswer(reply.status, reply.content_type, reply.body, reply.headers)
     verdict = verify_request(parsed, request, now)
     # Described even when refused, so a user sees what the refused request claimed to be.
     description = describe_request(parsed, request)
+    key = _optional_text(description.dedup_key)
+    event_type = _optional_text(description.event_type)
     if not verdict.ok:
-        record = _record(source, request, now, records.REJECTED, verdict.code, 401)
-        record = _with(record, verdict.reason, description.dedup_key, description.event_type)
-        async with ctx.db.write() as conn:
-            await records.insert_record(conn, record)
+        outcome = (records.REJECTED, verdict.code, 401, verdict.reason)
+        record = _record(source, request, now, *outcome, key, event_type)
+        await store_request(ctx, Arrival(source, record))
         body = orjson.dumps({"code": verdict.code, "detail": verdict.reason})
         return IngestAnswer(401, "application/json", body)
     answer = answer_for(source)
@@ -129,12 +133,10 @@ async def ingest(ctx: Context, source: IngestSource, request: InboundRequest) ->
         if source.dedup_window_seconds is None
         else source.dedup_window_seconds
     )
-    key = _optional_text(description.dedup_key)
-    event_type = _optional_text(description.event_type)
-    record = _record(source, request, now, records.ACCEPTED, verdict.code, answer.status)
-    record = _with(record, verdict.reason, key, event_type)
+    outcome = (records.ACCEPTED, verdict.code, answer.status, verdict.reason)
+    record = _record(source, request, now, *outcome, key, event_type)
     since = now - window if key and window else None
-    _, queued = await ingest_writer(ctx.db).write(Verified(source, record, since))
+    _, queued = await store_request(ctx, Arrival(source, record, since))
     if queued:
         ctx.wake_worker()
     return IngestAnswer(answer.status, answer.content_type, answer.body)
@@ -147,6 +149,9 @@ def _record(
     outcome: str,
     code: str,
     status: int,
+    reason: str,
+    dedup_key: str | None = None,
+    event_type: str | None = None,
 ) -> InboundRecord:
     _, _, query = request.url.partition("?")
     return InboundRecord(
@@ -162,35 +167,9 @@ def _record(
         remote_ip=request.remote_ip,
         outcome=outcome,
         code=code,
-        reason="",
+        reason=reason,
         response_status=status,
-        dedup_key=None,
-        event_type=None,
+        dedup_key=dedup_key,
+        event_type=event_type,
         msg_id=None,
     )
-
-
-def _with(
-    record: InboundRecord,
-    reason: str,
-    dedup_key: str | None,
-    event_type: str | None,
-    msg_id: str | None = None,
-) -> InboundRecord:
-    return replace(record, reason=reason, dedup_key=dedup_key, event_type=event_type, msg_id=msg_id)
-
-
-async def _record_only(
-    ctx: Context,
-    source: IngestSource,
-    request: InboundRequest,
-    now: datetime,
-    outcome: str,
-    code: str,
-    status: int,
-    reason: str | None,
-) -> None:
-    record = _record(source, request, now, outcome, code, status)
-    record = _with(record, reason or f"answered {status}", None, None)
-    async with ctx.db.write() as conn:
-        await records.insert_record(conn, record)

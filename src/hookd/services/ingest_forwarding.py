@@ -1,22 +1,23 @@
-"""What an accepted request becomes: a message of its source's application, and its deliveries.
+"""What a request to ``/in/{source}`` becomes: its record and, once accepted, a message of its
+source's application with its deliveries.
 
-``persist_message`` writes one (replays). ``IngestWriter`` writes the requests ``/in/{source}``
-accepts with group commit: whatever arrives while one write transaction runs goes into the
-next one, with one insert per table for the whole batch. With one transaction per request,
-every request would wait for the round trips of all the others (SQLite has one writer, and
-PostgreSQL pays a commit each). A request is answered only after the transaction holding it
-committed, so nothing acknowledged is lost.
+``persist_message`` writes one message (replays). ``store_request`` writes what ``/in/{source}``
+receives with group commit (``store.group_commit``): the requests of a moment share one
+transaction, run by ``Database.run_write`` (on SQLite: one hop to the writer thread), with one
+insert per table for the whole group and one query for its duplicate check. With one
+transaction per request, every request would wait for the round trips of all the others (SQLite
+has one writer, and PostgreSQL pays a commit each). A request is answered only after the
+transaction holding it committed, so nothing acknowledged is lost.
 """
 
 from __future__ import annotations
 
-import asyncio
-import weakref
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd import ids
@@ -24,13 +25,14 @@ from hookd.core.domain import Endpoint, Message
 from hookd.core.fanout import subscribed
 from hookd.core.filters import json_or_text, request_view
 from hookd.core.transformations import query_object
+from hookd.services.context import Context
 from hookd.services.fanout import delivery_rows, matching, persist_with_deliveries
-from hookd.store import deliveries as queue
-from hookd.store import endpoints as endpoint_store
 from hookd.store import inbound_requests as records
-from hookd.store import messages as message_store
-from hookd.store.db import Database
+from hookd.store.config_cache import ConfigCache, endpoints_of
+from hookd.store.group_commit import PerDatabase
 from hookd.store.inbound_requests import InboundRecord
+from hookd.store.message_writes import insert_rows
+from hookd.store.messages import message_values
 from hookd.store.sources import IngestSource
 
 # Request headers that describe the hop to hookd, or that hookd sets itself when forwarding.
@@ -56,7 +58,6 @@ NOT_FORWARDED = frozenset(
 NOT_FORWARDED_PREFIXES = ("webhook-", "svix-")
 UNKNOWN_EVENT = "unknown"
 DUPLICATE_REASON = "a request with the same provider id was accepted within the window"
-MAX_BATCH = 256
 
 
 def text_safe(value: str) -> str:
@@ -123,122 +124,75 @@ async def persist_message(
 
 
 @dataclass(frozen=True, slots=True)
-class Verified:
-    """A request that passed verification. ``record`` is accepted, without a message yet;
-    ``dedup_since`` is where the duplicate window starts (None: no duplicate check)."""
+class Arrival:
+    """A request to store as ``record`` says. An accepted one also becomes a message with its
+    deliveries, unless its provider id was accepted at or after ``dedup_since`` (None: no
+    duplicate check); then it is stored as a duplicate."""
 
     source: IngestSource
     record: InboundRecord
-    dedup_since: datetime | None
+    dedup_since: datetime | None = None
 
 
-# What was stored for a request (accepted with its message, or duplicate) and deliveries queued.
-Stored = tuple[InboundRecord, int]
+# What a request was stored as (its outcome: accepted, duplicate, ...) and deliveries queued.
+Stored = tuple[str, int]
+DUPLICATE = {"outcome": records.DUPLICATE, "code": "duplicate", "reason": DUPLICATE_REASON}
 
 
-class IngestWriter:
-    """Group commit of verified requests for one database; ``ingest_writer`` finds it."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
-        self._pending: list[tuple[Verified, asyncio.Future[Stored]]] = []
-        self._drainer: asyncio.Task[None] | None = None
-
-    async def write(self, item: Verified) -> Stored:
-        """Store ``item`` in the next write transaction; return once it committed."""
-        future: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
-        self._pending.append((item, future))
-        if self._drainer is None or self._drainer.done():
-            self._drainer = asyncio.create_task(self._drain())
-        return await future
-
-    async def _drain(self) -> None:
-        while self._pending:
-            batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-            try:
-                await self._commit(batch)
-            except Exception:
-                # Something in the batch failed: write each alone, so one bad request fails
-                # alone (and is not acknowledged) while the others are stored.
-                for one in batch:
-                    try:
-                        await self._commit([one])
-                    except Exception as exc:
-                        _settle(one[1], exc)
-
-    async def _commit(self, batch: list[tuple[Verified, asyncio.Future[Stored]]]) -> None:
-        async with self._db.write() as conn:
-            stored = await write_verified(conn, [item for item, _ in batch])
-        for (_, future), result in zip(batch, stored, strict=True):
-            _settle(future, result)
+async def store_request(ctx: Context, arrival: Arrival) -> Stored:
+    """Store ``arrival`` with the requests arriving beside it; return once it committed."""
+    return await _arrivals.submit(ctx.db, arrival, sole_process=ctx.settings.role == "all")
 
 
-def _settle(future: asyncio.Future[Stored], outcome: Stored | Exception) -> None:
-    if future.done():
-        return  # the caller went away (client disconnect); what was written stays written
-    if isinstance(outcome, Exception):
-        future.set_exception(outcome)
-    else:
-        future.set_result(outcome)
+def store_group(
+    conn: Connection, group: Sequence[Arrival], cache: ConfigCache | None
+) -> list[Stored | Exception]:
+    """Write ``group`` in ``conn``'s transaction, one statement per table; one outcome each.
 
-
-_writers: weakref.WeakKeyDictionary[Database, IngestWriter] = weakref.WeakKeyDictionary()
-
-
-def ingest_writer(db: Database) -> IngestWriter:
-    """The group-commit writer of ``db`` (one per database per process)."""
-    writer = _writers.get(db)
-    if writer is None:
-        writer = _writers[db] = IngestWriter(db)
-    return writer
-
-
-async def write_verified(conn: AsyncConnection, items: list[Verified]) -> list[Stored]:
-    """Store verified requests in ``conn``'s transaction: each becomes a message with its
-    deliveries, unless its provider id was accepted within the window (then a duplicate)."""
-    seen = await _recently_accepted(conn, items)
-    endpoints: dict[str, list[Endpoint]] = {}
-    messages: list[Message] = []
-    rows: list[dict[str, Any]] = []
-    stored: list[Stored] = []
-    for item in items:
-        record, key = item.record, (item.record.source_id, item.record.dedup_key)
-        since = item.dedup_since
-        if since is not None and key in seen and seen[key] >= since:
-            duplicate = replace(
-                record, outcome=records.DUPLICATE, code="duplicate", reason=DUPLICATE_REASON
-            )
-            stored.append((duplicate, 0))
+    The duplicate check is one query for the whole group, and a provider id repeated inside the
+    group counts as well: only its first request becomes a message.
+    """
+    seen = records.last_accepted(conn, _dedup_keys(group), _earliest_since(group))
+    stored: list[Stored | Exception] = []
+    record_rows: list[dict[str, Any]] = []
+    message_rows: list[dict[str, Any]] = []
+    deliveries: list[dict[str, Any]] = []
+    for arrival in group:
+        record, since = arrival.record, arrival.dedup_since
+        row = records.record_values(record)
+        record_rows.append(row)
+        if record.outcome != records.ACCEPTED:
+            stored.append((record.outcome, 0))
             continue
-        if since is not None:
+        if since is not None and record.dedup_key is not None:
+            key = (record.source_id, record.dedup_key)
+            if key in seen and seen[key] >= since:
+                row.update(DUPLICATE)
+                stored.append((records.DUPLICATE, 0))
+                continue
             seen[key] = record.received_at
-        message = message_for(item.source, record, record.received_at)
-        if message.app_id not in endpoints:
-            endpoints[message.app_id] = await endpoint_store.app_endpoints(conn, message.app_id)
-        targets = forwarding_targets(endpoints[message.app_id], message.event_type, record)
-        rows += delivery_rows(message, targets)
-        messages.append(message)
-        stored.append((replace(record, msg_id=message.id), len(targets)))
-    await message_store.insert_messages(conn, messages)
-    await queue.insert_deliveries(conn, rows)
-    await records.insert_records(conn, [record for record, _ in stored])
+        message = message_for(arrival.source, record, record.received_at)
+        endpoints = endpoints_of(conn, message.app_id, cache)
+        targets = forwarding_targets(endpoints, message.event_type, record)
+        message_rows.append(message_values(message))
+        deliveries += delivery_rows(message, targets)
+        row["msg_id"] = message.id
+        stored.append((records.ACCEPTED, len(targets)))
+    insert_rows(conn, message_rows, deliveries, [])
+    records.insert_records(conn, record_rows)
     return stored
 
 
-async def _recently_accepted(
-    conn: AsyncConnection, items: list[Verified]
-) -> dict[tuple[str, str | None], datetime]:
-    """(source id, dedup key) -> when it was last accepted, for the keys ``items`` carry."""
-    wanted: dict[str, tuple[set[str], datetime]] = {}
-    for item in items:
-        key, since = item.record.dedup_key, item.dedup_since
-        if key is None or since is None:
-            continue
-        keys, earliest = wanted.get(item.record.source_id, (set(), since))
-        keys.add(key)
-        wanted[item.record.source_id] = (keys, min(earliest, since))
-    found: dict[tuple[str, str | None], datetime] = {}
-    for source_id, (keys, since) in wanted.items():
-        accepted = await records.last_accepted(conn, source_id, sorted(keys), since)
-        found.update({(source_id, key): at for key, at in accepted.items()})
-    return found
+_arrivals: PerDatabase[Arrival, Stored] = PerDatabase(store_group)
+
+
+def _dedup_keys(group: Sequence[Arrival]) -> set[tuple[str, str]]:
+    return {
+        (a.record.source_id, a.record.dedup_key)
+        for a in group
+        if a.dedup_since is not None and a.record.dedup_key is not None
+    }
+
+
+def _earliest_since(group: Sequence[Arrival]) -> datetime:
+    return min((a.dedup_since for a in group if a.dedup_since is not None), default=datetime.max)

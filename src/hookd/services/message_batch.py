@@ -9,7 +9,6 @@ Applications and endpoints come from the in-process :class:`ConfigCache` where o
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,17 +17,16 @@ from typing import Any
 from sqlalchemy import Connection
 
 from hookd import ids
-from hookd.core.domain import Application, Endpoint, Message
+from hookd.core.domain import Application, Message
 from hookd.services.applications import new_app
 from hookd.services.context import Context
 from hookd.services.errors import Conflict, NotFound
 from hookd.services.fanout import outbound_targets
 from hookd.store import message_writes as store
 from hookd.store.codec import to_ms
-from hookd.store.config_cache import ConfigCache, shared_cache
-from hookd.store.db import Database
+from hookd.store.config_cache import ConfigCache, endpoints_of
 from hookd.store.deliveries import new_delivery_rows
-from hookd.store.group_commit import GroupCommit
+from hookd.store.group_commit import PerDatabase
 from hookd.store.messages import (
     DEFAULT_PAYLOAD_RETENTION_DAYS,
     message_values,
@@ -57,20 +55,10 @@ class NewMessage:
     due: datetime | None = None  # a scheduled message's deliveries wait until then
 
 
-_committers: weakref.WeakKeyDictionary[Database, GroupCommit[NewMessage, Created]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
 async def commit(ctx: Context, new: NewMessage) -> Created:
     """Persist ``new`` with the creates waiting beside it; return it once committed."""
-    committer = _committers.get(ctx.db)
-    if committer is None:
-        # The cache is only correct when this process owns the SQLite file alone.
-        cache = shared_cache(ctx.db, sole_process=ctx.settings.role == "all")
-        committer = GroupCommit(ctx.db, lambda conn, group: create_group(conn, group, cache))
-        _committers[ctx.db] = committer
-    return await committer.submit(new)
+    # The cache is only correct when this process owns the SQLite file alone.
+    return await _creates.submit(ctx.db, new, sole_process=ctx.settings.role == "all")
 
 
 def create_group(
@@ -103,7 +91,7 @@ def create_group(
                 continue
             taken.add((app.id, new.event_id))
         message = _message(new, app.id)
-        targets = outbound_targets(message, _endpoints(conn, app.id, cache))
+        targets = outbound_targets(message, endpoints_of(conn, app.id, cache))
         message_rows.append(message_values(message, new.payload_retention_days))
         versions += version_rows(message)
         delivery_rows += new_delivery_rows(
@@ -117,6 +105,9 @@ def create_group(
         outcomes.append((message, len(targets)))
     store.insert_rows(conn, message_rows, delivery_rows, versions)
     return outcomes
+
+
+_creates: PerDatabase[NewMessage, Created] = PerDatabase(create_group)
 
 
 def duplicate(event_id: str | None) -> Conflict:
@@ -135,12 +126,6 @@ def _application(conn: Connection, new: NewMessage, cache: ConfigCache | None) -
     app = new_app(new.application, new.application.get("uid") or new.app_ref, new.now)
     store.insert_app(conn, app)
     return app
-
-
-def _endpoints(conn: Connection, app_id: str, cache: ConfigCache | None) -> list[Endpoint]:
-    if cache is None:
-        return store.app_endpoints(conn, app_id)
-    return cache.endpoints(app_id, lambda: store.app_endpoints(conn, app_id))
 
 
 def _message(new: NewMessage, app_id: str) -> Message:

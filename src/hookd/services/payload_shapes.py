@@ -28,7 +28,7 @@ from hookd.store import event_types as event_type_store
 from hookd.store import messages as message_store
 from hookd.store import server_keys
 from hookd.store.codec import to_ms
-from hookd.store.config_cache import shared_cache
+from hookd.store.config_cache import for_database
 
 LINK_KEY = "thin_links"
 LINK_KEY_BYTES = 32
@@ -80,7 +80,7 @@ async def _event_type(ctx: Context, name: str) -> EventType | None:
         async with ctx.db.read() as conn:
             return await event_type_store.get_event_type(conn, name)
 
-    cache = shared_cache(ctx.db, sole_process=ctx.settings.role == "all")
+    cache = for_database(ctx.db, sole_process=ctx.settings.role == "all")
     return await load() if cache is None else await cache.event_type(name, load)
 
 

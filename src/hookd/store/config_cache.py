@@ -1,14 +1,15 @@
-"""An in-process cache of applications, endpoints and event types, for the message-create path.
+"""An in-process cache of applications, endpoints and event types, for the group-committed
+write paths.
 
 Every message create needs its application, that application's endpoints and its event type
-(for payload versions and schemas); they change rarely.
-The cache is only used where it is provably fresh: on SQLite, where one process owns the file and
-its writes take turns (``Database.run_write`` and ``Database.write`` share one lock). Any write
-this process makes to ``applications``, ``endpoints`` or ``event_types`` (and any failed write
-transaction) bumps
+(for payload versions and schemas), every accepted inbound request its source's forwarding
+endpoints; they change rarely. The cache is only used where it is provably fresh: on SQLite,
+where one process owns the file and its writes take turns (``Database.run_write`` and
+``Database.write`` share one lock). Any write this process makes to ``applications``,
+``endpoints`` or ``event_types`` (and any failed write transaction) bumps
 ``Database.config_version``, and the cache drops everything it holds when that number moved. On
-PostgreSQL other processes change endpoints too, so there is no cache there (``shared_cache``
-returns ``None``) and every create reads them in its transaction.
+PostgreSQL other processes change endpoints too, so there is no cache there (``for_database``
+returns ``None``) and every group reads them in its transaction.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ import weakref
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from sqlalchemy import Connection
+
 from hookd.core.domain import Application, Endpoint, EventType
 from hookd.store.db import Database
+from hookd.store.message_writes import app_endpoints
 
 MAX_ENTRIES = 10_000
 
@@ -85,15 +89,20 @@ class ConfigCache:
 _caches: weakref.WeakKeyDictionary[Database, ConfigCache] = weakref.WeakKeyDictionary()
 
 
-def shared_cache(db: Database, *, sole_process: bool) -> ConfigCache | None:
-    """The cache of ``db`` when one can be kept correct, else ``None``.
-
-    Correct means SQLite with this process as its only user (``sole_process``: role ``all``);
-    on PostgreSQL, or beside other processes, every create reads in its transaction.
-    """
+def for_database(db: Database, *, sole_process: bool) -> ConfigCache | None:
+    """The process's cache of ``db`` when one can be kept correct (SQLite, and this process the
+    only one using the file: ``sole_process``), else ``None``. Every group-committed write path
+    (message creates, ingest) shares it."""
     if not (db.is_sqlite and sole_process):
         return None
     cache = _caches.get(db)
     if cache is None:
         cache = _caches[db] = ConfigCache(db)
     return cache
+
+
+def endpoints_of(conn: Connection, app_id: str, cache: ConfigCache | None) -> list[Endpoint]:
+    """``app_id``'s endpoints, from ``cache`` when there is one, else read in ``conn``."""
+    if cache is None:
+        return app_endpoints(conn, app_id)
+    return cache.endpoints(app_id, lambda: app_endpoints(conn, app_id))

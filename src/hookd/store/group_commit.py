@@ -9,16 +9,21 @@ transaction holding its rows has committed, so durability is the same as one tra
 If the whole transaction fails (a constraint another process won a race on, say), it is rolled
 back and each job of the group is retried in a transaction of its own, so one bad job cannot fail
 the others.
+
+``PerDatabase`` keeps one committer per database for a kind of job (message creates, inbound
+requests), with the process's application and endpoint cache of that database.
 """
 
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
 from sqlalchemy import Connection
 
+from hookd.store.config_cache import ConfigCache, for_database
 from hookd.store.db import Database
 
 Job = TypeVar("Job")
@@ -27,6 +32,9 @@ Result = TypeVar("Result")
 MAX_GROUP = 256
 
 BatchRunner = Callable[[Connection, Sequence[Job]], list[Result | Exception]]
+CachedBatchRunner = Callable[
+    [Connection, Sequence[Job], ConfigCache | None], list[Result | Exception]
+]
 
 
 class GroupCommit(Generic[Job, Result]):
@@ -77,6 +85,27 @@ class GroupCommit(Generic[Job, Result]):
         except Exception as exc:  # this job's own failure, reported to its caller only
             return exc
         return outcome
+
+
+class PerDatabase(Generic[Job, Result]):
+    """One :class:`GroupCommit` per database in this process, made on first use, whose batch
+    function also gets the process's :class:`ConfigCache` of that database (or ``None``)."""
+
+    def __init__(self, run_batch: CachedBatchRunner[Job, Result]) -> None:
+        self._run_batch = run_batch
+        self._committers: weakref.WeakKeyDictionary[Database, GroupCommit[Job, Result]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    async def submit(self, db: Database, job: Job, *, sole_process: bool) -> Result:
+        """``GroupCommit.submit`` on ``db``'s committer; ``sole_process``: see ``for_database``."""
+        committer = self._committers.get(db)
+        if committer is None:
+            cache = for_database(db, sole_process=sole_process)
+            run_batch = self._run_batch
+            committer = GroupCommit(db, lambda conn, jobs: run_batch(conn, jobs, cache))
+            self._committers[db] = committer
+        return await committer.submit(job)
 
 
 def _settle(future: asyncio.Future[Result], outcome: Result | BaseException) -> None:

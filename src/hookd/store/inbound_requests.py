@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, insert, select, update
+from sqlalchemy import Connection, bindparam, exists, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -64,7 +65,8 @@ def record_from_row(row: Row[Any]) -> InboundRecord:
     )
 
 
-def _values(record: InboundRecord) -> dict[str, Any]:
+def record_values(record: InboundRecord) -> dict[str, Any]:
+    """The ``inbound_requests`` row of ``record``."""
     return {
         "id": record.id,
         "source_id": record.source_id,
@@ -86,31 +88,44 @@ def _values(record: InboundRecord) -> dict[str, Any]:
     }
 
 
-async def insert_record(conn: AsyncConnection, record: InboundRecord) -> None:
-    await conn.execute(insert(t).values(_values(record)))
+def insert_records(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Rows of ``record_values`` in one statement (executemany), on a synchronous connection."""
+    if rows:
+        conn.execute(insert(t), rows)
 
 
-async def insert_records(conn: AsyncConnection, batch: list[InboundRecord]) -> None:
-    """Several records in one statement (executemany)."""
-    if batch:
-        await conn.execute(insert(t), [_values(record) for record in batch])
-
-
-async def last_accepted(
-    conn: AsyncConnection, source_id: str, dedup_keys: list[str], since: datetime
-) -> dict[str, datetime]:
-    """For each of ``dedup_keys`` accepted by this source since ``since``: the latest time."""
-    query = (
-        select(t.c.dedup_key, func.max(t.c.received_at))
-        .where(
-            t.c.source_id == source_id,
-            t.c.dedup_key.in_(dedup_keys),
-            t.c.received_at >= to_ms(since),
-            t.c.outcome == ACCEPTED,
-        )
-        .group_by(t.c.dedup_key)
+# Built once: a new statement per group would cost its construction and cache key each time.
+_LAST_ACCEPTED = (
+    select(t.c.source_id, t.c.dedup_key, func.max(t.c.received_at))
+    .where(
+        t.c.source_id.in_(bindparam("sources", expanding=True)),
+        t.c.dedup_key.in_(bindparam("keys", expanding=True)),
+        t.c.received_at >= bindparam("since"),
+        t.c.outcome == ACCEPTED,
     )
-    return {key: from_ms(at) for key, at in (await conn.execute(query)).all()}
+    .group_by(t.c.source_id, t.c.dedup_key)
+)
+
+
+def last_accepted(
+    conn: Connection, keys: Iterable[tuple[str, str]], since: datetime
+) -> dict[tuple[str, str], datetime]:
+    """``(source id, dedup key)`` -> the latest time it was accepted at or after ``since``.
+
+    One statement for a whole group of requests: the sources and keys are matched separately
+    (the index is on ``source_id, dedup_key, received_at``), so a pair nobody asked for may come
+    back too; it is still true, and callers only look up their own pairs.
+    """
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    params = {
+        "sources": sorted({source for source, _ in wanted}),
+        "keys": sorted({key for _, key in wanted}),
+        "since": to_ms(since),
+    }
+    rows = conn.execute(_LAST_ACCEPTED, params).all()
+    return {(source, key): from_ms(at) for source, key, at in rows}
 
 
 async def get_record(

@@ -77,15 +77,6 @@ async def insert_message(
     await message_versions.insert_versions(conn, msg.id, msg.payload_versions or {})
 
 
-async def insert_messages(conn: AsyncConnection, msgs: list[Message]) -> None:
-    """Several messages in one statement (executemany), with the default payload retention."""
-    if msgs:
-        await conn.execute(insert(t), [message_values(msg) for msg in msgs])
-    for msg in msgs:
-        if msg.payload_versions:
-            await message_versions.insert_versions(conn, msg.id, msg.payload_versions)
-
-
 async def get_message(conn: AsyncConnection, app_id: str, id_or_event_id: str) -> Message | None:
     """By id, or by the producer's ``eventId``."""
     for column in (t.c.id, t.c.event_id):
