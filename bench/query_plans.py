@@ -25,7 +25,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd import ids
-from hookd.store import attempts, deliveries, messages, retention
+from hookd.store import attempts, deliveries, messages, retention, scheduling
 from hookd.store.codec import to_ms
 from hookd.store.db import Database
 
@@ -201,6 +201,20 @@ async def load(url: str, rows: dict[str, list[tuple[Any, ...]]]) -> None:
         await conn.close()
 
 
+# A worker's defaults: HOOKD_CONCURRENCY 256, half for failing endpoints, 16 per endpoint.
+CLAIM_LIMITS = scheduling.Limits(budget=256, failing_budget=128, per_endpoint=16)
+
+
+async def mark_endpoints_ready(url: str) -> None:
+    """Rows loaded with COPY bypass the scheduler: mark their endpoints as a worker start does."""
+    db = Database(url)
+    try:
+        async with db.write() as conn:
+            await scheduling.rebuild_ready(conn)
+    finally:
+        await db.close()
+
+
 def hot_queries(rows: dict[str, list[tuple[Any, ...]]], now: datetime) -> dict[str, Step]:
     """What the worker, the API and the pruner run most, as calls of hookd's store functions."""
     now_ms = to_ms(now)
@@ -211,10 +225,12 @@ def hot_queries(rows: dict[str, list[tuple[Any, ...]]], now: datetime) -> dict[s
     cut = ids.floor_id(ids.MESSAGE, now - timedelta(days=90))
     page = {"limit": 50, "before_id": None, "after_id": None}
     return {
-        "claim due deliveries (worker, 256 at a time)": lambda c: deliveries.claim_due(
-            c, now_ms, now_ms + 60_000, 256
+        "claim due deliveries (worker, 256 at a time)": lambda c: scheduling.claim(
+            c, now, now + timedelta(seconds=60), CLAIM_LIMITS
         ),
-        "next due time (worker, when idle)": deliveries.next_due_ms,
+        "next ready endpoint (worker, when idle)": lambda c: scheduling.next_ready_ms(
+            c, healthy_only=False
+        ),
         "reclaim expired leases (worker)": lambda c: deliveries.reclaim_expired(c, now_ms),
         "load the claimed messages (worker)": lambda c: messages.messages_by_id(c, claimed),
         "list messages of an app, first page": lambda c: messages.list_messages(
@@ -238,10 +254,17 @@ def hot_queries(rows: dict[str, list[tuple[Any, ...]]], now: datetime) -> dict[s
     }
 
 
+MAX_SQL_CHARS = 1200
+
+
 def shorten(statement: str) -> str:
     """One line; long parameter lists (``IN ($1, ..., $256)``) shown by their ends."""
     flat = " ".join(statement.split())
-    return re.sub(r"(\$\d+::\w+), (?:\$\d+::\w+, )+(\$\d+::\w+)", r"\1, ..., \2", flat)
+    flat = re.sub(r"(\$\d+::\w+), (?:\$\d+::\w+, )+(\$\d+::\w+)", r"\1, ..., \2", flat)
+    if len(flat) > MAX_SQL_CHARS:
+        # The claim unions one subquery per ready endpoint: show the first and the end.
+        flat = flat[: MAX_SQL_CHARS // 2] + " ... " + flat[-MAX_SQL_CHARS // 4 :]
+    return flat
 
 
 def shorten_array(line: str) -> str:
@@ -265,7 +288,9 @@ async def explain_all(url: str, queries: dict[str, Step]) -> None:
                 async with conn.begin() as tx:
                     await step(conn)
                     await tx.rollback()
-                for number, (statement, params) in enumerate(list(captured), 1):
+                for number, (statement, many) in enumerate(list(captured), 1):
+                    # An executemany (a list of parameter sets) is explained for its first set.
+                    params = many[0] if isinstance(many, list) and many else many
                     async with conn.begin() as tx:
                         plan = await conn.exec_driver_sql(
                             f"EXPLAIN (ANALYZE, COSTS OFF, BUFFERS OFF) {statement}", params
@@ -295,6 +320,7 @@ async def main(count: int, admin_url: str, keep: bool) -> None:
         started = time.perf_counter()
         rows = build_rows(count, now)
         await load(url, rows)
+        await mark_endpoints_ready(url)
         print(f"<!-- {count:,} messages loaded in {time.perf_counter() - started:.0f} s -->\n")
         await explain_all(url, hot_queries(rows, now))
     finally:
