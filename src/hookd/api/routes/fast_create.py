@@ -11,9 +11,6 @@ FastAPI route gives. The FastAPI route also stays the one in the OpenAPI documen
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
@@ -57,29 +54,27 @@ def _parse(request: Request, body: bytes) -> tuple[MessageIn, bool, bool | None]
     content_type = request.headers.get("content-type", "")
     if content_type.split(";", 1)[0].strip().lower() != "application/json":
         return None
-    with_content = _flag(request.query_params.get("with_content"), default=True)
-    validate = _flag(request.query_params.get("validate"), default=None)
-    if with_content is _ODD or validate is _ODD:
-        return None
     try:
+        with_content = _flag(request.query_params.get("with_content"))
+        validate = _flag(request.query_params.get("validate"))
         message_in = MessageIn.model_validate_json(body)
-    except ValidationError:
+    except ValueError:  # pydantic's ValidationError is one too
         return None
-    return message_in, bool(with_content), validate
+    return message_in, True if with_content is None else with_content, validate
 
 
-_ODD = object()  # a flag FastAPI would refuse: its route answers with the 422
+def _flag(raw: str | None) -> bool | None:
+    """A boolean query flag as FastAPI reads it, ``None`` when absent.
 
-
-def _flag(raw: str | None, default: bool | None) -> Any:
-    """A boolean query flag as FastAPI reads it, ``default`` when absent, or ``_ODD``."""
+    Raises ``ValueError`` for a value FastAPI would refuse: its route answers with the 422.
+    """
     if raw is None:
-        return default
+        return None
     if raw.lower() in TRUE:
         return True
     if raw.lower() in FALSE:
         return False
-    return _ODD
+    raise ValueError(raw)
 
 
 def _replay(body: bytes) -> Receive:

@@ -6,16 +6,44 @@ before checking a signature over the timestamp and the body.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from hookd.core.providers.config_fields import ConfigReader
 from hookd.core.providers.digests import any_match, decode_hex, secret_hmacs
-from hookd.core.providers.freshness import outside_window, parse_unix_seconds
+from hookd.core.providers.freshness import (
+    DEFAULT_TOLERANCE_SECONDS,
+    outside_window,
+    parse_unix_seconds,
+)
 from hookd.core.providers.model import Verification
 from hookd.core.providers.request import InboundRequest, header_bytes
+from hookd.core.providers.rotation import RotatingSecret
 
-__all__ = ["SignedTimestamp", "read_signed_timestamp", "verify_v0_hmac"]
+__all__ = [
+    "SignedTimestamp",
+    "V0HmacConfig",
+    "parse_v0_config",
+    "read_signed_timestamp",
+    "verify_v0_hmac",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class V0HmacConfig:
+    """Slack's and Zoom's settings: the (rotatable) signing secret and the replay window."""
+
+    secret: RotatingSecret[str]
+    tolerance_seconds: int = DEFAULT_TOLERANCE_SECONDS
+
+
+def parse_v0_config(raw: Mapping[str, Any]) -> V0HmacConfig:
+    reader = ConfigReader(raw)
+    config = V0HmacConfig(reader.secret(), reader.tolerance(DEFAULT_TOLERANCE_SECONDS))
+    reader.finish()
+    return config
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +72,7 @@ def read_signed_timestamp(
 
 def verify_v0_hmac(
     request: InboundRequest,
-    secrets: Iterable[str],
-    tolerance_seconds: int,
+    config: V0HmacConfig,
     now: datetime,
     signature_header: str,
     timestamp_header: str,
@@ -58,6 +85,8 @@ def verify_v0_hmac(
     if version != "v0":
         return Verification.malformed_header(signature_header, "is not v0=<hex>")
     content = b"v0:" + signed.timestamp_bytes + b":" + request.body
-    if not any_match(secret_hmacs(secrets, content), [decode_hex(encoded)]):
+    if not any_match(secret_hmacs(config.secret.active(now), content), [decode_hex(encoded)]):
         return Verification.mismatch()
-    return outside_window(signed.timestamp, now, tolerance_seconds) or Verification.accepted()
+    return outside_window(signed.timestamp, now, config.tolerance_seconds) or (
+        Verification.accepted()
+    )

@@ -13,15 +13,10 @@ from typing import Any
 
 import orjson
 
-from hookd.core.providers.config_fields import ConfigReader
-from hookd.core.providers.freshness import (
-    DEFAULT_TOLERANCE_SECONDS,
-)
 from hookd.core.providers.model import HandshakeReply, Verification
 from hookd.core.providers.payload import form_pairs, json_object, text_at
 from hookd.core.providers.request import InboundRequest
-from hookd.core.providers.rotation import RotatingSecret
-from hookd.core.providers.signed_timestamp import verify_v0_hmac
+from hookd.core.providers.signed_timestamp import V0HmacConfig, parse_v0_config, verify_v0_hmac
 
 __all__ = ["PROVIDER", "SlackConfig", "SlackProvider"]
 
@@ -29,10 +24,7 @@ SIGNATURE_HEADER = "X-Slack-Signature"
 TIMESTAMP_HEADER = "X-Slack-Request-Timestamp"
 
 
-@dataclass(frozen=True, slots=True)
-class SlackConfig:
-    secret: RotatingSecret[str]  # the app's signing secret
-    tolerance_seconds: int = DEFAULT_TOLERANCE_SECONDS
+SlackConfig = V0HmacConfig  # the signing secret and the replay window
 
 
 def _form_payload(request: InboundRequest) -> dict[str, Any] | None:
@@ -47,20 +39,10 @@ class SlackProvider:
     name: str = "slack"
 
     def parse_config(self, raw: Mapping[str, Any]) -> SlackConfig:
-        reader = ConfigReader(raw)
-        config = SlackConfig(reader.secret(), reader.tolerance(DEFAULT_TOLERANCE_SECONDS))
-        reader.finish()
-        return config
+        return parse_v0_config(raw)
 
     def verify(self, request: InboundRequest, config: SlackConfig, now: datetime) -> Verification:
-        return verify_v0_hmac(
-            request,
-            config.secret.active(now),
-            config.tolerance_seconds,
-            now,
-            SIGNATURE_HEADER,
-            TIMESTAMP_HEADER,
-        )
+        return verify_v0_hmac(request, config, now, SIGNATURE_HEADER, TIMESTAMP_HEADER)
 
     def handshake(
         self, request: InboundRequest, config: SlackConfig, now: datetime

@@ -16,16 +16,11 @@ from typing import Any
 
 import orjson
 
-from hookd.core.providers.config_fields import ConfigReader
 from hookd.core.providers.digests import hmac_digest
-from hookd.core.providers.freshness import (
-    DEFAULT_TOLERANCE_SECONDS,
-)
 from hookd.core.providers.model import HandshakeReply, Verification
 from hookd.core.providers.payload import body_digest_key, json_object, text_at
 from hookd.core.providers.request import InboundRequest
-from hookd.core.providers.rotation import RotatingSecret
-from hookd.core.providers.signed_timestamp import verify_v0_hmac
+from hookd.core.providers.signed_timestamp import V0HmacConfig, parse_v0_config, verify_v0_hmac
 
 __all__ = ["PROVIDER", "ZoomConfig", "ZoomProvider"]
 
@@ -35,10 +30,7 @@ VALIDATION_EVENT = "endpoint.url_validation"
 _PLAIN_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
-@dataclass(frozen=True, slots=True)
-class ZoomConfig:
-    secret: RotatingSecret[str]  # the app's secret token
-    tolerance_seconds: int = DEFAULT_TOLERANCE_SECONDS
+ZoomConfig = V0HmacConfig  # the signing secret and the replay window
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,20 +38,10 @@ class ZoomProvider:
     name: str = "zoom"
 
     def parse_config(self, raw: Mapping[str, Any]) -> ZoomConfig:
-        reader = ConfigReader(raw)
-        config = ZoomConfig(reader.secret(), reader.tolerance(DEFAULT_TOLERANCE_SECONDS))
-        reader.finish()
-        return config
+        return parse_v0_config(raw)
 
     def verify(self, request: InboundRequest, config: ZoomConfig, now: datetime) -> Verification:
-        return verify_v0_hmac(
-            request,
-            config.secret.active(now),
-            config.tolerance_seconds,
-            now,
-            SIGNATURE_HEADER,
-            TIMESTAMP_HEADER,
-        )
+        return verify_v0_hmac(request, config, now, SIGNATURE_HEADER, TIMESTAMP_HEADER)
 
     def handshake(
         self, request: InboundRequest, config: ZoomConfig, now: datetime
