@@ -26,6 +26,7 @@ from hookd.api.routes import (
     ingest_requests,
     ingest_sources,
     messages,
+    operational_endpoints,
     payloads,
 )
 from hookd.engine.calls import call_sender
@@ -84,6 +85,7 @@ def create_app(ctx: Context, admin_token: str, *, run_worker: bool = True) -> Fa
         ingest_endpoints,
         ingest_requests,
         calls,
+        operational_endpoints,
     ):
         app.include_router(module.router, dependencies=authenticated)
     app.router.routes.insert(0, fast_create.route())  # the hot route, matched first

@@ -28,6 +28,7 @@ from hookd.engine.auth import Authenticator
 from hookd.engine.destinations import BrokerDestinations
 from hookd.engine.http import HttpSender
 from hookd.engine.transforming import NotSent, prepare_delivery, unsigned_headers
+from hookd.services import operational
 from hookd.services.context import Context
 from hookd.services.payload_shapes import delivery_shape
 from hookd.store import deliveries as queue
@@ -350,6 +351,7 @@ class DeliveryWorker:
             async with self.ctx.db.write() as conn:
                 await queue.finish(conn, batch, to_ms(now))
                 disable |= await self._update_health(conn, outcomes, now)
+                await operational.after_attempts(conn, batch, disable, now)
                 await endpoint_store.disable_endpoints(conn, sorted(disable), to_ms(now))
         except BaseException:
             # Keep the outcomes for the next flush; the leases stay valid meanwhile.

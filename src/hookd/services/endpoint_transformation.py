@@ -16,6 +16,7 @@ from hookd.services.context import Context
 from hookd.services.endpoint_rules import check_transformation
 from hookd.services.endpoints import require_endpoint
 from hookd.services.errors import Invalid
+from hookd.services.operational import endpoint_changed
 from hookd.store import endpoints as store
 
 
@@ -48,4 +49,5 @@ async def patch_transformation(
             new = current
         updated = dataclasses.replace(endpoint, transformation=new, updated_at=now)
         await store.save_endpoint(conn, updated)
+        await endpoint_changed(conn, app, endpoint, updated, now)
     return updated

@@ -20,6 +20,7 @@ from hookd.services.call_settings import call_fields
 from hookd.services.context import Context
 from hookd.services.endpoint_rules import checked_rules
 from hookd.services.errors import Conflict, Invalid, NotFound
+from hookd.services.operational import endpoint_changed
 from hookd.store import deliveries as queue
 from hookd.store import endpoint_health as health_store
 from hookd.store import endpoints as store
@@ -168,6 +169,7 @@ async def create_endpoint(ctx: Context, app_id: str, fields: Mapping[str, Any]) 
             app = await require_app(conn, app_id)
             endpoint = _new_endpoint(app.id, fields, now)
             await store.insert_endpoint(conn, endpoint)
+            await endpoint_changed(conn, app, None, endpoint, now)
     except IntegrityError as exc:
         raise _uid_conflict(fields.get("uid")) from exc
     return endpoint
@@ -204,6 +206,7 @@ async def update_endpoint(
                     raise NotFound(f"endpoint {endpoint_id!r} not found")
                 created = _new_endpoint(app.id, {"uid": endpoint_id, **fields}, now)
                 await store.insert_endpoint(conn, created)
+                await endpoint_changed(conn, app, None, created, now)
                 return created, True
             _check_fields(fields)
             if replace:
@@ -231,6 +234,7 @@ async def update_endpoint(
             await store.save_endpoint(conn, updated)
             if endpoint.disabled and not updated.disabled:
                 await health_store.reset_health(conn, endpoint.id)  # a fresh start
+            await endpoint_changed(conn, app, endpoint, updated, now)
     except IntegrityError as exc:
         raise _uid_conflict(fields.get("uid")) from exc
     return updated, False
@@ -241,6 +245,7 @@ async def delete_endpoint(ctx: Context, app_id: str, endpoint_id: str) -> None:
         app = await require_app(conn, app_id)
         endpoint = await require_endpoint(conn, app.id, endpoint_id)
         await store.delete_endpoint(conn, endpoint.id)
+        await endpoint_changed(conn, app, endpoint, None, ctx.clock())
 
     await ctx.db.write_retrying(delete)
 
@@ -274,6 +279,7 @@ async def rotate_secret(
             endpoint, secret=new_secret, old_secrets=tuple(kept), updated_at=now
         )
         await store.save_endpoint(conn, updated)
+        await endpoint_changed(conn, app, endpoint, updated, now)
     return updated
 
 
@@ -297,6 +303,7 @@ async def set_headers(
         merged = {name: value for name, value in merged.items() if name.lower() not in drop}
         updated = dataclasses.replace(endpoint, headers=merged, updated_at=now)
         await store.save_endpoint(conn, updated)
+        await endpoint_changed(conn, app, endpoint, updated, now)
     return updated
 
 

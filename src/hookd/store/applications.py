@@ -40,11 +40,13 @@ def _values(app: Application) -> dict[str, Any]:
     }
 
 
-APP, SOURCE = "app", "source"
+# "source": the application of an inbound source; "operational": where hookd's own operational
+# webhooks go. Both are hidden from the application list.
+APP, SOURCE, OPERATIONAL = "app", "source", "operational"
 
 
 def app_insert(app: Application, kind: str = APP) -> Insert:
-    """``kind`` "source" hides the application from the list: it belongs to an inbound source."""
+    """Any ``kind`` but "app" hides the application from the list."""
     return insert(t).values({**_values(app), "kind": kind})
 
 

@@ -1,0 +1,159 @@
+"""Operational webhooks: hookd's own events (core.operational) sent through its own pipeline.
+
+The operational webhook endpoints are the endpoints of one hidden application (kind
+"operational", a fixed id). An event is an ordinary message of that application, written in the
+same transaction as the change it reports (an endpoint saved, a worker's outcomes flushed), so
+an event is never lost nor sent for a change that rolled back; the worker delivers it with the
+usual signing, retries and attempt records. Events about the operational endpoints themselves,
+and about inbound sources' forwarding endpoints, are not sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hookd import ids
+from hookd.core import operational as ops
+from hookd.core.domain import Application, DeliveryStatus, Endpoint, Message, TriggerType
+from hookd.core.operational import AttemptOutcome, EndpointRef, OperationalEvent
+from hookd.services.fanout import delivery_rows, outbound_targets
+from hookd.store import applications as app_store
+from hookd.store import deliveries as queue
+from hookd.store import endpoints as endpoint_store
+from hookd.store import messages as message_store
+from hookd.store import operational as facts
+from hookd.store.codec import from_ms
+from hookd.store.deliveries import Finish
+
+# One well-known id (as Svix's management organisation): processes racing to create it collide
+# on the primary key instead of creating two.
+OPERATIONAL_APP_ID = "app_00000000000HookdOperational"
+
+
+def reports_on(app_id: str) -> bool:
+    """Only the product's own applications are reported on (not sources, not this one)."""
+    return app_id.startswith(ids.APPLICATION) and app_id != OPERATIONAL_APP_ID
+
+
+async def ensure_app(conn: AsyncConnection, now: datetime) -> Application:
+    """The operational application, created on first use."""
+    app = await app_store.get_app(conn, OPERATIONAL_APP_ID)
+    if app is None:
+        app = Application(OPERATIONAL_APP_ID, None, "operational webhooks", None, {}, now, now)
+        await app_store.insert_app(conn, app, kind=app_store.OPERATIONAL)
+    return app
+
+
+async def emit(conn: AsyncConnection, events: Sequence[OperationalEvent], now: datetime) -> int:
+    """Write each event as a message to the operational endpoints subscribed to its type."""
+    if not events:
+        return 0
+    endpoints = await endpoint_store.app_endpoints(conn, OPERATIONAL_APP_ID)
+    if not endpoints:
+        return 0
+    written = 0
+    for event in events:
+        message = Message(
+            id=ids.new_id(ids.MESSAGE, now),
+            app_id=OPERATIONAL_APP_ID,
+            event_type=event.type,
+            event_id=None,
+            channels=None,
+            tags=None,
+            payload=orjson.dumps(event.body()),
+            created_at=now,
+        )
+        targets = outbound_targets(message, endpoints)
+        if targets:
+            await message_store.insert_message(conn, message)
+            await queue.insert_deliveries(conn, delivery_rows(message, targets))
+            written += 1
+    return written
+
+
+async def endpoint_changed(
+    conn: AsyncConnection,
+    app: Application,
+    before: Endpoint | None,
+    after: Endpoint | None,
+    now: datetime,
+) -> None:
+    """``endpoint.created|updated|deleted``, and ``disabled``/``enabled`` (manual) on a flip."""
+    if not reports_on(app.id):
+        return
+    endpoint = after or before
+    assert endpoint is not None
+    who = EndpointRef(app.id, app.uid, endpoint.id, endpoint.uid)
+    if before is None:
+        events = [ops.endpoint_event(ops.ENDPOINT_CREATED, who)]
+    elif after is None:
+        events = [ops.endpoint_event(ops.ENDPOINT_DELETED, who)]
+    else:
+        events = [ops.endpoint_event(ops.ENDPOINT_UPDATED, who)]
+        if after.disabled and not before.disabled:
+            events.append(ops.disabled_event(who, trigger=ops.MANUAL, fail_since=None))
+        elif before.disabled and not after.disabled:
+            events.append(ops.endpoint_event(ops.ENDPOINT_ENABLED, who))
+    await emit(conn, events, now)
+
+
+def _outcome(finish: Finish) -> AttemptOutcome:
+    row = finish.attempt_row
+    return AttemptOutcome(
+        app_id=row["app_id"],
+        msg_id=row["msg_id"],
+        endpoint_id=row["endpoint_id"],
+        attempt_id=row["id"],
+        attempt_number=row["attempt_number"],
+        attempt_status=DeliveryStatus(row["status"]),
+        delivery_status=finish.status,
+        response_status_code=row["response_status_code"],
+        sent_at=from_ms(row["created_at"]),
+        manual=row["trigger_type"] == int(TriggerType.MANUAL),
+    )
+
+
+async def after_attempts(
+    conn: AsyncConnection, finished: Sequence[Finish], to_disable: set[str], now: datetime
+) -> None:
+    """The events of a worker flush, before it disables ``to_disable`` (automatic)."""
+    outcomes = [
+        outcome
+        for outcome in map(_outcome, finished)
+        if reports_on(outcome.app_id) and ops.attempt_event_type(outcome) is not None
+    ]
+    if not outcomes and not to_disable:
+        return
+    endpoint_ids = {o.endpoint_id for o in outcomes} | to_disable
+    endpoints = await facts.endpoint_facts(conn, endpoint_ids)
+    # A delivery to an endpoint that was already disabled fails unsent: no news there.
+    outcomes = [o for o in outcomes if not _was_disabled(endpoints, o.endpoint_id)]
+    newly_disabled = sorted(
+        eid
+        for eid in to_disable
+        if eid in endpoints and not endpoints[eid].disabled and reports_on(endpoints[eid].app_id)
+    )
+    app_ids = {o.app_id for o in outcomes} | {endpoints[eid].app_id for eid in newly_disabled}
+    uids = await facts.app_uids(conn, app_ids)
+    events = ops.attempt_events(
+        outcomes, uids, await facts.event_ids(conn, {o.msg_id for o in outcomes})
+    )
+    for eid in newly_disabled:
+        endpoint = endpoints[eid]
+        events.append(
+            ops.disabled_event(
+                EndpointRef(endpoint.app_id, uids.get(endpoint.app_id), eid, endpoint.uid),
+                trigger=ops.AUTOMATIC,
+                fail_since=endpoint.failing_since,
+            )
+        )
+    await emit(conn, events, now)
+
+
+def _was_disabled(endpoints: dict[str, facts.EndpointFacts], endpoint_id: str) -> bool:
+    endpoint = endpoints.get(endpoint_id)
+    return endpoint is None or endpoint.disabled

@@ -1,0 +1,60 @@
+"""What operational events need to know about the rows a worker flush touched.
+
+Read inside the flush's own transaction, and only when the flush produced an event (rare: a
+fourth failure, an exhausted message, a recovery, an endpoint to disable).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hookd.store.codec import opt_from_ms
+from hookd.store.schema import applications, endpoint_state, endpoints, messages
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointFacts:
+    app_id: str
+    uid: str | None
+    disabled: bool
+    failing_since: datetime | None
+
+
+async def app_uids(conn: AsyncConnection, app_ids: Collection[str]) -> dict[str, str | None]:
+    if not app_ids:
+        return {}
+    a = applications.c
+    rows = await conn.execute(select(a.id, a.uid).where(a.id.in_(list(app_ids))))
+    return {row.id: row.uid for row in rows}
+
+
+async def event_ids(conn: AsyncConnection, msg_ids: Collection[str]) -> dict[str, str | None]:
+    if not msg_ids:
+        return {}
+    m = messages.c
+    rows = await conn.execute(select(m.id, m.event_id).where(m.id.in_(list(msg_ids))))
+    return {row.id: row.event_id for row in rows}
+
+
+async def endpoint_facts(
+    conn: AsyncConnection, endpoint_ids: Collection[str]
+) -> dict[str, EndpointFacts]:
+    if not endpoint_ids:
+        return {}
+    e, s = endpoints.c, endpoint_state.c
+    query = (
+        select(e.id, e.app_id, e.uid, e.disabled, s.first_failure_at)
+        .select_from(endpoints.outerjoin(endpoint_state, s.endpoint_id == e.id))
+        .where(e.id.in_(list(endpoint_ids)))
+    )
+    return {
+        row.id: EndpointFacts(
+            row.app_id, row.uid, bool(row.disabled), opt_from_ms(row.first_failure_at)
+        )
+        for row in await conn.execute(query)
+    }
