@@ -77,8 +77,10 @@ async def test_endpoint_lifecycle_and_failing_messages_are_reported(
         msg_id = await send(api, app_id, 1, eventId="evt-1")
 
         async def reported() -> list[dict[str, Any]] | None:
+            # Events may arrive in any order: the worker sends them concurrently.
             got = events(receiver, secret)
-            return got if of_type(got, "message.attempt.exhausted") else None
+            wanted = ("endpoint.created", "message.attempt.failing", "message.attempt.exhausted")
+            return got if all(of_type(got, t) for t in wanted) else None
 
         received = await eventually(reported, timeout=60)
         created = of_type(received, "endpoint.created")
@@ -104,7 +106,11 @@ async def test_endpoint_lifecycle_and_failing_messages_are_reported(
 
         async def deleted() -> list[dict[str, Any]] | None:
             got = events(receiver, secret)
-            return got if of_type(got, "endpoint.deleted") else None
+            done = len(of_type(got, "endpoint.updated")) == 2 and all(
+                of_type(got, t)
+                for t in ("endpoint.disabled", "endpoint.enabled", "endpoint.deleted")
+            )
+            return got if done else None
 
         received = await eventually(deleted, timeout=30)
         disabled = of_type(received, "endpoint.disabled")

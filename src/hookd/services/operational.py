@@ -121,9 +121,16 @@ async def after_attempts(
     conn: AsyncConnection, finished: Sequence[Finish], to_disable: set[str], now: datetime
 ) -> None:
     """The events of a worker flush, before it disables ``to_disable`` (automatic)."""
+    # Most outcomes are first-attempt successes: skip them before building anything.
+    candidates = (
+        f
+        for f in finished
+        if f.status == DeliveryStatus.FAIL
+        or f.attempt_row["attempt_number"] >= ops.FAILING_AFTER_ATTEMPTS
+    )
     outcomes = [
         outcome
-        for outcome in map(_outcome, finished)
+        for outcome in map(_outcome, candidates)
         if reports_on(outcome.app_id) and ops.attempt_event_type(outcome) is not None
     ]
     if not outcomes and not to_disable:
