@@ -122,6 +122,14 @@ class PrivateCluster:
             check=True,
             capture_output=True,
         )
+        self.resume()
+
+    def pause(self) -> None:
+        """Stop the server (closing every connection) but keep its data, to ``resume()`` later."""
+        self._pg_ctl("-m", "fast", "stop")
+
+    def resume(self) -> None:
+        """Start the server; returns once it accepts connections."""
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
         self._pg_ctl("-o", options, "-l", self.log, "start")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from svix.api import (
     ApplicationIn,
@@ -300,3 +301,38 @@ async def test_openapi_and_local_docs(api) -> None:  # type: ignore[no-untyped-d
     assert "/docs/assets/swagger-ui-bundle.js" in page and "cdn" not in page.lower()
     asset = await api.get("/docs/assets/swagger-ui-bundle.js")
     assert asset.status_code == 200 and len(asset.content) > 100_000
+
+
+async def test_attempt_lists_share_their_filters(
+    svix: SvixAsync, api: httpx.AsyncClient, app_id: str, receiver: Receiver
+) -> None:
+    """status, before and after mean the same on the three attempt and delivery lists."""
+    ep = await svix.endpoint.create(app_id, EndpointIn(url=receiver.url))
+    msg = await svix.message.create(app_id, MessageIn(event_type="a.b", payload={"z": 1}))
+    await receiver.wait_for(1)
+    paths = [
+        f"/api/v1/app/{app_id}/attempt/endpoint/{ep.id}",
+        f"/api/v1/app/{app_id}/attempt/msg/{msg.id}",
+        f"/api/v1/app/{app_id}/endpoint/{ep.id}/msg",
+    ]
+
+    async def listed(path: str, **params: str | int) -> list[dict[str, object]]:
+        response = await api.get(path, params=params)
+        assert response.status_code == 200, response.text
+        data: list[dict[str, object]] = response.json()["data"]
+        return data
+
+    async def all_succeeded() -> bool:
+        return all([await listed(path, status=0) for path in paths])
+
+    assert await eventually(all_succeeded)
+    past = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    for path in paths:
+        assert await listed(path, status=2) == []  # failed
+        assert await listed(path, before=past) == []
+        assert await listed(path, after=future) == []
+        assert len(await listed(path, after=past, before=future)) == 1
+        bad = await api.get(path, params={"status": 7})
+        assert bad.status_code == 422
+        assert bad.json()["detail"][0]["loc"] == ["query", "status"]

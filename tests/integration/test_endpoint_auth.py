@@ -135,6 +135,109 @@ async def test_oauth2_token_is_cached_and_refreshed_once_on_401(
     assert token_server.issued == 3
 
 
+@dataclass
+class TokenRequest:
+    authorization: str | None
+    content_type: str
+    form: dict[str, str]
+
+
+@pytest.fixture
+async def recording_token_server() -> AsyncIterator[tuple[str, list[TokenRequest]]]:
+    """A token endpoint that records each request's shape and always issues a token."""
+    seen: list[TokenRequest] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        form = {key: str(value) for key, value in (await request.post()).items()}
+        seen.append(TokenRequest(request.headers.get("Authorization"), request.content_type, form))
+        return web.json_response({"access_token": f"tok-{len(seen)}", "token_type": "bearer"})
+
+    port = free_port()
+    app = web.Application()
+    app.router.add_post("/token", handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    yield f"http://127.0.0.1:{port}/token", seen
+    await runner.cleanup()
+
+
+@pytest.mark.parametrize("method", [None, "client_secret_basic", "client_secret_post"])
+async def test_oauth2_client_authentication_methods(
+    api: httpx.AsyncClient,
+    app_id: str,
+    receiver: Receiver,
+    recording_token_server: tuple[str, list[TokenRequest]],
+    method: str | None,
+) -> None:
+    token_url, seen = recording_token_server
+    oauth = {
+        "type": "oauth2",
+        "tokenUrl": token_url,
+        "clientId": "bank bot",
+        "clientSecret": "s3cret:with/odd+chars",
+        "scope": "orders:read balance",
+        "audience": "https://api.bank.example/",
+    }
+    if method is not None:
+        oauth["clientAuthMethod"] = method
+    endpoint = await create_endpoint(api, app_id, url=receiver.url, auth=oauth)
+    shown = (await api.get(f"/api/v1/app/{app_id}/endpoint/{endpoint['id']}")).json()["auth"]
+    assert shown["clientAuthMethod"] == (method or "client_secret_basic")
+    assert shown["clientSecret"] == "****" + "+chars"[-4:]
+    assert shown["scope"] == "orders:read balance"
+    assert shown["audience"] == "https://api.bank.example/"
+
+    assert (await call(api, app_id, endpoint["id"])).json()["status"] == 204
+    assert receiver.requests[-1].headers["Authorization"] == "Bearer tok-1"
+
+    [token_request] = seen
+    assert token_request.content_type == "application/x-www-form-urlencoded"
+    common = {
+        "grant_type": "client_credentials",
+        "scope": "orders:read balance",
+        "audience": "https://api.bank.example/",
+    }
+    if method == "client_secret_post":
+        assert token_request.authorization is None
+        assert token_request.form == {
+            **common,
+            "client_id": "bank bot",
+            "client_secret": "s3cret:with/odd+chars",
+        }
+    else:
+        credentials = base64.b64encode(b"bank%20bot:s3cret%3Awith%2Fodd%2Bchars").decode()
+        assert token_request.authorization == f"Basic {credentials}"
+        assert token_request.form == common
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("clientAuthMethod", "private_key_jwt"),
+        ("scope", "orders  read"),
+        ("scope", 'say "hi"'),
+        ("audience", "line\nbreak"),
+    ],
+)
+async def test_oauth2_settings_refused_with_422(
+    api: httpx.AsyncClient, app_id: str, field: str, value: str
+) -> None:
+    oauth = {
+        "type": "oauth2",
+        "tokenUrl": "https://idp.example/token",
+        "clientId": "c",
+        "clientSecret": "s",
+        field: value,
+    }
+    response = await api.post(
+        f"/api/v1/app/{app_id}/endpoint", json={"url": "https://hooks.example/", "auth": oauth}
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "validation"
+    assert field in str(response.json()["detail"])
+
+
 async def test_oauth2_token_url_goes_through_the_ssrf_guard(
     api: httpx.AsyncClient, app_id: str, receiver: Receiver
 ) -> None:

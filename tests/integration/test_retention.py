@@ -135,7 +135,7 @@ async def test_the_worker_expunges_expired_payloads_periodically(
     assert await eventually(expunged)
 
 
-@pytest.mark.parametrize("period", [0, 91, "ten"])
+@pytest.mark.parametrize("period", [0, 4, 91, "ten"])
 async def test_bad_retention_periods_are_refused(
     api: httpx.AsyncClient, app_id: str, period: object
 ) -> None:

@@ -95,4 +95,6 @@ def create_app(ctx: Context, admin_token: str, *, run_worker: bool = True) -> Fa
     app.add_middleware(BodyLimit, limit=ctx.settings.max_payload_bytes + ENVELOPE_BYTES)
     # Outermost: /in/{source} (public: each provider's signature is the proof) skips the rest.
     app.add_middleware(inbound.IngestDoor, ctx=ctx)
+    # Outermost of all: a database outage anywhere is a 503 with Retry-After.
+    app.add_middleware(errors.DatabaseOutage)
     return app

@@ -25,7 +25,11 @@ class BearerAuthIn(TypedDict):
 
 
 class OAuth2AuthIn(TypedDict):
-    """OAuth 2.0 client credentials: the token is fetched from ``tokenUrl`` and cached."""
+    """OAuth 2.0 client credentials: the token is fetched from ``tokenUrl`` and cached.
+
+    ``clientAuthMethod``: ``client_secret_basic`` (default, HTTP Basic) or
+    ``client_secret_post`` (``client_id`` and ``client_secret`` in the form body).
+    """
 
     type: Literal["oauth2"]
     tokenUrl: str
@@ -33,6 +37,7 @@ class OAuth2AuthIn(TypedDict):
     clientSecret: str
     scope: NotRequired[str | None]
     audience: NotRequired[str | None]
+    clientAuthMethod: NotRequired[Literal["client_secret_basic", "client_secret_post"] | None]
 
 
 AuthIn = Annotated[BasicAuthIn | BearerAuthIn | OAuth2AuthIn, Field(discriminator="type")]

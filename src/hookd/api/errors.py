@@ -12,9 +12,11 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hookd.api.serialize import JSON
 from hookd.services.errors import Invalid, ServiceError
+from hookd.store.outages import is_outage
 
 log = structlog.get_logger("hookd.api")
 
@@ -30,6 +32,9 @@ CODES = {
     422: "validation",
     429: "rate_limited",
 }
+# What a 503 for an unreachable database asks clients to wait: a PostgreSQL restart or
+# fail-over takes seconds, and providers' own retry schedules start about there too.
+RETRY_AFTER_SECONDS = 5
 
 
 def error(status: int, detail: Any, code: str | None = None) -> JSON:
@@ -72,6 +77,47 @@ async def _http_error(_: Request, exc: Exception) -> JSON:
 async def _unexpected(request: Request, exc: Exception) -> JSON:
     log.exception("unhandled error", path=request.url.path, exc_info=exc)
     return error(500, "internal error; the request was not applied", "internal_error")
+
+
+def database_unavailable() -> JSON:
+    """503 with ``Retry-After``: nothing was applied or acknowledged, so a retry is safe."""
+    response = error(
+        503,
+        "the database is unavailable; nothing was applied, retry after a few seconds",
+        "database_unavailable",
+    )
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+class DatabaseOutage:
+    """ASGI middleware, outermost: a database outage on any route becomes a 503, not a 500.
+
+    Outside the ingest door, the idempotency keys and FastAPI's routes alike, so every path
+    that touches the database answers the same way.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as exc:
+            if started or not is_outage(exc):
+                raise
+            log.warning("database unavailable", path=scope["path"], error=str(exc).split("\n")[0])
+            await database_unavailable()(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:

@@ -271,7 +271,8 @@ class MessageIn(CamelModel):
     channels: list[str] | None = None
     tags: list[str] | None = None
     application: ApplicationIn | None = None
-    payload_retention_period: int | None = Field(default=None, ge=1, le=90)
+    # Svix's server validates range(min = 5, max = 90), default 90.
+    payload_retention_period: int | None = Field(default=None, ge=5, le=90)
     payload_versions: dict[Annotated[int, Field(ge=1, le=INT32_MAX)], dict[str, Any]] | None = (
         Field(
             default=None,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import Depends, Query, Request
 
+from hookd.core.domain import DeliveryStatus
 from hookd.services.context import Context
 
 
@@ -31,6 +33,26 @@ async def paging(
 
 
 PagingDep = Annotated[Paging, Depends(paging)]
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptFilter:
+    """The ``status``, ``before`` and ``after`` filters of the attempt and delivery lists."""
+
+    status: DeliveryStatus | None
+    before: datetime | None
+    after: datetime | None
+
+
+async def attempt_filter(
+    status: DeliveryStatus | None = None,
+    before: datetime | None = None,
+    after: datetime | None = None,
+) -> AttemptFilter:
+    return AttemptFilter(status, before, after)
+
+
+AttemptFilterDep = Annotated[AttemptFilter, Depends(attempt_filter)]
 
 
 async def context(request: Request) -> Context:

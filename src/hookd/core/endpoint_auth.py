@@ -8,8 +8,10 @@ token-request values they produce. Fetching tokens and building TLS contexts is
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -21,6 +23,18 @@ from cryptography.hazmat.primitives import serialization
 MASK = "****"
 SHOWN_SUFFIX = 4
 MIN_SHOWN_LENGTH = 16  # shorter secrets are masked completely
+# RFC 6749 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), tokens separated by one space.
+SCOPE = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]+(?: [\x21\x23-\x5B\x5D-\x7E]+)*")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1F\x7F]")
+
+
+class ClientAuthMethod(StrEnum):
+    """How the client authenticates to the token URL (RFC 7591 ``token_endpoint_auth_method``)."""
+
+    # RFC 6749 2.3.1: HTTP Basic with the form-encoded id and secret; every server must accept it.
+    CLIENT_SECRET_BASIC = "client_secret_basic"  # noqa: S105 - a method name, not a secret
+    # RFC 6749 2.3.1: client_id and client_secret as form parameters, for servers without Basic.
+    CLIENT_SECRET_POST = "client_secret_post"  # noqa: S105 - a method name, not a secret
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,13 +50,14 @@ class BearerAuth:
 
 @dataclass(frozen=True, slots=True)
 class OAuth2ClientCredentials:
-    """RFC 6749 section 4.4; the client authenticates to the token URL with HTTP Basic."""
+    """RFC 6749 section 4.4; the client authenticates to the token URL as ``auth_method`` says."""
 
     token_url: str
     client_id: str
     client_secret: str
     scope: str | None = None
     audience: str | None = None
+    auth_method: ClientAuthMethod = ClientAuthMethod.CLIENT_SECRET_BASIC
 
 
 EndpointAuth = BasicAuth | BearerAuth | OAuth2ClientCredentials
@@ -86,6 +101,7 @@ def auth_to_json(auth: EndpointAuth, *, masked: bool = False) -> dict[str, Any]:
         "clientSecret": hide(auth.client_secret),
         "scope": auth.scope,
         "audience": auth.audience,
+        "clientAuthMethod": auth.auth_method.value,
     }
 
 
@@ -107,8 +123,9 @@ def auth_from_json(data: Mapping[str, Any], stored: EndpointAuth | None = None) 
             token_url=_required(data, "tokenUrl"),
             client_id=_required(data, "clientId"),
             client_secret=_secret(data, "clientSecret", old),
-            scope=data.get("scope") or None,
-            audience=data.get("audience") or None,
+            scope=_scope(data.get("scope")),
+            audience=_audience(data.get("audience")),
+            auth_method=_auth_method(data.get("clientAuthMethod")),
         )
     raise AuthConfigError("type", f"auth type must be basic, bearer or oauth2, not {kind!r}")
 
@@ -173,11 +190,15 @@ def token_request(oauth: OAuth2ClientCredentials) -> tuple[dict[str, str], bytes
     headers = {
         "Content-Type": "application/x-www-form-urlencoded",
         "Accept": "application/json",
-        # RFC 6749 2.3.1: the id and secret are form-encoded before the Basic encoding.
-        "Authorization": basic_credentials(
-            quote(oauth.client_id, safe=""), quote(oauth.client_secret, safe="")
-        ),
     }
+    if oauth.auth_method is ClientAuthMethod.CLIENT_SECRET_POST:
+        form["client_id"] = oauth.client_id
+        form["client_secret"] = oauth.client_secret
+    else:
+        # RFC 6749 2.3.1: the id and secret are form-encoded before the Basic encoding.
+        headers["Authorization"] = basic_credentials(
+            quote(oauth.client_id, safe=""), quote(oauth.client_secret, safe="")
+        )
     return headers, urlencode(form).encode()
 
 
@@ -213,6 +234,38 @@ def _required(data: Mapping[str, Any], name: str) -> str:
     if "\r" in value or "\n" in value:
         raise AuthConfigError(name, f"{name} cannot contain a line break")
     return value
+
+
+def _scope(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not SCOPE.fullmatch(value):
+        raise AuthConfigError(
+            "scope",
+            "scope must be scope tokens separated by single spaces (printable ASCII, "
+            "no quotes or backslashes; RFC 6749 3.3)",
+        )
+    return value
+
+
+def _audience(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or CONTROL_CHARACTERS.search(value) or not value.strip():
+        raise AuthConfigError("audience", "audience must be text without control characters")
+    return value
+
+
+def _auth_method(value: Any) -> ClientAuthMethod:
+    if value is None:
+        return ClientAuthMethod.CLIENT_SECRET_BASIC
+    try:
+        return ClientAuthMethod(value)
+    except ValueError:
+        methods = ", ".join(method.value for method in ClientAuthMethod)
+        raise AuthConfigError(
+            "clientAuthMethod", f"clientAuthMethod must be one of {methods}, not {value!r}"
+        ) from None
 
 
 def _secret(data: Mapping[str, Any], name: str, stored: str | None) -> str:

@@ -157,6 +157,7 @@ def _cache_key(endpoint_id: str, oauth: OAuth2ClientCredentials) -> str:
             oauth.client_secret,
             oauth.scope or "",
             oauth.audience or "",
+            oauth.auth_method.value,
         )
     )
     return endpoint_id + ":" + hashlib.sha256(material.encode()).hexdigest()

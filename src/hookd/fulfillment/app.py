@@ -84,6 +84,7 @@ class Fulfillment:
         )
         self._handlers: dict[str, dict[str, Handler]] = {}
         self._fallback: Handler | None = None
+        self._rasa_domains = rasa.DomainCache()
 
     # -- registration ------------------------------------------------------------------
 
@@ -222,6 +223,12 @@ class Fulfillment:
             if self._fallback is None:
                 return _answer(200, platform.render_unhandled(request))
             handler = self._fallback
+        if platform is rasa.PLATFORM:
+            # After the action lookup, as rasa-sdk: an unknown action is a 404 either way.
+            with_domain = self._rasa_domains.resolve(request)
+            if with_domain is None:
+                return _answer(*rasa.missing_domain(request))
+            request = with_domain
         key = platform.idempotency_key(request, body)
         run = self._runner(platform, handler, request)
         if key is None:

@@ -14,6 +14,7 @@ from hookd.core.endpoint_auth import (
     AuthConfigError,
     BasicAuth,
     BearerAuth,
+    ClientAuthMethod,
     OAuth2ClientCredentials,
     auth_from_json,
     auth_to_json,
@@ -49,6 +50,14 @@ def test_round_trips_and_refusals() -> None:
         BasicAuth("bot", "pw"),
         BearerAuth("t"),
         OAuth2ClientCredentials("https://idp/token", "id", "secret", "a b", None),
+        OAuth2ClientCredentials(
+            "https://idp/token",
+            "id",
+            "secret",
+            None,
+            "https://api.example/",
+            ClientAuthMethod.CLIENT_SECRET_POST,
+        ),
     ):
         assert auth_from_json(auth_to_json(auth)) == auth
     with pytest.raises(AuthConfigError) as caught:
@@ -93,3 +102,57 @@ def test_plan_call_bodies_per_method() -> None:
     templated = CallSettings(url_template="https://h/{{ params.id }}")
     with pytest.raises(MissingParam):
         plan_call(templated, "https://h/", None, {}, None)
+
+
+def test_client_secret_post_sends_the_credentials_in_the_form() -> None:
+    oauth = OAuth2ClientCredentials(
+        "https://idp/token", "my id", "s:e/c", "orders", None, ClientAuthMethod.CLIENT_SECRET_POST
+    )
+    headers, body = token_request(oauth)
+    assert "Authorization" not in headers
+    assert parse_qs(body.decode()) == {
+        "grant_type": ["client_credentials"],
+        "scope": ["orders"],
+        "client_id": ["my id"],
+        "client_secret": ["s:e/c"],
+    }
+
+
+def test_client_auth_method_defaults_to_basic() -> None:
+    document = {"type": "oauth2", "tokenUrl": "https://idp", "clientId": "c", "clientSecret": "s"}
+    parsed = auth_from_json(document)
+    assert isinstance(parsed, OAuth2ClientCredentials)
+    assert parsed.auth_method is ClientAuthMethod.CLIENT_SECRET_BASIC
+    assert auth_to_json(parsed)["clientAuthMethod"] == "client_secret_basic"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("scope", "orders  read"),
+        ("scope", " orders"),
+        ("scope", 'say "hi"'),
+        ("scope", "a\\b"),
+        ("scope", "caf\u00e9"),
+        ("scope", 7),
+        ("audience", "https://api\n.example"),
+        ("audience", "   "),
+        ("audience", ["a"]),
+        ("clientAuthMethod", "private_key_jwt"),
+        ("clientAuthMethod", "CLIENT_SECRET_POST"),
+    ],
+)
+def test_oauth2_settings_refused(field: str, value: object) -> None:
+    document = {"type": "oauth2", "tokenUrl": "https://idp", "clientId": "c", "clientSecret": "s"}
+    with pytest.raises(AuthConfigError) as caught:
+        auth_from_json({**document, field: value})
+    assert caught.value.field == field
+
+
+@given(st.lists(st.from_regex(r"[!#-\[\]-~]+", fullmatch=True), min_size=1, max_size=4))
+def test_rfc6749_scopes_are_accepted(tokens: list[str]) -> None:
+    scope = " ".join(tokens)
+    document = {"type": "oauth2", "tokenUrl": "https://idp", "clientId": "c", "clientSecret": "s"}
+    parsed = auth_from_json({**document, "scope": scope})
+    assert isinstance(parsed, OAuth2ClientCredentials)
+    assert parsed.scope == scope

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Response
 
 from hookd.api.models import EndpointMessageOut, ListResponse, MessageAttemptOut, MessageEndpointOut
-from hookd.api.params import CtxDep, PagingDep
+from hookd.api.params import AttemptFilterDep, CtxDep, PagingDep
 from hookd.api.serialize import (
     JSON,
     attempt_out,
@@ -15,7 +13,6 @@ from hookd.api.serialize import (
     message_endpoint_out,
     page_out,
 )
-from hookd.core.domain import DeliveryStatus
 from hookd.services import attempts as service
 
 router = APIRouter(prefix="/api/v1/app/{app_id}", tags=["Message Attempt"])
@@ -30,10 +27,8 @@ async def list_by_endpoint(
     ctx: CtxDep,
     app_id: str,
     endpoint_id: str,
+    filters: AttemptFilterDep,
     paging: PagingDep,
-    status: DeliveryStatus | None = None,
-    before: datetime | None = None,
-    after: datetime | None = None,
 ) -> Response:
     page = await service.list_by_endpoint(
         ctx,
@@ -41,9 +36,9 @@ async def list_by_endpoint(
         endpoint_id,
         iterator=paging.iterator,
         limit=paging.limit,
-        status=status,
-        before=before,
-        after=after,
+        status=filters.status,
+        before=filters.before,
+        after=filters.after,
     )
     return JSON(page_out(page, attempt_out))
 
@@ -57,11 +52,9 @@ async def list_by_msg(
     ctx: CtxDep,
     app_id: str,
     msg_id: str,
+    filters: AttemptFilterDep,
     paging: PagingDep,
     endpoint_id: str | None = None,
-    status: DeliveryStatus | None = None,
-    before: datetime | None = None,
-    after: datetime | None = None,
 ) -> Response:
     page = await service.list_by_message(
         ctx,
@@ -70,9 +63,9 @@ async def list_by_msg(
         iterator=paging.iterator,
         limit=paging.limit,
         endpoint_id=endpoint_id,
-        status=status,
-        before=before,
-        after=after,
+        status=filters.status,
+        before=filters.before,
+        after=filters.after,
     )
     return JSON(page_out(page, attempt_out))
 
@@ -107,10 +100,8 @@ async def list_endpoint_messages(
     ctx: CtxDep,
     app_id: str,
     endpoint_id: str,
+    filters: AttemptFilterDep,
     paging: PagingDep,
-    status: DeliveryStatus | None = None,
-    before: datetime | None = None,
-    after: datetime | None = None,
     with_content: bool = True,
 ) -> Response:
     page = await service.endpoint_messages(
@@ -119,9 +110,9 @@ async def list_endpoint_messages(
         endpoint_id,
         iterator=paging.iterator,
         limit=paging.limit,
-        status=status,
-        before=before,
-        after=after,
+        status=filters.status,
+        before=filters.before,
+        after=filters.after,
     )
     return JSON(page_out(page, lambda pair: endpoint_message_out(pair, with_content=with_content)))
 

@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from hookd.fulfillment.platforms import Answer, Platform
 from hookd.fulfillment.platforms.fields import JsonObject, MalformedRequest, items, obj, text
 from hookd.fulfillment.reply import Reply
 
-__all__ = ["PLATFORM", "ActionExecutionRejected", "RasaRequest", "parse", "render"]
+__all__ = [
+    "PLATFORM",
+    "ActionExecutionRejected",
+    "DomainCache",
+    "RasaRequest",
+    "missing_domain",
+    "parse",
+    "render",
+]
+
+# rasa-sdk's wording (ACTION_MISSING_DOMAIN_DEFAULT_MESSAGE); Rasa logs it with the 449.
+MISSING_DOMAIN_DETAIL = (
+    "Missing domain context, assistant will retry the request and include the domain in the "
+    "request payload. For more information please see https://rasa.com/docs/action-server/"
+)
+# Rasa's name for "no active loop" when a loop is deactivated.
+NO_ACTIVE_LOOP = "should_not_be_set"
 
 
 class ActionExecutionRejected(Exception):
@@ -30,6 +47,7 @@ class RasaRequest:
     events: tuple[Mapping[str, Any], ...]
     active_loop: str
     domain: Mapping[str, Any]
+    domain_digest: str
     version: str
     raw: Mapping[str, Any]
 
@@ -45,6 +63,9 @@ def parse(document: JsonObject) -> RasaRequest:
     next_action = text(document, "next_action")
     if not next_action:
         raise MalformedRequest("next_action is required")
+    # Rasa 1.x sent the loop as active_form; rasa-sdk's Tracker.from_dict still reads it.
+    loop = obj(tracker, "active_loop" if "active_loop" in tracker else "active_form")
+    active_loop = text(loop, "name")
     return RasaRequest(
         next_action=next_action,
         sender_id=text(document, "sender_id") or text(tracker, "sender_id"),
@@ -53,11 +74,42 @@ def parse(document: JsonObject) -> RasaRequest:
         intent=text(obj(latest, "intent"), "name"),
         text=text(latest, "text"),
         events=tuple(items(tracker, "events")),
-        active_loop=text(obj(tracker, "active_loop"), "name"),
+        active_loop="" if active_loop == NO_ACTIVE_LOOP else active_loop,
         domain=obj(document, "domain"),
+        domain_digest=text(document, "domain_digest"),
         version=text(document, "version"),
         raw=document,
     )
+
+
+class DomainCache:
+    """The domains Rasa sent, by digest, so calls that carry only the digest get theirs.
+
+    Rasa may leave the domain out and send only ``domain_digest`` when it believes the action
+    server has that domain; the server answers 449 when it does not, and Rasa repeats the call
+    with the domain. rasa-sdk keeps the last domain; a few digests are kept here, so several
+    assistants (or a rolling model update) sharing one action server do not take turns at 449s.
+    """
+
+    def __init__(self, max_entries: int = 8) -> None:
+        self._max_entries = max_entries
+        self._domains: OrderedDict[str, Mapping[str, Any]] = OrderedDict()
+
+    def resolve(self, request: RasaRequest) -> RasaRequest | None:
+        """The request with its domain, or ``None`` when Rasa must resend it (449)."""
+        digest = request.domain_digest
+        if request.raw.get("domain") is not None:
+            if digest and request.domain:
+                self._domains[digest] = request.domain
+                self._domains.move_to_end(digest)
+                while len(self._domains) > self._max_entries:
+                    self._domains.popitem(last=False)
+            return request
+        domain = self._domains.get(digest) if digest else None
+        if domain is None:
+            return None
+        self._domains.move_to_end(digest)
+        return replace(request, domain=domain)
 
 
 def _events(reply: Reply) -> list[dict[str, Any]]:
@@ -124,6 +176,11 @@ def unknown_action(request: RasaRequest) -> Answer:
     """Rasa names the action it needs; an action server that lacks it must say 404."""
     detail = f"No registered action found for name '{request.next_action}'."
     return 404, error_document(request.raw, detail)
+
+
+def missing_domain(request: RasaRequest) -> Answer:
+    """449: no domain in the call and none known for its digest; Rasa resends with it."""
+    return 449, error_document(request.raw, MISSING_DOMAIN_DETAIL)
 
 
 def idempotency_key(request: RasaRequest, body: bytes) -> str | None:

@@ -1,0 +1,54 @@
+"""A throwaway virtualenv with rasa-sdk, built once and kept under ``.venv-oracles/``.
+
+rasa-sdk pins pydantic<2.14 and websockets<16 (every 3.x release), so it cannot be installed
+beside hookd; the oracle runs in its own interpreter and the tests talk to it over loopback
+HTTP or read its printed JSON.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+RASA_SDK_VERSION = "3.21.1"
+REPO_ROOT = Path(__file__).resolve().parents[3]
+VENV = REPO_ROOT / ".venv-oracles" / "rasa"
+# Written last, so a venv whose install was interrupted is rebuilt rather than trusted.
+MARKER = VENV / f".installed-rasa-sdk-{RASA_SDK_VERSION}"
+SCRIPT = Path(__file__).with_name("action_server.py")
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("HOOKD_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"rasa-sdk oracle unavailable: {reason}")
+    pytest.skip(f"rasa-sdk oracle unavailable: {reason}")
+
+
+def _python() -> Path:
+    return VENV / "bin" / "python"
+
+
+def oracle_python() -> Path:
+    """The venv's interpreter, installing rasa-sdk on first use (about a minute)."""
+    if MARKER.exists():
+        return _python()
+    shutil.rmtree(VENV, ignore_errors=True)
+    VENV.parent.mkdir(parents=True, exist_ok=True)
+    steps = [
+        [sys.executable, "-m", "venv", str(VENV)],
+        [str(_python()), "-m", "pip", "install", "--quiet", f"rasa-sdk=={RASA_SDK_VERSION}"],
+    ]
+    for step in steps:
+        try:
+            done = subprocess.run(step, capture_output=True, text=True, timeout=600, check=False)
+        except subprocess.TimeoutExpired:
+            _unavailable(f"{' '.join(step[:3])} timed out")
+        if done.returncode != 0:
+            _unavailable(f"{' '.join(step[:4])} failed: {done.stderr.strip()[-500:]}")
+    MARKER.touch()
+    return _python()

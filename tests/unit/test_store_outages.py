@@ -1,0 +1,55 @@
+"""Which database errors are outages (503 + Retry-After) and which are not."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import exc
+
+from hookd.store.outages import is_outage
+
+
+def _error_of(engine: sa.Engine, sql: str) -> Exception:
+    with pytest.raises(exc.DBAPIError) as caught, engine.begin() as conn:
+        conn.exec_driver_sql(sql)
+    return caught.value
+
+
+def test_a_locked_sqlite_file_is_an_outage_and_a_bad_statement_is_not(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+    holder.execute("BEGIN IMMEDIATE")  # holds the write lock
+    engine = sa.create_engine(f"sqlite:///{path}", connect_args={"timeout": 0})
+    try:
+        locked = _error_of(engine, "INSERT INTO t VALUES (1)")
+        assert "locked" in str(locked)
+        assert is_outage(locked)
+        holder.execute("ROLLBACK")
+        assert not is_outage(_error_of(engine, "SELECT * FROM no_such_table"))
+        assert not is_outage(_error_of(engine, "INSERT INTO t VALUES (1), (1)"))  # integrity
+    finally:
+        engine.dispose()
+        holder.close()
+
+
+def test_connection_level_errors_are_outages() -> None:
+    refused = ConnectionRefusedError(111, "Connection refused")
+    assert is_outage(refused)
+    wrapped = exc.OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+    assert is_outage(wrapped)
+    invalidated = exc.DBAPIError("SELECT 1", {}, Exception("gone"), connection_invalidated=True)
+    assert is_outage(invalidated)
+    assert is_outage(exc.TimeoutError("QueuePool limit reached"))
+    outer = RuntimeError("while checking out a connection")
+    outer.__cause__ = refused
+    assert is_outage(outer)
+
+
+def test_other_errors_are_not_outages() -> None:
+    assert not is_outage(ValueError("bad input"))
+    assert not is_outage(exc.IntegrityError("INSERT", {}, Exception("duplicate key")))
+    assert not is_outage(exc.ProgrammingError("SELEC", {}, Exception("syntax error")))
