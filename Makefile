@@ -42,4 +42,4 @@ bench: $(VENV)/.bench-installed
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .venv-oracles .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

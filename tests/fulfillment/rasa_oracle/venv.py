@@ -1,8 +1,10 @@
-"""A throwaway virtualenv with rasa-sdk, built once and kept under ``.venv-oracles/``.
+"""A virtualenv with rasa-sdk, built once per machine in the user's cache directory.
 
 rasa-sdk pins pydantic<2.14 and websockets<16 (every 3.x release), so it cannot be installed
 beside hookd; the oracle runs in its own interpreter and the tests talk to it over loopback
-HTTP or read its printed JSON.
+HTTP or read its printed JSON. It lives outside the repository (``$XDG_CACHE_HOME`` or
+``~/.cache``, ``hookd/oracles/``; ``HOOKD_ORACLE_CACHE`` overrides) so that fresh clones on the
+same machine, CI's included, reuse it instead of installing it again.
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ from pathlib import Path
 import pytest
 
 RASA_SDK_VERSION = "3.21.1"
-REPO_ROOT = Path(__file__).resolve().parents[3]
-VENV = REPO_ROOT / ".venv-oracles" / "rasa"
+CACHE = Path(
+    os.environ.get("HOOKD_ORACLE_CACHE")
+    or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "hookd" / "oracles"
+)
+VENV = CACHE / f"rasa-sdk-{RASA_SDK_VERSION}"
 # Written last, so a venv whose install was interrupted is rebuilt rather than trusted.
 MARKER = VENV / f".installed-rasa-sdk-{RASA_SDK_VERSION}"
 SCRIPT = Path(__file__).with_name("action_server.py")
