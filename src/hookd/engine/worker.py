@@ -2,6 +2,8 @@
 
 The loop reads top to bottom: ``_run`` -> ``_claim_and_start`` -> ``_deliver`` (one per claim,
 concurrently) -> ``_flush`` (every finished attempt of the round in one transaction).
+Deliveries a create handed over (``services.handoff``) enter at ``_take_handed_off`` instead of a
+claim round.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from hookd.engine.destinations import BrokerDestinations
 from hookd.engine.http import HttpSender
 from hookd.engine.transforming import NotSent, prepare_delivery, unsigned_headers
 from hookd.services.context import Context
+from hookd.services.handoff import HandedOff, HandOff
 from hookd.services.payload_shapes import delivery_shape
 from hookd.store import deliveries as queue
 from hookd.store import endpoint_health, scheduling
@@ -103,8 +106,22 @@ class DeliveryWorker:
         self._loop_task: asyncio.Task[None] | None = None
         self._last_reclaim = 0.0
         self._round_started = 0.0
+        # In-flight counts (total, per endpoint) of this worker's claims and hand-offs.
+        self.handoff = HandOff(
+            concurrency=self.settings.concurrency,
+            per_endpoint=self.settings.endpoint_concurrency,
+            lease_seconds=self.settings.lease_seconds,
+            start=self._take_handed_off,
+        )
+        # Whether a claim round may find something: new work was queued, an endpoint was marked
+        # ready, a due time passed, or slots freed up after a round that was short of them.
+        # Otherwise a wake-up (a finished attempt) only flushes.
+        self._look = True
+        self._look_when_freed = False
+        self._next_ready_s: float | None = None  # the earliest ready_at seen (epoch seconds)
 
     def wake(self) -> None:
+        self._look = True
         self._wake.set()
 
     async def start(self, *, reclaim_all: bool) -> None:
@@ -120,6 +137,7 @@ class DeliveryWorker:
     async def stop(self, grace: float) -> None:
         """Stop claiming, let in-flight attempts finish for ``grace`` seconds, release the rest."""
         self._stopping = True
+        self.handoff.close()
         self._wake.set()
         if self._loop_task is not None:
             await self._loop_task
@@ -143,14 +161,17 @@ class DeliveryWorker:
             try:
                 await self._flush()
                 await self._reclaim_if_due()
-                started = await self._claim_and_start()
-                if started:
-                    continue
+                if self._look:
+                    self._look = False
+                    if await self._claim_and_start():
+                        self._look = True  # more may be due than one round took
+                        continue
                 await self._sleep()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 # A database hiccup must not kill delivery: log, back off, try again.
+                self._look = True
                 log.exception("delivery loop error; retrying")
                 await asyncio.sleep(ERROR_BACKOFF_SECONDS)
 
@@ -159,34 +180,49 @@ class DeliveryWorker:
             return
         self._last_reclaim = time.monotonic()
         async with self.ctx.db.write() as conn:
-            await queue.reclaim_expired(conn, to_ms(self.ctx.clock()))
+            if await queue.reclaim_expired(conn, to_ms(self.ctx.clock())):
+                self._look = True
 
     def _limits(self) -> Limits:
         """This worker's free slots; failing endpoints may hold at most half of them."""
         concurrency = self.settings.concurrency
-        held = [claim for claims in self._inflight.values() for claim in claims]
-        failing = sum(1 for claim in held if claim.failing)
+        failing = sum(1 for claims in self._inflight.values() for c in claims if c.failing)
         return Limits(
-            budget=concurrency - len(held),
+            budget=concurrency - self.handoff.in_flight,
             failing_budget=max(1, concurrency // 2) - failing,
             per_endpoint=self.settings.endpoint_concurrency,
         )
 
     async def _claim_and_start(self) -> int:
-        limits = self._limits()
-        if limits.budget <= 0:
+        if self._limits().budget <= 0:
+            self._look_when_freed = True
             return 0
         now = self.ctx.clock()
         lease = now + timedelta(seconds=self.settings.lease_seconds)
         async with self.ctx.db.write() as conn:
-            claims = await scheduling.claim(conn, now, lease, limits)
+            # Within the write turn: no create can hand off (and take slots) until it ends.
+            limits = self._limits()
+            claims = await scheduling.claim(conn, now, lease, limits) if limits.budget > 0 else []
+            # Counted before the turn ends, so the next create sees these slots taken.
+            self.handoff.started(c.endpoint_id for c in claims)
+            due_ms = await scheduling.next_ready_ms(conn, healthy_only=limits.failing_budget <= 0)
+        self._next_ready_s = None if due_ms is None else due_ms / 1000
+        # Short of slots: endpoints may still be ready, so look again when some free up.
+        self._look_when_freed = len(claims) >= limits.budget or limits.failing_budget <= 0
         if not claims:
             return 0
-        async with self.ctx.db.read() as conn:
-            messages = await message_store.messages_by_id(conn, list({c.msg_id for c in claims}))
-            endpoints = await endpoint_store.endpoints_by_id(
-                conn, list({c.endpoint_id for c in claims})
-            )
+        try:
+            async with self.ctx.db.read() as conn:
+                messages = await message_store.messages_by_id(
+                    conn, list({c.msg_id for c in claims})
+                )
+                endpoints = await endpoint_store.endpoints_by_id(
+                    conn, list({c.endpoint_id for c in claims})
+                )
+        except BaseException:
+            # The rows stay claimed until their lease runs out; the slots are free again.
+            self.handoff.finished(c.endpoint_id for c in claims)
+            raise
         batches: dict[str, list[Claim]] = {}
         for claim in claims:
             endpoint = endpoints.get(claim.endpoint_id)
@@ -198,29 +234,36 @@ class DeliveryWorker:
             self._start(self._deliver_batch(held, messages, endpoints[endpoint_id]), held)
         return len(claims)
 
+    def _take_handed_off(self, items: list[HandedOff]) -> None:
+        """Start deliveries a create transaction wrote already claimed (their slots are
+        counted); called on the event loop right after that transaction committed."""
+        for item in items:
+            self._start(self._deliver(item.claim, item.message, item.endpoint), [item.claim])
+
     def _start(self, work: Coroutine[Any, Any, None], claims: list[Claim]) -> None:
+        """Run ``work`` for ``claims``, whose slots are already counted in ``handoff``."""
         task = asyncio.create_task(work)
         self._inflight[task] = claims
         task.add_done_callback(self._on_done)
 
     def _on_done(self, task: asyncio.Task[None]) -> None:
-        self._inflight.pop(task, None)
+        claims = self._inflight.pop(task, [])
+        self.handoff.finished(c.endpoint_id for c in claims)
+        if self._look_when_freed:
+            self._look = True
         self._wake.set()
 
     async def _sleep(self) -> None:
         timeout = self.settings.poll_interval
-        limits = self._limits()
-        # With no free slot, only a finishing delivery (or new work, via wake) changes anything.
-        if not self._finished and limits.budget > 0:
-            async with self.ctx.db.read() as conn:
-                due_ms = await scheduling.next_ready_ms(
-                    conn, healthy_only=limits.failing_budget <= 0
-                )
-            if due_ms is not None:
-                wait = due_ms / 1000 - self.ctx.clock().timestamp()
-                timeout = min(timeout, max(CONTENDED_SLEEP_SECONDS, wait))
-        with contextlib.suppress(TimeoutError):
+        # The earliest ready_at the last claim round saw; anything earlier marks ready and
+        # wakes (or sets ``_look`` through a flush).
+        if self._next_ready_s is not None and self._limits().budget > 0:
+            wait = self._next_ready_s - self.ctx.clock().timestamp()
+            timeout = min(timeout, max(CONTENDED_SLEEP_SECONDS, wait))
+        try:
             await asyncio.wait_for(self._wake.wait(), timeout)
+        except TimeoutError:
+            self._look = True  # a due time passed, or the poll interval (other processes)
         delay = self._round_started + WAKE_DEBOUNCE_SECONDS - time.monotonic()
         if delay > 0 and self._wake.is_set() and not self._stopping:
             await asyncio.sleep(delay)
@@ -348,7 +391,8 @@ class DeliveryWorker:
         now = self.ctx.clock()
         try:
             async with self.ctx.db.write() as conn:
-                await queue.finish(conn, batch, to_ms(now))
+                if await queue.finish(conn, batch, to_ms(now)):
+                    self._look = True  # an endpoint with queued deliveries has a free slot
                 disable |= await self._update_health(conn, outcomes, now)
                 await endpoint_store.disable_endpoints(conn, sorted(disable), to_ms(now))
         except BaseException:

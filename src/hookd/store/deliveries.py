@@ -19,11 +19,11 @@ from hookd.core.domain import DeliveryStatus, MessageDelivery
 from hookd.store.codec import from_ms, opt_from_ms
 from hookd.store.endpoint_health import probe_now
 from hookd.store.scheduling import Claim, earliest, mark_ready
-from hookd.store.schema import attempts, deliveries
+from hookd.store.schema import attempts, deliveries, endpoints
 
 __all__ = ["Claim", "Finish"]
 
-d = deliveries.c
+d, e = deliveries.c, endpoints.c
 PENDING, SENDING = int(DeliveryStatus.PENDING), int(DeliveryStatus.SENDING)
 
 
@@ -72,8 +72,9 @@ async def insert_deliveries(conn: AsyncConnection, rows: list[dict[str, Any]]) -
         await mark_ready(conn, earliest((r["endpoint_id"], r["next_attempt_at"]) for r in rows))
 
 
-async def finish(conn: AsyncConnection, finished: list[Finish], now_ms: int) -> None:
-    """Record a batch of attempts and their deliveries' new states.
+async def finish(conn: AsyncConnection, finished: list[Finish], now_ms: int) -> bool:
+    """Record a batch of attempts and their deliveries' new states; True if that made an
+    endpoint with queued deliveries ready (a claim round may find work).
 
     A delivery whose message or endpoint was deleted while its attempt ran is gone (deleted with
     them); its attempt is dropped, as its references would fail and take the batch with them.
@@ -81,7 +82,7 @@ async def finish(conn: AsyncConnection, finished: list[Finish], now_ms: int) -> 
     live = await _locked_ids(conn, [f.delivery_id for f in finished])
     finished = [f for f in finished if f.delivery_id in live]
     if not finished:
-        return
+        return False
     await conn.execute(insert(attempts), [f.attempt_row for f in finished])
     await conn.execute(
         update(deliveries)
@@ -104,9 +105,26 @@ async def finish(conn: AsyncConnection, finished: list[Finish], now_ms: int) -> 
             for f in finished
         ],
     )
-    # A slot of each endpoint freed up (and a retry may be due): let the scheduler look again.
-    # After the delivery rows, as reclaim_expired does: one lock order on PostgreSQL.
-    await mark_ready(conn, {f.attempt_row["endpoint_id"]: now_ms for f in finished})
+    # A slot of each endpoint freed up (and a retry may be due): the scheduler looks again at
+    # those with queued deliveries, from the earliest one's due time. An endpoint with none
+    # (the usual case when keeping up) needs no claim round. After the delivery rows, as
+    # reclaim_expired does: one lock order on PostgreSQL.
+    due = await _earliest_queued(conn, {f.attempt_row["endpoint_id"] for f in finished})
+    await mark_ready(conn, due)
+    return bool(due)
+
+
+async def _earliest_queued(conn: AsyncConnection, endpoint_ids: set[str]) -> dict[str, int]:
+    """Each endpoint's earliest pending delivery's due time (endpoints with none left out)."""
+    earliest_due = (
+        select(d.next_attempt_at)
+        .where(d.endpoint_id == e.id, d.status == PENDING)
+        .order_by(d.next_attempt_at)
+        .limit(1)
+        .scalar_subquery()
+    )
+    query = select(e.id, earliest_due).where(e.id.in_(sorted(endpoint_ids)))
+    return {row[0]: row[1] for row in (await conn.execute(query)).all() if row[1] is not None}
 
 
 async def _locked_ids(conn: AsyncConnection, ids: list[str]) -> set[str]:

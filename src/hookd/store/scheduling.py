@@ -97,6 +97,19 @@ def _mark_ready(
     return stmt, rows
 
 
+def mark_served_sync(conn: Connection, endpoint_ids: Iterable[str], now_ms: int) -> None:
+    """Deliveries of these endpoints started outside a claim round (the create's direct
+    hand-off): ``served_at`` moves on as a claim would move it, so the round-robin order
+    stays fair, and the state row exists for health updates."""
+    stmt = _insert(conn)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[s.endpoint_id], set_={"served_at": stmt.excluded.served_at}
+    )
+    rows = [{"endpoint_id": key, "served_at": now_ms} for key in sorted(set(endpoint_ids))]
+    if rows:
+        conn.execute(stmt, rows)
+
+
 def earliest(pairs: Iterable[tuple[str, int]]) -> dict[str, int]:
     """The earliest due time per endpoint from (endpoint_id, due_ms) pairs."""
     result: dict[str, int] = {}
