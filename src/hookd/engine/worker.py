@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection
 
 from hookd import __version__, ids
 from hookd.core.batch import BATCH_ID_PREFIX, batch_body, is_batched
@@ -119,6 +119,7 @@ class DeliveryWorker:
         self._look = True
         self._look_when_freed = False
         self._next_ready_s: float | None = None  # the earliest ready_at seen (epoch seconds)
+        self.counts = {"claim_rounds": 0, "claimed": 0, "handed_off": 0, "flushes": 0}
 
     def wake(self) -> None:
         self._look = True
@@ -155,6 +156,7 @@ class DeliveryWorker:
             async with self.ctx.db.write() as conn:
                 await queue.release(conn, unfinished, to_ms(self.ctx.clock()))
             log.info("released unfinished deliveries", count=len(unfinished))
+        log.info("delivery worker stopped", **self.counts)
 
     async def _run(self) -> None:
         while not self._stopping:
@@ -183,15 +185,22 @@ class DeliveryWorker:
             if await queue.reclaim_expired(conn, to_ms(self.ctx.clock())):
                 self._look = True
 
-    def _limits(self) -> Limits:
-        """This worker's free slots; failing endpoints may hold at most half of them."""
+    def _limits(self, failing: int | None = None) -> Limits:
+        """This worker's free slots; failing endpoints may hold at most half of them.
+
+        ``failing`` (claims of failing endpoints held) lets the writer thread call this
+        without walking ``_inflight``, which the event loop changes meanwhile."""
         concurrency = self.settings.concurrency
-        failing = sum(1 for claims in self._inflight.values() for c in claims if c.failing)
+        if failing is None:
+            failing = self._failing_held()
         return Limits(
             budget=concurrency - self.handoff.in_flight,
             failing_budget=max(1, concurrency // 2) - failing,
             per_endpoint=self.settings.endpoint_concurrency,
         )
+
+    def _failing_held(self) -> int:
+        return sum(1 for claims in self._inflight.values() for c in claims if c.failing)
 
     async def _claim_and_start(self) -> int:
         if self._limits().budget <= 0:
@@ -199,18 +208,26 @@ class DeliveryWorker:
             return 0
         now = self.ctx.clock()
         lease = now + timedelta(seconds=self.settings.lease_seconds)
-        async with self.ctx.db.write() as conn:
-            # Within the write turn: no create can hand off (and take slots) until it ends.
-            limits = self._limits()
-            claims = await scheduling.claim(conn, now, lease, limits) if limits.budget > 0 else []
+        failing = self._failing_held()  # only falls while the round runs: conservative
+        self.counts["claim_rounds"] += 1
+
+        def claim_round(conn: Connection) -> tuple[Limits, list[Claim], int | None]:
+            # In the write turn: no create can hand off (and take slots) until it ends.
+            limits = self._limits(failing)
+            claims = scheduling.claim(conn, now, lease, limits) if limits.budget > 0 else []
             # Counted before the turn ends, so the next create sees these slots taken.
             self.handoff.started(c.endpoint_id for c in claims)
-            due_ms = await scheduling.next_ready_ms(conn, healthy_only=limits.failing_budget <= 0)
+            healthy_only = limits.failing_budget <= 0
+            return limits, claims, scheduling.next_ready_ms(conn, healthy_only=healthy_only)
+
+        # One transaction; on SQLite one hop to the writer thread for the whole round.
+        limits, claims, due_ms = await self.ctx.db.run_write(claim_round)
         self._next_ready_s = None if due_ms is None else due_ms / 1000
         # Short of slots: endpoints may still be ready, so look again when some free up.
         self._look_when_freed = len(claims) >= limits.budget or limits.failing_budget <= 0
         if not claims:
             return 0
+        self.counts["claimed"] += len(claims)
         try:
             async with self.ctx.db.read() as conn:
                 messages = await message_store.messages_by_id(
@@ -237,6 +254,7 @@ class DeliveryWorker:
     def _take_handed_off(self, items: list[HandedOff]) -> None:
         """Start deliveries a create transaction wrote already claimed (their slots are
         counted); called on the event loop right after that transaction committed."""
+        self.counts["handed_off"] += len(items)
         for item in items:
             self._start(self._deliver(item.claim, item.message, item.endpoint), [item.claim])
 
@@ -389,12 +407,19 @@ class DeliveryWorker:
         outcomes, self._outcomes = self._outcomes, []
         disable, self._to_disable = self._to_disable, set()
         now = self.ctx.clock()
+        self.counts["flushes"] += 1
+
+        def record(conn: Connection) -> tuple[bool, set[str]]:
+            marked = queue.finish(conn, batch, to_ms(now))
+            to_disable = disable | self._update_health(conn, outcomes, now)
+            endpoint_store.disable_endpoints(conn, sorted(to_disable), to_ms(now))
+            return marked, to_disable
+
         try:
-            async with self.ctx.db.write() as conn:
-                if await queue.finish(conn, batch, to_ms(now)):
-                    self._look = True  # an endpoint with queued deliveries has a free slot
-                disable |= await self._update_health(conn, outcomes, now)
-                await endpoint_store.disable_endpoints(conn, sorted(disable), to_ms(now))
+            # One transaction; on SQLite one hop to the writer thread.
+            marked, disable = await self.ctx.db.run_write(record)
+            if marked:
+                self._look = True  # an endpoint with queued deliveries has a free slot
         except BaseException:
             # Keep the outcomes for the next flush; the leases stay valid meanwhile.
             self._finished = batch + self._finished
@@ -404,13 +429,13 @@ class DeliveryWorker:
         if disable:
             log.info("endpoints disabled", endpoints=sorted(disable))
 
-    async def _update_health(
-        self, conn: AsyncConnection, outcomes: list[tuple[str, bool]], now: datetime
+    def _update_health(
+        self, conn: Connection, outcomes: list[tuple[str, bool]], now: datetime
     ) -> set[str]:
         """Run the batch's outcomes through each endpoint's breaker; return those to disable."""
         if not outcomes:
             return set()
-        before = await endpoint_health.load_health(conn, list({eid for eid, _ in outcomes}))
+        before = endpoint_health.load_health(conn, list({eid for eid, _ in outcomes}))
         changed, disable = run_outcomes(before, outcomes, now, self.settings.breaker)
-        await endpoint_health.save_health(conn, changed)
+        endpoint_health.save_health(conn, changed)
         return disable

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, exists, insert, or_, select, tuple_
+from sqlalchemy import Connection, bindparam, exists, insert, or_, select, tuple_
 
 from hookd.core.domain import Application, Endpoint
 from hookd.store.applications import app_insert, app_lookup, pick_app
@@ -47,14 +47,24 @@ def not_open_now(conn: Connection, endpoint_ids: Iterable[str], now_ms: int) -> 
     wanted = sorted(set(endpoint_ids))
     if not wanted:
         return set()
+    return set(conn.execute(_NOT_OPEN, {"ids": wanted, "now": now_ms}).scalars())
+
+
+def _not_open_statement() -> Any:
     s, d = endpoint_state.c, deliveries.c
     # Every endpoint with a pending delivery has a state row (``mark_ready``), so the state
     # rows are enough; EXISTS stops at the first due row however long the backlog.
     due = exists().where(
-        d.endpoint_id == s.endpoint_id, d.status == PENDING, d.next_attempt_at <= now_ms
+        d.endpoint_id == s.endpoint_id,
+        d.status == PENDING,
+        d.next_attempt_at <= bindparam("now"),
     )
-    query = select(s.endpoint_id).where(s.endpoint_id.in_(wanted), or_(s.failures != 0, due))
-    return set(conn.execute(query).scalars())
+    ids: Any = bindparam("ids", expanding=True)
+    return select(s.endpoint_id).where(s.endpoint_id.in_(ids), or_(s.failures != 0, due))
+
+
+# Built once: it runs in every create transaction that may hand off.
+_NOT_OPEN = _not_open_statement()
 
 
 def insert_rows(
