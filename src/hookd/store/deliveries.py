@@ -88,22 +88,14 @@ def finish(conn: Connection, finished: list[Finish], now_ms: int) -> bool:
         return False
     conn.execute(insert(attempts), [f.attempt_row for f in finished])
     conn.execute(
-        update(deliveries)
-        .where(and_(d.id == bindparam("b_id"), d.status == SENDING))
-        .values(
-            status=bindparam("b_status"),
-            attempts=bindparam("b_attempts"),
-            next_attempt_at=bindparam("b_next"),
-            lease_until=None,
-            manual=False,
-            updated_at=now_ms,
-        ),
+        _FINISH,
         [
             {
                 "b_id": f.delivery_id,
                 "b_status": int(f.status),
                 "b_attempts": f.attempts,
                 "b_next": f.next_attempt_ms,
+                "b_now": now_ms,
             }
             for f in finished
         ],
@@ -115,6 +107,21 @@ def finish(conn: Connection, finished: list[Finish], now_ms: int) -> bool:
     due = _earliest_queued(conn, {f.attempt_row["endpoint_id"] for f in finished})
     mark_ready_sync(conn, due)
     return bool(due)
+
+
+# Built once: every flush runs it.
+_FINISH = (
+    update(deliveries)
+    .where(and_(d.id == bindparam("b_id"), d.status == SENDING))
+    .values(
+        status=bindparam("b_status"),
+        attempts=bindparam("b_attempts"),
+        next_attempt_at=bindparam("b_next"),
+        lease_until=None,
+        manual=False,
+        updated_at=bindparam("b_now"),
+    )
+)
 
 
 def _earliest_queued(conn: Connection, endpoint_ids: set[str]) -> dict[str, int]:
@@ -143,8 +150,10 @@ def _locked_ids(conn: Connection, ids: list[str]) -> set[str]:
     """Which of these deliveries still exist, locked (PostgreSQL) until the transaction ends."""
     if not ids:
         return set()
-    query = select(d.id).where(d.id.in_(ids)).with_for_update()
-    return set(conn.execute(query).scalars())
+    return set(conn.execute(_LOCKED_IDS, {"ids": ids}).scalars())
+
+
+_LOCKED_IDS = select(d.id).where(d.id.in_(bindparam("ids", expanding=True))).with_for_update()
 
 
 async def release(conn: AsyncConnection, ids: list[str], now_ms: int) -> None:

@@ -41,10 +41,14 @@ async def probe_now(conn: AsyncConnection, endpoint_id: str, now_ms: int) -> Non
 
 def load_health(conn: Connection, endpoint_ids: list[str]) -> dict[str, Health]:
     """The breaker state of these endpoints (locked for update on PostgreSQL)."""
-    query = select(endpoint_state).where(s.endpoint_id.in_(sorted(endpoint_ids)))
-    if conn.dialect.name == "postgresql":
-        query = query.order_by(s.endpoint_id).with_for_update()
-    return {row.endpoint_id: health_from_row(row) for row in conn.execute(query).all()}
+    query = _LOAD_HEALTH_PG if conn.dialect.name == "postgresql" else _LOAD_HEALTH
+    rows = conn.execute(query, {"ids": sorted(endpoint_ids)}).all()
+    return {row.endpoint_id: health_from_row(row) for row in rows}
+
+
+# Built once: every flush of the worker runs one.
+_LOAD_HEALTH = select(endpoint_state).where(s.endpoint_id.in_(bindparam("ids", expanding=True)))
+_LOAD_HEALTH_PG = _LOAD_HEALTH.order_by(s.endpoint_id).with_for_update()
 
 
 def save_health(conn: Connection, health: Mapping[str, Health]) -> None:
