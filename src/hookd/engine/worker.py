@@ -50,6 +50,9 @@ ERROR_BACKOFF_SECONDS = 1.0
 # lets the creates and finished attempts of a few milliseconds collect into one round (one claim,
 # one flush) instead of a round each.
 WAKE_DEBOUNCE_SECONDS = 0.008
+# Finished attempts that free no queued work (nothing waits for their slots) are flushed at most
+# this often: recording them later delays nobody, and fewer, larger flushes cost less.
+FLUSH_DEBOUNCE_SECONDS = 0.025
 # When due work exists but nothing could be claimed (PostgreSQL: another worker holds it).
 CONTENDED_SLEEP_SECONDS = 0.01
 
@@ -118,6 +121,11 @@ class DeliveryWorker:
         # Otherwise a wake-up (a finished attempt) only flushes.
         self._look = True
         self._look_when_freed = False
+        # Whether the last flush found queued deliveries behind the finished ones (then flush
+        # promptly: their slots are counted in the database until then).
+        self._queued_behind = True
+        self._last_flush = 0.0
+        self._flush_timer: asyncio.TimerHandle | None = None
         self._next_ready_s: float | None = None  # the earliest ready_at seen (epoch seconds)
         self.counts = {"claim_rounds": 0, "claimed": 0, "handed_off": 0, "flushes": 0}
 
@@ -149,6 +157,9 @@ class DeliveryWorker:
         ]
         for task in list(self._inflight):
             task.cancel()
+        if self._flush_timer is not None:
+            self._flush_timer.cancel()  # the flush below takes everything
+            self._flush_timer = None
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.gather(*self._inflight, return_exceptions=True)
         await self._flush()
@@ -269,6 +280,15 @@ class DeliveryWorker:
         self.handoff.finished(c.endpoint_id for c in claims)
         if self._look_when_freed:
             self._look = True
+        if self._look or self._queued_behind or self._stopping:
+            self._wake.set()
+        elif self._flush_timer is None:
+            delay = self._last_flush + FLUSH_DEBOUNCE_SECONDS - time.monotonic()
+            loop = asyncio.get_running_loop()
+            self._flush_timer = loop.call_later(max(0.0, delay), self._flush_due)
+
+    def _flush_due(self) -> None:
+        self._flush_timer = None
         self._wake.set()
 
     async def _sleep(self) -> None:
@@ -408,6 +428,7 @@ class DeliveryWorker:
         disable, self._to_disable = self._to_disable, set()
         now = self.ctx.clock()
         self.counts["flushes"] += 1
+        self._last_flush = time.monotonic()
 
         def record(conn: Connection) -> tuple[bool, set[str]]:
             marked = queue.finish(conn, batch, to_ms(now))
@@ -418,6 +439,7 @@ class DeliveryWorker:
         try:
             # One transaction; on SQLite one hop to the writer thread.
             marked, disable = await self.ctx.db.run_write(record)
+            self._queued_behind = marked
             if marked:
                 self._look = True  # an endpoint with queued deliveries has a free slot
         except BaseException:
