@@ -265,6 +265,11 @@ class DeliveryWorker:
     def _take_handed_off(self, items: list[HandedOff]) -> None:
         """Start deliveries a create transaction wrote already claimed (their slots are
         counted); called on the event loop right after that transaction committed."""
+        if self._stopping:
+            # A create that committed while the worker stopped: its rows stay claimed and are
+            # taken back at the next start (or when their lease runs out), as after a crash.
+            self.handoff.finished(item.claim.endpoint_id for item in items)
+            return
         self.counts["handed_off"] += len(items)
         for item in items:
             self._start(self._deliver(item.claim, item.message, item.endpoint), [item.claim])
