@@ -225,11 +225,12 @@ def hot_queries(rows: dict[str, list[tuple[Any, ...]]], now: datetime) -> dict[s
     cut = ids.floor_id(ids.MESSAGE, now - timedelta(days=90))
     page = {"limit": 50, "before_id": None, "after_id": None}
     return {
-        "claim due deliveries (worker, 256 at a time)": lambda c: scheduling.claim(
-            c, now, now + timedelta(seconds=60), CLAIM_LIMITS
+        # The worker runs these synchronously (Database.run_write).
+        "claim due deliveries (worker, 256 at a time)": lambda c: c.run_sync(
+            scheduling.claim, now, now + timedelta(seconds=60), CLAIM_LIMITS
         ),
-        "next ready endpoint (worker, when idle)": lambda c: scheduling.next_ready_ms(
-            c, healthy_only=False
+        "next ready endpoint (worker, when idle)": lambda c: c.run_sync(
+            lambda sync: scheduling.next_ready_ms(sync, healthy_only=False)
         ),
         "reclaim expired leases (worker)": lambda c: deliveries.reclaim_expired(c, now_ms),
         "load the claimed messages (worker)": lambda c: messages.messages_by_id(c, claimed),

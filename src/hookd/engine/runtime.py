@@ -57,10 +57,14 @@ async def delivery_engine(ctx: Context) -> AsyncIterator[DeliveryWorker]:
     try:
         # One process owns an embedded SQLite file, so anything left claimed is ours to redo.
         await worker.start(reclaim_all=ctx.db.is_sqlite)
+        if ctx.db.is_sqlite and ctx.settings.role == "all":
+            # The same process takes the creates: they hand deliveries to the worker directly.
+            ctx.handoff = worker.handoff
         pruner.start()
         async with wakeups(ctx, deliver=True):
             yield worker
     finally:
+        ctx.handoff = None
         await pruner.stop()
         await worker.stop(ctx.settings.shutdown_grace)
         await sender.close()

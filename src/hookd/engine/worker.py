@@ -2,6 +2,8 @@
 
 The loop reads top to bottom: ``_run`` -> ``_claim_and_start`` -> ``_deliver`` (one per claim,
 concurrently) -> ``_flush`` (every finished attempt of the round in one transaction).
+Deliveries a create handed over (``services.handoff``) enter at ``_take_handed_off`` instead of a
+claim round.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection
 
 from hookd import __version__, ids
 from hookd.core.batch import BATCH_ID_PREFIX, batch_body, is_batched
@@ -30,6 +32,7 @@ from hookd.engine.http import HttpSender
 from hookd.engine.transforming import NotSent, prepare_delivery, unsigned_headers
 from hookd.services import operational
 from hookd.services.context import Context
+from hookd.services.handoff import HandedOff, HandOff
 from hookd.services.payload_shapes import delivery_shape
 from hookd.store import deliveries as queue
 from hookd.store import endpoint_health, scheduling
@@ -48,6 +51,9 @@ ERROR_BACKOFF_SECONDS = 1.0
 # lets the creates and finished attempts of a few milliseconds collect into one round (one claim,
 # one flush) instead of a round each.
 WAKE_DEBOUNCE_SECONDS = 0.008
+# Finished attempts that free no queued work (nothing waits for their slots) are flushed at most
+# this often: recording them later delays nobody, and fewer, larger flushes cost less.
+FLUSH_DEBOUNCE_SECONDS = 0.025
 # When due work exists but nothing could be claimed (PostgreSQL: another worker holds it).
 CONTENDED_SLEEP_SECONDS = 0.01
 
@@ -104,8 +110,28 @@ class DeliveryWorker:
         self._loop_task: asyncio.Task[None] | None = None
         self._last_reclaim = 0.0
         self._round_started = 0.0
+        # In-flight counts (total, per endpoint) of this worker's claims and hand-offs.
+        self.handoff = HandOff(
+            concurrency=self.settings.concurrency,
+            per_endpoint=self.settings.endpoint_concurrency,
+            lease_seconds=self.settings.lease_seconds,
+            start=self._take_handed_off,
+        )
+        # Whether a claim round may find something: new work was queued, an endpoint was marked
+        # ready, a due time passed, or slots freed up after a round that was short of them.
+        # Otherwise a wake-up (a finished attempt) only flushes.
+        self._look = True
+        self._look_when_freed = False
+        # Whether the last flush found queued deliveries behind the finished ones (then flush
+        # promptly: their slots are counted in the database until then).
+        self._queued_behind = True
+        self._last_flush = 0.0
+        self._flush_timer: asyncio.TimerHandle | None = None
+        self._next_ready_s: float | None = None  # the earliest ready_at seen (epoch seconds)
+        self.counts = {"claim_rounds": 0, "claimed": 0, "handed_off": 0, "flushes": 0}
 
     def wake(self) -> None:
+        self._look = True
         self._wake.set()
 
     async def start(self, *, reclaim_all: bool) -> None:
@@ -121,6 +147,7 @@ class DeliveryWorker:
     async def stop(self, grace: float) -> None:
         """Stop claiming, let in-flight attempts finish for ``grace`` seconds, release the rest."""
         self._stopping = True
+        self.handoff.close()
         self._wake.set()
         if self._loop_task is not None:
             await self._loop_task
@@ -131,6 +158,9 @@ class DeliveryWorker:
         ]
         for task in list(self._inflight):
             task.cancel()
+        if self._flush_timer is not None:
+            self._flush_timer.cancel()  # the flush below takes everything
+            self._flush_timer = None
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.gather(*self._inflight, return_exceptions=True)
         await self._flush()
@@ -138,20 +168,24 @@ class DeliveryWorker:
             async with self.ctx.db.write() as conn:
                 await queue.release(conn, unfinished, to_ms(self.ctx.clock()))
             log.info("released unfinished deliveries", count=len(unfinished))
+        log.info("delivery worker stopped", **self.counts)
 
     async def _run(self) -> None:
         while not self._stopping:
             try:
                 await self._flush()
                 await self._reclaim_if_due()
-                started = await self._claim_and_start()
-                if started:
-                    continue
+                if self._look:
+                    self._look = False
+                    if await self._claim_and_start():
+                        self._look = True  # more may be due than one round took
+                        continue
                 await self._sleep()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 # A database hiccup must not kill delivery: log, back off, try again.
+                self._look = True
                 log.exception("delivery loop error; retrying")
                 await asyncio.sleep(ERROR_BACKOFF_SECONDS)
 
@@ -160,34 +194,64 @@ class DeliveryWorker:
             return
         self._last_reclaim = time.monotonic()
         async with self.ctx.db.write() as conn:
-            await queue.reclaim_expired(conn, to_ms(self.ctx.clock()))
+            if await queue.reclaim_expired(conn, to_ms(self.ctx.clock())):
+                self._look = True
 
-    def _limits(self) -> Limits:
-        """This worker's free slots; failing endpoints may hold at most half of them."""
+    def _limits(self, failing: int | None = None) -> Limits:
+        """This worker's free slots; failing endpoints may hold at most half of them.
+
+        ``failing`` (claims of failing endpoints held) lets the writer thread call this
+        without walking ``_inflight``, which the event loop changes meanwhile."""
         concurrency = self.settings.concurrency
-        held = [claim for claims in self._inflight.values() for claim in claims]
-        failing = sum(1 for claim in held if claim.failing)
+        if failing is None:
+            failing = self._failing_held()
         return Limits(
-            budget=concurrency - len(held),
+            budget=concurrency - self.handoff.in_flight,
             failing_budget=max(1, concurrency // 2) - failing,
             per_endpoint=self.settings.endpoint_concurrency,
         )
 
+    def _failing_held(self) -> int:
+        return sum(1 for claims in self._inflight.values() for c in claims if c.failing)
+
     async def _claim_and_start(self) -> int:
-        limits = self._limits()
-        if limits.budget <= 0:
+        if self._limits().budget <= 0:
+            self._look_when_freed = True
             return 0
         now = self.ctx.clock()
         lease = now + timedelta(seconds=self.settings.lease_seconds)
-        async with self.ctx.db.write() as conn:
-            claims = await scheduling.claim(conn, now, lease, limits)
+        failing = self._failing_held()  # only falls while the round runs: conservative
+        self.counts["claim_rounds"] += 1
+
+        def claim_round(conn: Connection) -> tuple[Limits, list[Claim], int | None]:
+            # In the write turn: no create can hand off (and take slots) until it ends.
+            limits = self._limits(failing)
+            claims = scheduling.claim(conn, now, lease, limits) if limits.budget > 0 else []
+            # Counted before the turn ends, so the next create sees these slots taken.
+            self.handoff.started(c.endpoint_id for c in claims)
+            healthy_only = limits.failing_budget <= 0
+            return limits, claims, scheduling.next_ready_ms(conn, healthy_only=healthy_only)
+
+        # One transaction; on SQLite one hop to the writer thread for the whole round.
+        limits, claims, due_ms = await self.ctx.db.run_write(claim_round)
+        self._next_ready_s = None if due_ms is None else due_ms / 1000
+        # Short of slots: endpoints may still be ready, so look again when some free up.
+        self._look_when_freed = len(claims) >= limits.budget or limits.failing_budget <= 0
         if not claims:
             return 0
-        async with self.ctx.db.read() as conn:
-            messages = await message_store.messages_by_id(conn, list({c.msg_id for c in claims}))
-            endpoints = await endpoint_store.endpoints_by_id(
-                conn, list({c.endpoint_id for c in claims})
-            )
+        self.counts["claimed"] += len(claims)
+        try:
+            async with self.ctx.db.read() as conn:
+                messages = await message_store.messages_by_id(
+                    conn, list({c.msg_id for c in claims})
+                )
+                endpoints = await endpoint_store.endpoints_by_id(
+                    conn, list({c.endpoint_id for c in claims})
+                )
+        except BaseException:
+            # The rows stay claimed until their lease runs out; the slots are free again.
+            self.handoff.finished(c.endpoint_id for c in claims)
+            raise
         batches: dict[str, list[Claim]] = {}
         for claim in claims:
             endpoint = endpoints.get(claim.endpoint_id)
@@ -199,29 +263,51 @@ class DeliveryWorker:
             self._start(self._deliver_batch(held, messages, endpoints[endpoint_id]), held)
         return len(claims)
 
+    def _take_handed_off(self, items: list[HandedOff]) -> None:
+        """Start deliveries a create transaction wrote already claimed (their slots are
+        counted); called on the event loop right after that transaction committed."""
+        if self._stopping:
+            # A create that committed while the worker stopped: its rows stay claimed and are
+            # taken back at the next start (or when their lease runs out), as after a crash.
+            self.handoff.finished(item.claim.endpoint_id for item in items)
+            return
+        self.counts["handed_off"] += len(items)
+        for item in items:
+            self._start(self._deliver(item.claim, item.message, item.endpoint), [item.claim])
+
     def _start(self, work: Coroutine[Any, Any, None], claims: list[Claim]) -> None:
+        """Run ``work`` for ``claims``, whose slots are already counted in ``handoff``."""
         task = asyncio.create_task(work)
         self._inflight[task] = claims
         task.add_done_callback(self._on_done)
 
     def _on_done(self, task: asyncio.Task[None]) -> None:
-        self._inflight.pop(task, None)
+        claims = self._inflight.pop(task, [])
+        self.handoff.finished(c.endpoint_id for c in claims)
+        if self._look_when_freed:
+            self._look = True
+        if self._look or self._queued_behind or self._stopping:
+            self._wake.set()
+        elif self._flush_timer is None:
+            delay = self._last_flush + FLUSH_DEBOUNCE_SECONDS - time.monotonic()
+            loop = asyncio.get_running_loop()
+            self._flush_timer = loop.call_later(max(0.0, delay), self._flush_due)
+
+    def _flush_due(self) -> None:
+        self._flush_timer = None
         self._wake.set()
 
     async def _sleep(self) -> None:
         timeout = self.settings.poll_interval
-        limits = self._limits()
-        # With no free slot, only a finishing delivery (or new work, via wake) changes anything.
-        if not self._finished and limits.budget > 0:
-            async with self.ctx.db.read() as conn:
-                due_ms = await scheduling.next_ready_ms(
-                    conn, healthy_only=limits.failing_budget <= 0
-                )
-            if due_ms is not None:
-                wait = due_ms / 1000 - self.ctx.clock().timestamp()
-                timeout = min(timeout, max(CONTENDED_SLEEP_SECONDS, wait))
-        with contextlib.suppress(TimeoutError):
+        # The earliest ready_at the last claim round saw; anything earlier marks ready and
+        # wakes (or sets ``_look`` through a flush).
+        if self._next_ready_s is not None and self._limits().budget > 0:
+            wait = self._next_ready_s - self.ctx.clock().timestamp()
+            timeout = min(timeout, max(CONTENDED_SLEEP_SECONDS, wait))
+        try:
             await asyncio.wait_for(self._wake.wait(), timeout)
+        except TimeoutError:
+            self._look = True  # a due time passed, or the poll interval (other processes)
         delay = self._round_started + WAKE_DEBOUNCE_SECONDS - time.monotonic()
         if delay > 0 and self._wake.is_set() and not self._stopping:
             await asyncio.sleep(delay)
@@ -347,12 +433,23 @@ class DeliveryWorker:
         outcomes, self._outcomes = self._outcomes, []
         disable, self._to_disable = self._to_disable, set()
         now = self.ctx.clock()
+        self.counts["flushes"] += 1
+        self._last_flush = time.monotonic()
+
+        def record(conn: Connection) -> tuple[bool, set[str]]:
+            marked = queue.finish(conn, batch, to_ms(now))
+            to_disable = disable | self._update_health(conn, outcomes, now)
+            # Operational webhooks about these outcomes are new deliveries: look for them.
+            marked |= operational.after_attempts(conn, batch, to_disable, now) > 0
+            endpoint_store.disable_endpoints(conn, sorted(to_disable), to_ms(now))
+            return marked, to_disable
+
         try:
-            async with self.ctx.db.write() as conn:
-                await queue.finish(conn, batch, to_ms(now))
-                disable |= await self._update_health(conn, outcomes, now)
-                await operational.after_attempts(conn, batch, disable, now)
-                await endpoint_store.disable_endpoints(conn, sorted(disable), to_ms(now))
+            # One transaction; on SQLite one hop to the writer thread.
+            marked, disable = await self.ctx.db.run_write(record)
+            self._queued_behind = marked
+            if marked:
+                self._look = True  # an endpoint with queued deliveries has a free slot
         except BaseException:
             # Keep the outcomes for the next flush; the leases stay valid meanwhile.
             self._finished = batch + self._finished
@@ -362,13 +459,13 @@ class DeliveryWorker:
         if disable:
             log.info("endpoints disabled", endpoints=sorted(disable))
 
-    async def _update_health(
-        self, conn: AsyncConnection, outcomes: list[tuple[str, bool]], now: datetime
+    def _update_health(
+        self, conn: Connection, outcomes: list[tuple[str, bool]], now: datetime
     ) -> set[str]:
         """Run the batch's outcomes through each endpoint's breaker; return those to disable."""
         if not outcomes:
             return set()
-        before = await endpoint_health.load_health(conn, list({eid for eid, _ in outcomes}))
+        before = endpoint_health.load_health(conn, list({eid for eid, _ in outcomes}))
         changed, disable = run_outcomes(before, outcomes, now, self.settings.breaker)
-        await endpoint_health.save_health(conn, changed)
+        endpoint_health.save_health(conn, changed)
         return disable

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from hookd.config import Settings
+from hookd.services.handoff import HandOff
 from hookd.store.db import Database
 
 
@@ -27,3 +28,6 @@ class Context:
     clock: Callable[[], datetime] = utc_now
     # Called after new work is queued, so a worker in this process starts at once.
     wake_worker: Callable[[], None] = field(default=_nothing)
+    # This process's worker, when it takes new deliveries straight from the create transaction
+    # (SQLite, role all; see services.handoff).
+    handoff: HandOff | None = None

@@ -17,11 +17,12 @@ from typing import Any
 from sqlalchemy import Connection
 
 from hookd import ids
-from hookd.core.domain import Application, Message
+from hookd.core.domain import Application, Endpoint, Message
 from hookd.services.applications import new_app
 from hookd.services.context import Context
 from hookd.services.errors import Conflict, NotFound
 from hookd.services.fanout import outbound_targets
+from hookd.services.handoff import HandedOff, HandOff, may_hand_off
 from hookd.store import message_writes as store
 from hookd.store.codec import to_ms
 from hookd.store.config_cache import ConfigCache, endpoints_of
@@ -32,8 +33,10 @@ from hookd.store.messages import (
     message_values,
     version_rows,
 )
+from hookd.store.scheduling import PENDING, SENDING, Claim
 
-Created = tuple[Message, int]
+# The message, its deliveries, and how many of them were queued (not handed to the worker).
+Created = tuple[Message, int, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +56,7 @@ class NewMessage:
     payload_versions: dict[int, bytes] | None = None  # the other versions, exact bytes
     payload_retention_days: int = DEFAULT_PAYLOAD_RETENTION_DAYS
     due: datetime | None = None  # a scheduled message's deliveries wait until then
+    handoff: HandOff | None = None  # the local worker, when it may take deliveries directly
 
 
 async def commit(ctx: Context, new: NewMessage) -> Created:
@@ -77,37 +81,94 @@ def create_group(
         if new.event_id is not None and isinstance(app, Application)
     }
     taken = store.taken_event_ids(conn, wanted)
-    outcomes: list[Created | Exception] = []
-    message_rows: list[dict[str, Any]] = []
-    delivery_rows: list[dict[str, Any]] = []
-    versions: list[dict[str, Any]] = []
+    refused: list[Exception | None] = []
+    accepted: list[tuple[NewMessage, Message, list[Endpoint]]] = []
     for new, app in zip(group, apps, strict=True):
         if isinstance(app, Exception):
-            outcomes.append(app)
+            refused.append(app)
             continue
         if new.event_id is not None:
             if (app.id, new.event_id) in taken:
-                outcomes.append(duplicate(new.event_id))
+                refused.append(duplicate(new.event_id))
                 continue
             taken.add((app.id, new.event_id))
         message = _message(new, app.id)
-        targets = outbound_targets(message, endpoints_of(conn, app.id, cache))
+        accepted.append(
+            (new, message, outbound_targets(message, endpoints_of(conn, app.id, cache)))
+        )
+        refused.append(None)
+    closed = _closed_to_handoff(conn, accepted)
+    created: list[Created] = []
+    message_rows: list[dict[str, Any]] = []
+    delivery_rows: list[dict[str, Any]] = []
+    versions: list[dict[str, Any]] = []
+    for new, message, targets in accepted:
         message_rows.append(message_values(message, new.payload_retention_days))
         versions += version_rows(message)
-        delivery_rows += new_delivery_rows(
+        rows = new_delivery_rows(
             [ids.new_id(ids.DELIVERY, new.now) for _ in targets],
             message.id,
-            app.id,
+            message.app_id,
             [endpoint.id for endpoint in targets],
             to_ms(new.now),
             due_ms=None if new.due is None else to_ms(new.due),
         )
-        outcomes.append((message, len(targets)))
+        if new.handoff is not None and new.due is None:
+            _hand_off(new.handoff, message, targets, rows, closed)
+        created.append((message, len(rows), sum(1 for r in rows if r["status"] == PENDING)))
+        delivery_rows += rows
     store.insert_rows(conn, message_rows, delivery_rows, versions)
-    return outcomes
+    done = iter(created)
+    return [next(done) if exc is None else exc for exc in refused]
 
 
-_creates: PerDatabase[NewMessage, Created] = PerDatabase(create_group)
+def _closed_to_handoff(
+    conn: Connection, accepted: Sequence[tuple[NewMessage, Message, list[Endpoint]]]
+) -> set[str]:
+    """Endpoints the group's hand-offs must skip: failing lately, or deliveries already due
+    (those go first; a hand-off would overtake them). One query for the group."""
+    candidates = {
+        endpoint.id
+        for new, _, targets in accepted
+        if new.handoff is not None
+        for endpoint in targets
+        if may_hand_off(endpoint, new.due)
+    }
+    if not candidates:
+        return set()
+    return store.not_open_now(conn, candidates, to_ms(accepted[0][0].now))
+
+
+def _hand_off(
+    handoff: HandOff,
+    message: Message,
+    targets: Sequence[Endpoint],
+    rows: list[dict[str, Any]],
+    closed: set[str],
+) -> None:
+    """Write the deliveries the worker can start now as claimed, and stage them for it.
+
+    An endpoint that cannot take one (no slot) is closed for the rest of the group, so its
+    later messages queue behind this one instead of overtaking it.
+    """
+    lease_ms = to_ms(message.created_at + handoff.lease)
+    for endpoint, row in zip(targets, rows, strict=True):
+        if endpoint.id in closed or not may_hand_off(endpoint, None):
+            continue
+        claim = Claim(row["id"], message.id, endpoint.id, message.app_id, 0, False)
+        if not handoff.offer(HandedOff(claim, message, endpoint)):
+            closed.add(endpoint.id)
+            continue
+        row["status"], row["lease_until"] = SENDING, lease_ms
+
+
+def _after_transaction(group: Sequence[NewMessage], committed: bool) -> None:
+    """Start the hand-offs of a committed transaction; release those of a failed one."""
+    for handoff in {id(new.handoff): new.handoff for new in group if new.handoff}.values():
+        handoff.after_transaction(committed)
+
+
+_creates: PerDatabase[NewMessage, Created] = PerDatabase(create_group, _after_transaction)
 
 
 def duplicate(event_id: str | None) -> Conflict:

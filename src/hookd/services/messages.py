@@ -91,12 +91,13 @@ async def create_message(
         payload_versions=versions.others or None,
         payload_retention_days=payload_retention_days or store.DEFAULT_PAYLOAD_RETENTION_DAYS,
         due=_due(deliver_at, now),
+        handoff=ctx.handoff,
     )
     try:
-        message, count = await message_batch.commit(ctx, new)
+        message, count, queued = await message_batch.commit(ctx, new)
     except IntegrityError as exc:
         raise message_batch.duplicate(event_id) from exc
-    if count:
+    if queued:  # deliveries handed to the worker are started without waking it
         ctx.wake_worker()
     return message, count
 

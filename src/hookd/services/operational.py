@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import orjson
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd import ids
@@ -22,8 +23,7 @@ from hookd.core.domain import Application, DeliveryStatus, Endpoint, Message, Tr
 from hookd.core.operational import AttemptOutcome, EndpointRef, OperationalEvent
 from hookd.services.fanout import delivery_rows, outbound_targets
 from hookd.store import applications as app_store
-from hookd.store import deliveries as queue
-from hookd.store import endpoints as endpoint_store
+from hookd.store import message_writes
 from hookd.store import messages as message_store
 from hookd.store import operational as facts
 from hookd.store.codec import from_ms
@@ -48,11 +48,11 @@ async def ensure_app(conn: AsyncConnection, now: datetime) -> Application:
     return app
 
 
-async def emit(conn: AsyncConnection, events: Sequence[OperationalEvent], now: datetime) -> int:
+def emit(conn: Connection, events: Sequence[OperationalEvent], now: datetime) -> int:
     """Write each event as a message to the operational endpoints subscribed to its type."""
     if not events:
         return 0
-    endpoints = await endpoint_store.app_endpoints(conn, OPERATIONAL_APP_ID)
+    endpoints = message_writes.app_endpoints(conn, OPERATIONAL_APP_ID)
     if not endpoints:
         return 0
     written = 0
@@ -69,8 +69,8 @@ async def emit(conn: AsyncConnection, events: Sequence[OperationalEvent], now: d
         )
         targets = outbound_targets(message, endpoints)
         if targets:
-            await message_store.insert_message(conn, message)
-            await queue.insert_deliveries(conn, delivery_rows(message, targets))
+            rows = [message_store.message_values(message)]
+            message_writes.insert_rows(conn, rows, delivery_rows(message, targets), [])
             written += 1
     return written
 
@@ -83,8 +83,17 @@ async def endpoint_changed(
     now: datetime,
 ) -> None:
     """``endpoint.created|updated|deleted``, and ``disabled``/``enabled`` (manual) on a flip."""
-    if not reports_on(app.id):
-        return
+    if reports_on(app.id):
+        await conn.run_sync(_endpoint_changed, app, before, after, now)
+
+
+def _endpoint_changed(
+    conn: Connection,
+    app: Application,
+    before: Endpoint | None,
+    after: Endpoint | None,
+    now: datetime,
+) -> None:
     endpoint = after or before
     assert endpoint is not None
     who = EndpointRef(app.id, app.uid, endpoint.id, endpoint.uid)
@@ -98,7 +107,7 @@ async def endpoint_changed(
             events.append(ops.disabled_event(who, trigger=ops.MANUAL, fail_since=None))
         elif before.disabled and not after.disabled:
             events.append(ops.endpoint_event(ops.ENDPOINT_ENABLED, who))
-    await emit(conn, events, now)
+    emit(conn, events, now)
 
 
 def _outcome(finish: Finish) -> AttemptOutcome:
@@ -117,10 +126,11 @@ def _outcome(finish: Finish) -> AttemptOutcome:
     )
 
 
-async def after_attempts(
-    conn: AsyncConnection, finished: Sequence[Finish], to_disable: set[str], now: datetime
-) -> None:
-    """The events of a worker flush, before it disables ``to_disable`` (automatic)."""
+def after_attempts(
+    conn: Connection, finished: Sequence[Finish], to_disable: set[str], now: datetime
+) -> int:
+    """The events of a worker flush, before it disables ``to_disable`` (automatic); returns
+    how many messages were written."""
     # Most outcomes are first-attempt successes: skip them before building anything.
     candidates = (
         f
@@ -134,9 +144,9 @@ async def after_attempts(
         if reports_on(outcome.app_id) and ops.attempt_event_type(outcome) is not None
     ]
     if not outcomes and not to_disable:
-        return
+        return 0
     endpoint_ids = {o.endpoint_id for o in outcomes} | to_disable
-    endpoints = await facts.endpoint_facts(conn, endpoint_ids)
+    endpoints = facts.endpoint_facts(conn, endpoint_ids)
     # A delivery to an endpoint that was already disabled fails unsent: no news there.
     outcomes = [o for o in outcomes if not _was_disabled(endpoints, o.endpoint_id)]
     newly_disabled = sorted(
@@ -145,10 +155,8 @@ async def after_attempts(
         if eid in endpoints and not endpoints[eid].disabled and reports_on(endpoints[eid].app_id)
     )
     app_ids = {o.app_id for o in outcomes} | {endpoints[eid].app_id for eid in newly_disabled}
-    uids = await facts.app_uids(conn, app_ids)
-    events = ops.attempt_events(
-        outcomes, uids, await facts.event_ids(conn, {o.msg_id for o in outcomes})
-    )
+    uids = facts.app_uids(conn, app_ids)
+    events = ops.attempt_events(outcomes, uids, facts.event_ids(conn, {o.msg_id for o in outcomes}))
     for eid in newly_disabled:
         endpoint = endpoints[eid]
         events.append(
@@ -158,7 +166,7 @@ async def after_attempts(
                 fail_since=endpoint.failing_since,
             )
         )
-    await emit(conn, events, now)
+    return emit(conn, events, now)
 
 
 def _was_disabled(endpoints: dict[str, facts.EndpointFacts], endpoint_id: str) -> bool:

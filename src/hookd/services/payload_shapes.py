@@ -139,7 +139,10 @@ async def delivery_shape(
 ) -> Shaped:
     """The body, payload version and ingested extras one delivery sends."""
     expires_at = now + timedelta(seconds=ctx.settings.thin_link_ttl_seconds)
-    links = LinkSigning(await link_key(ctx), ctx.settings.effective_public_url, expires_at)
+    # Only thin bodies carry a signed link: other deliveries never wait for the key's first read
+    # (at start, every delivery of the first round would read it).
+    key = await link_key(ctx) if endpoint.thin else b""
+    links = LinkSigning(key, ctx.settings.effective_public_url, expires_at)
     return shape(message, endpoint, links)
 
 

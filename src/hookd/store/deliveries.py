@@ -11,19 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd.core.domain import DeliveryStatus, MessageDelivery
 from hookd.store.codec import from_ms, opt_from_ms
 from hookd.store.endpoint_health import probe_now
-from hookd.store.scheduling import Claim, earliest, mark_ready
-from hookd.store.schema import attempts, deliveries
+from hookd.store.scheduling import Claim, earliest, mark_ready, mark_ready_sync
+from hookd.store.schema import attempts, deliveries, endpoints
 
 __all__ = ["Claim", "Finish"]
 
-d = deliveries.c
+d, e = deliveries.c, endpoints.c
 PENDING, SENDING = int(DeliveryStatus.PENDING), int(DeliveryStatus.SENDING)
 
 
@@ -72,49 +72,88 @@ async def insert_deliveries(conn: AsyncConnection, rows: list[dict[str, Any]]) -
         await mark_ready(conn, earliest((r["endpoint_id"], r["next_attempt_at"]) for r in rows))
 
 
-async def finish(conn: AsyncConnection, finished: list[Finish], now_ms: int) -> None:
-    """Record a batch of attempts and their deliveries' new states.
+def finish(conn: Connection, finished: list[Finish], now_ms: int) -> bool:
+    """Record a batch of attempts and their deliveries' new states; True if that made an
+    endpoint with queued deliveries ready (a claim round may find work).
+
+    Synchronous: the worker's flush runs it with ``Database.run_write`` (on SQLite, one hop to
+    the writer thread for the whole transaction).
 
     A delivery whose message or endpoint was deleted while its attempt ran is gone (deleted with
     them); its attempt is dropped, as its references would fail and take the batch with them.
     """
-    live = await _locked_ids(conn, [f.delivery_id for f in finished])
+    live = _locked_ids(conn, [f.delivery_id for f in finished])
     finished = [f for f in finished if f.delivery_id in live]
     if not finished:
-        return
-    await conn.execute(insert(attempts), [f.attempt_row for f in finished])
-    await conn.execute(
-        update(deliveries)
-        .where(and_(d.id == bindparam("b_id"), d.status == SENDING))
-        .values(
-            status=bindparam("b_status"),
-            attempts=bindparam("b_attempts"),
-            next_attempt_at=bindparam("b_next"),
-            lease_until=None,
-            manual=False,
-            updated_at=now_ms,
-        ),
+        return False
+    conn.execute(insert(attempts), [f.attempt_row for f in finished])
+    conn.execute(
+        _FINISH,
         [
             {
                 "b_id": f.delivery_id,
                 "b_status": int(f.status),
                 "b_attempts": f.attempts,
                 "b_next": f.next_attempt_ms,
+                "b_now": now_ms,
             }
             for f in finished
         ],
     )
-    # A slot of each endpoint freed up (and a retry may be due): let the scheduler look again.
-    # After the delivery rows, as reclaim_expired does: one lock order on PostgreSQL.
-    await mark_ready(conn, {f.attempt_row["endpoint_id"]: now_ms for f in finished})
+    # A slot of each endpoint freed up (and a retry may be due): the scheduler looks again at
+    # those with queued deliveries, from the earliest one's due time. An endpoint with none
+    # (the usual case when keeping up) needs no claim round. After the delivery rows, as
+    # reclaim_expired does: one lock order on PostgreSQL.
+    due = _earliest_queued(conn, {f.attempt_row["endpoint_id"] for f in finished})
+    mark_ready_sync(conn, due)
+    return bool(due)
 
 
-async def _locked_ids(conn: AsyncConnection, ids: list[str]) -> set[str]:
+# Built once: every flush runs it.
+_FINISH = (
+    update(deliveries)
+    .where(and_(d.id == bindparam("b_id"), d.status == SENDING))
+    .values(
+        status=bindparam("b_status"),
+        attempts=bindparam("b_attempts"),
+        next_attempt_at=bindparam("b_next"),
+        lease_until=None,
+        manual=False,
+        updated_at=bindparam("b_now"),
+    )
+)
+
+
+def _earliest_queued(conn: Connection, endpoint_ids: set[str]) -> dict[str, int]:
+    """Each endpoint's earliest pending delivery's due time (endpoints with none left out)."""
+    rows = conn.execute(_EARLIEST_QUEUED, {"ids": sorted(endpoint_ids)}).all()
+    return {row[0]: row[1] for row in rows if row[1] is not None}
+
+
+def _earliest_queued_statement() -> Any:
+    earliest_due = (
+        select(d.next_attempt_at)
+        .where(d.endpoint_id == e.id, d.status == PENDING)
+        .order_by(d.next_attempt_at)
+        .limit(1)
+        .scalar_subquery()
+    )
+    ids: Any = bindparam("ids", expanding=True)
+    return select(e.id, earliest_due).where(e.id.in_(ids))
+
+
+# Built once: every flush runs it.
+_EARLIEST_QUEUED = _earliest_queued_statement()
+
+
+def _locked_ids(conn: Connection, ids: list[str]) -> set[str]:
     """Which of these deliveries still exist, locked (PostgreSQL) until the transaction ends."""
     if not ids:
         return set()
-    query = select(d.id).where(d.id.in_(ids)).with_for_update()
-    return set((await conn.execute(query)).scalars())
+    return set(conn.execute(_LOCKED_IDS, {"ids": ids}).scalars())
+
+
+_LOCKED_IDS = select(d.id).where(d.id.in_(bindparam("ids", expanding=True))).with_for_update()
 
 
 async def release(conn: AsyncConnection, ids: list[str], now_ms: int) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd.core.breaker import Health
@@ -22,14 +22,12 @@ def health_from_row(row: Any) -> Health:
     return Health(row.failures, opt_from_ms(row.first_failure_at), opt_from_ms(row.open_until))
 
 
-async def update_rows(
-    conn: AsyncConnection, columns: Mapping[str, str], rows: list[dict[str, Any]]
-) -> None:
+def update_rows(conn: Connection, columns: Mapping[str, str], rows: list[dict[str, Any]]) -> None:
     """Update ``endpoint_state`` rows in one statement: ``b_id`` plus a parameter per column."""
     if rows:
         values: dict[str, Any] = {col: bindparam(param) for col, param in columns.items()}
         query = update(endpoint_state).where(s.endpoint_id == bindparam("b_id")).values(values)
-        await conn.execute(query, rows)
+        conn.execute(query, rows)
 
 
 async def probe_now(conn: AsyncConnection, endpoint_id: str, now_ms: int) -> None:
@@ -41,16 +39,20 @@ async def probe_now(conn: AsyncConnection, endpoint_id: str, now_ms: int) -> Non
     )
 
 
-async def load_health(conn: AsyncConnection, endpoint_ids: list[str]) -> dict[str, Health]:
+def load_health(conn: Connection, endpoint_ids: list[str]) -> dict[str, Health]:
     """The breaker state of these endpoints (locked for update on PostgreSQL)."""
-    query = select(endpoint_state).where(s.endpoint_id.in_(sorted(endpoint_ids)))
-    if conn.dialect.name == "postgresql":
-        query = query.order_by(s.endpoint_id).with_for_update()
-    return {row.endpoint_id: health_from_row(row) for row in (await conn.execute(query)).all()}
+    query = _LOAD_HEALTH_PG if conn.dialect.name == "postgresql" else _LOAD_HEALTH
+    rows = conn.execute(query, {"ids": sorted(endpoint_ids)}).all()
+    return {row.endpoint_id: health_from_row(row) for row in rows}
 
 
-async def save_health(conn: AsyncConnection, health: Mapping[str, Health]) -> None:
-    await update_rows(
+# Built once: every flush of the worker runs one.
+_LOAD_HEALTH = select(endpoint_state).where(s.endpoint_id.in_(bindparam("ids", expanding=True)))
+_LOAD_HEALTH_PG = _LOAD_HEALTH.order_by(s.endpoint_id).with_for_update()
+
+
+def save_health(conn: Connection, health: Mapping[str, Health]) -> None:
+    update_rows(
         conn,
         {"failures": "b_failures", "first_failure_at": "b_first", "open_until": "b_open"},
         [
@@ -67,7 +69,7 @@ async def save_health(conn: AsyncConnection, health: Mapping[str, Health]) -> No
 
 async def reset_health(conn: AsyncConnection, endpoint_id: str) -> None:
     """Forget an endpoint's failures (it was re-enabled)."""
-    await save_health(conn, {endpoint_id: Health()})
+    await conn.run_sync(save_health, {endpoint_id: Health()})
 
 
 @dataclass(frozen=True, slots=True)

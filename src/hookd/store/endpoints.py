@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete, func, insert, or_, select, update
-from sqlalchemy.engine import Row
+from sqlalchemy.engine import Connection, Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd.core.domain import (
@@ -131,10 +131,11 @@ async def delete_endpoint(conn: AsyncConnection, endpoint_id: str) -> None:
     await conn.execute(delete(t).where(t.c.id == endpoint_id))
 
 
-async def disable_endpoints(conn: AsyncConnection, ids: list[str], now_ms: int) -> None:
+def disable_endpoints(conn: Connection, ids: list[str], now_ms: int) -> None:
+    """Synchronous: part of the worker's flush (``Database.run_write``)."""
     if ids:
         query = update(t).where(t.c.id.in_(ids)).values(disabled=True, updated_at=now_ms)
-        await conn.execute(query)
+        conn.execute(query)
 
 
 async def list_endpoints(

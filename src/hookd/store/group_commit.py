@@ -12,6 +12,10 @@ the others.
 
 ``PerDatabase`` keeps one committer per database for a kind of job (message creates, inbound
 requests), with the process's application and endpoint cache of that database.
+
+``after_transaction`` (optional) is told, on the event loop, how each transaction of a group
+ended (committed or not) with its jobs: message creates start the deliveries they handed to the
+local worker only after their commit.
 """
 
 from __future__ import annotations
@@ -35,14 +39,21 @@ BatchRunner = Callable[[Connection, Sequence[Job]], list[Result | Exception]]
 CachedBatchRunner = Callable[
     [Connection, Sequence[Job], ConfigCache | None], list[Result | Exception]
 ]
+AfterTransaction = Callable[[Sequence[Job], bool], None]
 
 
 class GroupCommit(Generic[Job, Result]):
     """Coalesces concurrent ``submit`` calls into shared write transactions."""
 
-    def __init__(self, db: Database, run_batch: BatchRunner[Job, Result]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        run_batch: BatchRunner[Job, Result],
+        after_transaction: AfterTransaction[Job] | None = None,
+    ) -> None:
         self._db = db
         self._run_batch = run_batch
+        self._after_transaction = after_transaction
         self._queue: list[tuple[Job, asyncio.Future[Result]]] = []
         self._drainer: asyncio.Task[None] | None = None
 
@@ -73,7 +84,7 @@ class GroupCommit(Generic[Job, Result]):
     async def _commit_group(self, jobs: list[Job]) -> list[Result | Exception]:
         """One transaction for the group; if it fails, one transaction per job."""
         try:
-            return await self._db.run_write(lambda conn: self._run_batch(conn, jobs))
+            return await self._transaction(jobs)
         except Exception as exc:
             if len(jobs) == 1:
                 return [exc]
@@ -81,18 +92,33 @@ class GroupCommit(Generic[Job, Result]):
 
     async def _commit_alone(self, job: Job) -> Result | Exception:
         try:
-            [outcome] = await self._db.run_write(lambda conn: self._run_batch(conn, [job]))
+            [outcome] = await self._transaction([job])
         except Exception as exc:  # this job's own failure, reported to its caller only
             return exc
         return outcome
+
+    async def _transaction(self, jobs: list[Job]) -> list[Result | Exception]:
+        committed = False
+        try:
+            outcomes = await self._db.run_write(lambda conn: self._run_batch(conn, jobs))
+            committed = True
+            return outcomes
+        finally:
+            if self._after_transaction is not None:
+                self._after_transaction(jobs, committed)
 
 
 class PerDatabase(Generic[Job, Result]):
     """One :class:`GroupCommit` per database in this process, made on first use, whose batch
     function also gets the process's :class:`ConfigCache` of that database (or ``None``)."""
 
-    def __init__(self, run_batch: CachedBatchRunner[Job, Result]) -> None:
+    def __init__(
+        self,
+        run_batch: CachedBatchRunner[Job, Result],
+        after_transaction: AfterTransaction[Job] | None = None,
+    ) -> None:
         self._run_batch = run_batch
+        self._after_transaction = after_transaction
         self._committers: weakref.WeakKeyDictionary[Database, GroupCommit[Job, Result]] = (
             weakref.WeakKeyDictionary()
         )
@@ -103,7 +129,9 @@ class PerDatabase(Generic[Job, Result]):
         if committer is None:
             cache = for_database(db, sole_process=sole_process)
             run_batch = self._run_batch
-            committer = GroupCommit(db, lambda conn, jobs: run_batch(conn, jobs, cache))
+            committer = GroupCommit(
+                db, lambda conn, jobs: run_batch(conn, jobs, cache), self._after_transaction
+            )
             self._committers[db] = committer
         return await committer.submit(job)
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, tuple_
+from sqlalchemy import Connection, bindparam, exists, insert, or_, select, tuple_
 
 from hookd.core.domain import Application, Endpoint
 from hookd.store.applications import app_insert, app_lookup, pick_app
 from hookd.store.endpoints import endpoint_from_row
-from hookd.store.scheduling import earliest, mark_ready_sync
-from hookd.store.schema import deliveries, endpoints, message_versions, messages
+from hookd.store.scheduling import PENDING, SENDING, earliest, mark_ready_sync, mark_served_sync
+from hookd.store.schema import deliveries, endpoint_state, endpoints, message_versions, messages
 
 
 def find_app(conn: Connection, id_or_uid: str) -> Application | None:
@@ -41,6 +41,32 @@ def taken_event_ids(conn: Connection, keys: Iterable[tuple[str, str]]) -> set[tu
     return {(row.app_id, row.event_id) for row in conn.execute(query)}
 
 
+def not_open_now(conn: Connection, endpoint_ids: Iterable[str], now_ms: int) -> set[str]:
+    """Which of these endpoints have failed lately or have deliveries due: their new
+    deliveries wait their turn in the queue (the direct hand-off would jump it)."""
+    wanted = sorted(set(endpoint_ids))
+    if not wanted:
+        return set()
+    return set(conn.execute(_NOT_OPEN, {"ids": wanted, "now": now_ms}).scalars())
+
+
+def _not_open_statement() -> Any:
+    s, d = endpoint_state.c, deliveries.c
+    # Every endpoint with a pending delivery has a state row (``mark_ready``), so the state
+    # rows are enough; EXISTS stops at the first due row however long the backlog.
+    due = exists().where(
+        d.endpoint_id == s.endpoint_id,
+        d.status == PENDING,
+        d.next_attempt_at <= bindparam("now"),
+    )
+    ids: Any = bindparam("ids", expanding=True)
+    return select(s.endpoint_id).where(s.endpoint_id.in_(ids), or_(s.failures != 0, due))
+
+
+# Built once: it runs in every create transaction that may hand off.
+_NOT_OPEN = _not_open_statement()
+
+
 def insert_rows(
     conn: Connection,
     message_rows: list[dict[str, Any]],
@@ -53,6 +79,9 @@ def insert_rows(
         conn.execute(insert(message_versions), version_rows)
     if delivery_rows:
         conn.execute(insert(deliveries), delivery_rows)
-        mark_ready_sync(
-            conn, earliest((r["endpoint_id"], r["next_attempt_at"]) for r in delivery_rows)
-        )
+        # Deliveries handed to the worker are already claimed: only queued ones need a turn.
+        queued = (r for r in delivery_rows if r["status"] == PENDING)
+        mark_ready_sync(conn, earliest((r["endpoint_id"], r["next_attempt_at"]) for r in queued))
+        started = [r for r in delivery_rows if r["status"] == SENDING]
+        if started:
+            mark_served_sync(conn, (r["endpoint_id"] for r in started), started[0]["updated_at"])

@@ -1,7 +1,8 @@
 """What operational events need to know about the rows a worker flush touched.
 
-Read inside the flush's own transaction, and only when the flush produced an event (rare: a
-fourth failure, an exhausted message, a recovery, an endpoint to disable).
+Read inside the flush's own transaction (on a synchronous connection: the flush runs through
+``Database.run_write``), and only when the flush produced an event (rare: a fourth failure, an
+exhausted message, a recovery, an endpoint to disable).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from hookd.store.codec import opt_from_ms
 from hookd.store.schema import applications, endpoint_state, endpoints, messages
@@ -25,25 +26,23 @@ class EndpointFacts:
     failing_since: datetime | None
 
 
-async def app_uids(conn: AsyncConnection, app_ids: Collection[str]) -> dict[str, str | None]:
+def app_uids(conn: Connection, app_ids: Collection[str]) -> dict[str, str | None]:
     if not app_ids:
         return {}
     a = applications.c
-    rows = await conn.execute(select(a.id, a.uid).where(a.id.in_(list(app_ids))))
+    rows = conn.execute(select(a.id, a.uid).where(a.id.in_(list(app_ids))))
     return {row.id: row.uid for row in rows}
 
 
-async def event_ids(conn: AsyncConnection, msg_ids: Collection[str]) -> dict[str, str | None]:
+def event_ids(conn: Connection, msg_ids: Collection[str]) -> dict[str, str | None]:
     if not msg_ids:
         return {}
     m = messages.c
-    rows = await conn.execute(select(m.id, m.event_id).where(m.id.in_(list(msg_ids))))
+    rows = conn.execute(select(m.id, m.event_id).where(m.id.in_(list(msg_ids))))
     return {row.id: row.event_id for row in rows}
 
 
-async def endpoint_facts(
-    conn: AsyncConnection, endpoint_ids: Collection[str]
-) -> dict[str, EndpointFacts]:
+def endpoint_facts(conn: Connection, endpoint_ids: Collection[str]) -> dict[str, EndpointFacts]:
     if not endpoint_ids:
         return {}
     e, s = endpoints.c, endpoint_state.c
@@ -56,5 +55,5 @@ async def endpoint_facts(
         row.id: EndpointFacts(
             row.app_id, row.uid, bool(row.disabled), opt_from_ms(row.first_failure_at)
         )
-        for row in await conn.execute(query)
+        for row in conn.execute(query)
     }

@@ -64,12 +64,6 @@ class Limits:
     per_endpoint: int  # in-flight cap per endpoint, across workers
 
 
-def _insert(conn: AsyncConnection | Connection) -> Any:
-    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(
-        endpoint_state
-    )
-
-
 async def mark_ready(conn: AsyncConnection, due: Mapping[str, int]) -> None:
     """Endpoints that have (or may have) work due at the given ms: lower their ``ready_at``."""
     if due:
@@ -85,16 +79,41 @@ def mark_ready_sync(conn: Connection, due: Mapping[str, int]) -> None:
 def _mark_ready(
     conn: AsyncConnection | Connection, due: Mapping[str, int]
 ) -> tuple[Any, list[dict[str, Any]]]:
-    stmt = _insert(conn)
+    # Sorted, so concurrent transactions lock endpoint rows in one order (no deadlocks).
+    rows = [{"endpoint_id": key, "ready_at": due[key]} for key in sorted(due)]
+    return _mark_ready_statement(conn.dialect.name), rows
+
+
+# The upserts run on every create and flush: built once per dialect, as building a statement
+# costs more than running it.
+
+
+@lru_cache(maxsize=4)
+def _mark_ready_statement(dialect: str) -> Any:
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(endpoint_state)
     # Only rows that get earlier are written (an already-ready endpoint costs no new row version).
-    stmt = stmt.on_conflict_do_update(
+    return stmt.on_conflict_do_update(
         index_elements=[s.endpoint_id],
         set_={"ready_at": stmt.excluded.ready_at},
         where=or_(s.ready_at.is_(None), s.ready_at > stmt.excluded.ready_at),
     )
-    # Sorted, so concurrent transactions lock endpoint rows in one order (no deadlocks).
-    rows = [{"endpoint_id": key, "ready_at": due[key]} for key in sorted(due)]
-    return stmt, rows
+
+
+@lru_cache(maxsize=4)
+def _mark_served_statement(dialect: str) -> Any:
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(endpoint_state)
+    return stmt.on_conflict_do_update(
+        index_elements=[s.endpoint_id], set_={"served_at": stmt.excluded.served_at}
+    )
+
+
+def mark_served_sync(conn: Connection, endpoint_ids: Iterable[str], now_ms: int) -> None:
+    """Deliveries of these endpoints started outside a claim round (the create's direct
+    hand-off): ``served_at`` moves on as a claim would move it, so the round-robin order
+    stays fair, and the state row exists for health updates."""
+    rows = [{"endpoint_id": key, "served_at": now_ms} for key in sorted(set(endpoint_ids))]
+    if rows:
+        conn.execute(_mark_served_statement(conn.dialect.name), rows)
 
 
 def earliest(pairs: Iterable[tuple[str, int]]) -> dict[str, int]:
@@ -122,9 +141,7 @@ def _bucket(row: Any) -> TokenBucket | None:
     return TokenBucket(row.tokens, from_ms(row.tokens_at))
 
 
-async def _ready_rows(
-    conn: AsyncConnection, now_ms: int, limit: int, healthy_only: bool
-) -> list[Any]:
+def _ready_rows(conn: Connection, now_ms: int, limit: int, healthy_only: bool) -> list[Any]:
     sending = (
         select(func.count())
         .where(d.endpoint_id == s.endpoint_id, d.status == SENDING)
@@ -142,7 +159,7 @@ async def _ready_rows(
         query = query.where(s.failures == 0)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=endpoint_state)
-    return list((await conn.execute(query)).all())
+    return list(conn.execute(query).all())
 
 
 # Claim and next-due statements are built once per shape (which picks are FIFO) and cached:
@@ -185,15 +202,15 @@ def _take_statement(fifo: tuple[bool, ...]) -> Any:
     )
 
 
-async def _take(
-    conn: AsyncConnection, picks: list[tuple[Any, int]], now_ms: int, lease_ms: int
+def _take(
+    conn: Connection, picks: list[tuple[Any, int]], now_ms: int, lease_ms: int
 ) -> list[Claim]:
     params: dict[str, Any] = {"now": now_ms, "lease": lease_ms}
     for i, (row, n) in enumerate(picks):
         params[f"ep_{i}"], params[f"n_{i}"] = row.endpoint_id, n
     query = _take_statement(tuple(bool(row.fifo) for row, _ in picks))
     failing = {row.endpoint_id for row, _ in picks if row.failures}
-    rows = (await conn.execute(query, params)).all()
+    rows = conn.execute(query, params).all()
     return [
         Claim(
             r.id,
@@ -225,11 +242,11 @@ def _next_due_statement(fifo: tuple[bool, ...]) -> Any:
     return _union([_next_due_of(i, f) for i, f in enumerate(fifo)])
 
 
-async def _next_due(conn: AsyncConnection, rows: list[Any]) -> dict[str, int]:
+def _next_due(conn: Connection, rows: list[Any]) -> dict[str, int]:
     """When each endpoint's next delivery is due (FIFO: its oldest message): one probe each."""
     query = _next_due_statement(tuple(bool(row.fifo) for row in rows))
     params = {f"ep_{i}": row.endpoint_id for i, row in enumerate(rows)}
-    return {r[0]: r[1] for r in (await conn.execute(query, params)).all() if r[1] is not None}
+    return {r[0]: r[1] for r in conn.execute(query, params).all() if r[1] is not None}
 
 
 def _gate(row: Any, limits: Limits) -> EndpointGate:
@@ -244,9 +261,7 @@ def _gate(row: Any, limits: Limits) -> EndpointGate:
     )
 
 
-async def _hold_partial_batch(
-    conn: AsyncConnection, row: Any, op: Opening, now: datetime
-) -> Opening:
+def _hold_partial_batch(conn: Connection, row: Any, op: Opening, now: datetime) -> Opening:
     """A batch endpoint with fewer due than a batch waits until its oldest due one has waited
     ``batch_max_wait_ms``."""
     due = (
@@ -260,29 +275,28 @@ async def _hold_partial_batch(
         .limit(row.batch_size)
         .subquery()
     )
-    count, oldest = (
-        await conn.execute(select(func.count(), func.min(due.c.next_attempt_at)))
-    ).one()
+    count, oldest = conn.execute(select(func.count(), func.min(due.c.next_attempt_at))).one()
     max_wait = DEFAULT_MAX_WAIT_MS if row.batch_max_wait_ms is None else row.batch_max_wait_ms
     until = wait_until(count, opt_from_ms(oldest), row.batch_size, max_wait, now)
     return op if until is None else Opening(0, until, op.bucket)
 
 
-async def claim(
-    conn: AsyncConnection, now: datetime, lease_until: datetime, limits: Limits
-) -> list[Claim]:
-    """One claim round: ready endpoints in round-robin order share the budget fairly."""
+def claim(conn: Connection, now: datetime, lease_until: datetime, limits: Limits) -> list[Claim]:
+    """One claim round: ready endpoints in round-robin order share the budget fairly.
+
+    Synchronous: the worker runs it with ``Database.run_write`` (on SQLite, one hop to the
+    writer thread for the whole round)."""
     now_ms = to_ms(now)
     healthy_only = limits.failing_budget <= 0
     count = min(limits.budget, MAX_ENDPOINTS_PER_ROUND)
-    rows = await _ready_rows(conn, now_ms, count, healthy_only)
+    rows = _ready_rows(conn, now_ms, count, healthy_only)
     if not rows:
         return []
     gates = [_gate(row, limits) for row in rows]
     openings = [opening(gate, now) for gate in gates]
     for i, row in enumerate(rows):
         if gates[i].batched and openings[i].wants > 0:
-            openings[i] = await _hold_partial_batch(conn, row, openings[i], now)
+            openings[i] = _hold_partial_batch(conn, row, openings[i], now)
     grants = share_budget(
         [o.wants for o in openings],
         [bool(row.failures) for row in rows],
@@ -290,18 +304,18 @@ async def claim(
         limits.failing_budget,
     )
     picks = [(row, n) for row, n in zip(rows, grants, strict=True) if n > 0]
-    claims = await _take(conn, picks, now_ms, to_ms(lease_until)) if picks else []
+    claims = _take(conn, picks, now_ms, to_ms(lease_until)) if picks else []
     got: dict[str, int] = {}
     for c in claims:
         got[c.endpoint_id] = got.get(c.endpoint_id, 0) + 1
     short = [row for row, n in zip(rows, grants, strict=True) if got.get(row.endpoint_id, 0) < n]
-    next_due = await _next_due(conn, short) if short else {}
+    next_due = _next_due(conn, short) if short else {}
     updates = [
         _after_round(row, gate, op, grant, got.get(row.endpoint_id, 0), next_due, now)
         for row, gate, op, grant in zip(rows, gates, openings, grants, strict=True)
         if not (op.wants > 0 and grant == 0)  # its turn did not come: keep its place
     ]
-    await _save_rounds(conn, updates)
+    _save_rounds(conn, updates)
     return claims
 
 
@@ -327,15 +341,15 @@ def _after_round(
     }
 
 
-async def _save_rounds(conn: AsyncConnection, updates: list[dict[str, Any]]) -> None:
+def _save_rounds(conn: Connection, updates: list[dict[str, Any]]) -> None:
     columns = {"ready_at": "b_ready", "served_at": "b_served"}
-    await update_rows(conn, {**columns, "tokens": "b_tokens", "tokens_at": "b_tokens_at"}, updates)
+    update_rows(conn, {**columns, "tokens": "b_tokens", "tokens_at": "b_tokens_at"}, updates)
 
 
-async def next_ready_ms(conn: AsyncConnection, *, healthy_only: bool) -> int | None:
+def next_ready_ms(conn: Connection, *, healthy_only: bool) -> int | None:
     """When the earliest endpoint becomes ready (for the worker's sleep)."""
     query = select(func.min(s.ready_at))
     if healthy_only:
         query = query.where(s.failures == 0)
-    ready: int | None = (await conn.execute(query)).scalar()
+    ready: int | None = conn.execute(query).scalar()
     return ready
