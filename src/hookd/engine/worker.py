@@ -27,6 +27,7 @@ from hookd.core.signing import parsed_signing_key, signature_header
 from hookd.engine.auth import Authenticator
 from hookd.engine.destinations import BrokerDestinations
 from hookd.engine.http import HttpSender
+from hookd.engine.queue.port import Dispatch
 from hookd.engine.transforming import NotSent, prepare_delivery, unsigned_headers
 from hookd.services.context import Context
 from hookd.services.payload_shapes import delivery_shape
@@ -103,6 +104,8 @@ class DeliveryWorker:
         self._loop_task: asyncio.Task[None] | None = None
         self._last_reclaim = 0.0
         self._round_started = 0.0
+        # The Redis queue index, when configured (set by the runtime before ``start``).
+        self.dispatch: Dispatch | None = None
 
     def wake(self) -> None:
         self._wake.set()
@@ -178,8 +181,11 @@ class DeliveryWorker:
             return 0
         now = self.ctx.clock()
         lease = now + timedelta(seconds=self.settings.lease_seconds)
-        async with self.ctx.db.write() as conn:
-            claims = await scheduling.claim(conn, now, lease, limits)
+        if self.dispatch is not None and self.dispatch.active:
+            claims = await self.dispatch.claim(now, lease, limits)
+        else:
+            async with self.ctx.db.write() as conn:
+                claims = await scheduling.claim(conn, now, lease, limits)
         if not claims:
             return 0
         async with self.ctx.db.read() as conn:
@@ -211,7 +217,9 @@ class DeliveryWorker:
         timeout = self.settings.poll_interval
         limits = self._limits()
         # With no free slot, only a finishing delivery (or new work, via wake) changes anything.
-        if not self._finished and limits.budget > 0:
+        # With the queue index, Redis wakes the worker when work is due: no database poll.
+        indexed = self.dispatch is not None and self.dispatch.active
+        if not self._finished and limits.budget > 0 and not indexed:
             async with self.ctx.db.read() as conn:
                 due_ms = await scheduling.next_ready_ms(
                     conn, healthy_only=limits.failing_budget <= 0

@@ -5,11 +5,15 @@ than an endpoint's earliest due delivery; a claim round reads only ready endpoin
 backlog), takes each one's oldest due deliveries within its limits, and moves ``ready_at`` on.
 On PostgreSQL the endpoint rows are locked ``FOR UPDATE SKIP LOCKED``, so several workers never
 claim for the same endpoint at once and its in-flight limit holds across them.
+
+With the Redis queue index, :func:`mark_ready` also records what it marked in the transaction
+(``Database.on_ready`` passes it to Redis after the commit), and a claim round may be limited to
+the endpoints Redis handed the worker.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -33,6 +37,7 @@ from hookd.core.scheduling import (
     spend,
 )
 from hookd.store.codec import from_ms, opt_from_ms, to_ms
+from hookd.store.db import READY_KEY
 from hookd.store.endpoint_health import health_from_row, update_rows
 from hookd.store.schema import deliveries, endpoint_state, endpoints
 
@@ -82,9 +87,20 @@ def mark_ready_sync(conn: Connection, due: Mapping[str, int]) -> None:
         conn.execute(*_mark_ready(conn, due))
 
 
+def _note_ready(conn: AsyncConnection | Connection, due: Mapping[str, int]) -> None:
+    """Collect ``due`` for the post-commit hook, when the transaction collects (see db.py)."""
+    collected: dict[str, int] | None = conn.info.get(READY_KEY)
+    if collected is None:
+        return
+    for endpoint_id, at in due.items():
+        if endpoint_id not in collected or at < collected[endpoint_id]:
+            collected[endpoint_id] = at
+
+
 def _mark_ready(
     conn: AsyncConnection | Connection, due: Mapping[str, int]
 ) -> tuple[Any, list[dict[str, Any]]]:
+    _note_ready(conn, due)
     stmt = _insert(conn)
     # Only rows that get earlier are written (an already-ready endpoint costs no new row version).
     stmt = stmt.on_conflict_do_update(
@@ -123,7 +139,11 @@ def _bucket(row: Any) -> TokenBucket | None:
 
 
 async def _ready_rows(
-    conn: AsyncConnection, now_ms: int, limit: int, healthy_only: bool
+    conn: AsyncConnection,
+    now_ms: int,
+    limit: int,
+    healthy_only: bool,
+    only: Collection[str] | None,
 ) -> list[Any]:
     sending = (
         select(func.count())
@@ -140,6 +160,8 @@ async def _ready_rows(
     )
     if healthy_only:
         query = query.where(s.failures == 0)
+    if only is not None:
+        query = query.where(s.endpoint_id.in_(sorted(only)))
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=endpoint_state)
     return list((await conn.execute(query)).all())
@@ -269,13 +291,20 @@ async def _hold_partial_batch(
 
 
 async def claim(
-    conn: AsyncConnection, now: datetime, lease_until: datetime, limits: Limits
+    conn: AsyncConnection,
+    now: datetime,
+    lease_until: datetime,
+    limits: Limits,
+    only: Collection[str] | None = None,
 ) -> list[Claim]:
-    """One claim round: ready endpoints in round-robin order share the budget fairly."""
+    """One claim round: ready endpoints in round-robin order share the budget fairly.
+
+    ``only``: look at these endpoints alone (those the Redis queue index says are due).
+    """
     now_ms = to_ms(now)
     healthy_only = limits.failing_budget <= 0
     count = min(limits.budget, MAX_ENDPOINTS_PER_ROUND)
-    rows = await _ready_rows(conn, now_ms, count, healthy_only)
+    rows = await _ready_rows(conn, now_ms, count, healthy_only, only)
     if not rows:
         return []
     gates = [_gate(row, limits) for row in rows]
