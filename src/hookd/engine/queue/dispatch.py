@@ -148,6 +148,7 @@ class RedisDispatch:
             self._put_back(self._ready, taken)
             raise
         now_ms = to_ms(now)
+        served = {c.endpoint_id for c in claims}
         again: dict[str, int] = {}
         acks: list[str] = []
         for endpoint_id, entry_ids in taken.items():
@@ -156,19 +157,18 @@ class RedisDispatch:
             if (
                 state is not None
                 and state.failing
-                and limits.failing_budget <= 0
+                and endpoint_id not in served
                 and ready_at is not None
                 and ready_at <= now_ms
             ):
-                self._put_back(self._held, {endpoint_id: entry_ids})  # next round with room
+                # Left out by the failing endpoints' share of the budget: kept for this worker's
+                # next round (pushing it back would only have every worker read it in turn).
+                self._put_back(self._held, {endpoint_id: entry_ids})
                 continue
             if ready_at is not None:
                 again[endpoint_id] = ready_at
             acks.extend(entry_ids)
-        try:
-            await self.index.update(again, acks=acks)
-        except (RedisError, OSError) as exc:
-            self._connection_lost(exc)
+        self.index.ack(acks, again)
         if not self._ready:
             self._ask(limits.budget - len(claims))
         return claims

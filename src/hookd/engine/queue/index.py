@@ -16,6 +16,8 @@ from datetime import datetime
 
 import structlog
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 from redis.exceptions import RedisError, ResponseError
 
 from hookd.engine.queue.keys import GROUP, QueueKeys
@@ -36,10 +38,13 @@ MAX_UNSENT = 100_000
 
 
 def connect(url: str) -> Redis:
+    # One quick retry (a pooled connection that died with a Redis restart), then fail fast: the
+    # callers back off themselves, and a worker must not wait seconds on a Redis that is down.
     return Redis.from_url(
         url,
         socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
         socket_timeout=SOCKET_TIMEOUT_SECONDS,
+        retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), retries=1),
         decode_responses=True,
     )
 
@@ -59,6 +64,7 @@ class RedisIndex:
         self.clock = clock
         self._script = self.redis.register_script(INDEX)
         self._unsent: dict[str, int] = {}
+        self._unacked: list[str] = []
         self._has_unsent = asyncio.Event()
         self._sender: asyncio.Task[None] | None = None
         self.reachable = True  # as far as the last command knew (for logging state changes)
@@ -68,6 +74,13 @@ class RedisIndex:
         if len(self._unsent) < MAX_UNSENT:
             merge_earliest(self._unsent, due)
         self._has_unsent.set()
+
+    def ack(self, entry_ids: list[str], due: dict[str, int]) -> None:
+        """A claim round committed: acknowledge its entries and index its endpoints again, in
+        the background (the worker starts its deliveries meanwhile)."""
+        if len(self._unacked) < MAX_UNSENT:
+            self._unacked.extend(entry_ids)
+        self.signal(due)
 
     async def start(self) -> None:
         self._sender = asyncio.create_task(self._send_loop(), name="hookd-queue-signals")
@@ -79,9 +92,9 @@ class RedisIndex:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sender
             self._sender = None
-        if self._unsent:
+        if self._unsent or self._unacked:
             with contextlib.suppress(RedisError, OSError, TimeoutError):
-                await asyncio.wait_for(self.update(self._unsent), grace)
+                await asyncio.wait_for(self.update(self._unsent, acks=self._unacked), grace)
         await self.redis.aclose()
 
     async def _send_loop(self) -> None:
@@ -90,13 +103,16 @@ class RedisIndex:
             await self._has_unsent.wait()
             self._has_unsent.clear()
             batch, self._unsent = self._unsent, {}
-            if not batch:
+            acks, self._unacked = self._unacked, []
+            if not batch and not acks:
                 continue
             try:
-                await self.update(batch)
+                await self.update(batch, acks=acks)
             except (RedisError, OSError) as exc:
                 if len(self._unsent) < MAX_UNSENT:
                     merge_earliest(self._unsent, batch)
+                if len(self._unacked) < MAX_UNSENT:
+                    self._unacked.extend(acks)
                 self._has_unsent.set()
                 self.note_failure("cannot signal the queue index; retrying", exc)
                 await asyncio.sleep(backoff)

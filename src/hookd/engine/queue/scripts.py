@@ -29,7 +29,8 @@ local n_acks = tonumber(ARGV[5])
 if n_acks > 0 then
   local ids = {}
   for i = 6, 5 + n_acks do ids[#ids + 1] = ARGV[i] end
-  redis.call('XACK', ready, group, unpack(ids))
+  -- pcall: entries of a Redis that lost its data (the group may not exist yet) ack nothing.
+  redis.pcall('XACK', ready, group, unpack(ids))
   redis.call('XDEL', ready, unpack(ids))
 end
 
