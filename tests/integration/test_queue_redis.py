@@ -198,10 +198,21 @@ async def test_redis_down_at_start_then_restarted_mid_run_loses_nothing(
             await sending
             await wait_delivered(slow_receiver, total)
 
-            async def reconnected() -> bool:
-                return all(log_count(w, "queue index ready") >= 2 for w in workers)
+            # Both workers read from the new Redis by themselves (a worker whose read failed
+            # reseeds it; one that reconnects after another did finds the group there).
+            fresh = aioredis.Redis.from_url(private_redis.url, decode_responses=True)
+            try:
 
-            assert await eventually(reconnected, timeout=30) is True
+                async def reconnected() -> bool:
+                    seeded = sum(
+                        log_count(w, "queue index seeded from the database") for w in workers
+                    )
+                    consumers = await fresh.xinfo_consumers("hookd:q:ready", "hookd-workers")
+                    return seeded >= 3 and len(consumers) == len(workers)
+
+                assert await eventually(reconnected, timeout=30) is True
+            finally:
+                await fresh.aclose()
         counts = delivered_numbers(slow_receiver)
         assert sum(counts.values()) == total  # no lease ran out: nothing was sent twice
         assert await eventually(lambda: _none_left(pg_url)) is True
