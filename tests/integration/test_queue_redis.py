@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -15,6 +16,7 @@ import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
 
+from hookd.engine.queue.index import RedisIndex
 from tests.integration.test_faults_pg import (
     _none_left,
     create_endpoint,
@@ -227,3 +229,42 @@ def test_a_bad_queue_url_is_refused_at_start(tmp_path: Path) -> None:
     server = HookdServer(tmp_path, env={"HOOKD_QUEUE_URL": "http://127.0.0.1:6379"})
     with pytest.raises(RuntimeError, match="redis:// or rediss://"):
         server.start(timeout=10)
+
+
+async def test_the_index_script_dedups_promotes_and_acknowledges(
+    prefix: str, shared_redis: aioredis.Redis
+) -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    now_ms = int(now.timestamp() * 1000)
+    index = RedisIndex(SHARED_URL, prefix, lambda: now)
+    ready, due = f"{prefix}:q:ready", f"{prefix}:q:due"
+    try:
+        await index.ensure_group()
+        # Due now twice: one stream entry. Due later: the earlier time is kept, and a reader is
+        # woken once (an empty entry) because the earliest time got earlier.
+        await index.update({"ep_a": now_ms, "ep_b": now_ms + 5000})
+        earliest = await index.update({"ep_a": now_ms - 10, "ep_b": now_ms + 9000})
+        assert earliest == now_ms + 5000
+        assert await shared_redis.zscore(due, "ep_b") == now_ms + 5000
+        entries = await shared_redis.xrange(ready)
+        assert [fields["e"] for _, fields in entries] == ["ep_a", ""]
+
+        # Once ep_b's time has come, an update promotes it to the stream.
+        later = RedisIndex(
+            SHARED_URL, prefix, lambda: datetime.fromtimestamp((now_ms + 5000) / 1000, UTC)
+        )
+        assert await later.update({}, promote=10) is None
+        await later.redis.aclose()
+        read = await shared_redis.xreadgroup("hookd-workers", "t", {ready: ">"}, count=10)
+        ids = [entry_id for _, messages in read for entry_id, _ in messages]
+        assert [fields["e"] for _, messages in read for _, fields in messages] == [
+            "ep_a",
+            "",
+            "ep_b",
+        ]
+        # Acknowledged entries leave the stream and the group's pending list.
+        await index.update({}, acks=ids)
+        assert await shared_redis.xlen(ready) == 0
+        assert (await shared_redis.xpending(ready, "hookd-workers"))["pending"] == 0
+    finally:
+        await index.redis.aclose()
