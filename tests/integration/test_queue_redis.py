@@ -113,9 +113,9 @@ async def wait_delivered(receiver: Receiver, count: int) -> None:
 
 
 async def test_messages_and_retries_are_dispatched_through_redis(
+    prefix: str,  # first: its keys are deleted after the server stopped
     new_server: type[HookdServer],
     receiver: Receiver,
-    prefix: str,
     shared_redis: aioredis.Redis,
 ) -> None:
     # A long poll interval: new work and due retries reach the worker through Redis.
