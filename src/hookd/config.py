@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -102,6 +104,40 @@ class Settings(BaseSettings):
         description="check message payloads against their event type's JSON Schema "
         "(a message create's ?validate= overrides it)",
     )
+
+    queue_url: str = Field(
+        default="",
+        description="redis://[user:password@]host[:port][/db] (or rediss://): Redis as the "
+        "queue index workers wait on; the database stays the record (default: the database "
+        "alone, polled)",
+    )
+    queue_prefix: str = Field(
+        default="hookd",
+        pattern=r"^[A-Za-z0-9_.:-]{1,64}$",
+        description="first part of every Redis key hookd uses, so installations can share one "
+        "Redis",
+    )
+
+    @field_validator("queue_url")
+    @classmethod
+    def _check_queue_url(cls, value: str) -> str:
+        if not value:
+            return value
+        url = urlsplit(value)
+        if url.scheme not in ("redis", "rediss"):
+            raise ValueError("must be a redis:// or rediss:// URL")
+        try:
+            url.port  # noqa: B018 (parses the port)
+        except ValueError as exc:
+            raise ValueError(f"bad port: {exc}") from None
+        if not url.hostname:
+            raise ValueError("must name a host, e.g. redis://127.0.0.1:6379/0")
+        database = url.path.strip("/")
+        if database and not database.isdigit():
+            raise ValueError("the path must be a database number, e.g. redis://host:6379/0")
+        if importlib.util.find_spec("redis") is None:
+            raise ValueError("needs the redis package: pip install 'hookd[redis]'")
+        return value
 
     @field_validator("retry_schedule", mode="before")
     @classmethod

@@ -30,7 +30,7 @@ from hookd.api.routes import (
     payloads,
 )
 from hookd.engine.calls import call_sender
-from hookd.engine.runtime import delivery_engine, wakeups
+from hookd.engine.runtime import delivery_engine, queue_index, wakeups
 from hookd.engine.transform import close_default_sandbox
 from hookd.services.context import Context
 
@@ -49,6 +49,7 @@ def create_app(ctx: Context, admin_token: str, *, run_worker: bool = True) -> Fa
             if run_worker:
                 await stack.enter_async_context(delivery_engine(ctx))
             else:
+                await stack.enter_async_context(queue_index(ctx))
                 await stack.enter_async_context(wakeups(ctx, deliver=False))
             # Calls get their own sender: they never wait behind queued deliveries.
             app.state.call_sender = await stack.enter_async_context(call_sender(ctx.settings))

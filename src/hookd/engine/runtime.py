@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TYPE_CHECKING
 
 import structlog
 
@@ -18,13 +19,36 @@ from hookd.engine.wakeup import PgWakeups
 from hookd.engine.worker import USER_AGENT, DeliveryWorker
 from hookd.services.context import Context
 
+if TYPE_CHECKING:
+    from hookd.engine.queue.dispatch import RedisDispatch
+    from hookd.engine.queue.index import RedisIndex
+
 log = structlog.get_logger("hookd")
 
 
 @asynccontextmanager
+async def queue_index(ctx: Context) -> AsyncIterator[RedisIndex | None]:
+    """With ``HOOKD_QUEUE_URL``: every committed ``mark_ready`` is signalled to Redis."""
+    if not ctx.settings.queue_url:
+        yield None
+        return
+    from hookd.engine.queue.index import RedisIndex  # redis is imported only when configured
+
+    index = RedisIndex(ctx.settings.queue_url, ctx.settings.queue_prefix, ctx.clock)
+    ctx.db.on_ready = index.signal
+    await index.start()
+    try:
+        yield index
+    finally:
+        ctx.db.on_ready = None
+        await index.close()
+
+
+@asynccontextmanager
 async def wakeups(ctx: Context, *, deliver: bool) -> AsyncIterator[None]:
-    """Route ``ctx.wake_worker``: to this process's worker, and on PostgreSQL to all workers."""
-    if ctx.db.is_sqlite:
+    """Route ``ctx.wake_worker``: to this process's worker, and on PostgreSQL to all workers
+    (not needed with the Redis queue index: it wakes the workers itself)."""
+    if ctx.db.is_sqlite or ctx.settings.queue_url:
         yield
         return
     pg = PgWakeups(ctx.db.url)
@@ -54,22 +78,34 @@ async def delivery_engine(ctx: Context) -> AsyncIterator[DeliveryWorker]:
     worker = DeliveryWorker(ctx, sender, brokers)
     ctx.wake_worker = worker.wake
     pruner = Pruner(ctx)
-    try:
-        # One process owns an embedded SQLite file, so anything left claimed is ours to redo.
-        await worker.start(reclaim_all=ctx.db.is_sqlite)
-        if ctx.db.is_sqlite and ctx.settings.role == "all":
-            # The same process takes the creates: they hand deliveries to the worker directly.
-            ctx.handoff = worker.handoff
-        pruner.start()
-        async with wakeups(ctx, deliver=True):
-            yield worker
-    finally:
-        ctx.handoff = None
-        await pruner.stop()
-        await worker.stop(ctx.settings.shutdown_grace)
-        await sender.close()
-        await brokers.close()
-        await close_default_sandbox()
+    async with AsyncExitStack() as stack:
+        index = await stack.enter_async_context(queue_index(ctx))
+        dispatch: RedisDispatch | None = None
+        try:
+            if index is not None:
+                from hookd.engine.queue.dispatch import RedisDispatch
+
+                dispatch = RedisDispatch(ctx, index, worker.wake)
+                worker.dispatch = dispatch
+            # One process owns an embedded SQLite file, so anything left claimed is ours to redo.
+            await worker.start(reclaim_all=ctx.db.is_sqlite)
+            if dispatch is not None:
+                await dispatch.start()
+            if ctx.db.is_sqlite and ctx.settings.role == "all":
+                # The same process takes the creates: they hand deliveries to the worker directly.
+                ctx.handoff = worker.handoff
+            pruner.start()
+            async with wakeups(ctx, deliver=True):
+                yield worker
+        finally:
+            ctx.handoff = None
+            await pruner.stop()
+            await worker.stop(ctx.settings.shutdown_grace)
+            if dispatch is not None:
+                await dispatch.stop()
+            await sender.close()
+            await brokers.close()
+            await close_default_sandbox()
 
 
 async def run_worker_only(ctx: Context) -> None:

@@ -29,6 +29,7 @@ from hookd.core.signing import parsed_signing_key, signature_header
 from hookd.engine.auth import Authenticator
 from hookd.engine.destinations import BrokerDestinations
 from hookd.engine.http import HttpSender
+from hookd.engine.queue.port import Dispatch, RoundResult
 from hookd.engine.transforming import NotSent, prepare_delivery, unsigned_headers
 from hookd.services import operational
 from hookd.services.context import Context
@@ -129,6 +130,8 @@ class DeliveryWorker:
         self._flush_timer: asyncio.TimerHandle | None = None
         self._next_ready_s: float | None = None  # the earliest ready_at seen (epoch seconds)
         self.counts = {"claim_rounds": 0, "claimed": 0, "handed_off": 0, "flushes": 0}
+        # The Redis queue index, when configured (set by the runtime before ``start``).
+        self.dispatch: Dispatch | None = None
 
     def wake(self) -> None:
         self._look = True
@@ -223,17 +226,24 @@ class DeliveryWorker:
         failing = self._failing_held()  # only falls while the round runs: conservative
         self.counts["claim_rounds"] += 1
 
-        def claim_round(conn: Connection) -> tuple[Limits, list[Claim], int | None]:
+        def claim_round(conn: Connection, only: list[str] | None) -> RoundResult:
             # In the write turn: no create can hand off (and take slots) until it ends.
             limits = self._limits(failing)
-            claims = scheduling.claim(conn, now, lease, limits) if limits.budget > 0 else []
+            claims = scheduling.claim(conn, now, lease, limits, only) if limits.budget > 0 else []
             # Counted before the turn ends, so the next create sees these slots taken.
             self.handoff.started(c.endpoint_id for c in claims)
             healthy_only = limits.failing_budget <= 0
             return limits, claims, scheduling.next_ready_ms(conn, healthy_only=healthy_only)
 
-        # One transaction; on SQLite one hop to the writer thread for the whole round.
-        limits, claims, due_ms = await self.ctx.db.run_write(claim_round)
+        if self.dispatch is not None and self.dispatch.active:
+            # The Redis queue index says which endpoints to look at (None: none read yet).
+            result = await self.dispatch.claim(claim_round, self._limits(failing))
+            if result is None:
+                return 0
+        else:
+            # One transaction; on SQLite one hop to the writer thread for the whole round.
+            result = await self.ctx.db.run_write(lambda conn: claim_round(conn, None))
+        limits, claims, due_ms = result
         self._next_ready_s = None if due_ms is None else due_ms / 1000
         # Short of slots: endpoints may still be ready, so look again when some free up.
         self._look_when_freed = len(claims) >= limits.budget or limits.failing_budget <= 0
@@ -300,8 +310,10 @@ class DeliveryWorker:
     async def _sleep(self) -> None:
         timeout = self.settings.poll_interval
         # The earliest ready_at the last claim round saw; anything earlier marks ready and
-        # wakes (or sets ``_look`` through a flush).
-        if self._next_ready_s is not None and self._limits().budget > 0:
+        # wakes (or sets ``_look`` through a flush). With the queue index, Redis wakes the
+        # worker when work is due.
+        indexed = self.dispatch is not None and self.dispatch.active
+        if self._next_ready_s is not None and self._limits().budget > 0 and not indexed:
             wait = self._next_ready_s - self.ctx.clock().timestamp()
             timeout = min(timeout, max(CONTENDED_SLEEP_SECONDS, wait))
         try:

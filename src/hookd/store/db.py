@@ -77,6 +77,24 @@ def _begin_deferred(conn: Any) -> None:
 
 # Writes to these tables change what a message fans out to (see ``config_version``).
 CONFIG_TABLES = frozenset({"applications", "endpoints", "event_types"})
+# ``Connection.info`` key under which a write transaction collects the endpoints it made ready
+# (``scheduling.mark_ready``) for the ``on_ready`` hook, called once the transaction commits.
+READY_KEY = "hookd.ready"
+
+ReadyHook = Callable[[dict[str, int]], None]
+
+
+def _collect_ready(conn: Connection | AsyncConnection) -> None:
+    conn.info[READY_KEY] = {}
+
+
+def _collected_ready(conn: Connection | AsyncConnection) -> dict[str, int]:
+    """Take what the transaction collected (nothing from a connection that broke)."""
+    try:
+        collected: dict[str, int] = conn.info.pop(READY_KEY, None) or {}
+    except Exception:  # an invalidated connection: the transaction fails anyway
+        return {}
+    return collected
 
 
 class Database:
@@ -84,12 +102,17 @@ class Database:
 
     ``config_version`` grows whenever this process writes to an application or endpoint (and
     when a write transaction fails), so an in-process cache of them can tell it is stale.
+
+    ``on_ready`` (the optional Redis queue index) is called after every committed write
+    transaction that made endpoints ready, with each endpoint's earliest ready time in ms: one
+    post-commit hook for every ``mark_ready`` caller, never called for a rolled-back one.
     """
 
     def __init__(self, url: str) -> None:
         self.url = driver_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         self.config_version = 0
+        self.on_ready: ReadyHook | None = None
         self._sync_writer: Engine | None = None
         self._writer_thread: ThreadPoolExecutor | None = None
         self._write_turn: asyncio.Lock | None = None
@@ -150,13 +173,23 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction: committed on exit, rolled back on error."""
+        hook = self.on_ready
         async with self._turn():
             try:
                 async with self.writer.begin() as conn:
-                    yield conn
+                    if hook is None:
+                        yield conn
+                    else:
+                        _collect_ready(conn)
+                        try:
+                            yield conn
+                        finally:
+                            ready = _collected_ready(conn)
             except BaseException:
                 self.config_version += 1  # a cache may hold what the rollback undid
                 raise
+        if hook is not None and ready:
+            hook(ready)
 
     async def write_retrying(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run ``work`` in a write transaction, again if PostgreSQL broke a deadlock with it.
@@ -180,29 +213,52 @@ class Database:
         ``work`` is plain synchronous code on a SQLAlchemy ``Connection``. On SQLite it runs on
         the writer thread; on PostgreSQL it runs on an asyncpg connection of the pool.
         """
+        hook = self.on_ready
         try:
             if self._sync_writer is None:
                 async with self.writer.begin() as conn:
-                    return await conn.run_sync(work)
-            async with self._turn():
-                if self._writer_thread is None:
-                    self._writer_thread = ThreadPoolExecutor(1, "hookd-sqlite-writer")
-                loop = asyncio.get_running_loop()
-                done = loop.run_in_executor(self._writer_thread, self._transaction, work)
-                try:
-                    return await asyncio.shield(done)
-                except asyncio.CancelledError:
-                    # The thread cannot be stopped: keep the turn until its transaction ends.
-                    await asyncio.wait([done])
-                    raise
+                    result, ready = await conn.run_sync(self._work, work, hook is not None)
+            else:
+                async with self._turn():
+                    if self._writer_thread is None:
+                        self._writer_thread = ThreadPoolExecutor(1, "hookd-sqlite-writer")
+                    loop = asyncio.get_running_loop()
+                    done = loop.run_in_executor(
+                        self._writer_thread, self._transaction, work, hook is not None
+                    )
+                    try:
+                        result, ready = await asyncio.shield(done)
+                    except asyncio.CancelledError:
+                        # The thread cannot be stopped: keep the turn until its transaction ends.
+                        await asyncio.wait([done])
+                        raise
         except BaseException:
             self.config_version += 1
             raise
+        if hook is not None and ready:
+            hook(ready)
+        return result
 
-    def _transaction(self, work: Callable[[Connection], T]) -> T:
+    @staticmethod
+    def _work(
+        conn: Connection, work: Callable[[Connection], T], collect: bool
+    ) -> tuple[T, dict[str, int]]:
+        """``work`` and the endpoints it made ready (collected only when a hook wants them)."""
+        if not collect:
+            return work(conn), {}
+        _collect_ready(conn)
+        try:
+            result = work(conn)
+        finally:
+            ready = _collected_ready(conn)
+        return result, ready
+
+    def _transaction(
+        self, work: Callable[[Connection], T], collect: bool
+    ) -> tuple[T, dict[str, int]]:
         assert self._sync_writer is not None
         with self._sync_writer.begin() as conn:
-            return work(conn)
+            return self._work(conn, work, collect)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

@@ -5,11 +5,15 @@ than an endpoint's earliest due delivery; a claim round reads only ready endpoin
 backlog), takes each one's oldest due deliveries within its limits, and moves ``ready_at`` on.
 On PostgreSQL the endpoint rows are locked ``FOR UPDATE SKIP LOCKED``, so several workers never
 claim for the same endpoint at once and its in-flight limit holds across them.
+
+With the Redis queue index, :func:`mark_ready` also records what it marked in the transaction
+(``Database.on_ready`` passes it to Redis after the commit), and a claim round may be limited to
+the endpoints Redis handed the worker.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -33,6 +37,7 @@ from hookd.core.scheduling import (
     spend,
 )
 from hookd.store.codec import from_ms, opt_from_ms, to_ms
+from hookd.store.db import READY_KEY
 from hookd.store.endpoint_health import health_from_row, update_rows
 from hookd.store.schema import deliveries, endpoint_state, endpoints
 
@@ -76,9 +81,20 @@ def mark_ready_sync(conn: Connection, due: Mapping[str, int]) -> None:
         conn.execute(*_mark_ready(conn, due))
 
 
+def _note_ready(conn: AsyncConnection | Connection, due: Mapping[str, int]) -> None:
+    """Collect ``due`` for the post-commit hook, when the transaction collects (see db.py)."""
+    collected: dict[str, int] | None = conn.info.get(READY_KEY)
+    if collected is None:
+        return
+    for endpoint_id, at in due.items():
+        if endpoint_id not in collected or at < collected[endpoint_id]:
+            collected[endpoint_id] = at
+
+
 def _mark_ready(
     conn: AsyncConnection | Connection, due: Mapping[str, int]
 ) -> tuple[Any, list[dict[str, Any]]]:
+    _note_ready(conn, due)
     # Sorted, so concurrent transactions lock endpoint rows in one order (no deadlocks).
     rows = [{"endpoint_id": key, "ready_at": due[key]} for key in sorted(due)]
     return _mark_ready_statement(conn.dialect.name), rows
@@ -141,7 +157,9 @@ def _bucket(row: Any) -> TokenBucket | None:
     return TokenBucket(row.tokens, from_ms(row.tokens_at))
 
 
-def _ready_rows(conn: Connection, now_ms: int, limit: int, healthy_only: bool) -> list[Any]:
+def _ready_rows(
+    conn: Connection, now_ms: int, limit: int, healthy_only: bool, only: Collection[str] | None
+) -> list[Any]:
     sending = (
         select(func.count())
         .where(d.endpoint_id == s.endpoint_id, d.status == SENDING)
@@ -157,6 +175,8 @@ def _ready_rows(conn: Connection, now_ms: int, limit: int, healthy_only: bool) -
     )
     if healthy_only:
         query = query.where(s.failures == 0)
+    if only is not None:
+        query = query.where(s.endpoint_id.in_(sorted(only)))
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=endpoint_state)
     return list(conn.execute(query).all())
@@ -281,15 +301,23 @@ def _hold_partial_batch(conn: Connection, row: Any, op: Opening, now: datetime) 
     return op if until is None else Opening(0, until, op.bucket)
 
 
-def claim(conn: Connection, now: datetime, lease_until: datetime, limits: Limits) -> list[Claim]:
+def claim(
+    conn: Connection,
+    now: datetime,
+    lease_until: datetime,
+    limits: Limits,
+    only: Collection[str] | None = None,
+) -> list[Claim]:
     """One claim round: ready endpoints in round-robin order share the budget fairly.
 
     Synchronous: the worker runs it with ``Database.run_write`` (on SQLite, one hop to the
-    writer thread for the whole round)."""
+    writer thread for the whole round). ``only``: look at these endpoints alone (those the
+    Redis queue index says are due).
+    """
     now_ms = to_ms(now)
     healthy_only = limits.failing_budget <= 0
     count = min(limits.budget, MAX_ENDPOINTS_PER_ROUND)
-    rows = _ready_rows(conn, now_ms, count, healthy_only)
+    rows = _ready_rows(conn, now_ms, count, healthy_only, only)
     if not rows:
         return []
     gates = [_gate(row, limits) for row in rows]
