@@ -74,15 +74,15 @@ def _optional_text(value: str | None) -> str | None:
     return None if value is None else text_safe(value)
 
 
-async def find_source(ctx: Context, key: str, method: str) -> IngestSource:
+async def find_source(ctx: Context, key: str, method: str, now: datetime) -> IngestSource:
     """The source ``/in/{key}`` names (404) if it takes ``method`` (405)."""
     source = None
     if INGEST_KEY.match(key):  # tokens, ids and uids never hold anything else
-        source = await source_for_ingest(ctx, key)
+        source = await source_for_ingest(ctx, key, now)
     if source is None:
         raise NotFound("no source has this ingest URL")
     allowed = allowed_methods(source)
-    if method.upper() not in allowed:
+    if method not in allowed and method.upper() not in allowed:
         raise MethodNotAllowed(f"a {source.provider} source accepts {', '.join(allowed)}", allowed)
     return source
 
@@ -103,13 +103,14 @@ def _parse(source: IngestSource) -> Source:
     return parsed
 
 
-async def ingest(ctx: Context, source: IngestSource, request: InboundRequest) -> IngestAnswer:
+async def ingest(
+    ctx: Context, source: IngestSource, request: InboundRequest, now: datetime
+) -> IngestAnswer:
     """Handshake, or verify and then record and forward: the whole life of one request.
 
     Every request a known source receives is recorded; each is answered only after the
     (group-committed) transaction holding its record committed.
     """
-    now = ctx.clock()
     parsed = _parse(source)
     reply = handshake_reply(parsed, request, now)
     if reply is not None:
