@@ -76,7 +76,7 @@ def record_values(record: InboundRecord) -> dict[str, Any]:
         "url": record.url,
         "path": record.path,
         "query": record.query,
-        "headers": [list(pair) for pair in record.headers],
+        "headers": record.headers,  # pairs: JSON arrays of two strings, as lists would be
         "body": record.body,
         "remote_ip": record.remote_ip,
         "outcome": record.outcome,
