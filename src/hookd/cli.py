@@ -132,9 +132,9 @@ def serve(
         uvloop.run(run_worker_only(ctx))
         return
     token = admin_token(settings)
-    from hookd.api.app import create_app  # imported late: keeps `hookd --help` fast
+    from hookd.api.app import create_server  # imported late: keeps `hookd --help` fast
 
-    app = create_app(ctx, token, run_worker=settings.role == "all")
+    app = create_server(ctx, token, run_worker=settings.role == "all")
     config = uvicorn.Config(
         app,
         host=settings.host,

@@ -7,6 +7,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 import structlog
 from fastapi import Depends, FastAPI
+from starlette.types import ASGIApp
 
 from hookd import __version__, gc_tuning
 from hookd.api import docs, errors
@@ -94,8 +95,13 @@ def create_app(ctx: Context, admin_token: str, *, run_worker: bool = True) -> Fa
     app.include_router(payloads.router)  # public: the link's signature is the proof
     app.add_middleware(Idempotency, ctx=ctx, admin_token=admin_token)
     app.add_middleware(BodyLimit, limit=ctx.settings.max_payload_bytes + ENVELOPE_BYTES)
-    # Outermost: /in/{source} (public: each provider's signature is the proof) skips the rest.
-    app.add_middleware(inbound.IngestDoor, ctx=ctx)
-    # Outermost of all: a database outage anywhere is a 503 with Retry-After.
+    # Outermost: a database outage anywhere is a 503 with Retry-After (the ingest door in front
+    # of the app, create_server, answers its own the same way).
     app.add_middleware(errors.DatabaseOutage)
     return app
+
+
+def create_server(ctx: Context, admin_token: str, *, run_worker: bool = True) -> ASGIApp:
+    """What uvicorn serves: ``/in/{source}`` (public: each provider's signature is the proof)
+    answered in front of FastAPI, everything else (and the lifespan) by ``create_app``."""
+    return inbound.IngestDoor(create_app(ctx, admin_token, run_worker=run_worker), ctx)

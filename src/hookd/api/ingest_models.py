@@ -51,6 +51,13 @@ class IngestSourceIn(CamelModel):
     response: StaticResponseIn | None = None
     dedup_window_seconds: int | None = Field(default=None, ge=0, le=30 * 24 * 3600)
 
+    def fields_set(self) -> dict[str, Any]:
+        fields = super().fields_set()
+        if isinstance(fields.get("response"), StaticResponseIn):
+            # The service reads plain fields (it also serves callers without pydantic).
+            fields["response"] = fields["response"].model_dump()
+        return fields
+
 
 class IngestSourceOut(CamelModel):
     id: str

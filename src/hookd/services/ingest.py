@@ -39,7 +39,6 @@ METHODS: Mapping[str, frozenset[str]] = {
 POST_ONLY = frozenset({"POST"})
 INGEST_KEY = re.compile(r"^[A-Za-z0-9\-_.]{1,256}$")
 PARSED_CACHE_SIZE = 1024
-_parsed: dict[tuple[str, str, datetime], Source] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +49,18 @@ class IngestAnswer:
     content_type: str | None
     body: bytes
     headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What every request to one version of a source needs, worked out once."""
+
+    source: Source
+    accepted: IngestAnswer  # the answer to accepted (and duplicate) requests
+    window: timedelta  # the dedup window (zero: no duplicate check)
+
+
+_prepared: dict[tuple[str, str, datetime, int], Prepared] = {}
 
 
 class MethodNotAllowed(ServiceError):
@@ -74,43 +85,50 @@ def _optional_text(value: str | None) -> str | None:
     return None if value is None else text_safe(value)
 
 
-async def find_source(ctx: Context, key: str, method: str) -> IngestSource:
+async def find_source(ctx: Context, key: str, method: str, now: datetime) -> IngestSource:
     """The source ``/in/{key}`` names (404) if it takes ``method`` (405)."""
     source = None
     if INGEST_KEY.match(key):  # tokens, ids and uids never hold anything else
-        source = await source_for_ingest(ctx, key)
+        source = await source_for_ingest(ctx, key, now)
     if source is None:
         raise NotFound("no source has this ingest URL")
     allowed = allowed_methods(source)
-    if method.upper() not in allowed:
+    if method not in allowed and method.upper() not in allowed:
         raise MethodNotAllowed(f"a {source.provider} source accepts {', '.join(allowed)}", allowed)
     return source
 
 
-def _parse(source: IngestSource) -> Source:
+def _prepare(source: IngestSource, default_window_seconds: int) -> Prepared:
     """The config, validated when saved, parsed once per version of the source."""
-    key = (source.id, source.token, source.updated_at)
-    parsed = _parsed.get(key)
-    if parsed is None:
+    key = (source.id, source.token, source.updated_at, default_window_seconds)
+    prepared = _prepared.get(key)
+    if prepared is None:
         try:
             _, parsed = resolve(source.type, source.config)
         except ServiceError as exc:
             # Saved configs were valid; this only happens when a newer hookd reads older ones.
             raise SourceMisconfigured(f"the source's config is no longer valid: {exc}") from exc
-        if len(_parsed) >= PARSED_CACHE_SIZE:
-            _parsed.clear()
-        _parsed[key] = parsed
-    return parsed
+        answer = answer_for(source)
+        seconds = source.dedup_window_seconds
+        window = timedelta(seconds=default_window_seconds if seconds is None else seconds)
+        accepted = IngestAnswer(answer.status, answer.content_type, answer.body)
+        prepared = Prepared(parsed, accepted, window)
+        if len(_prepared) >= PARSED_CACHE_SIZE:
+            _prepared.clear()
+        _prepared[key] = prepared
+    return prepared
 
 
-async def ingest(ctx: Context, source: IngestSource, request: InboundRequest) -> IngestAnswer:
+async def ingest(
+    ctx: Context, source: IngestSource, request: InboundRequest, now: datetime
+) -> IngestAnswer:
     """Handshake, or verify and then record and forward: the whole life of one request.
 
     Every request a known source receives is recorded; each is answered only after the
     (group-committed) transaction holding its record committed.
     """
-    now = ctx.clock()
-    parsed = _parse(source)
+    prepared = _prepare(source, ctx.settings.dedup_window_seconds)
+    parsed = prepared.source
     reply = handshake_reply(parsed, request, now)
     if reply is not None:
         outcome = (records.HANDSHAKE, "handshake", reply.status, f"answered {reply.status}")
@@ -127,19 +145,14 @@ async def ingest(ctx: Context, source: IngestSource, request: InboundRequest) ->
         await store_request(ctx, Arrival(source, record))
         body = orjson.dumps({"code": verdict.code, "detail": verdict.reason})
         return IngestAnswer(401, "application/json", body)
-    answer = answer_for(source)
-    window = timedelta(
-        seconds=ctx.settings.dedup_window_seconds
-        if source.dedup_window_seconds is None
-        else source.dedup_window_seconds
-    )
+    answer, window = prepared.accepted, prepared.window
     outcome = (records.ACCEPTED, verdict.code, answer.status, verdict.reason)
     record = _record(source, request, now, *outcome, key, event_type)
     since = now - window if key and window else None
     _, queued = await store_request(ctx, Arrival(source, record, since))
     if queued:
         ctx.wake_worker()
-    return IngestAnswer(answer.status, answer.content_type, answer.body)
+    return answer
 
 
 def _record(
@@ -154,22 +167,23 @@ def _record(
     event_type: str | None = None,
 ) -> InboundRecord:
     _, _, query = request.url.partition("?")
+    # Positional, in InboundRecord's field order: a request's hottest constructor call.
     return InboundRecord(
-        id=ids.new_id(ids.REQUEST, now),
-        source_id=source.id,
-        received_at=now,
-        method=request.method,
-        url=text_safe(request.url),
-        path=text_safe(request.path),
-        query=text_safe(query),
-        headers=request.headers.pairs,
-        body=request.body,
-        remote_ip=request.remote_ip,
-        outcome=outcome,
-        code=code,
-        reason=reason,
-        response_status=status,
-        dedup_key=dedup_key,
-        event_type=event_type,
-        msg_id=None,
+        ids.new_id(ids.REQUEST, now),  # id
+        source.id,  # source_id
+        now,  # received_at
+        request.method,
+        text_safe(request.url),
+        text_safe(request.path),
+        text_safe(query),
+        request.headers.pairs,
+        request.body,
+        request.remote_ip,
+        outcome,
+        code,
+        reason,
+        status,  # response_status
+        dedup_key,
+        event_type,
+        None,  # msg_id: set when the message is written
     )

@@ -33,6 +33,8 @@ from hookd.store.group_commit import PerDatabase
 from hookd.store.inbound_requests import InboundRecord
 from hookd.store.message_writes import insert_rows
 from hookd.store.messages import message_values
+from hookd.store.row_inserts import insert_many
+from hookd.store.schema import messages
 from hookd.store.sources import IngestSource
 
 # Request headers that describe the hop to hookd, or that hookd sets itself when forwarding.
@@ -175,10 +177,12 @@ def store_group(
         endpoints = endpoints_of(conn, message.app_id, cache)
         targets = forwarding_targets(endpoints, message.event_type, record)
         message_rows.append(message_values(message))
-        deliveries += delivery_rows(message, targets)
+        if targets:
+            deliveries += delivery_rows(message, targets)
         row["msg_id"] = message.id
         stored.append((records.ACCEPTED, len(targets)))
-    insert_rows(conn, message_rows, deliveries, [])
+    insert_many(conn, messages, message_rows)  # before the rows that refer to them
+    insert_rows(conn, [], deliveries, [])
     records.insert_records(conn, record_rows)
     return stored
 

@@ -27,9 +27,8 @@ _kept: weakref.WeakKeyDictionary[Database, _Entries] = weakref.WeakKeyDictionary
 _loading: weakref.WeakKeyDictionary[Database, _Loads] = weakref.WeakKeyDictionary()
 
 
-async def source_for_ingest(ctx: Context, key: str) -> IngestSource | None:
-    """The source whose token, id or uid is ``key`` (None: there is none)."""
-    now = ctx.clock()
+async def source_for_ingest(ctx: Context, key: str, now: datetime) -> IngestSource | None:
+    """The source whose token, id or uid is ``key`` (None: there is none), as of ``now``."""
     entries = _kept.setdefault(ctx.db, {})
     kept = entries.get(key)
     if kept is not None and timedelta(0) <= now - kept[0] < TTL:

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, exists, func, insert, select, update
+from sqlalchemy import Connection, bindparam, exists, func, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd.core.domain import DeliveryStatus
 from hookd.store.codec import from_ms, to_ms
 from hookd.store.pages import Page, paginate
+from hookd.store.row_inserts import insert_many
 from hookd.store.schema import deliveries
 from hookd.store.schema import inbound_requests as t
 
@@ -75,7 +76,7 @@ def record_values(record: InboundRecord) -> dict[str, Any]:
         "url": record.url,
         "path": record.path,
         "query": record.query,
-        "headers": [list(pair) for pair in record.headers],
+        "headers": record.headers,  # pairs: JSON arrays of two strings, as lists would be
         "body": record.body,
         "remote_ip": record.remote_ip,
         "outcome": record.outcome,
@@ -90,8 +91,7 @@ def record_values(record: InboundRecord) -> dict[str, Any]:
 
 def insert_records(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Rows of ``record_values`` in one statement (executemany), on a synchronous connection."""
-    if rows:
-        conn.execute(insert(t), rows)
+    insert_many(conn, t, rows)
 
 
 # Built once: a new statement per group would cost its construction and cache key each time.

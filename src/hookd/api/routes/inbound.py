@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from urllib.parse import parse_qsl
 
+import structlog
 from starlette.requests import ClientDisconnect
-from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hookd.api.errors import error
+from hookd.api.errors import database_unavailable, error
 from hookd.core.providers import Headers, InboundRequest
 from hookd.services import ingest as service
 from hookd.services.context import Context
 from hookd.services.errors import PayloadTooLarge, ServiceError
+from hookd.store.outages import is_outage
+
+log = structlog.get_logger("hookd.api")
 
 # Any method; the source's provider decides which it takes (405 otherwise).
 INGEST_PATH = re.compile(r"^/in/([^/]+)$")
+INGEST_PREFIX = "/in/"
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes:
@@ -49,49 +54,78 @@ def _inbound(scope: Scope, public_url: str, body: bytes) -> InboundRequest:
         url=url,
         path=scope["path"],  # /in/{key}: INGEST_PATH and the key's alphabet need no escaping
         query=tuple(parse_qsl(query, keep_blank_values=True)) if query else (),
-        headers=Headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]),
+        # ASGI servers send header names lower-cased, as the protocol requires.
+        headers=Headers.lowercased(
+            tuple([(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]])
+        ),
         body=body,
         remote_ip=client[0] if client else None,
     )
 
 
+async def _send(
+    send: Send,
+    status: int,
+    content_type: str | None,
+    body: bytes,
+    headers: Iterable[tuple[str, str]] = (),
+) -> None:
+    """The answer as two ASGI messages, with the headers Starlette's ``Response`` would set."""
+    raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
+    if not (status < 200 or status in (204, 304)):
+        raw.append((b"content-length", str(len(body)).encode()))
+    if content_type is not None:
+        if content_type.startswith("text/") and "charset=" not in content_type.lower():
+            content_type += "; charset=utf-8"
+        raw.append((b"content-type", content_type.encode("latin-1")))
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
 class IngestDoor:
-    """ASGI middleware answering ``/in/{source}`` before FastAPI's routing and dependencies.
+    """The ASGI application uvicorn serves: ``/in/{source}`` here, everything else to ``app``.
 
     Providers call this path at their rate, not the management API's; it needs nothing FastAPI
-    adds (no auth, no validation of a JSON body, no idempotency keys), and skipping that stack
-    about halves the CPU a request costs. Other paths go on to the app.
+    adds (no auth, no validation of a JSON body, no idempotency keys, no telemetry hooks), so it
+    is dispatched before FastAPI sees the request. Its errors keep the API's shape
+    (``{"code", "detail"}``, 500 ``internal_error`` for the unexpected).
     """
 
     def __init__(self, app: ASGIApp, ctx: Context) -> None:
         self.app = app
         self.ctx = ctx
+        self.public_url = ctx.settings.effective_public_url
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        match = INGEST_PATH.match(scope["path"]) if scope["type"] == "http" else None
-        if match is None:
+        if scope["type"] != "http" or not scope["path"].startswith(INGEST_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        match = INGEST_PATH.match(scope["path"])
+        if match is None:  # /in/a/b and the like: FastAPI's 404
             await self.app(scope, receive, send)
             return
         try:
-            response = await ingest(self.ctx, match.group(1), scope, receive)
+            await self.ingest(match.group(1), scope, receive, send)
         except ServiceError as exc:
             response = error(exc.status_code, exc.detail, exc.code)
-        await response(scope, receive, send)
+            if isinstance(exc, service.MethodNotAllowed):
+                response.headers["Allow"] = exc.allowed
+            await response(scope, receive, send)
+        except ClientDisconnect:
+            return  # nobody is left to answer; a stored request stays stored
+        except Exception as exc:  # the API's answer to the unexpected, as its handler gives it
+            if is_outage(exc):  # the provider retries later; nothing was acknowledged
+                log.warning("database unavailable", path=scope["path"], error=str(exc)[:200])
+                await database_unavailable()(scope, receive, send)
+                return
+            log.exception("unhandled error", path=scope["path"], exc_info=exc)
+            response = error(500, "internal error; the request was not applied", "internal_error")
+            await response(scope, receive, send)
 
-
-async def ingest(ctx: Context, source: str, scope: Scope, receive: Receive) -> Response:
-    try:
-        found = await service.find_source(ctx, source, scope["method"])
-    except service.MethodNotAllowed as exc:
-        refusal = error(exc.status_code, exc.detail, exc.code)
-        refusal.headers["Allow"] = exc.allowed
-        return refusal
-    body = await _read_body(receive, ctx.settings.max_payload_bytes)
-    inbound = _inbound(scope, ctx.settings.effective_public_url, body)
-    answer = await service.ingest(ctx, found, inbound)
-    response = Response(
-        content=answer.body, status_code=answer.status, media_type=answer.content_type
-    )
-    for name, value in answer.headers:
-        response.headers[name] = value
-    return response
+    async def ingest(self, key: str, scope: Scope, receive: Receive, send: Send) -> None:
+        ctx = self.ctx
+        now = ctx.clock()
+        found = await service.find_source(ctx, key, scope["method"], now)
+        body = await _read_body(receive, ctx.settings.max_payload_bytes)
+        answer = await service.ingest(ctx, found, _inbound(scope, self.public_url, body), now)
+        await _send(send, answer.status, answer.content_type, answer.body, answer.headers)

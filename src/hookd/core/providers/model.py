@@ -36,6 +36,8 @@ class Verification:
 
     @classmethod
     def accepted(cls, reason: str = "verified") -> Verification:
+        if reason == "verified":
+            return VERIFIED  # the verdict of nearly every request: made once
         return cls(ok=True, code="verified", reason=reason)
 
     @classmethod
@@ -53,6 +55,9 @@ class Verification:
     @classmethod
     def mismatch(cls) -> Verification:
         return cls(ok=False, code="signature_mismatch", reason="signature does not match")
+
+
+VERIFIED = Verification(ok=True, code="verified", reason="verified")
 
 
 @dataclass(frozen=True, slots=True)

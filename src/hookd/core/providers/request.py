@@ -20,6 +20,14 @@ class Headers:
         object.__setattr__(self, "pairs", kept)
         object.__setattr__(self, "_folded", tuple((n.lower(), v) for n, v in kept))
 
+    @classmethod
+    def lowercased(cls, pairs: tuple[tuple[str, str], ...]) -> Headers:
+        """Headers whose names are already lower-case text (as ASGI servers pass them)."""
+        headers = cls.__new__(cls)
+        object.__setattr__(headers, "pairs", pairs)
+        object.__setattr__(headers, "_folded", pairs)
+        return headers
+
     def get(self, name: str) -> str | None:
         """The first value of ``name``, or ``None``; providers sign one value per header."""
         wanted = name.lower()

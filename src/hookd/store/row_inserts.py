@@ -1,0 +1,86 @@
+"""Many rows into one table, inside a synchronous write transaction (``Database.run_write``).
+
+On SQLite the rows go straight to the driver's cursor: one ``executemany`` of an ``INSERT``
+built once per table and column list, each row a tuple, JSON columns encoded with orjson.
+SQLAlchemy's ``executemany`` runs every value of every row through its type processors and
+builds a parameter dict per row; on the ingest path that cost more than SQLite's own work. The
+stored values are the ones SQLAlchemy would store (JSON as text, ``None`` in a JSON column as
+``null``, as SQLAlchemy's ``JSON`` type stores it), read back through the same columns. On
+PostgreSQL the rows go through SQLAlchemy (asyncpg has its own fast path).
+
+Only for tables whose writes the config cache does not watch (``Database.CONFIG_TABLES``): the
+driver's cursor bypasses SQLAlchemy's events.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Sequence
+from operator import itemgetter
+from typing import Any
+
+import orjson
+from sqlalchemy import JSON, Connection, Table, insert
+from sqlalchemy.exc import DBAPIError
+
+from hookd.store.db import CONFIG_TABLES
+
+_Encoded = Callable[[dict[str, Any]], tuple[Any, ...]]
+_statements: dict[tuple[str, tuple[str, ...]], tuple[str, _Encoded]] = {}
+
+
+def _json_text(value: Any) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # what orjson refuses (integers past 64 bits): the stdlib's encoding
+        return json.dumps(value)
+
+
+def _statement(conn: Connection, table: Table, columns: tuple[str, ...]) -> tuple[str, _Encoded]:
+    """The ``INSERT`` of ``columns`` (compiled by SQLAlchemy for the connection's dialect) and
+    the function turning a row into its parameters, made once per table and column list."""
+    key = (table.name, columns)
+    made = _statements.get(key)
+    if made is not None:
+        return made
+    assert table.name not in CONFIG_TABLES, "the config cache watches this table's writes"
+    compiled = insert(table).compile(dialect=conn.dialect, column_keys=list(columns))
+    order = tuple(compiled.positiontup or ())
+    assert sorted(order) == sorted(columns), "one parameter per column"
+    pick: Callable[[dict[str, Any]], Any] = (
+        itemgetter(*order) if len(order) > 1 else lambda row: (row[order[0]],)
+    )
+    json_at = [i for i, name in enumerate(order) if isinstance(table.c[name].type, JSON)]
+
+    def encoded(row: dict[str, Any]) -> tuple[Any, ...]:
+        values = pick(row)
+        if not json_at:
+            return values  # type: ignore[no-any-return]
+        listed = list(values)
+        for i in json_at:
+            listed[i] = _json_text(listed[i])
+        return tuple(listed)
+
+    made = _statements[key] = (compiled.string, encoded)
+    return made
+
+
+def insert_many(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert ``rows`` (dicts with the same keys, each a column of ``table``) in ``conn``'s
+    transaction."""
+    if not rows:
+        return
+    if conn.dialect.name != "sqlite":
+        conn.execute(insert(table), list(rows))
+        return
+    sql, encoded = _statement(conn, table, tuple(rows[0]))
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    cursor = driver.cursor()
+    try:
+        cursor.executemany(sql, [encoded(row) for row in rows])
+    except sqlite3.Error as exc:  # raised as SQLAlchemy raises it (IntegrityError, ...)
+        raise DBAPIError.instance(sql, None, exc, sqlite3.Error) from exc
+    finally:
+        cursor.close()

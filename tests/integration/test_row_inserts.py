@@ -1,0 +1,82 @@
+"""insert_many: the rows SQLAlchemy's executemany would store, read back through the same
+columns, on SQLite (the driver's cursor) and PostgreSQL (SQLAlchemy)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from hookd import ids
+from hookd.config import Settings
+from hookd.core.domain import Message
+from hookd.services.context import Context
+from hookd.services.sources import create_source
+from hookd.store.db import Database
+from hookd.store.messages import message_values
+from hookd.store.migrate import upgrade
+from hookd.store.row_inserts import insert_many
+from hookd.store.schema import messages
+from tests import pg
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    url = f"sqlite:///{tmp_path / 'rows.db'}" if request.param == "sqlite" else pg.create_database()
+    database = Database(url)
+    if database.is_sqlite:
+        await upgrade(database)
+    try:
+        yield database
+    finally:
+        await database.close()
+        if not database.is_sqlite:
+            pg.drop_database(url)
+
+
+def _message(app_id: str, n: int, **fields: object) -> Message:
+    now = datetime.now(UTC)
+    base: dict[str, object] = {
+        "id": ids.new_id(ids.MESSAGE, now),
+        "app_id": app_id,
+        "event_type": "stripe.invoice.paid",
+        "event_id": None,
+        "channels": None,
+        "tags": None,
+        "payload": b'{"n": %d, "\xc3\xa9": "\x00"}' % n,
+        "created_at": now,
+        "content_type": "application/json",
+        "headers": {"x-caf\u00e9": "\u00e9t\u00e9", "x-n": str(n)},
+    }
+    return Message(**(base | fields))  # type: ignore[arg-type]
+
+
+async def test_rows_read_back_as_sqlalchemy_wrote_them(db: Database) -> None:
+    ctx = Context(db, Settings(database_url=db.url))
+    source = await create_source(ctx, {"name": "s", "type": "stripe", "config": {"secret": "x"}})
+    fast = [message_values(_message(source.id, n)) for n in range(3)]
+    fast.append(message_values(_message(source.id, 3, channels=("a", "b"), headers=None)))
+    usual = [message_values(_message(source.id, n)) for n in range(4, 6)]
+
+    def write(conn: Connection) -> None:
+        insert_many(conn, messages, fast)
+        conn.execute(insert(messages), usual)
+
+    await db.run_write(write)
+    async with db.read() as conn:
+        stored = {row.id: row._asdict() for row in await conn.execute(select(messages))}
+    for row in fast + usual:
+        assert stored[row["id"]] == row
+
+
+async def test_a_clash_is_sqlalchemys_integrity_error(db: Database) -> None:
+    ctx = Context(db, Settings(database_url=db.url))
+    source = await create_source(ctx, {"name": "s", "type": "stripe", "config": {"secret": "x"}})
+    row = message_values(_message(source.id, 1))
+    await db.run_write(lambda conn: insert_many(conn, messages, [row]))
+    with pytest.raises(IntegrityError):
+        await db.run_write(lambda conn: insert_many(conn, messages, [row]))
