@@ -12,7 +12,7 @@ from hookd.core.delivery import AttemptResult
 from hookd.core.domain import Endpoint
 from hookd.engine.auth import Authenticator
 from hookd.engine.http import HttpSender
-from hookd.engine.worker import USER_AGENT, webhook_headers
+from hookd.engine.signed_headers import USER_AGENT, webhook_headers
 
 # Calls in flight at once per API process.
 CALL_CONCURRENCY = 256

@@ -14,9 +14,10 @@ from hookd import gc_tuning
 from hookd.engine.destinations import BrokerDestinations
 from hookd.engine.http import HttpSender
 from hookd.engine.pruner import Pruner
+from hookd.engine.signed_headers import USER_AGENT
 from hookd.engine.transform import close_default_sandbox
 from hookd.engine.wakeup import PgWakeups
-from hookd.engine.worker import USER_AGENT, DeliveryWorker
+from hookd.engine.worker import DeliveryWorker
 from hookd.services.context import Context
 
 if TYPE_CHECKING:

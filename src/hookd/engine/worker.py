@@ -19,34 +19,31 @@ from typing import Any
 import structlog
 from sqlalchemy import Connection
 
-from hookd import __version__, ids
+from hookd import ids
 from hookd.core.batch import BATCH_ID_PREFIX, batch_body, is_batched
-from hookd.core.breaker import run_outcomes
-from hookd.core.delivery import AttemptResult, next_step
+from hookd.core.delivery import AttemptResult
 from hookd.core.destinations import is_destination_url
-from hookd.core.domain import Attempt, DeliveryStatus, Endpoint, Message, TriggerType
-from hookd.core.signing import parsed_signing_key, signature_header
+from hookd.core.domain import Endpoint, Message
 from hookd.engine.auth import Authenticator
 from hookd.engine.destinations import BrokerDestinations
 from hookd.engine.http import HttpSender
+from hookd.engine.outcomes import Outcomes
 from hookd.engine.queue.port import Dispatch, RoundResult
-from hookd.engine.transforming import NotSent, prepare_delivery, unsigned_headers
-from hookd.services import operational
+from hookd.engine.signed_headers import webhook_headers
+from hookd.engine.transforming import NotSent, prepare_delivery
 from hookd.services.context import Context
 from hookd.services.handoff import HandedOff, HandOff
 from hookd.services.payload_shapes import delivery_shape
 from hookd.store import deliveries as queue
-from hookd.store import endpoint_health, scheduling
 from hookd.store import endpoints as endpoint_store
 from hookd.store import messages as message_store
-from hookd.store.attempts import attempt_row
+from hookd.store import scheduling
 from hookd.store.codec import to_ms
-from hookd.store.deliveries import Claim, Finish
+from hookd.store.deliveries import Claim
 from hookd.store.scheduling import Limits
 
 log = structlog.get_logger("hookd.worker")
 
-USER_AGENT = f"hookd/{__version__}"
 ERROR_BACKOFF_SECONDS = 1.0
 # Woken rounds start at most this often: an idle worker answers a wake-up at once, a busy one
 # lets the creates and finished attempts of a few milliseconds collect into one round (one claim,
@@ -57,31 +54,6 @@ WAKE_DEBOUNCE_SECONDS = 0.008
 FLUSH_DEBOUNCE_SECONDS = 0.025
 # When due work exists but nothing could be claimed (PostgreSQL: another worker holds it).
 CONTENDED_SLEEP_SECONDS = 0.01
-
-
-def webhook_headers(
-    style: str,
-    endpoint: Endpoint,
-    msg_id: str,
-    body: bytes,
-    now: datetime,
-    *,
-    forwarded: Mapping[str, str] | None = None,
-    content_type: str | None = None,
-) -> dict[str, str]:
-    """Custom headers plus the three Standard Webhooks headers, signed with every valid key.
-
-    An ingested message adds the original request's ``forwarded`` headers and ``content_type``;
-    the endpoint's custom headers override forwarded ones, and the signature headers win.
-    """
-    timestamp = int(now.timestamp())
-    keys = [parsed_signing_key(secret) for secret in endpoint.signing_secrets(now)]
-    return {
-        **unsigned_headers(endpoint, forwarded, content_type),
-        f"{style}-id": msg_id,
-        f"{style}-timestamp": str(timestamp),
-        f"{style}-signature": signature_header(keys, msg_id, timestamp, body),
-    }
 
 
 class DeliveryWorker:
@@ -100,14 +72,10 @@ class DeliveryWorker:
         self.auth = Authenticator(sender)  # endpoint credentials and mutual TLS
         self.brokers = brokers
         self.settings = ctx.settings
-        self.schedule = ctx.settings.schedule
-        self.rng = rng or random.Random()
         self._wake = asyncio.Event()
         self._stopping = False
         self._inflight: dict[asyncio.Task[None], list[Claim]] = {}
-        self._finished: list[Finish] = []
-        self._outcomes: list[tuple[str, bool]] = []  # (endpoint id, succeeded) of each send
-        self._to_disable: set[str] = set()
+        self.outcomes = Outcomes(ctx.settings, rng or random.Random())
         self._loop_task: asyncio.Task[None] | None = None
         self._last_reclaim = 0.0
         self._round_started = 0.0
@@ -340,7 +308,7 @@ class DeliveryWorker:
             shaped = await delivery_shape(self.ctx, message, endpoint, now)
             out = await prepare_delivery(self.settings, endpoint, shaped)
             if isinstance(out, NotSent):
-                self._record(claim, endpoint, out.result, now, retryable=True, cancel=out.cancelled)
+                self._record(claim, endpoint, out.result, now, cancel=out.cancelled)
                 return
             style = self.settings.signature_headers
             headers = webhook_headers(
@@ -354,10 +322,25 @@ class DeliveryWorker:
             )
             headers[f"{style}-version"] = str(shaped.version)
             result = await self._post(out.endpoint, headers, out.body, method=out.method)
-            self._record(claim, out.endpoint, result, now, retryable=True)
-            self._outcomes.append((endpoint.id, result.succeeded))
+            self._record(claim, out.endpoint, result, now)
+            self.outcomes.sent(endpoint.id, result.succeeded)
             return
         self._record(claim, endpoint, result, now, retryable=False)
+
+    def _record(
+        self,
+        claim: Claim,
+        endpoint: Endpoint,
+        result: AttemptResult,
+        sent_at: datetime,
+        *,
+        retryable: bool = True,
+        cancel: bool = False,
+    ) -> None:
+        finished_at = self.ctx.clock()
+        self.outcomes.record(
+            claim, endpoint, result, sent_at, finished_at, retryable=retryable, cancel=cancel
+        )
 
     async def _post(
         self, endpoint: Endpoint, headers: dict[str, str], body: bytes, *, method: str = "POST"
@@ -388,96 +371,15 @@ class DeliveryWorker:
         headers = webhook_headers(self.settings.signature_headers, endpoint, batch_id, body, now)
         result = await self._post(endpoint, headers, body)
         for claim, _ in batch:
-            self._record(claim, endpoint, result, now, retryable=True)
-        self._outcomes.append((endpoint.id, result.succeeded))
-
-    def _record(
-        self,
-        claim: Claim,
-        endpoint: Endpoint,
-        result: AttemptResult,
-        sent_at: datetime,
-        *,
-        retryable: bool,
-        cancel: bool = False,
-    ) -> None:
-        attempts_made = claim.attempts + 1
-        finished_at = self.ctx.clock()
-        if cancel:
-            step_status, next_at, disable = DeliveryStatus.CANCELED, None, False
-        elif not retryable:
-            step_status, next_at, disable = DeliveryStatus.FAIL, None, False
-        else:
-            step = next_step(result, attempts_made, self.schedule, finished_at, self.rng)
-            step_status, next_at, disable = step.status, step.next_attempt_at, step.disable_endpoint
-        if disable:
-            self._to_disable.add(endpoint.id)
-        attempt = Attempt(
-            id=ids.new_id(ids.ATTEMPT, sent_at),
-            msg_id=claim.msg_id,
-            endpoint_id=claim.endpoint_id,
-            app_id=claim.app_id,
-            url=endpoint.url,
-            status=DeliveryStatus.CANCELED
-            if cancel
-            else (DeliveryStatus.SUCCESS if result.succeeded else DeliveryStatus.FAIL),
-            response_status_code=result.status_code,
-            response=result.excerpt(),
-            response_duration_ms=result.duration_ms,
-            trigger_type=TriggerType.MANUAL if claim.manual else TriggerType.SCHEDULED,
-            attempt_number=attempts_made,
-            created_at=sent_at,
-        )
-        self._finished.append(
-            Finish(
-                delivery_id=claim.id,
-                status=step_status,
-                attempts=attempts_made,
-                next_attempt_ms=to_ms(next_at) if next_at else None,
-                attempt_row=attempt_row(attempt),
-            )
-        )
+            self._record(claim, endpoint, result, now)
+        self.outcomes.sent(endpoint.id, result.succeeded)
 
     async def _flush(self) -> None:
-        if not self._finished and not self._to_disable:
+        if not self.outcomes.pending:
             return
-        batch, self._finished = self._finished, []
-        outcomes, self._outcomes = self._outcomes, []
-        disable, self._to_disable = self._to_disable, set()
-        now = self.ctx.clock()
         self.counts["flushes"] += 1
         self._last_flush = time.monotonic()
-
-        def record(conn: Connection) -> tuple[bool, set[str]]:
-            marked = queue.finish(conn, batch, to_ms(now))
-            to_disable = disable | self._update_health(conn, outcomes, now)
-            # Operational webhooks about these outcomes are new deliveries: look for them.
-            marked |= operational.after_attempts(conn, batch, to_disable, now) > 0
-            endpoint_store.disable_endpoints(conn, sorted(to_disable), to_ms(now))
-            return marked, to_disable
-
-        try:
-            # One transaction; on SQLite one hop to the writer thread.
-            marked, disable = await self.ctx.db.run_write(record)
-            self._queued_behind = marked
-            if marked:
-                self._look = True  # an endpoint with queued deliveries has a free slot
-        except BaseException:
-            # Keep the outcomes for the next flush; the leases stay valid meanwhile.
-            self._finished = batch + self._finished
-            self._outcomes = outcomes + self._outcomes
-            self._to_disable |= disable
-            raise
-        if disable:
-            log.info("endpoints disabled", endpoints=sorted(disable))
-
-    def _update_health(
-        self, conn: Connection, outcomes: list[tuple[str, bool]], now: datetime
-    ) -> set[str]:
-        """Run the batch's outcomes through each endpoint's breaker; return those to disable."""
-        if not outcomes:
-            return set()
-        before = endpoint_health.load_health(conn, list({eid for eid, _ in outcomes}))
-        changed, disable = run_outcomes(before, outcomes, now, self.settings.breaker)
-        endpoint_health.save_health(conn, changed)
-        return disable
+        marked = await self.outcomes.flush(self.ctx.db, self.ctx.clock())
+        self._queued_behind = marked
+        if marked:
+            self._look = True  # an endpoint with queued deliveries has a free slot
