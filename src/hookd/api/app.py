@@ -95,8 +95,9 @@ def create_app(ctx: Context, admin_token: str, *, run_worker: bool = True) -> Fa
     app.include_router(payloads.router)  # public: the link's signature is the proof
     app.add_middleware(Idempotency, ctx=ctx, admin_token=admin_token)
     app.add_middleware(BodyLimit, limit=ctx.settings.max_payload_bytes + ENVELOPE_BYTES)
-    # Outermost: a database outage anywhere is a 503 with Retry-After (the ingest door in front
-    # of the app, create_server, answers its own the same way).
+    # A database outage is a 503 with Retry-After, not a 500. Inside the app, because
+    # Starlette's error middleware (always the app's outermost) answers 500 to anything that
+    # reaches it; create_server puts the same middleware around the ingest door.
     app.add_middleware(errors.DatabaseOutage)
     return app
 
@@ -104,4 +105,5 @@ def create_app(ctx: Context, admin_token: str, *, run_worker: bool = True) -> Fa
 def create_server(ctx: Context, admin_token: str, *, run_worker: bool = True) -> ASGIApp:
     """What uvicorn serves: ``/in/{source}`` (public: each provider's signature is the proof)
     answered in front of FastAPI, everything else (and the lifespan) by ``create_app``."""
-    return inbound.IngestDoor(create_app(ctx, admin_token, run_worker=run_worker), ctx)
+    door = inbound.IngestDoor(create_app(ctx, admin_token, run_worker=run_worker), ctx)
+    return errors.DatabaseOutage(door)  # /in/: the door re-raises outages to it

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import orjson
 from sqlalchemy.engine import Connection
@@ -55,7 +56,8 @@ def emit(conn: Connection, events: Sequence[OperationalEvent], now: datetime) ->
     endpoints = message_writes.app_endpoints(conn, OPERATIONAL_APP_ID)
     if not endpoints:
         return 0
-    written = 0
+    message_rows: list[dict[str, Any]] = []
+    queued: list[dict[str, Any]] = []
     for event in events:
         message = Message(
             id=ids.new_id(ids.MESSAGE, now),
@@ -69,10 +71,11 @@ def emit(conn: Connection, events: Sequence[OperationalEvent], now: datetime) ->
         )
         targets = outbound_targets(message, endpoints)
         if targets:
-            rows = [message_store.message_values(message)]
-            message_writes.insert_rows(conn, rows, delivery_rows(message, targets), [])
-            written += 1
-    return written
+            message_rows.append(message_store.message_values(message))
+            queued.extend(delivery_rows(message, targets))
+    # One multi-row insert per table for the whole batch of events.
+    message_writes.insert_rows(conn, message_rows, queued, [])
+    return len(message_rows)
 
 
 async def endpoint_changed(

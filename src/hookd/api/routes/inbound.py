@@ -10,7 +10,7 @@ import structlog
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hookd.api.errors import database_unavailable, error
+from hookd.api.errors import error
 from hookd.core.providers import Headers, InboundRequest
 from hookd.services import ingest as service
 from hookd.services.context import Context
@@ -114,10 +114,8 @@ class IngestDoor:
         except ClientDisconnect:
             return  # nobody is left to answer; a stored request stays stored
         except Exception as exc:  # the API's answer to the unexpected, as its handler gives it
-            if is_outage(exc):  # the provider retries later; nothing was acknowledged
-                log.warning("database unavailable", path=scope["path"], error=str(exc)[:200])
-                await database_unavailable()(scope, receive, send)
-                return
+            if is_outage(exc):
+                raise  # errors.DatabaseOutage, around the whole server, answers 503
             log.exception("unhandled error", path=scope["path"], exc_info=exc)
             response = error(500, "internal error; the request was not applied", "internal_error")
             await response(scope, receive, send)
