@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from aiohttp import web
 from svix.api import ApplicationIn, SvixAsync, SvixOptions
 
 from tests.pg import create_database, drop_database
-from tests.support import TOKEN, HookdServer, Receiver
+from tests.support import TOKEN, HookdServer, Received, Receiver
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -69,6 +71,21 @@ async def receiver() -> AsyncIterator[Receiver]:
     await rec.start()
     yield rec
     await rec.stop()
+
+
+@pytest.fixture
+async def slow_receiver() -> AsyncIterator[Receiver]:
+    """A receiver that takes a few milliseconds per request, so attempts are really in flight."""
+
+    async def answer(_: Received) -> web.Response:
+        await asyncio.sleep(0.005)
+        return web.Response(status=204)
+
+    receiver = Receiver()
+    receiver.default = answer
+    await receiver.start()
+    yield receiver
+    await receiver.stop()
 
 
 @pytest.fixture

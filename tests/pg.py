@@ -11,13 +11,15 @@ import sys
 import tempfile
 import threading
 import uuid
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
 import asyncpg
 import pytest
 
+from hookd.store.db import Database
+from hookd.store.migrate import upgrade
 from tests.support import free_port, require_service
 
 T = TypeVar("T")
@@ -154,3 +156,19 @@ def _postgres_bindir() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return found[-1].parent
+
+
+@contextlib.asynccontextmanager
+async def migrated_database(kind: str, sqlite_path: Path) -> AsyncIterator[Database]:
+    """A ``Database`` on a fresh SQLite file (migrated) or a throwaway PostgreSQL database
+    (migrated on creation), closed and dropped afterwards."""
+    url = f"sqlite:///{sqlite_path}" if kind == "sqlite" else create_database()
+    database = Database(url)
+    if database.is_sqlite:
+        await upgrade(database)
+    try:
+        yield database
+    finally:
+        await database.close()
+        if not database.is_sqlite:
+            drop_database(url)

@@ -16,10 +16,9 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
-from aiohttp import web
 
 from tests.pg import PrivateCluster, create_database, drop_database, migrate_database
-from tests.support import TOKEN, HookdServer, Received, Receiver, eventually
+from tests.support import TOKEN, HookdServer, Receiver, eventually
 
 MESSAGES = 2000
 CONCURRENCY = 16  # per worker: the most attempts one worker can have in flight
@@ -55,21 +54,6 @@ def deploy(database_url: str, directory: Path) -> Deployment:
     for worker in workers:
         worker.start(wait_healthy=False)
     return Deployment(database_url, api, workers)
-
-
-@pytest.fixture
-async def slow_receiver() -> AsyncIterator[Receiver]:
-    """A receiver that takes a few milliseconds per request, so attempts are really in flight."""
-
-    async def answer(_: Received) -> web.Response:
-        await asyncio.sleep(0.005)
-        return web.Response(status=204)
-
-    receiver = Receiver()
-    receiver.default = answer
-    await receiver.start()
-    yield receiver
-    await receiver.stop()
 
 
 @pytest.fixture

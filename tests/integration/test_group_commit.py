@@ -23,7 +23,6 @@ from hookd.store import inbound_requests as records
 from hookd.store.db import Database
 from hookd.store.group_commit import GroupCommit
 from hookd.store.inbound_requests import InboundRecord
-from hookd.store.migrate import upgrade
 from hookd.store.schema import applications as apps_table
 from hookd.store.schema import inbound_requests, messages
 from tests import pg
@@ -31,18 +30,8 @@ from tests import pg
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    url = (
-        f"sqlite:///{tmp_path / 'group.db'}" if request.param == "sqlite" else pg.create_database()
-    )
-    database = Database(url)
-    if database.is_sqlite:
-        await upgrade(database)
-    try:
+    async with pg.migrated_database(request.param, tmp_path / "group.db") as database:
         yield database
-    finally:
-        await database.close()
-        if not database.is_sqlite:
-            pg.drop_database(url)
 
 
 def _insert_apps(conn: Connection, uids: Sequence[str]) -> list[str | Exception]:

@@ -14,7 +14,6 @@ from pathlib import Path
 import httpx
 import pytest
 import redis.asyncio as aioredis
-from aiohttp import web
 
 from hookd.engine.queue.index import RedisIndex
 from tests.integration.test_faults_pg import (
@@ -31,7 +30,7 @@ from tests.redis_server import (
     require_shared_redis,
     unique_prefix,
 )
-from tests.support import TOKEN, HookdServer, Received, Receiver, eventually
+from tests.support import TOKEN, HookdServer, Receiver, eventually
 
 pytestmark = pytest.mark.services
 
@@ -56,21 +55,6 @@ async def shared_redis() -> AsyncIterator[aioredis.Redis]:
     client = aioredis.Redis.from_url(SHARED_URL, decode_responses=True)
     yield client
     await client.aclose()
-
-
-@pytest.fixture
-async def slow_receiver() -> AsyncIterator[Receiver]:
-    """A receiver that takes a few milliseconds per request, so attempts are really in flight."""
-
-    async def answer(_: Received) -> web.Response:
-        await asyncio.sleep(0.005)
-        return web.Response(status=204)
-
-    receiver = Receiver()
-    receiver.default = answer
-    await receiver.start()
-    yield receiver
-    await receiver.stop()
 
 
 @pytest.fixture

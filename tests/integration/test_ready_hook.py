@@ -14,23 +14,13 @@ from hookd.services.applications import create_app
 from hookd.services.context import Context
 from hookd.services.endpoints import create_endpoint
 from hookd.store import scheduling
-from hookd.store.db import Database
-from hookd.store.migrate import upgrade
 from tests import pg
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def ctx(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Context]:
-    url = f"sqlite:///{tmp_path / 'hook.db'}" if request.param == "sqlite" else pg.create_database()
-    database = Database(url)
-    if database.is_sqlite:
-        await upgrade(database)
-    try:
+    async with pg.migrated_database(request.param, tmp_path / "hook.db") as database:
         yield Context(db=database, settings=Settings(allow_networks=("127.0.0.0/8",)))
-    finally:
-        await database.close()
-        if not database.is_sqlite:
-            pg.drop_database(url)
 
 
 async def endpoints(ctx: Context, count: int) -> list[str]:

@@ -18,7 +18,6 @@ from hookd.services.context import Context
 from hookd.services.sources import create_source
 from hookd.store.db import Database
 from hookd.store.messages import message_values
-from hookd.store.migrate import upgrade
 from hookd.store.row_inserts import insert_many
 from hookd.store.schema import messages
 from tests import pg
@@ -26,16 +25,8 @@ from tests import pg
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    url = f"sqlite:///{tmp_path / 'rows.db'}" if request.param == "sqlite" else pg.create_database()
-    database = Database(url)
-    if database.is_sqlite:
-        await upgrade(database)
-    try:
+    async with pg.migrated_database(request.param, tmp_path / "rows.db") as database:
         yield database
-    finally:
-        await database.close()
-        if not database.is_sqlite:
-            pg.drop_database(url)
 
 
 def _message(app_id: str, n: int, **fields: object) -> Message:
