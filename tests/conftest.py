@@ -12,8 +12,14 @@ import pytest
 from aiohttp import web
 from svix.api import ApplicationIn, SvixAsync, SvixOptions
 
+from tests import launcher
 from tests.pg import create_database, drop_database
 from tests.support import TOKEN, HookdServer, Received, Receiver
+
+
+def pytest_sessionfinish() -> None:
+    """Stop the fork server that hookd commands ran in (tests/launcher.py), leaving no process."""
+    launcher.shutdown()
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

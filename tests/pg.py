@@ -7,7 +7,6 @@ import contextlib
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import uuid
@@ -20,6 +19,7 @@ import pytest
 
 from hookd.store.db import Database
 from hookd.store.migrate import upgrade
+from tests.launcher import run_hookd
 from tests.support import free_port, require_service
 
 T = TypeVar("T")
@@ -71,11 +71,7 @@ def create_database(migrate: bool = True) -> str:
 
 def migrate_database(url: str) -> None:
     """Run `hookd migrate` on ``url``."""
-    subprocess.run(
-        [sys.executable, "-m", "hookd", "migrate", "--database-url", url],
-        check=True,
-        capture_output=True,
-    )
+    run_hookd(["migrate", "--database-url", url], check=True)
 
 
 def drop_database(url: str) -> None:

@@ -8,7 +8,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +17,8 @@ from typing import Any
 import httpx
 import pytest
 from aiohttp import web
+
+from tests.launcher import HookdProcess, start_hookd
 
 REPO = Path(__file__).resolve().parent.parent
 TOKEN = "hk_test_token"
@@ -43,12 +44,18 @@ def require_service(name: str, host: str, port: int) -> None:
 
 @dataclass
 class HookdServer:
-    """A `hookd serve` subprocess on a loopback port with its own data directory."""
+    """A `hookd serve` process on a loopback port with its own data directory.
+
+    It runs in a fork of the tests' fork server (tests/launcher.py: the same process as `python -m
+    hookd serve`, without ~3 s of imports per start); ``fresh_interpreter`` (or
+    HOOKD_TEST_SUBPROCESS=1) starts a real `python -m hookd serve` subprocess instead.
+    """
 
     data_dir: Path
     env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
+    fresh_interpreter: bool = False
+    process: HookdProcess | None = None
 
     @property
     def url(self) -> str:
@@ -72,13 +79,12 @@ class HookdServer:
             "HOOKD_BREAKER_FAILURES": "1000",
             **self.env,
         }
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "hookd", "serve", "--port", str(self.port)],
+        self.process = start_hookd(
+            ["serve", "--port", str(self.port)],
             env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
             cwd=self.data_dir,
+            stdout=self.log_path,
+            fresh_interpreter=self.fresh_interpreter,
         )
         if not wait_healthy:
             return

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 from typing import Any
 
 import httpx
@@ -14,6 +13,7 @@ from aiohttp import web
 from svix.api import SvixAsync
 from svix.models import MessageAttemptTriggerType, MessageStatus
 
+from tests.launcher import run_hookd
 from tests.support import TOKEN, HookdServer, Received, Receiver, eventually
 
 
@@ -262,27 +262,25 @@ async def test_cli_call_prints_the_answer(
         bodyTemplate='{"account": "$session.params.account", "n": {{ params.n }}}',
         responseMapping={"balance": "$.balance"},
     )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "hookd",
-        "call",
-        app_id,
-        endpoint["id"],
-        "--param",
-        "account=ch-1",
-        "--params",
-        '{"n": 2}',
-        "--timeout-ms",
-        "2000",
-        "--url",
-        hookd.url,
+    # In a thread: the receiver the call reaches runs on this test's event loop.
+    done = await asyncio.to_thread(
+        run_hookd,
+        [
+            "call",
+            app_id,
+            endpoint["id"],
+            "--param",
+            "account=ch-1",
+            "--params",
+            '{"n": 2}',
+            "--timeout-ms",
+            "2000",
+            "--url",
+            hookd.url,
+        ],
         env={**os.environ, "HOOKD_ADMIN_TOKEN": TOKEN},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
     )
-    stdout, stderr = await process.communicate()
 
-    assert process.returncode == 0, stderr
-    assert orjson.loads(stdout)["mapped"] == {"balance": 12.5}
+    assert done.returncode == 0, done.stderr
+    assert orjson.loads(done.stdout)["mapped"] == {"balance": 12.5}
     assert orjson.loads(receiver.requests[0].body) == {"account": "ch-1", "n": 2}

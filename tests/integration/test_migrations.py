@@ -6,7 +6,6 @@ A change to ``store/schema.py`` without a migration fails ``test_migrations_matc
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,17 +18,11 @@ from hookd.store.db import Database
 from hookd.store.migrate import head_revision
 from hookd.store.schema import metadata
 from tests import pg
+from tests.launcher import run_hookd
 
 
 def hookd(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hookd", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        check=False,
-    )
+    return run_hookd(args, env=env)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

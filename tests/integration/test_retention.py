@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,6 +16,7 @@ from hookd.services.context import Context, utc_now
 from hookd.services.errors import NotFound
 from hookd.store.db import Database
 from tests.conftest import svix_for
+from tests.launcher import run_hookd
 from tests.pg import create_database, drop_database, migrate_database
 from tests.support import HookdServer, Receiver, eventually
 
@@ -50,13 +49,7 @@ async def at(database_url: str) -> AsyncIterator[type[Context]]:
 
 
 def prune(database_url: str, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "hookd", "prune", "--database-url", database_url, *args],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return done.stdout
+    return run_hookd(["prune", "--database-url", database_url, *args], check=True).stdout
 
 
 def counts(output: str) -> dict[str, int]:
@@ -148,10 +141,6 @@ async def test_bad_retention_periods_are_refused(
 
 def test_prune_refuses_a_bad_age(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'x.db'}"
-    done = subprocess.run(
-        [sys.executable, "-m", "hookd", "prune", "--database-url", url, "--older-than-days", "0"],
-        capture_output=True,
-        text=True,
-    )
+    done = run_hookd(["prune", "--database-url", url, "--older-than-days", "0"])
     assert done.returncode == 2
     assert "older-than-days" in done.stderr
