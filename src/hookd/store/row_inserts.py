@@ -1,4 +1,5 @@
-"""Many rows into one table, inside a synchronous write transaction (``Database.run_write``).
+"""Many rows into one table, inside a synchronous write transaction (``Database.run_write``),
+and hot reads in SQLite's own SQL (``driver_rows``).
 
 On SQLite the rows go straight to the driver's cursor: one ``executemany`` of an ``INSERT``
 built once per table and column list, each row a tuple, JSON columns encoded with orjson.
@@ -81,6 +82,21 @@ def insert_many(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     try:
         cursor.executemany(sql, [encoded(row) for row in rows])
     except sqlite3.Error as exc:  # raised as SQLAlchemy raises it (IntegrityError, ...)
+        raise DBAPIError.instance(sql, None, exc, sqlite3.Error) from exc
+    finally:
+        cursor.close()
+
+
+def driver_rows(conn: Connection, sql: str, params: Sequence[Any]) -> list[Any]:
+    """The rows of a query in SQLite's own SQL, run on the driver's cursor of ``conn`` (inside
+    its transaction), for the few hot reads whose SQLAlchemy overhead outweighs SQLite's work."""
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    cursor = driver.cursor()
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    except sqlite3.Error as exc:  # raised as SQLAlchemy raises it
         raise DBAPIError.instance(sql, None, exc, sqlite3.Error) from exc
     finally:
         cursor.close()
