@@ -133,7 +133,7 @@ def last_accepted(
         rows = driver_rows(conn, sql, [values[name] for name in names])
     else:
         params = {"sources": sources, "keys": dedup_keys, "since": to_ms(since)}
-        rows = conn.execute(_LAST_ACCEPTED, params).all()
+        rows = list(conn.execute(_LAST_ACCEPTED, params).all())
     return {(source, key): from_ms(at) for source, key, at in rows}
 
 

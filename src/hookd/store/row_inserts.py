@@ -95,7 +95,8 @@ def driver_rows(conn: Connection, sql: str, params: Sequence[Any]) -> list[Any]:
     cursor = driver.cursor()
     try:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        rows: list[Any] = cursor.fetchall()
+        return rows
     except sqlite3.Error as exc:  # raised as SQLAlchemy raises it
         raise DBAPIError.instance(sql, None, exc, sqlite3.Error) from exc
     finally:
