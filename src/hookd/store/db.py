@@ -27,6 +27,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql.dml import UpdateBase
 
 from hookd.store import sqlite_driver
+from hookd.store.checkpoints import BACKSTOP_PAGES, WalCheckpointer
 
 T = TypeVar("T")
 
@@ -62,6 +63,8 @@ def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -
         f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
         "synchronous=NORMAL",
         "foreign_keys=ON",
+        # Checkpoints run beside the writers (store.checkpoints); this is only the backstop.
+        f"wal_autocheckpoint={BACKSTOP_PAGES}",
     ):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
@@ -119,12 +122,14 @@ class Database:
         self._writer_conn: Connection | None = None
         self._writer_thread: ThreadPoolExecutor | None = None
         self._write_turn: asyncio.Lock | None = None
+        self._checkpoints: WalCheckpointer | None = None
         self.writer: AsyncEngine
         self.reader: AsyncEngine
         if self.is_sqlite:
             path = self.url.split(":///", 1)[-1]
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+                self._checkpoints = WalCheckpointer(path)
             # Every use of a connection ends its own transaction (commit or rollback), so the
             # pool's rollback when a connection comes back would be one more hop for nothing.
             connect = sqlite_driver.creator(self.url)
@@ -191,6 +196,8 @@ class Database:
             except BaseException:
                 self.config_version += 1  # a cache may hold what the rollback undid
                 raise
+            if self._checkpoints is not None:
+                self._checkpoints.note_write()
         if hook is not None and ready:
             hook(ready)
 
@@ -266,7 +273,10 @@ class Database:
                 conn.close()
             conn = self._writer_conn = self._sync_writer.connect()
         with conn.begin():
-            return self._work(conn, work, collect)
+            done = self._work(conn, work, collect)
+        if self._checkpoints is not None:
+            self._checkpoints.note_write()
+        return done
 
     def _close_writer(self) -> None:
         """On the writer thread: release its connection, then the engine's pool."""
@@ -293,5 +303,7 @@ class Database:
             )
             self._writer_thread.shutdown()
             self._writer_thread = None
+        if self._checkpoints is not None:
+            await asyncio.to_thread(self._checkpoints.stop)
         if self._write_turn is not None:
             self._write_turn = asyncio.Lock()  # usable again, also from another event loop
