@@ -5,33 +5,36 @@ fails half-way on a lock upgrade, and the writes of this process take turns on o
 never wait on SQLite's busy handler; WAL lets readers run beside them.
 
 Two ways to write: :meth:`Database.write` (an async connection, for ordinary operations) and
-:meth:`Database.run_write` (a plain function run as one transaction; on SQLite the whole
-transaction runs on a dedicated writer thread with the stdlib driver in one thread hop, which
-costs a fraction of a statement-by-statement async transaction; the hot paths use it).
+:meth:`Database.run_write` (a plain function run as one transaction, for the hot paths; on
+SQLite through ``store.sqlite_writer``: on the event loop with the stdlib driver while the write
+lock is free, on a thread when another process holds it; a fraction of the cost of a
+statement-by-statement async transaction).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy import Connection, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql.dml import UpdateBase
 
 from hookd.store import sqlite_driver
-from hookd.store.checkpoints import BACKSTOP_PAGES, WalCheckpointer
+from hookd.store.checkpoints import WalCheckpointer
+from hookd.store.sqlite_writer import (
+    SqliteWriter,
+    begin_deferred,
+    begin_immediate,
+    configure_connection,
+)
 
 T = TypeVar("T")
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
 DEADLOCK_RETRIES = 5
 # PostgreSQL's deadlock_detected and serialization_failure: the transaction may be rerun.
 RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
@@ -52,30 +55,6 @@ def driver_url(url: str) -> str:
         if url.startswith(plain):
             return driver + url[len(plain) :]
     return url
-
-
-def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
-    # The driver's own transaction handling defers BEGIN; ours issues BEGIN IMMEDIATE itself.
-    dbapi_conn.isolation_level = None
-    cursor = dbapi_conn.cursor()
-    for pragma in (
-        "journal_mode=WAL",
-        f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
-        "synchronous=NORMAL",
-        "foreign_keys=ON",
-        # Checkpoints run beside the writers (store.checkpoints); this is only the backstop.
-        f"wal_autocheckpoint={BACKSTOP_PAGES}",
-    ):
-        cursor.execute(f"PRAGMA {pragma}")
-    cursor.close()
-
-
-def _begin_immediate(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def _begin_deferred(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
 
 
 # Writes to these tables change what a message fans out to (see ``config_version``).
@@ -116,11 +95,7 @@ class Database:
         self.is_sqlite = self.url.startswith("sqlite")
         self.config_version = 0
         self.on_ready: ReadyHook | None = None
-        self._sync_writer: Engine | None = None
-        # The writer thread's connection, kept between transactions (SQLite only): a pool
-        # checkout and return per transaction cost more than a small group's inserts.
-        self._writer_conn: Connection | None = None
-        self._writer_thread: ThreadPoolExecutor | None = None
+        self._sync_writer: SqliteWriter | None = None
         self._write_turn: asyncio.Lock | None = None
         self._checkpoints: WalCheckpointer | None = None
         self.writer: AsyncEngine
@@ -147,21 +122,17 @@ class Database:
                 async_creator=connect,
                 pool_reset_on_return=None,
             )
-            self._sync_writer = create_engine(
-                "sqlite+pysqlite" + self.url[len("sqlite+aiosqlite") :],
-                pool_size=1,
-                max_overflow=0,
-                pool_reset_on_return=None,
+            self._sync_writer = SqliteWriter(
+                "sqlite+pysqlite" + self.url[len("sqlite+aiosqlite") :]
             )
             self._write_turn = asyncio.Lock()
             for sync_engine, begin in (
-                (self.writer.sync_engine, _begin_immediate),
-                (self._sync_writer, _begin_immediate),
-                (self.reader.sync_engine, _begin_deferred),
+                (self.writer.sync_engine, begin_immediate),
+                (self.reader.sync_engine, begin_deferred),
             ):
-                event.listen(sync_engine, "connect", _sqlite_pragmas)
+                event.listen(sync_engine, "connect", configure_connection)
                 event.listen(sync_engine, "begin", begin)
-            event.listen(self._sync_writer, "before_execute", self._note_write)
+            event.listen(self._sync_writer.engine, "before_execute", self._note_write)
         else:
             engine = create_async_engine(
                 self.url, pool_size=10, max_overflow=10, pool_pre_ping=True
@@ -220,8 +191,8 @@ class Database:
     async def run_write(self, work: Callable[[Connection], T]) -> T:
         """Run ``work`` as one write transaction and return its result once committed.
 
-        ``work`` is plain synchronous code on a SQLAlchemy ``Connection``. On SQLite it runs on
-        the writer thread; on PostgreSQL it runs on an asyncpg connection of the pool.
+        ``work`` is plain synchronous code on a SQLAlchemy ``Connection``. On SQLite it runs as
+        ``SqliteWriter.run`` decides; on PostgreSQL on an asyncpg connection of the pool.
         """
         hook = self.on_ready
         try:
@@ -229,19 +200,13 @@ class Database:
                 async with self.writer.begin() as conn:
                     result, ready = await conn.run_sync(self._work, work, hook is not None)
             else:
+                collect = hook is not None
                 async with self._turn():
-                    if self._writer_thread is None:
-                        self._writer_thread = ThreadPoolExecutor(1, "hookd-sqlite-writer")
-                    loop = asyncio.get_running_loop()
-                    done = loop.run_in_executor(
-                        self._writer_thread, self._transaction, work, hook is not None
+                    result, ready = await self._sync_writer.run(
+                        lambda conn: self._work(conn, work, collect)
                     )
-                    try:
-                        result, ready = await asyncio.shield(done)
-                    except asyncio.CancelledError:
-                        # The thread cannot be stopped: keep the turn until its transaction ends.
-                        await asyncio.wait([done])
-                        raise
+                if self._checkpoints is not None:
+                    self._checkpoints.note_write()
         except BaseException:
             self.config_version += 1
             raise
@@ -263,29 +228,6 @@ class Database:
             ready = _collected_ready(conn)
         return result, ready
 
-    def _transaction(
-        self, work: Callable[[Connection], T], collect: bool
-    ) -> tuple[T, dict[str, int]]:
-        assert self._sync_writer is not None
-        conn = self._writer_conn
-        if conn is None or conn.closed or conn.invalidated:
-            if conn is not None:
-                conn.close()
-            conn = self._writer_conn = self._sync_writer.connect()
-        with conn.begin():
-            done = self._work(conn, work, collect)
-        if self._checkpoints is not None:
-            self._checkpoints.note_write()
-        return done
-
-    def _close_writer(self) -> None:
-        """On the writer thread: release its connection, then the engine's pool."""
-        assert self._sync_writer is not None
-        if self._writer_conn is not None:
-            self._writer_conn.close()
-            self._writer_conn = None
-        self._sync_writer.dispose()
-
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A read-only transaction (one consistent snapshot)."""
@@ -297,12 +239,8 @@ class Database:
         await self.writer.dispose()
         if self.reader is not self.writer:
             await self.reader.dispose()
-        if self._sync_writer is not None and self._writer_thread is not None:
-            await asyncio.get_running_loop().run_in_executor(
-                self._writer_thread, self._close_writer
-            )
-            self._writer_thread.shutdown()
-            self._writer_thread = None
+        if self._sync_writer is not None:
+            await self._sync_writer.close()
         if self._checkpoints is not None:
             await asyncio.to_thread(self._checkpoints.stop)
         if self._write_turn is not None:

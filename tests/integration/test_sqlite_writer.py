@@ -1,0 +1,70 @@
+"""Database.run_write on SQLite (store.sqlite_writer): on the event loop while the write lock is
+free; on its own thread, waiting for the lock without blocking the loop, while another process
+holds it; nothing lost either way."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, text
+
+from hookd.store.db import Database
+from tests import pg
+
+
+def _insert_and_name_thread(n: int) -> object:
+    def work(conn: Connection) -> str:
+        conn.execute(text("INSERT INTO numbers VALUES (:n)"), {"n": n})
+        return threading.current_thread().name
+
+    return work
+
+
+async def _numbers(db: Database) -> list[int]:
+    async with db.read() as conn:
+        return [row[0] for row in await conn.execute(text("SELECT n FROM numbers ORDER BY n"))]
+
+
+async def test_free_lock_runs_on_the_loop_and_a_taken_one_waits_on_a_thread(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "writer.db"
+    async with pg.migrated_database("sqlite", path) as db:
+        await db.run_write(lambda conn: conn.execute(text("CREATE TABLE numbers (n INTEGER)")))
+        assert await db.run_write(_insert_and_name_thread(1)) == threading.current_thread().name
+
+        # Another process's connection takes the write lock (as `hookd prune` would).
+        other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("INSERT INTO numbers VALUES (2)")
+        waiting = asyncio.create_task(db.run_write(_insert_and_name_thread(3)))
+        ticks = 0
+        for _ in range(20):  # the loop keeps running while the write waits for the lock
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert not waiting.done() and ticks == 20
+        other.execute("COMMIT")
+        other.close()
+        assert await waiting == "hookd-sqlite-writer_0"
+
+        # Right after, writes keep to the thread for a moment; all of them land, in order.
+        await db.run_write(_insert_and_name_thread(4))
+        assert await _numbers(db) == [1, 2, 3, 4]
+
+
+async def test_a_failed_transaction_rolls_back_and_the_next_one_commits(tmp_path: Path) -> None:
+    async with pg.migrated_database("sqlite", tmp_path / "rollback.db") as db:
+        await db.run_write(lambda conn: conn.execute(text("CREATE TABLE numbers (n INTEGER)")))
+
+        def half_then_fail(conn: Connection) -> None:
+            conn.execute(text("INSERT INTO numbers VALUES (1)"))
+            raise RuntimeError("refused half-way")
+
+        with pytest.raises(RuntimeError, match="half-way"):
+            await db.run_write(half_then_fail)
+        await db.run_write(_insert_and_name_thread(2))
+        assert await _numbers(db) == [2]
