@@ -115,7 +115,7 @@ class Outcomes:
             return marked, to_disable
 
         try:
-            # One transaction; on SQLite one hop to the writer thread.
+            # One transaction; on SQLite one synchronous transaction.
             marked, disabled = await db.run_write(write)
         except BaseException:
             self._finished = batch + self._finished

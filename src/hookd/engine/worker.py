@@ -171,8 +171,9 @@ class DeliveryWorker:
     def _limits(self, failing: int | None = None) -> Limits:
         """This worker's free slots; failing endpoints may hold at most half of them.
 
-        ``failing`` (claims of failing endpoints held) lets the writer thread call this
-        without walking ``_inflight``, which the event loop changes meanwhile."""
+        ``failing`` (claims of failing endpoints held) lets SQLite's writer thread (when the
+        write lock is contended) call this without walking ``_inflight``, which the event loop
+        changes meanwhile."""
         concurrency = self.settings.concurrency
         if failing is None:
             failing = self._failing_held()
@@ -209,7 +210,7 @@ class DeliveryWorker:
             if result is None:
                 return 0
         else:
-            # One transaction; on SQLite one hop to the writer thread for the whole round.
+            # One transaction; on SQLite one synchronous transaction for the whole round.
             result = await self.ctx.db.run_write(lambda conn: claim_round(conn, None))
         limits, claims, due_ms = result
         self._next_ready_s = None if due_ms is None else due_ms / 1000

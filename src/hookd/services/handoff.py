@@ -9,7 +9,7 @@ reclaims it), and once the transaction has committed the worker starts it from m
 round, no read of the message and endpoint it already has.
 
 :class:`HandOff` is the worker's in-flight ledger (total and per endpoint), shared by its own
-claims and the hand-offs; the create transaction (on the SQLite writer thread) reserves slots in
+claims and the hand-offs; the create transaction (``Database.run_write``) reserves slots in
 it, and the reservations of a transaction are started after it commits or released when it fails.
 """
 
@@ -48,9 +48,10 @@ def may_hand_off(endpoint: Endpoint, due: datetime | None) -> bool:
 class HandOff:
     """In-flight counts of one worker, and the hand-offs of the create transaction running now.
 
-    ``offer`` runs on the writer thread inside a create transaction (they take turns, so at most
-    one transaction stages at a time); everything else runs on the event loop. One lock guards
-    the counts across the two.
+    ``offer`` runs inside a create transaction (they take turns, so at most one transaction
+    stages at a time), on SQLite's writer thread when another process holds the write lock
+    (``store.sqlite_writer``); everything else runs on the event loop. One lock guards the
+    counts across the two.
     """
 
     def __init__(
@@ -81,7 +82,8 @@ class HandOff:
         self._open = False
 
     def offer(self, item: HandedOff) -> bool:
-        """Reserve a slot for ``item`` if the worker and its endpoint have one (writer thread)."""
+        """Reserve a slot for ``item`` if the worker and its endpoint have one (in a create
+        transaction)."""
         endpoint_id = item.claim.endpoint_id
         with self._lock:
             held = self._by_endpoint.get(endpoint_id, 0)

@@ -3,7 +3,7 @@ source's application with its deliveries.
 
 ``persist_message`` writes one message (replays). ``store_request`` writes what ``/in/{source}``
 receives with group commit (``store.group_commit``): the requests of a moment share one
-transaction, run by ``Database.run_write`` (on SQLite: one hop to the writer thread), with one
+transaction, run by ``Database.run_write`` (on SQLite: one synchronous transaction), with one
 insert per table for the whole group and one query for its duplicate check. With one
 transaction per request, every request would wait for the round trips of all the others (SQLite
 has one writer, and PostgreSQL pays a commit each). A request is answered only after the

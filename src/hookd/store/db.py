@@ -235,7 +235,7 @@ class Database:
             yield conn
 
     async def close(self) -> None:
-        """Release connections and the writer thread; the handle can be used again after."""
+        """Release connections and threads; the handle can be used again after."""
         await self.writer.dispose()
         if self.reader is not self.writer:
             await self.reader.dispose()

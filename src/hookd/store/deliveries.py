@@ -76,8 +76,8 @@ def finish(conn: Connection, finished: list[Finish], now_ms: int) -> bool:
     """Record a batch of attempts and their deliveries' new states; True if that made an
     endpoint with queued deliveries ready (a claim round may find work).
 
-    Synchronous: the worker's flush runs it with ``Database.run_write`` (on SQLite, one hop to
-    the writer thread for the whole transaction).
+    Synchronous: the worker's flush runs it with ``Database.run_write`` (on SQLite, one
+    synchronous transaction).
 
     A delivery whose message or endpoint was deleted while its attempt ran is gone (deleted with
     them); its attempt is dropped, as its references would fail and take the batch with them.

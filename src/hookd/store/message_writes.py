@@ -1,6 +1,6 @@
 """The message-create transaction's statements, on a synchronous connection.
 
-They run inside ``Database.run_write`` (on SQLite: the writer thread), for a whole group of
+They run inside ``Database.run_write`` (``store.sqlite_writer`` on SQLite), for a whole group of
 creates at once: messages and deliveries are inserted with one multi-row statement each.
 """
 

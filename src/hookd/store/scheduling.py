@@ -310,8 +310,8 @@ def claim(
 ) -> list[Claim]:
     """One claim round: ready endpoints in round-robin order share the budget fairly.
 
-    Synchronous: the worker runs it with ``Database.run_write`` (on SQLite, one hop to the
-    writer thread for the whole round). ``only``: look at these endpoints alone (those the
+    Synchronous: the worker runs it with ``Database.run_write`` (on SQLite, one synchronous
+    transaction for the whole round). ``only``: look at these endpoints alone (those the
     Redis queue index says are due).
     """
     now_ms = to_ms(now)
