@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from hookd import ids
@@ -17,6 +17,7 @@ from hookd.core.domain import Message
 from hookd.services.context import Context
 from hookd.services.sources import create_source
 from hookd.store.db import Database
+from hookd.store.driver_sql import select_rows
 from hookd.store.messages import message_values
 from hookd.store.row_inserts import insert_many
 from hookd.store.schema import messages
@@ -71,3 +72,27 @@ async def test_a_clash_is_sqlalchemys_integrity_error(db: Database) -> None:
     await db.run_write(lambda conn: insert_many(conn, messages, [row]))
     with pytest.raises(IntegrityError):
         await db.run_write(lambda conn: insert_many(conn, messages, [row]))
+
+
+_BY_APP_AND_TYPES = select(messages.c.id).where(
+    messages.c.app_id == bindparam("app"),
+    messages.c.event_type.in_(bindparam("types", expanding=True)),
+    messages.c.version == bindparam("version", 1),  # bound in the statement itself
+)
+
+
+async def test_select_rows_fills_lists_of_any_length_and_bound_values(db: Database) -> None:
+    ctx = Context(db, Settings(database_url=db.url))
+    source = await create_source(ctx, {"name": "s", "type": "stripe", "config": {"secret": "x"}})
+    rows = [message_values(_message(source.id, n, event_type=f"t{n}")) for n in range(4)]
+    await db.run_write(lambda conn: insert_many(conn, messages, rows))
+
+    def ids(types: list[str]) -> object:
+        return lambda conn: sorted(
+            row[0]
+            for row in select_rows(conn, _BY_APP_AND_TYPES, {"app": source.id, "types": types})
+        )
+
+    for types in (["t0"], ["t1", "t3"], ["t0", "t1", "t2", "t9"], ["t1"]):
+        expected = sorted(r["id"] for r in rows if r["event_type"] in types)
+        assert await db.run_write(ids(types)) == expected

@@ -5,18 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, exists, func, select, update
-from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd.core.domain import DeliveryStatus
 from hookd.store.codec import from_ms, to_ms
+from hookd.store.driver_sql import select_rows
 from hookd.store.pages import Page, paginate
-from hookd.store.row_inserts import driver_rows, insert_many
+from hookd.store.row_inserts import insert_many
 from hookd.store.schema import deliveries
 from hookd.store.schema import inbound_requests as t
 
@@ -121,31 +120,13 @@ def last_accepted(
     wanted = set(keys)
     if not wanted:
         return {}
-    sources = sorted({source for source, _ in wanted})
-    dedup_keys = sorted({key for _, key in wanted})
-    if conn.dialect.name == "sqlite":
-        # Straight to the driver: SQLAlchemy's expanding parameters are rendered anew on every
-        # execution, which cost more than SQLite's own index lookups (one per group of requests).
-        sql, names = _last_accepted_sql(len(sources), len(dedup_keys))
-        values: dict[str, Any] = {"since": to_ms(since), "outcome": ACCEPTED}
-        values.update((f"sources_{i}", source) for i, source in enumerate(sources, 1))
-        values.update((f"keys_{i}", key) for i, key in enumerate(dedup_keys, 1))
-        rows = driver_rows(conn, sql, [values[name] for name in names])
-    else:
-        params = {"sources": sources, "keys": dedup_keys, "since": to_ms(since)}
-        rows = list(conn.execute(_LAST_ACCEPTED, params).all())
+    params = {
+        "sources": sorted({source for source, _ in wanted}),
+        "keys": sorted({key for _, key in wanted}),
+        "since": to_ms(since),
+    }
+    rows = select_rows(conn, _LAST_ACCEPTED, params)
     return {(source, key): from_ms(at) for source, key, at in rows}
-
-
-@lru_cache(maxsize=256)
-def _last_accepted_sql(sources: int, keys: int) -> tuple[str, tuple[str, ...]]:
-    """``_LAST_ACCEPTED`` compiled for SQLite with this many sources and keys: the SQL and the
-    names of its positional parameters."""
-    statement = _LAST_ACCEPTED.params(sources=[""] * sources, keys=[""] * keys, since=0)
-    compiled = statement.compile(
-        dialect=sqlite_dialect(), compile_kwargs={"render_postcompile": True}
-    )
-    return compiled.string, tuple(compiled.positiontup or ())
 
 
 async def get_record(

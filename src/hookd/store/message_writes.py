@@ -13,7 +13,9 @@ from sqlalchemy import Connection, bindparam, exists, insert, or_, select, tuple
 
 from hookd.core.domain import Application, Endpoint
 from hookd.store.applications import app_insert, app_lookup, pick_app
+from hookd.store.driver_sql import select_rows
 from hookd.store.endpoints import endpoint_from_row
+from hookd.store.row_inserts import insert_many
 from hookd.store.scheduling import PENDING, SENDING, earliest, mark_ready_sync, mark_served_sync
 from hookd.store.schema import deliveries, endpoint_state, endpoints, message_versions, messages
 
@@ -47,7 +49,7 @@ def not_open_now(conn: Connection, endpoint_ids: Iterable[str], now_ms: int) -> 
     wanted = sorted(set(endpoint_ids))
     if not wanted:
         return set()
-    return set(conn.execute(_NOT_OPEN, {"ids": wanted, "now": now_ms}).scalars())
+    return {row[0] for row in select_rows(conn, _NOT_OPEN, {"ids": wanted, "now": now_ms})}
 
 
 def _not_open_statement() -> Any:
@@ -73,12 +75,11 @@ def insert_rows(
     delivery_rows: list[dict[str, Any]],
     version_rows: list[dict[str, Any]],
 ) -> None:
-    if message_rows:
-        conn.execute(insert(messages), message_rows)
+    insert_many(conn, messages, message_rows)
     if version_rows:
         conn.execute(insert(message_versions), version_rows)
     if delivery_rows:
-        conn.execute(insert(deliveries), delivery_rows)
+        insert_many(conn, deliveries, delivery_rows)
         # Deliveries handed to the worker are already claimed: only queued ones need a turn.
         queued = (r for r in delivery_rows if r["status"] == PENDING)
         mark_ready_sync(conn, earliest((r["endpoint_id"], r["next_attempt_at"]) for r in queued))

@@ -1,5 +1,4 @@
-"""Many rows into one table, inside a synchronous write transaction (``Database.run_write``),
-and hot reads in SQLite's own SQL (``driver_rows``).
+"""Many rows into one table, inside a synchronous write transaction (``Database.run_write``).
 
 On SQLite the rows go straight to the driver's cursor: one ``executemany`` of an ``INSERT``
 built once per table and column list, each row a tuple, JSON columns encoded with orjson.
@@ -16,16 +15,15 @@ driver's cursor bypasses SQLAlchemy's events.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any
 
 import orjson
 from sqlalchemy import JSON, Connection, Table, insert
-from sqlalchemy.exc import DBAPIError
 
 from hookd.store.db import CONFIG_TABLES
+from hookd.store.driver_sql import driver_cursor
 
 _Encoded = Callable[[dict[str, Any]], tuple[Any, ...]]
 _statements: dict[tuple[str, tuple[str, ...]], tuple[str, _Encoded]] = {}
@@ -76,28 +74,5 @@ def insert_many(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
         conn.execute(insert(table), list(rows))
         return
     sql, encoded = _statement(conn, table, tuple(rows[0]))
-    driver = conn.connection.driver_connection
-    assert driver is not None
-    cursor = driver.cursor()
-    try:
+    with driver_cursor(conn) as cursor:
         cursor.executemany(sql, [encoded(row) for row in rows])
-    except sqlite3.Error as exc:  # raised as SQLAlchemy raises it (IntegrityError, ...)
-        raise DBAPIError.instance(sql, None, exc, sqlite3.Error) from exc
-    finally:
-        cursor.close()
-
-
-def driver_rows(conn: Connection, sql: str, params: Sequence[Any]) -> list[Any]:
-    """The rows of a query in SQLite's own SQL, run on the driver's cursor of ``conn`` (inside
-    its transaction), for the few hot reads whose SQLAlchemy overhead outweighs SQLite's work."""
-    driver = conn.connection.driver_connection
-    assert driver is not None
-    cursor = driver.cursor()
-    try:
-        cursor.execute(sql, params)
-        rows: list[Any] = cursor.fetchall()
-        return rows
-    except sqlite3.Error as exc:  # raised as SQLAlchemy raises it
-        raise DBAPIError.instance(sql, None, exc, sqlite3.Error) from exc
-    finally:
-        cursor.close()
