@@ -96,3 +96,17 @@ async def test_select_rows_fills_lists_of_any_length_and_bound_values(db: Databa
     for types in (["t0"], ["t1", "t3"], ["t0", "t1", "t2", "t9"], ["t1"]):
         expected = sorted(r["id"] for r in rows if r["event_type"] in types)
         assert await db.run_write(ids(types)) == expected
+
+
+async def test_async_connections_run_sync_go_through_sqlalchemy(db: Database) -> None:
+    """Under an async connection's run_sync the driver is aiosqlite's (or asyncpg's), not the
+    stdlib one: rows and queries go through SQLAlchemy there, with the same results."""
+    ctx = Context(db, Settings(database_url=db.url))
+    source = await create_source(ctx, {"name": "s", "type": "stripe", "config": {"secret": "x"}})
+    rows = [message_values(_message(source.id, n, event_type=f"t{n}")) for n in range(2)]
+    async with db.write() as conn:
+        await conn.run_sync(lambda sync: insert_many(sync, messages, rows))
+        found = await conn.run_sync(
+            lambda sync: select_rows(sync, _BY_APP_AND_TYPES, {"app": source.id, "types": ["t1"]})
+        )
+    assert [row[0] for row in found] == [rows[1]["id"]]

@@ -4,8 +4,9 @@ SQLAlchemy renders a statement's expanding parameters (``IN`` lists) anew on eve
 and builds its execution context around it; for the small, frequent queries of the hot paths
 (the ingest duplicate check, the create path's hand-off check) that cost more than SQLite's own
 index lookups. :func:`select_rows` compiles such a statement once per shape (the length of each
-list), then runs it on the driver of the connection's transaction. On PostgreSQL statements go
-through SQLAlchemy as usual (asyncpg has its own fast path).
+list), then runs it on the stdlib driver of the synchronous writer's transaction. Elsewhere
+(PostgreSQL, where asyncpg has its own fast path, and aiosqlite connections under an async
+connection's ``run_sync``) statements go through SQLAlchemy as usual.
 """
 
 from __future__ import annotations
@@ -28,12 +29,19 @@ _compiled: dict[tuple[int, tuple[tuple[str, int], ...]], _Compiled] = {}
 MAX_SHAPES = 4096
 
 
-@contextmanager
-def driver_cursor(conn: Connection) -> Iterator[sqlite3.Cursor]:
-    """A cursor of the driver connection under ``conn`` (inside its transaction); driver errors
-    are raised as SQLAlchemy raises them (``IntegrityError``, ``OperationalError``, ...)."""
+def sqlite_driver(conn: Connection) -> sqlite3.Connection | None:
+    """The stdlib SQLite connection under ``conn``, if it is one: the synchronous writer's
+    (``Database.run_write``), not aiosqlite's under an async connection's ``run_sync``."""
+    if conn.dialect.name != "sqlite":
+        return None
     driver = conn.connection.driver_connection
-    assert isinstance(driver, sqlite3.Connection)
+    return driver if isinstance(driver, sqlite3.Connection) else None
+
+
+@contextmanager
+def driver_cursor(driver: sqlite3.Connection) -> Iterator[sqlite3.Cursor]:
+    """A cursor of ``driver`` (inside the transaction of the connection above it); driver
+    errors are raised as SQLAlchemy raises them (``IntegrityError``, ``OperationalError``...)."""
     cursor = driver.cursor()
     try:
         yield cursor
@@ -46,7 +54,8 @@ def driver_cursor(conn: Connection) -> Iterator[sqlite3.Cursor]:
 def select_rows(conn: Connection, statement: Executable, params: Mapping[str, Any]) -> list[Any]:
     """The rows of ``statement`` (built once, at module level) with ``params``; list values
     fill its expanding parameters."""
-    if conn.dialect.name != "sqlite":
+    driver = sqlite_driver(conn)
+    if driver is None:
         return list(conn.execute(statement, dict(params)).all())
     # Each list's length; scalars as -1 (their values are bound at execution).
     shape = tuple(
@@ -59,7 +68,7 @@ def select_rows(conn: Connection, statement: Executable, params: Mapping[str, An
             values.update((f"{name}_{i}", item) for i, item in enumerate(value, 1))
         else:
             values[name] = value
-    with driver_cursor(conn) as cursor:
+    with driver_cursor(driver) as cursor:
         cursor.execute(sql, [values[name] for name in names])
         return cursor.fetchall()
 

@@ -6,7 +6,8 @@ SQLAlchemy's ``executemany`` runs every value of every row through its type proc
 builds a parameter dict per row; on the ingest path that cost more than SQLite's own work. The
 stored values are the ones SQLAlchemy would store (JSON as text, ``None`` in a JSON column as
 ``null``, as SQLAlchemy's ``JSON`` type stores it), read back through the same columns. On
-PostgreSQL the rows go through SQLAlchemy (asyncpg has its own fast path).
+PostgreSQL (asyncpg has its own fast path) and on aiosqlite connections (an async connection's
+``run_sync``) the rows go through SQLAlchemy.
 
 Only for tables whose writes the config cache does not watch (``Database.CONFIG_TABLES``): the
 driver's cursor bypasses SQLAlchemy's events.
@@ -23,7 +24,7 @@ import orjson
 from sqlalchemy import JSON, Connection, Table, insert
 
 from hookd.store.db import CONFIG_TABLES
-from hookd.store.driver_sql import driver_cursor
+from hookd.store.driver_sql import driver_cursor, sqlite_driver
 
 _Encoded = Callable[[dict[str, Any]], tuple[Any, ...]]
 _statements: dict[tuple[str, tuple[str, ...]], tuple[str, _Encoded]] = {}
@@ -70,9 +71,10 @@ def insert_many(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     transaction."""
     if not rows:
         return
-    if conn.dialect.name != "sqlite":
+    driver = sqlite_driver(conn)
+    if driver is None:  # PostgreSQL, or aiosqlite under an async connection
         conn.execute(insert(table), list(rows))
         return
     sql, encoded = _statement(conn, table, tuple(rows[0]))
-    with driver_cursor(conn) as cursor:
+    with driver_cursor(driver) as cursor:
         cursor.executemany(sql, [encoded(row) for row in rows])
