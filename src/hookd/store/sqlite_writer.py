@@ -88,7 +88,7 @@ class SqliteWriter:
             pool_size=2,  # one connection for the loop, one for the thread
             max_overflow=0,
             pool_reset_on_return=None,  # every use ends its own transaction
-            # The loop's connection is closed by the thread at shutdown (and vice versa).
+            # dispose() closes both pooled connections from the loop; one was made on the thread.
             connect_args={"check_same_thread": False},
         )
         event.listen(self.engine, "connect", configure_connection)
