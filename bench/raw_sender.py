@@ -18,10 +18,11 @@ import uvloop
 
 from bench.payload import payload_bytes
 from hookd.core.signing import generate_hmac_secret, parse_signing_key, signature_header
+from hookd.engine.http import CONNECTIONS_PER_HOST
 
 # hookd's HttpSender uses these connector limits; the ceiling is measured with the same.
 CONNECTOR_LIMIT = 256
-LIMIT_PER_HOST = 32
+LIMIT_PER_HOST = CONNECTIONS_PER_HOST
 
 
 async def run(args: argparse.Namespace) -> None:

@@ -29,6 +29,10 @@ TARGET_CACHE_SIZE = 4096
 # aiohttp's own timers are off: one ``asyncio.timeout`` per request is the only deadline.
 NO_AIOHTTP_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=None, sock_connect=None)
 
+# Connections to one host at once. HOOKD_ENDPOINT_CONCURRENCY defaults to the same, so the
+# deliveries of one endpoint never wait for a connection (their timeout would run meanwhile).
+CONNECTIONS_PER_HOST = 64
+
 
 class DestinationRefused(OSError):
     """The SSRF guard refused every way to reach a destination."""
@@ -82,7 +86,7 @@ class HttpSender:
         connector = aiohttp.TCPConnector(
             resolver=GuardedResolver(self._allow),
             limit=self._limit,
-            limit_per_host=32,
+            limit_per_host=CONNECTIONS_PER_HOST,
             ttl_dns_cache=30,
             enable_cleanup_closed=True,
         )
