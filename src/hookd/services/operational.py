@@ -10,18 +10,21 @@ and about inbound sources' forwarding endpoints, are not sent.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import orjson
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd import ids
 from hookd.core import operational as ops
 from hookd.core.domain import Application, DeliveryStatus, Endpoint, Message, TriggerType
 from hookd.core.operational import AttemptOutcome, EndpointRef, OperationalEvent
+from hookd.services.context import Context
 from hookd.services.fanout import delivery_rows, outbound_targets
 from hookd.store import applications as app_store
 from hookd.store import message_writes
@@ -40,13 +43,17 @@ def reports_on(app_id: str) -> bool:
     return app_id.startswith(ids.APPLICATION) and app_id != OPERATIONAL_APP_ID
 
 
-async def ensure_app(conn: AsyncConnection, now: datetime) -> Application:
-    """The operational application, created on first use."""
-    app = await app_store.get_app(conn, OPERATIONAL_APP_ID)
-    if app is None:
-        app = Application(OPERATIONAL_APP_ID, None, "operational webhooks", None, {}, now, now)
-        await app_store.insert_app(conn, app, kind=app_store.OPERATIONAL)
-    return app
+async def ensure_app(ctx: Context) -> None:
+    """Make sure the operational application exists (created on first use)."""
+    async with ctx.db.read() as conn:
+        if await app_store.get_app(conn, OPERATIONAL_APP_ID) is not None:
+            return
+    now = ctx.clock()
+    app = Application(OPERATIONAL_APP_ID, None, "operational webhooks", None, {}, now, now)
+    # Another process may create it at the same moment: the primary key keeps one.
+    with contextlib.suppress(IntegrityError):
+        async with ctx.db.write() as conn:
+            await app_store.insert_app(conn, app, kind=app_store.OPERATIONAL)
 
 
 def emit(conn: Connection, events: Sequence[OperationalEvent], now: datetime) -> int:

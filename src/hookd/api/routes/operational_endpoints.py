@@ -6,11 +6,9 @@ application (services.operational), so these routes call the ordinary endpoint s
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
-from fastapi import APIRouter, Response
-from sqlalchemy.exc import IntegrityError
+from fastapi import APIRouter, Depends, Response
 
 from hookd.api.models import (
     EndpointHeadersIn,
@@ -28,12 +26,21 @@ from hookd.api.params import CtxDep, PagingDep
 from hookd.api.serialize import JSON, headers_out, page_out, secret_out
 from hookd.core.domain import Endpoint
 from hookd.services import endpoints as service
-from hookd.services.context import Context
 from hookd.services.operational import OPERATIONAL_APP_ID, ensure_app
-from hookd.store.applications import get_app
 from hookd.store.pages import Page
 
-router = APIRouter(prefix="/api/v1/operational-webhook/endpoint", tags=["Operational Webhook"])
+
+async def _operational_app(ctx: CtxDep) -> None:
+    await ensure_app(ctx)
+
+
+# Every route needs the hidden application (made on first use); the app's authentication runs
+# before this dependency.
+router = APIRouter(
+    prefix="/api/v1/operational-webhook/endpoint",
+    tags=["Operational Webhook"],
+    dependencies=[Depends(_operational_app)],
+)
 APP = OPERATIONAL_APP_ID
 
 
@@ -52,23 +59,12 @@ def endpoint_out(ep: Endpoint) -> dict[str, Any]:
     }
 
 
-async def _ensure_app(ctx: Context) -> None:
-    async with ctx.db.read() as conn:
-        if await get_app(conn, APP) is not None:
-            return
-    # Another process may create it at the same moment: the primary key keeps one.
-    with contextlib.suppress(IntegrityError):
-        async with ctx.db.write() as conn:
-            await ensure_app(conn, ctx.clock())
-
-
 @router.get(
     "",
     response_model=ListResponse[OperationalEndpointOut],
     summary="List operational webhook endpoints",
 )
 async def list_endpoints(ctx: CtxDep, paging: PagingDep) -> Response:
-    await _ensure_app(ctx)
     page: Page[Endpoint] = await service.list_endpoints(
         ctx, APP, iterator=paging.iterator, limit=paging.limit, descending=paging.descending(False)
     )
@@ -82,7 +78,6 @@ async def list_endpoints(ctx: CtxDep, paging: PagingDep) -> Response:
     summary="Create an operational webhook endpoint",
 )
 async def create_endpoint(ctx: CtxDep, body: OperationalEndpointIn) -> Response:
-    await _ensure_app(ctx)
     endpoint = await service.create_endpoint(ctx, APP, body.fields_set())
     return JSON(endpoint_out(endpoint), status_code=201)
 
@@ -93,7 +88,6 @@ async def create_endpoint(ctx: CtxDep, body: OperationalEndpointIn) -> Response:
     summary="Get an operational webhook endpoint",
 )
 async def get_endpoint(ctx: CtxDep, endpoint_id: str) -> Response:
-    await _ensure_app(ctx)
     return JSON(endpoint_out(await service.get_endpoint(ctx, APP, endpoint_id)))
 
 
@@ -105,7 +99,6 @@ async def get_endpoint(ctx: CtxDep, endpoint_id: str) -> Response:
 async def upsert_endpoint(
     ctx: CtxDep, endpoint_id: str, body: OperationalEndpointUpsertIn
 ) -> Response:
-    await _ensure_app(ctx)
     endpoint, created = await service.update_endpoint(
         ctx, APP, endpoint_id, body.fields_set(), replace=True
     )
@@ -114,7 +107,6 @@ async def upsert_endpoint(
 
 @router.delete("/{endpoint_id}", status_code=204, summary="Delete an operational webhook endpoint")
 async def delete_endpoint(ctx: CtxDep, endpoint_id: str) -> Response:
-    await _ensure_app(ctx)
     await service.delete_endpoint(ctx, APP, endpoint_id)
     return Response(status_code=204)
 
@@ -123,7 +115,6 @@ async def delete_endpoint(ctx: CtxDep, endpoint_id: str) -> Response:
     "/{endpoint_id}/secret", response_model=EndpointSecretOut, summary="Get the signing secret"
 )
 async def get_secret(ctx: CtxDep, endpoint_id: str) -> Response:
-    await _ensure_app(ctx)
     endpoint = await service.get_endpoint(ctx, APP, endpoint_id)
     return JSON(secret_out(endpoint.secret))
 
@@ -134,7 +125,6 @@ async def get_secret(ctx: CtxDep, endpoint_id: str) -> Response:
     summary="Rotate the signing secret; the old one co-signs for the grace period",
 )
 async def rotate_secret(ctx: CtxDep, endpoint_id: str, body: EndpointSecretRotateIn) -> Response:
-    await _ensure_app(ctx)
     await service.rotate_secret(
         ctx, APP, endpoint_id, key=body.key, grace_period_seconds=body.grace_period_seconds
     )
@@ -145,13 +135,11 @@ async def rotate_secret(ctx: CtxDep, endpoint_id: str, body: EndpointSecretRotat
     "/{endpoint_id}/headers", response_model=EndpointHeadersOut, summary="Get custom headers"
 )
 async def get_headers(ctx: CtxDep, endpoint_id: str) -> Response:
-    await _ensure_app(ctx)
     endpoint = await service.get_endpoint(ctx, APP, endpoint_id)
     return JSON(headers_out(endpoint.headers))
 
 
 @router.put("/{endpoint_id}/headers", status_code=204, summary="Replace custom headers")
 async def set_headers(ctx: CtxDep, endpoint_id: str, body: EndpointHeadersIn) -> Response:
-    await _ensure_app(ctx)
     await service.set_headers(ctx, APP, endpoint_id, body.headers, replace=True)
     return Response(status_code=204)
