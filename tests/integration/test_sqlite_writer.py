@@ -1,6 +1,6 @@
-"""Database.run_write on SQLite (store.sqlite_writer): on the event loop while the write lock is
-free; on its own thread, waiting for the lock without blocking the loop, while another process
-holds it; nothing lost either way."""
+"""Database.run_write on SQLite (store.sqlite_writer): always on the event loop; while another
+process holds the write lock it sleeps and tries again without blocking the loop, up to the busy
+timeout; nothing lost either way."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import OperationalError
 
+from hookd.store import sqlite_writer
 from hookd.store.db import Database
 from tests import pg
 
@@ -29,18 +31,25 @@ async def _numbers(db: Database) -> list[int]:
         return [row[0] for row in await conn.execute(text("SELECT n FROM numbers ORDER BY n"))]
 
 
-async def test_free_lock_runs_on_the_loop_and_a_taken_one_waits_on_a_thread(
+def _take_write_lock(path: Path, n: int) -> sqlite3.Connection:
+    """Another process's connection holding the write lock (as `hookd prune` or a sibling
+    delivery process would)."""
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO numbers VALUES (?)", (n,))
+    return other
+
+
+async def test_writes_run_on_the_loop_and_wait_for_a_taken_lock_without_blocking_it(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "writer.db"
     async with pg.migrated_database("sqlite", path) as db:
         await db.run_write(lambda conn: conn.execute(text("CREATE TABLE numbers (n INTEGER)")))
-        assert await db.run_write(_insert_and_name_thread(1)) == threading.current_thread().name
+        loop_thread = threading.current_thread().name
+        assert await db.run_write(_insert_and_name_thread(1)) == loop_thread
 
-        # Another process's connection takes the write lock (as `hookd prune` would).
-        other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        other.execute("BEGIN IMMEDIATE")
-        other.execute("INSERT INTO numbers VALUES (2)")
+        other = _take_write_lock(path, 2)
         waiting = asyncio.create_task(db.run_write(_insert_and_name_thread(3)))
         ticks = 0
         for _ in range(20):  # the loop keeps running while the write waits for the lock
@@ -49,11 +58,26 @@ async def test_free_lock_runs_on_the_loop_and_a_taken_one_waits_on_a_thread(
         assert not waiting.done() and ticks == 20
         other.execute("COMMIT")
         other.close()
-        assert await waiting == "hookd-sqlite-writer_0"
+        assert await waiting == loop_thread
 
-        # Right after, writes keep to the thread for a moment; all of them land, in order.
         await db.run_write(_insert_and_name_thread(4))
         assert await _numbers(db) == [1, 2, 3, 4]
+
+
+async def test_a_lock_held_past_the_busy_timeout_fails_the_write_and_loses_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_writer, "BUSY_TIMEOUT_MS", 200)
+    path = tmp_path / "timeout.db"
+    async with pg.migrated_database("sqlite", path) as db:
+        await db.run_write(lambda conn: conn.execute(text("CREATE TABLE numbers (n INTEGER)")))
+        other = _take_write_lock(path, 1)
+        with pytest.raises(OperationalError, match="locked"):
+            await db.run_write(_insert_and_name_thread(2))
+        other.execute("COMMIT")
+        other.close()
+        await db.run_write(_insert_and_name_thread(3))
+        assert await _numbers(db) == [1, 3]
 
 
 async def test_a_failed_transaction_rolls_back_and_the_next_one_commits(tmp_path: Path) -> None:

@@ -171,9 +171,8 @@ class DeliveryWorker:
     def _limits(self, failing: int | None = None) -> Limits:
         """This worker's free slots; failing endpoints may hold at most half of them.
 
-        ``failing`` (claims of failing endpoints held) lets SQLite's writer thread (when the
-        write lock is contended) call this without walking ``_inflight``, which the event loop
-        changes meanwhile."""
+        ``failing``: the claims of failing endpoints held, when counted already (a claim round
+        counts them before it waits for its write turn; meanwhile they can only fall)."""
         concurrency = self.settings.concurrency
         if failing is None:
             failing = self._failing_held()

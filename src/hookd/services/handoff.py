@@ -15,7 +15,6 @@ it, and the reservations of a transaction are started after it commits or releas
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -49,9 +48,8 @@ class HandOff:
     """In-flight counts of one worker, and the hand-offs of the create transaction running now.
 
     ``offer`` runs inside a create transaction (they take turns, so at most one transaction
-    stages at a time), on SQLite's writer thread when another process holds the write lock
-    (``store.sqlite_writer``); everything else runs on the event loop. One lock guards the
-    counts across the two.
+    stages at a time). Everything runs on the event loop, SQLite's write transactions included
+    (``store.sqlite_writer``), so the counts need no lock.
     """
 
     def __init__(
@@ -66,11 +64,14 @@ class HandOff:
         self.per_endpoint = per_endpoint
         self.lease = timedelta(seconds=lease_seconds)
         self._start = start
-        self._lock = threading.Lock()
         self._total = 0
         self._by_endpoint: dict[str, int] = {}
         self._staged: list[HandedOff] = []
         self._open = True
+        # Whether other processes deliver too (``HOOKD_DELIVERY_PROCESSES``): then this ledger
+        # does not see all of an endpoint's deliveries in flight, and a create counts them in
+        # the database before it hands any off.
+        self.shared = False
 
     @property
     def in_flight(self) -> int:
@@ -85,19 +86,17 @@ class HandOff:
         """Reserve a slot for ``item`` if the worker and its endpoint have one (in a create
         transaction)."""
         endpoint_id = item.claim.endpoint_id
-        with self._lock:
-            held = self._by_endpoint.get(endpoint_id, 0)
-            if not self._open or self._total >= self.concurrency or held >= self.per_endpoint:
-                return False
-            self._total += 1
-            self._by_endpoint[endpoint_id] = held + 1
-            self._staged.append(item)
+        held = self._by_endpoint.get(endpoint_id, 0)
+        if not self._open or self._total >= self.concurrency or held >= self.per_endpoint:
+            return False
+        self._total += 1
+        self._by_endpoint[endpoint_id] = held + 1
+        self._staged.append(item)
         return True
 
     def after_transaction(self, committed: bool) -> None:
         """The staging transaction ended: start its hand-offs, or give their slots back."""
-        with self._lock:
-            staged, self._staged = self._staged, []
+        staged, self._staged = self._staged, []
         if not staged:
             return
         if committed:
@@ -109,18 +108,16 @@ class HandOff:
 
     def started(self, endpoint_ids: Iterable[str]) -> None:
         """The worker claimed deliveries of these endpoints (one id per delivery)."""
-        with self._lock:
-            for endpoint_id in endpoint_ids:
-                self._total += 1
-                self._by_endpoint[endpoint_id] = self._by_endpoint.get(endpoint_id, 0) + 1
+        for endpoint_id in endpoint_ids:
+            self._total += 1
+            self._by_endpoint[endpoint_id] = self._by_endpoint.get(endpoint_id, 0) + 1
 
     def finished(self, endpoint_ids: Iterable[str]) -> None:
         """Deliveries of these endpoints are no longer in flight (one id per delivery)."""
-        with self._lock:
-            for endpoint_id in endpoint_ids:
-                self._total -= 1
-                left = self._by_endpoint[endpoint_id] - 1
-                if left:
-                    self._by_endpoint[endpoint_id] = left
-                else:
-                    del self._by_endpoint[endpoint_id]
+        for endpoint_id in endpoint_ids:
+            self._total -= 1
+            left = self._by_endpoint[endpoint_id] - 1
+            if left:
+                self._by_endpoint[endpoint_id] = left
+            else:
+                del self._by_endpoint[endpoint_id]

@@ -6,8 +6,8 @@ never wait on SQLite's busy handler; WAL lets readers run beside them.
 
 Two ways to write: :meth:`Database.write` (an async connection, for ordinary operations) and
 :meth:`Database.run_write` (a plain function run as one transaction, for the hot paths; on
-SQLite through ``store.sqlite_writer``: on the event loop with the stdlib driver while the write
-lock is free, on a thread when another process holds it; a fraction of the cost of a
+SQLite through ``store.sqlite_writer``: on the event loop with the stdlib driver, retried after
+short sleeps while another process holds the write lock; a fraction of the cost of a
 statement-by-statement async transaction).
 """
 

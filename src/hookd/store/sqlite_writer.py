@@ -2,29 +2,31 @@
 
 A hot-path transaction (a group of creates or ingested requests, a worker's claim round or
 flush) is a plain function on a synchronous SQLAlchemy ``Connection`` over the stdlib driver.
-It runs **on the event loop** while SQLite's write lock is free: its connection has no busy
-timeout, so ``BEGIN IMMEDIATE`` either takes the lock at once or fails at once. Only when
-another process holds the lock (a ``hookd prune`` beside the server, say) does the
-transaction go to a thread of its own, whose connection waits for the lock as every other
-connection does (``busy_timeout``), so the event loop never waits on another process; for a
-moment after that (``CONTENDED_SECONDS``) transactions go straight to the thread.
+It runs **on the event loop**: its connection has no busy timeout, so ``BEGIN IMMEDIATE``
+either takes SQLite's write lock at once or fails at once. When another process holds the lock
+(a sibling delivery process, ``HOOKD_DELIVERY_PROCESSES``, or a ``hookd prune`` beside the
+server), the writer sleeps on the loop for a moment and tries again, for up to the busy timeout
+every other connection has; the event loop never waits on another process.
 
-Why not always the thread: on 2 cores, a hop to a thread and back cost more than the
-transaction itself. The ingest benchmark measured 1.0 to 1.5 ms from handing a transaction to
-the thread to the thread starting it (the thread waits for a core and for the GIL while the
-loop parses requests) and about 1 ms back, around transactions of 2 ms; run on the loop, the
-same load was answered 25% faster with 10% less CPU per request. SQLite's own work is short
-here: with WAL and ``synchronous=NORMAL`` a commit writes to the WAL without syncing, and
-checkpoints (which sync) run on their own thread (``store.checkpoints``).
+Why not a thread: on 2 cores, a hop to a thread and back cost more than the transaction
+itself. The ingest benchmark measured 1.0 to 1.5 ms from handing a transaction to a thread to
+the thread starting it (it waits for a core and for the GIL while the loop parses requests) and
+about 1 ms back, around transactions of 2 ms; run on the loop, the same load was answered 25%
+faster with 10% less CPU per request. Why not SQLite's busy handler (on a thread, as before):
+it sleeps 1, 2, 5, 10, 15 ms... between attempts, while a sibling process holds the lock for a
+transaction of a few milliseconds, so two delivery processes spent much of their time asleep;
+the retries here start at a quarter of a millisecond. SQLite's own work is short: with WAL and
+``synchronous=NORMAL`` a commit writes to the WAL without syncing, and checkpoints (which
+sync) run on their own thread (``store.checkpoints``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sqlite3
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -37,8 +39,8 @@ from hookd.store.checkpoints import BACKSTOP_PAGES
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 30_000
-# After the write lock was found taken, transactions go to the thread for this long.
-CONTENDED_SECONDS = 1.0
+# Seconds between attempts at a write lock another process holds (the last one repeats).
+RETRY_DELAYS = (0.00025, 0.0005, 0.001, 0.002, 0.004)
 
 
 def configure_connection(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
@@ -70,6 +72,10 @@ def begin_deferred(conn: Any) -> None:
 class WriteLockTaken(Exception):
     """Another process holds SQLite's write lock."""
 
+    def __init__(self, error: OperationalError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
 
 def _is_lock_taken(exc: OperationalError) -> bool:
     code = getattr(exc.orig, "sqlite_errorcode", None)
@@ -85,55 +91,44 @@ class SqliteWriter:
     def __init__(self, sync_url: str) -> None:
         self.engine: Engine = create_engine(
             sync_url,
-            pool_size=2,  # one connection for the loop, one for the thread
+            pool_size=1,
             max_overflow=0,
             pool_reset_on_return=None,  # every use ends its own transaction
-            # dispose() closes both pooled connections from the loop; one was made on the thread.
-            connect_args={"check_same_thread": False},
         )
         event.listen(self.engine, "connect", configure_connection)
         event.listen(self.engine, "begin", begin_immediate)
-        self._loop_conn: Connection | None = None
-        self._thread_conn: Connection | None = None
-        self._thread: ThreadPoolExecutor | None = None
-        self._contended_until = 0.0
+        self._conn: Connection | None = None
+        self.waits = 0  # transactions that found the write lock taken (for tests and logs)
 
     async def run(self, transaction: Callable[[Connection], T]) -> T:
         """``transaction(conn)`` inside ``BEGIN IMMEDIATE`` … ``COMMIT``; its result."""
-        if time.monotonic() >= self._contended_until:
-            try:
-                return self._on_loop(transaction)
-            except WriteLockTaken:
-                self._contended_until = time.monotonic() + CONTENDED_SECONDS
-        if self._thread is None:
-            self._thread = ThreadPoolExecutor(1, "hookd-sqlite-writer")
-        done = asyncio.get_running_loop().run_in_executor(
-            self._thread, self._on_thread, transaction
-        )
         try:
-            return await asyncio.shield(done)
-        except asyncio.CancelledError:
-            # The thread cannot be stopped: the caller keeps its turn until the transaction ends.
-            await asyncio.wait([done])
-            raise
+            return self._once(transaction)
+        except WriteLockTaken:
+            pass
+        self.waits += 1
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        for attempt in itertools.count():
+            await asyncio.sleep(RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)])
+            try:
+                return self._once(transaction)
+            except WriteLockTaken as taken:
+                if time.monotonic() >= deadline:
+                    raise taken.error from None
+        raise AssertionError("unreachable")
 
-    def _on_loop(self, transaction: Callable[[Connection], T]) -> T:
-        conn = self._loop_conn = self._usable(self._loop_conn, busy_timeout_ms=0)
+    def _once(self, transaction: Callable[[Connection], T]) -> T:
+        conn = self._conn = self._usable(self._conn)
         try:
             begun = conn.begin()
         except OperationalError as exc:
             if _is_lock_taken(exc):
-                raise WriteLockTaken() from exc
+                raise WriteLockTaken(exc) from exc
             raise
         with begun:
             return transaction(conn)
 
-    def _on_thread(self, transaction: Callable[[Connection], T]) -> T:
-        conn = self._thread_conn = self._usable(self._thread_conn, busy_timeout_ms=None)
-        with conn.begin():
-            return transaction(conn)
-
-    def _usable(self, conn: Connection | None, *, busy_timeout_ms: int | None) -> Connection:
+    def _usable(self, conn: Connection | None) -> Connection:
         """``conn``, or a new connection in its place if it broke (kept between transactions:
         a pool checkout and return per transaction cost more than a small group's inserts)."""
         if conn is not None and not conn.closed and not conn.invalidated:
@@ -141,26 +136,16 @@ class SqliteWriter:
         if conn is not None:
             conn.close()
         conn = self.engine.connect()
-        if busy_timeout_ms is not None:
-            # On the driver: through SQLAlchemy the statement would begin a transaction, and
-            # BEGIN IMMEDIATE would wait for the lock with the default timeout.
-            driver = conn.connection.driver_connection
-            assert driver is not None
-            driver.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        # On the driver: through SQLAlchemy the statement would begin a transaction, and
+        # BEGIN IMMEDIATE would wait for the lock with the default timeout.
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        driver.execute("PRAGMA busy_timeout=0")
         return conn
 
     async def close(self) -> None:
-        """Release both connections and the thread; usable again afterwards."""
-        if self._thread is not None:
-            await asyncio.get_running_loop().run_in_executor(self._thread, self._close_thread_conn)
-            self._thread.shutdown()
-            self._thread = None
-        if self._loop_conn is not None:
-            self._loop_conn.close()
-            self._loop_conn = None
+        """Release the connection; usable again afterwards."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
         self.engine.dispose()
-
-    def _close_thread_conn(self) -> None:
-        if self._thread_conn is not None:
-            self._thread_conn.close()
-            self._thread_conn = None
