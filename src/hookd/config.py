@@ -58,6 +58,14 @@ class Settings(BaseSettings):
         gt=0,
         description="seconds of continuous failure after which an endpoint is disabled",
     )
+    delivery_processes: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="processes that deliver (role all): the serving one and this many minus one "
+        "`hookd serve --role worker` children on the same database; the number of cores to "
+        "deliver on all of them",
+    )
     poll_interval: float = Field(default=1.0, gt=0, description="idle seconds between due checks")
     lease_seconds: float = Field(default=60.0, gt=0, description="claim lease before reclaim")
     shutdown_grace: float = Field(default=8.0, ge=0, description="seconds to finish in-flight work")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from hookd import gc_tuning
+from hookd.engine.delivery_processes import children_for, watch_parent
 from hookd.engine.destinations import BrokerDestinations
 from hookd.engine.http import HttpSender
 from hookd.engine.pruner import Pruner
@@ -79,6 +80,7 @@ async def delivery_engine(ctx: Context) -> AsyncIterator[DeliveryWorker]:
     worker = DeliveryWorker(ctx, sender, brokers)
     ctx.wake_worker = worker.wake
     pruner = Pruner(ctx)
+    children = children_for(ctx.settings)
     async with AsyncExitStack() as stack:
         index = await stack.enter_async_context(queue_index(ctx))
         dispatch: RedisDispatch | None = None
@@ -88,20 +90,31 @@ async def delivery_engine(ctx: Context) -> AsyncIterator[DeliveryWorker]:
 
                 dispatch = RedisDispatch(ctx, index, worker.wake)
                 worker.dispatch = dispatch
-            # One process owns an embedded SQLite file, so anything left claimed is ours to redo.
-            await worker.start(reclaim_all=ctx.db.is_sqlite)
+            # The serving process owns an embedded SQLite file (its delivery processes, if any,
+            # start after this and stop with it), so anything left claimed is ours to redo.
+            await worker.start(reclaim_all=ctx.db.is_sqlite and ctx.settings.role == "all")
             if dispatch is not None:
                 await dispatch.start()
             if ctx.db.is_sqlite and ctx.settings.role == "all":
                 # The same process takes the creates: they hand deliveries to the worker directly.
                 ctx.handoff = worker.handoff
             pruner.start()
+            if children is not None:
+                await children.start()
+                ctx.wake_worker = children.wake_with(worker.wake)
+                if ctx.handoff is not None:
+                    # The children's deliveries count against the endpoints' caps too.
+                    ctx.handoff.shared = True
             async with wakeups(ctx, deliver=True):
                 yield worker
         finally:
             ctx.handoff = None
             await pruner.stop()
+            if children is not None:
+                children.request_stop()  # they finish their work while this worker does
             await worker.stop(ctx.settings.shutdown_grace)
+            if children is not None:
+                await children.wait_stopped(ctx.settings.shutdown_grace)
             if dispatch is not None:
                 await dispatch.stop()
             await sender.close()
@@ -116,10 +129,14 @@ async def run_worker_only(ctx: Context) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
-        async with delivery_engine(ctx):
+        async with delivery_engine(ctx) as worker:
+            unwatch = watch_parent(worker.wake, stop.set)
             gc_tuning.settle()
             log.info("hookd worker started")
-            await stop.wait()
+            try:
+                await stop.wait()
+            finally:
+                unwatch()
     finally:
         await ctx.db.close()
         log.info("hookd worker stopped")

@@ -97,7 +97,7 @@ def create_group(
             (new, message, outbound_targets(message, endpoints_of(conn, app.id, cache)))
         )
         refused.append(None)
-    closed = _closed_to_handoff(conn, accepted)
+    closed, sending = _closed_to_handoff(conn, accepted)
     created: list[Created] = []
     message_rows: list[dict[str, Any]] = []
     delivery_rows: list[dict[str, Any]] = []
@@ -114,7 +114,7 @@ def create_group(
             due_ms=None if new.due is None else to_ms(new.due),
         )
         if new.handoff is not None and new.due is None:
-            _hand_off(new.handoff, message, targets, rows, closed)
+            _hand_off(new.handoff, message, targets, rows, closed, sending)
         created.append((message, len(rows), sum(1 for r in rows if r["status"] == PENDING)))
         delivery_rows += rows
     store.insert_rows(conn, message_rows, delivery_rows, versions)
@@ -124,19 +124,23 @@ def create_group(
 
 def _closed_to_handoff(
     conn: Connection, accepted: Sequence[tuple[NewMessage, Message, list[Endpoint]]]
-) -> set[str]:
+) -> tuple[set[str], dict[str, int] | None]:
     """Endpoints the group's hand-offs must skip: failing lately, or deliveries already due
-    (those go first; a hand-off would overtake them). One query for the group."""
-    candidates = {
-        endpoint.id
-        for new, _, targets in accepted
-        if new.handoff is not None
-        for endpoint in targets
-        if may_hand_off(endpoint, new.due)
-    }
+    (those go first; a hand-off would overtake them). One query for the group.
+
+    With other delivery processes (``HandOff.shared``), also each candidate's deliveries in
+    flight by every process, as the database counts them (a second query)."""
+    candidates: set[str] = set()
+    shared = False
+    for new, _, targets in accepted:
+        if new.handoff is not None:
+            shared = new.handoff.shared
+            candidates.update(e.id for e in targets if may_hand_off(e, new.due))
     if not candidates:
-        return set()
-    return store.not_open_now(conn, candidates, to_ms(accepted[0][0].now))
+        return set(), None
+    now_ms = to_ms(accepted[0][0].now)
+    sending = store.sending_counts(conn, candidates) if shared else None
+    return store.not_open_now(conn, candidates, now_ms), sending
 
 
 def _hand_off(
@@ -145,20 +149,27 @@ def _hand_off(
     targets: Sequence[Endpoint],
     rows: list[dict[str, Any]],
     closed: set[str],
+    sending: dict[str, int] | None,
 ) -> None:
     """Write the deliveries the worker can start now as claimed, and stage them for it.
 
     An endpoint that cannot take one (no slot) is closed for the rest of the group, so its
-    later messages queue behind this one instead of overtaking it.
+    later messages queue behind this one instead of overtaking it. ``sending``: every
+    process's deliveries in flight per endpoint, when other processes deliver too.
     """
     lease_ms = to_ms(message.created_at + handoff.lease)
     for endpoint, row in zip(targets, rows, strict=True):
         if endpoint.id in closed or not may_hand_off(endpoint, None):
             continue
         claim = Claim(row["id"], message.id, endpoint.id, message.app_id, 0, False)
+        if sending is not None and sending.get(endpoint.id, 0) >= handoff.per_endpoint:
+            closed.add(endpoint.id)
+            continue
         if not handoff.offer(HandedOff(claim, message, endpoint)):
             closed.add(endpoint.id)
             continue
+        if sending is not None:
+            sending[endpoint.id] = sending.get(endpoint.id, 0) + 1
         row["status"], row["lease_until"] = SENDING, lease_ms
 
 

@@ -7,7 +7,10 @@ endpoints; they change rarely. The cache is only used where it is provably fresh
 where one process owns the file and its writes take turns (``Database.run_write`` and
 ``Database.write`` share one lock). Any write this process makes to ``applications``,
 ``endpoints`` or ``event_types`` (and any failed write transaction) bumps
-``Database.config_version``, and the cache drops everything it holds when that number moved. On
+``Database.config_version``, and the cache drops everything it holds when that number moved.
+Other processes on the same file (``HOOKD_DELIVERY_PROCESSES``: a delivery process disables an
+endpoint) and tools are seen through the config clock, a version SQLite's triggers raise on every
+such write: each group-committed transaction reads it first (``ConfigCache.sync``). On
 PostgreSQL other processes change endpoints too, so there is no cache there (``for_database``
 returns ``None``) and every group reads them in its transaction.
 """
@@ -18,11 +21,13 @@ import weakref
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from hookd.core.domain import Application, Endpoint, EventType
 from hookd.store.db import Database
+from hookd.store.driver_sql import select_rows
 from hookd.store.message_writes import app_endpoints
+from hookd.store.schema import config_clock
 
 MAX_ENTRIES = 10_000
 
@@ -35,6 +40,7 @@ class ConfigCache:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._version = db.config_version
+        self._clock = -1  # the config clock's version when last synced (none yet)
         self._apps: dict[str, Application] = {}
         self._endpoints: dict[str, list[Endpoint]] = {}
         # Unlike applications, a missing event type is remembered: most messages have none.
@@ -78,6 +84,15 @@ class ConfigCache:
             table[key] = value
         return value
 
+    def sync(self, conn: Connection) -> ConfigCache:
+        """Drop everything if any process (or tool) changed the configuration since the last
+        ``sync``: SQLite's config clock, read in ``conn``'s transaction. Returns the cache."""
+        [(clock,)] = select_rows(conn, _CLOCK, {})
+        if clock != self._clock:
+            self._clock = clock
+            self._db.config_version += 1  # clears this and any other cache of the process
+        return self
+
     def _check_version(self) -> None:
         if self._db.config_version != self._version:
             self._apps.clear()
@@ -86,6 +101,7 @@ class ConfigCache:
             self._version = self._db.config_version
 
 
+_CLOCK = select(config_clock.c.version).where(config_clock.c.id == 1)
 _caches: weakref.WeakKeyDictionary[Database, ConfigCache] = weakref.WeakKeyDictionary()
 
 

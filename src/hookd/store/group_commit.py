@@ -130,7 +130,9 @@ class PerDatabase(Generic[Job, Result]):
             cache = for_database(db, sole_process=sole_process)
             run_batch = self._run_batch
             committer = GroupCommit(
-                db, lambda conn, jobs: run_batch(conn, jobs, cache), self._after_transaction
+                db,
+                lambda conn, jobs: run_batch(conn, jobs, cache and cache.sync(conn)),
+                self._after_transaction,
             )
             self._committers[db] = committer
         return await committer.submit(job)

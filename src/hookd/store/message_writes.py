@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, exists, insert, or_, select, tuple_
+from sqlalchemy import Connection, bindparam, exists, func, insert, or_, select, tuple_
 
 from hookd.core.domain import Application, Endpoint
 from hookd.store.applications import app_insert, app_lookup, pick_app
@@ -52,6 +52,14 @@ def not_open_now(conn: Connection, endpoint_ids: Iterable[str], now_ms: int) -> 
     return {row[0] for row in select_rows(conn, _NOT_OPEN, {"ids": wanted, "now": now_ms})}
 
 
+def sending_counts(conn: Connection, endpoint_ids: Iterable[str]) -> dict[str, int]:
+    """Each endpoint's deliveries in flight (by any process), as far as the database knows."""
+    wanted = sorted(set(endpoint_ids))
+    if not wanted:
+        return {}
+    return {row[0]: row[1] for row in select_rows(conn, _SENDING, {"ids": wanted})}
+
+
 def _not_open_statement() -> Any:
     s, d = endpoint_state.c, deliveries.c
     # Every endpoint with a pending delivery has a state row (``mark_ready``), so the state
@@ -67,6 +75,14 @@ def _not_open_statement() -> Any:
 
 # Built once: it runs in every create transaction that may hand off.
 _NOT_OPEN = _not_open_statement()
+_SENDING = (
+    select(deliveries.c.endpoint_id, func.count())
+    .where(
+        deliveries.c.endpoint_id.in_(bindparam("ids", expanding=True)),
+        deliveries.c.status == SENDING,
+    )
+    .group_by(deliveries.c.endpoint_id)
+)
 
 
 def insert_rows(

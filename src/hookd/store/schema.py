@@ -221,6 +221,17 @@ endpoint_state = Table(
     Index("ix_endpoint_state_ready", "ready_at"),
 )
 
+# SQLite only: one row whose ``version`` triggers raise on every write to applications,
+# endpoints and event types, by any process or tool. A process that caches them
+# (``store.config_cache``) reads it in each transaction that uses the cache, so a write by
+# another process on the same file (a delivery process disabling an endpoint) is seen at once.
+config_clock = Table(
+    "config_clock",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False, default=0, server_default="0"),
+)
+
 attempts = Table(
     "attempts",
     metadata,

@@ -1,0 +1,140 @@
+"""`hookd serve` with HOOKD_DELIVERY_PROCESSES=2 on SQLite: a child `--role worker` process
+delivers beside the serving one. Each delivery arrives once, the per-endpoint in-flight cap holds
+across both processes, the child stops with its parent (even a killed one) and is started again
+if it dies, and a configuration change another process writes is seen by the next create."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+import psutil
+
+from tests.integration.engine_support import (
+    client,
+    create_app,
+    create_endpoint,
+    gated_receiver,
+    send,
+)
+from tests.support import HookdServer, Receiver, eventually
+
+TWO = {"HOOKD_DELIVERY_PROCESSES": "2", "HOOKD_SHUTDOWN_GRACE": "1"}
+
+
+def log_lines(server: HookdServer, event: str) -> list[dict[str, object]]:
+    lines = server.log_path.read_text().splitlines()
+    return [orjson.loads(ln) for ln in lines if ln.startswith("{") and f'"{event}"' in ln]
+
+
+def child_pids(server: HookdServer) -> list[int]:
+    [started] = log_lines(server, "delivery processes started")
+    children = started["children"]
+    assert isinstance(children, list)
+    return [int(pid) for pid in children]
+
+
+async def soon(check: Callable[[], Any], timeout: float = 15.0) -> Any:
+    """``eventually`` for a plain (not async) check."""
+
+    async def checked() -> Any:
+        return check()
+
+    return await eventually(checked, timeout=timeout)
+
+
+def gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+async def test_both_processes_deliver_and_each_delivery_arrives_once(
+    new_server, receiver: Receiver
+) -> None:  # type: ignore[no-untyped-def]
+    # Four slots per process: the serving one's fill at once, so the child claims the rest.
+    server = new_server({**TWO, "HOOKD_CONCURRENCY": "4"})
+    server.start()
+    [child] = child_pids(server)
+    assert psutil.Process(child).ppid() == server.process.pid
+    async with client(server) as api:
+        app_id = await create_app(api, "two")
+        await create_endpoint(api, app_id, url=receiver.url_for("/first"))
+        await create_endpoint(api, app_id, url=receiver.url_for("/second"))
+        sent = await asyncio.gather(*(send(api, app_id, n) for n in range(150)))
+        await receiver.wait_for(300, timeout=60)
+    server.terminate()
+    arrived = [(r.path, r.headers["webhook-id"]) for r in receiver.requests]
+    assert sorted(arrived) == sorted((p, m) for p in ("/first", "/second") for m in sent)
+    counts = log_lines(server, "delivery worker stopped")
+    assert len(counts) == 2  # the serving process's worker and the child's
+    assert sum(int(c["claimed"]) + int(c["handed_off"]) for c in counts) == 300  # type: ignore[call-overload]
+    assert all(int(c["claimed"]) > 0 for c in counts)  # type: ignore[call-overload]
+    assert gone(child)
+
+
+async def test_the_per_endpoint_cap_holds_across_processes(new_server) -> None:  # type: ignore[no-untyped-def]
+    server = new_server({**TWO, "HOOKD_ENDPOINT_CONCURRENCY": "3", "HOOKD_CONCURRENCY": "2"})
+    server.start()
+    async with gated_receiver() as (receiver, gate), client(server) as api:
+        app_id = await create_app(api, "capped")
+        await create_endpoint(api, app_id, url=receiver.url)
+        sent = [await send(api, app_id, n) for n in range(12)]
+        # Each process could hold two; the endpoint's cap lets three through in all.
+        await soon(lambda: gate.in_flight.get("/hook", 0) == 3)
+        await asyncio.sleep(1.0)  # a poll interval and more: nobody takes a fourth
+        assert gate.max_in_flight["/hook"] == 3
+        gate.released.set()
+        await receiver.wait_for(12, timeout=30)
+        assert gate.max_in_flight["/hook"] == 3
+    assert sorted(r.headers["webhook-id"] for r in receiver.requests) == sorted(sent)
+
+
+async def test_a_killed_parent_takes_its_child_down_and_a_dead_child_is_replaced(
+    new_server, receiver: Receiver
+) -> None:  # type: ignore[no-untyped-def]
+    server = new_server(TWO)
+    server.start()
+    [child] = child_pids(server)
+    os.kill(child, signal.SIGKILL)
+    await soon(lambda: log_lines(server, "delivery process exited; starting another"))
+    replaced = await soon(
+        lambda: [p.pid for p in psutil.Process(server.process.pid).children() if p.pid != child]
+    )
+    async with client(server) as api:  # still delivering
+        app_id = await create_app(api, "after")
+        await create_endpoint(api, app_id, url=receiver.url)
+        await send(api, app_id, 1)
+        await receiver.wait_for(1, timeout=20)
+
+    server.kill()  # SIGKILL: the child sees its pipe close and stops on its own
+    await soon(lambda: all(gone(pid) for pid in replaced), timeout=20)
+
+
+async def test_an_endpoint_disabled_by_another_process_gets_no_new_deliveries(
+    new_server, receiver: Receiver
+) -> None:  # type: ignore[no-untyped-def]
+    server = new_server()  # one process: its cache of endpoints is warm after the first send
+    server.start()
+    async with client(server) as api:
+        app_id = await create_app(api, "clock")
+        endpoint = await create_endpoint(api, app_id, url=receiver.url)
+        await send(api, app_id, 1)
+        await receiver.wait_for(1, timeout=20)
+
+        # Another process (a delivery process, a tool) disables it in the database file.
+        other = sqlite3.connect(server.data_dir / "hookd.db", isolation_level=None)
+        other.execute("UPDATE endpoints SET disabled = 1 WHERE id = ?", (endpoint["id"],))
+        other.close()
+
+        await send(api, app_id, 2)
+        await asyncio.sleep(1.0)
+        assert len(receiver.requests) == 1
+        attempts = await api.get(f"/api/v1/app/{app_id}/attempt/endpoint/{endpoint['id']}")
+        assert len(attempts.json()["data"]) == 1
