@@ -1,5 +1,5 @@
-"""insert_many: the rows SQLAlchemy's executemany would store, read back through the same
-columns, on SQLite (the driver's cursor) and PostgreSQL (SQLAlchemy)."""
+"""insert_many, select_rows and execute_many: what SQLAlchemy would store and read, on SQLite
+(the driver's cursor) and PostgreSQL (SQLAlchemy)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hookd import ids
@@ -17,7 +17,7 @@ from hookd.core.domain import Message
 from hookd.services.context import Context
 from hookd.services.sources import create_source
 from hookd.store.db import Database
-from hookd.store.driver_sql import select_rows
+from hookd.store.driver_sql import execute_many, select_rows
 from hookd.store.messages import message_values
 from hookd.store.row_inserts import insert_many
 from hookd.store.schema import messages
@@ -110,3 +110,34 @@ async def test_async_connections_run_sync_go_through_sqlalchemy(db: Database) ->
             lambda sync: select_rows(sync, _BY_APP_AND_TYPES, {"app": source.id, "types": ["t1"]})
         )
     assert [row[0] for row in found] == [rows[1]["id"]]
+
+
+# Parameters per row, values bound in the statement itself (a literal, None, False) beside them.
+_RETYPE = (
+    update(messages)
+    .where(messages.c.id == bindparam("b_id"), messages.c.version == 1)
+    .values(event_type=bindparam("b_type"), event_id=None, version=bindparam("b_version"))
+)
+
+
+async def test_execute_many_runs_a_statement_per_row_with_its_bound_values(db: Database) -> None:
+    ctx = Context(db, Settings(database_url=db.url))
+    source = await create_source(ctx, {"name": "s", "type": "stripe", "config": {"secret": "x"}})
+    rows = [message_values(_message(source.id, n, event_id=f"e{n}")) for n in range(3)]
+    await db.run_write(lambda conn: insert_many(conn, messages, rows))
+    changes = [
+        {"b_id": rows[0]["id"], "b_type": "first", "b_version": 2},
+        {"b_id": rows[2]["id"], "b_type": "third", "b_version": 3},
+    ]
+    await db.run_write(lambda conn: execute_many(conn, _RETYPE, changes))
+    await db.run_write(lambda conn: execute_many(conn, _RETYPE, []))
+    async with db.read() as conn:
+        query = select(
+            messages.c.id, messages.c.event_type, messages.c.event_id, messages.c.version
+        )
+        stored = {row.id: tuple(row)[1:] for row in await conn.execute(query)}
+    assert stored == {
+        rows[0]["id"]: ("first", None, 2),
+        rows[1]["id"]: (rows[1]["event_type"], "e1", 1),
+        rows[2]["id"]: ("third", None, 3),
+    }

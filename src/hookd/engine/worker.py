@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
 import time
 from collections.abc import Coroutine, Mapping
@@ -139,7 +140,7 @@ class DeliveryWorker:
             async with self.ctx.db.write() as conn:
                 await queue.release(conn, unfinished, to_ms(self.ctx.clock()))
             log.info("released unfinished deliveries", count=len(unfinished))
-        log.info("delivery worker stopped", **self.counts)
+        log.info("delivery worker stopped", pid=os.getpid(), **self.counts)
 
     async def _run(self) -> None:
         while not self._stopping:

@@ -17,7 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd.core.domain import DeliveryStatus, MessageDelivery
 from hookd.store.codec import from_ms, opt_from_ms
+from hookd.store.driver_sql import execute_many, select_rows
 from hookd.store.endpoint_health import probe_now
+from hookd.store.row_inserts import insert_many
 from hookd.store.scheduling import Claim, earliest, mark_ready, mark_ready_sync
 from hookd.store.schema import attempts, deliveries, endpoints
 
@@ -86,8 +88,9 @@ def finish(conn: Connection, finished: list[Finish], now_ms: int) -> bool:
     finished = [f for f in finished if f.delivery_id in live]
     if not finished:
         return False
-    conn.execute(insert(attempts), [f.attempt_row for f in finished])
-    conn.execute(
+    insert_many(conn, attempts, [f.attempt_row for f in finished])
+    execute_many(
+        conn,
         _FINISH,
         [
             {
@@ -126,7 +129,7 @@ _FINISH = (
 
 def _earliest_queued(conn: Connection, endpoint_ids: set[str]) -> dict[str, int]:
     """Each endpoint's earliest pending delivery's due time (endpoints with none left out)."""
-    rows = conn.execute(_EARLIEST_QUEUED, {"ids": sorted(endpoint_ids)}).all()
+    rows = select_rows(conn, _EARLIEST_QUEUED, {"ids": sorted(endpoint_ids)})
     return {row[0]: row[1] for row in rows if row[1] is not None}
 
 
@@ -150,7 +153,7 @@ def _locked_ids(conn: Connection, ids: list[str]) -> set[str]:
     """Which of these deliveries still exist, locked (PostgreSQL) until the transaction ends."""
     if not ids:
         return set()
-    return set(conn.execute(_LOCKED_IDS, {"ids": ids}).scalars())
+    return {row[0] for row in select_rows(conn, _LOCKED_IDS, {"ids": ids})}
 
 
 _LOCKED_IDS = select(d.id).where(d.id.in_(bindparam("ids", expanding=True))).with_for_update()

@@ -12,7 +12,7 @@ connection's ``run_sync``) statements go through SQLAlchemy as usual.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -73,6 +73,28 @@ def select_rows(conn: Connection, statement: Executable, params: Mapping[str, An
         return cursor.fetchall()
 
 
+def execute_many(
+    conn: Connection, statement: Executable, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """``statement`` (built once, at module level, without lists) once per row of parameters,
+    as one ``executemany``."""
+    if not rows:
+        return
+    driver = sqlite_driver(conn)
+    if driver is None:
+        conn.execute(statement, [dict(row) for row in rows])
+        return
+    _, sql, names, bound = _compile(statement, ())
+    given = [name for name in names if name not in bound]
+    fixed = {name: bound[name] for name in names if name in bound}
+    if fixed:
+        params = [tuple(row[n] if n in row else fixed[n] for n in names) for row in rows]
+    else:
+        params = [tuple(row[n] for n in given) for row in rows]
+    with driver_cursor(driver) as cursor:
+        cursor.executemany(sql, params)
+
+
 def _compile(statement: Executable, shape: tuple[tuple[str, int], ...]) -> _Compiled:
     key = (id(statement), shape)
     made = _compiled.get(key)
@@ -80,17 +102,21 @@ def _compile(statement: Executable, shape: tuple[tuple[str, int], ...]) -> _Comp
     if made is None or made[0] is not statement:
         assert isinstance(statement, ClauseElement)
         placeholders = {name: None if n < 0 else [None] * n for name, n in shape}
-        compiled = statement.params(placeholders).compile(
+        # (No parameters to fill: INSERT, UPDATE and DELETE refuse ``params()``.)
+        filled = statement.params(placeholders) if placeholders else statement
+        compiled = filled.compile(
             dialect=sqlite_dialect(), compile_kwargs={"render_postcompile": True}
         )
         if len(_compiled) >= MAX_SHAPES:
             _compiled.clear()
         assert isinstance(compiled, SQLCompiler)
         names = tuple(compiled.positiontup or ())
+        # Values the statement itself binds (literals, ``None`` in ``values()``); a bindparam
+        # without a value must be given at execution.
         bound = {
             name: bind.value
             for name, bind in compiled.binds.items()
-            if not bind.expanding and bind.value is not None
+            if not bind.expanding and not bind.required
         }
         made = _compiled[key] = (statement, compiled.string, names, bound)
     return made

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select, update
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hookd.core.breaker import Health
 from hookd.core.domain import DeliveryStatus
 from hookd.store.codec import opt_from_ms, to_ms
+from hookd.store.driver_sql import execute_many
 from hookd.store.schema import deliveries, endpoint_state
 
 s, d = endpoint_state.c, deliveries.c
@@ -25,9 +27,14 @@ def health_from_row(row: Any) -> Health:
 def update_rows(conn: Connection, columns: Mapping[str, str], rows: list[dict[str, Any]]) -> None:
     """Update ``endpoint_state`` rows in one statement: ``b_id`` plus a parameter per column."""
     if rows:
-        values: dict[str, Any] = {col: bindparam(param) for col, param in columns.items()}
-        query = update(endpoint_state).where(s.endpoint_id == bindparam("b_id")).values(values)
-        conn.execute(query, rows)
+        execute_many(conn, _update_statement(tuple(columns.items())), rows)
+
+
+@lru_cache(maxsize=32)
+def _update_statement(columns: tuple[tuple[str, str], ...]) -> Any:
+    # Built once per column set: the flushes and claim rounds write these on every round.
+    values: dict[str, Any] = {col: bindparam(param) for col, param in columns}
+    return update(endpoint_state).where(s.endpoint_id == bindparam("b_id")).values(values)
 
 
 async def probe_now(conn: AsyncConnection, endpoint_id: str, now_ms: int) -> None:
