@@ -39,7 +39,7 @@ from bench.sizes import FULL, QUICK
 
 SCENARIOS: dict[str, Callable[[RunContext], ScenarioResult]] = {
     raw.NAME: raw.run,
-    hookd.NAME: hookd.run,
+    **hookd.SCENARIOS,
     **postgres.SCENARIOS,
     celery.NAME: celery.run,
     fixed_rate.NAME: fixed_rate.run,

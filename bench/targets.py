@@ -27,6 +27,8 @@ def comparisons(results: dict[str, ScenarioResult]) -> dict[str, float]:
     if hookd and raw:
         out["hookd/raw deliveries/s"] = _ratio(hookd.per_second, raw.per_second)
         out["hookd/raw CPU per delivery"] = _ratio(hookd.cpu_per_1k, raw.cpu_per_1k)
+    if (one := results.get("hookd-1p")) and raw:
+        out["hookd in one process/raw deliveries/s"] = _ratio(one.per_second, raw.per_second)
     if hookd and celery:
         out["hookd/celery deliveries/s"] = _ratio(hookd.per_second, celery.per_second)
         out["celery/hookd CPU per delivery"] = _ratio(celery.cpu_per_1k, hookd.cpu_per_1k)
