@@ -29,7 +29,7 @@ from hookd.engine.auth import Authenticator
 from hookd.engine.destinations import BrokerDestinations
 from hookd.engine.http import HttpSender
 from hookd.engine.outcomes import Outcomes
-from hookd.engine.queue.port import Dispatch, RoundResult
+from hookd.engine.queue.port import ClaimRound, Dispatch, RoundResult
 from hookd.engine.signed_headers import webhook_headers
 from hookd.engine.transforming import NotSent, prepare_delivery
 from hookd.services.context import Context
@@ -201,36 +201,32 @@ class DeliveryWorker:
             claims = scheduling.claim(conn, now, lease, limits, only) if limits.budget > 0 else []
             # Counted before the turn ends, so the next create sees these slots taken.
             self.handoff.started(c.endpoint_id for c in claims)
+            counted.extend(claims)
+            # Read here, in the transaction already open, rather than in a read of its own.
+            messages = message_store.read_messages(conn, list({c.msg_id for c in claims}))
+            endpoints = endpoint_store.read_endpoints(conn, list({c.endpoint_id for c in claims}))
             healthy_only = limits.failing_budget <= 0
-            return limits, claims, scheduling.next_ready_ms(conn, healthy_only=healthy_only)
+            due_ms = scheduling.next_ready_ms(conn, healthy_only=healthy_only)
+            return RoundResult(limits, claims, messages, endpoints, due_ms)
 
-        if self.dispatch is not None and self.dispatch.active:
-            # The Redis queue index says which endpoints to look at (None: none read yet).
-            result = await self.dispatch.claim(claim_round, self._limits(failing))
-            if result is None:
-                return 0
-        else:
-            # One transaction; on SQLite one synchronous transaction for the whole round.
-            result = await self.ctx.db.run_write(lambda conn: claim_round(conn, None))
-        limits, claims, due_ms = result
+        counted: list[Claim] = []
+        try:
+            result = await self._claim_round(claim_round, failing)
+        except BaseException:
+            # The transaction did not commit: nothing was claimed, the slots are free again.
+            self.handoff.finished(c.endpoint_id for c in counted)
+            raise
+        if result is None:
+            return 0
+        limits, claims = result.limits, result.claims
+        messages, endpoints = result.messages, result.endpoints
+        due_ms = result.next_ready_ms
         self._next_ready_s = None if due_ms is None else due_ms / 1000
         # Short of slots: endpoints may still be ready, so look again when some free up.
         self._look_when_freed = len(claims) >= limits.budget or limits.failing_budget <= 0
         if not claims:
             return 0
         self.counts["claimed"] += len(claims)
-        try:
-            async with self.ctx.db.read() as conn:
-                messages = await message_store.messages_by_id(
-                    conn, list({c.msg_id for c in claims})
-                )
-                endpoints = await endpoint_store.endpoints_by_id(
-                    conn, list({c.endpoint_id for c in claims})
-                )
-        except BaseException:
-            # The rows stay claimed until their lease runs out; the slots are free again.
-            self.handoff.finished(c.endpoint_id for c in claims)
-            raise
         batches: dict[str, list[Claim]] = {}
         for claim in claims:
             endpoint = endpoints.get(claim.endpoint_id)
@@ -241,6 +237,13 @@ class DeliveryWorker:
         for endpoint_id, held in batches.items():
             self._start(self._deliver_batch(held, messages, endpoints[endpoint_id]), held)
         return len(claims)
+
+    async def _claim_round(self, claim_round: ClaimRound, failing: int) -> RoundResult | None:
+        if self.dispatch is not None and self.dispatch.active:
+            # The Redis queue index says which endpoints to look at (None: none read yet).
+            return await self.dispatch.claim(claim_round, self._limits(failing))
+        # One transaction; on SQLite one synchronous transaction for the whole round.
+        return await self.ctx.db.run_write(lambda conn: claim_round(conn, None))
 
     def _take_handed_off(self, items: list[HandedOff]) -> None:
         """Start deliveries a create transaction wrote already claimed (their slots are

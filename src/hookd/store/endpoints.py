@@ -121,9 +121,14 @@ async def app_endpoints(conn: AsyncConnection, app_id: str) -> list[Endpoint]:
 
 
 async def endpoints_by_id(conn: AsyncConnection, ids: list[str]) -> dict[str, Endpoint]:
+    return await conn.run_sync(lambda sync: read_endpoints(sync, ids))
+
+
+def read_endpoints(conn: Connection, ids: list[str]) -> dict[str, Endpoint]:
+    """These endpoints (those that exist); synchronous (see ``messages.read_messages``)."""
     if not ids:
         return {}
-    rows = (await conn.execute(select(t).where(t.c.id.in_(ids)))).all()
+    rows = conn.execute(select(t).where(t.c.id.in_(ids))).all()
     return {row._mapping["id"]: endpoint_from_row(row) for row in rows}
 
 

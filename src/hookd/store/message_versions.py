@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd.store.schema import message_versions as t
@@ -22,13 +22,13 @@ async def insert_versions(
         await conn.execute(insert(t), version_rows(msg_id, versions))
 
 
-async def versions_of(conn: AsyncConnection, msg_ids: list[str]) -> dict[str, dict[int, bytes]]:
+def versions_of(conn: Connection, msg_ids: list[str]) -> dict[str, dict[int, bytes]]:
     """Every stored version of these messages, by message id (one query)."""
     if not msg_ids:
         return {}
     query = select(t.c.msg_id, t.c.version, t.c.payload).where(t.c.msg_id.in_(msg_ids))
     found: dict[str, dict[int, bytes]] = {}
-    for msg_id, version, payload in (await conn.execute(query)).all():
+    for msg_id, version, payload in conn.execute(query).all():
         found.setdefault(msg_id, {})[version] = payload
     return found
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, cast, exists, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Row
+from sqlalchemy.engine import Connection, Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd.core.domain import Message
@@ -89,18 +89,18 @@ async def get_message(conn: AsyncConnection, app_id: str, id_or_event_id: str) -
 
 
 async def messages_by_id(conn: AsyncConnection, ids: list[str]) -> dict[str, Message]:
+    return await conn.run_sync(lambda sync: read_messages(sync, ids))
+
+
+def read_messages(conn: Connection, ids: list[str]) -> dict[str, Message]:
+    """These messages (those that exist), with their other payload versions; synchronous (the
+    worker reads a claim round's messages in its transaction)."""
     if not ids:
         return {}
-    rows = (await conn.execute(select(t).where(t.c.id.in_(ids)))).all()
+    rows = conn.execute(select(t).where(t.c.id.in_(ids))).all()
     found = {row._mapping["id"]: message_from_row(row) for row in rows}
-    return await with_versions(conn, found, [r._mapping["id"] for r in rows if r.other_versions])
-
-
-async def with_versions(
-    conn: AsyncConnection, found: dict[str, Message], versioned: list[str]
-) -> dict[str, Message]:
-    """Attach the other payload versions (one query, only when some message has them)."""
-    for msg_id, versions in (await message_versions.versions_of(conn, versioned)).items():
+    versioned = [r._mapping["id"] for r in rows if r.other_versions]
+    for msg_id, versions in message_versions.versions_of(conn, versioned).items():
         found[msg_id] = dataclasses.replace(found[msg_id], payload_versions=versions)
     return found
 

@@ -153,7 +153,7 @@ class RedisDispatch:
         except BaseException:
             self._put_back(self._ready, taken)
             raise
-        _, claims, _ = result
+        claims = result.claims
         now_ms = to_ms(self.ctx.clock())
         served = {c.endpoint_id for c in claims}
         again: dict[str, int] = {}

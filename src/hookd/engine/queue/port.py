@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy.engine import Connection
 
+from hookd.core.domain import Endpoint, Message
 from hookd.store.scheduling import Claim, Limits
 
+
+@dataclass(frozen=True, slots=True)
+class RoundResult:
+    """What a claim round found: its limits, its claims with their messages and endpoints (read
+    in the same transaction), and the next time an endpoint becomes ready (ms)."""
+
+    limits: Limits
+    claims: list[Claim]
+    messages: dict[str, Message]
+    endpoints: dict[str, Endpoint]
+    next_ready_ms: int | None
+
+
 # The worker's claim round, run in one write transaction: given the endpoints to look at
-# (None: every ready one), it returns the round's limits, its claims and the next ready time.
-RoundResult = tuple[Limits, list[Claim], int | None]
+# (None: every ready one).
 ClaimRound = Callable[[Connection, list[str] | None], RoundResult]
 
 
