@@ -82,20 +82,38 @@ async def test_both_processes_deliver_and_each_delivery_arrives_once(
 
 
 async def test_the_per_endpoint_cap_holds_across_processes(new_server) -> None:  # type: ignore[no-untyped-def]
-    server = new_server({**TWO, "HOOKD_ENDPOINT_CONCURRENCY": "3", "HOOKD_CONCURRENCY": "2"})
+    """The serving process's hand-off counts the child's deliveries in flight too."""
+    server = new_server({**TWO, "HOOKD_ENDPOINT_CONCURRENCY": "3", "HOOKD_CONCURRENCY": "3"})
     server.start()
-    async with gated_receiver() as (receiver, gate), client(server) as api:
-        app_id = await create_app(api, "capped")
-        await create_endpoint(api, app_id, url=receiver.url)
-        sent = [await send(api, app_id, n) for n in range(12)]
-        # Each process could hold two; the endpoint's cap lets three through in all.
-        await soon(lambda: gate.in_flight.get("/hook", 0) == 3)
-        await asyncio.sleep(1.0)  # a poll interval and more: nobody takes a fourth
-        assert gate.max_in_flight["/hook"] == 3
-        gate.released.set()
-        await receiver.wait_for(12, timeout=30)
-        assert gate.max_in_flight["/hook"] == 3
-    assert sorted(r.headers["webhook-id"] for r in receiver.requests) == sorted(sent)
+    await soon(lambda: log_lines(server, "hookd worker started"))  # the child is ready
+    async with (
+        gated_receiver() as (first, first_gate),
+        gated_receiver() as (second, second_gate),
+        client(server) as api,
+    ):
+        busy_app = await create_app(api, "busy")
+        await create_endpoint(api, busy_app, url=first.url)
+        capped_app = await create_app(api, "capped")
+        await create_endpoint(api, capped_app, url=second.url)
+        # The serving process's three slots go to the first endpoint (handed off)...
+        for n in range(3):
+            await send(api, busy_app, n)
+        await soon(lambda: first_gate.in_flight.get("/hook", 0) == 3)
+        # ...so the second endpoint's three deliveries queue, and the child claims them.
+        sent = [await send(api, capped_app, n) for n in range(3)]
+        await soon(lambda: second_gate.in_flight.get("/hook", 0) == 3)
+        first_gate.released.set()  # the serving process's slots free up
+        await first.wait_for(3, timeout=20)
+        await asyncio.sleep(0.5)
+        # Nothing of the second endpoint is queued, and the serving process has free slots:
+        # only the database's count of the child's deliveries keeps this one from starting.
+        sent.append(await send(api, capped_app, 3))
+        await asyncio.sleep(1.0)
+        assert second_gate.max_in_flight["/hook"] == 3
+        second_gate.released.set()
+        await second.wait_for(4, timeout=30)
+        assert second_gate.max_in_flight["/hook"] == 3
+    assert sorted(r.headers["webhook-id"] for r in second.requests) == sorted(sent)
 
 
 async def test_a_killed_parent_takes_its_child_down_and_a_dead_child_is_replaced(
