@@ -19,6 +19,7 @@ from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
+import structlog
 from sqlalchemy import Connection, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -37,6 +38,8 @@ T = TypeVar("T")
 
 DEADLOCK_RETRIES = 5
 # PostgreSQL's deadlock_detected and serialization_failure: the transaction may be rerun.
+log = structlog.get_logger("hookd")
+
 RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 
 
@@ -240,6 +243,8 @@ class Database:
         if self.reader is not self.writer:
             await self.reader.dispose()
         if self._sync_writer is not None:
+            if self._sync_writer.waits:
+                log.info("sqlite write lock waits", transactions=self._sync_writer.waits)
             await self._sync_writer.close()
         if self._checkpoints is not None:
             await asyncio.to_thread(self._checkpoints.stop)
