@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
@@ -16,6 +17,10 @@ from hookd.core.retry import DEFAULT_DELAYS, RetrySchedule
 from hookd.core.ssrf import Network, parse_networks
 
 DEFAULT_DATA_DIR = Path(".hookd")
+# ``HOOKD_DELIVERY_PROCESSES=auto`` starts one per core, at most this many: the processes take
+# turns on one database writer (SQLite's lock), and on 2 cores 3 processes already delivered less
+# than 2.
+AUTO_PROCESSES_MAX = 4
 
 
 class Settings(BaseSettings):
@@ -63,8 +68,8 @@ class Settings(BaseSettings):
         ge=1,
         le=64,
         description="processes that deliver (role all): the serving one and this many minus one "
-        "`hookd serve --role worker` children on the same database; the number of cores to "
-        "deliver on all of them",
+        "`hookd serve --role worker` children on the same database; `auto`: one per core, at "
+        "most 4",
     )
     poll_interval: float = Field(default=1.0, gt=0, description="idle seconds between due checks")
     lease_seconds: float = Field(default=60.0, gt=0, description="claim lease before reclaim")
@@ -155,6 +160,13 @@ class Settings(BaseSettings):
     def _parse_schedule(cls, value: object) -> object:
         if isinstance(value, str):
             return RetrySchedule.parse(value).delays
+        return value
+
+    @field_validator("delivery_processes", mode="before")
+    @classmethod
+    def _parse_processes(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() == "auto":
+            return min(os.cpu_count() or 1, AUTO_PROCESSES_MAX)
         return value
 
     @field_validator("public_url")
