@@ -189,7 +189,7 @@ def watch_parent(wake: Callable[[], None], parent_gone: Callable[[], None]) -> C
             wake()
             return
         unwatch()
-        log.info("the serving process is gone; stopping")
+        log.info("the serving process is stopping or gone; stopping too")
         parent_gone()
 
     loop.add_reader(fd, readable)
