@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -199,3 +201,30 @@ async def test_integers_beyond_64_bits_are_422(api: httpx.AsyncClient, app_id: s
         f"/api/v1/app/{app_id}/msg", content=body, headers={"content-type": "application/json"}
     )
     assert_error(response, 422, "validation")
+
+
+async def test_concurrent_requests_with_one_key_create_one_message(
+    api: httpx.AsyncClient, app_id: str
+) -> None:
+    """Claims of one group commit: the first holds the key, the others wait for its answer."""
+    url = f"/api/v1/app/{app_id}/msg"
+    same = {"Idempotency-Key": "raced"}
+    answers = await asyncio.gather(
+        *(
+            api.post(url, json={"eventType": "a.b", "payload": {"n": n}}, headers=same)
+            for n in range(6)
+        ),
+        *(
+            api.post(
+                url, json={"eventType": "a.b", "payload": {}}, headers={"Idempotency-Key": f"k{n}"}
+            )
+            for n in range(20)
+        ),
+    )
+    raced, distinct = answers[:6], answers[6:]
+    assert {a.status_code for a in answers} == {201}
+    assert len({a.json()["id"] for a in raced}) == 1
+    assert sum(a.headers.get("idempotent-replayed") == "true" for a in raced) == 5
+    assert len({a.json()["id"] for a in distinct}) == 20
+    listed = (await api.get(url, params={"limit": 100})).json()["data"]
+    assert len(listed) == 21

@@ -2,48 +2,93 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Row
+from sqlalchemy.engine import Connection, Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hookd.store.driver_sql import execute_many
 from hookd.store.schema import idempotency_keys as t
 
 # A "started" record older than this belongs to a request that died; the key is free again.
 STALE_START_MS = 60_000
 
 
-async def claim_key(
-    conn: AsyncConnection, key: str, now_ms: int, expires_ms: int
-) -> Row[Any] | None:
-    """Mark ``key`` as started; return the existing record instead when there is one."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stale = (t.c.expires_at < now_ms) | (
-        (t.c.state == "started") & (t.c.created_at < now_ms - STALE_START_MS)
+@dataclass(frozen=True, slots=True)
+class KeyClaim:
+    key: str
+    now_ms: int
+    expires_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class KeyOutcome:
+    """What became of a claimed key's request: its 2xx answer to keep, or ``None`` to forget
+    the key (the request failed and may be retried with it)."""
+
+    key: str
+    answer: tuple[int, str, bytes] | None  # status, content type, body
+
+
+def claim_keys(conn: Connection, claims: Sequence[KeyClaim]) -> list[Row[Any] | None]:
+    """Mark each key as started, in order; for a key already held, its record instead.
+    Synchronous: a group of requests' claims in one transaction (``store.group_commit``)."""
+    if not claims:
+        return []
+    execute_many(
+        conn,
+        _DELETE_STALE,
+        [{"k": c.key, "now": c.now_ms, "stale": c.now_ms - STALE_START_MS} for c in claims],
     )
-    await conn.execute(delete(t).where(t.c.key == key, stale))
-    row = {"key": key, "state": "started", "created_at": now_ms, "expires_at": expires_ms}
-    result = await conn.execute(dialect.insert(t).values(row).on_conflict_do_nothing())
-    if result.rowcount == 1:
-        return None
-    return (await conn.execute(select(t).where(t.c.key == key))).first()
+    insert = _insert_statement(conn.dialect.name)
+    found: list[Row[Any] | None] = []
+    for claim in claims:
+        params = {"k": claim.key, "now": claim.now_ms, "exp": claim.expires_ms}
+        if conn.execute(insert, params).rowcount == 1:
+            found.append(None)
+        else:
+            found.append(conn.execute(_SELECT, {"k": claim.key}).first())
+    return found
 
 
-async def complete_key(
-    conn: AsyncConnection, key: str, status_code: int, content_type: str, body: bytes
-) -> None:
-    await conn.execute(
-        update(t)
-        .where(t.c.key == key)
-        .values(state="done", status_code=status_code, content_type=content_type, body=body)
+def settle_keys(conn: Connection, outcomes: Sequence[KeyOutcome]) -> None:
+    """Keep each 2xx answer under its key; forget the keys of requests that failed."""
+    kept = [
+        {"k": o.key, "s": o.answer[0], "ct": o.answer[1], "b": o.answer[2]}
+        for o in outcomes
+        if o.answer is not None
+    ]
+    execute_many(conn, _COMPLETE, kept)
+    execute_many(conn, _RELEASE, [{"k": o.key} for o in outcomes if o.answer is None])
+
+
+# Built once: every request with a key runs them.
+_DELETE_STALE = delete(t).where(
+    t.c.key == bindparam("k"),
+    (t.c.expires_at < bindparam("now"))
+    | ((t.c.state == "started") & (t.c.created_at < bindparam("stale"))),
+)
+_SELECT = select(t).where(t.c.key == bindparam("k"))
+_COMPLETE = (
+    update(t)
+    .where(t.c.key == bindparam("k"))
+    .values(
+        state="done", status_code=bindparam("s"), content_type=bindparam("ct"), body=bindparam("b")
     )
+)
+_RELEASE = delete(t).where(t.c.key == bindparam("k"), t.c.state == "started")
 
 
-async def release_key(conn: AsyncConnection, key: str) -> None:
-    """Forget a started key whose request did not succeed, so it can be tried again."""
-    await conn.execute(delete(t).where(t.c.key == key, t.c.state == "started"))
+@lru_cache(maxsize=4)
+def _insert_statement(dialect: str) -> Any:
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(t)
+    values = {"key": bindparam("k"), "state": "started", "created_at": bindparam("now")}
+    return insert.values(**values, expires_at=bindparam("exp")).on_conflict_do_nothing()
 
 
 async def purge_expired_keys(conn: AsyncConnection, now_ms: int) -> int:
