@@ -1,7 +1,7 @@
 """Garbage collector settings for a long-running server process.
 
 After start-up the process holds a few hundred thousand long-lived objects (FastAPI, pydantic,
-SQLAlchemy, aiohttp). Python's cyclic collector scans all of them on every full collection, which
+SQLAlchemy). Python's cyclic collector scans all of them on every full collection, which
 the delivery benchmark's profiles showed as a large share of CPU on the hot path. ``settle()``
 moves everything alive after start-up into the permanent generation (``gc.freeze``, never scanned
 again) and collects the youngest generation less often; reference counting still frees almost

@@ -17,7 +17,7 @@ import structlog
 
 from hookd.core.delivery import AttemptResult
 from hookd.core.destinations import DestinationTarget
-from hookd.engine.http import DestinationRefused
+from hookd.engine.http_names import DestinationRefused
 
 log = structlog.get_logger("hookd.destinations")
 

@@ -1,0 +1,246 @@
+"""The HTTP sender's guards: SSRF, malformed and oversized responses, header injection, TLS."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import ipaddress
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from hookd.engine.http import HttpSender
+from tests.integration.sender.peers import (
+    ALLOW,
+    CHUNKED,
+    OK,
+    PEM,
+    UA,
+    RawRequest,
+    StartApp,
+    StartRaw,
+    post,
+)
+
+
+@pytest.fixture
+async def loopback(serve_app: StartApp) -> tuple[int, list[str]]:
+    """One server on 127.0.0.1 and ::1 (same port); records the paths it receives."""
+    paths: list[str] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        paths.append(request.path)
+        return web.Response(text="ok")
+
+    return await serve_app(handle, hosts=("127.0.0.1", "::1")), paths
+
+
+# 127.1 and 2130706433 are 127.0.0.1 to inet_aton: refused as such, or rejected as invalid URLs.
+@pytest.mark.parametrize(
+    "host",
+    ["127.0.0.1", "localhost", "[::1]", "[::ffff:127.0.0.1]", "0.0.0.0", "127.1", "2130706433"],
+)
+async def test_loopback_is_refused_without_allow_networks(
+    loopback: tuple[int, list[str]], host: str
+) -> None:
+    port, paths = loopback
+    http = HttpSender((), user_agent=UA)
+    await http.start()
+    try:
+        result = await post(http, f"http://{host}:{port}/refused")
+    finally:
+        await http.close()
+    assert result.status_code == 0 and result.error
+    assert "destination refused" in result.error or host in ("127.1", "2130706433")
+    await asyncio.sleep(0.1)
+    assert paths == []
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "[::1]"])
+async def test_loopback_is_reached_with_allow_networks(
+    sender: HttpSender, loopback: tuple[int, list[str]], host: str
+) -> None:
+    port, paths = loopback
+    result = await post(sender, f"http://{host}:{port}/allowed")
+    assert (result.error, result.status_code, paths) == (None, 200, ["/allowed"])
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        b"garbage\r\n\r\n",
+        b"HTTP/1.1 abc OK\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: nope\r\n\r\n",
+        CHUNKED + b"zz\r\n",
+        b"",
+    ],
+    ids=["garbage", "bad-status", "bad-length", "bad-chunk", "empty"],
+)
+async def test_malformed_response(sender: HttpSender, raw: StartRaw, reply: bytes) -> None:
+    async def answer(request: RawRequest) -> bytes:
+        return reply if request.target == "/bad" else OK
+
+    server = await raw(answer, "close")
+    result = await post(sender, server.url("/bad"))
+    assert result.status_code == 0 and result.error and not result.timed_out
+    assert (await post(sender, server.url("/good"))).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Test": "a\r\nX-Injected: yes"},
+        {"X-Test": "a\nX-Injected: yes"},
+        {"X-Test\r\nX-Injected": "yes"},
+        {"X-Test": "a\r\n\r\nGET /x-injected HTTP/1.1\r\nX-Injected: yes"},
+    ],
+    ids=["crlf-in-value", "lf-in-value", "crlf-in-name", "smuggled-request"],
+)
+async def test_header_injection_is_impossible(
+    sender: HttpSender, raw: StartRaw, headers: dict[str, str]
+) -> None:
+    server = await raw(OK)
+    result = await sender.send("POST", server.url(), headers, b"{}", 2)
+    assert result.error or result.status_code == 200
+    await asyncio.sleep(0.1)
+    names = [name.lower() for request in server.requests for name, _ in request.headers]
+    assert "x-injected" not in names
+    assert all(request.target == "/hook" for request in server.requests)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 70_000 + b"\r\n",
+        b"HTTP/1.1 200 OK\r\n"
+        + b"".join(b"X-Pad-%d: %s\r\n" % (i, b"a" * 60) for i in range(16_000)),
+    ],
+    ids=["one-long-line", "a-megabyte-of-lines"],
+)
+async def test_oversized_response_headers(sender: HttpSender, raw: StartRaw, reply: bytes) -> None:
+    server = await raw(reply, "hang")
+    result = await post(sender, server.url(), 5)
+    assert result.status_code == 0 and result.error and not result.timed_out
+
+
+async def test_close_with_a_request_in_flight_finishes(raw: StartRaw) -> None:
+    server = await raw(None)
+    http = HttpSender(ALLOW, user_agent=UA)
+    await http.start()
+    in_flight = asyncio.create_task(post(http, server.url(), 30))
+    await asyncio.wait_for(server.received.wait(), 5)
+    await asyncio.wait_for(http.close(), 5)
+    try:
+        result = await asyncio.wait_for(in_flight, 5)
+    except asyncio.CancelledError:
+        return
+    assert result.status_code == 0 and result.error
+
+
+@dataclass
+class Pki:
+    ca: str
+    server: tuple[Path, Path]
+    client: tuple[Path, Path]
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    """A CA; a server certificate for 127.0.0.1 and localhost; a client certificate."""
+    directory = tmp_path_factory.mktemp("pki")
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+
+    def issue(common: str, key: Any, *extensions: Any) -> bytes:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test CA")]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
+            )
+        )
+        for extension in extensions:
+            critical = isinstance(extension, x509.BasicConstraints | x509.KeyUsage)
+            builder = builder.add_extension(extension, critical)
+        return builder.sign(ca_key, hashes.SHA256()).public_bytes(PEM)
+
+    def leaf(common: str, usage: x509.ObjectIdentifier, *extensions: Any) -> tuple[Path, Path]:
+        key = ec.generate_private_key(ec.SECP256R1())
+        usages = x509.ExtendedKeyUsage([usage])
+        (directory / f"{common}.pem").write_bytes(issue(common, key, usages, *extensions))
+        (directory / f"{common}.key").write_bytes(
+            key.private_bytes(PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        )
+        return directory / f"{common}.pem", directory / f"{common}.key"
+
+    ca = issue(
+        "test CA",
+        ca_key,
+        x509.BasicConstraints(ca=True, path_length=None),
+        x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+        x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()),
+    )
+    names = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    server = leaf("server", ExtendedKeyUsageOID.SERVER_AUTH, x509.SubjectAlternativeName(names))
+    return Pki(ca.decode(), server, leaf("client", ExtendedKeyUsageOID.CLIENT_AUTH))
+
+
+async def tls_server(
+    serve_app: StartApp, pki: Pki, *, require_client: bool
+) -> tuple[int, list[Any]]:
+    """An HTTPS server on 127.0.0.1 and 127.0.0.2; records SNI names and client certificates."""
+    seen: list[Any] = []
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cadata=pki.ca)
+    context.verify_mode = ssl.CERT_REQUIRED if require_client else ssl.CERT_NONE
+    context.load_cert_chain(*pki.server)
+    context.sni_callback = lambda _sock, name, _ctx: seen.append(("sni", name))
+
+    async def handle(request: web.Request) -> web.Response:
+        peer = request.transport.get_extra_info("peercert") if request.transport else None
+        seen.append(("client", dict(item[0] for item in peer["subject"]) if peer else None))
+        return web.Response(text="secure")
+
+    return await serve_app(handle, hosts=("127.0.0.1", "127.0.0.2"), ssl_context=context), seen
+
+
+async def test_https_with_a_trusted_ca(sender: HttpSender, serve_app: StartApp, pki: Pki) -> None:
+    port, seen = await tls_server(serve_app, pki, require_client=False)
+    trusted = ssl.create_default_context(cadata=pki.ca)
+    for host in ("127.0.0.1", "localhost"):
+        result = await post(sender, f"https://{host}:{port}/", tls=trusted)
+        assert (result.error, result.status_code, result.body) == (None, 200, b"secure")
+    assert ("sni", "localhost") in seen
+    # A name the certificate does not cover is refused, even though the CA is trusted.
+    mismatch = await post(sender, f"https://127.0.0.2:{port}/", tls=trusted)
+    assert mismatch.status_code == 0 and mismatch.error
+    # Default verification does not trust the test CA (nor reuses the connection verified above).
+    untrusted = await post(sender, f"https://127.0.0.1:{port}/")
+    assert untrusted.status_code == 0 and "certificate" in (untrusted.error or "").lower()
+    assert [entry for entry in seen if entry[0] == "client"] == [("client", None)] * 2
+
+
+async def test_mutual_tls(sender: HttpSender, serve_app: StartApp, pki: Pki) -> None:
+    port, seen = await tls_server(serve_app, pki, require_client=True)
+    with_cert = ssl.create_default_context(cadata=pki.ca)
+    with_cert.load_cert_chain(*pki.client)
+    result = await post(sender, f"https://127.0.0.1:{port}/", tls=with_cert)
+    assert (result.error, result.status_code) == (None, 200)
+    assert ("client", {"commonName": "client"}) in seen
+    # Without a certificate the server refuses (a connection that presented one is not reused).
+    without = await post(
+        sender, f"https://127.0.0.1:{port}/", tls=ssl.create_default_context(cadata=pki.ca)
+    )
+    assert without.status_code == 0 and without.error
