@@ -97,6 +97,7 @@ async def test_endpoints_without_a_trivially_open_gate_never_take_the_hand_off(
     async with client(server) as api:
         kinds = {
             "rate": {"rateLimit": 100},
+            "app-rate": {},  # its application has the rate limit
             "fifo": {"fifo": True},
             "batch": {"batchSize": 2, "batchMaxWaitMs": 50},
             "failing": {},
@@ -108,6 +109,8 @@ async def test_endpoints_without_a_trivially_open_gate_never_take_the_hand_off(
             apps[kind] = await create_app(api, kind)
             url = receiver.url_for(f"/{kind}")
             endpoints[kind] = (await create_endpoint(api, apps[kind], url=url, **fields))["id"]
+        limited = await api.patch(f"/api/v1/app/{apps['app-rate']}", json={"rateLimit": 100})
+        assert limited.status_code == 200, limited.text
 
         # A failing endpoint: its first message goes while it is healthy, and fails.
         await send(api, apps["failing"], 0)
@@ -121,7 +124,7 @@ async def test_endpoints_without_a_trivially_open_gate_never_take_the_hand_off(
 
         soon = (datetime.now(UTC) + timedelta(seconds=3)).isoformat()
         for n in range(1, 3):
-            for kind in ("rate", "fifo", "batch", "failing"):
+            for kind in ("rate", "app-rate", "fifo", "batch", "failing"):
                 await send(api, apps[kind], n)
             await send(api, apps["scheduled"], n, deliverAt=soon)
 
@@ -136,7 +139,7 @@ async def test_endpoints_without_a_trivially_open_gate_never_take_the_hand_off(
                 for item in orjson.loads(r.body)
             ]
             return (
-                all(delivered(k) >= {1, 2} for k in ("rate", "fifo", "scheduled"))
+                all(delivered(k) >= {1, 2} for k in ("rate", "app-rate", "fifo", "scheduled"))
                 and sorted(batch_items) == [1, 2]
                 and {0, 1, 2} <= delivered("failing")
             )

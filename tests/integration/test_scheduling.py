@@ -134,6 +134,28 @@ async def test_rate_limited_endpoint_gets_everything_in_order(
     assert [r.headers["webhook-id"] for r in requests] == sent
 
 
+async def test_an_applications_rate_limit_applies_to_each_endpoint_without_its_own(
+    api: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    # As Svix: the application's limit propagates to its endpoints, each endpoint's own
+    # limit overrides it. At 1 a second (a bucket of one), 4 messages take at least 3 s.
+    created = await api.post("/api/v1/app", json={"name": "app-limited", "throttleRate": 1})
+    assert created.status_code == 201, created.text
+    assert created.json()["rateLimit"] == 1
+    app_id = created.json()["id"]
+    await create_endpoint(api, app_id, url=receiver.url_for("/inherits"))
+    await create_endpoint(api, app_id, url=receiver.url_for("/own"), rateLimit=1000)
+    sent = [await send(api, app_id, n) for n in range(4)]
+    requests = await receiver.wait_for(8, timeout=30)
+    inherits = [r for r in requests if r.path == "/inherits"]
+    own = [r for r in requests if r.path == "/own"]
+    assert [r.headers["webhook-id"] for r in inherits] == sent
+    assert inherits[-1].at - inherits[0].at >= 2.5
+    # The endpoint with its own, higher limit is not held to the application's.
+    assert sorted(r.headers["webhook-id"] for r in own) == sorted(sent)
+    assert own[-1].at < inherits[-1].at
+
+
 async def test_scheduled_message_is_delivered_at_deliver_at(
     api: httpx.AsyncClient, receiver: Receiver
 ) -> None:

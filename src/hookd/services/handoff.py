@@ -33,12 +33,15 @@ class HandedOff:
     endpoint: Endpoint
 
 
-def may_hand_off(endpoint: Endpoint, due: datetime | None) -> bool:
-    """What the endpoint's settings allow; its health and backlog are checked in the database."""
+def may_hand_off(endpoint: Endpoint, due: datetime | None, *, app_rate_limit: int | None) -> bool:
+    """What the endpoint's settings allow; its health and backlog are checked in the database.
+
+    ``app_rate_limit``: its application's, which applies when the endpoint has none."""
     return (
         due is None
         and not endpoint.disabled
         and endpoint.rate_limit is None
+        and app_rate_limit is None
         and not endpoint.fifo
         and not is_batched(endpoint.batch_size, endpoint.fifo)
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
 
@@ -59,6 +59,13 @@ class NewMessage:
     handoff: HandOff | None = None  # the local worker, when it may take deliveries directly
 
 
+class _Accepted(NamedTuple):
+    new: NewMessage
+    message: Message
+    targets: list[Endpoint]
+    app_rate_limit: int | None  # applies to the targets without a rate limit of their own
+
+
 async def commit(ctx: Context, new: NewMessage) -> Created:
     """Persist ``new`` with the creates waiting beside it; return it once committed."""
     # The cache is only correct when this process owns the SQLite file alone.
@@ -82,7 +89,7 @@ def create_group(
     }
     taken = store.taken_event_ids(conn, wanted)
     refused: list[Exception | None] = []
-    accepted: list[tuple[NewMessage, Message, list[Endpoint]]] = []
+    accepted: list[_Accepted] = []
     for new, app in zip(group, apps, strict=True):
         if isinstance(app, Exception):
             refused.append(app)
@@ -93,16 +100,15 @@ def create_group(
                 continue
             taken.add((app.id, new.event_id))
         message = _message(new, app.id)
-        accepted.append(
-            (new, message, outbound_targets(message, endpoints_of(conn, app.id, cache)))
-        )
+        targets = outbound_targets(message, endpoints_of(conn, app.id, cache))
+        accepted.append(_Accepted(new, message, targets, app.rate_limit))
         refused.append(None)
     closed, sending = _closed_to_handoff(conn, accepted)
     created: list[Created] = []
     message_rows: list[dict[str, Any]] = []
     delivery_rows: list[dict[str, Any]] = []
     versions: list[dict[str, Any]] = []
-    for new, message, targets in accepted:
+    for new, message, targets, app_rate_limit in accepted:
         message_rows.append(message_values(message, new.payload_retention_days))
         versions += version_rows(message)
         rows = new_delivery_rows(
@@ -113,7 +119,7 @@ def create_group(
             to_ms(new.now),
             due_ms=None if new.due is None else to_ms(new.due),
         )
-        if new.handoff is not None and new.due is None:
+        if new.handoff is not None and new.due is None and app_rate_limit is None:
             _hand_off(new.handoff, message, targets, rows, closed, sending)
         created.append((message, len(rows), sum(1 for r in rows if r["status"] == PENDING)))
         delivery_rows += rows
@@ -123,7 +129,7 @@ def create_group(
 
 
 def _closed_to_handoff(
-    conn: Connection, accepted: Sequence[tuple[NewMessage, Message, list[Endpoint]]]
+    conn: Connection, accepted: Sequence[_Accepted]
 ) -> tuple[set[str], dict[str, int] | None]:
     """Endpoints the group's hand-offs must skip: failing lately, or deliveries already due
     (those go first; a hand-off would overtake them). One query for the group.
@@ -132,13 +138,15 @@ def _closed_to_handoff(
     flight by every process, as the database counts them (a second query)."""
     candidates: set[str] = set()
     shared = False
-    for new, _, targets in accepted:
+    for new, _, targets, app_rate_limit in accepted:
         if new.handoff is not None:
             shared = new.handoff.shared
-            candidates.update(e.id for e in targets if may_hand_off(e, new.due))
+            candidates.update(
+                e.id for e in targets if may_hand_off(e, new.due, app_rate_limit=app_rate_limit)
+            )
     if not candidates:
         return set(), None
-    now_ms = to_ms(accepted[0][0].now)
+    now_ms = to_ms(accepted[0].new.now)
     sending = store.sending_counts(conn, candidates) if shared else None
     return store.not_open_now(conn, candidates, now_ms), sending
 
@@ -159,7 +167,7 @@ def _hand_off(
     """
     lease_ms = to_ms(message.created_at + handoff.lease)
     for endpoint, row in zip(targets, rows, strict=True):
-        if endpoint.id in closed or not may_hand_off(endpoint, None):
+        if endpoint.id in closed or not may_hand_off(endpoint, None, app_rate_limit=None):
             continue
         claim = Claim(row["id"], message.id, endpoint.id, message.app_id, 0, False)
         if sending is not None and sending.get(endpoint.id, 0) >= handoff.per_endpoint:

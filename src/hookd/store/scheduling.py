@@ -39,9 +39,9 @@ from hookd.core.scheduling import (
 from hookd.store.codec import from_ms, opt_from_ms, to_ms
 from hookd.store.db import READY_KEY
 from hookd.store.endpoint_health import health_from_row, update_rows
-from hookd.store.schema import deliveries, endpoint_state, endpoints
+from hookd.store.schema import applications, deliveries, endpoint_state, endpoints
 
-s, d, e = endpoint_state.c, deliveries.c, endpoints.c
+s, d, e, a = endpoint_state.c, deliveries.c, endpoints.c, applications.c
 PENDING, SENDING = int(DeliveryStatus.PENDING), int(DeliveryStatus.SENDING)
 # SQLite allows 500 terms in a compound SELECT; one claim round unions one per endpoint.
 MAX_ENDPOINTS_PER_ROUND = 200
@@ -166,9 +166,12 @@ def _ready_rows(
         .scalar_subquery()
         .label("in_flight")
     )
+    # An application's rate limit applies to each of its endpoints without one of their own.
+    rate_limit = func.coalesce(e.rate_limit, a.rate_limit).label("rate_limit")
     query = (
-        select(endpoint_state, e.fifo, e.rate_limit, e.batch_size, e.batch_max_wait_ms, sending)
+        select(endpoint_state, e.fifo, rate_limit, e.batch_size, e.batch_max_wait_ms, sending)
         .join(endpoints, e.id == s.endpoint_id)
+        .join(applications, a.id == e.app_id)
         .where(s.ready_at <= now_ms)
         .order_by(s.served_at, s.endpoint_id)
         .limit(limit)
