@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import ssl
 import time
+
+import aiohappyeyeballs
 
 from hookd.core.http_wire import Destination
 from hookd.engine.http_connection import ClosedBeforeResponse, Connection, Response
@@ -23,6 +26,8 @@ from hookd.engine.http_names import GuardedNames
 # Idle connections are closed after this long (servers commonly close theirs after 5 to 75 s).
 IDLE_SECONDS = 15.0
 SWEEP_SECONDS = 5.0
+# Happy Eyeballs: the next address is tried when the last has not connected after this long.
+HAPPY_EYEBALLS_DELAY = 0.25
 
 OriginKey = tuple[str, int, ssl.SSLContext | None]
 
@@ -133,23 +138,24 @@ class ConnectionPool:
             addresses = [destination.host]
         else:
             addresses = await self._names.addresses(destination.host, destination.port)
-        loop = asyncio.get_running_loop()
-        last: OSError | None = None
-        for address in addresses:
-            try:
-                _, connection = await loop.create_connection(
-                    self._new_connection,
-                    address,
-                    destination.port,
-                    ssl=tls,
-                    server_hostname=destination.host if tls is not None else None,
-                )
-            except OSError as exc:
-                last = exc
-                continue
-            self._open.add(connection)
-            return connection
-        raise ConnectFailed(last or OSError("no address to connect to"))
+        try:
+            sock = await open_socket(addresses, destination.port)
+        except OSError as exc:
+            raise ConnectFailed(exc) from exc
+        try:
+            _, connection = await asyncio.get_running_loop().create_connection(
+                self._new_connection,
+                sock=sock,
+                ssl=tls,
+                server_hostname=destination.host if tls is not None else None,
+            )
+        except BaseException as exc:
+            sock.close()
+            if isinstance(exc, OSError):  # the TLS handshake failed (ssl.SSLError is one)
+                raise ConnectFailed(exc) from exc
+            raise
+        self._open.add(connection)
+        return connection
 
     def _new_connection(self) -> Connection:
         return Connection(self._body_limit, self._open.discard)
@@ -171,3 +177,25 @@ class ConnectionPool:
             origin.idle = keep
             if not keep and origin.busy == 0:
                 del self._origins[key]
+
+
+async def open_socket(addresses: list[str], port: int) -> socket.socket:
+    """A TCP connection to the first of ``addresses`` to answer (checked addresses only).
+
+    Happy Eyeballs (RFC 8305, via aiohappyeyeballs, as aiohttp does): the next address is tried
+    after HAPPY_EYEBALLS_DELAY if the last has not connected yet, alternating IPv6 and IPv4, so
+    an address that swallows connection attempts costs a quarter of a second, not the deadline.
+    """
+    infos = [
+        (
+            socket.AF_INET6 if ":" in address else socket.AF_INET,
+            socket.SOCK_STREAM,
+            socket.IPPROTO_TCP,
+            "",
+            (address, port, 0, 0) if ":" in address else (address, port),
+        )
+        for address in addresses
+    ]
+    return await aiohappyeyeballs.start_connection(
+        infos, happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY, interleave=1
+    )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
+import socket
 
 import pytest
 from aiohttp import web
@@ -11,6 +13,7 @@ from multidict import CIMultiDict
 
 from hookd.core.delivery import RESPONSE_READ_LIMIT
 from hookd.engine.http import CONNECTIONS_PER_HOST, HttpSender
+from hookd.engine.http_pool import HAPPY_EYEBALLS_DELAY, open_socket
 from tests.integration.sender.peers import (
     ALLOW,
     CHUNKED,
@@ -268,3 +271,33 @@ async def test_a_request_dropped_on_a_reused_connection_goes_once_more(
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def test_an_address_that_swallows_connections_costs_a_quarter_second() -> None:
+    # [::1]:PORT is a listener whose accept queue is full: the kernel drops new SYNs, so a
+    # connection attempt there hangs. 127.0.0.1:PORT answers. The next address is tried after
+    # the Happy Eyeballs delay instead of when the first attempt gives up.
+    server = await asyncio.start_server(lambda _r, w: w.close(), "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    full = socket.socket(socket.AF_INET6)
+    full.bind(("::1", port))
+    full.listen(0)
+    queued = []
+    for _ in range(4):
+        pending = socket.socket(socket.AF_INET6)
+        pending.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            pending.connect(("::1", port))
+        queued.append(pending)
+    try:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        sock = await asyncio.wait_for(open_socket(["::1", "127.0.0.1"], port), 5)
+        assert sock.getpeername()[:2] == ("127.0.0.1", port)
+        assert loop.time() - started >= HAPPY_EYEBALLS_DELAY
+        sock.close()
+    finally:
+        for pending in queued:
+            pending.close()
+        full.close()
+        server.close()
