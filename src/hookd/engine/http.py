@@ -124,7 +124,7 @@ class HttpSender:
             return AttemptResult(
                 0, b"", _elapsed_ms(started), error=f"connection failed: {exc.cause}"
             )
-        except (ResponseError, OSError) as exc:
+        except (ResponseError, OSError, ValueError) as exc:  # ValueError: e.g. a bad TLS name
             return AttemptResult(
                 0, b"", _elapsed_ms(started), error=f"request failed: {type(exc).__name__}: {exc}"
             )

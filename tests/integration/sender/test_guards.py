@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import ipaddress
+import random
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +92,51 @@ async def test_malformed_response(sender: HttpSender, raw: StartRaw, reply: byte
     server = await raw(answer, "close")
     result = await post(sender, server.url("/bad"))
     assert result.status_code == 0 and result.error and not result.timed_out
+    assert (await post(sender, server.url("/good"))).status_code == 200
+
+
+def mangled_responses(count: int) -> list[bytes]:
+    """Valid responses cut short, with bytes flipped, dropped or repeated, and random bytes."""
+    rng = random.Random(20261203)
+    valid = [
+        OK,
+        CHUNKED + b"2\r\nok\r\n0\r\n\r\n",
+        b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n" + OK,
+        b"HTTP/1.0 500 Oops\r\nRetry-After: 5\r\n\r\nbody",
+    ]
+    replies = []
+    for n in range(count):
+        reply = bytearray(rng.choice(valid))
+        match n % 4:
+            case 0:
+                del reply[rng.randrange(len(reply)) :]
+            case 1:
+                for _ in range(rng.randint(1, 4)):
+                    reply[rng.randrange(len(reply))] = rng.randrange(256)
+            case 2:
+                at = rng.randrange(len(reply))
+                reply[at:at] = reply[: rng.randrange(len(reply))]
+            case _:
+                reply = bytearray(rng.randbytes(rng.randint(1, 200)))
+        replies.append(bytes(reply))
+    return replies
+
+
+async def test_any_reply_gives_a_result_and_the_sender_goes_on(
+    sender: HttpSender, raw: StartRaw
+) -> None:
+    # Whatever a server writes before closing, the send ends with a result (never an exception,
+    # never the deadline), and the next send on the same sender works.
+    replies = mangled_responses(200)
+
+    async def answer(request: RawRequest) -> bytes:
+        return OK if request.target == "/good" else replies[int(request.target[1:])]
+
+    server = await raw(answer, "close")
+    for n, reply in enumerate(replies):
+        result = await post(sender, server.url(f"/{n}"), timeout=10)
+        assert not result.timed_out, (reply, result)
+        assert (result.status_code == 0) == (result.error is not None), (reply, result)
     assert (await post(sender, server.url("/good"))).status_code == 200
 
 
