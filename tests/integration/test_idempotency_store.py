@@ -1,12 +1,19 @@
-"""Idempotency-Key records, a group's claims and outcomes per transaction, on both databases."""
+"""Idempotency-Key records, a group's claims and outcomes per transaction, on both databases;
+and the keys of message creates, answered in the creates' own transaction."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import Connection
 
+from hookd.core.domain import Message
+from hookd.services.create_keys import GroupKeys, KeyHeld, KeyRequest
+from hookd.services.errors import NotFound
 from hookd.store.db import Database
 from hookd.store.idempotency import STALE_START_MS, KeyClaim, KeyOutcome, claim_keys, settle_keys
 from tests import pg
@@ -51,3 +58,49 @@ async def test_expired_and_abandoned_keys_are_free_again(db: Database) -> None:
     assert found[1] is None  # started long ago by a request that died
     expired = await db.run_write(lambda c: claim_keys(c, [claim("done", NOW + TTL + 1)]))
     assert expired == [None]
+
+
+def _message(msg_id: str) -> Message:
+    return Message(
+        id=msg_id,
+        app_id="app_1",
+        event_type="a.b",
+        event_id=None,
+        channels=None,
+        tags=None,
+        payload=b"{}",
+        created_at=datetime.fromtimestamp(NOW / 1000, UTC),
+    )
+
+
+def _request(key: str) -> KeyRequest:
+    return KeyRequest(key, NOW, NOW + TTL, lambda message: f'{{"id":"{message.id}"}}'.encode())
+
+
+async def test_a_create_groups_keys_are_answered_in_its_transaction(db: Database) -> None:
+    requests = [_request("k1"), _request("k2"), _request("k1"), None]
+
+    def create(conn: Connection) -> list[Any]:
+        keys = GroupKeys(conn, requests)
+        assert keys.refusal(0) is None and keys.refusal(1) is None and keys.refusal(3) is None
+        outcomes: list[Any] = [(_message("msg_1"), 1), NotFound("no app"), keys.refusal(2), None]
+        return keys.settle(conn, outcomes)
+
+    outcomes = await db.run_write(create)
+    # The repeated key gets the first create's answer; a refused create frees its key.
+    assert isinstance(outcomes[2], KeyHeld) and outcomes[2].body == b'{"id":"msg_1"}'
+    assert (outcomes[2].state, outcomes[2].status_code) == ("done", 201)
+
+    def again(conn: Connection) -> list[Exception | None]:
+        keys = GroupKeys(conn, [_request("k1"), _request("k2")])
+        return [keys.refusal(0), keys.refusal(1)]
+
+    held, free = await db.run_write(again)
+    assert isinstance(held, KeyHeld) and held.body == b'{"id":"msg_1"}'
+    assert free is None
+
+
+async def test_a_key_another_request_still_runs_is_refused_as_running(db: Database) -> None:
+    await db.run_write(lambda c: claim_keys(c, [claim("running")]))
+    refusal = await db.run_write(lambda c: GroupKeys(c, [_request("running")]).refusal(0))
+    assert isinstance(refusal, KeyHeld) and refusal.state == "started"

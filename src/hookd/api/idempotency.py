@@ -3,6 +3,9 @@
 The key is scoped by credentials, method and path. Only 2xx answers are kept, so a request that
 failed can be retried with the same key. A request arriving while the first with its key is still
 running waits for it (up to 5 s) and then gets its answer.
+
+Message creates, the hot route, only get their scoped key here (``scope[CREATE_KEY]``): the
+create's own transaction claims and answers it (``services/create_keys.py``).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import re
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -25,6 +29,10 @@ from hookd.store.codec import to_ms
 from hookd.store.group_commit import PerDatabase
 
 TTL = timedelta(hours=12)
+TTL_MS = int(TTL.total_seconds() * 1000)
+# Where a message create finds its scoped key; its route claims it in the create transaction.
+CREATE_KEY = "hookd.idempotency_key"
+_CREATE_PATH = re.compile(r"/api/v1/app/[^/]+/msg")
 WAIT_SECONDS = 5.0
 POLL_SECONDS = 0.2
 
@@ -63,6 +71,9 @@ class Idempotency:
             await self.app(scope, receive, send)
             return
         scoped = _scoped_key(scope, key)
+        if _CREATE_PATH.fullmatch(scope["path"]):
+            await self.app({**scope, CREATE_KEY: scoped}, receive, send)
+            return
         deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
         while True:
             now = self.ctx.clock()

@@ -36,6 +36,11 @@ class JSON(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
+        return self.render_content(content)
+
+    @staticmethod
+    def render_content(content: Any) -> bytes:
+        """The body a JSON response of ``content`` carries."""
         return orjson.dumps(content, option=orjson.OPT_UTC_Z)
 
 

@@ -20,6 +20,7 @@ from hookd import ids
 from hookd.core.domain import Application, Endpoint, Message
 from hookd.services.applications import new_app
 from hookd.services.context import Context
+from hookd.services.create_keys import GroupKeys, KeyRequest
 from hookd.services.errors import Conflict, NotFound
 from hookd.services.fanout import outbound_targets
 from hookd.services.handoff import HandedOff, HandOff, may_hand_off
@@ -57,6 +58,7 @@ class NewMessage:
     payload_retention_days: int = DEFAULT_PAYLOAD_RETENTION_DAYS
     due: datetime | None = None  # a scheduled message's deliveries wait until then
     handoff: HandOff | None = None  # the local worker, when it may take deliveries directly
+    key: KeyRequest | None = None  # its Idempotency-Key, claimed in the group's transaction
 
 
 class _Accepted(NamedTuple):
@@ -76,6 +78,7 @@ def create_group(
     conn: Connection, group: Sequence[NewMessage], cache: ConfigCache | None
 ) -> list[Created | Exception]:
     """Write every acceptable create of ``group``; one outcome per create, in order."""
+    keys = GroupKeys(conn, [new.key for new in group]) if any(n.key for n in group) else None
     apps: list[Application | Exception] = []
     for new in group:
         try:
@@ -90,7 +93,11 @@ def create_group(
     taken = store.taken_event_ids(conn, wanted)
     refused: list[Exception | None] = []
     accepted: list[_Accepted] = []
-    for new, app in zip(group, apps, strict=True):
+    for index, (new, app) in enumerate(zip(group, apps, strict=True)):
+        held = None if keys is None else keys.refusal(index)
+        if held is not None:
+            refused.append(held)
+            continue
         if isinstance(app, Exception):
             refused.append(app)
             continue
@@ -125,7 +132,8 @@ def create_group(
         delivery_rows += rows
     store.insert_rows(conn, message_rows, delivery_rows, versions)
     done = iter(created)
-    return [next(done) if exc is None else exc for exc in refused]
+    outcomes: list[Created | Exception] = [next(done) if exc is None else exc for exc in refused]
+    return outcomes if keys is None else keys.settle(conn, outcomes)
 
 
 def _closed_to_handoff(

@@ -14,6 +14,7 @@ from hookd.core.domain import Message
 from hookd.services import message_batch
 from hookd.services.applications import require_app
 from hookd.services.context import Context
+from hookd.services.create_keys import KeyRequest
 from hookd.services.errors import Invalid, NotFound, PayloadTooLarge
 from hookd.services.message_batch import NewMessage
 from hookd.services.payload_shapes import accept_versions
@@ -58,10 +59,13 @@ async def create_message(
     validate: bool | None = None,
     payload_retention_days: int | None = None,
     deliver_at: datetime | None = None,
+    key: KeyRequest | None = None,
 ) -> tuple[Message, int]:
     """Persist a message and one delivery per subscribed endpoint; return it and that count.
 
     When this returns, the message and its deliveries are committed: nothing accepted is lost.
+    With an idempotency ``key``, its answer is committed with them; a key used before raises
+    :class:`~hookd.services.create_keys.KeyHeld` instead.
     """
     if len(payload) > ctx.settings.max_payload_bytes:
         raise PayloadTooLarge(
@@ -92,6 +96,7 @@ async def create_message(
         payload_retention_days=payload_retention_days or store.DEFAULT_PAYLOAD_RETENTION_DAYS,
         due=_due(deliver_at, now),
         handoff=ctx.handoff,
+        key=key,
     )
     try:
         message, count, queued = await message_batch.commit(ctx, new)

@@ -16,6 +16,7 @@ from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
 from hookd.api.auth import require_admin
+from hookd.api.idempotency import CREATE_KEY
 from hookd.api.models import MessageIn
 from hookd.api.routes.messages import create_response
 from hookd.api.routes.messages import router as messages_router
@@ -45,6 +46,7 @@ class FastCreate:
             message_in,
             with_content=with_content,
             validate=validate,
+            idempotency_key=scope.get(CREATE_KEY),
         )
         await response(scope, receive, send)
 

@@ -6,14 +6,18 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 
+from hookd.api.idempotency import CREATE_KEY, TTL_MS
 from hookd.api.models import ListResponse, MessageIn, MessageOut
 from hookd.api.params import CtxDep, PagingDep
 from hookd.api.serialize import JSON, message_out, page_out
+from hookd.core.domain import Message
 from hookd.services import messages as service
 from hookd.services.context import Context
-from hookd.services.errors import Invalid
+from hookd.services.create_keys import KeyHeld, KeyRequest
+from hookd.services.errors import Conflict, Invalid
+from hookd.store.codec import to_ms
 
 router = APIRouter(prefix="/api/v1/app/{app_id}/msg", tags=["Message"])
 
@@ -46,6 +50,7 @@ async def list_messages(
 
 @router.post("", response_model=MessageOut, status_code=201, summary="Create a message")
 async def create_message(
+    request: Request,
     ctx: CtxDep,
     app_id: str,
     body: Annotated[MessageIn, Body()],
@@ -54,11 +59,24 @@ async def create_message(
         bool | None, Query(description="check against the event type's JSON Schema")
     ] = None,
 ) -> Response:
-    return await create_response(ctx, app_id, body, with_content=with_content, validate=validate)
+    return await create_response(
+        ctx,
+        app_id,
+        body,
+        with_content=with_content,
+        validate=validate,
+        idempotency_key=request.scope.get(CREATE_KEY),
+    )
 
 
 async def create_response(
-    ctx: Context, app_id: str, body: MessageIn, *, with_content: bool, validate: bool | None
+    ctx: Context,
+    app_id: str,
+    body: MessageIn,
+    *,
+    with_content: bool,
+    validate: bool | None,
+    idempotency_key: str | None = None,
 ) -> Response:
     # The payload is serialized exactly once, here; those bytes are stored, signed and sent.
     payload = _encode(body.payload, ("body", "payload"))
@@ -66,21 +84,41 @@ async def create_response(
         version: _encode(other, ("body", "payloadVersions", str(version)))
         for version, other in (body.payload_versions or {}).items()
     }
-    message, _ = await service.create_message(
-        ctx,
-        app_id,
-        payload=payload,
-        event_type=body.event_type,
-        event_id=body.event_id,
-        channels=body.channels,
-        tags=body.tags,
-        application=body.application.fields_set() if body.application else None,
-        payload_versions=versions,
-        payload_version=body.payload_version,
-        validate=validate,
-        payload_retention_days=body.payload_retention_period,
-        deliver_at=body.deliver_at,
-    )
+    key = None
+    if idempotency_key is not None:
+        now_ms = to_ms(ctx.clock())
+
+        def answer(message: Message) -> bytes:
+            # The bytes the created response below carries (JSON renders with these options).
+            return JSON.render_content(message_out(message, with_content=with_content))
+
+        key = KeyRequest(idempotency_key, now_ms, now_ms + TTL_MS, answer)
+    try:
+        message, _ = await service.create_message(
+            ctx,
+            app_id,
+            payload=payload,
+            event_type=body.event_type,
+            event_id=body.event_id,
+            channels=body.channels,
+            tags=body.tags,
+            application=body.application.fields_set() if body.application else None,
+            payload_versions=versions,
+            payload_version=body.payload_version,
+            validate=validate,
+            payload_retention_days=body.payload_retention_period,
+            deliver_at=body.deliver_at,
+            key=key,
+        )
+    except KeyHeld as held:
+        if held.state != "done":
+            raise Conflict("a request with this Idempotency-Key is still running") from held
+        return Response(
+            held.body,
+            status_code=held.status_code,
+            media_type=held.content_type,
+            headers={"idempotent-replayed": "true"},
+        )
     return JSON(message_out(message, with_content=with_content), status_code=201)
 
 
