@@ -21,7 +21,7 @@ class DestinationRefused(OSError):
     """The SSRF guard refused every way to reach a destination."""
 
 
-def address_refusal(address: str, allow: tuple[Network, ...]) -> str | None:
+def _address_refusal(address: str, allow: tuple[Network, ...]) -> str | None:
     """Why an address may not be a destination, or None."""
     parsed = parse_address(address)
     if parsed is None:
@@ -47,7 +47,7 @@ async def checked_addresses(host: str, port: int, allow: tuple[Network, ...]) ->
     addresses: list[str] = []
     for info in infos:
         address = str(info[4][0])
-        reason = address_refusal(address, allow)
+        reason = _address_refusal(address, allow)
         if reason is not None:
             raise DestinationRefused(f"destination refused: {host} resolves to {reason}")
         if address not in addresses:
@@ -61,7 +61,7 @@ class GuardedNames:
     """:func:`checked_addresses` with answers (refusals too) kept for ``ttl`` seconds."""
 
     def __init__(self, allow: tuple[Network, ...], *, ttl: float = DNS_TTL_SECONDS) -> None:
-        self.allow = allow
+        self._allow = allow
         self._ttl = ttl
         # (name, port) -> (expires at, addresses or the refusal)
         self._answers: dict[tuple[str, int], tuple[float, list[str] | DestinationRefused]] = {}
@@ -72,7 +72,7 @@ class GuardedNames:
         if cached is None or cached[0] <= now:
             answer: list[str] | DestinationRefused
             try:
-                answer = await checked_addresses(host, port, self.allow)
+                answer = await checked_addresses(host, port, self._allow)
             except DestinationRefused as exc:
                 answer = exc
             if len(self._answers) >= MAX_CACHED_NAMES:

@@ -134,10 +134,8 @@ class ConnectionPool:
     async def _connect(self, destination: Destination, tls: ssl.SSLContext | None) -> Connection:
         if self._closed:
             raise ConnectFailed(OSError("the sender is closed"))
-        if destination.literal:
-            addresses = [destination.host]
-        else:
-            addresses = await self._names.addresses(destination.host, destination.port)
+        # Literal addresses too: the guard's verdict on them is cached like a name's.
+        addresses = await self._names.addresses(destination.host, destination.port)
         try:
             sock = await open_socket(addresses, destination.port)
         except OSError as exc:
