@@ -126,8 +126,8 @@ def create_group(
             to_ms(new.now),
             due_ms=None if new.due is None else to_ms(new.due),
         )
-        if new.handoff is not None and new.due is None and app_rate_limit is None:
-            _hand_off(new.handoff, message, targets, rows, closed, sending)
+        if new.handoff is not None and new.due is None:
+            _hand_off(new.handoff, message, targets, rows, closed, sending, app_rate_limit)
         created.append((message, len(rows), sum(1 for r in rows if r["status"] == PENDING)))
         delivery_rows += rows
     store.insert_rows(conn, message_rows, delivery_rows, versions)
@@ -166,6 +166,7 @@ def _hand_off(
     rows: list[dict[str, Any]],
     closed: set[str],
     sending: dict[str, int] | None,
+    app_rate_limit: int | None,
 ) -> None:
     """Write the deliveries the worker can start now as claimed, and stage them for it.
 
@@ -175,7 +176,7 @@ def _hand_off(
     """
     lease_ms = to_ms(message.created_at + handoff.lease)
     for endpoint, row in zip(targets, rows, strict=True):
-        if endpoint.id in closed or not may_hand_off(endpoint, None, app_rate_limit=None):
+        if endpoint.id in closed or not may_hand_off(endpoint, None, app_rate_limit=app_rate_limit):
             continue
         claim = Claim(row["id"], message.id, endpoint.id, message.app_id, 0, False)
         if sending is not None and sending.get(endpoint.id, 0) >= handoff.per_endpoint:
