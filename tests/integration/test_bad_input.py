@@ -175,6 +175,17 @@ async def test_idempotency_key_replays_the_first_response(
     assert third.json()["id"] != first.json()["id"]
 
 
+async def test_idempotency_key_replays_other_posts_too(api: httpx.AsyncClient) -> None:
+    # Routes other than the message create keep their keys in the middleware's own store.
+    headers = {"Idempotency-Key": "app-key"}
+    first = await api.post("/api/v1/app", json={"name": "keyed"}, headers=headers)
+    second = await api.post("/api/v1/app", json={"name": "keyed"}, headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json()
+    assert second.headers.get("idempotent-replayed") == "true"
+    assert second.headers["content-type"] == first.headers["content-type"]
+
+
 async def test_failed_request_does_not_burn_its_idempotency_key(
     api: httpx.AsyncClient, app_id: str
 ) -> None:

@@ -74,14 +74,14 @@ def _message(msg_id: str) -> Message:
 
 
 def _request(key: str) -> KeyRequest:
-    return KeyRequest(key, NOW, NOW + TTL, lambda message: f'{{"id":"{message.id}"}}'.encode())
+    return KeyRequest(key, lambda message: f'{{"id":"{message.id}"}}'.encode())
 
 
 async def test_a_create_groups_keys_are_answered_in_its_transaction(db: Database) -> None:
     requests = [_request("k1"), _request("k2"), _request("k1"), None]
 
     def create(conn: Connection) -> list[Any]:
-        keys = GroupKeys(conn, requests)
+        keys = GroupKeys(conn, requests, [NOW] * len(requests))
         assert keys.refusal(0) is None and keys.refusal(1) is None and keys.refusal(3) is None
         outcomes: list[Any] = [(_message("msg_1"), 1), NotFound("no app"), keys.refusal(2), None]
         return keys.settle(conn, outcomes)
@@ -92,7 +92,7 @@ async def test_a_create_groups_keys_are_answered_in_its_transaction(db: Database
     assert (outcomes[2].state, outcomes[2].status_code) == ("done", 201)
 
     def again(conn: Connection) -> list[Exception | None]:
-        keys = GroupKeys(conn, [_request("k1"), _request("k2")])
+        keys = GroupKeys(conn, [_request("k1"), _request("k2")], [NOW, NOW])
         return [keys.refusal(0), keys.refusal(1)]
 
     held, free = await db.run_write(again)
@@ -102,5 +102,5 @@ async def test_a_create_groups_keys_are_answered_in_its_transaction(db: Database
 
 async def test_a_key_another_request_still_runs_is_refused_as_running(db: Database) -> None:
     await db.run_write(lambda c: claim_keys(c, [claim("running")]))
-    refusal = await db.run_write(lambda c: GroupKeys(c, [_request("running")]).refusal(0))
+    refusal = await db.run_write(lambda c: GroupKeys(c, [_request("running")], [NOW]).refusal(0))
     assert isinstance(refusal, KeyHeld) and refusal.state == "started"

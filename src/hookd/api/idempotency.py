@@ -15,12 +15,12 @@ import hashlib
 import hmac
 import re
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection
 from sqlalchemy.engine import Row
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hookd.services.context import Context
@@ -28,8 +28,7 @@ from hookd.store import idempotency as store
 from hookd.store.codec import to_ms
 from hookd.store.group_commit import PerDatabase
 
-TTL = timedelta(hours=12)
-TTL_MS = int(TTL.total_seconds() * 1000)
+STILL_RUNNING = "a request with this Idempotency-Key is still running"
 # Where a message create finds its scoped key; its route claims it in the create transaction.
 CREATE_KEY = "hookd.idempotency_key"
 _CREATE_PATH = re.compile(r"/api/v1/app/[^/]+/msg")
@@ -76,24 +75,20 @@ class Idempotency:
             return
         deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
         while True:
-            now = self.ctx.clock()
-            claim = store.KeyClaim(scoped, to_ms(now), to_ms(now + TTL))
+            now_ms = to_ms(self.ctx.clock())
+            claim = store.KeyClaim(scoped, now_ms, now_ms + store.KEY_TTL_MS)
             existing = await _claims.submit(self.ctx.db, claim, sole_process=False)
             if existing is None:
                 await self._run_and_keep(scoped, scope, receive, send)
                 return
             row = existing._mapping
             if row["state"] == "done":
-                await _replay(send, row["status_code"], row["content_type"], row["body"])
+                answer = replayed(row["status_code"], row["content_type"], row["body"])
+                await answer(scope, receive, send)
                 return
             if asyncio.get_running_loop().time() > deadline:
-                body = orjson.dumps(
-                    {
-                        "code": "conflict",
-                        "detail": "a request with this Idempotency-Key is still running",
-                    }
-                )
-                await _replay(send, 409, "application/json", body, replayed=False)
+                body = orjson.dumps({"code": "conflict", "detail": STILL_RUNNING})
+                await Response(body, 409, media_type="application/json")(scope, receive, send)
                 return
             await asyncio.sleep(POLL_SECONDS)
 
@@ -140,14 +135,6 @@ _claims: PerDatabase[store.KeyClaim, Row[Any] | None] = PerDatabase(_claim_group
 _outcomes: PerDatabase[store.KeyOutcome, None] = PerDatabase(_settle_group)
 
 
-async def _replay(
-    send: Send, status: int, content_type: str, body: bytes, *, replayed: bool = True
-) -> None:
-    headers = [
-        (b"content-type", content_type.encode("latin-1")),
-        (b"content-length", str(len(body)).encode()),
-    ]
-    if replayed:
-        headers.append((b"idempotent-replayed", b"true"))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+def replayed(status: int, content_type: str, body: bytes) -> Response:
+    """The kept answer of a key, sent again and marked as such."""
+    return Response(bytes(body), status, {"idempotent-replayed": "true"}, media_type=content_type)

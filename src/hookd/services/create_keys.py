@@ -34,8 +34,6 @@ class KeyRequest:
     """A create's key, scoped to its caller and route, and how to render its answer."""
 
     key: str
-    now_ms: int
-    expires_ms: int
     answer: Callable[[Message], bytes]  # the body the route sends for the created message
 
 
@@ -57,9 +55,12 @@ class _SameKeyAsEarlier(Exception):
 class GroupKeys:
     """The keys of one create group: claimed before its creates, answered after them."""
 
-    def __init__(self, conn: Connection, keys: Sequence[KeyRequest | None]) -> None:
+    def __init__(
+        self, conn: Connection, keys: Sequence[KeyRequest | None], now_ms: Sequence[int]
+    ) -> None:
+        """``now_ms``: when each create was accepted (its key's answer lives from then)."""
         wanted = [(i, request) for i, request in enumerate(keys) if request is not None]
-        claims = [store.KeyClaim(r.key, r.now_ms, r.expires_ms) for _, r in wanted]
+        claims = [store.KeyClaim(r.key, now_ms[i], now_ms[i] + store.KEY_TTL_MS) for i, r in wanted]
         found = store.claim_keys(conn, claims)
         self._requests = keys
         self._refused: dict[int, Exception] = {}

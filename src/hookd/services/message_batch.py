@@ -78,7 +78,9 @@ def create_group(
     conn: Connection, group: Sequence[NewMessage], cache: ConfigCache | None
 ) -> list[Created | Exception]:
     """Write every acceptable create of ``group``; one outcome per create, in order."""
-    keys = GroupKeys(conn, [new.key for new in group]) if any(n.key for n in group) else None
+    keys = None
+    if any(new.key for new in group):
+        keys = GroupKeys(conn, [new.key for new in group], [to_ms(new.now) for new in group])
     apps: list[Application | Exception] = []
     for new in group:
         try:

@@ -17,6 +17,8 @@ from hookd.store.schema import idempotency_keys as t
 
 # A "started" record older than this belongs to a request that died; the key is free again.
 STALE_START_MS = 60_000
+# How long a key's answer is replayed (Svix: 12 hours).
+KEY_TTL_MS = 12 * 3600 * 1000
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Body, Query, Request, Response
 
-from hookd.api.idempotency import CREATE_KEY, TTL_MS
+from hookd.api.idempotency import CREATE_KEY, STILL_RUNNING, replayed
 from hookd.api.models import ListResponse, MessageIn, MessageOut
 from hookd.api.params import CtxDep, PagingDep
 from hookd.api.serialize import JSON, message_out, page_out
@@ -17,7 +17,6 @@ from hookd.services import messages as service
 from hookd.services.context import Context
 from hookd.services.create_keys import KeyHeld, KeyRequest
 from hookd.services.errors import Conflict, Invalid
-from hookd.store.codec import to_ms
 
 router = APIRouter(prefix="/api/v1/app/{app_id}/msg", tags=["Message"])
 
@@ -84,15 +83,12 @@ async def create_response(
         version: _encode(other, ("body", "payloadVersions", str(version)))
         for version, other in (body.payload_versions or {}).items()
     }
-    key = None
-    if idempotency_key is not None:
-        now_ms = to_ms(ctx.clock())
 
-        def answer(message: Message) -> bytes:
-            # The bytes the created response below carries (JSON renders with these options).
-            return JSON.render_content(message_out(message, with_content=with_content))
+    def answer(message: Message) -> bytes:
+        # The bytes the created response below carries (JSON renders with these options).
+        return JSON.render_content(message_out(message, with_content=with_content))
 
-        key = KeyRequest(idempotency_key, now_ms, now_ms + TTL_MS, answer)
+    key = None if idempotency_key is None else KeyRequest(idempotency_key, answer)
     try:
         message, _ = await service.create_message(
             ctx,
@@ -112,13 +108,8 @@ async def create_response(
         )
     except KeyHeld as held:
         if held.state != "done":
-            raise Conflict("a request with this Idempotency-Key is still running") from held
-        return Response(
-            held.body,
-            status_code=held.status_code,
-            media_type=held.content_type,
-            headers={"idempotent-replayed": "true"},
-        )
+            raise Conflict(STILL_RUNNING) from held
+        return replayed(held.status_code, held.content_type, held.body)
     return JSON(message_out(message, with_content=with_content), status_code=201)
 
 
