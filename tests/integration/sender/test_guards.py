@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime
-import ipaddress
 import random
 import ssl
 from dataclasses import dataclass
@@ -13,23 +11,19 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from hookd.engine.http import HttpSender
 from tests.integration.sender.peers import (
     ALLOW,
     CHUNKED,
     OK,
-    PEM,
     UA,
     RawRequest,
     StartApp,
     StartRaw,
     post,
 )
+from tests.pki import make_pki
 
 
 @pytest.fixture
@@ -192,60 +186,30 @@ async def test_close_with_a_request_in_flight_finishes(raw: StartRaw) -> None:
 
 
 @dataclass
-class Pki:
+class PkiFiles:
     ca: str
     server: tuple[Path, Path]
     client: tuple[Path, Path]
 
 
 @pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    """A CA; a server certificate for 127.0.0.1 and localhost; a client certificate."""
+def pki(tmp_path_factory: pytest.TempPathFactory) -> PkiFiles:
+    """The test CA's PEM; the server's and the client's certificate and key files."""
     directory = tmp_path_factory.mktemp("pki")
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-
-    def issue(common: str, key: Any, *extensions: Any) -> bytes:
-        builder = (
-            x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)]))
-            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test CA")]))
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
-            )
-        )
-        for extension in extensions:
-            critical = isinstance(extension, x509.BasicConstraints | x509.KeyUsage)
-            builder = builder.add_extension(extension, critical)
-        return builder.sign(ca_key, hashes.SHA256()).public_bytes(PEM)
-
-    def leaf(common: str, usage: x509.ObjectIdentifier, *extensions: Any) -> tuple[Path, Path]:
-        key = ec.generate_private_key(ec.SECP256R1())
-        usages = x509.ExtendedKeyUsage([usage])
-        (directory / f"{common}.pem").write_bytes(issue(common, key, usages, *extensions))
-        (directory / f"{common}.key").write_bytes(
-            key.private_bytes(PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-        )
-        return directory / f"{common}.pem", directory / f"{common}.key"
-
-    ca = issue(
-        "test CA",
-        ca_key,
-        x509.BasicConstraints(ca=True, path_length=None),
-        x509.KeyUsage(False, False, False, False, False, True, True, False, False),
-        x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()),
-    )
-    names = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-    server = leaf("server", ExtendedKeyUsageOID.SERVER_AUTH, x509.SubjectAlternativeName(names))
-    return Pki(ca.decode(), server, leaf("client", ExtendedKeyUsageOID.CLIENT_AUTH))
+    made = make_pki(client="client")
+    files = []
+    for name, cert, key in (
+        ("server", made.server_cert, made.server_key),
+        ("client", made.client_cert, made.client_key),
+    ):
+        (directory / f"{name}.pem").write_text(cert)
+        (directory / f"{name}.key").write_text(key)
+        files.append((directory / f"{name}.pem", directory / f"{name}.key"))
+    return PkiFiles(made.ca, files[0], files[1])
 
 
 async def tls_server(
-    serve_app: StartApp, pki: Pki, *, require_client: bool
+    serve_app: StartApp, pki: PkiFiles, *, require_client: bool
 ) -> tuple[int, list[Any]]:
     """An HTTPS server on 127.0.0.1 and 127.0.0.2; records SNI names and client certificates."""
     seen: list[Any] = []
@@ -262,7 +226,9 @@ async def tls_server(
     return await serve_app(handle, hosts=("127.0.0.1", "127.0.0.2"), ssl_context=context), seen
 
 
-async def test_https_with_a_trusted_ca(sender: HttpSender, serve_app: StartApp, pki: Pki) -> None:
+async def test_https_with_a_trusted_ca(
+    sender: HttpSender, serve_app: StartApp, pki: PkiFiles
+) -> None:
     port, seen = await tls_server(serve_app, pki, require_client=False)
     trusted = ssl.create_default_context(cadata=pki.ca)
     for host in ("127.0.0.1", "localhost"):
@@ -278,7 +244,7 @@ async def test_https_with_a_trusted_ca(sender: HttpSender, serve_app: StartApp, 
     assert [entry for entry in seen if entry[0] == "client"] == [("client", None)] * 2
 
 
-async def test_mutual_tls(sender: HttpSender, serve_app: StartApp, pki: Pki) -> None:
+async def test_mutual_tls(sender: HttpSender, serve_app: StartApp, pki: PkiFiles) -> None:
     port, seen = await tls_server(serve_app, pki, require_client=True)
     with_cert = ssl.create_default_context(cadata=pki.ca)
     with_cert.load_cert_chain(*pki.client)
