@@ -38,6 +38,7 @@ async def test_private_destinations_are_refused_by_default(new_server, receiver:
         assert attempt.status == MessageStatus.FAIL
         assert attempt.response_status_code == 0
         assert "destination refused" in attempt.response, attempt.response
+        assert "HOOKD_ALLOW_NETWORKS" in attempt.response, attempt.response
     assert receiver.requests == []
 
 

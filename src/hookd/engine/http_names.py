@@ -14,6 +14,8 @@ import time
 from hookd.core.ssrf import Network, parse_address, refusal_reason
 
 DNS_TTL_SECONDS = 30.0
+# Said with every refusal: the one setting that lets an operator reach such a network on purpose.
+ALLOW_HINT = " (HOOKD_ALLOW_NETWORKS lists the networks exempt from this guard)"
 MAX_CACHED_NAMES = 4096
 
 
@@ -38,7 +40,7 @@ async def checked_addresses(host: str, port: int, allow: tuple[Network, ...]) ->
     if literal is not None:
         reason = refusal_reason(literal, allow)
         if reason is not None:
-            raise DestinationRefused(f"destination refused: {reason}")
+            raise DestinationRefused(f"destination refused: {reason}{ALLOW_HINT}")
         return [str(literal)]
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -49,7 +51,9 @@ async def checked_addresses(host: str, port: int, allow: tuple[Network, ...]) ->
         address = str(info[4][0])
         reason = _address_refusal(address, allow)
         if reason is not None:
-            raise DestinationRefused(f"destination refused: {host} resolves to {reason}")
+            raise DestinationRefused(
+                f"destination refused: {host} resolves to {reason}{ALLOW_HINT}"
+            )
         if address not in addresses:
             addresses.append(address)
     if not addresses:
