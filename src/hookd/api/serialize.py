@@ -6,7 +6,6 @@ Message payloads are embedded as the exact stored bytes (``orjson.Fragment``), n
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any, TypeVar
 
 import orjson
@@ -25,6 +24,7 @@ from hookd.core.domain import (
 )
 from hookd.core.signing import Ed25519Key, parse_signing_key
 from hookd.services.endpoints import SENSITIVE_HEADERS
+from hookd.store.background_tasks import BackgroundTask
 from hookd.store.endpoint_health import EndpointHealth
 from hookd.store.pages import Page
 
@@ -151,6 +151,7 @@ def message_out(msg: Message, *, with_content: bool = True) -> dict[str, Any]:
         "channels": list(msg.channels) if msg.channels is not None else None,
         "tags": list(msg.tags) if msg.tags is not None else None,
         "timestamp": msg.created_at,
+        "deliverAt": msg.deliver_at,
         "payloadVersion": msg.version,
     }
 
@@ -225,6 +226,12 @@ def page_out(page: Page[T], item: Callable[[T], dict[str, Any]]) -> dict[str, An
     }
 
 
-def task_out(task_id: str, task: str, now: datetime, data: dict[str, Any]) -> dict[str, Any]:
-    """A background task that already finished (hookd recovers synchronously)."""
-    return {"id": task_id, "status": "finished", "task": task, "updatedAt": now, "data": data}
+def task_out(task: BackgroundTask) -> dict[str, Any]:
+    """A background task (Svix's ``BackgroundTaskOut``)."""
+    return {
+        "id": task.id,
+        "status": task.status,
+        "task": task.task,
+        "updatedAt": task.updated_at,
+        "data": task.data,
+    }

@@ -15,6 +15,7 @@ from hookd import ids
 from hookd.core.domain import DeliveryStatus, Endpoint, EndpointStats, OldSecret
 from hookd.core.signing import SignatureError, generate_hmac_secret, parse_signing_key
 from hookd.core.urls import url_problem
+from hookd.services import background_tasks
 from hookd.services.applications import require_app
 from hookd.services.call_settings import call_fields
 from hookd.services.context import Context
@@ -24,6 +25,7 @@ from hookd.services.operational import endpoint_changed
 from hookd.store import deliveries as queue
 from hookd.store import endpoint_health as health_store
 from hookd.store import endpoints as store
+from hookd.store.background_tasks import BackgroundTask
 from hookd.store.codec import to_ms
 from hookd.store.pages import Page
 
@@ -309,8 +311,11 @@ async def set_headers(
 
 async def recover(
     ctx: Context, app_id: str, endpoint_id: str, *, since: datetime, until: datetime | None
-) -> int:
-    """Queue every failed delivery to this endpoint since ``since`` for another round."""
+) -> BackgroundTask:
+    """Queue every failed delivery to this endpoint since ``since`` for another round.
+
+    Runs at once; the finished task (``data.messagesSent``) is recorded in the same transaction.
+    """
     now = ctx.clock()
     if until is not None and until <= since:
         raise Invalid("until must be after since", loc=("body", "until"))
@@ -325,9 +330,12 @@ async def recover(
             since_msg_id=ids.floor_id(ids.MESSAGE, since),
             until_msg_id=ids.floor_id(ids.MESSAGE, until) if until else None,
         )
+        task = await background_tasks.record(
+            conn, background_tasks.RECOVER, app.id, {"messagesSent": count}, now
+        )
     if count:
         ctx.wake_worker()
-    return count
+    return task
 
 
 async def endpoint_health(

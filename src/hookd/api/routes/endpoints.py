@@ -6,7 +6,6 @@ from datetime import datetime
 
 from fastapi import APIRouter, Response
 
-from hookd import ids
 from hookd.api.models import (
     EndpointHeadersIn,
     EndpointHeadersOut,
@@ -144,10 +143,8 @@ async def patch_headers(
     summary="Resend the failed messages since a time",
 )
 async def recover(ctx: CtxDep, app_id: str, endpoint_id: str, body: RecoverIn) -> Response:
-    count = await service.recover(ctx, app_id, endpoint_id, since=body.since, until=body.until)
-    now = ctx.clock()
-    out = task_out(ids.new_id(ids.TASK, now), "endpoint.recover", now, {"messagesSent": count})
-    return JSON(out, status_code=202)
+    task = await service.recover(ctx, app_id, endpoint_id, since=body.since, until=body.until)
+    return JSON(task_out(task), status_code=202)
 
 
 @router.get(
