@@ -183,6 +183,11 @@ class EndpointOut(CamelModel):
 class EndpointSecretOut(CamelModel):
     key: str
     public_key: str | None = Field(default=None, description="whpk_ key to verify v1a signatures")
+    url: str | None = Field(
+        default=None,
+        description="the endpoint URL in clear when it carries a password (other answers mask "
+        "it); null otherwise",
+    )
 
 
 class EndpointSecretRotateIn(CamelModel):

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd import ids
 from hookd.core.domain import DeliveryStatus, Endpoint, EndpointStats, OldSecret
+from hookd.core.masking import MaskedSecretError, kept_url
 from hookd.core.signing import SignatureError, generate_hmac_secret, parse_signing_key
 from hookd.core.urls import url_problem
 from hookd.services import background_tasks
@@ -103,6 +104,18 @@ def check_headers(headers: Mapping[str, str], loc: str = "headers") -> dict[str,
     return dict(headers)
 
 
+def _kept_url(fields: Mapping[str, Any], stored: str | None) -> Mapping[str, Any]:
+    """``fields`` with a URL sent back masked replaced by the stored one (a masked password
+    that is not the stored one's mask is refused)."""
+    url = fields.get("url")
+    if not isinstance(url, str):
+        return fields
+    try:
+        return {**fields, "url": kept_url(url, stored)}
+    except MaskedSecretError as exc:
+        raise Invalid(str(exc), loc=("body", "url")) from exc
+
+
 def _check_fields(fields: Mapping[str, Any]) -> None:
     if "url" in fields:
         problem = url_problem(fields["url"])
@@ -130,6 +143,7 @@ def _tuple(values: Any) -> tuple[str, ...] | None:
 
 
 def _new_endpoint(app_id: str, fields: Mapping[str, Any], now: datetime) -> Endpoint:
+    fields = _kept_url(fields, None)
     _check_fields(fields)
     secret = fields.get("secret")
     return Endpoint(
@@ -210,6 +224,7 @@ async def update_endpoint(
                 await store.insert_endpoint(conn, created)
                 await endpoint_changed(conn, app, None, created, now)
                 return created, True
+            fields = _kept_url(fields, endpoint.url)
             _check_fields(fields)
             if replace:
                 changes: dict[str, Any] = {name: fields.get(name) for name in EDITABLE}
