@@ -214,13 +214,6 @@ class RecoverIn(CamelModel):
     until: datetime | None = None
 
 
-class RecoverOut(CamelModel):
-    id: str
-    status: str
-    task: str
-    updated_at: datetime
-
-
 BackgroundTaskStatus = Literal["running", "finished", "failed"]
 
 
@@ -230,6 +223,10 @@ class BackgroundTaskOut(CamelModel):
     task: str = Field(description="endpoint.recover, application.purge_content, source.replay")
     updated_at: datetime
     data: dict[str, Any] = Field(description="what the task did so far")
+
+
+class RecoverOut(BackgroundTaskOut):
+    """Svix's RecoverOut: the recover's background task (finished: hookd recovers at once)."""
 
 
 class BulkExpungeContentsIn(CamelModel):

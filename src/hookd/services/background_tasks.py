@@ -133,19 +133,22 @@ async def expunge_all_contents(ctx: Context, app_id: str) -> BackgroundTask:
 
 async def _purge(ctx: Context, task_id: str, app_id: str, before_id: str) -> None:
     purged = 0
+    after_id = ""  # below every id
     try:
         while True:
             async with ctx.db.write() as conn:
-                count = await message_store.expunge_app_batch(conn, app_id, before_id, PURGE_BATCH)
-                purged += count
-                done = count < PURGE_BATCH
+                count, last = await message_store.expunge_app_batch(
+                    conn, app_id, after_id, before_id, PURGE_BATCH
+                )
+                done = last is None
                 await store.update_task(
                     conn,
                     task_id,
                     status=FINISHED if done else RUNNING,
-                    data={"messagesPurged": purged},
+                    data={"messagesPurged": purged + count},
                     now=ctx.clock(),
                 )
+            purged, after_id = purged + count, last or after_id  # once committed
             if done:
                 return
     except Exception:

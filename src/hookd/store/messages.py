@@ -143,19 +143,22 @@ async def expunge_payloads(conn: AsyncConnection, msg_ids: list[str]) -> None:
         await message_versions.delete_versions_of(conn, msg_ids)
 
 
-async def expunge_app_batch(conn: AsyncConnection, app_id: str, before_id: str, limit: int) -> int:
-    """Expunge up to ``limit`` payloads of an application's messages older than ``before_id``."""
+async def expunge_app_batch(
+    conn: AsyncConnection, app_id: str, after_id: str, before_id: str, limit: int
+) -> tuple[int, str | None]:
+    """Expunge the payloads of the next ``limit`` messages of an application with ids in
+    (``after_id``, ``before_id``); return how many had one, and the last id looked at (None:
+    there were no more)."""
     query = (
-        select(t.c.id)
-        .where(t.c.app_id == app_id, t.c.id < before_id, t.c.payload.is_not(None))
+        select(t.c.id, t.c.payload.is_not(None).label("held"))
+        .where(t.c.app_id == app_id, t.c.id > after_id, t.c.id < before_id)
         .order_by(t.c.id)
         .limit(limit)
     )
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    batch = list((await conn.execute(query)).scalars())
-    await expunge_payloads(conn, batch)
-    return len(batch)
+    rows = (await conn.execute(query)).all()
+    held = [row.id for row in rows if row.held]
+    await expunge_payloads(conn, held)
+    return len(held), rows[-1].id if len(rows) == limit else None
 
 
 def has_channel(
