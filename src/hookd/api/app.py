@@ -17,6 +17,7 @@ from hookd.api.idempotency import Idempotency
 from hookd.api.routes import (
     applications,
     attempts,
+    background_tasks,
     calls,
     endpoints,
     event_types,
@@ -88,6 +89,7 @@ def create_app(ctx: Context, admin_token: str, *, run_worker: bool = True) -> Fa
         ingest_requests,
         calls,
         operational_endpoints,
+        background_tasks,
     ):
         app.include_router(module.router, dependencies=authenticated)
     app.router.routes.insert(0, fast_create.route())  # the hot route, matched first

@@ -74,6 +74,15 @@ class IngestSourceOut(CamelModel):
     updated_at: datetime
 
 
+class IngestSourceSecretOut(CamelModel):
+    """hookd: the secret fields of a source's config, in clear (other answers mask them)."""
+
+    secret: str | None = None
+    previous_secret: str | None = None
+    verify_token: str | None = None
+    previous_verify_token: str | None = None
+
+
 class RotateTokenOut(CamelModel):
     ingest_url: str
 

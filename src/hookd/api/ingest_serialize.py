@@ -6,6 +6,7 @@ import base64
 from typing import Any
 
 from hookd.core.domain import DeliveryStatus
+from hookd.core.masking import mask_config, mask_url
 from hookd.services.context import Context
 from hookd.services.inbound_requests import Inspected
 from hookd.services.sources import answer_for, ingest_url
@@ -21,7 +22,7 @@ def source_out(ctx: Context, source: IngestSource) -> dict[str, Any]:
         "name": source.name,
         "type": source.type,
         "provider": source.provider,
-        "config": source.config,
+        "config": mask_config(source.config),
         "metadata": source.metadata,
         "ingestUrl": ingest_url(ctx, source),
         "response": {
@@ -73,7 +74,7 @@ def request_detail_out(inspected: Inspected) -> dict[str, Any]:
         "forwardedTo": [
             {
                 "endpointId": endpoint.id,
-                "url": endpoint.url,
+                "url": mask_url(endpoint.url),
                 "status": int(delivery.status),
                 "statusText": delivery.status.text,
                 "attempts": delivery.attempts,

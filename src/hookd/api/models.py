@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -183,6 +183,11 @@ class EndpointOut(CamelModel):
 class EndpointSecretOut(CamelModel):
     key: str
     public_key: str | None = Field(default=None, description="whpk_ key to verify v1a signatures")
+    url: str | None = Field(
+        default=None,
+        description="the endpoint URL in clear when it carries a password (other answers mask "
+        "it); null otherwise",
+    )
 
 
 class EndpointSecretRotateIn(CamelModel):
@@ -209,11 +214,29 @@ class RecoverIn(CamelModel):
     until: datetime | None = None
 
 
-class RecoverOut(CamelModel):
+BackgroundTaskStatus = Literal["running", "finished", "failed"]
+
+
+class BackgroundTaskOut(CamelModel):
     id: str
-    status: str
-    task: str
+    status: BackgroundTaskStatus
+    task: str = Field(description="endpoint.recover, application.purge_content, source.replay")
     updated_at: datetime
+    data: dict[str, Any] = Field(description="what the task did so far")
+
+
+class RecoverOut(BackgroundTaskOut):
+    """Svix's RecoverOut: the recover's background task (finished: hookd recovers at once)."""
+
+
+class BulkExpungeContentsIn(CamelModel):
+    ids: list[str] | None = Field(
+        default=None, max_length=1000, description="message ids or eventIds (at most 1000)"
+    )
+
+
+class BulkExpungeContentsOut(CamelModel):
+    results: dict[str, Literal["expunged", "not-found"]]
 
 
 class EndpointStatsOut(CamelModel):
@@ -272,7 +295,15 @@ class MessageIn(CamelModel):
     tags: list[str] | None = None
     application: ApplicationIn | None = None
     # Svix's server validates range(min = 5, max = 90), default 90.
-    payload_retention_period: int | None = Field(default=None, ge=5, le=90)
+    payload_retention_period: int | None = Field(
+        default=None, ge=5, le=90, description="days to keep the payload (default 90)"
+    )
+    payload_retention_hours: int | None = Field(
+        default=None,
+        ge=1,
+        le=90 * 24,
+        description="hours to keep the payload; exclusive with payloadRetentionPeriod",
+    )
     payload_versions: dict[Annotated[int, Field(ge=1, le=INT32_MAX)], dict[str, Any]] | None = (
         Field(
             default=None,
@@ -299,6 +330,7 @@ class MessageOut(CamelModel):
     channels: list[str] | None
     tags: list[str] | None
     timestamp: datetime
+    deliver_at: datetime | None = None
     payload_version: int = 1
 
 

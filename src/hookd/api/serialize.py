@@ -6,7 +6,6 @@ Message payloads are embedded as the exact stored bytes (``orjson.Fragment``), n
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any, TypeVar
 
 import orjson
@@ -23,8 +22,10 @@ from hookd.core.domain import (
     Message,
     MessageDelivery,
 )
+from hookd.core.masking import has_password, mask_url
 from hookd.core.signing import Ed25519Key, parse_signing_key
 from hookd.services.endpoints import SENSITIVE_HEADERS
+from hookd.store.background_tasks import BackgroundTask
 from hookd.store.endpoint_health import EndpointHealth
 from hookd.store.pages import Page
 
@@ -62,7 +63,7 @@ def endpoint_out(ep: Endpoint) -> dict[str, Any]:
     return {
         "id": ep.id,
         "uid": ep.uid,
-        "url": ep.url,
+        "url": mask_url(ep.url),
         "description": ep.description,
         # Svix's SDKs expect an integer (default 1); versionPinned tells "latest" from a pin.
         "version": ep.version or 1,
@@ -94,11 +95,15 @@ def transformation_out(ep: Endpoint) -> dict[str, Any]:
     return {"code": None if rule is None else rule.code, "enabled": bool(rule and rule.enabled)}
 
 
-def secret_out(secret: str) -> dict[str, str | None]:
-    """An endpoint's signing secret, with the public key of an Ed25519 one."""
+def secret_out(secret: str, url: str | None = None) -> dict[str, str | None]:
+    """An endpoint's signing secret, with the public key of an Ed25519 one; with ``url``, also
+    the endpoint's URL in clear when it carries a password (a broker's credentials)."""
     key = parse_signing_key(secret)
     public = key.public_secret if isinstance(key, Ed25519Key) else None
-    return {"key": secret, "publicKey": public}
+    out = {"key": secret, "publicKey": public}
+    if url is not None:
+        out["url"] = url if has_password(url) else None
+    return out
 
 
 def headers_out(headers: dict[str, str]) -> dict[str, object]:
@@ -151,6 +156,7 @@ def message_out(msg: Message, *, with_content: bool = True) -> dict[str, Any]:
         "channels": list(msg.channels) if msg.channels is not None else None,
         "tags": list(msg.tags) if msg.tags is not None else None,
         "timestamp": msg.created_at,
+        "deliverAt": msg.deliver_at,
         "payloadVersion": msg.version,
     }
 
@@ -160,7 +166,7 @@ def attempt_out(attempt: Attempt, msg: Message | None = None) -> dict[str, Any]:
         "id": attempt.id,
         "msgId": attempt.msg_id,
         "endpointId": attempt.endpoint_id,
-        "url": attempt.url,
+        "url": mask_url(attempt.url),
         "status": int(attempt.status),
         "statusText": attempt.status.text,
         "response": attempt.response,
@@ -225,6 +231,12 @@ def page_out(page: Page[T], item: Callable[[T], dict[str, Any]]) -> dict[str, An
     }
 
 
-def task_out(task_id: str, task: str, now: datetime, data: dict[str, Any]) -> dict[str, Any]:
-    """A background task that already finished (hookd recovers synchronously)."""
-    return {"id": task_id, "status": "finished", "task": task, "updatedAt": now, "data": data}
+def task_out(task: BackgroundTask) -> dict[str, Any]:
+    """A background task (Svix's ``BackgroundTaskOut``)."""
+    return {
+        "id": task.id,
+        "status": task.status,
+        "task": task.task,
+        "updatedAt": task.updated_at,
+        "data": task.data,
+    }

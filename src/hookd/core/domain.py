@@ -122,6 +122,7 @@ class Message:
     # The version of ``payload``, and the exact bytes of the other versions the producer sent.
     version: int = 1
     payload_versions: dict[int, bytes] | None = None
+    deliver_at: datetime | None = None  # the producer's ``deliverAt``, echoed back
 
 
 @dataclass(frozen=True, slots=True)

@@ -96,6 +96,17 @@ async def get_attempt(ctx: Context, app_id: str, msg_id: str, attempt_id: str) -
     return attempt
 
 
+async def expunge_attempt_content(ctx: Context, app_id: str, msg_id: str, attempt_id: str) -> None:
+    """Delete what the endpoint answered to an attempt (its response body)."""
+    async with ctx.db.write() as conn:
+        app = await require_app(conn, app_id)
+        message = await _require_message(conn, app.id, msg_id)
+        attempt = await store.get_attempt(conn, app.id, message.id, attempt_id)
+        if attempt is None:
+            raise NotFound(f"attempt {attempt_id!r} not found")
+        await store.expunge_response(conn, attempt.id)
+
+
 async def message_destinations(
     ctx: Context, app_id: str, msg_id: str, *, iterator: str | None, limit: int
 ) -> Page[tuple[Endpoint, MessageDelivery]]:

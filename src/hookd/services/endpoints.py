@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd import ids
 from hookd.core.domain import DeliveryStatus, Endpoint, EndpointStats, OldSecret
+from hookd.core.masking import MaskedSecretError, kept_url
 from hookd.core.signing import SignatureError, generate_hmac_secret, parse_signing_key
 from hookd.core.urls import url_problem
+from hookd.services import background_tasks
 from hookd.services.applications import require_app
 from hookd.services.call_settings import call_fields
 from hookd.services.context import Context
@@ -24,6 +26,7 @@ from hookd.services.operational import endpoint_changed
 from hookd.store import deliveries as queue
 from hookd.store import endpoint_health as health_store
 from hookd.store import endpoints as store
+from hookd.store.background_tasks import BackgroundTask
 from hookd.store.codec import to_ms
 from hookd.store.pages import Page
 
@@ -101,6 +104,18 @@ def check_headers(headers: Mapping[str, str], loc: str = "headers") -> dict[str,
     return dict(headers)
 
 
+def _kept_url(fields: Mapping[str, Any], stored: str | None) -> Mapping[str, Any]:
+    """``fields`` with a URL sent back masked replaced by the stored one (a masked password
+    that is not the stored one's mask is refused)."""
+    url = fields.get("url")
+    if not isinstance(url, str):
+        return fields
+    try:
+        return {**fields, "url": kept_url(url, stored)}
+    except MaskedSecretError as exc:
+        raise Invalid(str(exc), loc=("body", "url")) from exc
+
+
 def _check_fields(fields: Mapping[str, Any]) -> None:
     if "url" in fields:
         problem = url_problem(fields["url"])
@@ -128,6 +143,7 @@ def _tuple(values: Any) -> tuple[str, ...] | None:
 
 
 def _new_endpoint(app_id: str, fields: Mapping[str, Any], now: datetime) -> Endpoint:
+    fields = _kept_url(fields, None)
     _check_fields(fields)
     secret = fields.get("secret")
     return Endpoint(
@@ -208,6 +224,7 @@ async def update_endpoint(
                 await store.insert_endpoint(conn, created)
                 await endpoint_changed(conn, app, None, created, now)
                 return created, True
+            fields = _kept_url(fields, endpoint.url)
             _check_fields(fields)
             if replace:
                 changes: dict[str, Any] = {name: fields.get(name) for name in EDITABLE}
@@ -309,8 +326,11 @@ async def set_headers(
 
 async def recover(
     ctx: Context, app_id: str, endpoint_id: str, *, since: datetime, until: datetime | None
-) -> int:
-    """Queue every failed delivery to this endpoint since ``since`` for another round."""
+) -> BackgroundTask:
+    """Queue every failed delivery to this endpoint since ``since`` for another round.
+
+    Runs at once; the finished task (``data.messagesSent``) is recorded in the same transaction.
+    """
     now = ctx.clock()
     if until is not None and until <= since:
         raise Invalid("until must be after since", loc=("body", "until"))
@@ -325,9 +345,12 @@ async def recover(
             since_msg_id=ids.floor_id(ids.MESSAGE, since),
             until_msg_id=ids.floor_id(ids.MESSAGE, until) if until else None,
         )
+        task = await background_tasks.record(
+            conn, background_tasks.RECOVER, app.id, {"messagesSent": count}, now
+        )
     if count:
         ctx.wake_worker()
-    return count
+    return task
 
 
 async def endpoint_health(

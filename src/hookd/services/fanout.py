@@ -40,7 +40,9 @@ async def persist_with_deliveries(
     payload_retention_days: int = message_store.DEFAULT_PAYLOAD_RETENTION_DAYS,
 ) -> int:
     """Insert ``message`` and a delivery to each endpoint ``choose`` keeps; return that count."""
-    await message_store.insert_message(conn, message, payload_retention_days=payload_retention_days)
+    await message_store.insert_message(
+        conn, message, payload_retention_hours=payload_retention_days * 24
+    )
     targets = choose(await endpoint_store.app_endpoints(conn, message.app_id))
     await queue.insert_deliveries(conn, delivery_rows(message, targets))
     return len(targets)

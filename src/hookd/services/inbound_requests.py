@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd import ids
 from hookd.core.domain import DeliveryStatus, Endpoint, MessageDelivery
+from hookd.services import background_tasks
 from hookd.services.context import Context
 from hookd.services.errors import Conflict, Invalid, NotFound
 from hookd.services.ingest_forwarding import forwarding_targets, persist_message
@@ -17,6 +18,7 @@ from hookd.store import deliveries as queue
 from hookd.store import endpoints as endpoint_store
 from hookd.store import inbound_requests as records
 from hookd.store import messages as message_store
+from hookd.store.background_tasks import BackgroundTask
 from hookd.store.codec import to_ms
 from hookd.store.destinations import message_destinations
 from hookd.store.inbound_requests import InboundRecord
@@ -39,6 +41,7 @@ class Replayed:
     requests: int
     deliveries: int
     done: bool
+    task: BackgroundTask  # recorded finished, with the counts above as its data
 
 
 def _floor(moment: datetime | None) -> str | None:
@@ -192,6 +195,11 @@ async def replay_requests(
             except Conflict:
                 continue  # an expunged payload: skip it, replay the rest
             replayed += 1
+        done = len(chosen) <= MAX_BULK_REPLAY
+        data = {"requestsReplayed": replayed, "deliveriesQueued": deliveries, "done": done}
+        task = await background_tasks.record(
+            conn, background_tasks.SOURCE_REPLAY, source.id, data, now
+        )
     if deliveries:
         ctx.wake_worker()
-    return Replayed(replayed, deliveries, done=len(chosen) <= MAX_BULK_REPLAY)
+    return Replayed(replayed, deliveries, done, task)

@@ -30,7 +30,7 @@ from hookd.store.config_cache import ConfigCache, endpoints_of
 from hookd.store.deliveries import new_delivery_rows
 from hookd.store.group_commit import PerDatabase
 from hookd.store.messages import (
-    DEFAULT_PAYLOAD_RETENTION_DAYS,
+    DEFAULT_PAYLOAD_RETENTION_HOURS,
     message_values,
     version_rows,
 )
@@ -55,7 +55,8 @@ class NewMessage:
     now: datetime
     version: int = 1  # the version of ``payload``
     payload_versions: dict[int, bytes] | None = None  # the other versions, exact bytes
-    payload_retention_days: int = DEFAULT_PAYLOAD_RETENTION_DAYS
+    payload_retention_hours: int = DEFAULT_PAYLOAD_RETENTION_HOURS
+    deliver_at: datetime | None = None  # the producer's deliverAt, kept to echo it
     due: datetime | None = None  # a scheduled message's deliveries wait until then
     handoff: HandOff | None = None  # the local worker, when it may take deliveries directly
     key: KeyRequest | None = None  # its Idempotency-Key, claimed in the group's transaction
@@ -118,7 +119,7 @@ def create_group(
     delivery_rows: list[dict[str, Any]] = []
     versions: list[dict[str, Any]] = []
     for new, message, targets, app_rate_limit in accepted:
-        message_rows.append(message_values(message, new.payload_retention_days))
+        message_rows.append(message_values(message, new.payload_retention_hours))
         versions += version_rows(message)
         rows = new_delivery_rows(
             [ids.new_id(ids.DELIVERY, new.now) for _ in targets],
@@ -231,4 +232,5 @@ def _message(new: NewMessage, app_id: str) -> Message:
         created_at=new.now,
         version=new.version,
         payload_versions=new.payload_versions,
+        deliver_at=new.deliver_at,
     )

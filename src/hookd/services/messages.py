@@ -25,6 +25,8 @@ NAME = re.compile(r"^[a-zA-Z0-9\-_.]{1,256}$")
 CHANNEL = re.compile(r"^[a-zA-Z0-9\-_.:#@]{1,128}$")
 MAX_CHANNELS = 5
 MAX_DELIVER_AHEAD = timedelta(days=30)
+EXPUNGED = "expunged"
+NOT_FOUND = "not-found"
 
 
 def _check(event_type: str, channels: Sequence[str] | None, event_id: str | None) -> None:
@@ -58,6 +60,7 @@ async def create_message(
     payload_version: int | None = None,
     validate: bool | None = None,
     payload_retention_days: int | None = None,
+    payload_retention_hours: int | None = None,
     deliver_at: datetime | None = None,
     key: KeyRequest | None = None,
 ) -> tuple[Message, int]:
@@ -72,6 +75,7 @@ async def create_message(
             f"payload is {len(payload)} bytes; the limit is {ctx.settings.max_payload_bytes}"
         )
     _check(event_type, channels, event_id)
+    retention_hours = _retention_hours(payload_retention_days, payload_retention_hours)
     versions = await accept_versions(
         ctx,
         event_type,
@@ -93,7 +97,8 @@ async def create_message(
         now=now,
         version=versions.version,
         payload_versions=versions.others or None,
-        payload_retention_days=payload_retention_days or store.DEFAULT_PAYLOAD_RETENTION_DAYS,
+        payload_retention_hours=retention_hours,
+        deliver_at=deliver_at,
         due=_due(deliver_at, now),
         handoff=ctx.handoff,
         key=key,
@@ -105,6 +110,18 @@ async def create_message(
     if queued:  # deliveries handed to the worker are started without waking it
         ctx.wake_worker()
     return message, count
+
+
+def _retention_hours(days: int | None, hours: int | None) -> int:
+    """How long the payload is kept: ``payloadRetentionPeriod`` (days) or ``...Hours``."""
+    if days is not None and hours is not None:
+        raise Invalid(
+            "payloadRetentionPeriod and payloadRetentionHours are mutually exclusive: send one",
+            loc=("body", "payloadRetentionHours"),
+        )
+    if hours is not None:
+        return hours
+    return (days or store.DEFAULT_PAYLOAD_RETENTION_DAYS) * 24
 
 
 def _due(deliver_at: datetime | None, now: datetime) -> datetime | None:
@@ -139,6 +156,8 @@ async def list_messages(
     channel: str | None,
     before: datetime | None,
     after: datetime | None,
+    tag: str | None = None,
+    descending: bool = True,
 ) -> Page[Message]:
     async with ctx.db.read() as conn:
         app = await require_app(conn, app_id)
@@ -151,6 +170,8 @@ async def list_messages(
             channel=channel,
             before_id=ids.floor_id(ids.MESSAGE, before) if before else None,
             after_id=ids.floor_id(ids.MESSAGE, after) if after else None,
+            tag=tag,
+            descending=descending,
         )
 
 
@@ -161,4 +182,14 @@ async def expunge_message_content(ctx: Context, app_id: str, msg_id: str) -> Non
         message = await store.get_message(conn, app.id, msg_id)
         if message is None:
             raise NotFound(f"message {msg_id!r} not found")
-        await store.expunge_payload(conn, message.id)
+        await store.expunge_payloads(conn, [message.id])
+
+
+async def bulk_expunge_content(ctx: Context, app_id: str, refs: Sequence[str]) -> dict[str, str]:
+    """Delete these messages' payloads (ids or eventIds); say for each whether it was found."""
+    wanted = list(dict.fromkeys(refs))
+    async with ctx.db.write() as conn:
+        app = await require_app(conn, app_id)
+        found = await store.find_refs(conn, app.id, wanted)
+        await store.expunge_payloads(conn, sorted(set(found.values())))
+    return {ref: EXPUNGED if ref in found else NOT_FOUND for ref in wanted}

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd import ids
 from hookd.core.domain import Application
+from hookd.core.masking import MaskedSecretError, kept_config
 from hookd.core.providers import PROVIDERS, ConfigError, Source, parse_source
 from hookd.services.context import Context
 from hookd.services.errors import Conflict, Invalid, NotFound
@@ -117,8 +118,16 @@ def _response(fields: Mapping[str, Any]) -> StaticResponse | None:
     return StaticResponse(raw["status_code"], raw.get("content_type"), body.encode("utf-8"))
 
 
+def _config(fields: Mapping[str, Any], stored: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The config to save: secrets sent back masked keep their stored values."""
+    try:
+        return kept_config(fields.get("config") or {}, stored)
+    except MaskedSecretError as exc:
+        raise Invalid(str(exc), loc=("body", "config", exc.args[1])) from exc
+
+
 def _new_source(fields: Mapping[str, Any], uid: str | None, now: datetime) -> IngestSource:
-    config = dict(fields.get("config") or {})
+    config = _config(fields, None)
     provider, _ = resolve(fields["type"], config)
     return IngestSource(
         id=ids.new_id(ids.SOURCE, now),
@@ -203,7 +212,7 @@ async def upsert_source(
                 created = _new_source(fields, fields.get("uid") or source_id, now)
                 await _insert(conn, created)
                 return created, True
-            config = dict(fields.get("config") or {})
+            config = _config(fields, existing.config)
             provider, _ = resolve(fields["type"], config)
             updated = dataclasses.replace(
                 existing,

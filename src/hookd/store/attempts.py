@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -59,6 +59,15 @@ async def get_attempt(
     query = select(t).where(t.c.app_id == app_id, t.c.msg_id == msg_id, t.c.id == attempt_id)
     row = (await conn.execute(query)).first()
     return _attempt(row) if row else None
+
+
+# What an expunged attempt's response reads (Svix writes the same).
+EXPUNGED = "EXPUNGED"
+
+
+async def expunge_response(conn: AsyncConnection, attempt_id: str) -> None:
+    """Replace an attempt's stored response body with ``EXPUNGED``."""
+    await conn.execute(update(t).where(t.c.id == attempt_id).values(response=EXPUNGED))
 
 
 async def list_attempts(

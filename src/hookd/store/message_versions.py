@@ -35,3 +35,9 @@ def versions_of(conn: Connection, msg_ids: list[str]) -> dict[str, dict[int, byt
 
 async def delete_versions(conn: AsyncConnection, msg_id: str) -> None:
     await conn.execute(delete(t).where(t.c.msg_id == msg_id))
+
+
+async def delete_versions_of(conn: AsyncConnection, msg_ids: list[str]) -> None:
+    """Delete every other version of these messages (one statement)."""
+    if msg_ids:
+        await conn.execute(delete(t).where(t.c.msg_id.in_(msg_ids)))

@@ -5,7 +5,18 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, cast, exists, func, insert, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    cast,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -31,15 +42,18 @@ def message_from_row(row: Row[Any]) -> Message:
         content_type=m["content_type"],
         headers=None if m["headers"] is None else dict(m["headers"]),
         version=m["version"],
+        deliver_at=None if m["deliver_at"] is None else from_ms(m["deliver_at"]),
     )
 
 
 DEFAULT_PAYLOAD_RETENTION_DAYS = 90
-DAY_MS = 24 * 3600 * 1000
+DEFAULT_PAYLOAD_RETENTION_HOURS = DEFAULT_PAYLOAD_RETENTION_DAYS * 24
+HOUR_MS = 3600 * 1000
+DAY_MS = 24 * HOUR_MS
 
 
 def message_values(
-    msg: Message, payload_retention_days: int = DEFAULT_PAYLOAD_RETENTION_DAYS
+    msg: Message, payload_retention_hours: int = DEFAULT_PAYLOAD_RETENTION_HOURS
 ) -> dict[str, Any]:
     """The ``messages`` row of ``msg``; its payload is expunged after the retention period."""
     created_ms = to_ms(msg.created_at)
@@ -56,8 +70,10 @@ def message_values(
         "headers": msg.headers,
         "version": msg.version,
         "other_versions": sorted(msg.payload_versions) if msg.payload_versions else None,
-        # The payload is expunged then (payloadRetentionPeriod); the record and attempts stay.
-        "payload_expires_at": created_ms + payload_retention_days * DAY_MS,
+        # The payload is expunged then (payloadRetentionPeriod or payloadRetentionHours); the
+        # record and attempts stay.
+        "payload_expires_at": created_ms + payload_retention_hours * HOUR_MS,
+        "deliver_at": None if msg.deliver_at is None else to_ms(msg.deliver_at),
     }
 
 
@@ -70,10 +86,10 @@ async def insert_message(
     conn: AsyncConnection,
     msg: Message,
     *,
-    payload_retention_days: int = DEFAULT_PAYLOAD_RETENTION_DAYS,
+    payload_retention_hours: int = DEFAULT_PAYLOAD_RETENTION_HOURS,
 ) -> None:
-    """Insert ``msg``; its payload is expunged ``payload_retention_days`` after creation."""
-    await conn.execute(insert(t).values(message_values(msg, payload_retention_days)))
+    """Insert ``msg``; its payload is expunged ``payload_retention_hours`` after creation."""
+    await conn.execute(insert(t).values(message_values(msg, payload_retention_hours)))
     await message_versions.insert_versions(conn, msg.id, msg.payload_versions or {})
 
 
@@ -105,15 +121,50 @@ def read_messages(conn: Connection, ids: list[str]) -> dict[str, Message]:
     return found
 
 
-async def expunge_payload(conn: AsyncConnection, msg_id: str) -> None:
-    await conn.execute(update(t).where(t.c.id == msg_id).values(payload=None))
-    await message_versions.delete_versions(conn, msg_id)
+async def find_refs(conn: AsyncConnection, app_id: str, refs: list[str]) -> dict[str, str]:
+    """The message id each of ``refs`` (ids or eventIds) names in this application."""
+    if not refs:
+        return {}
+    query = select(t.c.id, t.c.event_id).where(
+        t.c.app_id == app_id, or_(t.c.id.in_(refs), t.c.event_id.in_(refs))
+    )
+    found: dict[str, str] = {}
+    for msg_id, event_id in (await conn.execute(query)).all():
+        found[msg_id] = msg_id
+        if event_id is not None:
+            found.setdefault(event_id, msg_id)
+    return found
+
+
+async def expunge_payloads(conn: AsyncConnection, msg_ids: list[str]) -> None:
+    """Delete these messages' payloads and other payload versions (the records stay)."""
+    if msg_ids:
+        await conn.execute(update(t).where(t.c.id.in_(msg_ids)).values(payload=None))
+        await message_versions.delete_versions_of(conn, msg_ids)
+
+
+async def expunge_app_batch(
+    conn: AsyncConnection, app_id: str, after_id: str, before_id: str, limit: int
+) -> tuple[int, str | None]:
+    """Expunge the payloads of the next ``limit`` messages of an application with ids in
+    (``after_id``, ``before_id``); return how many had one, and the last id looked at (None:
+    there were no more)."""
+    query = (
+        select(t.c.id, t.c.payload.is_not(None).label("held"))
+        .where(t.c.app_id == app_id, t.c.id > after_id, t.c.id < before_id)
+        .order_by(t.c.id)
+        .limit(limit)
+    )
+    rows = (await conn.execute(query)).all()
+    held = [row.id for row in rows if row.held]
+    await expunge_payloads(conn, held)
+    return len(held), rows[-1].id if len(rows) == limit else None
 
 
 def has_channel(
     conn: AsyncConnection, column: ColumnElement[Any], channel: str
 ) -> ColumnElement[bool]:
-    """SQL for "this JSON array column contains ``channel``", per dialect."""
+    """SQL for "this JSON array column contains ``channel``" (or a tag), per dialect."""
     if conn.dialect.name == "postgresql":
         contains: ColumnElement[bool] = cast(column, JSONB).has_key(channel)
         return contains
@@ -152,6 +203,8 @@ async def list_messages(
     channel: str | None,
     before_id: str | None,
     after_id: str | None,
+    tag: str | None = None,
+    descending: bool = True,
 ) -> Page[Message]:
     query = filtered(
         conn,
@@ -161,6 +214,14 @@ async def list_messages(
         before_id=before_id,
         after_id=after_id,
     )
+    if tag:
+        query = query.where(has_channel(conn, t.c.tags, tag))
     return await paginate(
-        conn, query, t.c.id, message_from_row, iterator=iterator, limit=limit, descending=True
+        conn,
+        query,
+        t.c.id,
+        message_from_row,
+        iterator=iterator,
+        limit=limit,
+        descending=descending,
     )

@@ -13,6 +13,7 @@ from sqlalchemy import Select, delete, exists, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd.core.domain import DeliveryStatus
+from hookd.store import message_versions
 from hookd.store.schema import attempts, deliveries, inbound_requests, messages
 
 m, d, r = messages.c, deliveries.c, inbound_requests.c
@@ -42,12 +43,15 @@ def _old_inbound_requests(before_id: str) -> Select[Any]:
 
 
 async def expunge_payloads(conn: AsyncConnection, now_ms: int, limit: int) -> int:
-    """Drop the payloads whose retention period is over (the messages stay)."""
-    batch = _locked(conn, _expired_payloads(now_ms).limit(limit))
-    result = await conn.execute(
-        update(messages).where(m.id.in_(batch.scalar_subquery())).values(payload=None)
+    """Drop the payloads whose retention period is over, with their other payload versions
+    (the messages stay)."""
+    batch = list(
+        (await conn.execute(_locked(conn, _expired_payloads(now_ms).limit(limit)))).scalars()
     )
-    return int(result.rowcount)
+    if batch:
+        await conn.execute(update(messages).where(m.id.in_(batch)).values(payload=None))
+        await message_versions.delete_versions_of(conn, batch)
+    return len(batch)
 
 
 async def delete_messages(conn: AsyncConnection, before_id: str, limit: int) -> tuple[int, int]:

@@ -114,6 +114,8 @@ messages = Table(
     Column("other_versions", JSON),
     # When the payload is expunged (payloadRetentionPeriod); the record and attempts stay.
     Column("payload_expires_at", BigInteger),
+    # The producer's deliverAt (Unix ms), echoed on create and get; deliveries carry the wait.
+    Column("deliver_at", BigInteger),
     UniqueConstraint("app_id", "event_id", name="uq_messages_app_event_id"),
     Index("ix_messages_app", "app_id", "id"),
     # Payloads still to expunge: expunged rows leave the index.
@@ -316,4 +318,18 @@ inbound_requests = Table(
     Index("ix_inbound_requests_outcome", "source_id", "outcome", "id"),
     # The duplicate check: an accepted request with this key for this source, recently.
     Index("ix_inbound_requests_dedup", "source_id", "dedup_key", "received_at"),
+)
+
+# Svix's background tasks (GET /api/v1/background-task): recover and the bulk operations. A
+# running task's ``updated_at`` is its heartbeat (the runner writes progress into ``data``).
+background_tasks = Table(
+    "background_tasks",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("task", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("app_id", String(40)),
+    Column("data", JSON, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
 )

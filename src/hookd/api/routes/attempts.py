@@ -79,6 +79,18 @@ async def get_attempt(ctx: CtxDep, app_id: str, msg_id: str, attempt_id: str) ->
     return JSON(attempt_out(await service.get_attempt(ctx, app_id, msg_id, attempt_id)))
 
 
+@router.delete(
+    "/msg/{msg_id}/attempt/{attempt_id}/content",
+    status_code=204,
+    summary="Delete an attempt's response body",
+)
+async def expunge_attempt_content(
+    ctx: CtxDep, app_id: str, msg_id: str, attempt_id: str
+) -> Response:
+    await service.expunge_attempt_content(ctx, app_id, msg_id, attempt_id)
+    return Response(status_code=204)
+
+
 @router.get(
     "/msg/{msg_id}/endpoint",
     response_model=ListResponse[MessageEndpointOut],

@@ -6,7 +6,6 @@ from datetime import datetime
 
 from fastapi import APIRouter, Response
 
-from hookd import ids
 from hookd.api.models import (
     EndpointHeadersIn,
     EndpointHeadersOut,
@@ -90,11 +89,13 @@ async def delete_endpoint(ctx: CtxDep, app_id: str, endpoint_id: str) -> Respons
 
 
 @router.get(
-    "/{endpoint_id}/secret", response_model=EndpointSecretOut, summary="Get the signing secret"
+    "/{endpoint_id}/secret",
+    response_model=EndpointSecretOut,
+    summary="Get the signing secret (and the URL's credentials)",
 )
 async def get_secret(ctx: CtxDep, app_id: str, endpoint_id: str) -> Response:
     endpoint = await service.get_endpoint(ctx, app_id, endpoint_id)
-    return JSON(secret_out(endpoint.secret))
+    return JSON(secret_out(endpoint.secret, endpoint.url))
 
 
 @router.post(
@@ -144,10 +145,8 @@ async def patch_headers(
     summary="Resend the failed messages since a time",
 )
 async def recover(ctx: CtxDep, app_id: str, endpoint_id: str, body: RecoverIn) -> Response:
-    count = await service.recover(ctx, app_id, endpoint_id, since=body.since, until=body.until)
-    now = ctx.clock()
-    out = task_out(ids.new_id(ids.TASK, now), "endpoint.recover", now, {"messagesSent": count})
-    return JSON(out, status_code=202)
+    task = await service.recover(ctx, app_id, endpoint_id, since=body.since, until=body.until)
+    return JSON(task_out(task), status_code=202)
 
 
 @router.get(

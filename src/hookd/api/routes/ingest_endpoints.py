@@ -94,11 +94,13 @@ async def delete_endpoint(ctx: CtxDep, source_id: str, endpoint_id: str) -> Resp
 
 
 @router.get(
-    "/{endpoint_id}/secret", response_model=EndpointSecretOut, summary="Get the signing secret"
+    "/{endpoint_id}/secret",
+    response_model=EndpointSecretOut,
+    summary="Get the signing secret (and the URL's credentials)",
 )
 async def get_secret(ctx: CtxDep, source_id: str, endpoint_id: str) -> Response:
     endpoint = await service.get_endpoint(ctx, await _app_id(ctx, source_id), endpoint_id)
-    return JSON(secret_out(endpoint.secret))
+    return JSON(secret_out(endpoint.secret, endpoint.url))
 
 
 @router.post(

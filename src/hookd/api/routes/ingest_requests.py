@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from hookd import ids
 from hookd.api.ingest_models import (
     BulkReplayIn,
     BulkReplayOut,
@@ -66,13 +65,7 @@ async def replay_requests(ctx: CtxDep, source_id: str, body: BulkReplayIn) -> Re
         status=DeliveryStatus[body.status.upper()] if body.status else None,
         force=body.force,
     )
-    now = ctx.clock()
-    data = {
-        "requestsReplayed": result.requests,
-        "deliveriesQueued": result.deliveries,
-        "done": result.done,
-    }
-    return JSON(task_out(ids.new_id(ids.TASK, now), "source.replay", now, data))
+    return JSON(task_out(result.task))
 
 
 @router.get(

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from hookd.api.ingest_models import IngestSourceIn, IngestSourceOut, RotateTokenOut
+from hookd.api.ingest_models import (
+    IngestSourceIn,
+    IngestSourceOut,
+    IngestSourceSecretOut,
+    RotateTokenOut,
+)
 from hookd.api.ingest_serialize import source_out
 from hookd.api.models import ListResponse
 from hookd.api.params import CtxDep, PagingDep
 from hookd.api.serialize import JSON, page_out
+from hookd.core.masking import config_secrets
 from hookd.services import sources as service
 
 router = APIRouter(prefix="/ingest/api/v1/source", tags=["Ingest Source"])
@@ -31,6 +37,16 @@ async def create_source(ctx: CtxDep, body: IngestSourceIn) -> Response:
 @router.get("/{source_id}", response_model=IngestSourceOut, summary="Get a source by id or uid")
 async def get_source(ctx: CtxDep, source_id: str) -> Response:
     return JSON(source_out(ctx, await service.get_source(ctx, source_id)))
+
+
+@router.get(
+    "/{source_id}/secret",
+    response_model=IngestSourceSecretOut,
+    summary="The secrets of the source's config, in clear",
+)
+async def get_source_secret(ctx: CtxDep, source_id: str) -> Response:
+    source = await service.get_source(ctx, source_id)
+    return JSON(config_secrets(source.config))
 
 
 @router.put("/{source_id}", response_model=IngestSourceOut, summary="Create or update a source")

@@ -9,10 +9,18 @@ import orjson
 from fastapi import APIRouter, Body, Query, Request, Response
 
 from hookd.api.idempotency import CREATE_KEY, STILL_RUNNING, replayed
-from hookd.api.models import ListResponse, MessageIn, MessageOut
+from hookd.api.models import (
+    BackgroundTaskOut,
+    BulkExpungeContentsIn,
+    BulkExpungeContentsOut,
+    ListResponse,
+    MessageIn,
+    MessageOut,
+)
 from hookd.api.params import CtxDep, PagingDep
-from hookd.api.serialize import JSON, message_out, page_out
+from hookd.api.serialize import JSON, message_out, page_out, task_out
 from hookd.core.domain import Message
+from hookd.services import background_tasks
 from hookd.services import messages as service
 from hookd.services.context import Context
 from hookd.services.create_keys import KeyHeld, KeyRequest
@@ -21,13 +29,18 @@ from hookd.services.errors import Conflict, Invalid
 router = APIRouter(prefix="/api/v1/app/{app_id}/msg", tags=["Message"])
 
 
-@router.get("", response_model=ListResponse[MessageOut], summary="List messages, newest first")
+@router.get(
+    "",
+    response_model=ListResponse[MessageOut],
+    summary="List messages, newest first (order=ascending: oldest first)",
+)
 async def list_messages(
     ctx: CtxDep,
     app_id: str,
     paging: PagingDep,
     event_types: Annotated[list[str] | None, Query()] = None,
     channel: str | None = None,
+    tag: str | None = None,
     before: datetime | None = None,
     after: datetime | None = None,
     with_content: bool = True,
@@ -43,6 +56,8 @@ async def list_messages(
         channel=channel,
         before=before,
         after=after,
+        tag=tag,
+        descending=paging.descending(True),
     )
     return JSON(page_out(page, lambda msg: message_out(msg, with_content=with_content)))
 
@@ -103,6 +118,7 @@ async def create_response(
             payload_version=body.payload_version,
             validate=validate,
             payload_retention_days=body.payload_retention_period,
+            payload_retention_hours=body.payload_retention_hours,
             deliver_at=body.deliver_at,
             key=key,
         )
@@ -119,6 +135,27 @@ def _encode(payload: dict[str, Any], loc: tuple[str, ...]) -> bytes:
     except orjson.JSONEncodeError as exc:
         # orjson refuses what many receivers cannot parse either (integers beyond 64 bits).
         raise Invalid(f"payload cannot be encoded: {exc}", loc=loc) from exc
+
+
+@router.post(
+    "/bulk-expunge",
+    response_model=BulkExpungeContentsOut,
+    summary="Delete the payloads of the given messages (ids or eventIds)",
+)
+async def bulk_expunge_content(ctx: CtxDep, app_id: str, body: BulkExpungeContentsIn) -> Response:
+    results = await service.bulk_expunge_content(ctx, app_id, body.ids or [])
+    return JSON({"results": results})
+
+
+@router.post(
+    "/expunge-all-contents",
+    response_model=BackgroundTaskOut,
+    status_code=202,
+    summary="Delete the payloads of all the application's messages (a background task)",
+)
+async def expunge_all_contents(ctx: CtxDep, app_id: str) -> Response:
+    task = await background_tasks.expunge_all_contents(ctx, app_id)
+    return JSON(task_out(task), status_code=202)
 
 
 @router.get("/{msg_id}", response_model=MessageOut, summary="Get a message")

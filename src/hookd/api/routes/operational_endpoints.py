@@ -25,6 +25,7 @@ from hookd.api.operational_models import (
 from hookd.api.params import CtxDep, PagingDep
 from hookd.api.serialize import JSON, headers_out, page_out, secret_out
 from hookd.core.domain import Endpoint
+from hookd.core.masking import mask_url
 from hookd.services import endpoints as service
 from hookd.services.operational import OPERATIONAL_APP_ID, ensure_app
 from hookd.store.pages import Page
@@ -48,7 +49,7 @@ def endpoint_out(ep: Endpoint) -> dict[str, Any]:
     return {
         "id": ep.id,
         "uid": ep.uid,
-        "url": ep.url,
+        "url": mask_url(ep.url),
         "description": ep.description,
         "disabled": ep.disabled,
         "eventTypes": None if ep.filter_types is None else list(ep.filter_types),
@@ -112,11 +113,13 @@ async def delete_endpoint(ctx: CtxDep, endpoint_id: str) -> Response:
 
 
 @router.get(
-    "/{endpoint_id}/secret", response_model=EndpointSecretOut, summary="Get the signing secret"
+    "/{endpoint_id}/secret",
+    response_model=EndpointSecretOut,
+    summary="Get the signing secret (and the URL's credentials)",
 )
 async def get_secret(ctx: CtxDep, endpoint_id: str) -> Response:
     endpoint = await service.get_endpoint(ctx, APP, endpoint_id)
-    return JSON(secret_out(endpoint.secret))
+    return JSON(secret_out(endpoint.secret, endpoint.url))
 
 
 @router.post(

@@ -1,0 +1,163 @@
+"""Svix's background tasks: recover and the bulk operations, fetchable by their ``qtask_`` id.
+
+Recover and a source's bulk replay run inside their request (one transaction each) and are
+recorded finished in that same transaction. Expunging all of an application's payloads runs in
+batches after the answer, in the API process that took the request: each batch is its own short
+transaction that also writes the task's progress (``data.messagesPurged``) and heartbeat
+(``updatedAt``). A running task whose heartbeat is older than :data:`STALE_AFTER` reads as failed:
+the process running it went away (the operation is idempotent; start it again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hookd import ids
+from hookd.services.applications import require_app
+from hookd.services.context import Context
+from hookd.services.errors import Invalid, NotFound
+from hookd.store import background_tasks as store
+from hookd.store import messages as message_store
+from hookd.store.background_tasks import FAILED, FINISHED, RUNNING, BackgroundTask
+from hookd.store.pages import Page
+
+log = structlog.get_logger("hookd.background_tasks")
+
+RECOVER = "endpoint.recover"
+PURGE_CONTENT = "application.purge_content"
+SOURCE_REPLAY = "source.replay"  # hookd's own: a source's bulk replay
+# Svix's task types (its SDKs refuse any other value when they read a list).
+SVIX_TASKS = frozenset(
+    {
+        "endpoint.replay",
+        RECOVER,
+        "application.stats",
+        "message.broadcast",
+        "sdk.generate",
+        "event-type.aggregate",
+        PURGE_CONTENT,
+        "endpoint.bulk-replay",
+    }
+)
+HOOKD_TASKS = frozenset({SOURCE_REPLAY})
+STATUSES = (RUNNING, FINISHED, FAILED)
+STALE_AFTER = timedelta(minutes=5)
+PURGE_BATCH = 1000
+
+# The purges this process runs (a reference keeps each asyncio task alive until it ends).
+_running: set[asyncio.Task[None]] = set()
+
+
+def _as_seen(task: BackgroundTask, now: datetime) -> BackgroundTask:
+    """A running task whose heartbeat stopped is a failed one."""
+    if task.status == RUNNING and task.updated_at < now - STALE_AFTER:
+        data = {**task.data, "error": "interrupted: the process running it stopped"}
+        return dataclasses.replace(task, status=FAILED, data=data)
+    return task
+
+
+async def record(
+    conn: AsyncConnection, task: str, app_id: str | None, data: dict[str, Any], now: datetime
+) -> BackgroundTask:
+    """Record a task that finished inside the caller's transaction."""
+    done = BackgroundTask(ids.new_id(ids.TASK, now), task, FINISHED, app_id, data, now, now)
+    await store.insert_task(conn, done)
+    return done
+
+
+async def get_task(ctx: Context, task_id: str) -> BackgroundTask:
+    async with ctx.db.read() as conn:
+        task = await store.get_task(conn, task_id)
+    if task is None:
+        raise NotFound(f"background task {task_id!r} not found")
+    return _as_seen(task, ctx.clock())
+
+
+async def list_tasks(
+    ctx: Context,
+    *,
+    status: str | None,
+    task: str | None,
+    iterator: str | None,
+    limit: int,
+    descending: bool,
+) -> Page[BackgroundTask]:
+    """Tasks, newest first by default; hookd's own task types only when ``task`` names one."""
+    if status is not None and status not in STATUSES:
+        raise Invalid(f"status must be one of {', '.join(STATUSES)}", loc=("query", "status"))
+    if task is not None and task not in SVIX_TASKS | HOOKD_TASKS:
+        known = ", ".join(sorted(SVIX_TASKS | HOOKD_TASKS))
+        raise Invalid(f"task must be one of {known}", loc=("query", "task"))
+    now = ctx.clock()
+    async with ctx.db.read() as conn:
+        page = await store.list_tasks(
+            conn,
+            status=status,
+            tasks=[task] if task is not None else SVIX_TASKS,
+            stale_before=now - STALE_AFTER,
+            iterator=iterator,
+            limit=limit,
+            descending=descending,
+        )
+    return dataclasses.replace(page, items=[_as_seen(item, now) for item in page.items])
+
+
+async def expunge_all_contents(ctx: Context, app_id: str) -> BackgroundTask:
+    """Start expunging the payloads of every message the application has now."""
+    now = ctx.clock()
+    async with ctx.db.write() as conn:
+        app = await require_app(conn, app_id)
+        task = BackgroundTask(
+            ids.new_id(ids.TASK, now),
+            PURGE_CONTENT,
+            RUNNING,
+            app.id,
+            {"messagesPurged": 0},
+            now,
+            now,
+        )
+        await store.insert_task(conn, task)
+    # Every message created up to now (ids of the next millisecond on are later).
+    before_id = ids.floor_id(ids.MESSAGE, now + timedelta(milliseconds=1))
+    runner = asyncio.get_running_loop().create_task(_purge(ctx, task.id, app.id, before_id))
+    _running.add(runner)
+    runner.add_done_callback(_running.discard)
+    return task
+
+
+async def _purge(ctx: Context, task_id: str, app_id: str, before_id: str) -> None:
+    purged = 0
+    after_id = ""  # below every id
+    try:
+        while True:
+            async with ctx.db.write() as conn:
+                count, last = await message_store.expunge_app_batch(
+                    conn, app_id, after_id, before_id, PURGE_BATCH
+                )
+                done = last is None
+                await store.update_task(
+                    conn,
+                    task_id,
+                    status=FINISHED if done else RUNNING,
+                    data={"messagesPurged": purged + count},
+                    now=ctx.clock(),
+                )
+            purged, after_id = purged + count, last or after_id  # once committed
+            if done:
+                return
+    except Exception:
+        log.exception("background task failed", task_id=task_id, task=PURGE_CONTENT)
+        async with ctx.db.write() as conn:
+            await store.update_task(
+                conn,
+                task_id,
+                status=FAILED,
+                data={"messagesPurged": purged, "error": "internal error (see the server log)"},
+                now=ctx.clock(),
+            )

@@ -1,0 +1,96 @@
+"""Background tasks (Svix's ``qtask_``): recover and the bulk operations, with their progress."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hookd.store.codec import from_ms, to_ms
+from hookd.store.pages import Page, paginate
+from hookd.store.schema import background_tasks as t
+
+RUNNING = "running"
+FINISHED = "finished"
+FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class BackgroundTask:
+    id: str
+    task: str  # Svix's task type, e.g. endpoint.recover, application.purge_content
+    status: str  # running, finished or failed
+    app_id: str | None
+    data: dict[str, Any]  # what the task did so far (its progress while running)
+    created_at: datetime
+    updated_at: datetime  # a running task's heartbeat
+
+
+def _task(row: Row[Any]) -> BackgroundTask:
+    m = row._mapping
+    return BackgroundTask(
+        id=m["id"],
+        task=m["task"],
+        status=m["status"],
+        app_id=m["app_id"],
+        data=dict(m["data"]),
+        created_at=from_ms(m["created_at"]),
+        updated_at=from_ms(m["updated_at"]),
+    )
+
+
+async def insert_task(conn: AsyncConnection, task: BackgroundTask) -> None:
+    await conn.execute(
+        insert(t).values(
+            id=task.id,
+            task=task.task,
+            status=task.status,
+            app_id=task.app_id,
+            data=task.data,
+            created_at=to_ms(task.created_at),
+            updated_at=to_ms(task.updated_at),
+        )
+    )
+
+
+async def update_task(
+    conn: AsyncConnection, task_id: str, *, status: str, data: dict[str, Any], now: datetime
+) -> None:
+    await conn.execute(
+        update(t).where(t.c.id == task_id).values(status=status, data=data, updated_at=to_ms(now))
+    )
+
+
+async def get_task(conn: AsyncConnection, task_id: str) -> BackgroundTask | None:
+    row = (await conn.execute(select(t).where(t.c.id == task_id))).first()
+    return _task(row) if row else None
+
+
+async def list_tasks(
+    conn: AsyncConnection,
+    *,
+    status: str | None,
+    tasks: Collection[str],
+    stale_before: datetime,
+    iterator: str | None,
+    limit: int,
+    descending: bool,
+) -> Page[BackgroundTask]:
+    """Tasks of the types in ``tasks``; a running task whose heartbeat is older than
+    ``stale_before`` counts as failed (its process went away)."""
+    query = select(t).where(t.c.task.in_(list(tasks)))
+    alive = t.c.updated_at >= to_ms(stale_before)
+    if status == RUNNING:
+        query = query.where(t.c.status == RUNNING, alive)
+    elif status == FAILED:
+        query = query.where(or_(t.c.status == FAILED, and_(t.c.status == RUNNING, ~alive)))
+    elif status is not None:
+        query = query.where(t.c.status == status)
+    return await paginate(
+        conn, query, t.c.id, _task, iterator=iterator, limit=limit, descending=descending
+    )
