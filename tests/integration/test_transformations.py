@@ -156,6 +156,19 @@ async def test_a_v8_fatal_error_does_not_take_hookd_down(sandbox: TransformSandb
     assert isinstance(await run(sandbox, "function handler(r) { return r; }"), TransformedRequest)
 
 
+async def test_a_crashed_worker_is_replaced_before_its_call_returns() -> None:
+    # The replacement starts in the crashing call's turn: the next caller, maybe another
+    # application, does not wait for a process to start.
+    pool = TransformSandbox(workers=1)
+    try:
+        with pytest.raises(TransformError):
+            await run(pool, "function handler(r) { new Array(2 ** 28).fill(1); }", timeout_ms=200)
+        assert pool.running() == 1
+    finally:
+        await pool.close()
+    assert pool.running() == 0
+
+
 async def test_runtime_errors_name_the_line(sandbox: TransformSandbox) -> None:
     with pytest.raises(TransformError) as caught:
         await run(sandbox, "function handler(r) {\n  return r.nope.deeper;\n}")

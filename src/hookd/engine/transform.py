@@ -53,6 +53,10 @@ DEFAULT_WORKERS = 2
 DEFAULT_OFF_HEAP_LIMIT = 512 * 1024 * 1024
 # Context creation, teardown and the pipe on top of the script's own time limit.
 _GRACE_SECONDS = 1.0
+# A worker says it is ready (V8 loaded, limits set) before its first call; one that does not
+# within this time failed to start.
+_START_SECONDS = 30.0
+_READY = b'{"ready":true}'
 _PIPE_LIMIT = 256 * 1024 * 1024
 _SOURCE_URL = "transformation.js"
 
@@ -105,6 +109,10 @@ class TransformSandbox:
         """Calls of ``app`` (or of one of its endpoints) waiting for a worker."""
         return self._queue.waiting(app, endpoint)
 
+    def running(self) -> int:
+        """Worker processes running now (they start on first use)."""
+        return sum(1 for worker in self._all if worker.running)
+
     async def compile(
         self,
         code: str,
@@ -149,10 +157,9 @@ class TransformSandbox:
 
     async def close(self) -> None:
         """Stop every worker."""
-        for worker in list(self._all):
+        workers, self._all, self._idle = self._all, set(), None
+        for worker in workers:
             await worker.stop()
-        self._all.clear()
-        self._idle = None
 
     async def _call(
         self, call: dict[str, Any], timeout_ms: int, max_memory: int, app: str, endpoint: str
@@ -165,6 +172,11 @@ class TransformSandbox:
                 deadline=timeout_ms / 1000 + _GRACE_SECONDS,
                 max_memory=max_memory,
             )
+            if not worker.running and worker in self._all:
+                # Crashed or killed: its replacement starts in this call's turn, so the next
+                # caller (maybe another application) gets a ready worker.
+                with contextlib.suppress(TransformError):
+                    await worker.start()
         finally:
             self._release(turn, worker)
         if not reply.get("ok"):
@@ -217,10 +229,19 @@ class _Worker:
         self._off_heap_limit = off_heap_limit
         self._process: asyncio.subprocess.Process | None = None
 
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.returncode is None
+
+    async def start(self) -> None:
+        """Start the process unless it runs; ``TransformError`` if it cannot start."""
+        if not self.running:
+            self._process = await self._start()
+
     async def call(self, call: dict[str, Any], *, deadline: float, max_memory: int) -> Any:
+        await self.start()
         process = self._process
-        if process is None or process.returncode is not None:
-            process = self._process = await self._start()
+        assert process is not None
         assert process.stdin is not None
         assert process.stdout is not None
         try:
@@ -250,7 +271,7 @@ class _Worker:
             )
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [_SOURCE_ROOT, env.get("PYTHONPATH")]))
-        return await asyncio.create_subprocess_exec(
+        process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "hookd.engine.transform",
@@ -263,14 +284,31 @@ class _Worker:
             env=env,
             limit=_PIPE_LIMIT,
         )
+        assert process.stdout is not None
+        try:
+            line = await asyncio.wait_for(process.stdout.readline(), _START_SECONDS)
+        except (TimeoutError, ConnectionError, ValueError):
+            line = b""
+        except asyncio.CancelledError:
+            await _kill(process)
+            raise
+        if line.strip() != _READY:
+            await _kill(process)
+            raise TransformError("runtime", "the sandbox process did not start")
+        return process
 
     async def stop(self) -> None:
         process, self._process = self._process, None
-        if process is None or process.returncode is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            process.kill()
-        await process.wait()
+        if process is not None:
+            await _kill(process)
+
+
+async def _kill(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        process.kill()
+    await process.wait()
 
 
 def _failure(kind: ErrorKind, message: str) -> dict[str, Any]:
@@ -335,6 +373,8 @@ def _serve(off_heap_limit: int) -> None:
     with mini_racer(loop) as warm:
         warm.eval("0")  # the first context maps V8's shared memory; count it in the baseline
     _limit_off_heap_memory(off_heap_limit)
+    sys.stdout.buffer.write(_READY + b"\n")
+    sys.stdout.buffer.flush()
     for line in sys.stdin.buffer:
         call = orjson.loads(line)
         try:
