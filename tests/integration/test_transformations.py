@@ -156,6 +156,19 @@ async def test_a_v8_fatal_error_does_not_take_hookd_down(sandbox: TransformSandb
     assert isinstance(await run(sandbox, "function handler(r) { return r; }"), TransformedRequest)
 
 
+async def test_a_crashed_worker_is_replaced_before_its_call_returns() -> None:
+    # The replacement starts in the crashing call's turn: the next caller, maybe another
+    # application, does not wait for a process to start.
+    pool = TransformSandbox(workers=1)
+    try:
+        with pytest.raises(TransformError):
+            await run(pool, "function handler(r) { new Array(2 ** 28).fill(1); }", timeout_ms=200)
+        assert pool.running() == 1
+    finally:
+        await pool.close()
+    assert pool.running() == 0
+
+
 async def test_runtime_errors_name_the_line(sandbox: TransformSandbox) -> None:
     with pytest.raises(TransformError) as caught:
         await run(sandbox, "function handler(r) {\n  return r.nope.deeper;\n}")
@@ -251,6 +264,74 @@ async def test_fifty_concurrent_calls(sandbox: TransformSandbox) -> None:
         return outcome.headers["x-n"]
 
     assert await asyncio.gather(*(one(n) for n in range(50))) == [str(n) for n in range(50)]
+
+
+# --- sharing the pool fairly -------------------------------------------------------------------
+
+RUNAWAY = "function handler(r) { while (true) {} }"
+HEALTHY = "function handler(r) { r.headers['x-ok'] = '1'; return r; }"
+
+
+async def runaway_then_healthy(
+    pool: TransformSandbox, endpoints: int, healthy_app: str
+) -> tuple[asyncio.Task[Any], list[asyncio.Task[Any]]]:
+    """``endpoints`` endpoints of app "runaway" loop forever, three calls each; then a healthy
+    call of endpoint "fine" in ``healthy_app``.
+
+    Returns once the healthy call or any runaway call is over, whichever comes first.
+    """
+    forever = await pool.compile(RUNAWAY)
+    runaway = [
+        asyncio.create_task(
+            pool.apply(forever, REQUEST, timeout_ms=20_000, app="runaway", endpoint=f"loop{n}")
+        )
+        for n in range(endpoints)
+        for _ in range(3)
+    ]
+    # Every runaway call runs or waits for a worker before the healthy one arrives.
+    while pool.held("runaway") + pool.waiting("runaway") < len(runaway):
+        await asyncio.sleep(0.01)
+    healthy = asyncio.create_task(
+        pool.apply(await pool.compile(HEALTHY), REQUEST, app=healthy_app, endpoint="fine")
+    )
+    await asyncio.wait([healthy, *runaway], return_when=asyncio.FIRST_COMPLETED)
+    return healthy, runaway
+
+
+async def stop(tasks: list[asyncio.Task[Any]]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_runaway_application_leaves_a_worker_to_the_others() -> None:
+    pool = TransformSandbox(workers=2)  # one worker per application at most
+    try:
+        healthy, runaway = await runaway_then_healthy(pool, 5, "healthy")
+        # The healthy call finished while every runaway call still runs or waits: the runaway
+        # application held its one worker, never both.
+        assert healthy.done() and not any(task.done() for task in runaway)
+        outcome = healthy.result()
+        assert isinstance(outcome, TransformedRequest) and outcome.headers["x-ok"] == "1"
+        assert (pool.held("runaway"), pool.waiting("runaway")) == (1, 14)
+        assert pool.held("healthy") == 0
+        await stop(runaway)
+        assert (pool.held("runaway"), pool.waiting("runaway")) == (0, 0)
+    finally:
+        await pool.close()
+
+
+async def test_runaway_endpoint_leaves_a_worker_to_its_application() -> None:
+    # Three workers: an application holds two at most, one endpoint one.
+    pool = TransformSandbox(workers=3)
+    try:
+        healthy, runaway = await runaway_then_healthy(pool, 1, "runaway")
+        assert healthy.done() and not any(task.done() for task in runaway)
+        assert isinstance(healthy.result(), TransformedRequest)
+        assert (pool.held("runaway", "loop0"), pool.waiting("runaway", "loop0")) == (1, 2)
+        await stop(runaway)
+    finally:
+        await pool.close()
 
 
 def test_error_text_is_reduced_to_message_and_line() -> None:

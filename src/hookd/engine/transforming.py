@@ -93,6 +93,9 @@ async def prepare_delivery(
             request,
             timeout_ms=settings.transform_timeout_ms,
             max_memory=settings.transform_max_memory_mb * MIB,
+            # Its application's and endpoint's turn and share of the shared sandbox.
+            app=endpoint.app_id,
+            endpoint=endpoint.id,
         )
     except TransformError as exc:
         return _not_sent(f"transformation failed: {exc.message}", started, cancelled=False)

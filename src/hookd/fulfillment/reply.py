@@ -11,11 +11,32 @@ __all__ = [
     "Button",
     "Card",
     "Context",
+    "DialogflowPlatform",
     "FollowupEvent",
     "LexDialogAction",
     "LexIntentState",
     "Reply",
 ]
+
+
+class DialogflowPlatform(StrEnum):
+    """The messaging platform a Dialogflow ES rich message is for.
+
+    The names (and values) of the ES API's ``Intent.Message.Platform`` enum
+    (``google.cloud.dialogflow.v2``); Dialogflow uses a platform's own messages for requests
+    from that platform's integration, and the ones without a platform otherwise.
+    """
+
+    PLATFORM_UNSPECIFIED = "PLATFORM_UNSPECIFIED"
+    FACEBOOK = "FACEBOOK"
+    SLACK = "SLACK"
+    TELEGRAM = "TELEGRAM"
+    KIK = "KIK"
+    SKYPE = "SKYPE"
+    LINE = "LINE"
+    VIBER = "VIBER"
+    ACTIONS_ON_GOOGLE = "ACTIONS_ON_GOOGLE"
+    GOOGLE_HANGOUTS = "GOOGLE_HANGOUTS"
 
 
 class LexDialogAction(StrEnum):
@@ -101,6 +122,8 @@ class Reply:
     lex_intent_state: LexIntentState | None = None
     lex_slot_to_elicit: str = ""
     rasa_events: Sequence[Mapping[str, Any]] = ()
+    # Dialogflow ES: the platform every rich message of the reply is for (None: no platform).
+    platform: DialogflowPlatform | None = None
 
     def __post_init__(self) -> None:
         # Sequences are frozen too, so a Reply can be cached and shared between requests.
@@ -110,7 +133,22 @@ class Reply:
         object.__setattr__(self, "cards", tuple(self.cards))
         object.__setattr__(self, "contexts", tuple(self.contexts))
         object.__setattr__(self, "rasa_events", tuple(self.rasa_events))
+        if self.platform is not None and not isinstance(self.platform, DialogflowPlatform):
+            names = ", ".join(DialogflowPlatform)
+            if self.platform not in DialogflowPlatform.__members__:
+                raise ValueError(f"platform {self.platform!r} is not one of {names}")
+            object.__setattr__(self, "platform", DialogflowPlatform(self.platform))
         if self.target_page and self.target_flow:
             raise ValueError("Dialogflow CX accepts at most one of target_page and target_flow")
         if self.lex_dialog_action is LexDialogAction.ELICIT_SLOT and not self.lex_slot_to_elicit:
             raise ValueError("an ElicitSlot dialog action needs lex_slot_to_elicit")
+        says_something = self.text or self.quick_replies or self.cards or self.payload is not None
+        if self.lex_dialog_action in _NEED_MESSAGES and not says_something:
+            # Lex V2's Lambda response format: "messages" is required with these two actions.
+            raise ValueError(
+                f"Lex requires messages with a {self.lex_dialog_action} dialog action: "
+                "give the reply a text (or quick replies, cards or a payload)"
+            )
+
+
+_NEED_MESSAGES = frozenset({LexDialogAction.CONFIRM_INTENT, LexDialogAction.ELICIT_INTENT})

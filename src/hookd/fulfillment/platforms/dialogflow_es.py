@@ -118,6 +118,9 @@ def _messages(reply: Reply) -> list[dict[str, Any]]:
         if card.buttons:
             card_doc["buttons"] = [{"text": b.text, "postback": b.postback} for b in card.buttons]
         messages.append({"card": card_doc})
+    if reply.platform is not None:
+        for message in messages:
+            message["platform"] = str(reply.platform)
     return messages
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,23 @@ from hookd.fulfillment.platforms.fields import JsonObject, MalformedRequest, ite
 from hookd.fulfillment.reply import Card, LexDialogAction, LexIntentState, Reply
 
 __all__ = ["PLATFORM", "LexRequest", "LexSlot", "parse", "render"]
+
+logger = logging.getLogger("hookd.fulfillment")
+
+# What Lex V2 accepts in a response, from the Lex V2 API reference: ImageResponseCard (title,
+# subtitle and imageUrl 1 to 250 characters, at most 5 buttons) and Button (text and value 1 to
+# 50 characters), https://docs.aws.amazon.com/lexv2/latest/APIReference/API_runtime_ImageResponseCard.html
+# and .../API_runtime_Button.html. MESSAGES_MAX is from AWS's service model (botocore's
+# lexv2-runtime, shape Messages); tests/fulfillment/test_platform_schemas.py checks all of them
+# against that model.
+CARD_TITLE_MAX = 250
+CARD_SUBTITLE_MAX = 250
+CARD_IMAGE_URL_MAX = 250
+CARD_BUTTONS_MAX = 5
+BUTTON_TEXT_MAX = 50
+BUTTON_VALUE_MAX = 50
+MESSAGES_MAX = 10
+ELLIPSIS = "\u2026"
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,25 +116,80 @@ def _attribute(value: Any) -> str:
     return value if isinstance(value, str) else orjson.dumps(value).decode()
 
 
+def _cut(value: str, limit: int, what: str, *, warn: bool = True) -> str:
+    """``value`` within ``limit`` characters, ending in an ellipsis when it had to be cut."""
+    if len(value) <= limit:
+        return value
+    if warn:
+        logger.warning(
+            "Lex V2 allows %d characters in %s; cut %d characters to %d",
+            limit,
+            what,
+            len(value),
+            limit,
+        )
+    return value[: limit - 1] + ELLIPSIS
+
+
+def _buttons(pairs: list[tuple[str, str | None]]) -> list[dict[str, str]]:
+    """Lex buttons from (text, value) pairs; a value of None is the (cut) text itself."""
+    if len(pairs) > CARD_BUTTONS_MAX:
+        logger.warning(
+            "Lex V2 shows at most %d buttons on a card; dropped %d of %d",
+            CARD_BUTTONS_MAX,
+            len(pairs) - CARD_BUTTONS_MAX,
+            len(pairs),
+        )
+        pairs = pairs[:CARD_BUTTONS_MAX]
+    buttons = []
+    for label, value in pairs:
+        if not label:
+            raise ValueError("Lex V2 needs a text on every button")
+        label = _cut(label, BUTTON_TEXT_MAX, "a button text")
+        if value is None:
+            value = label  # what the user saw is what Lex gets back
+        elif len(value) > BUTTON_VALUE_MAX:
+            # Cutting a value would change what Lex receives when the button is pressed.
+            raise ValueError(
+                f"Lex V2 allows {BUTTON_VALUE_MAX} characters in a button value, "
+                f"got {len(value)}: {value[:BUTTON_VALUE_MAX]!r}..."
+            )
+        buttons.append({"text": label, "value": value})
+    return buttons
+
+
 def _card(card: Card) -> dict[str, Any]:
-    doc: dict[str, Any] = {"title": card.title}
+    if not card.title:
+        raise ValueError("Lex V2 needs a title on every card")
+    doc: dict[str, Any] = {"title": _cut(card.title, CARD_TITLE_MAX, "a card title")}
     if card.subtitle:
-        doc["subtitle"] = card.subtitle
-    if card.image_url:
+        doc["subtitle"] = _cut(card.subtitle, CARD_SUBTITLE_MAX, "a card subtitle")
+    if card.image_url and len(card.image_url) > CARD_IMAGE_URL_MAX:
+        logger.warning(
+            "Lex V2 allows %d characters in a card's image URL; left out one of %d",
+            CARD_IMAGE_URL_MAX,
+            len(card.image_url),
+        )
+    elif card.image_url:
         doc["imageUrl"] = card.image_url
     if card.buttons:
-        doc["buttons"] = [{"text": b.text, "value": b.postback or b.text} for b in card.buttons]
+        doc["buttons"] = _buttons([(b.text, b.postback or None) for b in card.buttons])
     return {"contentType": "ImageResponseCard", "imageResponseCard": doc}
 
 
 def _messages(reply: Reply) -> list[dict[str, Any]]:
+    """The reply as Lex messages, within Lex's limits (``ValueError`` where it cannot be)."""
     messages: list[dict[str, Any]] = []
     if reply.text:
         messages.append({"contentType": "PlainText", "content": reply.text})
     if reply.quick_replies:
-        # A response card needs a title; the prompt itself is the natural one.
-        title = reply.quick_replies_title or reply.text or "Choose one"
-        buttons = [{"text": q, "value": q} for q in reply.quick_replies]
+        # A response card needs a title; the prompt itself is the natural one (cut silently:
+        # the whole prompt is the PlainText message before it).
+        if reply.quick_replies_title:
+            title = _cut(reply.quick_replies_title, CARD_TITLE_MAX, "a card title")
+        else:
+            title = _cut(reply.text or "Choose one", CARD_TITLE_MAX, "", warn=False)
+        buttons = _buttons([(q, None) for q in reply.quick_replies])
         messages.append(
             {
                 "contentType": "ImageResponseCard",
@@ -127,6 +200,14 @@ def _messages(reply: Reply) -> list[dict[str, Any]]:
     if reply.payload is not None:
         content = orjson.dumps(dict(reply.payload)).decode()
         messages.append({"contentType": "CustomPayload", "content": content})
+    if len(messages) > MESSAGES_MAX:
+        logger.warning(
+            "Lex V2 takes at most %d messages; dropped the last %d of %d",
+            MESSAGES_MAX,
+            len(messages) - MESSAGES_MAX,
+            len(messages),
+        )
+        messages = messages[:MESSAGES_MAX]
     return messages
 
 
