@@ -6,8 +6,9 @@ producers create messages as fast as they can.
 A fresh SQLite file, one application (no endpoint unless ``--endpoint URL``), and the closed-loop
 load generator (``bench.loadgen``, aiohttp, ``--producers`` requests in flight). Once the load
 runs, one thread per route probes it every 100 ms the way a Kubernetes kubelet does: a new TCP
-connection per probe, ``Connection: close``, the time to the whole answer. Prints a table of
-the probes (p50, p99, max, non-2xx answers) and the creates per second the server took meanwhile.
+connection per probe, ``Connection: close``, the time to the whole answer; on the API port and
+on the health port (``HOOKD_HEALTH_PORT``, answered by a thread). Prints a table of the probes
+(p50, p99, max, non-2xx answers) and the messages the server created meanwhile.
 Target: p99 under 100 ms for liveness and readiness (a kubelet's default timeout is 1 s).
 """
 
@@ -22,9 +23,16 @@ import time
 from pathlib import Path
 
 from bench.hookd_server import TOKEN, HookdServer
-from bench.procs import python_module, spawn, stop
+from bench.procs import free_port, python_module, spawn, stop
 
-ROUTES = ("/api/v1/health", "/api/v1/health/live", "/api/v1/health/ready", "/livez", "/readyz")
+# (the port: "api" or "health" (HOOKD_HEALTH_PORT), the path)
+ROUTES = (
+    ("api", "/api/v1/health"),
+    ("api", "/api/v1/health/live"),
+    ("api", "/api/v1/health/ready"),
+    ("health", "/livez"),
+    ("health", "/readyz"),
+)
 PROBE_EVERY = 0.1
 
 
@@ -67,7 +75,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hookd-health-") as directory:
         workdir = Path(directory)
-        server = HookdServer(workdir / "hookd")
+        health_port = free_port()
+        server = HookdServer(workdir / "hookd", env={"HOOKD_HEALTH_PORT": str(health_port)})
+        ports = {"api": server.port, "health": health_port}
         server.start()
         loadgen = None
         try:
@@ -90,10 +100,12 @@ def main() -> None:
             time.sleep(3.0)  # the producers connect and the load settles
             before = time.monotonic()
             until = before + args.seconds
-            results: dict[str, list[tuple[int, float]]] = {path: [] for path in ROUTES}
+            results: dict[tuple[str, str], list[tuple[int, float]]] = {r: [] for r in ROUTES}
             threads = [
-                threading.Thread(target=probe_loop, args=(server.port, path, until, results[path]))
-                for path in ROUTES
+                threading.Thread(
+                    target=probe_loop, args=(ports[port], path, until, results[port, path])
+                )
+                for port, path in ROUTES
             ]
             for thread in threads:
                 thread.start()
@@ -109,12 +121,15 @@ def main() -> None:
         f"health probes under {args.producers} concurrent producers "
         f"({probed:.0f} s of probes; {messages:,} messages created in the whole run)"
     )
-    print(f"{'route':<24} {'probes':>7} {'non-2xx':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
-    for path, samples in results.items():
+    print(
+        f"{'port':<7} {'route':<24} {'probes':>7} {'non-2xx':>8} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'max ms':>8}"
+    )
+    for (port, path), samples in results.items():
         times = [seconds * 1000 for _, seconds in samples]
         bad = sum(1 for status, _ in samples if not 200 <= status < 300)
         print(
-            f"{path:<24} {len(samples):>7} {bad:>8} {statistics.median(times):>8.1f} "
+            f"{port:<7} {path:<24} {len(samples):>7} {bad:>8} {statistics.median(times):>8.1f} "
             f"{percentile(times, 0.99):>8.1f} {max(times):>8.1f}"
         )
 

@@ -152,6 +152,13 @@ class Settings(BaseSettings):
         description="seconds a request body may go without a byte arriving; then the "
         "connection is closed",
     )
+    health_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="a port of its own for the health routes, answered by a thread however "
+        "busy the event loop is (default: none; they are on the API port too)",
+    )
     max_connections_per_address: int = Field(
         default=512,
         ge=0,

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.conftest import svix_for
 from tests.pg import PrivateCluster, migrate_database
-from tests.support import HookdServer, eventually
+from tests.support import HookdServer, eventually, free_port
 
 READY = {"status": "ok", "database": "ok"}
 NOT_READY = {"status": "error", "database": "unreachable"}
@@ -70,29 +69,58 @@ def cluster() -> Iterator[PrivateCluster]:
 
 
 async def test_readiness_follows_the_database_and_liveness_does_not(
-    cluster: PrivateCluster, new_server: type[HookdServer], tmp_path: Path
+    cluster: PrivateCluster, new_server: type[HookdServer]
 ) -> None:
-    server = new_server({"HOOKD_DATABASE_URL": cluster.url})
+    port = free_port()
+    server = new_server({"HOOKD_DATABASE_URL": cluster.url, "HOOKD_HEALTH_PORT": str(port)})
     server.start()
-    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+    on_health_port = f"http://127.0.0.1:{port}"
+    paths = (
+        f"{server.url}/readyz",
+        f"{server.url}/api/v1/health",
+        f"{on_health_port}/readyz",
+        f"{server.url}/livez",
+        f"{on_health_port}/livez",
+    )
+    async with httpx.AsyncClient(timeout=30) as client:
 
         async def answers() -> list[tuple[int, dict[str, str]]]:
-            got = [await client.get(p) for p in ("/readyz", "/api/v1/health", "/livez")]
+            got = [await client.get(p) for p in paths]
             return [(r.status_code, r.json()) for r in got]
 
         cluster.pause()
 
         async def not_ready() -> list[tuple[int, dict[str, str]]] | None:
             now = await answers()
-            return now if now[0][0] == 503 else None
+            return now if all(status == 503 for status, _ in now[:3]) else None
 
         down = await eventually(not_ready, timeout=30, interval=0.2)
-        assert down == [(503, NOT_READY), (503, NOT_READY), (200, {"status": "ok"})]
+        assert down == [(503, NOT_READY)] * 3 + [(200, {"status": "ok"})] * 2
         cluster.resume()
 
         async def ready() -> list[tuple[int, dict[str, str]]] | None:
             now = await answers()
-            return now if now[0][0] == 200 else None
+            return now if all(status == 200 for status, _ in now[:3]) else None
 
         up = await eventually(ready, timeout=30, interval=0.2)
-        assert up == [(200, READY), (200, READY), (200, {"status": "ok"})]
+        assert up == [(200, READY)] * 3 + [(200, {"status": "ok"})] * 2
+
+
+async def test_the_health_port_answers_probes_only(new_server: type[HookdServer]) -> None:
+    port = free_port()
+    server = new_server({"HOOKD_HEALTH_PORT": str(port)})
+    server.start()
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+        for path, body in (
+            ("/api/v1/health", READY),
+            ("/readyz", READY),
+            ("/api/v1/health/ready?x=1", READY),
+            ("/livez", {"status": "ok"}),
+            ("/api/v1/health/live", {"status": "ok"}),
+        ):
+            got = await client.get(path)
+            assert (got.status_code, got.json()) == (200, body), path
+            head = await client.head(path)
+            assert (head.status_code, head.content) == (200, b""), path
+        other = await client.get("/api/v1/app")
+        assert (other.status_code, other.json()["code"]) == (404, "not_found")

@@ -14,6 +14,7 @@ from hookd import __version__, gc_tuning
 from hookd.api import docs, errors
 from hookd.api.auth import require_admin
 from hookd.api.body_limit import BodyLimit
+from hookd.api.health_port import health_port
 from hookd.api.idempotency import Idempotency
 from hookd.api.routes import (
     applications,
@@ -72,6 +73,11 @@ def create_app(
             # Calls get their own sender: they never wait behind queued deliveries.
             app.state.call_sender = await stack.enter_async_context(call_sender(ctx.settings))
             await stack.enter_async_context(readiness.running())
+            if ctx.settings.health_port is not None:
+                bound = stack.enter_context(
+                    health_port(ctx.settings.host, ctx.settings.health_port, readiness)
+                )
+                log.info("health port listening", port=bound)
             gc_tuning.settle()
             log.info("hookd started", version=__version__, worker=run_worker)
             try:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 
 import orjson
@@ -30,27 +31,36 @@ router = APIRouter(tags=["Health"])
 
 CHECK_EVERY_SECONDS = 1.0
 CHECK_TIMEOUT_SECONDS = 5.0
+# The health port's thread calls the event loop dead (liveness 503) when its heartbeat, every
+# half second, has not come for this long: a loop that does not turn for 10 s serves nobody.
+BEAT_EVERY_SECONDS = 0.5
+LOOP_STALLED_SECONDS = 10.0
 
 LIVE = orjson.dumps({"status": "ok"})
 READY = orjson.dumps({"status": "ok", "database": "ok"})
 NOT_READY = orjson.dumps({"status": "error", "database": "unreachable"})
+LOOP_STALLED = orjson.dumps({"status": "error", "detail": "the event loop has stalled"})
 LIVE_PATHS = frozenset({"/api/v1/health/live", "/livez"})
 READY_PATHS = frozenset({"/api/v1/health", "/api/v1/health/ready", "/readyz"})
 
 
 class Readiness:
-    """Whether the database answered the last check (one ``SELECT 1`` a second)."""
+    """Whether the database answered the last check (one ``SELECT 1`` a second), and when the
+    event loop last turned (for the health port's thread, ``api/health_port``)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
         self.ok = False
+        self.beat = time.monotonic()
 
-    def answer(self, path: str) -> tuple[int, bytes] | None:
-        """The status and JSON body for a health path; None for any other path."""
+    def answer(self, path: str, *, off_loop: bool = False) -> tuple[int, bytes] | None:
+        """The status and JSON body for a health path; None for any other path. ``off_loop``:
+        asked from another thread, which must also see the event loop turning."""
+        live = not off_loop or time.monotonic() - self.beat < LOOP_STALLED_SECONDS
         if path in LIVE_PATHS:
-            return 200, LIVE
+            return (200, LIVE) if live else (503, LOOP_STALLED)
         if path in READY_PATHS:
-            return (200, READY) if self.ok else (503, NOT_READY)
+            return (200, READY) if self.ok and live else (503, NOT_READY)
         return None
 
     async def check(self) -> bool:
@@ -67,13 +77,21 @@ class Readiness:
     async def running(self) -> AsyncIterator[None]:
         """Check now, then every second until the context ends."""
         self.ok = await self.check()
-        task = asyncio.create_task(self._every_second(), name="hookd readiness")
+        tasks = [
+            asyncio.create_task(self._every_second(), name="hookd readiness"),
+            asyncio.create_task(self._heartbeat(), name="hookd heartbeat"),
+        ]
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _heartbeat(self) -> None:
+        while True:
+            self.beat = time.monotonic()
+            await asyncio.sleep(BEAT_EVERY_SECONDS)
 
     async def _every_second(self) -> None:
         while True:
