@@ -16,7 +16,7 @@ import uvicorn
 import uvloop
 from pydantic import ValidationError
 
-from hookd import __version__
+from hookd import __version__, open_files
 from hookd.config import Settings
 from hookd.services.context import Context
 from hookd.store import migrate
@@ -124,6 +124,9 @@ def serve(
         typer.echo(f"hookd: invalid settings:\n{exc}", err=True)
         raise typer.Exit(2) from exc
     configure_logging(settings.log_level)
+    before, after = open_files.raise_soft_limit()  # one file per connection
+    if after != before:
+        log.info("open files limit raised", soft_before=before, soft=after)
     ctx = Context(db=Database(settings.effective_database_url), settings=settings)
     uvloop.run(prepare_schema(ctx.db))
     if settings.role == "worker":
@@ -133,7 +136,7 @@ def serve(
         return
     token = admin_token(settings)
     from hookd.api.app import create_server  # imported late: keeps `hookd --help` fast
-    from hookd.api.connections import ConnectionLimits, guarded_http, raise_open_files_limit
+    from hookd.api.connections import ConnectionLimits, guarded_http
     from hookd.api.routes.health import Readiness
 
     readiness = Readiness(ctx.db)  # the app checks the database, the protocol answers probes
@@ -160,7 +163,6 @@ def serve(
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=[str(network) for network in settings.proxy_networks],
     )
-    log.info("open files limit", soft=raise_open_files_limit())
     typer.echo(f"hookd {__version__} listening on http://{settings.host}:{settings.port}", err=True)
     uvicorn.Server(config).run()
 

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import resource
 import uuid
+from pathlib import Path
 
 import httpx
 import orjson
@@ -75,6 +76,12 @@ async def test_stalled_connections_are_dropped_while_health_and_creates_answer(
     )
     server.fresh_interpreter = True  # a process of its own, started with the low limit
     _start_with_low_limit(server)
+    assert server.process is not None
+    limits = Path(f"/proc/{server.process.pid}/limits").read_text()
+    (soft, hard) = next(
+        line.split()[3:5] for line in limits.splitlines() if line.startswith("Max open files")
+    )
+    assert int(soft) == int(hard) > LIMIT_AT_START, "the server keeps the soft limit it was given"
     svix = svix_for(server)
     app = await svix.application.create(ApplicationIn(name="busy", uid=f"a-{uuid.uuid4().hex}"))
     source = await svix.ingest.source.create(

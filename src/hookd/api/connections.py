@@ -1,5 +1,5 @@
 """The HTTP connections uvicorn serves: deadlines for a request's head and body, a cap on the
-connections one client address holds, and the process's open-files limit.
+connections one client address holds, health probes answered before the app.
 
 uvicorn has a keep-alive timeout and nothing else: a client that sends half a request head, or a
 body that stops, holds its connection (a file descriptor and, past the head, an ASGI task) for
@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import resource
 import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -300,20 +299,3 @@ def guarded_http(limits: ConnectionLimits, readiness: Readiness | None = None) -
             "refused": _Dropped("connections refused: too many from one address"),
         },
     )
-
-
-def raise_open_files_limit() -> int:
-    """Raise this process's soft limit on open files to its hard limit; return the soft limit.
-
-    Each connection is a file descriptor: systemd's default soft limit (1024) is reached by a
-    thousand idle clients, after which accept() fails for everyone (and so do the database's
-    and the sender's sockets)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    target = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
-    if soft == resource.RLIM_INFINITY or soft >= target:
-        return soft
-    try:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-    except (ValueError, OSError):
-        return soft
-    return target
