@@ -167,3 +167,39 @@ async def test_stalled_connections_are_dropped_while_health_and_creates_answer(
         requests = (await api.get(f"/ingest/api/v1/source/{source.id}/request")).json()
         assert requests["data"] == []
     assert "Traceback" not in server.log_path.read_text()
+
+
+async def test_deadlines_per_request_and_a_slow_body_that_keeps_coming(
+    new_server: type[HookdServer],
+) -> None:
+    server = new_server({"HOOKD_HEADER_TIMEOUT": "2", "HOOKD_BODY_TIMEOUT": "5"})
+    server.start()
+    svix = svix_for(server)
+    app = await svix.application.create(ApplicationIn(name="slow", uid=f"a-{uuid.uuid4().hex}"))
+    body = orjson.dumps({"eventType": "user.created", "payload": {"padding": "x" * 200}})
+    head = (
+        f"POST /api/v1/app/{app.id}/msg HTTP/1.1\r\nHost: hookd\r\n"
+        f"Authorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    # A body sent in ten pieces, each well inside the body deadline: it is taken.
+    reader, writer = await _open(server.port, "127.0.0.1", head)
+    for n in range(10):
+        await asyncio.sleep(0.2)
+        writer.write(body[n * len(body) // 10 : (n + 1) * len(body) // 10])
+        await writer.drain()
+    answer = await asyncio.wait_for(reader.readuntil(b"\r\n"), 30)
+    assert answer.startswith(b"HTTP/1.1 201 "), answer
+    writer.close()
+    # On a kept-alive connection each request has its own head deadline: one answered, the
+    # next one left half-sent is closed with a 408.
+    reader, writer = await _open(
+        server.port, "127.0.0.1", b"GET /livez HTTP/1.1\r\nHost: h\r\n\r\n"
+    )
+    first = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 30)
+    assert first.startswith(b"HTTP/1.1 200 ")
+    await reader.readexactly(len(b'{"status":"ok"}'))
+    writer.write(b"GET /livez HTTP/1.1\r\nHost: h\r\n")
+    rest = await asyncio.wait_for(_until_closed(reader), 60)
+    writer.close()
+    assert rest.startswith(b"HTTP/1.1 408 "), rest

@@ -157,6 +157,15 @@ class GuardedHttp(HttpToolsProtocol):
         self._deadline = self.loop.call_later(self.limits.header_timeout, self._head_late)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._let_go()
+        super().connection_lost(exc)
+
+    def handle_websocket_upgrade(self) -> None:
+        self._let_go()  # the connection is the WebSocket protocol's from here (hookd has none)
+        super().handle_websocket_upgrade()
+
+    def _let_go(self) -> None:
+        """Stop the timer and take the connection off its address's count."""
         self._stop_timer()
         if self._counted is not None:
             held = self.open_by_address.get(self._counted, 1) - 1
@@ -165,7 +174,6 @@ class GuardedHttp(HttpToolsProtocol):
             else:
                 self.open_by_address.pop(self._counted, None)
             self._counted = None
-        super().connection_lost(exc)
 
     # --- parser callbacks ------------------------------------------------------------------
 
@@ -178,11 +186,12 @@ class GuardedHttp(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._in_head = False
         self._stop_timer()
+        # Armed before the answer: a probe's body (nobody reads it) must keep arriving too.
+        self._body_at = self.loop.time()
+        self._deadline = self.loop.call_later(self.limits.body_timeout, self._body_late)
         if self.readiness is not None and self._answer_probe(self.readiness):
             return
         super().on_headers_complete()
-        self._body_at = self.loop.time()
-        self._deadline = self.loop.call_later(self.limits.body_timeout, self._body_late)
 
     def on_body(self, body: bytes) -> None:
         self._body_at = self.loop.time()
