@@ -16,7 +16,7 @@ import uvicorn
 import uvloop
 from pydantic import ValidationError
 
-from hookd import __version__
+from hookd import __version__, open_files
 from hookd.config import Settings
 from hookd.services.context import Context
 from hookd.store import migrate
@@ -124,6 +124,9 @@ def serve(
         typer.echo(f"hookd: invalid settings:\n{exc}", err=True)
         raise typer.Exit(2) from exc
     configure_logging(settings.log_level)
+    before, after = open_files.raise_soft_limit()  # one file per connection
+    if after != before:
+        log.info("open files limit raised", soft_before=before, soft=after)
     ctx = Context(db=Database(settings.effective_database_url), settings=settings)
     uvloop.run(prepare_schema(ctx.db))
     if settings.role == "worker":
@@ -133,18 +136,32 @@ def serve(
         return
     token = admin_token(settings)
     from hookd.api.app import create_server  # imported late: keeps `hookd --help` fast
+    from hookd.api.connections import ConnectionLimits, guarded_http
+    from hookd.api.routes.health import Readiness
 
-    app = create_server(ctx, token, run_worker=settings.role == "all")
+    readiness = Readiness(ctx.db)  # the app checks the database, the protocol answers probes
+    app = create_server(ctx, token, run_worker=settings.role == "all", readiness=readiness)
+    limits = ConnectionLimits(
+        header_timeout=settings.header_timeout,
+        body_timeout=settings.body_timeout,
+        per_address=settings.max_connections_per_address,
+        trusted=settings.proxy_networks,
+    )
     config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
         loop="uvloop",
-        http="httptools",
+        # httptools with head and body deadlines, answering health probes (api/connections)
+        http=guarded_http(limits, readiness),
         log_level=settings.log_level.lower(),
         access_log=False,
         timeout_graceful_shutdown=2,
         lifespan="on",
+        # X-Forwarded-For names the client only when the peer is a trusted proxy; uvicorn's
+        # default trusts 127.0.0.1 (and FORWARDED_ALLOW_IPS), so any local process could.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=[str(network) for network in settings.proxy_networks],
     )
     typer.echo(f"hookd {__version__} listening on http://{settings.host}:{settings.port}", err=True)
     uvicorn.Server(config).run()

@@ -134,6 +134,38 @@ class Settings(BaseSettings):
         "Redis",
     )
 
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="CIDRs of reverse proxies whose X-Forwarded-For names the client (default: "
+        "none; the connection's own address is the client)",
+    )
+    header_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="seconds a connection may take to send a request head; then it is closed",
+    )
+    body_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=3600,
+        description="seconds a request body may go without a byte arriving; then the "
+        "connection is closed",
+    )
+    health_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="a port of its own for the health routes, answered by a thread however "
+        "busy the event loop is (default: none; they are on the API port too)",
+    )
+    max_connections_per_address: int = Field(
+        default=512,
+        ge=0,
+        description="open connections one client address may hold; 0: no cap (trusted "
+        "proxies are never capped)",
+    )
+
     @field_validator("queue_url")
     @classmethod
     def _check_queue_url(cls, value: str) -> str:
@@ -176,7 +208,7 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL")
         return value
 
-    @field_validator("allow_networks", mode="before")
+    @field_validator("allow_networks", "trusted_proxies", mode="before")
     @classmethod
     def _parse_networks(cls, value: object) -> object:
         if isinstance(value, str):
@@ -220,3 +252,7 @@ class Settings(BaseSettings):
     @property
     def networks(self) -> tuple[Network, ...]:
         return parse_networks(self.allow_networks)
+
+    @property
+    def proxy_networks(self) -> tuple[Network, ...]:
+        return parse_networks(self.trusted_proxies)

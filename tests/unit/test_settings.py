@@ -34,3 +34,13 @@ def test_delivery_processes_refuses_what_is_not_a_count(
     monkeypatch.setenv("HOOKD_DELIVERY_PROCESSES", written)
     with pytest.raises(ValidationError, match="delivery_processes"):
         Settings()
+
+
+def test_trusted_proxies_default_to_none_and_take_cidrs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HOOKD_TRUSTED_PROXIES", raising=False)
+    assert Settings().trusted_proxies == ()
+    monkeypatch.setenv("HOOKD_TRUSTED_PROXIES", "10.0.0.1/8, ::1/128,127.0.0.1")
+    assert [str(n) for n in Settings().proxy_networks] == ["10.0.0.0/8", "::1/128", "127.0.0.1/32"]
+    monkeypatch.setenv("HOOKD_TRUSTED_PROXIES", "10.0.0.0/8,proxy.internal")
+    with pytest.raises(ValidationError, match="trusted_proxies"):
+        Settings()

@@ -6,13 +6,15 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 import structlog
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request, Response
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp
 
 from hookd import __version__, gc_tuning
 from hookd.api import docs, errors
 from hookd.api.auth import require_admin
 from hookd.api.body_limit import BodyLimit
+from hookd.api.health_port import health_port
 from hookd.api.idempotency import Idempotency
 from hookd.api.routes import (
     applications,
@@ -42,8 +44,24 @@ log = structlog.get_logger("hookd")
 ENVELOPE_BYTES = 64 * 1024
 
 
-def create_app(ctx: Context, admin_token: str, *, run_worker: bool = True) -> FastAPI:
-    """Build the API; with ``run_worker`` the delivery worker runs on the same event loop."""
+async def _client_gone(_: Request, __: Exception) -> Response:
+    """The client left (or was dropped for a stalled body) while its body was read: nobody
+    reads an answer, and it is no error of hookd's to log."""
+    return Response(status_code=408)
+
+
+def create_app(
+    ctx: Context,
+    admin_token: str,
+    *,
+    run_worker: bool = True,
+    readiness: health.Readiness | None = None,
+) -> FastAPI:
+    """Build the API; with ``run_worker`` the delivery worker runs on the same event loop.
+
+    ``readiness`` (the health routes' database check, shared with the server's protocol, which
+    answers probes before the app) is checked every second while the app runs."""
+    readiness = readiness or health.Readiness(ctx.db)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -55,6 +73,12 @@ def create_app(ctx: Context, admin_token: str, *, run_worker: bool = True) -> Fa
                 await stack.enter_async_context(wakeups(ctx, deliver=False))
             # Calls get their own sender: they never wait behind queued deliveries.
             app.state.call_sender = await stack.enter_async_context(call_sender(ctx.settings))
+            await stack.enter_async_context(readiness.running())
+            if ctx.settings.health_port is not None:
+                bound = stack.enter_context(
+                    health_port(ctx.settings.host, ctx.settings.health_port, readiness)
+                )
+                log.info("health port listening", port=bound)
             gc_tuning.settle()
             log.info("hookd started", version=__version__, worker=run_worker)
             try:
@@ -75,7 +99,9 @@ def create_app(ctx: Context, admin_token: str, *, run_worker: bool = True) -> Fa
     )
     app.state.ctx = ctx
     app.state.admin_token = admin_token
+    app.state.readiness = readiness
     errors.install(app)
+    app.add_exception_handler(ClientDisconnect, _client_gone)
     docs.install(app)
     authenticated = [Depends(require_admin)]
     for module in (
@@ -104,8 +130,15 @@ def create_app(ctx: Context, admin_token: str, *, run_worker: bool = True) -> Fa
     return app
 
 
-def create_server(ctx: Context, admin_token: str, *, run_worker: bool = True) -> ASGIApp:
+def create_server(
+    ctx: Context,
+    admin_token: str,
+    *,
+    run_worker: bool = True,
+    readiness: health.Readiness | None = None,
+) -> ASGIApp:
     """What uvicorn serves: ``/in/{source}`` (public: each provider's signature is the proof)
     answered in front of FastAPI, everything else (and the lifespan) by ``create_app``."""
-    door = inbound.IngestDoor(create_app(ctx, admin_token, run_worker=run_worker), ctx)
+    app = create_app(ctx, admin_token, run_worker=run_worker, readiness=readiness)
+    door = inbound.IngestDoor(app, ctx)
     return errors.DatabaseOutage(door)  # /in/: the door re-raises outages to it
