@@ -14,6 +14,7 @@ from hookd.api import docs, errors
 from hookd.api.auth import require_admin
 from hookd.api.body_limit import BodyLimit
 from hookd.api.idempotency import Idempotency
+from hookd.api.nul import NulGuard
 from hookd.api.routes import (
     applications,
     attempts,
@@ -95,6 +96,7 @@ def create_app(ctx: Context, admin_token: str, *, run_worker: bool = True) -> Fa
     app.include_router(payloads.router)  # public: the link's signature is the proof
     app.add_middleware(Idempotency, ctx=ctx, admin_token=admin_token)
     app.add_middleware(BodyLimit, limit=ctx.settings.max_payload_bytes + ENVELOPE_BYTES)
+    app.add_middleware(NulGuard)  # a NUL in the path or query: 422 before any route (api/nul.py)
     # A database outage is a 503 with Retry-After, not a 500. Inside the app, because
     # Starlette's error middleware (always the app's outermost) answers 500 to anything that
     # reaches it; create_server puts the same middleware around the ingest door.

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
+from hookd.api import nul
 from hookd.api.call_fields import AuthIn, FallbackResponseIn, Method, TimeoutMs, TlsIn
 
 T = TypeVar("T")
@@ -22,6 +23,13 @@ INT32_MAX = 2**31 - 1
 
 class CamelModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+    # Fields stored as JSON bytes, where a NUL is a legal ``\u0000`` escape (api/nul.py).
+    nul_allowed: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="after")
+    def _no_nul(self) -> CamelModel:
+        nul.check_fields(self, self.nul_allowed)
+        return self
 
     def fields_set(self) -> dict[str, Any]:
         """The fields the caller sent, by their Python names (for PATCH semantics)."""
@@ -265,6 +273,8 @@ class EventTypeOut(CamelModel):
 
 
 class MessageIn(CamelModel):
+    nul_allowed = frozenset({"payload", "payload_versions"})
+
     event_type: str
     payload: dict[str, Any]
     event_id: str | None = None
