@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI
 from starlette.types import ASGIApp
 
 from hookd import __version__, gc_tuning
-from hookd.api import docs, errors
+from hookd.api import allow, docs, errors, openapi
 from hookd.api.auth import require_admin
 from hookd.api.body_limit import BodyLimit
 from hookd.api.idempotency import Idempotency
@@ -76,7 +76,9 @@ def create_app(ctx: Context, admin_token: str, *, run_worker: bool = True) -> Fa
     app.state.ctx = ctx
     app.state.admin_token = admin_token
     errors.install(app)
+    allow.install(app)  # 405: Allow lists every method of the path
     docs.install(app)
+    openapi.install(app)  # shared answers and the bearer scheme, on every route
     authenticated = [Depends(require_admin)]
     for module in (
         applications,
