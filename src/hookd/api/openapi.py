@@ -58,7 +58,9 @@ UNREADABLE = _error("the request body could not be read (not UTF-8)")
 TOO_LARGE = _error("the request body is over the size limit")
 INVALID = _error("the request is invalid; detail lists each refused field", "ValidationErrorOut")
 UNAVAILABLE = {
-    **_error("the database is unavailable; nothing was applied, retry after Retry-After"),
+    **_error(
+        "the database (or storage) is unavailable; nothing was applied, retry after Retry-After"
+    ),
     "headers": {"Retry-After": {"description": "seconds", "schema": {"type": "integer"}}},
 }
 
