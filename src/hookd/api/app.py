@@ -11,11 +11,12 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp
 
 from hookd import __version__, gc_tuning
-from hookd.api import docs, errors
+from hookd.api import allow, docs, errors, openapi
 from hookd.api.auth import require_admin
 from hookd.api.body_limit import BodyLimit
 from hookd.api.health_port import health_port
 from hookd.api.idempotency import Idempotency
+from hookd.api.nul import NulGuard
 from hookd.api.routes import (
     applications,
     attempts,
@@ -102,7 +103,9 @@ def create_app(
     app.state.readiness = readiness
     errors.install(app)
     app.add_exception_handler(ClientDisconnect, _client_gone)
+    allow.install(app)  # 405: Allow lists every method of the path
     docs.install(app)
+    openapi.install(app)  # shared answers and the bearer scheme, on every route
     authenticated = [Depends(require_admin)]
     for module in (
         applications,
@@ -123,6 +126,7 @@ def create_app(
     app.include_router(payloads.router)  # public: the link's signature is the proof
     app.add_middleware(Idempotency, ctx=ctx, admin_token=admin_token)
     app.add_middleware(BodyLimit, limit=ctx.settings.max_payload_bytes + ENVELOPE_BYTES)
+    app.add_middleware(NulGuard)  # a NUL in the path or query: 422 before any route (api/nul.py)
     # A database outage is a 503 with Retry-After, not a 500. Inside the app, because
     # Starlette's error middleware (always the app's outermost) answers 500 to anything that
     # reaches it; create_server puts the same middleware around the ingest door.

@@ -11,6 +11,8 @@ from hookd.api.models import CamelModel
 
 
 class CallIn(CamelModel):
+    nul_allowed = frozenset({"payload"})
+
     payload: dict[str, Any] | None = None
     params: dict[str, Any] = Field(default_factory=dict)
     timeout_ms: TimeoutMs | None = None

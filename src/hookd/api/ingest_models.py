@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from hookd.api.models import UID, CamelModel
+from hookd.api.models import UID, Bool, CamelModel, Time
 
 MAX_STATIC_BODY = 64 * 1024
 Outcome = Literal["accepted", "duplicate", "rejected", "handshake"]
@@ -132,13 +132,13 @@ class ReplayOut(CamelModel):
 
 
 class BulkReplayIn(CamelModel):
-    since: datetime
-    until: datetime | None = None
+    since: Time
+    until: Time | None = None
     outcomes: list[Replayable] = Field(default_factory=_accepted_only, min_length=1)
     status: StatusText | None = Field(
         default=None, description="only requests whose forwarding is in this state somewhere"
     )
-    force: bool = Field(default=False, description="required to forward rejected requests")
+    force: Bool = Field(default=False, description="required to forward rejected requests")
 
 
 class BulkReplayOut(CamelModel):

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
+from hookd.api import nul
 from hookd.api.call_fields import AuthIn, FallbackResponseIn, Method, TimeoutMs, TlsIn
 
 T = TypeVar("T")
@@ -20,8 +32,48 @@ RATE_LIMIT_MAX = 65_535
 INT32_MAX = 2**31 - 1
 
 
+def _not_a_number(value: Any) -> Any:
+    """Times are RFC 3339 date-times (as Svix's): pydantic's lax mode would also take a number,
+    or a string holding one, as seconds since 1970, which the document does not declare."""
+    if isinstance(value, int | float) or (isinstance(value, str) and NUMBER.fullmatch(value)):
+        raise ValueError("expected an RFC 3339 date-time such as 2024-05-01T12:00:00Z")
+    return value
+
+
+def _aware(value: datetime) -> datetime:
+    """A time without an offset is UTC (the svix SDKs send naive datetimes as they are)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
+# Input types: a JSON boolean only (pydantic's lax mode took 0, 1, "yes"...; Svix refuses them),
+# and a date-time string only. Query booleans stay lax: a query string has no booleans.
+Bool = StrictBool
+Time = Annotated[datetime, BeforeValidator(_not_a_number), AfterValidator(_aware)]
+# Custom header names are HTTP tokens (RFC 9110), declared so: the service also refuses the
+# names hookd sets itself (services/endpoints.check_headers).
+HEADER_NAME = r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$"
+Headers = Annotated[
+    dict[Annotated[str, Field(pattern=HEADER_NAME)], str],
+    WithJsonSchema(
+        {
+            "type": "object",
+            "propertyNames": {"pattern": HEADER_NAME},
+            "additionalProperties": {"type": "string"},
+        }
+    ),
+]
+
+
 class CamelModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+    # Fields stored as JSON bytes, where a NUL is a legal ``\u0000`` escape (api/nul.py).
+    nul_allowed: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="after")
+    def _no_nul(self) -> CamelModel:
+        nul.check_fields(self, self.nul_allowed)
+        return self
 
     def fields_set(self) -> dict[str, Any]:
         """The fields the caller sent, by their Python names (for PATCH semantics)."""
@@ -65,7 +117,7 @@ class ApplicationOut(CamelModel):
 
 class TransformationIn(CamelModel):
     code: str = Field(description="JavaScript defining function handler(request)")
-    enabled: bool = True
+    enabled: Bool = True
 
 
 class TransformationOut(CamelModel):
@@ -75,7 +127,7 @@ class TransformationOut(CamelModel):
 
 class EndpointTransformationPatch(CamelModel):
     code: str | None = Field(default=None, description="null removes the transformation")
-    enabled: bool | None = None
+    enabled: Bool | None = None
 
 
 class EndpointTransformationOut(CamelModel):
@@ -87,7 +139,7 @@ class EndpointPatch(CamelModel):
     url: str | None = None
     description: str | None = None
     uid: str | None = Field(default=None, min_length=1, max_length=256, pattern=UID)
-    disabled: bool | None = None
+    disabled: Bool | None = None
     filter_types: list[str] | None = Field(
         default=None, validation_alias=AliasChoices("filterTypes", "eventTypes")
     )
@@ -106,7 +158,7 @@ class EndpointPatch(CamelModel):
     body_template: str | None = None
     response_mapping: dict[str, str] | None = None
     fallback_response: FallbackResponseIn | None = None
-    retry_async: bool | None = None
+    retry_async: Bool | None = None
     auth: AuthIn | None = None
     tls: TlsIn | None = None
     version: int | None = Field(
@@ -115,7 +167,7 @@ class EndpointPatch(CamelModel):
         le=INT32_MAX,
         description="pin the endpoint to this payload version (omit or null: the latest)",
     )
-    thin: bool | None = Field(
+    thin: Bool | None = Field(
         default=None,
         description="receive {id, type, timestamp, url} with a signed link to the payload",
     )
@@ -130,7 +182,7 @@ class EndpointPatch(CamelModel):
             fields["transformation"] = fields["transformation"].model_dump()
         return fields
 
-    fifo: bool | None = Field(
+    fifo: Bool | None = Field(
         default=None, description="deliver one message at a time, in the order they were created"
     )
     batch_size: int | None = Field(
@@ -144,7 +196,7 @@ class EndpointPatch(CamelModel):
 class EndpointIn(EndpointPatch):
     url: str
     secret: str | None = None
-    headers: dict[str, str] | None = None
+    headers: Headers | None = None
 
 
 class EndpointOut(CamelModel):
@@ -196,11 +248,11 @@ class EndpointSecretRotateIn(CamelModel):
 
 
 class EndpointHeadersIn(CamelModel):
-    headers: dict[str, str]
+    headers: Headers
 
 
 class EndpointHeadersPatchIn(CamelModel):
-    headers: dict[str, str]
+    headers: Headers
     delete_headers: list[str] | None = None
 
 
@@ -210,8 +262,8 @@ class EndpointHeadersOut(CamelModel):
 
 
 class RecoverIn(CamelModel):
-    since: datetime
-    until: datetime | None = None
+    since: Time
+    until: Time | None = None
 
 
 BackgroundTaskStatus = Literal["running", "finished", "failed"]
@@ -250,8 +302,8 @@ class EndpointStatsOut(CamelModel):
 class EventTypeIn(CamelModel):
     name: str = Field(min_length=1, max_length=256)
     description: str = ""
-    archived: bool | None = None
-    deprecated: bool | None = None
+    archived: Bool | None = None
+    deprecated: Bool | None = None
     schemas: dict[str, dict[str, Any]] | None = None
     feature_flags: list[str] | None = None
     group_name: str | None = None
@@ -259,8 +311,8 @@ class EventTypeIn(CamelModel):
 
 class EventTypeUpdate(CamelModel):
     description: str = ""
-    archived: bool | None = None
-    deprecated: bool | None = None
+    archived: Bool | None = None
+    deprecated: Bool | None = None
     schemas: dict[str, dict[str, Any]] | None = None
     feature_flags: list[str] | None = None
     group_name: str | None = None
@@ -268,8 +320,8 @@ class EventTypeUpdate(CamelModel):
 
 class EventTypePatch(CamelModel):
     description: str | None = None
-    archived: bool | None = None
-    deprecated: bool | None = None
+    archived: Bool | None = None
+    deprecated: Bool | None = None
     schemas: dict[str, dict[str, Any]] | None = None
     feature_flags: list[str] | None = None
     group_name: str | None = None
@@ -288,6 +340,8 @@ class EventTypeOut(CamelModel):
 
 
 class MessageIn(CamelModel):
+    nul_allowed = frozenset({"payload", "payload_versions"})
+
     event_type: str
     payload: dict[str, Any]
     event_id: str | None = None
@@ -317,7 +371,7 @@ class MessageIn(CamelModel):
         description="the version of payload (default: the event type's latest schema version, "
         "or one above payloadVersions)",
     )
-    deliver_at: datetime | None = Field(
+    deliver_at: Time | None = Field(
         default=None, description="deliver at this time (at most 30 days ahead) instead of now"
     )
 

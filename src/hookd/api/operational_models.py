@@ -6,14 +6,14 @@ from datetime import datetime
 
 from pydantic import AliasChoices, Field
 
-from hookd.api.models import RATE_LIMIT_MAX, UID, CamelModel
+from hookd.api.models import RATE_LIMIT_MAX, UID, Bool, CamelModel, Headers
 
 
 class OperationalEndpointUpsertIn(CamelModel):
     url: str
     description: str | None = None
     uid: str | None = Field(default=None, min_length=1, max_length=256, pattern=UID)
-    disabled: bool | None = None
+    disabled: Bool | None = None
     filter_types: list[str] | None = Field(
         default=None,
         validation_alias=AliasChoices("eventTypes", "filterTypes"),
@@ -32,7 +32,7 @@ class OperationalEndpointUpsertIn(CamelModel):
 
 class OperationalEndpointIn(OperationalEndpointUpsertIn):
     secret: str | None = None
-    headers: dict[str, str] | None = None
+    headers: Headers | None = None
 
 
 class OperationalEndpointOut(CamelModel):

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Query, Request
 
+from hookd.api.models import Time
 from hookd.core.domain import DeliveryStatus
 from hookd.services.context import Context
 
@@ -46,8 +47,8 @@ class AttemptFilter:
 
 async def attempt_filter(
     status: DeliveryStatus | None = None,
-    before: datetime | None = None,
-    after: datetime | None = None,
+    before: Time | None = None,
+    after: Time | None = None,
 ) -> AttemptFilter:
     return AttemptFilter(status, before, after)
 

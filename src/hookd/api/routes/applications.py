@@ -20,7 +20,13 @@ async def list_apps(ctx: CtxDep, paging: PagingDep) -> Response:
     return JSON(page_out(page, app_out))
 
 
-@router.post("", response_model=ApplicationOut, status_code=201, summary="Create an application")
+@router.post(
+    "",
+    response_model=ApplicationOut,
+    status_code=201,
+    responses={200: {"model": ApplicationOut, "description": "get_if_exists: it existed"}},
+    summary="Create an application",
+)
 async def create_app(ctx: CtxDep, body: ApplicationIn, get_if_exists: bool = False) -> Response:
     app, created = await service.create_app(ctx, body.fields_set(), get_if_exists=get_if_exists)
     return JSON(app_out(app), status_code=201 if created else 200)
@@ -31,7 +37,12 @@ async def get_app(ctx: CtxDep, app_id: str) -> Response:
     return JSON(app_out(await service.get_app(ctx, app_id)))
 
 
-@router.put("/{app_id}", response_model=ApplicationOut, summary="Create or update an application")
+@router.put(
+    "/{app_id}",
+    response_model=ApplicationOut,
+    responses={201: {"model": ApplicationOut, "description": "created"}},
+    summary="Create or update an application",
+)
 async def update_app(ctx: CtxDep, app_id: str, body: ApplicationIn) -> Response:
     app, created = await service.update_app(ctx, app_id, body.fields_set(), replace=True)
     return JSON(app_out(app), status_code=201 if created else 200)

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import orjson
 from fastapi import APIRouter, Depends, Request, Response
 
 from hookd.api.call_models import CallIn, CallOut
 from hookd.api.call_serialize import call_out
 from hookd.api.models import ErrorOut
 from hookd.api.params import CtxDep
+from hookd.api.routes.messages import encode_payload
 from hookd.api.serialize import JSON
 from hookd.services import calls as service
-from hookd.services.errors import Invalid
 
 router = APIRouter(prefix="/api/v1/app/{app_id}/endpoint/{endpoint_id}", tags=["Call"])
 
@@ -41,10 +40,7 @@ async def call_endpoint(
 ) -> Response:
     payload = None
     if body.payload is not None:
-        try:
-            payload = orjson.dumps(body.payload)
-        except orjson.JSONEncodeError as exc:
-            raise Invalid(f"payload cannot be encoded: {exc}", loc=("body", "payload")) from exc
+        payload = encode_payload(body.payload, ("body", "payload"))
     outcome = await service.call_endpoint(
         ctx,
         sender,

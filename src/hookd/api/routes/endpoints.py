@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Response
 
 from hookd.api.models import (
@@ -22,6 +20,7 @@ from hookd.api.models import (
     ListResponse,
     RecoverIn,
     RecoverOut,
+    Time,
 )
 from hookd.api.params import CtxDep, PagingDep
 from hookd.api.serialize import (
@@ -64,7 +63,12 @@ async def get_endpoint(ctx: CtxDep, app_id: str, endpoint_id: str) -> Response:
     return JSON(endpoint_out(await service.get_endpoint(ctx, app_id, endpoint_id)))
 
 
-@router.put("/{endpoint_id}", response_model=EndpointOut, summary="Create or update an endpoint")
+@router.put(
+    "/{endpoint_id}",
+    response_model=EndpointOut,
+    responses={201: {"model": EndpointOut, "description": "created"}},
+    summary="Create or update an endpoint",
+)
 async def update_endpoint(ctx: CtxDep, app_id: str, endpoint_id: str, body: EndpointIn) -> Response:
     endpoint, created = await service.update_endpoint(
         ctx, app_id, endpoint_id, body.fields_set(), replace=True
@@ -156,8 +160,8 @@ async def stats(
     ctx: CtxDep,
     app_id: str,
     endpoint_id: str,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Time | None = None,
+    until: Time | None = None,
 ) -> Response:
     result = await service.endpoint_stats(ctx, app_id, endpoint_id, since=since, until=until)
     return JSON(stats_out(result))

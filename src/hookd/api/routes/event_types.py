@@ -43,7 +43,12 @@ async def get_event_type(ctx: CtxDep, name: str) -> Response:
     return JSON(event_type_out(await service.get_event_type(ctx, name)))
 
 
-@router.put("/{name}", response_model=EventTypeOut, summary="Create or update an event type")
+@router.put(
+    "/{name}",
+    response_model=EventTypeOut,
+    responses={201: {"model": EventTypeOut, "description": "created"}},
+    summary="Create or update an event type",
+)
 async def update_event_type(ctx: CtxDep, name: str, body: EventTypeUpdate) -> Response:
     event_type, created = await service.update_event_type(
         ctx, name, body.fields_set(), replace=True

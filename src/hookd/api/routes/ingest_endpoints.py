@@ -67,7 +67,12 @@ async def get_endpoint(ctx: CtxDep, source_id: str, endpoint_id: str) -> Respons
     return JSON(endpoint_out(await service.get_endpoint(ctx, app_id, endpoint_id)))
 
 
-@router.put("/{endpoint_id}", response_model=EndpointOut, summary="Create or update an endpoint")
+@router.put(
+    "/{endpoint_id}",
+    response_model=EndpointOut,
+    responses={201: {"model": EndpointOut, "description": "created"}},
+    summary="Create or update an endpoint",
+)
 async def upsert_endpoint(
     ctx: CtxDep, source_id: str, endpoint_id: str, body: EndpointIn
 ) -> Response:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -16,7 +15,7 @@ from hookd.api.ingest_models import (
     ReplayOut,
 )
 from hookd.api.ingest_serialize import request_detail_out, request_out
-from hookd.api.models import ListResponse
+from hookd.api.models import ListResponse, Time
 from hookd.api.params import CtxDep, PagingDep
 from hookd.api.serialize import JSON, page_out, task_out
 from hookd.core.domain import DeliveryStatus
@@ -35,8 +34,8 @@ async def list_requests(
     source_id: str,
     paging: PagingDep,
     outcome: Annotated[list[Outcome] | None, Query()] = None,
-    before: datetime | None = None,
-    after: datetime | None = None,
+    before: Time | None = None,
+    after: Time | None = None,
 ) -> Response:
     page = await service.list_requests(
         ctx,

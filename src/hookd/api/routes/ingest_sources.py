@@ -49,7 +49,12 @@ async def get_source_secret(ctx: CtxDep, source_id: str) -> Response:
     return JSON(config_secrets(source.config))
 
 
-@router.put("/{source_id}", response_model=IngestSourceOut, summary="Create or update a source")
+@router.put(
+    "/{source_id}",
+    response_model=IngestSourceOut,
+    responses={201: {"model": IngestSourceOut, "description": "created"}},
+    summary="Create or update a source",
+)
 async def upsert_source(ctx: CtxDep, source_id: str, body: IngestSourceIn) -> Response:
     source, created = await service.upsert_source(ctx, source_id, body.fields_set())
     return JSON(source_out(ctx, source), status_code=201 if created else 200)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
 from typing import Annotated, Any
 
 import orjson
@@ -16,6 +16,7 @@ from hookd.api.models import (
     ListResponse,
     MessageIn,
     MessageOut,
+    Time,
 )
 from hookd.api.params import CtxDep, PagingDep
 from hookd.api.serialize import JSON, message_out, page_out, task_out
@@ -41,8 +42,8 @@ async def list_messages(
     event_types: Annotated[list[str] | None, Query()] = None,
     channel: str | None = None,
     tag: str | None = None,
-    before: datetime | None = None,
-    after: datetime | None = None,
+    before: Time | None = None,
+    after: Time | None = None,
     with_content: bool = True,
 ) -> Response:
     # SDKs send repeated keys or one comma-separated value; accept both.
@@ -130,11 +131,21 @@ async def create_response(
 
 
 def _encode(payload: dict[str, Any], loc: tuple[str, ...]) -> bytes:
+    return encode_payload(payload, loc)
+
+
+def encode_payload(payload: dict[str, Any], loc: tuple[str, ...]) -> bytes:
+    """A payload's JSON bytes. A payload is any JSON object: orjson refuses integers beyond
+    64 bits, which JSON allows (and Svix takes), so those payloads go through the stdlib's
+    encoder, which writes every digit."""
     try:
         return orjson.dumps(payload)
-    except orjson.JSONEncodeError as exc:
-        # orjson refuses what many receivers cannot parse either (integers beyond 64 bits).
-        raise Invalid(f"payload cannot be encoded: {exc}", loc=loc) from exc
+    except orjson.JSONEncodeError:
+        try:
+            text = json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+            return text.encode()
+        except (TypeError, ValueError) as exc:
+            raise Invalid(f"payload cannot be encoded: {exc}", loc=loc) from exc
 
 
 @router.post(

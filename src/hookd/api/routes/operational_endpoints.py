@@ -95,6 +95,7 @@ async def get_endpoint(ctx: CtxDep, endpoint_id: str) -> Response:
 @router.put(
     "/{endpoint_id}",
     response_model=OperationalEndpointOut,
+    responses={201: {"model": OperationalEndpointOut, "description": "created"}},
     summary="Create or update an operational webhook endpoint",
 )
 async def upsert_endpoint(

@@ -1,0 +1,112 @@
+"""NUL characters (U+0000) are refused at the edge: PostgreSQL's text columns cannot hold them.
+
+asyncpg raises ``CharacterNotInRepertoireError`` for a NUL in any text parameter while SQLite
+stores it, so without this the two databases would answer the same request with a 500 and a
+201. Two hooks share one rule and one answer (422 ``validation``, a ``loc`` naming the field):
+
+- :class:`NulGuard` (ASGI) checks the request's path and query string, so ids in paths and
+  query parameters never reach a query;
+- :func:`check_fields` runs after every request model (``CamelModel``) validates, over all its
+  fields except those the model names in ``nul_allowed``: a message payload is stored as JSON
+  bytes, where ``\\u0000`` is a legal escape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from hookd.api.errors import error
+
+MESSAGE = "NUL characters (\\u0000) are not allowed here"
+
+
+def _find(value: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...] | None:
+    """Where the first NUL in ``value`` (strings, keys, lists, dicts) is, else ``None``."""
+    if isinstance(value, str):
+        return loc if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and "\x00" in key:
+                return (*loc, key)
+            found = _find(item, (*loc, key))
+            if found is not None:
+                return found
+    elif isinstance(value, list | tuple | set | frozenset):
+        for index, item in enumerate(value):
+            found = _find(item, (*loc, index))
+            if found is not None:
+                return found
+    return None  # numbers, booleans, None, nested models (they check themselves)
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if _has_nul(key) or _has_nul(item):
+                return True
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            if _has_nul(item):
+                return True
+    return False
+
+
+_SKIP = (type(None), bool, int, float)
+
+
+def check_fields(model: BaseModel, allowed: frozenset[str]) -> None:
+    """Raise a ``ValidationError`` (pydantic re-locates it under the model) for a NUL in any
+    field of ``model`` outside ``allowed``."""
+    for name, value in model.__dict__.items():
+        kind = value.__class__
+        if kind is str:
+            if "\x00" not in value:
+                continue
+        elif kind in _SKIP or name in allowed or not _has_nul(value):
+            continue
+        if name in allowed:
+            continue
+        field = type(model).model_fields.get(name)
+        found = _find(value, (field.alias or name if field else name,)) or (name,)
+        error = InitErrorDetails(
+            type=PydanticCustomError("value_error", MESSAGE), loc=found, input=value
+        )
+        raise ValidationError.from_exception_data(type(model).__name__, [error])
+
+
+def _query_nul(query: bytes) -> tuple[str, ...] | None:
+    if b"%00" not in query and b"\x00" not in query:
+        return None
+    pairs: Iterable[tuple[str, str]] = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+    for name, value in pairs:
+        if "\x00" in name or "\x00" in value:
+            return ("query", name)
+    return None
+
+
+class NulGuard:
+    """ASGI middleware: a NUL in the path or the query string is a 422 before any route runs."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            loc: tuple[str, ...] | None = None
+            if "\x00" in scope["path"]:
+                loc = ("path",)
+            else:
+                loc = _query_nul(scope.get("query_string", b""))
+            if loc is not None:
+                detail = [{"loc": list(loc), "msg": MESSAGE, "type": "value_error"}]
+                await error(422, detail)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
