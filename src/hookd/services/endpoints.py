@@ -13,7 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd import ids
 from hookd.core.domain import DeliveryStatus, Endpoint, EndpointStats, OldSecret
-from hookd.core.signing import SignatureError, generate_hmac_secret, parse_signing_key
+from hookd.core.signing import (
+    SignatureError,
+    generate_hmac_secret,
+    generate_secret_like,
+    parse_signing_key,
+)
 from hookd.core.urls import url_problem
 from hookd.services.applications import require_app
 from hookd.services.call_settings import call_fields
@@ -258,7 +263,9 @@ async def rotate_secret(
     key: str | None,
     grace_period_seconds: int | None,
 ) -> Endpoint:
-    """New secret; the old one keeps co-signing for the grace period (default 24 h)."""
+    """New secret; the old one keeps co-signing for the grace period (default 24 h).
+
+    Without ``key`` the new secret has the old one's type (``whsk_`` stays Ed25519)."""
     now = ctx.clock()
     grace = (
         DEFAULT_GRACE if grace_period_seconds is None else timedelta(seconds=grace_period_seconds)
@@ -267,10 +274,11 @@ async def rotate_secret(
         raise Invalid(
             "gracePeriodSeconds must be between 0 and 604800", loc=("body", "gracePeriodSeconds")
         )
-    new_secret = _check_secret(key) if key else generate_hmac_secret()
+    given = _check_secret(key) if key else None
     async with ctx.db.write() as conn:
         app = await require_app(conn, app_id)
         endpoint = await require_endpoint(conn, app.id, endpoint_id)
+        new_secret = given or generate_secret_like(endpoint.secret)
         kept = [old for old in endpoint.old_secrets if old.expires_at > now]
         if grace > timedelta(0):
             kept.append(OldSecret(endpoint.secret, now + grace))
