@@ -19,7 +19,8 @@ from hookd.core.signing import (
     generate_secret_like,
     parse_signing_key,
 )
-from hookd.core.urls import url_problem
+from hookd.core.ssrf import Network
+from hookd.core.urls import url_host_refusal, url_problem
 from hookd.services.applications import require_app
 from hookd.services.call_settings import call_fields
 from hookd.services.context import Context
@@ -106,11 +107,14 @@ def check_headers(headers: Mapping[str, str], loc: str = "headers") -> dict[str,
     return dict(headers)
 
 
-def _check_fields(fields: Mapping[str, Any]) -> None:
+def _check_fields(fields: Mapping[str, Any], allow: tuple[Network, ...]) -> None:
     if "url" in fields:
         problem = url_problem(fields["url"])
         if problem:
             raise Invalid(problem, loc=("body", "url"))
+        refusal = url_host_refusal(fields["url"], allow)
+        if refusal:
+            raise Invalid(refusal, loc=("body", "url"), code="url_not_allowed")
     if fields.get("filter_types") is not None and not fields["filter_types"]:
         raise Invalid(
             "filterTypes needs at least one event type (omit it for all)",
@@ -132,8 +136,10 @@ def _tuple(values: Any) -> tuple[str, ...] | None:
     return None if values is None else tuple(dict.fromkeys(values))
 
 
-def _new_endpoint(app_id: str, fields: Mapping[str, Any], now: datetime) -> Endpoint:
-    _check_fields(fields)
+def _new_endpoint(
+    app_id: str, fields: Mapping[str, Any], now: datetime, allow: tuple[Network, ...]
+) -> Endpoint:
+    _check_fields(fields, allow)
     secret = fields.get("secret")
     return Endpoint(
         id=ids.new_id(ids.ENDPOINT, now),
@@ -172,7 +178,7 @@ async def create_endpoint(ctx: Context, app_id: str, fields: Mapping[str, Any]) 
     try:
         async with ctx.db.write() as conn:
             app = await require_app(conn, app_id)
-            endpoint = _new_endpoint(app.id, fields, now)
+            endpoint = _new_endpoint(app.id, fields, now, ctx.settings.networks)
             await store.insert_endpoint(conn, endpoint)
             await endpoint_changed(conn, app, None, endpoint, now)
     except IntegrityError as exc:
@@ -209,11 +215,13 @@ async def update_endpoint(
             if endpoint is None:
                 if not replace:
                     raise NotFound(f"endpoint {endpoint_id!r} not found")
-                created = _new_endpoint(app.id, {"uid": endpoint_id, **fields}, now)
+                created = _new_endpoint(
+                    app.id, {"uid": endpoint_id, **fields}, now, ctx.settings.networks
+                )
                 await store.insert_endpoint(conn, created)
                 await endpoint_changed(conn, app, None, created, now)
                 return created, True
-            _check_fields(fields)
+            _check_fields(fields, ctx.settings.networks)
             if replace:
                 changes: dict[str, Any] = {name: fields.get(name) for name in EDITABLE}
                 changes["description"] = changes["description"] or ""
