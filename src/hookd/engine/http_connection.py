@@ -8,6 +8,7 @@ then not reused, so the rest is never read) and at most ``HEADER_LIMIT`` bytes o
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
@@ -25,6 +26,18 @@ class ResponseError(Exception):
 
 class ClosedBeforeResponse(ResponseError):
     """The connection closed before any byte of a response arrived."""
+
+
+class TlsFailed(ResponseError):
+    """TLS failed after the connection was made: with TLS 1.3 the client finishes its side of
+    the handshake first, so a server that refuses the client's certificate (mutual TLS) says so
+    with an alert once the request is on its way. Not retried like a closed idle connection."""
+
+
+def tls_failure(exc: ssl.SSLError) -> TlsFailed:
+    """A TlsFailed naming what OpenSSL reported (``tlsv13 alert certificate required``)."""
+    reason = exc.reason.lower().replace("_", " ") if exc.reason else str(exc)
+    return TlsFailed(f"TLS handshake failed: {reason}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +131,9 @@ class Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         if self._waiter is not None:
-            if self._headers_done and not self._framed and not self._interim:
+            if isinstance(exc, ssl.SSLError) and not self._received:
+                self._fail(tls_failure(exc))
+            elif self._headers_done and not self._framed and not self._interim:
                 self._finish(reusable=False)  # a body delimited by the connection's end
             elif self._received:
                 self._fail(ResponseError("the connection closed in the middle of the response"))
