@@ -34,10 +34,17 @@ class TlsFailed(ResponseError):
     with an alert once the request is on its way. Not retried like a closed idle connection."""
 
 
-def tls_failure(exc: ssl.SSLError) -> TlsFailed:
-    """A TlsFailed naming what OpenSSL reported (``tlsv13 alert certificate required``)."""
+def tls_failure(exc: Exception | None) -> TlsFailed | None:
+    """A TlsFailed naming what OpenSSL reported (``tlsv13 alert certificate required``) when a
+    connection ended on a TLS error. None for anything else, and for an end without TLS's
+    close_notify (SSLEOFError): that is a closed connection, retried as such when it was idle.
+    """
+    if not isinstance(exc, ssl.SSLError) or isinstance(exc, ssl.SSLEOFError):
+        return None
     reason = exc.reason.lower().replace("_", " ") if exc.reason else str(exc)
-    return TlsFailed(f"TLS handshake failed: {reason}")
+    if "alert" in reason:  # the server's own word: it refused the handshake
+        return TlsFailed(f"TLS handshake failed: {reason}")
+    return TlsFailed(f"TLS failed before a response: {reason}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,8 +138,9 @@ class Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         if self._waiter is not None:
-            if isinstance(exc, ssl.SSLError) and not self._received:
-                self._fail(tls_failure(exc))
+            tls_failed = None if self._received else tls_failure(exc)
+            if tls_failed is not None:
+                self._fail(tls_failed)
             elif self._headers_done and not self._framed and not self._interim:
                 self._finish(reusable=False)  # a body delimited by the connection's end
             elif self._received:
