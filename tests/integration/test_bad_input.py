@@ -7,7 +7,7 @@ import asyncio
 import httpx
 import pytest
 
-from tests.support import HookdServer
+from tests.support import TOKEN, HookdServer
 
 pytestmark = pytest.mark.asyncio
 
@@ -164,7 +164,7 @@ async def test_idempotency_key_replays_the_first_response(
     url = f"/api/v1/app/{app_id}/msg"
     headers = {"Idempotency-Key": "same-key"}
     first = await api.post(url, json={"eventType": "a.b", "payload": {"v": 1}}, headers=headers)
-    second = await api.post(url, json={"eventType": "a.b", "payload": {"v": 2}}, headers=headers)
+    second = await api.post(url, json={"eventType": "a.b", "payload": {"v": 1}}, headers=headers)
     assert first.status_code == second.status_code == 201
     assert first.json() == second.json()
     assert second.headers.get("idempotent-replayed") == "true"
@@ -184,6 +184,83 @@ async def test_idempotency_key_replays_other_posts_too(api: httpx.AsyncClient) -
     assert first.json() == second.json()
     assert second.headers.get("idempotent-replayed") == "true"
     assert second.headers["content-type"] == first.headers["content-type"]
+
+
+def assert_key_mismatch(response: httpx.Response) -> None:
+    assert_error(response, 422, "idempotency_key_mismatch")
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["header", "idempotency-key"]
+
+
+async def test_idempotency_key_with_a_different_request_is_422(
+    api: httpx.AsyncClient, app_id: str
+) -> None:
+    """A key reused for a different body or query is refused (as Stripe does), never answered
+    with the first request's response; the same request still replays."""
+    url = f"/api/v1/app/{app_id}/msg"
+    key = {"Idempotency-Key": "reused-key"}
+    first = await api.post(url, json={"eventType": "a.b", "payload": {"v": 1}}, headers=key)
+    assert first.status_code == 201
+    changed = await api.post(url, json={"eventType": "a.b", "payload": {"v": 2}}, headers=key)
+    assert_key_mismatch(changed)
+    other_query = await api.post(
+        url,
+        params={"with_content": "false"},
+        json={"eventType": "a.b", "payload": {"v": 1}},
+        headers=key,
+    )
+    assert_key_mismatch(other_query)
+    same = await api.post(url, json={"eventType": "a.b", "payload": {"v": 1}}, headers=key)
+    assert same.json() == first.json() and same.headers.get("idempotent-replayed") == "true"
+    assert len((await api.get(url)).json()["data"]) == 1
+
+    # A JSON subtype takes the FastAPI route rather than the fast create (fast_create.py).
+    untyped = {"Idempotency-Key": "untyped-key", "content-type": "application/vnd.hookd+json"}
+    body = b'{"eventType": "a.b", "payload": {"v": 3}}'
+    plain = await api.post(url, content=body, headers=untyped)
+    assert plain.status_code == 201, plain.text
+    assert_key_mismatch(await api.post(url, content=body.replace(b"3", b"4"), headers=untyped))
+    repeat = await api.post(url, content=body, headers=untyped)
+    assert repeat.json() == plain.json() and repeat.headers.get("idempotent-replayed") == "true"
+    assert len((await api.get(url)).json()["data"]) == 2
+
+    # Other POST routes, through the middleware's own store.
+    app_key = {"Idempotency-Key": "reused-app-key"}
+    created = await api.post("/api/v1/app", json={"name": "first"}, headers=app_key)
+    assert created.status_code == 201
+    before = await snapshot(api, app_id)
+    assert_key_mismatch(await api.post("/api/v1/app", json={"name": "second"}, headers=app_key))
+    assert await snapshot(api, app_id) == before
+    again = await api.post("/api/v1/app", json={"name": "first"}, headers=app_key)
+    assert again.json() == created.json() and again.headers.get("idempotent-replayed") == "true"
+
+
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER", "Bearer"])
+async def test_idempotency_keys_hold_for_any_accepted_authorization_form(
+    hookd: HookdServer, api: httpx.AsyncClient, app_id: str, scheme: str
+) -> None:
+    """The key belongs to the authenticated caller, not to the header's exact bytes: every form
+    authentication accepts shares it."""
+    url = f"/api/v1/app/{app_id}/msg"
+    forms = [f"{scheme} {TOKEN}", f"Bearer {TOKEN}", f"{scheme}  {TOKEN}"]
+    message = {"eventType": "a.b", "payload": {"scheme": scheme}}
+    answers = []
+    async with httpx.AsyncClient(base_url=hookd.url, timeout=10) as client:
+        for auth in forms:
+            headers = {"Authorization": auth, "Idempotency-Key": f"auth-{scheme}"}
+            answers.append(await client.post(url, json=message, headers=headers))
+        assert {a.status_code for a in answers} == {201}
+        assert len({a.json()["id"] for a in answers}) == 1
+        assert [a.headers.get("idempotent-replayed") for a in answers[1:]] == ["true", "true"]
+
+        apps = []
+        for auth in forms:
+            headers = {"Authorization": auth, "Idempotency-Key": f"auth-app-{scheme}"}
+            apps.append(await client.post("/api/v1/app", json={"name": scheme}, headers=headers))
+        assert {a.status_code for a in apps} == {201}
+        assert len({a.json()["id"] for a in apps}) == 1
+    listed = (await api.get(url, params={"limit": 100})).json()["data"]
+    assert [m["id"] for m in listed] == [answers[0].json()["id"]]
 
 
 async def test_failed_request_does_not_burn_its_idempotency_key(
@@ -229,8 +306,8 @@ async def test_concurrent_requests_with_one_key_create_one_message(
     same = {"Idempotency-Key": "raced"}
     answers = await asyncio.gather(
         *(
-            api.post(url, json={"eventType": "a.b", "payload": {"n": n}}, headers=same)
-            for n in range(6)
+            api.post(url, json={"eventType": "a.b", "payload": {"n": 0}}, headers=same)
+            for _ in range(6)
         ),
         *(
             api.post(

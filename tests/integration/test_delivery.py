@@ -160,6 +160,46 @@ async def test_ed25519_endpoint_signs_v1a(svix: SvixAsync, app_id: str, receiver
     Ed25519PublicKey.from_public_bytes(public).verify(base64.b64decode(value), content)
 
 
+async def test_rotating_an_ed25519_endpoint_keeps_the_key_type(
+    svix: SvixAsync, app_id: str, receiver: Receiver
+) -> None:
+    """A rotation without a key makes a new key of the same type: a whsk_ endpoint's consumers
+    verify with its public key, so an HMAC key in its place would break them."""
+    from hookd.core.signing import Ed25519Key, generate_ed25519_secret, parse_signing_key
+
+    old = generate_ed25519_secret()
+    endpoint = await svix.endpoint.create(app_id, EndpointIn(url=receiver.url, secret=old))
+    await svix.endpoint.rotate_secret(app_id, endpoint.id, EndpointSecretRotateIn())
+    new = (await svix.endpoint.get_secret(app_id, endpoint.id)).key
+    assert new.startswith("whsk_")
+    assert new != old
+    old_key, new_key = parse_signing_key(old), parse_signing_key(new)
+    assert isinstance(old_key, Ed25519Key)
+    assert isinstance(new_key, Ed25519Key)
+
+    await svix.message.create(app_id, MessageIn(event_type="a.b", payload={"rotated": True}))
+    [request] = await receiver.wait_for(1)
+    content = (
+        f"{request.headers['webhook-id']}.{request.headers['webhook-timestamp']}.".encode()
+        + request.body
+    )
+    entries = [entry.split(",", 1) for entry in request.headers["webhook-signature"].split()]
+    assert [version for version, _ in entries] == ["v1a", "v1a"]  # the new key and the old one
+    for key in (new_key, old_key):
+        public = Ed25519PublicKey.from_public_bytes(key.public)
+        assert sum(_verifies(public, base64.b64decode(value), content) for _, value in entries) == 1
+
+
+def _verifies(public: Ed25519PublicKey, signature: bytes, content: bytes) -> bool:
+    from cryptography.exceptions import InvalidSignature
+
+    try:
+        public.verify(signature, content)
+    except InvalidSignature:
+        return False
+    return True
+
+
 async def test_custom_headers_are_sent(svix: SvixAsync, app_id: str, receiver: Receiver) -> None:
     await svix.endpoint.create(
         app_id,

@@ -14,7 +14,7 @@ from aiohttp import web
 from svix.api import MessageIn, SvixAsync
 
 from tests.integration.test_calls import call, create_endpoint
-from tests.pki import Pki, make_pki
+from tests.pki import MutualTlsServer, Pki, make_pki
 from tests.support import Received, Receiver, eventually, free_port
 
 
@@ -311,3 +311,30 @@ async def test_mutual_tls_on_calls_and_deliveries(
     )
     assert mismatched.status_code == 422
     assert mismatched.json()["detail"][0]["loc"] == ["body", "tls", "clientKey"]
+
+
+async def test_a_refused_client_certificate_is_named_in_attempts_and_calls(
+    api: httpx.AsyncClient, svix: SvixAsync, app_id: str, tmp_path: Path
+) -> None:
+    """A server that refuses the handshake for want of a client certificate says so with a TLS
+    alert; the attempt and the call's answer name that failure (they said the connection closed
+    before a response)."""
+    pki = make_pki()
+    server = MutualTlsServer(pki, tmp_path).start()
+    try:
+        endpoint = await create_endpoint(api, app_id, url=server.url, tls={"caBundle": pki.ca})
+        refused = await call(api, app_id, endpoint["id"])
+        assert refused.status_code == 502 and refused.json()["code"] == "call_failed"
+        assert "TLS handshake failed" in refused.json()["detail"], refused.text
+        msg = await svix.message.create(app_id, MessageIn(event_type="order.paid", payload={}))
+
+        async def attempt() -> str:
+            attempts = (await svix.message_attempt.list_by_msg(app_id, msg.id)).data
+            return attempts[0].response if attempts else ""
+
+        response = await eventually(attempt)
+    finally:
+        server.stop()
+    assert "TLS handshake failed: tlsv13 alert certificate required" in response, response
+    assert "ClosedBeforeResponse" not in response
+    assert server.answered == 0

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Connection
 
 from hookd.core.domain import Message
-from hookd.services.create_keys import GroupKeys, KeyHeld, KeyRequest
+from hookd.services.create_keys import GroupKeys, KeyHeld, KeyMismatch, KeyRequest
 from hookd.services.errors import NotFound
 from hookd.store.db import Database
 from hookd.store.idempotency import STALE_START_MS, KeyClaim, KeyOutcome, claim_keys, settle_keys
@@ -28,8 +28,8 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
         yield database
 
 
-def claim(key: str, now: int = NOW) -> KeyClaim:
-    return KeyClaim(key, now, now + TTL)
+def claim(key: str, now: int = NOW, fingerprint: str = "fp") -> KeyClaim:
+    return KeyClaim(key, now, now + TTL, fingerprint)
 
 
 async def test_a_group_claims_new_keys_and_sees_held_ones(db: Database) -> None:
@@ -73,8 +73,8 @@ def _message(msg_id: str) -> Message:
     )
 
 
-def _request(key: str) -> KeyRequest:
-    return KeyRequest(key, lambda message: f'{{"id":"{message.id}"}}'.encode())
+def _request(key: str, fingerprint: str = "fp") -> KeyRequest:
+    return KeyRequest(key, lambda message: f'{{"id":"{message.id}"}}'.encode(), fingerprint)
 
 
 async def test_a_create_groups_keys_are_answered_in_its_transaction(db: Database) -> None:
@@ -104,3 +104,31 @@ async def test_a_key_another_request_still_runs_is_refused_as_running(db: Databa
     await db.run_write(lambda c: claim_keys(c, [claim("running")]))
     refusal = await db.run_write(lambda c: GroupKeys(c, [_request("running")], [NOW]).refusal(0))
     assert isinstance(refusal, KeyHeld) and refusal.state == "started"
+
+
+async def test_a_key_reused_for_another_request_is_a_mismatch(db: Database) -> None:
+    """Held by an earlier group, or by an earlier create of the same group: a create whose
+    fingerprint differs is refused with KeyMismatch, and the key keeps its first answer."""
+    requests = [_request("k", "body-1"), _request("k", "body-2"), _request("k", "body-1")]
+
+    def create(conn: Connection) -> list[Any]:
+        keys = GroupKeys(conn, requests, [NOW] * len(requests))
+        assert keys.refusal(0) is None
+        assert isinstance(keys.refusal(1), KeyMismatch)
+        outcomes: list[Any] = [(_message("msg_1"), 1), keys.refusal(1), keys.refusal(2)]
+        return keys.settle(conn, outcomes)
+
+    outcomes = await db.run_write(create)
+    assert isinstance(outcomes[1], KeyMismatch) and outcomes[1].status_code == 422
+    assert outcomes[1].code == "idempotency_key_mismatch"
+    assert isinstance(outcomes[2], KeyHeld) and outcomes[2].body == b'{"id":"msg_1"}'
+
+    def again(conn: Connection) -> list[Exception | None]:
+        keys = GroupKeys(conn, [_request("k", "body-2"), _request("k", "body-1")], [NOW, NOW])
+        return [keys.refusal(0), keys.refusal(1)]
+
+    mismatch, held = await db.run_write(again)
+    assert isinstance(mismatch, KeyMismatch)
+    assert isinstance(held, KeyHeld) and held.body == b'{"id":"msg_1"}'
+    [row] = await db.run_write(lambda c: claim_keys(c, [claim("k", fingerprint="body-2")]))
+    assert row is not None and row.fingerprint == "body-1"

@@ -1,18 +1,22 @@
 """``Idempotency-Key`` on POST: the same key gets the same response for 12 hours (Svix semantics).
 
-The key is scoped by credentials, method and path. Only 2xx answers are kept, so a request that
-failed can be retried with the same key. A request arriving while the first with its key is still
-running waits for it (up to 5 s) and then gets its answer.
+The key is scoped by the authenticated caller (``api.auth.principal``: every form of the
+``Authorization`` header authentication accepts is the same caller), method and path. The key
+keeps a fingerprint of its first request (:func:`fingerprint`: query string and body); a request
+with the key and another fingerprint is refused with 422 ``idempotency_key_mismatch`` (as Stripe
+does) instead of being answered with the first one's response. Only 2xx answers are kept, so a
+request that failed can be retried with the same key. A request arriving while the first with its
+key is still running waits for it (up to 5 s) and then gets its answer.
 
 Message creates, the hot route, only get their scoped key here (``scope[CREATE_KEY]``): the
-create's own transaction claims and answers it (``services/create_keys.py``).
+route fingerprints the body it reads anyway, and the create's own transaction claims and answers
+the key (``services/create_keys.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import hmac
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -23,7 +27,10 @@ from sqlalchemy.engine import Row
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hookd.api.auth import principal
+from hookd.api.errors import error
 from hookd.services.context import Context
+from hookd.services.create_keys import KeyMismatch
 from hookd.store import idempotency as store
 from hookd.store.codec import to_ms
 from hookd.store.group_commit import PerDatabase
@@ -36,19 +43,28 @@ WAIT_SECONDS = 5.0
 POLL_SECONDS = 0.2
 
 
-def _scoped_key(scope: Scope, key: bytes) -> str:
-    auth = dict(scope["headers"]).get(b"authorization", b"")
+def _scoped_key(caller: str, scope: Scope, key: bytes) -> str:
     digest = hashlib.sha256()
-    for part in (
-        auth,
-        scope["method"].encode(),
-        scope["path"].encode(),
-        scope.get("query_string", b""),
-        key,
-    ):
+    for part in (caller.encode(), scope["method"].encode(), scope["path"].encode(), key):
         digest.update(part)
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+def fingerprint(query: bytes, body: bytes) -> str:
+    """What a key's request is, to tell a repeat from another request: its query string and its
+    exact body bytes (the body hashed once)."""
+    digest = hashlib.sha256(query)
+    digest.update(b"\0")
+    digest.update(body)
+    return digest.hexdigest()
+
+
+def mismatch_response() -> Response:
+    """The 422 of a key reused for another request, as the API's error handler renders it."""
+    refused = KeyMismatch()
+    detail = [{"loc": list(refused.loc), "msg": refused.detail, "type": "value_error"}]
+    return error(422, detail, refused.code)
 
 
 class Idempotency:
@@ -57,29 +73,38 @@ class Idempotency:
     def __init__(self, app: ASGIApp, ctx: Context, admin_token: str) -> None:
         self.app = app
         self.ctx = ctx
-        self.expected_auth = f"Bearer {admin_token}".encode()
+        self.admin_token = admin_token
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        key = None
+        key = caller = None
         if scope["type"] == "http" and scope["method"] == "POST":
             headers = dict(scope["headers"])
+            key = headers.get(b"idempotency-key")
+            auth = headers.get(b"authorization")
             # Unauthenticated requests never reach the key store; the route answers them 401.
-            if hmac.compare_digest(headers.get(b"authorization", b""), self.expected_auth):
-                key = headers.get(b"idempotency-key")
-        if not key:
+            if key and auth:
+                caller = principal(auth.decode("latin-1"), self.admin_token)
+        if not key or caller is None:
             await self.app(scope, receive, send)
             return
-        scoped = _scoped_key(scope, key)
+        scoped = _scoped_key(caller, scope, key)
         if _CREATE_PATH.fullmatch(scope["path"]):
             await self.app({**scope, CREATE_KEY: scoped}, receive, send)
             return
+        body, receive = await _read_body(receive)
+        if body is None:
+            return  # the client went away before sending its body: nothing to answer
+        request_fingerprint = fingerprint(scope.get("query_string", b""), body)
         deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
         while True:
             now_ms = to_ms(self.ctx.clock())
-            claim = store.KeyClaim(scoped, now_ms, now_ms + store.KEY_TTL_MS)
+            claim = store.KeyClaim(scoped, now_ms, now_ms + store.KEY_TTL_MS, request_fingerprint)
             existing = await _claims.submit(self.ctx.db, claim, sole_process=False)
             if existing is None:
                 await self._run_and_keep(scoped, scope, receive, send)
+                return
+            if store.fingerprint_differs(existing, request_fingerprint):
+                await mismatch_response()(scope, receive, send)
                 return
             row = existing._mapping
             if row["state"] == "done":
@@ -113,6 +138,30 @@ class Idempotency:
         finally:
             answer = (status, content_type, b"".join(chunks)) if 200 <= status < 300 else None
             await _outcomes.submit(self.ctx.db, store.KeyOutcome(key, answer), sole_process=False)
+
+
+async def _read_body(receive: Receive) -> tuple[bytes | None, Receive]:
+    """The whole request body (None when the client disconnected first) and a ``receive`` that
+    hands it to the app again, then waits on the client as the original does."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None, receive
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    body = b"".join(chunks)
+    replayed_body = False
+
+    async def replay() -> Message:
+        nonlocal replayed_body
+        if replayed_body:
+            return await receive()
+        replayed_body = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return body, replay
 
 
 def _claim_group(

@@ -120,6 +120,22 @@ def _is_token(text: str) -> bool:
     return _TOKEN.fullmatch(text) is not None
 
 
+def fully_decoded(body: bytes, content_encoding: str, limit: int) -> bytes | None:
+    """The body with its gzip or deflate coding undone, or None when the coding is another,
+    the body does not decode to its end, or it decodes to more than ``limit`` bytes."""
+    if content_encoding.strip().lower() not in ("gzip", "x-gzip", "deflate"):
+        return None
+    for wbits in (47, -zlib.MAX_WBITS):
+        decoder = zlib.decompressobj(wbits)
+        try:
+            decoded = decoder.decompress(body, limit + 1)
+        except zlib.error:
+            continue
+        complete = decoder.eof and not decoder.unconsumed_tail and not decoder.unused_data
+        return decoded if complete and len(decoded) <= limit else None
+    return None
+
+
 def decoded_body(body: bytes, content_encoding: str | None, limit: int) -> bytes:
     """The body with a gzip or deflate coding undone (at most ``limit`` bytes of it).
 

@@ -108,6 +108,14 @@ def generate_ed25519_secret() -> str:
     return Ed25519Key(seed).secret
 
 
+def generate_secret_like(secret: str) -> str:
+    """A fresh secret of the same type as ``secret`` (a rotation keeps the key type: consumers of
+    a ``whsk_`` endpoint verify with its public key and cannot check an HMAC signature)."""
+    if secret.startswith(ED25519_SECRET_PREFIX):
+        return generate_ed25519_secret()
+    return generate_hmac_secret()
+
+
 def parse_signing_key(secret: str) -> SigningKey:
     """Parse a ``whsec_`` or ``whsk_`` secret (a bare base64 string counts as ``whsec_``)."""
     if secret.startswith(ED25519_SECRET_PREFIX):

@@ -76,3 +76,10 @@ def parse_address(host: str) -> Address | None:
         return ipaddress.ip_address(text)
     except ValueError:
         return None
+
+
+def literal_refusal(host: str, allow: tuple[Network, ...] = ()) -> str | None:
+    """Why a URL host that is a literal address may not be a destination; None for an allowed
+    address or a name (names are resolved and checked when something is sent)."""
+    address = parse_address(host)
+    return None if address is None else refusal_reason(address, allow)

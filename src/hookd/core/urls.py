@@ -1,8 +1,14 @@
-"""Endpoint URL rules checked when an endpoint is saved (the SSRF guard runs at send time)."""
+"""Endpoint URL rules checked when an endpoint is saved.
+
+A host that is a literal address is checked against the SSRF rules here too; names are resolved
+and checked by the guard at send time.
+"""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
+
+from hookd.core.ssrf import Network, literal_refusal
 
 MAX_URL_LENGTH = 65_536
 SCHEMES = ("http", "https")
@@ -38,3 +44,17 @@ def url_problem(url: str) -> str | None:
     if port == 0:
         return "URL port must be between 1 and 65535"
     return None
+
+
+def url_host_refusal(url: str, allow: tuple[Network, ...]) -> str | None:
+    """Why the SSRF guard would refuse ``url`` (one :func:`url_problem` accepts) whatever its
+    host resolves to: its host is a literal address outside ``allow``. None otherwise."""
+    from hookd.core.destinations import is_destination_url, parse_destination
+
+    host = parse_destination(url).host if is_destination_url(url) else urlsplit(url).hostname
+    reason = literal_refusal(host or "", allow)
+    if reason is None:
+        return None
+    return (
+        f"URL host refused: {reason} (an operator can allow its network with HOOKD_ALLOW_NETWORKS)"
+    )

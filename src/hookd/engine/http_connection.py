@@ -8,6 +8,7 @@ then not reused, so the rest is never read) and at most ``HEADER_LIMIT`` bytes o
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
@@ -25,6 +26,25 @@ class ResponseError(Exception):
 
 class ClosedBeforeResponse(ResponseError):
     """The connection closed before any byte of a response arrived."""
+
+
+class TlsFailed(ResponseError):
+    """TLS failed after the connection was made: with TLS 1.3 the client finishes its side of
+    the handshake first, so a server that refuses the client's certificate (mutual TLS) says so
+    with an alert once the request is on its way. Not retried like a closed idle connection."""
+
+
+def tls_failure(exc: Exception | None) -> TlsFailed | None:
+    """A TlsFailed naming what OpenSSL reported (``tlsv13 alert certificate required``) when a
+    connection ended on a TLS error. None for anything else, and for an end without TLS's
+    close_notify (SSLEOFError): that is a closed connection, retried as such when it was idle.
+    """
+    if not isinstance(exc, ssl.SSLError) or isinstance(exc, ssl.SSLEOFError):
+        return None
+    reason = exc.reason.lower().replace("_", " ") if exc.reason else str(exc)
+    if "alert" in reason:  # the server's own word: it refused the handshake
+        return TlsFailed(f"TLS handshake failed: {reason}")
+    return TlsFailed(f"TLS failed before a response: {reason}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +138,10 @@ class Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         if self._waiter is not None:
-            if self._headers_done and not self._framed and not self._interim:
+            tls_failed = None if self._received else tls_failure(exc)
+            if tls_failed is not None:
+                self._fail(tls_failed)
+            elif self._headers_done and not self._framed and not self._interim:
                 self._finish(reusable=False)  # a body delimited by the connection's end
             elif self._received:
                 self._fail(ResponseError("the connection closed in the middle of the response"))

@@ -5,6 +5,10 @@ endpoint's transformation made of it (method, URL, headers, body), or why nothin
 (the transformation cancelled the delivery, or failed: threw, timed out, ran out of memory,
 returned something unusable). hookd signs what is sent, so the signature covers the
 transformed body.
+
+An ingested request's body is kept as it came, with its ``Content-Encoding``. A transformation
+sees a gzip or deflate body decoded (and no ``Content-Encoding``); a body it leaves alone goes
+out as it came, with its coding, and a body it writes goes out without one.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass, replace
 from hookd.config import Settings
 from hookd.core.delivery import AttemptResult
 from hookd.core.domain import Endpoint
+from hookd.core.http_wire import fully_decoded
 from hookd.core.payloads import Shaped
 from hookd.core.transformations import (
     Cancelled,
@@ -30,6 +35,7 @@ MIB = 1024 * 1024
 NOT_SETTABLE = frozenset({"host", "content-length", "transfer-encoding", "connection"})
 NOT_SETTABLE_PREFIXES = ("webhook-", "svix-")
 ORIGINAL_METHOD = "POST"
+CONTENT_ENCODING = "content-encoding"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +86,12 @@ async def prepare_delivery(
     rule = endpoint.transformation
     if rule is None or not rule.enabled:
         return original
+    forwarded, seen, coding = _decoded_view(settings, shaped.forwarded, payload)
     request = TransformInput.from_http(
         ORIGINAL_METHOD,
         endpoint.url,
-        unsigned_headers(endpoint, shaped.forwarded, shaped.content_type),
-        payload,
+        unsigned_headers(endpoint, forwarded, shaped.content_type),
+        seen,
     )
     started = time.monotonic()
     try:
@@ -107,7 +114,20 @@ async def prepare_delivery(
         if name.lower() not in NOT_SETTABLE and not name.lower().startswith(NOT_SETTABLE_PREFIXES)
     }
     content_type = next((v for n, v in headers.items() if n.lower() == "content-type"), None)
-    headers = {name: value for name, value in headers.items() if name.lower() != "content-type"}
+    # The coding of the bytes sent: hookd writes a new body as UTF-8 text or JSON, never
+    # compressed; a body left alone goes as it came, with the coding it came with.
+    sent_coding = None
+    if not outcome.body_changed:
+        sent_coding = coding or next(
+            (v for n, v in headers.items() if n.lower() == CONTENT_ENCODING), None
+        )
+    headers = {
+        name: value
+        for name, value in headers.items()
+        if name.lower() not in ("content-type", CONTENT_ENCODING)
+    }
+    if sent_coding is not None:
+        headers[CONTENT_ENCODING] = sent_coding
     return Outgoing(
         outcome.method,
         # The transformation saw (and may have dropped) the custom headers: send its set only.
@@ -116,6 +136,22 @@ async def prepare_delivery(
         content_type,
         outcome.body_bytes(payload),
     )
+
+
+def _decoded_view(
+    settings: Settings, forwarded: Mapping[str, str] | None, payload: bytes
+) -> tuple[Mapping[str, str] | None, bytes, str | None]:
+    """The forwarded headers and body a transformation sees, and the ``Content-Encoding`` it
+    was spared (None when the body is shown as stored: no coding, or one that does not
+    decode within the payload limit)."""
+    coding = next((v for n, v in (forwarded or {}).items() if n.lower() == CONTENT_ENCODING), None)
+    if coding is None:
+        return forwarded, payload, None
+    decoded = fully_decoded(payload, coding, settings.max_payload_bytes)
+    if decoded is None:
+        return forwarded, payload, None
+    kept = {n: v for n, v in (forwarded or {}).items() if n.lower() != CONTENT_ENCODING}
+    return kept, decoded, coding
 
 
 def _not_sent(reason: str, started: float, cancelled: bool) -> NotSent:

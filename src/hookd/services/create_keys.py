@@ -8,7 +8,9 @@ each created message's answer before the same commit: the key and the message ar
 together or not at all, so no other transaction ever sees a key half done.
 
 A key already answered refuses its create with :class:`KeyHeld`, which the route replays. Two
-creates of one group with one key: the second gets the first's outcome.
+creates of one group with one key: the second gets the first's outcome. A key first used for
+another request (its fingerprint differs) refuses the create with :class:`KeyMismatch` (422),
+as Stripe does: a different request must not be answered with the first one's response.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection
 
 from hookd.core.domain import Message
+from hookd.services.errors import Invalid
 from hookd.store import idempotency as store
 
 ANSWER_STATUS = 201
@@ -35,6 +38,7 @@ class KeyRequest:
 
     key: str
     answer: Callable[[Message], bytes]  # the body the route sends for the created message
+    fingerprint: str  # of the request (``api.idempotency.fingerprint``): its body and query
 
 
 class KeyHeld(Exception):
@@ -46,6 +50,19 @@ class KeyHeld(Exception):
         self.status_code = status_code
         self.content_type = content_type
         self.body = body
+
+
+class KeyMismatch(Invalid):
+    """The key was first used for a request with another body or query (422)."""
+
+    code = "idempotency_key_mismatch"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this Idempotency-Key was already used for a different request (another body or "
+            "query string); send a new key for a new request",
+            loc=("header", "idempotency-key"),
+        )
 
 
 class _SameKeyAsEarlier(Exception):
@@ -60,18 +77,25 @@ class GroupKeys:
     ) -> None:
         """``now_ms``: when each create was accepted (its key's answer lives from then)."""
         wanted = [(i, request) for i, request in enumerate(keys) if request is not None]
-        claims = [store.KeyClaim(r.key, now_ms[i], now_ms[i] + store.KEY_TTL_MS) for i, r in wanted]
+        claims = [
+            store.KeyClaim(r.key, now_ms[i], now_ms[i] + store.KEY_TTL_MS, r.fingerprint)
+            for i, r in wanted
+        ]
         found = store.claim_keys(conn, claims)
         self._requests = keys
         self._refused: dict[int, Exception] = {}
         self._claimed: list[int] = []
-        first: dict[str, int] = {}
+        first: dict[str, tuple[int, str]] = {}  # key -> its first create and fingerprint
         for (i, request), row in zip(wanted, found, strict=True):
             if request.key in first:
-                self._refused[i] = _SameKeyAsEarlier(first[request.key])
+                earlier, earlier_fingerprint = first[request.key]
+                same = earlier_fingerprint == request.fingerprint
+                self._refused[i] = _SameKeyAsEarlier(earlier) if same else KeyMismatch()
             elif row is None:
-                first[request.key] = i
+                first[request.key] = (i, request.fingerprint)
                 self._claimed.append(i)
+            elif store.fingerprint_differs(row, request.fingerprint):
+                self._refused[i] = KeyMismatch()
             else:
                 held = row._mapping
                 self._refused[i] = KeyHeld(

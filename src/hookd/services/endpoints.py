@@ -14,8 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hookd import ids
 from hookd.core.domain import DeliveryStatus, Endpoint, EndpointStats, OldSecret
 from hookd.core.masking import MaskedSecretError, kept_url
-from hookd.core.signing import SignatureError, generate_hmac_secret, parse_signing_key
-from hookd.core.urls import url_problem
+from hookd.core.signing import (
+    SignatureError,
+    generate_hmac_secret,
+    generate_secret_like,
+    parse_signing_key,
+)
+from hookd.core.ssrf import Network
+from hookd.core.urls import url_host_refusal, url_problem
 from hookd.services import background_tasks
 from hookd.services.applications import require_app
 from hookd.services.call_settings import call_fields
@@ -116,11 +122,14 @@ def _kept_url(fields: Mapping[str, Any], stored: str | None) -> Mapping[str, Any
         raise Invalid(str(exc), loc=("body", "url")) from exc
 
 
-def _check_fields(fields: Mapping[str, Any]) -> None:
+def _check_fields(fields: Mapping[str, Any], allow: tuple[Network, ...]) -> None:
     if "url" in fields:
         problem = url_problem(fields["url"])
         if problem:
             raise Invalid(problem, loc=("body", "url"))
+        refusal = url_host_refusal(fields["url"], allow)
+        if refusal:
+            raise Invalid(refusal, loc=("body", "url"), code="url_not_allowed")
     if fields.get("filter_types") is not None and not fields["filter_types"]:
         raise Invalid(
             "filterTypes needs at least one event type (omit it for all)",
@@ -142,9 +151,11 @@ def _tuple(values: Any) -> tuple[str, ...] | None:
     return None if values is None else tuple(dict.fromkeys(values))
 
 
-def _new_endpoint(app_id: str, fields: Mapping[str, Any], now: datetime) -> Endpoint:
+def _new_endpoint(
+    app_id: str, fields: Mapping[str, Any], now: datetime, allow: tuple[Network, ...]
+) -> Endpoint:
     fields = _kept_url(fields, None)
-    _check_fields(fields)
+    _check_fields(fields, allow)
     secret = fields.get("secret")
     return Endpoint(
         id=ids.new_id(ids.ENDPOINT, now),
@@ -183,7 +194,7 @@ async def create_endpoint(ctx: Context, app_id: str, fields: Mapping[str, Any]) 
     try:
         async with ctx.db.write() as conn:
             app = await require_app(conn, app_id)
-            endpoint = _new_endpoint(app.id, fields, now)
+            endpoint = _new_endpoint(app.id, fields, now, ctx.settings.networks)
             await store.insert_endpoint(conn, endpoint)
             await endpoint_changed(conn, app, None, endpoint, now)
     except IntegrityError as exc:
@@ -220,12 +231,14 @@ async def update_endpoint(
             if endpoint is None:
                 if not replace:
                     raise NotFound(f"endpoint {endpoint_id!r} not found")
-                created = _new_endpoint(app.id, {"uid": endpoint_id, **fields}, now)
+                created = _new_endpoint(
+                    app.id, {"uid": endpoint_id, **fields}, now, ctx.settings.networks
+                )
                 await store.insert_endpoint(conn, created)
                 await endpoint_changed(conn, app, None, created, now)
                 return created, True
             fields = _kept_url(fields, endpoint.url)
-            _check_fields(fields)
+            _check_fields(fields, ctx.settings.networks)
             if replace:
                 changes: dict[str, Any] = {name: fields.get(name) for name in EDITABLE}
                 changes["description"] = changes["description"] or ""
@@ -275,7 +288,9 @@ async def rotate_secret(
     key: str | None,
     grace_period_seconds: int | None,
 ) -> Endpoint:
-    """New secret; the old one keeps co-signing for the grace period (default 24 h)."""
+    """New secret; the old one keeps co-signing for the grace period (default 24 h).
+
+    Without ``key`` the new secret has the old one's type (``whsk_`` stays Ed25519)."""
     now = ctx.clock()
     grace = (
         DEFAULT_GRACE if grace_period_seconds is None else timedelta(seconds=grace_period_seconds)
@@ -284,10 +299,11 @@ async def rotate_secret(
         raise Invalid(
             "gracePeriodSeconds must be between 0 and 604800", loc=("body", "gracePeriodSeconds")
         )
-    new_secret = _check_secret(key) if key else generate_hmac_secret()
+    given = _check_secret(key) if key else None
     async with ctx.db.write() as conn:
         app = await require_app(conn, app_id)
         endpoint = await require_endpoint(conn, app.id, endpoint_id)
+        new_secret = given or generate_secret_like(endpoint.secret)
         kept = [old for old in endpoint.old_secrets if old.expires_at > now]
         if grace > timedelta(0):
             kept.append(OldSecret(endpoint.secret, now + grace))

@@ -26,6 +26,13 @@ class KeyClaim:
     key: str
     now_ms: int
     expires_ms: int
+    fingerprint: str  # the request's (``api.idempotency.fingerprint``), kept with the key
+
+
+def fingerprint_differs(row: Row[Any], fingerprint: str) -> bool:
+    """Whether a held key's record was claimed for another request than ``fingerprint``'s."""
+    kept = row._mapping["fingerprint"]
+    return kept is not None and kept != fingerprint
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +45,9 @@ class KeyOutcome:
 
 
 def claim_keys(conn: Connection, claims: Sequence[KeyClaim]) -> list[Row[Any] | None]:
-    """Mark each key as started, in order; for a key already held, its record instead.
-    Synchronous: a group of requests' claims in one transaction (``store.group_commit``)."""
+    """Mark each key as started, in order; for a key already held, its record instead (with
+    its ``fingerprint``: the caller compares it with the claim's). Synchronous: a group of
+    requests' claims in one transaction (``store.group_commit``)."""
     if not claims:
         return []
     execute_many(
@@ -50,7 +58,12 @@ def claim_keys(conn: Connection, claims: Sequence[KeyClaim]) -> list[Row[Any] | 
     insert = _insert_statement(conn.dialect.name)
     found: list[Row[Any] | None] = []
     for claim in claims:
-        params = {"k": claim.key, "now": claim.now_ms, "exp": claim.expires_ms}
+        params = {
+            "k": claim.key,
+            "now": claim.now_ms,
+            "exp": claim.expires_ms,
+            "fp": claim.fingerprint,
+        }
         if conn.execute(insert, params).rowcount == 1:
             found.append(None)
         else:
@@ -89,7 +102,12 @@ _RELEASE = delete(t).where(t.c.key == bindparam("k"), t.c.state == "started")
 @lru_cache(maxsize=4)
 def _insert_statement(dialect: str) -> Any:
     insert = (postgresql if dialect == "postgresql" else sqlite).insert(t)
-    values = {"key": bindparam("k"), "state": "started", "created_at": bindparam("now")}
+    values = {
+        "key": bindparam("k"),
+        "state": "started",
+        "created_at": bindparam("now"),
+        "fingerprint": bindparam("fp"),
+    }
     return insert.values(**values, expires_at=bindparam("exp")).on_conflict_do_nothing()
 
 

@@ -261,6 +261,9 @@ idempotency_keys = Table(
     metadata,
     Column("key", String(64), primary_key=True),
     Column("state", String(8), nullable=False),  # "started" or "done"
+    # sha256 (hex) of the request the key was first used for; NULL for keys stored before it
+    # was kept (never compared).
+    Column("fingerprint", String(64)),
     Column("status_code", Integer),
     Column("content_type", String(128)),
     Column("body", LargeBinary),

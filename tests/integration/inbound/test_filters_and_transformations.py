@@ -3,12 +3,14 @@ requests, through a real hookd and a real receiver."""
 
 from __future__ import annotations
 
+import gzip
 from typing import Any
 
 import httpx
 import orjson
 import pytest
 import standardwebhooks
+from aiohttp import web
 
 from tests.integration.inbound.conftest import MakeSource
 from tests.integration.inbound.signers import github_headers, stripe_headers
@@ -159,3 +161,88 @@ async def test_bad_filter_on_a_forwarding_endpoint_is_a_422_naming_the_spot(
     (problem,) = response.json()["detail"]
     assert problem["loc"] == ["body", "filter", "body", "amount", "$gt"]
     assert problem["msg"] == "body.amount.$gt: expects a number or a string, got array"
+
+
+class RawReceiver(Receiver):
+    """A receiver that records bodies as they came over the wire (aiohttp would undo a
+    ``Content-Encoding`` itself, and fail on a body that is not what the header says)."""
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(
+            app, access_log=None, shutdown_timeout=0.5, auto_decompress=False
+        )
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+
+
+def as_sent(received: Any) -> Any:
+    """The body a receiver gets once it undoes the request's ``Content-Encoding`` (gzip's own
+    decoder is the oracle), parsed as JSON."""
+    headers = {name.lower(): value for name, value in received.headers.items()}
+    body = received.body
+    if headers.get("content-encoding", "identity").lower() == "gzip":
+        body = gzip.decompress(body)
+    else:
+        assert headers.get("content-encoding", "identity").lower() == "identity", headers
+    return orjson.loads(body)
+
+
+async def test_a_gzip_request_forwarded_through_a_body_rewriting_transformation_decodes(
+    make_source: MakeSource, api: httpx.AsyncClient
+) -> None:
+    """hookd keeps an ingested gzip body as it came (signatures cover those bytes). Forwarded as
+    is, it keeps its Content-Encoding; a transformation sees the decoded JSON, and the body it
+    writes leaves without the Content-Encoding that no longer describes it."""
+    receiver = RawReceiver()
+    await receiver.start()
+    try:
+        source_id, url, _ = await make_source("github", {"secret": GITHUB_SECRET}, forward=False)
+        replace = "function handler(request) { request.body = {replaced: true}; return request; }"
+        await add_endpoint(
+            api,
+            source_id,
+            url=receiver.url_for("/replaced"),
+            transformation={"code": replace, "enabled": True},
+        )
+        code = """function handler(request) {
+          request.body = {ref: request.body.ref, commits: request.body.commits.length};
+          return request;
+        }"""
+        await add_endpoint(
+            api,
+            source_id,
+            url=receiver.url_for("/rewritten"),
+            transformation={"code": code, "enabled": True},
+        )
+        headers_only = """function handler(request) {
+          request.headers["x-seen"] = "yes";
+          return request;
+        }"""
+        await add_endpoint(
+            api,
+            source_id,
+            url=receiver.url_for("/headers-only"),
+            transformation={"code": headers_only, "enabled": True},
+        )
+        await add_endpoint(api, source_id, url=receiver.url_for("/plain"))
+
+        push = {"ref": "refs/heads/main", "commits": [{"id": "c1"}, {"id": "c2"}]}
+        wire = gzip.compress(orjson.dumps(push))
+        headers = {**github_headers(wire, GITHUB_SECRET, "push"), "Content-Encoding": "gzip"}
+        assert httpx.post(url, content=wire, headers=headers).is_success
+
+        (replaced,) = await receiver.wait_for(1, path="/replaced")
+        assert as_sent(replaced) == {"replaced": True}
+        assert "content-encoding" not in {name.lower() for name in replaced.headers}
+        (rewritten,) = await receiver.wait_for(1, path="/rewritten")
+        (headers_only_sent,) = await receiver.wait_for(1, path="/headers-only")
+        (plain,) = await receiver.wait_for(1, path="/plain")
+    finally:
+        await receiver.stop()
+    assert as_sent(rewritten) == {"ref": "refs/heads/main", "commits": 2}
+    assert as_sent(headers_only_sent) == push
+    assert headers_only_sent.body == wire  # untouched: the exact bytes, still gzip
+    assert headers_only_sent.headers["x-seen"] == "yes"
+    assert plain.body == wire and as_sent(plain) == push

@@ -23,7 +23,7 @@ from tests.integration.sender.peers import (
     StartRaw,
     post,
 )
-from tests.pki import make_pki
+from tests.pki import MutualTlsServer, make_pki
 
 
 @pytest.fixture
@@ -256,3 +256,34 @@ async def test_mutual_tls(sender: HttpSender, serve_app: StartApp, pki: PkiFiles
         sender, f"https://127.0.0.1:{port}/", tls=ssl.create_default_context(cadata=pki.ca)
     )
     assert without.status_code == 0 and without.error
+
+
+async def test_a_refused_client_certificate_names_the_tls_failure(
+    sender: HttpSender, tmp_path: Path
+) -> None:
+    """With TLS 1.3 the client's handshake is done before the server checks its certificate:
+    the server's refusal is an alert that arrives after the request was sent. The attempt
+    names it instead of reporting a connection closed before a response."""
+    made, stranger = make_pki(client="client"), make_pki(client="stranger")
+    for name, pki in (("client", made), ("stranger", stranger)):
+        (tmp_path / f"{name}.pem").write_text(pki.client_cert)
+        (tmp_path / f"{name}.key").write_text(pki.client_key)
+    server = MutualTlsServer(made, tmp_path).start()
+    try:
+        without = await post(sender, server.url, tls=ssl.create_default_context(cadata=made.ca))
+        other_ca = ssl.create_default_context(cadata=made.ca)
+        other_ca.load_cert_chain(tmp_path / "stranger.pem", tmp_path / "stranger.key")
+        unknown = await post(sender, server.url, tls=other_ca)
+        with_cert = ssl.create_default_context(cadata=made.ca)
+        with_cert.load_cert_chain(tmp_path / "client.pem", tmp_path / "client.key")
+        accepted = await post(sender, server.url, tls=with_cert)
+    finally:
+        server.stop()
+    assert (server.refused, server.answered) == (2, 1)
+    assert unknown.error is not None and "TLS handshake failed" in unknown.error, unknown.error
+    assert "unknown ca" in unknown.error, unknown.error
+    assert (accepted.error, accepted.status_code) == (None, 200)
+    assert without.status_code == 0 and without.error is not None
+    assert "ClosedBeforeResponse" not in without.error
+    assert "TLS handshake failed" in without.error, without.error
+    assert "certificate required" in without.error, without.error

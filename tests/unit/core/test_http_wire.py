@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hookd.core.http_wire import decoded_body, parse_destination, request_head
+from hookd.core.http_wire import decoded_body, fully_decoded, parse_destination, request_head
 
 
 class _Parsed:
@@ -170,3 +170,17 @@ def test_gzip_and_deflate_bodies_are_decoded_within_the_limit() -> None:
     assert decoded_body(b"not gzip", "gzip", 100) == b"not gzip"
     assert decoded_body(b"plain", None, 100) == b"plain"
     assert decoded_body(b"br bytes", "br", 100) == b"br bytes"
+
+
+def test_fully_decoded_undoes_a_whole_coding_within_the_limit_or_says_none() -> None:
+    body = b'{"n": 7}' * 10
+    raw_deflate = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    deflated = raw_deflate.compress(body) + raw_deflate.flush()
+    assert fully_decoded(gzip.compress(body), "gzip", 1000) == body
+    assert fully_decoded(gzip.compress(body), " X-GZIP ", 1000) == body
+    assert fully_decoded(zlib.compress(body), "deflate", 1000) == body
+    assert fully_decoded(deflated, "deflate", 1000) == body
+    assert fully_decoded(gzip.compress(body), "gzip", len(body) - 1) is None  # over the limit
+    assert fully_decoded(gzip.compress(body)[:-9], "gzip", 1000) is None  # cut short
+    assert fully_decoded(b"not gzip", "gzip", 1000) is None
+    assert fully_decoded(gzip.compress(body), "br", 1000) is None

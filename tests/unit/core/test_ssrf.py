@@ -79,3 +79,26 @@ def test_parse_address_and_networks() -> None:
     assert parse_address("fe80::1%eth0") == ipaddress.ip_address("fe80::1")
     with pytest.raises(ValueError, match="not a network"):
         parse_networks(["10.0.0.0/33"])
+
+
+@pytest.mark.parametrize(
+    ("url", "refused"),
+    [
+        ("http://127.0.0.1:8080/x", True),
+        ("https://[::1]/x", True),
+        ("http://[fe80::1%25eth0]/x", True),
+        ("http://10.9.8.7/x", True),
+        ("amqp://guest:guest@169.254.169.254/?queue=q", True),
+        ("http://10.1.2.3/x", False),  # allow-listed below
+        ("http://localhost/x", False),  # a name: checked when it is resolved, at send time
+        ("http://8.8.8.8/x", False),
+        ("redis://redis.example.com:6379/0?stream=s", False),
+    ],
+)
+def test_url_host_refusal_checks_literal_hosts_only(url: str, refused: bool) -> None:
+    from hookd.core.urls import url_host_refusal
+
+    reason = url_host_refusal(url, parse_networks(["10.1.0.0/16"]))
+    assert (reason is not None) == refused
+    if reason is not None:
+        assert "HOOKD_ALLOW_NETWORKS" in reason

@@ -16,7 +16,7 @@ from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
 from hookd.api.auth import require_admin
-from hookd.api.idempotency import CREATE_KEY
+from hookd.api.idempotency import CREATE_KEY, fingerprint
 from hookd.api.models import MessageIn
 from hookd.api.routes.messages import create_response
 from hookd.api.routes.messages import router as messages_router
@@ -40,13 +40,17 @@ class FastCreate:
             return
         message_in, with_content, validate = parsed
         ctx: Context = request.app.state.ctx
+        scoped = scope.get(CREATE_KEY)
         response = await create_response(
             ctx,
             scope["path_params"]["app_id"],
             message_in,
             with_content=with_content,
             validate=validate,
-            idempotency_key=scope.get(CREATE_KEY),
+            idempotency_key=scoped,
+            request_fingerprint=(
+                fingerprint(scope.get("query_string", b""), body) if scoped else None
+            ),
         )
         await response(scope, receive, send)
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Body, Query, Request, Response
 
-from hookd.api.idempotency import CREATE_KEY, STILL_RUNNING, replayed
+from hookd.api.idempotency import CREATE_KEY, STILL_RUNNING, fingerprint, replayed
 from hookd.api.models import (
     BackgroundTaskOut,
     BulkExpungeContentsIn,
@@ -74,13 +74,20 @@ async def create_message(
         bool | None, Query(description="check against the event type's JSON Schema")
     ] = None,
 ) -> Response:
+    scoped = request.scope.get(CREATE_KEY)
     return await create_response(
         ctx,
         app_id,
         body,
         with_content=with_content,
         validate=validate,
-        idempotency_key=request.scope.get(CREATE_KEY),
+        idempotency_key=scoped,
+        # FastAPI has read the body into the request already: no second read.
+        request_fingerprint=(
+            fingerprint(request.scope.get("query_string", b""), await request.body())
+            if scoped
+            else None
+        ),
     )
 
 
@@ -92,7 +99,9 @@ async def create_response(
     with_content: bool,
     validate: bool | None,
     idempotency_key: str | None = None,
+    request_fingerprint: str | None = None,
 ) -> Response:
+    """``request_fingerprint`` (``api.idempotency.fingerprint``) comes with ``idempotency_key``."""
     # The payload is serialized exactly once, here; those bytes are stored, signed and sent.
     payload = _encode(body.payload, ("body", "payload"))
     versions = {
@@ -104,7 +113,10 @@ async def create_response(
         # The bytes the created response below carries (JSON renders with these options).
         return JSON.render_content(message_out(message, with_content=with_content))
 
-    key = None if idempotency_key is None else KeyRequest(idempotency_key, answer)
+    key = None
+    if idempotency_key is not None:
+        assert request_fingerprint is not None
+        key = KeyRequest(idempotency_key, answer, request_fingerprint)
     try:
         message, _ = await service.create_message(
             ctx,
