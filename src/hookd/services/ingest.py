@@ -88,7 +88,7 @@ def _optional_text(value: str | None) -> str | None:
 async def find_source(ctx: Context, key: str, method: str, now: datetime) -> IngestSource:
     """The source ``/in/{key}`` names (404) if it takes ``method`` (405)."""
     source = None
-    if INGEST_KEY.match(key):  # tokens, ids and uids never hold anything else
+    if INGEST_KEY.match(key):  # tokens never hold anything else
         source = await source_for_ingest(ctx, key, now)
     if source is None:
         raise NotFound("no source has this ingest URL")
