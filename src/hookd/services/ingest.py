@@ -131,7 +131,11 @@ async def ingest(
     parsed = prepared.source
     reply = handshake_reply(parsed, request, now)
     if reply is not None:
-        outcome = (records.HANDSHAKE, "handshake", reply.status, f"answered {reply.status}")
+        refused = reply.refused
+        if refused is None:
+            outcome = (records.HANDSHAKE, "handshake", reply.status, f"answered {reply.status}")
+        else:  # a refused handshake: recorded like any refused request
+            outcome = (records.REJECTED, refused.code, reply.status, refused.reason)
         await store_request(ctx, Arrival(source, _record(source, request, now, *outcome)))
         return IngestAnswer(reply.status, reply.content_type, reply.body, reply.headers)
     verdict = verify_request(parsed, request, now)
