@@ -22,6 +22,7 @@ from hookd.core.providers import (
     handshake_reply,
     verify_request,
 )
+from hookd.core.providers.body_shape import MALFORMED_BODY
 from hookd.services.context import Context
 from hookd.services.errors import NotFound, ServiceError
 from hookd.services.ingest_forwarding import Arrival, store_request, text_safe
@@ -144,11 +145,13 @@ async def ingest(
     key = _optional_text(description.dedup_key)
     event_type = _optional_text(description.event_type)
     if not verdict.ok:
-        outcome = (records.REJECTED, verdict.code, 401, verdict.reason)
+        # Not proven (401), or proven but not a body the provider sends (400).
+        status = 400 if verdict.code == MALFORMED_BODY else 401
+        outcome = (records.REJECTED, verdict.code, status, verdict.reason)
         record = _record(source, request, now, *outcome, key, event_type)
         await store_request(ctx, Arrival(source, record))
         body = orjson.dumps({"code": verdict.code, "detail": verdict.reason})
-        return IngestAnswer(401, "application/json", body)
+        return IngestAnswer(status, "application/json", body)
     answer, window = prepared.accepted, prepared.window
     outcome = (records.ACCEPTED, verdict.code, answer.status, verdict.reason)
     record = _record(source, request, now, *outcome, key, event_type)
