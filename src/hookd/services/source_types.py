@@ -16,11 +16,11 @@ import orjson
 
 __all__ = ["NOT_BUILT_IN", "not_built_in_message"]
 
-SECRET = "<the provider's signing secret>"
+SECRET_PLACEHOLDER = "<the provider's signing secret>"  # noqa: S105 (shown to users)
 
 
 def _hmac(header: str, **fields: Any) -> dict[str, Any]:
-    return {"auth": "hmac", "secret": SECRET, "signatureHeader": header, **fields}
+    return {"auth": "hmac", "secret": SECRET_PLACEHOLDER, "signatureHeader": header, **fields}
 
 
 # Svix type -> the generic-webhook config that verifies it, or why generic-webhook cannot.
@@ -32,7 +32,7 @@ NOT_BUILT_IN: Mapping[str, dict[str, Any] | str] = MappingProxyType(
         "nango": _hmac("X-Nango-Hmac-Sha256"),
         "segment": _hmac("X-Signature", algorithm="sha1"),
         "veriff": _hmac("X-HMAC-SIGNATURE"),
-        "vapi": {"auth": "api-key", "headerName": "X-Vapi-Secret", "secret": SECRET},
+        "vapi": {"auth": "api-key", "headerName": "X-Vapi-Secret", "secret": SECRET_PLACEHOLDER},
         "cron": "a cron source is a schedule run by Svix, not a sender calling an ingest URL",
         "adobe-sign": "Adobe Sign is verified by echoing X-AdobeSign-ClientId in the answer",
         "hubspot": "HubSpot signs the method, the URL and a millisecond timestamp with the body",
