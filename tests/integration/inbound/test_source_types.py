@@ -49,12 +49,14 @@ async def test_every_svix_source_type_is_accepted_or_clearly_refused(
     types = svix_source_types()
     assert len(types) >= 44 and "stripe" in types and "cron" in types
     accepted, refused, recipes = [], [], 0
+    created_ids: list[str] = []
     for source_type in types:
         config = CONFIGS.get(source_type, {"secret": SECRET})
         fields = {"name": source_type, "type": source_type, "config": config}
         response = await api.post("/ingest/api/v1/source", json=fields)
         if response.status_code == 201:
             accepted.append(source_type)
+            created_ids.append(response.json()["id"])
             continue
         assert response.status_code == 422, (source_type, response.text)
         answer = response.json()
@@ -77,6 +79,7 @@ async def test_every_svix_source_type_is_accepted_or_clearly_refused(
             json={"name": source_type, "type": "generic-webhook", "config": config},
         )
         assert created.status_code == 201, (source_type, created.text)
+        created_ids.append(created.json()["id"])
         url = created.json()["ingestUrl"]
         body = orjson.dumps({"type": "ping"})
         assert httpx.post(url, content=body, headers=sign(config, body)).status_code == 200
@@ -85,3 +88,5 @@ async def test_every_svix_source_type_is_accepted_or_clearly_refused(
     assert len(accepted) + len(refused) == len(types)
     assert recipes >= 7, refused
     assert {"stripe", "github", "svix", "clerk"} <= set(accepted)
+    for source_id in created_ids:  # the server is shared with other tests that list sources
+        assert (await api.delete(f"/ingest/api/v1/source/{source_id}")).status_code == 204
