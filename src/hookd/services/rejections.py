@@ -67,7 +67,9 @@ class RejectionGate:
             return None
         key = (source_id, address, code)
         kept = self.recent.get(key)
-        if kept is not None and timedelta(0) <= now - kept.first_at < window:
+        # ``now`` is read when a request starts, before its body: concurrent requests finish
+        # out of order, so an earlier ``now`` than the record's counts on it too.
+        if kept is not None and now - kept.first_at < window:
             return kept.record_id
         _bounded(self.recent)[key] = _Coalesced(record_id, now)
         return None
