@@ -183,7 +183,8 @@ def prune(
     batch_size: Annotated[int, typer.Option(min=1, help="rows per transaction")] = 1000,
     dry_run: Annotated[bool, typer.Option(help="print what would go, change nothing")] = False,
 ) -> None:
-    """Expunge expired payloads and delete old messages, attempts and inbound requests."""
+    """Expunge expired payloads and delete old messages, attempts and inbound requests (rejected
+    ones after HOOKD_REJECTED_RETENTION_DAYS, 7 by default)."""
     given = {"database_url": database_url, "retention_days": older_than_days}
     settings = Settings(**{k: v for k, v in given.items() if v is not None})  # type: ignore[arg-type]
     configure_logging(settings.log_level)
@@ -192,13 +193,22 @@ def prune(
 
     days = settings.retention_days
     older_than = timedelta(days=days) if days else None
+    rejected = retention.rejected_retention(settings.rejected_retention_days)
 
     async def run() -> retention.PruneCounts:
         db, now = Database(settings.effective_database_url), utc_now()
         try:
             if dry_run:
-                return await retention.count(db, now, older_than=older_than)
-            return await retention.prune(db, now, older_than=older_than, batch_size=batch_size)
+                return await retention.count(
+                    db, now, older_than=older_than, rejected_older_than=rejected
+                )
+            return await retention.prune(
+                db,
+                now,
+                older_than=older_than,
+                rejected_older_than=rejected,
+                batch_size=batch_size,
+            )
         finally:
             await db.close()
 

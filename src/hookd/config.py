@@ -108,6 +108,29 @@ class Settings(BaseSettings):
         le=30 * 24 * 3600,
         description="inbound requests with a seen provider id within this window are duplicates",
     )
+    rejected_body_bytes: int = Field(
+        default=4096,
+        ge=0,
+        description="bytes of a rejected (or handshake) inbound request's body kept for inspection",
+    )
+    rejected_retention_days: int = Field(
+        default=7,
+        ge=0,
+        description="delete rejected inbound requests older than this many days, in hookd prune "
+        "and the worker's periodic prune (0: keep them)",
+    )
+    rejected_coalesce_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="rejections from one address to one source with the same code within this "
+        "many seconds of the first are counted on its record, not stored again (0: store each)",
+    )
+    rejected_rate_limit: float = Field(
+        default=10.0,
+        ge=0,
+        description="rejected requests a second (burst: one second's worth) per source and "
+        "address; past it /in/ answers 429 with Retry-After and stores nothing (0: no limit)",
+    )
 
     thin_link_ttl_seconds: int = Field(
         default=24 * 3600,

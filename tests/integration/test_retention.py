@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -144,3 +145,67 @@ def test_prune_refuses_a_bad_age(tmp_path: Path) -> None:
     done = run_hookd(["prune", "--database-url", url, "--older-than-days", "0"])
     assert done.returncode == 2
     assert "older-than-days" in done.stderr
+
+
+async def test_rejected_inbound_requests_are_pruned_after_their_own_retention(
+    database_url: str, at
+) -> None:  # type: ignore[no-untyped-def]
+    from hookd.core.providers import Headers, InboundRequest
+    from hookd.services import ingest, sources
+    from hookd.store import inbound_requests
+    from tests.integration.inbound.signers import github_headers
+
+    now = utc_now()
+    source = await sources.create_source(
+        at(now), {"name": "gh", "type": "github", "config": {"secret": "s"}}
+    )
+
+    def request(body: bytes, headers: dict[str, str], ip: str) -> InboundRequest:
+        pairs = tuple((name.lower(), value) for name, value in headers.items())
+        url = f"http://hookd.test/in/{source.token}"
+        return InboundRequest("POST", url, f"/in/{source.token}", (), Headers(pairs), body, ip)
+
+    body = b'{"zen": "z"}'
+    signed = github_headers(body, "s", "push")
+    # Made in the past by the same service code, with the time passed in.
+    for moment, ip in ((now - 8 * DAY, "192.0.2.1"), (now - 6 * DAY, "192.0.2.2")):
+        ctx = at(moment)
+        assert (await ingest.ingest(ctx, source, request(body, {}, ip), moment)).status == 401
+        answer = await ingest.ingest(ctx, source, request(body, signed, ip), moment)
+        assert answer.status == 200
+
+    async def kept() -> list[tuple[str, str | None]]:
+        async with at(now).db.read() as conn:
+            page = await inbound_requests.list_records(
+                conn,
+                source.id,
+                iterator=None,
+                limit=10,
+                outcomes=None,
+                after_id=None,
+                before_id=None,
+            )
+        return sorted((r.outcome, r.remote_ip) for r in page.items)
+
+    # HOOKD_REJECTED_RETENTION_DAYS=0 keeps them; the default (7 days) deletes the 8-day-old one.
+    keep = run_hookd(
+        ["prune", "--database-url", database_url],
+        env={**os.environ, "HOOKD_REJECTED_RETENTION_DAYS": "0"},
+        check=True,
+    )
+    assert counts(keep.stdout)["inbound requests deleted"] == 0
+    assert counts(prune(database_url, "--dry-run"))["inbound requests deleted"] == 1
+    assert counts(prune(database_url))["inbound requests deleted"] == 1
+    assert await kept() == [
+        ("accepted", "192.0.2.1"),
+        ("accepted", "192.0.2.2"),
+        ("rejected", "192.0.2.2"),
+    ]
+    # With a general retention too, both apply.
+    assert counts(prune(database_url, "--older-than-days", "7", "--dry-run")) == {
+        "payloads expunged": 0,
+        "messages deleted": 1,
+        "attempts deleted": 0,
+        "inbound requests deleted": 1,
+        "idempotency keys deleted": 0,
+    }

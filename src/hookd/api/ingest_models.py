@@ -117,7 +117,18 @@ class InboundRequestOut(CamelModel):
     event_type: str | None
     dedup_key: str | None
     msg_id: str | None
-    body_size: int
+    body_size: int = Field(description="the body's size as received")
+    body_truncated: bool = Field(
+        description="only the first HOOKD_REJECTED_BODY_BYTES of the body were kept (rejected "
+        "requests and handshakes)"
+    )
+    request_count: int = Field(
+        description="requests this record stands for: repeated rejections from one address "
+        "within HOOKD_REJECTED_COALESCE_SECONDS are counted on the first one's record"
+    )
+    last_received_at: datetime | None = Field(
+        description="when the last of those requests arrived (null: only one)"
+    )
 
 
 class InboundRequestDetailOut(InboundRequestOut):

@@ -53,7 +53,10 @@ def request_out(record: InboundRecord) -> dict[str, Any]:
         "eventType": record.event_type,
         "dedupKey": record.dedup_key,
         "msgId": record.msg_id,
-        "bodySize": len(record.body),
+        "bodySize": len(record.body) if record.body_size is None else record.body_size,
+        "bodyTruncated": record.body_size is not None,
+        "requestCount": record.request_count,
+        "lastReceivedAt": record.last_received_at,
     }
 
 

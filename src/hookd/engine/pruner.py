@@ -10,7 +10,7 @@ from datetime import timedelta
 import structlog
 
 from hookd.services.context import Context
-from hookd.services.retention import prune
+from hookd.services.retention import prune, rejected_retention
 
 log = structlog.get_logger("hookd.pruner")
 
@@ -24,6 +24,7 @@ class Pruner:
         self.interval = ctx.settings.prune_interval
         days = ctx.settings.retention_days
         self.older_than = timedelta(days=days) if days else None
+        self.rejected_older_than = rejected_retention(ctx.settings.rejected_retention_days)
         self.rng = rng or random.Random()
         self._task: asyncio.Task[None] | None = None
 
@@ -41,7 +42,12 @@ class Pruner:
         await asyncio.sleep(self.rng.uniform(0, self.interval))
         while True:
             try:
-                counts = await prune(self.ctx.db, self.ctx.clock(), older_than=self.older_than)
+                counts = await prune(
+                    self.ctx.db,
+                    self.ctx.clock(),
+                    older_than=self.older_than,
+                    rejected_older_than=self.rejected_older_than,
+                )
                 if counts.total:
                     log.info("pruned", **counts.as_dict())
             except asyncio.CancelledError:

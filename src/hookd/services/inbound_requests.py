@@ -139,6 +139,12 @@ async def _replay(
             "replay it with force=true to forward it anyway",
             code="not_verified",
         )
+    if record.body_size is not None:
+        raise Conflict(
+            f"only the first {len(record.body)} of the {record.body_size} bytes of request "
+            f"{record.id}'s body were kept (HOOKD_REJECTED_BODY_BYTES): it cannot be forwarded",
+            code="not_replayable",
+        )
     message, count = await persist_message(conn, source, record, now)
     await records.set_message(conn, record.id, message.id)
     return count

@@ -18,13 +18,16 @@ from hookd import ids
 from hookd.core.providers import (
     InboundRequest,
     Source,
+    Verification,
     describe_request,
     handshake_reply,
     verify_request,
 )
+from hookd.core.providers.body_shape import MALFORMED_BODY
 from hookd.services.context import Context
 from hookd.services.errors import NotFound, ServiceError
 from hookd.services.ingest_forwarding import Arrival, store_request, text_safe
+from hookd.services.rejections import gate_for
 from hookd.services.source_cache import source_for_ingest
 from hookd.services.sources import answer_for, resolve
 from hookd.store import inbound_requests as records
@@ -39,6 +42,7 @@ METHODS: Mapping[str, frozenset[str]] = {
 POST_ONLY = frozenset({"POST"})
 INGEST_KEY = re.compile(r"^[A-Za-z0-9\-_.]{1,256}$")
 PARSED_CACHE_SIZE = 1024
+RATE_LIMITED = "rate_limited"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +92,7 @@ def _optional_text(value: str | None) -> str | None:
 async def find_source(ctx: Context, key: str, method: str, now: datetime) -> IngestSource:
     """The source ``/in/{key}`` names (404) if it takes ``method`` (405)."""
     source = None
-    if INGEST_KEY.match(key):  # tokens, ids and uids never hold anything else
+    if INGEST_KEY.match(key):  # tokens never hold anything else
         source = await source_for_ingest(ctx, key, now)
     if source is None:
         raise NotFound("no source has this ingest URL")
@@ -131,20 +135,26 @@ async def ingest(
     parsed = prepared.source
     reply = handshake_reply(parsed, request, now)
     if reply is not None:
+        refused = reply.refused
+        answer = IngestAnswer(reply.status, reply.content_type, reply.body, reply.headers)
+        if refused is not None:  # a refused handshake: recorded like any refused request
+            return await _refuse(ctx, source, request, now, refused, reply.status, answer)
         outcome = (records.HANDSHAKE, "handshake", reply.status, f"answered {reply.status}")
-        await store_request(ctx, Arrival(source, _record(source, request, now, *outcome)))
-        return IngestAnswer(reply.status, reply.content_type, reply.body, reply.headers)
+        # Some handshakes need no proof (Graph's validationToken): keep their bodies small too.
+        record = _record(source, request, now, *outcome, kept=ctx.settings.rejected_body_bytes)
+        await store_request(ctx, Arrival(source, record))
+        return answer
     verdict = verify_request(parsed, request, now)
     # Described even when refused, so a user sees what the refused request claimed to be.
     description = describe_request(parsed, request)
     key = _optional_text(description.dedup_key)
     event_type = _optional_text(description.event_type)
     if not verdict.ok:
-        outcome = (records.REJECTED, verdict.code, 401, verdict.reason)
-        record = _record(source, request, now, *outcome, key, event_type)
-        await store_request(ctx, Arrival(source, record))
+        # Not proven (401), or proven but not a body the provider sends (400).
+        status = 400 if verdict.code == MALFORMED_BODY else 401
         body = orjson.dumps({"code": verdict.code, "detail": verdict.reason})
-        return IngestAnswer(401, "application/json", body)
+        answer = IngestAnswer(status, "application/json", body)
+        return await _refuse(ctx, source, request, now, verdict, status, answer, key, event_type)
     answer, window = prepared.accepted, prepared.window
     outcome = (records.ACCEPTED, verdict.code, answer.status, verdict.reason)
     record = _record(source, request, now, *outcome, key, event_type)
@@ -152,6 +162,37 @@ async def ingest(
     _, queued = await store_request(ctx, Arrival(source, record, since))
     if queued:
         ctx.wake_worker()
+    return answer
+
+
+async def _refuse(
+    ctx: Context,
+    source: IngestSource,
+    request: InboundRequest,
+    now: datetime,
+    verdict: Verification,
+    status: int,
+    answer: IngestAnswer,
+    key: str | None = None,
+    event_type: str | None = None,
+) -> IngestAnswer:
+    """Record a refused request (its body cut short, repeats from one address counted on one
+    record) and return ``answer``; past the address's rate of rejections, answer 429 and
+    record nothing."""
+    settings, address = ctx.settings, request.remote_ip or ""
+    gate = gate_for(ctx.db)
+    wait = gate.retry_after(source.id, address, settings.rejected_rate_limit, now)
+    if wait is not None:
+        detail = f"too many rejected requests from this address; retry in {wait} s"
+        body = orjson.dumps({"code": RATE_LIMITED, "detail": detail})
+        return IngestAnswer(429, "application/json", body, (("Retry-After", str(wait)),))
+    outcome = (records.REJECTED, verdict.code, status, verdict.reason)
+    record = _record(
+        source, request, now, *outcome, key, event_type, kept=settings.rejected_body_bytes
+    )
+    window = timedelta(seconds=settings.rejected_coalesce_seconds)
+    repeat_of = gate.coalesce_into(source.id, address, verdict.code, record.id, window, now)
+    await store_request(ctx, Arrival(source, record, repeat_of=repeat_of))
     return answer
 
 
@@ -165,8 +206,14 @@ def _record(
     reason: str,
     dedup_key: str | None = None,
     event_type: str | None = None,
+    *,
+    kept: int | None = None,
 ) -> InboundRecord:
+    """The request's record; with ``kept``, only that many bytes of its body (and its size)."""
     _, _, query = request.url.partition("?")
+    body, body_size = request.body, None
+    if kept is not None and len(body) > kept:
+        body, body_size = body[:kept], len(body)
     # Positional, in InboundRecord's field order: a request's hottest constructor call.
     return InboundRecord(
         ids.new_id(ids.REQUEST, now),  # id
@@ -177,7 +224,7 @@ def _record(
         text_safe(request.path),
         text_safe(query),
         request.headers.pairs,
-        request.body,
+        body,
         request.remote_ip,
         outcome,
         code,
@@ -186,4 +233,5 @@ def _record(
         dedup_key,
         event_type,
         None,  # msg_id: set when the message is written
+        body_size,
     )

@@ -129,11 +129,14 @@ async def persist_message(
 class Arrival:
     """A request to store as ``record`` says. An accepted one also becomes a message with its
     deliveries, unless its provider id was accepted at or after ``dedup_since`` (None: no
-    duplicate check); then it is stored as a duplicate."""
+    duplicate check); then it is stored as a duplicate. With ``repeat_of``, only counted on
+    that earlier record of the same rejection."""
 
     source: IngestSource
     record: InboundRecord
     dedup_since: datetime | None = None
+    # A coalesced rejection: counted on this earlier record instead of stored.
+    repeat_of: str | None = None
 
 
 # What a request was stored as (its outcome: accepted, duplicate, ...) and deliveries queued.
@@ -159,8 +162,13 @@ def store_group(
     record_rows: list[dict[str, Any]] = []
     message_rows: list[dict[str, Any]] = []
     deliveries: list[dict[str, Any]] = []
+    repeats: list[tuple[str, datetime]] = []
     for arrival in group:
         record, since = arrival.record, arrival.dedup_since
+        if arrival.repeat_of is not None:
+            repeats.append((arrival.repeat_of, record.received_at))
+            stored.append((record.outcome, 0))
+            continue
         row = records.record_values(record)
         record_rows.append(row)
         if record.outcome != records.ACCEPTED:
@@ -184,6 +192,7 @@ def store_group(
     insert_many(conn, messages, message_rows)  # before the rows that refer to them
     insert_rows(conn, [], deliveries, [])
     records.insert_records(conn, record_rows)
+    records.count_repeats(conn, repeats)  # after the inserts: a repeat's record may be new
     return stored
 
 

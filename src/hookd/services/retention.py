@@ -49,20 +49,32 @@ async def prune(
     now: datetime,
     *,
     older_than: timedelta | None,
+    rejected_older_than: timedelta | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> PruneCounts:
     """Expunge payloads past their retention period; with ``older_than``, delete older records.
 
     Messages (with their deliveries and attempts) and inbound requests older than ``older_than``
-    are deleted, except messages with a delivery still to make. Each batch of at most
-    ``batch_size`` rows is its own short transaction.
+    are deleted, except messages with a delivery still to make; rejected inbound requests go
+    once older than ``rejected_older_than`` (``HOOKD_REJECTED_RETENTION_DAYS``), counted with
+    the inbound requests. Each batch of at most ``batch_size`` rows is its own short transaction.
     """
     now_ms = to_ms(now)
     payloads = await _in_batches(db, lambda c: store.expunge_payloads(c, now_ms, batch_size))
     async with db.write() as conn:
         keys = await idempotency.purge_expired_keys(conn, now_ms)
+    rejected = 0
+    if rejected_older_than is not None:
+        cut = ids.floor_id(ids.REQUEST, now - rejected_older_than)
+        rejected = await _in_batches(
+            db, lambda c: store.delete_rejected_requests(c, cut, batch_size)
+        )
     if older_than is None:
-        return PruneCounts(payloads_expunged=payloads, idempotency_keys_deleted=keys)
+        return PruneCounts(
+            payloads_expunged=payloads,
+            inbound_requests_deleted=rejected,
+            idempotency_keys_deleted=keys,
+        )
     msg_cut, req_cut = _cut_offs(now - older_than)
     messages, attempts = await _pairs_in_batches(
         db, lambda c: store.delete_messages(c, msg_cut, batch_size)
@@ -70,21 +82,46 @@ async def prune(
     requests = await _in_batches(
         db, lambda c: store.delete_inbound_requests(c, req_cut, batch_size)
     )
-    return PruneCounts(payloads, messages, attempts, requests, keys)
+    return PruneCounts(payloads, messages, attempts, rejected + requests, keys)
 
 
-async def count(db: Database, now: datetime, *, older_than: timedelta | None) -> PruneCounts:
+async def count(
+    db: Database,
+    now: datetime,
+    *,
+    older_than: timedelta | None,
+    rejected_older_than: timedelta | None = None,
+) -> PruneCounts:
     """What ``prune`` would remove now (``hookd prune --dry-run``)."""
     now_ms = to_ms(now)
     async with db.read() as conn:
         payloads = await store.count_expired_payloads(conn, now_ms)
         keys = await idempotency.count_expired_keys(conn, now_ms)
+        rejected_cut = None
+        if rejected_older_than is not None:
+            rejected_cut = ids.floor_id(ids.REQUEST, now - rejected_older_than)
         if older_than is None:
-            return PruneCounts(payloads_expunged=payloads, idempotency_keys_deleted=keys)
+            rejected = 0
+            if rejected_cut is not None:
+                rejected = await store.count_old_rejected_requests(conn, rejected_cut)
+            return PruneCounts(
+                payloads_expunged=payloads,
+                inbound_requests_deleted=rejected,
+                idempotency_keys_deleted=keys,
+            )
         msg_cut, req_cut = _cut_offs(now - older_than)
         messages, attempts = await store.count_old_messages(conn, msg_cut)
         requests = await store.count_old_inbound_requests(conn, req_cut)
+        if rejected_cut is not None and rejected_cut > req_cut:
+            # Rejected requests between the two cut-offs go too (older ones are counted above).
+            requests += await store.count_old_rejected_requests(conn, rejected_cut)
+            requests -= await store.count_old_rejected_requests(conn, req_cut)
     return PruneCounts(payloads, messages, attempts, requests, keys)
+
+
+def rejected_retention(days: int) -> timedelta | None:
+    """``HOOKD_REJECTED_RETENTION_DAYS`` as an age (0: keep rejected requests)."""
+    return timedelta(days=days) if days else None
 
 
 def _cut_offs(cut_off: datetime) -> tuple[str, str]:

@@ -28,7 +28,7 @@ _loading: weakref.WeakKeyDictionary[Database, _Loads] = weakref.WeakKeyDictionar
 
 
 async def source_for_ingest(ctx: Context, key: str, now: datetime) -> IngestSource | None:
-    """The source whose token, id or uid is ``key`` (None: there is none), as of ``now``."""
+    """The source whose ingest token is ``key`` (None: there is none), as of ``now``."""
     entries = _kept.setdefault(ctx.db, {})
     kept = entries.get(key)
     if kept is not None and timedelta(0) <= now - kept[0] < TTL:

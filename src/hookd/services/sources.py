@@ -22,6 +22,7 @@ from hookd.core.providers import PROVIDERS, ConfigError, Source, parse_source
 from hookd.services.context import Context
 from hookd.services.errors import Conflict, Invalid, NotFound
 from hookd.services.source_cache import forget
+from hookd.services.source_types import not_built_in_message
 from hookd.store import applications as app_store
 from hookd.store import sources as store
 from hookd.store.pages import Page
@@ -51,6 +52,7 @@ SVIX_SIGNED_TYPES = frozenset(
 # With Svix's `generic-webhook` type, `config.provider` picks any hookd provider: the only
 # way the Svix SDKs (whose `type` is a closed list) can create e.g. a Twilio or Discord source.
 PROVIDER_FIELD = "provider"
+NOT_BUILT_IN_CODE = "source_type_not_built_in"
 TOKEN_BYTES = 24
 JSON_OK = StaticResponse(200, "application/json", b'{"ok":true}')
 # What each provider expects back when it does not care about the body.
@@ -90,6 +92,8 @@ def resolve(source_type: str, config: Mapping[str, Any]) -> tuple[str, Source]:
         provider = source_type
     elif source_type in SVIX_SIGNED_TYPES:
         provider = "svix"
+    elif (message := not_built_in_message(source_type)) is not None:
+        raise Invalid(message, loc=("body", "type"), code=NOT_BUILT_IN_CODE)
     else:
         raise Invalid(
             f"source type {source_type!r} is not supported by hookd; use one of "

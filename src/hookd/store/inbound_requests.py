@@ -42,6 +42,11 @@ class InboundRecord:
     dedup_key: str | None
     event_type: str | None
     msg_id: str | None
+    # Only the first bytes of a rejected request's body are kept: then its full size.
+    body_size: int | None = None
+    # Rejections from one address coalesced into this record: how many, the last one's time.
+    request_count: int = 1
+    last_received_at: datetime | None = None
 
 
 def record_from_row(row: Row[Any]) -> InboundRecord:
@@ -64,6 +69,9 @@ def record_from_row(row: Row[Any]) -> InboundRecord:
         dedup_key=m["dedup_key"],
         event_type=m["event_type"],
         msg_id=m["msg_id"],
+        body_size=m["body_size"],
+        request_count=m["request_count"],
+        last_received_at=None if m["last_received_at"] is None else from_ms(m["last_received_at"]),
     )
 
 
@@ -87,12 +95,26 @@ def record_values(record: InboundRecord) -> dict[str, Any]:
         "dedup_key": record.dedup_key,
         "event_type": record.event_type,
         "msg_id": record.msg_id,
+        "body_size": record.body_size,  # request_count and last_received_at: their defaults
     }
 
 
 def insert_records(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Rows of ``record_values`` in one statement (executemany), on a synchronous connection."""
     insert_many(conn, t, rows)
+
+
+_REPEATED = (
+    update(t)
+    .where(t.c.id == bindparam("record_id"))
+    .values(request_count=t.c.request_count + 1, last_received_at=bindparam("at"))
+)
+
+
+def count_repeats(conn: Connection, repeats: list[tuple[str, datetime]]) -> None:
+    """One more request on each ``(record id, received at)``'s record (coalesced rejections)."""
+    if repeats:
+        conn.execute(_REPEATED, [{"record_id": rid, "at": to_ms(at)} for rid, at in repeats])
 
 
 # Built once: a new statement per group would cost its construction and cache key each time.

@@ -42,6 +42,11 @@ def _old_inbound_requests(before_id: str) -> Select[Any]:
     return select(r.id).where(r.id < before_id)
 
 
+def _old_rejected_requests(before_id: str) -> Select[Any]:
+    # A literal outcome, so the planner can use the partial index ix_inbound_requests_rejected.
+    return select(r.id).where(r.id < before_id, text("inbound_requests.outcome = 'rejected'"))
+
+
 async def expunge_payloads(conn: AsyncConnection, now_ms: int, limit: int) -> int:
     """Drop the payloads whose retention period is over, with their other payload versions
     (the messages stay)."""
@@ -72,6 +77,17 @@ async def delete_inbound_requests(conn: AsyncConnection, before_id: str, limit: 
     batch = _locked(conn, _old_inbound_requests(before_id).order_by(r.id).limit(limit))
     result = await conn.execute(delete(inbound_requests).where(r.id.in_(batch.scalar_subquery())))
     return int(result.rowcount)
+
+
+async def delete_rejected_requests(conn: AsyncConnection, before_id: str, limit: int) -> int:
+    """Rejected inbound requests received before ``before_id`` (HOOKD_REJECTED_RETENTION_DAYS)."""
+    batch = _locked(conn, _old_rejected_requests(before_id).order_by(r.id).limit(limit))
+    result = await conn.execute(delete(inbound_requests).where(r.id.in_(batch.scalar_subquery())))
+    return int(result.rowcount)
+
+
+async def count_old_rejected_requests(conn: AsyncConnection, before_id: str) -> int:
+    return await _count(conn, _old_rejected_requests(before_id))
 
 
 async def count_expired_payloads(conn: AsyncConnection, now_ms: int) -> int:

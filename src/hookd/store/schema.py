@@ -315,12 +315,24 @@ inbound_requests = Table(
     Column("dedup_key", String(256)),
     Column("event_type", String(256)),
     Column("msg_id", String(40), ForeignKey("messages.id", ondelete="SET NULL")),
+    # The body's full size when only its first HOOKD_REJECTED_BODY_BYTES were kept (else NULL).
+    Column("body_size", Integer),
+    # Rejections from one address coalesced into this record: how many, and the last one's time.
+    Column("request_count", Integer, nullable=False, server_default="1"),
+    Column("last_received_at", BigInteger),
     Index("ix_inbound_requests_source", "source_id", "id"),
     # Deleting a message sets msg_id to NULL here: without this index every delete scans the table.
     Index("ix_inbound_requests_msg", "msg_id"),
     Index("ix_inbound_requests_outcome", "source_id", "outcome", "id"),
     # The duplicate check: an accepted request with this key for this source, recently.
     Index("ix_inbound_requests_dedup", "source_id", "dedup_key", "received_at"),
+    # The retention of rejected requests (HOOKD_REJECTED_RETENTION_DAYS) finds them by id.
+    Index(
+        "ix_inbound_requests_rejected",
+        "id",
+        sqlite_where=text("outcome = 'rejected'"),
+        postgresql_where=text("outcome = 'rejected'"),
+    ),
 )
 
 # Svix's background tasks (GET /api/v1/background-task): recover and the bulk operations. A

@@ -107,15 +107,11 @@ async def get_source(conn: AsyncConnection, id_or_uid: str) -> IngestSource | No
     return source_from_row(chosen[0]) if chosen else None
 
 
-async def find_for_ingest(conn: AsyncConnection, key: str) -> IngestSource | None:
-    """By the ingest URL's token, else by id, else by uid (``/in/{key}``)."""
-    query = select(t).where(or_(t.c.token == key, t.c.id == key, t.c.uid == key))
-    rows = (await conn.execute(query)).all()
-    for column in ("token", "id", "uid"):
-        for row in rows:
-            if row._mapping[column] == key:
-                return source_from_row(row)
-    return None
+async def find_for_ingest(conn: AsyncConnection, token: str) -> IngestSource | None:
+    """By the ingest URL's token (``/in/{token}``). Only the token: a uid is guessable and
+    neither it nor the id changes when the token is rotated."""
+    row = (await conn.execute(select(t).where(t.c.token == token))).first()
+    return source_from_row(row) if row else None
 
 
 async def list_sources(

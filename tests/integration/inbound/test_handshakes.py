@@ -15,6 +15,7 @@ from tests.integration.inbound.signers import (
     twitch_headers,
     zoom_headers,
 )
+from tests.support import Receiver
 
 GRAPH_TOKEN = (
     "Validation: Testing client application reachability for subscription Request-Id: 25b4"
@@ -131,3 +132,58 @@ async def test_github_ping(make_source: MakeSource, api: httpx.AsyncClient) -> N
     response = httpx.post(url, content=body, headers=github_headers(body, secret, "ping"))
     assert (response.status_code, response.json()) == (200, {"ok": True})
     assert await outcomes(api, source_id) == ["handshake"]
+
+
+def assert_refusal(response: httpx.Response, status: int, code: str) -> None:
+    """Refused handshakes have every /in/ error's shape (the provider ignores the body)."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert body["code"] == code and body["detail"], body
+
+
+async def test_zoom_validation_with_a_bad_token_is_refused_not_forwarded(
+    make_source: MakeSource, receiver: Receiver, api: httpx.AsyncClient
+) -> None:
+    secret = "zoom-secret-token"
+    source_id, url, _ = await make_source("zoom", {"secret": secret})
+    for token in ("v0:1:{}", "", "x" * 129, "<b>"):
+        body = orjson.dumps({"event": "endpoint.url_validation", "payload": {"plainToken": token}})
+        response = httpx.post(url, content=body, headers=zoom_headers(body, secret))
+        assert_refusal(response, 400, "malformed_challenge")
+    # The next, genuine event is the first (and only) request the endpoint receives.
+    event = orjson.dumps({"event": "meeting.started", "event_ts": 1, "payload": {}})
+    assert httpx.post(url, content=event, headers=zoom_headers(event, secret)).status_code == 200
+    received = await receiver.wait_for(1)
+    assert [r.body for r in received] == [event]
+    # The four refusals came from one address with one code: counted on one record.
+    records = (await api.get(f"/ingest/api/v1/source/{source_id}/request")).json()["data"]
+    assert [(r["outcome"], r["requestCount"]) for r in records] == [
+        ("accepted", 1),
+        ("rejected", 4),
+    ]
+
+
+async def test_refused_handshakes_answer_json(make_source: MakeSource) -> None:
+    config = {"secret": "meta-app-secret", "verifyToken": "my-verify-token"}
+    _, meta_url, _ = await make_source("meta", config, forward=False)
+    query = {"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1"}
+    assert_refusal(httpx.get(meta_url, params=query), 403, "token_mismatch")
+    query |= {"hub.verify_token": "my-verify-token", "hub.challenge": "<script>"}
+    assert_refusal(httpx.get(meta_url, params=query), 400, "malformed_challenge")
+    assert_refusal(httpx.get(meta_url, params={"hub.mode": "x"}), 400, "malformed_handshake")
+
+    _, graph_url, _ = await make_source(
+        "generic-webhook", {"provider": "microsoft-graph", "secret": "state"}, forward=False
+    )
+    refused = httpx.post(graph_url, params={"validationToken": "<b>hi</b>"})
+    assert_refusal(refused, 400, "malformed_challenge")
+
+    secret = "twitch-subscription-secret"
+    _, twitch_url, _ = await make_source(
+        "generic-webhook", {"provider": "twitch", "secret": secret}, forward=False
+    )
+    body = orjson.dumps({"challenge": "<svg onload=x>", "subscription": {}})
+    headers = twitch_headers(body, secret, "webhook_callback_verification")
+    refused = httpx.post(twitch_url, content=body, headers=headers)
+    assert_refusal(refused, 400, "malformed_challenge")

@@ -65,7 +65,12 @@ def test_zoom_signature_and_crc_handshake() -> None:
         {"event": "endpoint.url_validation", "payload": {"plainToken": f"v0:{TS}:{{}}"}}
     )
     signed_attempt = inbound(oracle_attempt, zoom_headers(oracle_attempt))
-    assert handshake_reply(src, signed_attempt, NOW) is None
+    # Signed, but not a token: refused with 400 (no signature), never taken as an event.
+    refused = handshake_reply(src, signed_attempt, NOW)
+    assert refused is not None and refused.status == 400 and refused.refused is not None
+    assert orjson.loads(refused.body)["code"] == "malformed_challenge"
+    assert hex_hmac(ZOOM_SECRET, f"v0:{TS}:{{}}".encode()).encode() not in refused.body
+    assert handshake_reply(src, inbound(oracle_attempt), NOW) is None  # unsigned: 401 later
 
 
 TWITCH_SECRET = "s3cre7-twitch-subscription"

@@ -2,17 +2,21 @@
 
 Meta, Twitch and Microsoft Graph ask the receiver to echo a value taken from the request. An
 unauthenticated echo is a reflection vector, so only short printable tokens are echoed, always
-as ``text/plain`` with ``nosniff``.
+as ``text/plain`` with ``nosniff``. A refused handshake is answered like every other ``/in/``
+error, JSON ``{"code", "detail"}`` (providers ignore the body).
 """
 
 from __future__ import annotations
 
-from hookd.core.providers.model import HandshakeReply
+import orjson
 
-__all__ = ["MAX_CHALLENGE_LENGTH", "echo_reply", "is_echoable", "refusal"]
+from hookd.core.providers.model import HandshakeReply, Verification
+
+__all__ = ["MALFORMED_CHALLENGE", "MAX_CHALLENGE_LENGTH", "echo_reply", "is_echoable", "refusal"]
 
 MAX_CHALLENGE_LENGTH = 1024
 NOSNIFF = (("X-Content-Type-Options", "nosniff"),)
+MALFORMED_CHALLENGE = "malformed_challenge"
 
 
 def is_echoable(value: str) -> bool:
@@ -29,9 +33,11 @@ def is_echoable(value: str) -> bool:
 def echo_reply(value: str) -> HandshakeReply:
     """200 with ``value`` as the body, or 400 when it is not safe to echo."""
     if not is_echoable(value):
-        return refusal(400, "challenge is not a short printable token")
+        return refusal(400, MALFORMED_CHALLENGE, "challenge is not a short printable token")
     return HandshakeReply(200, "text/plain; charset=utf-8", value.encode(), NOSNIFF)
 
 
-def refusal(status: int, detail: str) -> HandshakeReply:
-    return HandshakeReply(status, "text/plain; charset=utf-8", detail.encode(), NOSNIFF)
+def refusal(status: int, code: str, detail: str) -> HandshakeReply:
+    body = orjson.dumps({"code": code, "detail": detail})
+    verdict = Verification.rejected(code, detail)
+    return HandshakeReply(status, "application/json", body, NOSNIFF, verdict)

@@ -49,11 +49,11 @@ class MetaProvider:
         if request.method.upper() != "GET" or request.query_value("hub.mode") is None:
             return None
         if request.query_value("hub.mode") != "subscribe":
-            return refusal(400, "hub.mode must be subscribe")
+            return refusal(400, "malformed_handshake", "hub.mode must be subscribe")
         token = (request.query_value("hub.verify_token") or "").encode("utf-8", "surrogatepass")
         known_tokens = [known.encode() for known in config.verify_token.active(now)]
         if not any(hmac.compare_digest(token, known) for known in known_tokens):
-            return refusal(403, "hub.verify_token does not match")
+            return refusal(403, "token_mismatch", "hub.verify_token does not match")
         return echo_reply(request.query_value("hub.challenge") or "")
 
     def event_type(self, request: InboundRequest, config: MetaConfig) -> str | None:

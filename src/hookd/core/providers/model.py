@@ -69,6 +69,8 @@ class HandshakeReply:
     body: bytes
     # Extra response headers; echoed challenges carry ``nosniff`` so browsers never render them.
     headers: tuple[tuple[str, str], ...] = ()
+    # Set when the handshake is refused (4xx): why, as a verdict, for the request's record.
+    refused: Verification | None = None
 
 
 ConfigT = TypeVar("ConfigT")

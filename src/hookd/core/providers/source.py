@@ -3,7 +3,8 @@
 This is the seam the HTTP layer calls, in this order for each request to ``/in/{source}``:
 
 1. :func:`handshake_reply` - when it returns a reply, send it as is and stop;
-2. :func:`verify_request` - when not ``ok``, answer 401 with ``code`` and ``reason``;
+2. :func:`verify_request` - when not ``ok``, answer 401 (400 for ``malformed_body``) with
+   ``code`` and ``reason``;
 3. :func:`describe_request` - event type and dedup key for the stored message.
 """
 
@@ -15,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from hookd.core.providers.allowlist import Network, ip_allowed, parse_cidrs
+from hookd.core.providers.body_shape import body_refusal
 from hookd.core.providers.model import ConfigError, HandshakeReply, Provider, Verification
 from hookd.core.providers.registry import PROVIDERS
 from hookd.core.providers.request import InboundRequest
@@ -68,10 +70,14 @@ def _ip_refusal(request: InboundRequest) -> Verification:
 
 
 def verify_request(source: Source, request: InboundRequest, now: datetime) -> Verification:
-    """The allowlist first (cheapest, and no signature work for strangers), then the provider."""
+    """The allowlist first (cheapest, and no signature work for strangers), then the provider,
+    then the body's shape (a signed body the provider never sends is ``malformed_body``)."""
     if not ip_allowed(request.remote_ip, source.allowed_networks):
         return _ip_refusal(request)
-    return source.provider.verify(request, source.config, now)
+    verdict = source.provider.verify(request, source.config, now)
+    if verdict.ok:
+        return body_refusal(source.provider.name, request) or verdict
+    return verdict
 
 
 def handshake_reply(

@@ -3,7 +3,7 @@
 Validating the endpoint (``endpoint.url_validation``) asks for ``HMAC(secret, plainToken)``,
 the same keyed function that signs requests. Answering it unsigned would let anyone obtain a
 signature for a string of their choice, so the validation request must verify first and the
-token must look like one.
+token must look like one; a signed validation whose token does not is refused with 400.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from typing import Any
 
 import orjson
 
+from hookd.core.providers.challenge import MALFORMED_CHALLENGE, refusal
 from hookd.core.providers.digests import hmac_digest
 from hookd.core.providers.model import HandshakeReply, Verification
-from hookd.core.providers.payload import body_digest_key, json_object, text_at
+from hookd.core.providers.payload import body_digest_key, dig, json_object, text_at
 from hookd.core.providers.request import InboundRequest
 from hookd.core.providers.signed_timestamp import V0HmacConfig, parse_v0_config, verify_v0_hmac
 
@@ -49,11 +50,13 @@ class ZoomProvider:
         body = json_object(request.body)
         if text_at(body, "event") != VALIDATION_EVENT:
             return None
-        plain = text_at(body, "payload", "plainToken")
-        if plain is None or not _PLAIN_TOKEN.fullmatch(plain):
-            return None
         if not self.verify(request, config, now).ok:
-            return None
+            return None  # verify_request refuses it (401) with its reason
+        plain = dig(body, "payload", "plainToken")
+        if not isinstance(plain, str) or not _PLAIN_TOKEN.fullmatch(plain):
+            # Signed, but not a token: refused, never stored as an event and forwarded.
+            detail = "payload.plainToken is not 1 to 128 letters, digits, '_' or '-'"
+            return refusal(400, MALFORMED_CHALLENGE, detail)
         encrypted = hmac_digest(config.secret.current.encode(), plain.encode()).hex()
         reply = {"plainToken": plain, "encryptedToken": encrypted}
         return HandshakeReply(200, "application/json", orjson.dumps(reply))
