@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import hmac
+import zlib
 from urllib.parse import urlencode
 
 import orjson
 import pytest
 from inbound_builders import NOW, TS, check, inbound, source
+
+from hookd.core.providers import describe_request
 
 NOT_OBJECTS = [b"plain text", b"[1, 2]", b"", b"null", b'"text"', b"42"]
 SECRET = "s3cret"
@@ -86,3 +90,25 @@ def test_forms_the_providers_send_are_kept() -> None:
 def test_providers_that_take_any_body_are_unchanged() -> None:
     generic = source("generic-webhook", auth="none")
     assert check(generic, inbound(b"plain text")).ok
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate"])
+def test_a_compressed_object_is_read_decoded(coding: str) -> None:
+    """Signatures cover the bytes as sent; the body's shape, event type and dedup key are read
+    from the decoded payload (a gzip body used to be ``malformed_body``)."""
+    payload = orjson.dumps({"ref": "refs/heads/main"})
+    wire = gzip.compress(payload) if coding == "gzip" else zlib.compress(payload)
+    headers = {
+        **hub(wire),
+        "Content-Encoding": coding,
+        "X-GitHub-Event": "push",
+        "X-GitHub-Delivery": "d-1",
+    }
+    src = source("github", secret=SECRET)
+    request = inbound(wire, headers)
+    assert check(src, request).ok
+    assert describe_request(src, request).event_type == "github.push"
+    junk = gzip.compress(b"plain text")
+    assert check(src, inbound(junk, {**hub(junk), "Content-Encoding": "gzip"})).code == (
+        "malformed_body"
+    )

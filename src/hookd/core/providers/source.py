@@ -11,10 +11,11 @@ This is the seam the HTTP layer calls, in this order for each request to ``/in/{
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from hookd.core.http_wire import fully_decoded
 from hookd.core.providers.allowlist import Network, ip_allowed, parse_cidrs
 from hookd.core.providers.body_shape import body_refusal
 from hookd.core.providers.model import ConfigError, HandshakeReply, Provider, Verification
@@ -25,6 +26,7 @@ __all__ = [
     "ALLOWLIST_FIELD",
     "RequestDescription",
     "Source",
+    "content_view",
     "describe_request",
     "handshake_reply",
     "parse_source",
@@ -36,6 +38,8 @@ ALLOWLIST_FIELD = "allowedIps"
 # Dedup keys end up in an indexed column; a longer "id" is garbage or an attack.
 MAX_DEDUP_KEY_LENGTH = 256
 MAX_EVENT_TYPE_LENGTH = 256
+# A compressed body is read decoded up to this size (a bomb stops here and is read as it came).
+MAX_DECODED_BODY_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +80,19 @@ def verify_request(source: Source, request: InboundRequest, now: datetime) -> Ve
         return _ip_refusal(request)
     verdict = source.provider.verify(request, source.config, now)
     if verdict.ok:
-        return body_refusal(source.provider.name, request) or verdict
+        return body_refusal(source.provider.name, content_view(request)) or verdict
     return verdict
+
+
+def content_view(request: InboundRequest) -> InboundRequest:
+    """The request as its provider's payload reads: a gzip or deflate body decoded (signatures
+    cover the bytes as sent, so verification takes ``request`` itself). A body that does not
+    decode whole within ``MAX_DECODED_BODY_BYTES`` is read as it came."""
+    coding = request.headers.get("content-encoding")
+    if not coding:
+        return request
+    decoded = fully_decoded(request.body, coding, MAX_DECODED_BODY_BYTES)
+    return request if decoded is None else replace(request, body=decoded)
 
 
 def handshake_reply(
@@ -99,6 +114,7 @@ def _bounded(value: str | None, limit: int) -> str | None:
 def describe_request(source: Source, request: InboundRequest) -> RequestDescription:
     """Event type (``<provider>.<native type>``) and dedup key; call after verification."""
     provider, config = source.provider, source.config
+    request = content_view(request)
     return RequestDescription(
         event_type=_bounded(provider.event_type(request, config), MAX_EVENT_TYPE_LENGTH),
         dedup_key=_bounded(provider.dedup_key(request, config), MAX_DEDUP_KEY_LENGTH),
