@@ -11,7 +11,7 @@ from starlette.types import ASGIApp
 
 from hookd import __version__, gc_tuning
 from hookd.api import docs, errors
-from hookd.api.auth import require_admin
+from hookd.api.auth import ApiKeys, require_admin
 from hookd.api.body_limit import BodyLimit
 from hookd.api.idempotency import Idempotency
 from hookd.api.routes import (
@@ -41,7 +41,7 @@ log = structlog.get_logger("hookd")
 ENVELOPE_BYTES = 64 * 1024
 
 
-def create_app(ctx: Context, admin_token: str, *, run_worker: bool = True) -> FastAPI:
+def create_app(ctx: Context, api_keys: ApiKeys, *, run_worker: bool = True) -> FastAPI:
     """Build the API; with ``run_worker`` the delivery worker runs on the same event loop."""
 
     @asynccontextmanager
@@ -73,7 +73,7 @@ def create_app(ctx: Context, admin_token: str, *, run_worker: bool = True) -> Fa
         redoc_url=None,
     )
     app.state.ctx = ctx
-    app.state.admin_token = admin_token
+    app.state.api_keys = api_keys
     errors.install(app)
     docs.install(app)
     authenticated = [Depends(require_admin)]
@@ -93,7 +93,7 @@ def create_app(ctx: Context, admin_token: str, *, run_worker: bool = True) -> Fa
     app.router.routes.insert(0, fast_create.route())  # the hot route, matched first
     app.include_router(health.router)
     app.include_router(payloads.router)  # public: the link's signature is the proof
-    app.add_middleware(Idempotency, ctx=ctx, admin_token=admin_token)
+    app.add_middleware(Idempotency, ctx=ctx, api_keys=api_keys)
     app.add_middleware(BodyLimit, limit=ctx.settings.max_payload_bytes + ENVELOPE_BYTES)
     # A database outage is a 503 with Retry-After, not a 500. Inside the app, because
     # Starlette's error middleware (always the app's outermost) answers 500 to anything that
@@ -102,8 +102,8 @@ def create_app(ctx: Context, admin_token: str, *, run_worker: bool = True) -> Fa
     return app
 
 
-def create_server(ctx: Context, admin_token: str, *, run_worker: bool = True) -> ASGIApp:
+def create_server(ctx: Context, api_keys: ApiKeys, *, run_worker: bool = True) -> ASGIApp:
     """What uvicorn serves: ``/in/{source}`` (public: each provider's signature is the proof)
     answered in front of FastAPI, everything else (and the lifespan) by ``create_app``."""
-    door = inbound.IngestDoor(create_app(ctx, admin_token, run_worker=run_worker), ctx)
+    door = inbound.IngestDoor(create_app(ctx, api_keys, run_worker=run_worker), ctx)
     return errors.DatabaseOutage(door)  # /in/: the door re-raises outages to it

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import hmac
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -23,6 +22,7 @@ from sqlalchemy.engine import Row
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hookd.api.auth import ApiKeys
 from hookd.services.context import Context
 from hookd.store import idempotency as store
 from hookd.store.codec import to_ms
@@ -54,17 +54,17 @@ def _scoped_key(scope: Scope, key: bytes) -> str:
 class Idempotency:
     """ASGI middleware replaying the stored response of a repeated ``Idempotency-Key``."""
 
-    def __init__(self, app: ASGIApp, ctx: Context, admin_token: str) -> None:
+    def __init__(self, app: ASGIApp, ctx: Context, api_keys: ApiKeys) -> None:
         self.app = app
         self.ctx = ctx
-        self.expected_auth = f"Bearer {admin_token}".encode()
+        self.api_keys = api_keys
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = None
         if scope["type"] == "http" and scope["method"] == "POST":
             headers = dict(scope["headers"])
             # Unauthenticated requests never reach the key store; the route answers them 401.
-            if hmac.compare_digest(headers.get(b"authorization", b""), self.expected_auth):
+            if self.api_keys.authorization(headers.get(b"authorization", b"")) is not None:
                 key = headers.get(b"idempotency-key")
         if not key:
             await self.app(scope, receive, send)
@@ -83,7 +83,9 @@ class Idempotency:
                 return
             row = existing._mapping
             if row["state"] == "done":
-                answer = replayed(row["status_code"], row["content_type"], row["body"])
+                answer = replayed(
+                    row["status_code"], row["content_type"], store.answer_body(row["body"])
+                )
                 await answer(scope, receive, send)
                 return
             if asyncio.get_running_loop().time() > deadline:
@@ -111,7 +113,11 @@ class Idempotency:
         try:
             await self.app(scope, receive, capturing_send)
         finally:
-            answer = (status, content_type, b"".join(chunks)) if 200 <= status < 300 else None
+            answer = (
+                (status, content_type, store.sealed_answer(b"".join(chunks)))
+                if 200 <= status < 300
+                else None
+            )
             await _outcomes.submit(self.ctx.db, store.KeyOutcome(key, answer), sole_process=False)
 
 
