@@ -245,9 +245,9 @@ async def stored_link_key(database: str, main_key: str, planted: Planted) -> Non
             stored = await conn.fetchval(query)
         finally:
             await conn.close()
-    sealing.install(sealing.Keyring(sealing.parse_main_keys(main_key)))
-    planted.raw["thin-link key"] = sealing.open_bytes(bytes(stored), "server_keys.key")
     assert bytes(stored).startswith(b"hks1.")
+    keyring = sealing.Keyring(sealing.parse_main_keys(main_key))
+    planted.raw["thin-link key"] = keyring.open(bytes(stored).decode(), "server_keys.key")
 
 
 async def find_secrets(database: str, planted: Planted) -> list[str]:

@@ -19,7 +19,8 @@ import sqlite3
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import Column, Table, insert, select, update
+from sqlalchemy import Column, Table, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd.store import sealing
@@ -93,10 +94,10 @@ async def check_main_key(db: Database, *, batch_size: int = 500) -> ResealCounts
         await asyncio.to_thread(compact_sqlite, db.url.split(":///", 1)[-1])
     sealed = sealing.seal_bytes(CHECK_VALUE, KEY_PURPOSE)
     async with db.write() as conn:
-        if (await conn.execute(select(check.name).where(check.name == CHECK_NAME))).first() is None:
-            await conn.execute(
-                insert(server_keys).values(name=CHECK_NAME, key=sealed, created_at=0)
-            )
+        # Processes starting together on PostgreSQL: the first one's row stays.
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        row = {"name": CHECK_NAME, "key": sealed, "created_at": 0}
+        await conn.execute(dialect.insert(server_keys).values(row).on_conflict_do_nothing())
     return counts
 
 
