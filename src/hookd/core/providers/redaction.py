@@ -20,14 +20,13 @@ MIN_SECRET_LENGTH = 6  # shorter values are too common to look for
 
 def config_secrets(config: Mapping[str, Any]) -> tuple[str, ...]:
     """The secret strings of a source's configuration (``secret``, ``previousSecret``,
-    ``verifyToken``, ...): every string field whose name says secret or token."""
+    ``verifyToken``, ...): every string field whose name ends with secret or token."""
     found = []
     for name, value in config.items():
         lower = name.lower()
         if (
             isinstance(value, str)
-            and ("secret" in lower or "token" in lower)
-            and not lower.endswith("expiresat")
+            and lower.endswith(("secret", "token"))  # not secretEncoding, ...ExpiresAt
             and len(value) >= MIN_SECRET_LENGTH
         ):
             found.append(value)
