@@ -5,6 +5,7 @@ row of every table) nor in a debug-level log; a wrong or missing main key refuse
 from __future__ import annotations
 
 import base64
+import json
 import os
 import secrets
 import sqlite3
@@ -332,23 +333,33 @@ async def _secret_of(server: HookdServer, app: str, endpoint: str) -> str:
         return key
 
 
-def _stored_key_ids(path: Path) -> set[str | None]:
-    with sqlite3.connect(path) as conn:
-        values = [v for (v,) in conn.execute("SELECT secret FROM endpoints")]
-        values += [v for (v,) in conn.execute("SELECT key FROM server_keys")]
+async def _stored_key_ids(database: str) -> set[str | None]:
+    """The key ids of every endpoint secret and server key (``None``: a plain value)."""
+    queries = ("SELECT secret FROM endpoints", "SELECT key FROM server_keys")
+    if database.startswith("sqlite"):
+        with sqlite3.connect(database.split(":///", 1)[1]) as conn:
+            values = [v for query in queries for (v,) in conn.execute(query)]
+    else:
+        pg = await asyncpg.connect(database)
+        try:
+            values = [row[0] for query in queries for row in await pg.fetch(query)]
+        finally:
+            await pg.close()
     return {sealing.sealed_key_id(v) for v in values}
 
 
-async def test_rotate_main_key_online(tmp_path: Path, receiver: Receiver) -> None:
+async def test_rotate_main_key_online(database: str, tmp_path: Path, receiver: Receiver) -> None:
     old, new = sealing.new_main_key(), sealing.new_main_key()
     old_id, new_id = (sealing.key_id(sealing.parse_main_keys(k)[0]) for k in (old, new))
-    server = HookdServer(tmp_path / "server", env={"HOOKD_MAIN_KEY": old})
+    server = HookdServer(
+        tmp_path / "server", env={"HOOKD_MAIN_KEY": old, "HOOKD_DATABASE_URL": database}
+    )
     server.start()
     try:
         app, endpoint, secret = await _endpoint_with_secret(server, receiver.url)
     finally:
         server.stop()
-    assert _stored_key_ids(server.data_dir / "hookd.db") == {old_id}
+    assert await _stored_key_ids(database) == {old_id}
 
     # Both keys (the new one seals), then the re-sealing while the server runs.
     server.env["HOOKD_MAIN_KEY"] = f"{new},{old}"
@@ -360,7 +371,7 @@ async def test_rotate_main_key_online(tmp_path: Path, receiver: Receiver) -> Non
         assert await _secret_of(server, app, endpoint) == secret
     finally:
         server.stop()
-    assert _stored_key_ids(server.data_dir / "hookd.db") == {new_id}
+    assert await _stored_key_ids(database) == {new_id}
 
     server.env["HOOKD_MAIN_KEY"] = new  # the old key dropped
     server.start()
@@ -374,40 +385,59 @@ async def test_rotate_main_key_online(tmp_path: Path, receiver: Receiver) -> Non
 
 
 async def test_plain_secrets_of_an_older_database_are_sealed_at_first_start(
-    tmp_path: Path,
+    database: str, tmp_path: Path
 ) -> None:
-    server = HookdServer(tmp_path / "server", env={"HOOKD_MAIN_KEY": sealing.new_main_key()})
+    server = HookdServer(
+        tmp_path / "server",
+        env={"HOOKD_MAIN_KEY": sealing.new_main_key(), "HOOKD_DATABASE_URL": database},
+    )
     server.start()
     try:
         app, endpoint, _ = await _endpoint_with_secret(server, "https://hooks.example/")
     finally:
         server.stop()
     # What a database written before secrets were sealed holds: plain values, no check value.
-    path = server.data_dir / "hookd.db"
-    plain = whsec()
-    with sqlite3.connect(path) as conn:
-        conn.execute(
-            "UPDATE endpoints SET secret = ?, headers = ?, old_secrets = '[]'",
-            (plain, '{"X-Key": "plain-header-2"}'),
-        )
-        conn.execute("DELETE FROM server_keys")
-    with sqlite3.connect(path) as conn:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    assert plain.encode() in path.read_bytes()
+    plain = Planted()
+    plain.add("plain secret", whsec())
+    plain.add("plain header", token("plain-header"))
+    headers = json.dumps({"X-Key": plain.texts["plain header"]})
+    await _execute(
+        database,
+        "UPDATE endpoints SET secret = ?, headers = ?, old_secrets = '[]'",
+        (plain.texts["plain secret"], headers),
+    )
+    await _execute(database, "DELETE FROM server_keys", ())
+    if database.startswith("sqlite"):
+        with sqlite3.connect(database.split(":///", 1)[1]) as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert await find_secrets(database, plain) != []
 
     # No HOOKD_MAIN_KEY: a key is generated into the data directory (0600) and seals them.
     server.env.pop("HOOKD_MAIN_KEY")
     os.environ.pop("HOOKD_MAIN_KEY", None)
     server.start()
     try:
-        assert await _secret_of(server, app, endpoint) == plain
+        assert await _secret_of(server, app, endpoint) == plain.texts["plain secret"]
     finally:
         server.stop()
-    key_file = server.data_dir / "main_key"
+    # SQLite: the file, its WAL and -shm (the old pages were rewritten); PostgreSQL: the rows.
+    assert await find_secrets(database, plain) == []
+    data_dir = server.data_dir if database.startswith("sqlite") else server.data_dir / ".hookd"
+    key_file = data_dir / "main_key"
     assert key_file.stat().st_mode & 0o777 == 0o600
-    files = [path, path.with_name("hookd.db-wal"), path.with_name("hookd.db-shm")]
-    for file in files:
-        if file.exists():
-            data = file.read_bytes()
-            assert plain.encode() not in data and b"plain-header-2" not in data, file.name
     assert key_file.read_text().strip().encode() not in server.log_path.read_bytes()
+
+
+async def _execute(database: str, sql: str, params: tuple[str, ...]) -> None:
+    """One statement with ``?`` parameters on either database, outside hookd."""
+    if database.startswith("sqlite"):
+        with sqlite3.connect(database.split(":///", 1)[1]) as conn:
+            conn.execute(sql, params)
+        return
+    for i in range(len(params)):
+        sql = sql.replace("?", f"${i + 1}", 1)
+    pg = await asyncpg.connect(database)
+    try:
+        await pg.execute(sql, *params)
+    finally:
+        await pg.close()
