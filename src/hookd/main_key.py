@@ -21,8 +21,9 @@ class MainKeyError(Exception):
 def configured_keys(settings: Settings) -> tuple[list[bytes] | None, Path]:
     """The configured keys (``None``: none yet) and the key file's path."""
     path = settings.data_dir / KEY_FILE
-    if settings.main_key is not None:
-        text, source = settings.main_key.get_secret_value(), "HOOKD_MAIN_KEY"
+    given = settings.main_key.get_secret_value().strip() if settings.main_key else ""
+    if given:  # empty is unset, as for HOOKD_ADMIN_TOKEN
+        text, source = given, "HOOKD_MAIN_KEY"
     elif path.exists():
         text, source = path.read_text(), str(path)
     else:

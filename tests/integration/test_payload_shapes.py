@@ -20,7 +20,7 @@ from hookd.core.payload_links import sign_link
 from hookd.store import sealing
 from tests.conftest import svix_for
 from tests.integration.test_bad_input import assert_error
-from tests.support import HookdServer, Receiver
+from tests.support import MAIN_KEY, HookdServer, Receiver
 
 PAYLOAD = {"invoice": "in_1", "amount": 1250, "note": "naïve ✓"}
 
@@ -51,7 +51,7 @@ async def link_key(server: HookdServer) -> bytes:
         finally:
             await conn.close()
         key_file = server.data_dir / ".hookd" / "main_key"  # the default data directory
-    keys = server.env.get("HOOKD_MAIN_KEY") or key_file.read_text()
+    keys = server.env.get("HOOKD_MAIN_KEY", MAIN_KEY) or key_file.read_text()
     keyring = sealing.Keyring(sealing.parse_main_keys(keys))
     return keyring.open(stored.decode(), "server_keys.key")
 

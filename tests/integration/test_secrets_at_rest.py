@@ -291,9 +291,7 @@ async def test_a_wrong_or_missing_main_key_refuses_to_start(tmp_path: Path) -> N
     wrong.start(wait_healthy=False)
     assert wrong.process is not None and wrong.process.wait(timeout=30) == 4
     assert "does not open the database's secrets" in wrong.log_path.read_text()
-    missing = HookdServer(tmp_path / "server", env={"HOOKD_MAIN_KEY": ""})
-    missing.env.pop("HOOKD_MAIN_KEY")
-    os.environ.pop("HOOKD_MAIN_KEY", None)
+    missing = HookdServer(tmp_path / "server", env={"HOOKD_MAIN_KEY": ""})  # none
     missing.start(wait_healthy=False)
     assert missing.process is not None and missing.process.wait(timeout=30) == 4
     assert "no main key is configured" in missing.log_path.read_text()
@@ -413,8 +411,7 @@ async def test_plain_secrets_of_an_older_database_are_sealed_at_first_start(
     assert await find_secrets(database, plain) != []
 
     # No HOOKD_MAIN_KEY: a key is generated into the data directory (0600) and seals them.
-    server.env.pop("HOOKD_MAIN_KEY")
-    os.environ.pop("HOOKD_MAIN_KEY", None)
+    server.env["HOOKD_MAIN_KEY"] = ""
     server.start()
     try:
         assert await _secret_of(server, app, endpoint) == plain.texts["plain secret"]
