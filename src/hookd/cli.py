@@ -103,6 +103,12 @@ async def prepare_secrets(db: Database, settings: Settings) -> None:
     log.debug("main key checked", key_id=keyring.primary_id, keys=len(keyring.key_ids))
 
 
+def primary_id() -> str:
+    from hookd.store import sealing
+
+    return sealing.current().primary_id
+
+
 @cli.command(name="rotate-main-key")
 def rotate_main_key(
     database_url: Annotated[
@@ -132,6 +138,7 @@ def rotate_main_key(
     for purpose, n in sorted(counts.resealed.items()):
         typer.echo(f"  {purpose:<28} {n:>8}", err=True)
     typer.echo(f"hookd: values by main key id: {in_use or 'none'}", err=True)
+    typer.echo(f"hookd: the first key of HOOKD_MAIN_KEY is {primary_id()}", err=True)
 
 
 @cli.command(name="migrate")
