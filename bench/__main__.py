@@ -31,6 +31,7 @@ from bench.scenarios import (
     postgres,
     profile,
     raw,
+    secrets,
     timeouts,
 )
 from bench.scenarios.common import RunContext
@@ -44,6 +45,7 @@ SCENARIOS: dict[str, Callable[[RunContext], ScenarioResult]] = {
     celery.NAME: celery.run,
     fixed_rate.NAME: fixed_rate.run,
     timeouts.NAME: timeouts.run,
+    secrets.NAME: secrets.run,
     # Before the backlog: the kernel writes its 2 GB SQLite file back to disk for a while after,
     # which took the ingest ratio from 0.51x (run alone) to 0.43x in a full run.
     ingest.NAME: ingest.run,

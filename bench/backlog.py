@@ -19,9 +19,11 @@ from typing import Any
 
 from sqlalchemy import create_engine, insert
 
+from bench.hookd_server import MAIN_KEY
 from bench.payload import EVENT_TYPE, payload_bytes
 from hookd import ids
 from hookd.core.signing import generate_hmac_secret
+from hookd.store import sealing
 from hookd.store.schema import applications, endpoints
 
 BATCH = 50_000
@@ -47,6 +49,7 @@ def _app_and_endpoints(db_path: Path, urls: list[str], now: datetime) -> tuple[s
         check=True,
         capture_output=True,
     )
+    ring = sealing.Keyring(sealing.parse_main_keys(MAIN_KEY))
     try:
         with engine.begin() as conn:
             conn.execute(
@@ -59,8 +62,11 @@ def _app_and_endpoints(db_path: Path, urls: list[str], now: datetime) -> tuple[s
                 {
                     "id": endpoint_id, "app_id": app_id, "uid": None, "url": url,
                     "description": "", "version": 1, "disabled": False, "filter_types": None,
-                    "channels": None, "rate_limit": None, "meta": {}, "headers": {},
-                    "secret": generate_hmac_secret(), "old_secrets": [],
+                    "channels": None, "rate_limit": None, "meta": {},
+                    # Sealed as hookd seals them (else its first start seals and VACUUMs).
+                    "headers": ring.seal(b"{}", "endpoints.headers"),
+                    "secret": ring.seal(generate_hmac_secret().encode(), "endpoints.secret"),
+                    "old_secrets": ring.seal(b"[]", "endpoints.old_secrets"),
                     "created_at": now_ms, "updated_at": now_ms,
                 }
                 for endpoint_id, url in zip(endpoint_ids, urls, strict=True)

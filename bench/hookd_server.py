@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import signal
 import sqlite3
 import subprocess
@@ -19,6 +20,8 @@ import orjson
 from bench.procs import free_port, python_module, spawn, stop, wait_http_ok
 
 TOKEN = "bench-admin-token"
+# One main key for every server of a run: API and worker processes on one database share it.
+MAIN_KEY = secrets.token_urlsafe(32)
 ATTEMPTS_BY_STATUS = "SELECT status, count(*) FROM attempts GROUP BY status"
 DELIVERIES_BY_STATUS = "SELECT status, count(*) FROM deliveries GROUP BY status"
 
@@ -39,9 +42,15 @@ class HookdServer:
     """One ``hookd serve`` process; ``env`` adds or overrides ``HOOKD_*`` settings."""
 
     def __init__(
-        self, workdir: Path, *, env: dict[str, str] | None = None, database_url: str | None = None
+        self,
+        workdir: Path,
+        *,
+        env: dict[str, str] | None = None,
+        database_url: str | None = None,
+        module: str = "hookd.cli",
     ) -> None:
         self.workdir = workdir
+        self.module = module  # what runs `serve` (bench.plain_secrets: the secrets baseline)
         self.db_path = workdir / "hookd.db"
         self.database_url = database_url or f"sqlite:///{self.db_path}"
         self.port = free_port()
@@ -49,6 +58,7 @@ class HookdServer:
         self._env = {
             "HOOKD_DATABASE_URL": self.database_url,
             "HOOKD_ADMIN_TOKEN": TOKEN,
+            "HOOKD_MAIN_KEY": MAIN_KEY,
             "HOOKD_ALLOW_NETWORKS": "127.0.0.0/8",
             **(env or {}),
         }
@@ -65,7 +75,7 @@ class HookdServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.launched_at = time.time()
         self._proc = spawn(
-            python_module("hookd.cli", "serve", "--port", str(self.port)),
+            python_module(self.module, "serve", "--port", str(self.port)),
             log=self.workdir / "hookd.log",
             env=self._env,
         )

@@ -61,6 +61,16 @@ def notes(results: dict[str, ScenarioResult]) -> list[str]:
             f"are healthy ({d['kept_vs_same_endpoints']:.0%}); vs the whole all-healthy rate "
             f"{d['baseline_deliveries_per_second']:,.0f}/s: {d['kept_vs_all_capacity']:.0%}"
         )
+    if (s := results.get("secrets")) is not None:
+        d = s.details
+        per_run = d["per_run_cpu_seconds_per_1000"]
+        lines.append(
+            f"secrets: CPU s per 1,000 deliveries sealed {d['sealed_cpu_seconds_per_1000']:.3f} "
+            f"vs plain {d['plain_cpu_seconds_per_1000']:.3f} "
+            f"({d['sealed_vs_plain_cpu']:.3f}x); per run: sealed "
+            f"{', '.join(f'{v:.3f}' for v in per_run['sealed'])}, plain "
+            f"{', '.join(f'{v:.3f}' for v in per_run['plain'])}"
+        )
     if (b := results.get("backlog")) is not None:
         d = b.details
         lines.append(

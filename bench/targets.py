@@ -63,6 +63,9 @@ def targets(results: dict[str, ScenarioResult], quick: bool) -> list[Target]:
     add("healthy keep >= 90% with 20% hung", kept, "{:.0%}", (kept or 0) >= 0.9)
     ingest_ratio = ratios.get("ingest hookd/bare Starlette requests/s")
     add("ingest >= 0.5x bare Starlette", ingest_ratio, "{:.2f}x", (ingest_ratio or 0) >= 0.5)
+    sealed = results.get("secrets")
+    cost = sealed.details.get("sealed_vs_plain_cpu") if sealed else None
+    add("sealed secrets <= 1.05x CPU per delivery", cost, "{:.3f}x", (cost or math.inf) <= 1.05)
     backlog = results.get("backlog")
     rss = backlog.peak_rss_mb if backlog else None
     label = "RSS <= 300 MB with 1M pending" + (" (quick: 100k)" if quick else "")

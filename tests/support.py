@@ -22,6 +22,9 @@ from tests.launcher import HookdProcess, start_hookd
 
 REPO = Path(__file__).resolve().parent.parent
 TOKEN = "hk_test_token"
+# Every server of the suite shares one main key (as API and worker processes must); a test sets
+# HOOKD_MAIN_KEY="" for none (a key generated into the data directory).
+MAIN_KEY = "aG9va2QgdGVzdCBzdWl0ZSBtYWluIGtleSAzMiBieXQ"
 
 
 def free_port() -> int:
@@ -71,6 +74,7 @@ class HookdServer:
             **os.environ,
             "HOOKD_DATABASE_URL": f"sqlite:///{self.data_dir / 'hookd.db'}",
             "HOOKD_ADMIN_TOKEN": TOKEN,
+            "HOOKD_MAIN_KEY": MAIN_KEY,
             "HOOKD_ALLOW_NETWORKS": "127.0.0.0/8,::1/128",
             "HOOKD_RETRY_SCHEDULE": "1,1,1",
             "HOOKD_REQUEST_TIMEOUT": "5",

@@ -80,6 +80,7 @@ def run_hookd_load(
     profile: tuple[Path, Path] | None = None,
     database_url: str | None = None,
     workers: int = 0,
+    module: str = "hookd.cli",
 ) -> HookdRun:
     """Start sink(s) and hookd, create ``messages`` through the API, wait for every delivery.
 
@@ -100,7 +101,9 @@ def run_hookd_load(
         )
     sink = NginxSink(workdir / "sink", healthy_ports)
     roles = {"HOOKD_ROLE": "api"} if workers else {}
-    server = HookdServer(workdir / "hookd", env={**(env or {}), **roles}, database_url=database_url)
+    server = HookdServer(
+        workdir / "hookd", env={**(env or {}), **roles}, database_url=database_url, module=module
+    )
     delivering = [
         HookdServer(
             workdir / f"worker{n}", env={**(env or {}), "HOOKD_ROLE": "worker"},

@@ -27,12 +27,17 @@ cli = typer.Typer(
 )
 log = structlog.get_logger("hookd")
 TOKEN_FILE = "admin_token"  # noqa: S105 - a file name, not a secret
+SQL_LOGGERS = ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool")
 
 
-def configure_logging(level: str) -> None:
+def configure_logging(level: str, *, sql: bool = False) -> None:
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
     logging.basicConfig(format="%(message)s", stream=sys.stderr, level=numeric)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # The drivers log every statement with its parameters at debug level: only with
+    # HOOKD_LOG_SQL (``sql``), never because the log level is debug.
+    for name in SQL_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG if sql else logging.WARNING)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -80,6 +85,62 @@ async def prepare_schema(db: Database) -> None:
         await db.close()
 
 
+async def prepare_secrets(db: Database, settings: Settings) -> None:
+    """Install the main key and check it against the database; exit 4 when it does not fit."""
+    from hookd.main_key import MainKeyError, open_secrets
+    from hookd.store import sealing
+
+    try:
+        sealed = await open_secrets(db, settings)
+    except MainKeyError as exc:
+        typer.echo(f"hookd: {exc}", err=True)
+        raise typer.Exit(4) from exc
+    finally:
+        await db.close()
+    if sealed is not None and sealed.plain:
+        log.info("secrets sealed with the main key", values=sealed.plain)
+    keyring = sealing.current()
+    log.debug("main key checked", key_id=keyring.primary_id, keys=len(keyring.key_ids))
+
+
+def primary_id() -> str:
+    from hookd.store import sealing
+
+    return sealing.current().primary_id
+
+
+@cli.command(name="rotate-main-key")
+def rotate_main_key(
+    database_url: Annotated[
+        str | None, typer.Option(help="sqlite:///path or postgresql://... [HOOKD_DATABASE_URL]")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="rows per transaction")] = 500,
+) -> None:
+    """Seal every stored secret again with the first key of HOOKD_MAIN_KEY (docs/production.md:
+    run it while hookd runs with HOOKD_MAIN_KEY=new,old, then drop the old key)."""
+    from hookd.store import sealed_columns
+
+    given = {"database_url": database_url} if database_url else {}
+    settings = Settings(**given)  # type: ignore[arg-type]
+    configure_logging(settings.log_level, sql=settings.log_sql)
+    db = Database(settings.effective_database_url)
+    uvloop.run(prepare_secrets(db, settings))
+
+    async def run() -> tuple[sealed_columns.ResealCounts, dict[str, int]]:
+        try:
+            counts = await sealed_columns.reseal(db, batch_size=batch_size)
+            return counts, dict(await sealed_columns.key_ids_in_use(db))
+        finally:
+            await db.close()
+
+    counts, in_use = uvloop.run(run())
+    typer.echo(f"hookd: {sum(counts.resealed.values())} secrets sealed again", err=True)
+    for purpose, n in sorted(counts.resealed.items()):
+        typer.echo(f"  {purpose:<28} {n:>8}", err=True)
+    typer.echo(f"hookd: values by main key id: {in_use or 'none'}", err=True)
+    typer.echo(f"hookd: the first key of HOOKD_MAIN_KEY is {primary_id()}", err=True)
+
+
 @cli.command(name="migrate")
 def migrate_command(
     database_url: Annotated[
@@ -123,24 +184,27 @@ def serve(
     except ValidationError as exc:
         typer.echo(f"hookd: invalid settings:\n{exc}", err=True)
         raise typer.Exit(2) from exc
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, sql=settings.log_sql)
     before, after = open_files.raise_soft_limit()  # one file per connection
     if after != before:
         log.info("open files limit raised", soft_before=before, soft=after)
     ctx = Context(db=Database(settings.effective_database_url), settings=settings)
     uvloop.run(prepare_schema(ctx.db))
+    uvloop.run(prepare_secrets(ctx.db, settings))
     if settings.role == "worker":
         from hookd.engine.runtime import run_worker_only
 
         uvloop.run(run_worker_only(ctx))
         return
-    token = admin_token(settings)
     from hookd.api.app import create_server  # imported late: keeps `hookd --help` fast
+    from hookd.api.auth import ApiKeys
     from hookd.api.connections import ConnectionLimits, guarded_http
     from hookd.api.routes.health import Readiness
 
+    # Only the token's digest is kept (api.auth.ApiKeys).
+    api_keys = ApiKeys.admin(admin_token(settings))
     readiness = Readiness(ctx.db)  # the app checks the database, the protocol answers probes
-    app = create_server(ctx, token, run_worker=settings.role == "all", readiness=readiness)
+    app = create_server(ctx, api_keys, run_worker=settings.role == "all", readiness=readiness)
     limits = ConnectionLimits(
         header_timeout=settings.header_timeout,
         body_timeout=settings.body_timeout,

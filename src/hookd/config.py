@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from hookd.core.breaker import BreakerPolicy
@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8071
     admin_token: str | None = Field(default=None, description="generated on first start if unset")
+    main_key: SecretStr | None = Field(
+        default=None,
+        description="the key that seals secrets in the database: base64url keys of 32 bytes, "
+        "comma-separated, the first seals and all open (generated on first start if unset)",
+    )
     retry_schedule: Annotated[tuple[float, ...], NoDecode] = DEFAULT_DELAYS
     request_timeout: float = Field(default=15.0, gt=0, le=300)
     allow_networks: Annotated[tuple[str, ...], NoDecode] = ()
@@ -87,6 +92,11 @@ class Settings(BaseSettings):
         "HOOKD_RETENTION_DAYS); 0 turns the periodic prune off",
     )
     log_level: str = "info"
+    log_sql: bool = Field(
+        default=False,
+        description="log every SQL statement the database drivers run (their parameters hold "
+        "sealed secrets only, but payloads and tokens in the clear): for debugging only",
+    )
     public_url: str = Field(
         default="",
         description="the base URL providers and consumers call, for ingest URLs, signed-URL "

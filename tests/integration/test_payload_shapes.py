@@ -17,9 +17,10 @@ from svix.api import ApplicationIn, EventTypeIn, MessageIn, SvixAsync
 from svix.exceptions import HTTPValidationError
 
 from hookd.core.payload_links import sign_link
+from hookd.store import sealing
 from tests.conftest import svix_for
 from tests.integration.test_bad_input import assert_error
-from tests.support import HookdServer, Receiver
+from tests.support import MAIN_KEY, HookdServer, Receiver
 
 PAYLOAD = {"invoice": "in_1", "amount": 1250, "note": "naïve ✓"}
 
@@ -34,17 +35,25 @@ async def create_endpoint(api: httpx.AsyncClient, app_id: str, **fields: Any) ->
 
 
 async def link_key(server: HookdServer) -> bytes:
-    """The server's thin-link key, read from its database (to sign links a test needs)."""
+    """The server's thin-link key, read from its database (to sign links a test needs) and
+    opened with the server's main key (stored keys are sealed: store.sealing)."""
     url = server.env.get("HOOKD_DATABASE_URL")
     if url is None:
         with sqlite3.connect(server.data_dir / "hookd.db") as conn:
             row = conn.execute("SELECT key FROM server_keys WHERE name = 'thin_links'").fetchone()
-        return bytes(row[0])
-    conn = await asyncpg.connect(url)
-    try:
-        return bytes(await conn.fetchval("SELECT key FROM server_keys WHERE name = 'thin_links'"))
-    finally:
-        await conn.close()
+        stored = bytes(row[0])
+        key_file = server.data_dir / "main_key"
+    else:
+        conn = await asyncpg.connect(url)
+        try:
+            query = "SELECT key FROM server_keys WHERE name = 'thin_links'"
+            stored = bytes(await conn.fetchval(query))
+        finally:
+            await conn.close()
+        key_file = server.data_dir / ".hookd" / "main_key"  # the default data directory
+    keys = server.env.get("HOOKD_MAIN_KEY", MAIN_KEY) or key_file.read_text()
+    keyring = sealing.Keyring(sealing.parse_main_keys(keys))
+    return keyring.open(stored.decode(), "server_keys.key")
 
 
 async def test_thin_delivery_verifies_and_its_link_returns_the_exact_payload(

@@ -12,7 +12,7 @@ from starlette.types import ASGIApp
 
 from hookd import __version__, gc_tuning
 from hookd.api import allow, docs, errors, openapi
-from hookd.api.auth import require_admin
+from hookd.api.auth import ApiKeys, require_admin
 from hookd.api.body_limit import BodyLimit
 from hookd.api.health_port import health_port
 from hookd.api.idempotency import Idempotency
@@ -53,7 +53,7 @@ async def _client_gone(_: Request, __: Exception) -> Response:
 
 def create_app(
     ctx: Context,
-    admin_token: str,
+    api_keys: ApiKeys,
     *,
     run_worker: bool = True,
     readiness: health.Readiness | None = None,
@@ -99,7 +99,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.ctx = ctx
-    app.state.admin_token = admin_token
+    app.state.api_keys = api_keys
     app.state.readiness = readiness
     errors.install(app)
     app.add_exception_handler(ClientDisconnect, _client_gone)
@@ -124,7 +124,7 @@ def create_app(
     app.router.routes.insert(0, fast_create.route())  # the hot route, matched first
     app.include_router(health.router)
     app.include_router(payloads.router)  # public: the link's signature is the proof
-    app.add_middleware(Idempotency, ctx=ctx, admin_token=admin_token)
+    app.add_middleware(Idempotency, ctx=ctx, api_keys=api_keys)
     app.add_middleware(BodyLimit, limit=ctx.settings.max_payload_bytes + ENVELOPE_BYTES)
     app.add_middleware(NulGuard)  # a NUL in the path or query: 422 before any route (api/nul.py)
     # A database outage is a 503 with Retry-After, not a 500. Inside the app, because
@@ -136,13 +136,13 @@ def create_app(
 
 def create_server(
     ctx: Context,
-    admin_token: str,
+    api_keys: ApiKeys,
     *,
     run_worker: bool = True,
     readiness: health.Readiness | None = None,
 ) -> ASGIApp:
     """What uvicorn serves: ``/in/{source}`` (public: each provider's signature is the proof)
     answered in front of FastAPI, everything else (and the lifespan) by ``create_app``."""
-    app = create_app(ctx, admin_token, run_worker=run_worker, readiness=readiness)
+    app = create_app(ctx, api_keys, run_worker=run_worker, readiness=readiness)
     door = inbound.IngestDoor(app, ctx)
     return errors.DatabaseOutage(door)  # /in/: the door re-raises outages to it

@@ -1,6 +1,6 @@
 """``Idempotency-Key`` on POST: the same key gets the same response for 12 hours (Svix semantics).
 
-The key is scoped by the authenticated caller (``api.auth.principal``: every form of the
+The key is scoped by the authenticated caller (``api.auth.ApiKeys.authorization``: every form of the
 ``Authorization`` header authentication accepts is the same caller), method and path. The key
 keeps a fingerprint of its first request (:func:`fingerprint`: query string and body); a request
 with the key and another fingerprint is refused with 422 ``idempotency_key_mismatch`` (as Stripe
@@ -27,7 +27,7 @@ from sqlalchemy.engine import Row
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hookd.api.auth import principal
+from hookd.api.auth import ApiKeys
 from hookd.api.errors import error
 from hookd.services.context import Context
 from hookd.services.create_keys import KeyMismatch
@@ -70,10 +70,10 @@ def mismatch_response() -> Response:
 class Idempotency:
     """ASGI middleware replaying the stored response of a repeated ``Idempotency-Key``."""
 
-    def __init__(self, app: ASGIApp, ctx: Context, admin_token: str) -> None:
+    def __init__(self, app: ASGIApp, ctx: Context, api_keys: ApiKeys) -> None:
         self.app = app
         self.ctx = ctx
-        self.admin_token = admin_token
+        self.api_keys = api_keys
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = caller = None
@@ -83,7 +83,7 @@ class Idempotency:
             auth = headers.get(b"authorization")
             # Unauthenticated requests never reach the key store; the route answers them 401.
             if key and auth:
-                caller = principal(auth.decode("latin-1"), self.admin_token)
+                caller = self.api_keys.authorization(auth)
         if not key or caller is None:
             await self.app(scope, receive, send)
             return
@@ -108,7 +108,9 @@ class Idempotency:
                 return
             row = existing._mapping
             if row["state"] == "done":
-                answer = replayed(row["status_code"], row["content_type"], row["body"])
+                answer = replayed(
+                    row["status_code"], row["content_type"], store.answer_body(row["body"])
+                )
                 await answer(scope, receive, send)
                 return
             if asyncio.get_running_loop().time() > deadline:
@@ -136,7 +138,11 @@ class Idempotency:
         try:
             await self.app(scope, receive, capturing_send)
         finally:
-            answer = (status, content_type, b"".join(chunks)) if 200 <= status < 300 else None
+            answer = (
+                (status, content_type, store.sealed_answer(b"".join(chunks)))
+                if 200 <= status < 300
+                else None
+            )
             await _outcomes.submit(self.ctx.db, store.KeyOutcome(key, answer), sole_process=False)
 
 

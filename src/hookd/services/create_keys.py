@@ -102,7 +102,7 @@ class GroupKeys:
                     held["state"],
                     held["status_code"] or 0,
                     held["content_type"] or ANSWER_TYPE,
-                    bytes(held["body"] or b""),
+                    store.answer_body(held["body"]),
                 )
 
     def refusal(self, index: int) -> Exception | None:

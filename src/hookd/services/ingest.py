@@ -24,6 +24,7 @@ from hookd.core.providers import (
     verify_request,
 )
 from hookd.core.providers.body_shape import MALFORMED_BODY
+from hookd.core.providers.redaction import config_secrets, redact_headers, redact_text
 from hookd.services.context import Context
 from hookd.services.errors import NotFound, ServiceError
 from hookd.services.ingest_forwarding import Arrival, store_request, text_safe
@@ -214,16 +215,18 @@ def _record(
     body, body_size = request.body, None
     if kept is not None and len(body) > kept:
         body, body_size = body[:kept], len(body)
+    # The credentials a request presented are not kept (core.providers.redaction).
+    secrets = config_secrets(source.config)
     # Positional, in InboundRecord's field order: a request's hottest constructor call.
     return InboundRecord(
         ids.new_id(ids.REQUEST, now),  # id
         source.id,  # source_id
         now,  # received_at
         request.method,
-        text_safe(request.url),
+        text_safe(redact_text(request.url, secrets)),
         text_safe(request.path),
-        text_safe(query),
-        request.headers.pairs,
+        text_safe(redact_text(query, secrets)),
+        redact_headers(request.headers.pairs, secrets),
         body,
         request.remote_ip,
         outcome,

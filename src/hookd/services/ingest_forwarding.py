@@ -24,6 +24,7 @@ from hookd import ids
 from hookd.core.domain import Endpoint, Message
 from hookd.core.fanout import subscribed
 from hookd.core.filters import json_or_text, request_view
+from hookd.core.providers.redaction import REDACTED
 from hookd.core.transformations import query_object
 from hookd.services.context import Context
 from hookd.services.fanout import delivery_rows, matching, persist_with_deliveries
@@ -73,6 +74,8 @@ def forwarded_headers(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     for name, value in pairs:
         lower = name.lower()
         if lower in NOT_FORWARDED or lower.startswith(NOT_FORWARDED_PREFIXES):
+            continue
+        if value == REDACTED:  # a credential of the source's (core.providers.redaction)
             continue
         kept[lower] = f"{kept[lower]}, {value}" if lower in kept else value
     return kept

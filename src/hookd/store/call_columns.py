@@ -15,6 +15,10 @@ from hookd.core.endpoint_auth import (
     auth_to_json,
     tls_to_json,
 )
+from hookd.store.sealing import open_json, seal_json
+
+# Sealed columns (store.sealing): credentials and the mTLS key.
+AUTH, TLS = "endpoints.auth", "endpoints.tls"
 
 
 def call_settings_from_row(m: RowMapping) -> CallSettings:
@@ -33,11 +37,12 @@ def call_settings_from_row(m: RowMapping) -> CallSettings:
 
 
 def auth_from_row(m: RowMapping) -> EndpointAuth | None:
-    return None if m["auth"] is None else auth_from_json(m["auth"])
+    auth = open_json(m["auth"], AUTH)
+    return None if auth is None else auth_from_json(auth)
 
 
 def tls_from_row(m: RowMapping) -> ClientTls | None:
-    tls = m["tls"]
+    tls = open_json(m["tls"], TLS)
     if tls is None:
         return None
     return ClientTls(tls.get("clientCert"), tls.get("clientKey"), tls.get("caBundle"))
@@ -46,6 +51,6 @@ def tls_from_row(m: RowMapping) -> ClientTls | None:
 def call_values(ep: Endpoint) -> dict[str, Any]:
     return {
         **settings_values(ep.call),
-        "auth": None if ep.auth is None else auth_to_json(ep.auth),
-        "tls": None if ep.tls is None else tls_to_json(ep.tls),
+        "auth": None if ep.auth is None else seal_json(auth_to_json(ep.auth), AUTH),
+        "tls": None if ep.tls is None else seal_json(tls_to_json(ep.tls), TLS),
     }

@@ -117,6 +117,7 @@ class Database:
                 max_overflow=0,
                 async_creator=connect,
                 pool_reset_on_return=None,
+                hide_parameters=True,  # no bound value (a token, a payload) in an error's text
             )
             self.reader = create_async_engine(
                 self.url,
@@ -124,6 +125,7 @@ class Database:
                 max_overflow=4,
                 async_creator=connect,
                 pool_reset_on_return=None,
+                hide_parameters=True,  # no bound value (a token, a payload) in an error's text
             )
             self._sync_writer = SqliteWriter(
                 "sqlite+pysqlite" + self.url[len("sqlite+aiosqlite") :]
@@ -138,7 +140,7 @@ class Database:
             event.listen(self._sync_writer.engine, "before_execute", self._note_write)
         else:
             engine = create_async_engine(
-                self.url, pool_size=10, max_overflow=10, pool_pre_ping=True
+                self.url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True
             )
             self.writer = self.reader = engine
         event.listen(self.writer.sync_engine, "before_execute", self._note_write)

@@ -25,6 +25,10 @@ from hookd.store.codec import from_ms, opt_tuple, to_ms
 from hookd.store.pages import Page, paginate
 from hookd.store.schema import deliveries
 from hookd.store.schema import endpoints as t
+from hookd.store.sealing import open_json, open_text, seal_json, seal_text
+
+# Sealed columns (store.sealing): the signing secrets and the custom header values.
+SECRET, OLD_SECRETS, HEADERS = "endpoints.secret", "endpoints.old_secrets", "endpoints.headers"
 
 
 def endpoint_from_row(row: Row[Any]) -> Endpoint:
@@ -41,10 +45,11 @@ def endpoint_from_row(row: Row[Any]) -> Endpoint:
         channels=opt_tuple(m["channels"]),
         rate_limit=m["rate_limit"],
         metadata=dict(m["meta"] or {}),
-        headers=dict(m["headers"] or {}),
-        secret=m["secret"],
+        headers=dict(open_json(m["headers"], HEADERS) or {}),
+        secret=open_text(m["secret"], SECRET),
         old_secrets=tuple(
-            OldSecret(item["secret"], from_ms(item["expires_at"])) for item in m["old_secrets"]
+            OldSecret(item["secret"], from_ms(item["expires_at"]))
+            for item in open_json(m["old_secrets"], OLD_SECRETS)
         ),
         created_at=from_ms(m["created_at"]),
         updated_at=from_ms(m["updated_at"]),
@@ -79,11 +84,12 @@ def _values(ep: Endpoint) -> dict[str, Any]:
         "channels": None if ep.channels is None else list(ep.channels),
         "rate_limit": ep.rate_limit,
         "meta": ep.metadata,
-        "headers": ep.headers,
-        "secret": ep.secret,
-        "old_secrets": [
-            {"secret": old.secret, "expires_at": to_ms(old.expires_at)} for old in ep.old_secrets
-        ],
+        "headers": seal_json(ep.headers, HEADERS),
+        "secret": seal_text(ep.secret, SECRET),
+        "old_secrets": seal_json(
+            [{"secret": old.secret, "expires_at": to_ms(old.expires_at)} for old in ep.old_secrets],
+            OLD_SECRETS,
+        ),
         "created_at": to_ms(ep.created_at),
         "updated_at": to_ms(ep.updated_at),
         **call_values(ep),

@@ -14,11 +14,24 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd.store.driver_sql import execute_many
 from hookd.store.schema import idempotency_keys as t
+from hookd.store.sealing import open_bytes, seal_bytes
 
 # A "started" record older than this belongs to a request that died; the key is free again.
 STALE_START_MS = 60_000
 # How long a key's answer is replayed (Svix: 12 hours).
 KEY_TTL_MS = 12 * 3600 * 1000
+# The answers of routes other than message creates are sealed (store.sealing): a secret
+# rotation, for one, answers with the new secret. Message creates' answers are kept as they are.
+BODY = "idempotency_keys.body"
+
+
+def sealed_answer(body: bytes) -> bytes:
+    return seal_bytes(body, BODY)
+
+
+def answer_body(stored: bytes | None) -> bytes:
+    """A kept answer's body, opened."""
+    return b"" if stored is None else open_bytes(stored, BODY)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hookd.store.codec import from_ms, to_ms
 from hookd.store.pages import Page, paginate
 from hookd.store.schema import sources as t
+from hookd.store.sealing import open_json, seal_json
+
+CONFIG = "sources.config"  # sealed (store.sealing): the provider's secrets
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +59,7 @@ def source_from_row(row: Row[Any]) -> IngestSource:
         name=m["name"],
         type=m["type"],
         provider=m["provider"],
-        config=dict(m["config"] or {}),
+        config=dict(open_json(m["config"], CONFIG) or {}),
         token=m["token"],
         metadata=dict(m["meta"] or {}),
         response=response,
@@ -74,7 +77,7 @@ def _values(source: IngestSource) -> dict[str, Any]:
         "name": source.name,
         "type": source.type,
         "provider": source.provider,
-        "config": source.config,
+        "config": seal_json(source.config, CONFIG),
         "token": source.token,
         "meta": source.metadata,
         "response_status": response.status if response else None,

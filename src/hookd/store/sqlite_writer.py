@@ -94,6 +94,7 @@ class SqliteWriter:
             pool_size=1,
             max_overflow=0,
             pool_reset_on_return=None,  # every use ends its own transaction
+            hide_parameters=True,  # no bound value (a token, a payload) in an error's text
         )
         event.listen(self.engine, "connect", configure_connection)
         event.listen(self.engine, "begin", begin_immediate)
