@@ -12,14 +12,23 @@ import pytest
 from aiohttp import web
 from svix.api import ApplicationIn, SvixAsync, SvixOptions
 
+from hookd.store import sealing
 from tests import launcher
 from tests.pg import create_database, drop_database
-from tests.support import TOKEN, HookdServer, Received, Receiver
+from tests.support import MAIN_KEY, TOKEN, HookdServer, Received, Receiver
 
 
 def pytest_sessionfinish() -> None:
     """Stop the fork server that hookd commands ran in (tests/launcher.py), leaving no process."""
     launcher.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def suite_keyring() -> None:
+    """Services and stores used in the test process seal and open secrets with the main key the
+    suite's servers get (tests.support.MAIN_KEY), so both read what the other wrote; a test
+    that installs a keyring of its own has it until the next test."""
+    sealing.install(sealing.Keyring(sealing.parse_main_keys(MAIN_KEY)))
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
