@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from hookd import __version__
 from hookd.config import Settings
 from hookd.services.context import Context
-from hookd.store import migrate
+from hookd.store import migrate, sqlite_files
 from hookd.store.db import Database
 
 cli = typer.Typer(
@@ -56,12 +56,26 @@ def admin_token(settings: Settings) -> str:
     if path.exists():
         return path.read_text().strip()
     token = "hk_" + secrets.token_urlsafe(32)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=sqlite_files.DIRECTORY_MODE, parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(token + "\n")
     typer.echo(f"hookd: generated an admin token (stored in {path}):\n\n    {token}\n", err=True)
     return token
+
+
+def warn_loose_permissions(db: Database, settings: Settings) -> None:
+    """Warn about a data directory or database files other users may read (see
+    ``store.sqlite_files``: hookd creates them 0700 and 0600)."""
+    if db.sqlite_path is None:
+        return
+    for path, mode in sqlite_files.loose_permissions(
+        db.sqlite_path, settings.data_dir / TOKEN_FILE
+    ):
+        wanted = sqlite_files.DIRECTORY_MODE if path.is_dir() else sqlite_files.FILE_MODE
+        log.warning(
+            "data file open to other users", path=str(path), mode=mode, expected=f"{wanted:04o}"
+        )
 
 
 async def prepare_schema(db: Database) -> None:
@@ -92,7 +106,7 @@ def migrate_command(
     configure_logging(settings.log_level)
 
     async def run() -> tuple[str | None, str]:
-        db = Database(settings.effective_database_url)
+        db = Database(settings.effective_database_url, busy_timeout=settings.sqlite_busy_timeout)
         try:
             return await migrate.upgrade(db)
         finally:
@@ -124,8 +138,10 @@ def serve(
         typer.echo(f"hookd: invalid settings:\n{exc}", err=True)
         raise typer.Exit(2) from exc
     configure_logging(settings.log_level)
-    ctx = Context(db=Database(settings.effective_database_url), settings=settings)
+    database = Database(settings.effective_database_url, busy_timeout=settings.sqlite_busy_timeout)
+    ctx = Context(db=database, settings=settings)
     uvloop.run(prepare_schema(ctx.db))
+    warn_loose_permissions(database, settings)
     if settings.role == "worker":
         from hookd.engine.runtime import run_worker_only
 
@@ -177,7 +193,8 @@ def prune(
     older_than = timedelta(days=days) if days else None
 
     async def run() -> retention.PruneCounts:
-        db, now = Database(settings.effective_database_url), utc_now()
+        db = Database(settings.effective_database_url, busy_timeout=settings.sqlite_busy_timeout)
+        now = utc_now()
         try:
             if dry_run:
                 return await retention.count(db, now, older_than=older_than)
