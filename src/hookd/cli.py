@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from hookd import __version__, open_files
 from hookd.config import Settings
 from hookd.services.context import Context
-from hookd.store import migrate
+from hookd.store import migrate, sqlite_files
 from hookd.store.db import Database
 
 cli = typer.Typer(
@@ -61,12 +61,27 @@ def admin_token(settings: Settings) -> str:
     if path.exists():
         return path.read_text().strip()
     token = "hk_" + secrets.token_urlsafe(32)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=sqlite_files.DIRECTORY_MODE, parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(token + "\n")
     typer.echo(f"hookd: generated an admin token (stored in {path}):\n\n    {token}\n", err=True)
     return token
+
+
+def warn_loose_permissions(db: Database, settings: Settings) -> None:
+    """Warn about a data directory or database files other users may read (see
+    ``store.sqlite_files``: hookd creates them 0700 and 0600)."""
+    if db.sqlite_path is None:
+        return
+    from hookd.main_key import KEY_FILE
+
+    others = (settings.data_dir / TOKEN_FILE, settings.data_dir / KEY_FILE)
+    for path, mode in sqlite_files.loose_permissions(db.sqlite_path, *others):
+        wanted = sqlite_files.DIRECTORY_MODE if path.is_dir() else sqlite_files.FILE_MODE
+        log.warning(
+            "data file open to other users", path=str(path), mode=mode, expected=f"{wanted:04o}"
+        )
 
 
 async def prepare_schema(db: Database) -> None:
@@ -153,7 +168,7 @@ def migrate_command(
     configure_logging(settings.log_level)
 
     async def run() -> tuple[str | None, str]:
-        db = Database(settings.effective_database_url)
+        db = Database(settings.effective_database_url, busy_timeout=settings.sqlite_busy_timeout)
         try:
             return await migrate.upgrade(db)
         finally:
@@ -188,8 +203,10 @@ def serve(
     before, after = open_files.raise_soft_limit()  # one file per connection
     if after != before:
         log.info("open files limit raised", soft_before=before, soft=after)
-    ctx = Context(db=Database(settings.effective_database_url), settings=settings)
+    database = Database(settings.effective_database_url, busy_timeout=settings.sqlite_busy_timeout)
+    ctx = Context(db=database, settings=settings)
     uvloop.run(prepare_schema(ctx.db))
+    warn_loose_permissions(database, settings)
     uvloop.run(prepare_secrets(ctx.db, settings))
     if settings.role == "worker":
         from hookd.engine.runtime import run_worker_only
@@ -260,7 +277,8 @@ def prune(
     rejected = retention.rejected_retention(settings.rejected_retention_days)
 
     async def run() -> retention.PruneCounts:
-        db, now = Database(settings.effective_database_url), utc_now()
+        db = Database(settings.effective_database_url, busy_timeout=settings.sqlite_busy_timeout)
+        now = utc_now()
         try:
             if dry_run:
                 return await retention.count(

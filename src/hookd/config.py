@@ -79,6 +79,13 @@ class Settings(BaseSettings):
     poll_interval: float = Field(default=1.0, gt=0, description="idle seconds between due checks")
     lease_seconds: float = Field(default=60.0, gt=0, description="claim lease before reclaim")
     shutdown_grace: float = Field(default=8.0, ge=0, description="seconds to finish in-flight work")
+    sqlite_busy_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        le=600,
+        description="seconds a write waits for SQLite's lock held by another process before "
+        "the request is answered 503 database_unavailable",
+    )
     retention_days: int | None = Field(
         default=None,
         ge=1,

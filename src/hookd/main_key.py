@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from hookd.config import Settings
-from hookd.store import sealed_columns, sealing
+from hookd.store import sealed_columns, sealing, sqlite_files
 from hookd.store.db import Database
 
 KEY_FILE = "main_key"
@@ -57,7 +57,7 @@ async def open_secrets(db: Database, settings: Settings) -> sealed_columns.Resea
 
 
 def _write_key_file(path: Path, key: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=sqlite_files.DIRECTORY_MODE, parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(key + "\n")

@@ -9,7 +9,7 @@ from aiohttp import web
 from svix.api import ApplicationIn, EndpointIn, MessageIn
 
 from tests.conftest import svix_for
-from tests.support import Received, Receiver, eventually
+from tests.support import HookdServer, Received, Receiver, eventually
 
 
 async def test_killed_mid_retry_still_delivers_after_restart(
@@ -117,3 +117,49 @@ async def test_accepted_messages_survive_a_crash_before_delivery(
         return set(ids) <= delivered
 
     await eventually(all_delivered, timeout=30)
+
+
+async def test_a_killed_workers_deliveries_come_back_soon_after_their_lease(
+    new_server, receiver: Receiver
+) -> None:  # type: ignore[no-untyped-def]
+    """kill -9 mid-delivery: another worker sends it again within the lease plus a few seconds
+    (the check for leases that ran out is every 2 s, no longer every half lease), and logs it."""
+    lease = 24
+    env = {"HOOKD_LEASE_SECONDS": str(lease)}
+    server = new_server(env, name="api")  # role all: its own worker takes the create's delivery
+    server.start()
+    survivor = new_server(
+        {
+            **env,
+            "HOOKD_ROLE": "worker",
+            "HOOKD_DATABASE_URL": f"sqlite:///{server.data_dir / 'hookd.db'}",
+        },
+        name="worker",
+    )
+    survivor.start(wait_healthy=False)
+    await eventually(lambda: _logged(survivor, "hookd worker started"), timeout=30)
+
+    svix = svix_for(server)
+    hang = asyncio.Event()
+
+    async def slow(_: Received) -> web.Response:
+        await hang.wait()
+        return web.Response(status=200)
+
+    receiver.responses = [slow]
+    app = await svix.application.create(ApplicationIn(name="lease"))
+    await svix.endpoint.create(app.id, EndpointIn(url=receiver.url))
+    msg = await svix.message.create(app.id, MessageIn(event_type="a.b", payload={}))
+    await receiver.wait_for(1)  # the serving process's worker sends it (hand-off)
+    server.kill()
+    hang.set()
+
+    # Before: up to 1.5 leases (36 s here, the reclaim ran every half lease).
+    requests = await receiver.wait_for(2, timeout=lease + 6)
+    assert requests[1].headers["webhook-id"] == msg.id
+    lines = [line for line in survivor.log_path.read_text().splitlines() if "lease ran out" in line]
+    assert len(lines) == 1 and '"count": 1' in lines[0] and '"worker": "' in lines[0], lines
+
+
+async def _logged(server: HookdServer, text: str) -> bool:
+    return server.log_path.exists() and text in server.log_path.read_text()

@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 from hookd.store import sqlite_writer
 from hookd.store.db import Database
 from tests import pg
+from tests.support import eventually
 
 
 def _insert_and_name_thread(n: int) -> object:
@@ -92,3 +93,26 @@ async def test_a_failed_transaction_rolls_back_and_the_next_one_commits(tmp_path
             await db.run_write(half_then_fail)
         await db.run_write(_insert_and_name_thread(2))
         assert await _numbers(db) == [2]
+
+
+async def test_every_connection_commits_with_synchronous_full(tmp_path: Path) -> None:
+    """A commit syncs the WAL before the answer (docs/production.md): PRAGMA synchronous=FULL
+    (2) on the async writer, the synchronous writer, the readers and the checkpoint thread."""
+    full = 2
+    async with pg.migrated_database("sqlite", tmp_path / "durable.db") as db:
+        async with db.write() as conn:
+            assert (await conn.exec_driver_sql("PRAGMA synchronous")).scalar() == full
+        synchronous = await db.run_write(
+            lambda conn: conn.exec_driver_sql("PRAGMA synchronous").scalar()
+        )
+        assert synchronous == full
+        async with db.read() as conn:
+            assert (await conn.exec_driver_sql("PRAGMA synchronous")).scalar() == full
+        checkpoints = db._checkpoints
+        assert checkpoints is not None  # started by the writes above
+
+        async def checkpoint_connection() -> sqlite3.Connection | None:
+            return checkpoints.connection
+
+        checkpointer = await eventually(checkpoint_connection)
+        assert checkpointer.execute("PRAGMA synchronous").fetchone() == (full,)

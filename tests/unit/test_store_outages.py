@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import sqlite3
 from pathlib import Path
 
+import asyncpg.exceptions
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import exc
 
-from hookd.store.outages import is_outage
+from hookd.store.outages import is_outage, is_storage_full
 
 
 def _error_of(engine: sa.Engine, sql: str) -> Exception:
@@ -53,3 +55,21 @@ def test_other_errors_are_not_outages() -> None:
     assert not is_outage(ValueError("bad input"))
     assert not is_outage(exc.IntegrityError("INSERT", {}, Exception("duplicate key")))
     assert not is_outage(exc.ProgrammingError("SELEC", {}, Exception("syntax error")))
+
+
+def test_a_full_sqlite_file_is_storage_full_and_not_an_outage(tmp_path: Path) -> None:
+    """SQLITE_FULL (here from a page limit; a full disk gives the same code) is told apart."""
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'full.sqlite'}")
+    sa.event.listen(engine, "connect", lambda dbapi, _: dbapi.execute("PRAGMA max_page_count=4"))
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE t (body BLOB)")
+        full = _error_of(engine, "INSERT INTO t VALUES (zeroblob(100000))")
+        assert "full" in str(full)
+        assert is_storage_full(full) and not is_outage(full)
+        assert not is_storage_full(_error_of(engine, "SELECT * FROM no_such_table"))
+    finally:
+        engine.dispose()
+    assert is_storage_full(OSError(errno.ENOSPC, "No space left on device"))
+    assert is_storage_full(asyncpg.exceptions.DiskFullError("could not extend file"))
+    assert not is_storage_full(ConnectionRefusedError(111, "Connection refused"))

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hookd.api.serialize import JSON
 from hookd.services.errors import Invalid, ServiceError
-from hookd.store.outages import is_outage
+from hookd.store.outages import is_outage, is_storage_full
 
 log = structlog.get_logger("hookd.api")
 
@@ -35,6 +35,10 @@ CODES = {
 # What a 503 for an unreachable database asks clients to wait: a PostgreSQL restart or
 # fail-over takes seconds, and providers' own retry schedules start about there too.
 RETRY_AFTER_SECONDS = 5
+# What a 503 for a full disk asks: space comes back when someone frees it, not in seconds.
+STORAGE_RETRY_AFTER_SECONDS = 30
+# Set on an exception whose 500 the API already answered and logged (``_unexpected``).
+ANSWERED = "_hookd_answered"
 
 
 def error(status: int, detail: Any, code: str | None = None) -> JSON:
@@ -76,6 +80,8 @@ async def _http_error(_: Request, exc: Exception) -> JSON:
 
 async def _unexpected(request: Request, exc: Exception) -> JSON:
     log.exception("unhandled error", path=request.url.path, exc_info=exc)
+    # Starlette raises it again after this answer; DatabaseOutage, outermost, ends it there.
+    setattr(exc, ANSWERED, True)
     return error(500, "internal error; the request was not applied", "internal_error")
 
 
@@ -90,11 +96,27 @@ def database_unavailable() -> JSON:
     return response
 
 
+def storage_unavailable() -> JSON:
+    """503 with ``Retry-After`` for a full disk: nothing was applied or acknowledged."""
+    response = error(
+        503,
+        "the server's storage is full; nothing was applied, retry later",
+        "storage_unavailable",
+    )
+    response.headers["Retry-After"] = str(STORAGE_RETRY_AFTER_SECONDS)
+    return response
+
+
 class DatabaseOutage:
     """ASGI middleware, outermost: a database outage on any route becomes a 503, not a 500.
 
     Outside the ingest door, the idempotency keys and FastAPI's routes alike, so every path
-    that touches the database answers the same way.
+    that touches the database answers the same way. A full disk is a 503 too
+    (``storage_unavailable``).
+
+    It also ends an error once its answer was sent whole (Starlette's error middleware raises
+    it again after answering 500): an exception reaching uvicorn after a complete answer makes
+    it close the connection, and a keep-alive client's next request on it would be reset.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -104,20 +126,35 @@ class DatabaseOutage:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
+        started = complete = False
 
         async def tracked(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
+            nonlocal started, complete
+            if message["type"] == "http.response.start":
+                started = True
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                complete = True
             await send(message)
 
         try:
             await self.app(scope, receive, tracked)
         except Exception as exc:
-            if started or not is_outage(exc):
+            if complete:
+                if not getattr(exc, ANSWERED, False):
+                    log.exception("error after the answer", path=scope["path"], exc_info=exc)
+                return
+            if started:
+                raise  # half an answer: only closing the connection ends it
+            if is_storage_full(exc):
+                log.error("storage full", path=scope["path"], error=str(exc).split("\n")[0])
+                await storage_unavailable()(scope, receive, send)
+            elif is_outage(exc):
+                log.warning(
+                    "database unavailable", path=scope["path"], error=str(exc).split("\n")[0]
+                )
+                await database_unavailable()(scope, receive, send)
+            else:
                 raise
-            log.warning("database unavailable", path=scope["path"], error=str(exc).split("\n")[0])
-            await database_unavailable()(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import os
 import random
+import socket
 import time
 from collections.abc import Coroutine, Mapping
 from datetime import datetime, timedelta
@@ -55,6 +56,10 @@ WAKE_DEBOUNCE_SECONDS = 0.008
 FLUSH_DEBOUNCE_SECONDS = 0.025
 # When due work exists but nothing could be claimed (PostgreSQL: another worker holds it).
 CONTENDED_SLEEP_SECONDS = 0.01
+# How often a worker looks for leases that ran out (a dead worker's deliveries): a read of one
+# indexed value, and a write only when one did. A dead worker's deliveries are sent again at
+# most this long (or a quarter of the lease, if shorter) after their lease ran out.
+RECLAIM_CHECK_SECONDS = 2.0
 
 
 class DeliveryWorker:
@@ -78,7 +83,8 @@ class DeliveryWorker:
         self._inflight: dict[asyncio.Task[None], list[Claim]] = {}
         self.outcomes = Outcomes(ctx.settings, rng or random.Random())
         self._loop_task: asyncio.Task[None] | None = None
-        self._last_reclaim = 0.0
+        self._next_reclaim_check = 0.0  # time.monotonic()
+        self.name = f"{socket.gethostname()}:{os.getpid()}"  # in the logs
         self._round_started = 0.0
         # In-flight counts (total, per endpoint) of this worker's claims and hand-offs.
         self.handoff = HandOff(
@@ -162,12 +168,23 @@ class DeliveryWorker:
                 await asyncio.sleep(ERROR_BACKOFF_SECONDS)
 
     async def _reclaim_if_due(self) -> None:
-        if time.monotonic() - self._last_reclaim < self.settings.lease_seconds / 2:
+        """Put back deliveries whose lease ran out (their worker died): checked every few
+        seconds, so they are sent again soon after the lease, not up to half a lease later."""
+        checked = time.monotonic()
+        if checked < self._next_reclaim_check:
             return
-        self._last_reclaim = time.monotonic()
+        interval = min(RECLAIM_CHECK_SECONDS, self.settings.lease_seconds / 4)
+        self._next_reclaim_check = checked + interval
+        now_ms = to_ms(self.ctx.clock())
+        async with self.ctx.db.read() as conn:
+            earliest = await queue.earliest_lease(conn)
+        if earliest is None or earliest >= now_ms:
+            return
         async with self.ctx.db.write() as conn:
-            if await queue.reclaim_expired(conn, to_ms(self.ctx.clock())):
-                self._look = True
+            count = await queue.reclaim_expired(conn, now_ms)
+        if count:
+            self._look = True
+            log.info("reclaimed deliveries whose lease ran out", count=count, worker=self.name)
 
     def _limits(self, failing: int | None = None) -> Limits:
         """This worker's free slots; failing endpoints may hold at most half of them.

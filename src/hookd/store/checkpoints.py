@@ -16,6 +16,8 @@ import contextlib
 import sqlite3
 import threading
 
+from hookd.store.sqlite_files import SYNCHRONOUS
+
 # How long after a write the next checkpoint may start: long enough that each one copies the
 # pages of many commits, short enough that the WAL stays small.
 INTERVAL_SECONDS = 0.2
@@ -33,6 +35,7 @@ class WalCheckpointer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self.connection: sqlite3.Connection | None = None  # the thread's (for tests)
 
     def note_write(self) -> None:
         """A write transaction committed: checkpoint soon (starts the thread on first use)."""
@@ -59,6 +62,8 @@ class WalCheckpointer:
     def _run(self) -> None:
         conn = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
         try:
+            conn.execute(f"PRAGMA synchronous={SYNCHRONOUS}")  # as every connection of hookd
+            self.connection = conn
             done = 0
             while True:
                 self._wake.wait()

@@ -14,8 +14,9 @@ statement-by-statement async transaction).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager, nullcontext
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,13 +26,14 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql.dml import UpdateBase
 
-from hookd.store import sqlite_driver
+from hookd.store import sqlite_driver, sqlite_files, sqlite_writer
 from hookd.store.checkpoints import WalCheckpointer
+from hookd.store.outages import DatabaseBusy
 from hookd.store.sqlite_writer import (
     SqliteWriter,
     begin_deferred,
     begin_immediate,
-    configure_connection,
+    connection_settings,
 )
 
 T = TypeVar("T")
@@ -93,20 +95,26 @@ class Database:
     post-commit hook for every ``mark_ready`` caller, never called for a rolled-back one.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, busy_timeout: float | None = None) -> None:
+        """``busy_timeout``: seconds an SQLite write waits for a lock another process holds
+        (default ``sqlite_writer.BUSY_TIMEOUT_MS``); then it fails as an outage (a 503)."""
         self.url = driver_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
+        busy_ms = sqlite_writer.BUSY_TIMEOUT_MS if busy_timeout is None else busy_timeout * 1000
+        self.busy_timeout_ms = int(busy_ms)
         self.config_version = 0
         self.on_ready: ReadyHook | None = None
         self._sync_writer: SqliteWriter | None = None
         self._write_turn: asyncio.Lock | None = None
         self._checkpoints: WalCheckpointer | None = None
+        self.sqlite_path: Path | None = None  # the SQLite file (None: PostgreSQL, :memory:)
         self.writer: AsyncEngine
         self.reader: AsyncEngine
         if self.is_sqlite:
             path = self.url.split(":///", 1)[-1]
             if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                self.sqlite_path = Path(path)
+                sqlite_files.prepare(self.sqlite_path)  # the directory 0700, the file 0600
                 self._checkpoints = WalCheckpointer(path)
             # Every use of a connection ends its own transaction (commit or rollback), so the
             # pool's rollback when a connection comes back would be one more hop for nothing.
@@ -128,14 +136,14 @@ class Database:
                 hide_parameters=True,  # no bound value (a token, a payload) in an error's text
             )
             self._sync_writer = SqliteWriter(
-                "sqlite+pysqlite" + self.url[len("sqlite+aiosqlite") :]
+                "sqlite+pysqlite" + self.url[len("sqlite+aiosqlite") :], self.busy_timeout_ms
             )
             self._write_turn = asyncio.Lock()
             for sync_engine, begin in (
                 (self.writer.sync_engine, begin_immediate),
                 (self.reader.sync_engine, begin_deferred),
             ):
-                event.listen(sync_engine, "connect", configure_connection)
+                event.listen(sync_engine, "connect", connection_settings(self.busy_timeout_ms))
                 event.listen(sync_engine, "begin", begin)
             event.listen(self._sync_writer.engine, "before_execute", self._note_write)
         else:
@@ -151,14 +159,37 @@ class Database:
         ):
             self.config_version += 1
 
-    def _turn(self) -> asyncio.Lock | nullcontext[None]:
-        return self._write_turn if self._write_turn is not None else nullcontext()
+    def _deadline(self) -> float:
+        """Until when (``time.monotonic()``) a write asked for now may wait for SQLite's lock."""
+        return time.monotonic() + self.busy_timeout_ms / 1000
+
+    @asynccontextmanager
+    async def _turn_until(self, deadline: float) -> AsyncIterator[None]:
+        """This process's write turn (SQLite), waited for until ``deadline`` at most: behind
+        writes that wait for another process's lock, a write fails with them rather than wait
+        for each in turn."""
+        turn = self._write_turn
+        if turn is None:
+            yield
+            return
+        if turn.locked():
+            try:
+                async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+                    await turn.acquire()
+            except TimeoutError:
+                raise DatabaseBusy("the database is locked by another process") from None
+        else:
+            await turn.acquire()
+        try:
+            yield
+        finally:
+            turn.release()
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction: committed on exit, rolled back on error."""
         hook = self.on_ready
-        async with self._turn():
+        async with self._turn_until(self._deadline()):
             try:
                 async with self.writer.begin() as conn:
                     if hook is None:
@@ -206,9 +237,10 @@ class Database:
                     result, ready = await conn.run_sync(self._work, work, hook is not None)
             else:
                 collect = hook is not None
-                async with self._turn():
+                deadline = self._deadline()
+                async with self._turn_until(deadline):
                     result, ready = await self._sync_writer.run(
-                        lambda conn: self._work(conn, work, collect)
+                        lambda conn: self._work(conn, work, collect), deadline
                     )
                 if self._checkpoints is not None:
                     self._checkpoints.note_write()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -169,6 +169,13 @@ async def release(conn: AsyncConnection, ids: list[str], now_ms: int) -> None:
             .returning(d.endpoint_id)
         )
         await mark_ready(conn, {row[0]: now_ms for row in result.all()})
+
+
+async def earliest_lease(conn: AsyncConnection) -> int | None:
+    """When the first lease of a claimed delivery runs out (ms), or None (nothing claimed)."""
+    result = await conn.execute(select(func.min(d.lease_until)).where(d.status == SENDING))
+    value: int | None = result.scalar()
+    return value
 
 
 async def reclaim_expired(conn: AsyncConnection, now_ms: int) -> int:

@@ -8,7 +8,9 @@ transaction holding its rows has committed, so durability is the same as one tra
 
 If the whole transaction fails (a constraint another process won a race on, say), it is rolled
 back and each job of the group is retried in a transaction of its own, so one bad job cannot fail
-the others.
+the others. Not when the database is unavailable (``store.outages``: SQLite's lock held past the
+busy timeout, PostgreSQL gone): every job of the group gets that error at once (a 503), rather
+than each wait out the timeout again.
 
 ``PerDatabase`` keeps one committer per database for a kind of job (message creates, inbound
 requests), with the process's application and endpoint cache of that database.
@@ -29,6 +31,7 @@ from sqlalchemy import Connection
 
 from hookd.store.config_cache import ConfigCache, for_database
 from hookd.store.db import Database
+from hookd.store.outages import is_outage
 
 Job = TypeVar("Job")
 Result = TypeVar("Result")
@@ -86,8 +89,8 @@ class GroupCommit(Generic[Job, Result]):
         try:
             return await self._transaction(jobs)
         except Exception as exc:
-            if len(jobs) == 1:
-                return [exc]
+            if len(jobs) == 1 or is_outage(exc):
+                return [exc] * len(jobs)
         return [await self._commit_alone(job) for job in jobs]
 
     async def _commit_alone(self, job: Job) -> Result | Exception:

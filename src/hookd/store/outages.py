@@ -4,10 +4,15 @@ The API answers those with 503 and ``Retry-After`` instead of a 500: PostgreSQL 
 restarting or refusing connections, a connection dropped mid-statement, the pool exhausted, or
 an SQLite file locked beyond its busy timeout. Nothing was acknowledged, so a client's retry
 loses nothing. Errors in the SQL or the data (constraints, syntax) are not outages.
+
+A full disk (SQLite's ``SQLITE_FULL``, PostgreSQL's ``disk_full``, ``ENOSPC``) is told apart
+by :func:`is_storage_full`: the API answers it with 503 ``storage_unavailable``; hookd writes
+again once space is freed.
 """
 
 from __future__ import annotations
 
+import errno
 import socket
 import sqlite3
 from collections.abc import Iterator
@@ -15,7 +20,12 @@ from collections.abc import Iterator
 import asyncpg.exceptions as pg
 from sqlalchemy import exc as sa
 
-__all__ = ["is_outage"]
+__all__ = ["DatabaseBusy", "is_outage", "is_storage_full"]
+
+
+class DatabaseBusy(Exception):
+    """A write waited its busy timeout for SQLite's write lock (another process holds it)."""
+
 
 # SQLAlchemy's pool, and the drivers themselves (asyncpg lets the socket's error out on connect).
 OUTAGES: tuple[type[BaseException], ...] = (
@@ -28,6 +38,7 @@ OUTAGES: tuple[type[BaseException], ...] = (
     pg.AdminShutdownError,  # 57P01: terminated by a fast shutdown or restart
     pg.CrashShutdownError,  # 57P02
     pg.TooManyConnectionsError,  # 53300
+    DatabaseBusy,
 )
 # SQLite's words for a busy or unreachable file; other OperationalErrors are bugs.
 SQLITE_OUTAGES = ("database is locked", "database table is locked", "unable to open", "disk i/o")
@@ -50,10 +61,29 @@ def is_outage(exc: BaseException) -> bool:
         if isinstance(link, sa.DBAPIError):
             if link.connection_invalidated:
                 return True
+            if isinstance(link.orig, sqlite3.OperationalError):
+                return is_outage(link.orig)  # decided by the driver's error it wraps
             if isinstance(link.orig, sqlite3.Error):
                 continue  # decided by the sqlite3 error in the chain
             if isinstance(link, sa.OperationalError | sa.InterfaceError):
                 return True
         if isinstance(link, OUTAGES):
+            return True
+    return False
+
+
+def is_storage_full(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) says the disk under the database is full."""
+    for link in _chain(exc):
+        orig = link.orig if isinstance(link, sa.DBAPIError) else None
+        if orig is not None and is_storage_full(orig):
+            return True
+        if isinstance(link, sqlite3.Error):
+            code = getattr(link, "sqlite_errorcode", None)
+            if code is not None and code & 0xFF == sqlite3.SQLITE_FULL:
+                return True
+        if isinstance(link, pg.DiskFullError):  # 53100
+            return True
+        if isinstance(link, OSError) and link.errno == errno.ENOSPC:
             return True
     return False

@@ -15,9 +15,19 @@ about 1 ms back, around transactions of 2 ms; run on the loop, the same load was
 faster with 10% less CPU per request. Why not SQLite's busy handler (on a thread, as before):
 it sleeps 1, 2, 5, 10, 15 ms... between attempts, while a sibling process holds the lock for a
 transaction of a few milliseconds, so two delivery processes spent much of their time asleep;
-the retries here start at a quarter of a millisecond. SQLite's own work is short: with WAL and
-``synchronous=NORMAL`` a commit writes to the WAL without syncing, and checkpoints (which
-sync) run on their own thread (``store.checkpoints``).
+the retries here start at a quarter of a millisecond. SQLite's own work is short: with WAL a
+commit appends to the WAL, and checkpoints run on their own thread (``store.checkpoints``).
+
+Durability: every connection runs ``synchronous=FULL``, so a commit syncs the WAL to disk
+before it returns, and an answer given after a commit survives a power loss or a kernel crash,
+not only a crash of the process (``NORMAL`` defers that sync to the checkpoint). Group commit
+(``store.group_commit``) makes that one sync per group of creates or ingested requests, not one
+per request (docs/production.md gives the measured cost).
+
+How long a write waits for a lock another process holds is the busy timeout
+(``HOOKD_SQLITE_BUSY_TIMEOUT``, 5 s by default), counted from the moment the write was asked
+for (its wait for this process's write turn included): after it the write fails with SQLite's
+"database is locked", which the API answers with 503 ``database_unavailable``.
 """
 
 from __future__ import annotations
@@ -35,29 +45,36 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from hookd.store.checkpoints import BACKSTOP_PAGES
+from hookd.store.sqlite_files import SYNCHRONOUS
 
 T = TypeVar("T")
 
-BUSY_TIMEOUT_MS = 30_000
+# The default busy timeout (HOOKD_SQLITE_BUSY_TIMEOUT): a request that cannot have the write
+# lock within it gets a 503 with Retry-After instead of holding its client.
+BUSY_TIMEOUT_MS = 5_000
 # Seconds between attempts at a write lock another process holds (the last one repeats).
 RETRY_DELAYS = (0.00025, 0.0005, 0.001, 0.002, 0.004)
 
 
-def configure_connection(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+def connection_settings(busy_timeout_ms: int) -> Callable[[DBAPIConnection, Any], None]:
     """Settings of every SQLite connection hookd opens (a SQLAlchemy ``connect`` listener)."""
-    # The driver's own transaction handling defers BEGIN; ours issues BEGIN IMMEDIATE itself.
-    dbapi_conn.isolation_level = None
-    cursor = dbapi_conn.cursor()
-    for pragma in (
-        "journal_mode=WAL",
-        f"busy_timeout={BUSY_TIMEOUT_MS}",
-        "synchronous=NORMAL",
-        "foreign_keys=ON",
-        # Checkpoints run beside the writers (store.checkpoints); this is only the backstop.
-        f"wal_autocheckpoint={BACKSTOP_PAGES}",
-    ):
-        cursor.execute(f"PRAGMA {pragma}")
-    cursor.close()
+
+    def configure(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry | None) -> None:
+        # The driver's own transaction handling defers BEGIN; ours issues BEGIN IMMEDIATE itself.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        for pragma in (
+            "journal_mode=WAL",
+            f"busy_timeout={busy_timeout_ms}",
+            f"synchronous={SYNCHRONOUS}",
+            "foreign_keys=ON",
+            # Checkpoints run beside the writers (store.checkpoints); this is only the backstop.
+            f"wal_autocheckpoint={BACKSTOP_PAGES}",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    return configure
 
 
 def begin_immediate(conn: Any) -> None:
@@ -88,7 +105,7 @@ class SqliteWriter:
     The caller serialises ``run`` calls (``Database`` holds its write turn around them).
     """
 
-    def __init__(self, sync_url: str) -> None:
+    def __init__(self, sync_url: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
         self.engine: Engine = create_engine(
             sync_url,
             pool_size=1,
@@ -96,26 +113,30 @@ class SqliteWriter:
             pool_reset_on_return=None,  # every use ends its own transaction
             hide_parameters=True,  # no bound value (a token, a payload) in an error's text
         )
-        event.listen(self.engine, "connect", configure_connection)
+        event.listen(self.engine, "connect", connection_settings(busy_timeout_ms))
         event.listen(self.engine, "begin", begin_immediate)
         self._conn: Connection | None = None
         self.waits = 0  # transactions that found the write lock taken (for tests and logs)
 
-    async def run(self, transaction: Callable[[Connection], T]) -> T:
-        """``transaction(conn)`` inside ``BEGIN IMMEDIATE`` … ``COMMIT``; its result."""
+    async def run(self, transaction: Callable[[Connection], T], deadline: float) -> T:
+        """``transaction(conn)`` inside ``BEGIN IMMEDIATE`` … ``COMMIT``; its result.
+
+        While another process holds the write lock, tries again until ``deadline`` (a
+        ``time.monotonic()`` value), then raises SQLite's "database is locked" error."""
         try:
             return self._once(transaction)
-        except WriteLockTaken:
-            pass
+        except WriteLockTaken as taken:
+            if time.monotonic() >= deadline:
+                raise taken.error from taken.error.orig
         self.waits += 1
-        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
         for attempt in itertools.count():
             await asyncio.sleep(RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)])
             try:
                 return self._once(transaction)
             except WriteLockTaken as taken:
                 if time.monotonic() >= deadline:
-                    raise taken.error from None
+                    # Its cause is the driver's error, as when SQLAlchemy raises it itself.
+                    raise taken.error from taken.error.orig
         raise AssertionError("unreachable")
 
     def _once(self, transaction: Callable[[Connection], T]) -> T:
