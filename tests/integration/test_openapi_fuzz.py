@@ -36,6 +36,7 @@ EXAMPLES = int(os.environ.get("HOOKD_FUZZ_EXAMPLES", "10"))
 RANDOM = os.environ.get("HOOKD_FUZZ_RANDOM") == "1"
 CHECKS = [
     "not_a_server_error",
+    "response_schema_conformance",
     "status_code_conformance",
     "content_type_conformance",
     "response_headers_conformance",

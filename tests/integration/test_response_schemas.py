@@ -1,0 +1,236 @@
+"""Every answer hookd builds by hand matches the response schema its OpenAPI document publishes.
+
+The routes answer with hand-built dicts (``api/serialize.py``, ``api/ingest_serialize.py``,
+``api/call_serialize.py``); their ``response_model`` is for the document only. The fuzz test
+(test_openapi_fuzz) runs schemathesis's ``response_schema_conformance`` too, but its generated
+ids name nothing, so it sees 404s and empty lists. Here every object exists (an application,
+an endpoint with every optional field, delivered and failed messages with attempts, an event
+type, an ingest source with a forwarded request, a call, an operational endpoint, a background
+task) and every GET operation of the document, plus the creating and acting POSTs, is answered
+and checked by schemathesis's own check. The test fails when a GET operation of the document is
+left unchecked, so a new route cannot skip it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+import schemathesis
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from tests.integration.inbound.signers import github_headers
+from tests.pg import create_database, drop_database
+from tests.support import TOKEN, HookdServer, Receiver, eventually
+
+GITHUB_SECRET = "schema-secret"
+
+
+class Checked:
+    """An API client that validates each answer against the document's schema for it."""
+
+    def __init__(self, client: httpx.AsyncClient, schema: Any) -> None:
+        self.client = client
+        self.schema = schema
+        self.seen: set[tuple[str, str]] = set()
+        self.mismatches: list[str] = []
+
+    async def __call__(
+        self,
+        method: str,
+        template: str,
+        status: int,
+        json: Any = None,
+        params: dict[str, str] | None = None,
+        **path: str,
+    ) -> Any:
+        response = await self.client.request(
+            method, template.format(**path), json=json, params=params
+        )
+        assert response.status_code == status, (template, response.text)
+        case = self.schema[template][method].Case(path_parameters=path, query=params)
+        try:
+            case.validate_response(response, checks=[response_schema_conformance])
+        except Exception as failure:  # schemathesis raises a group of its check's failures
+            self.mismatches.append(f"{method} {template}: {failure}")
+        self.seen.add((method, template))
+        return response.json() if response.content else None
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def server(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[HookdServer]:
+    env = {"HOOKD_RETRY_SCHEDULE": ""}
+    if request.param == "postgresql":
+        env["HOOKD_DATABASE_URL"] = create_database()
+    hookd = HookdServer(tmp_path, env=env)
+    hookd.start()
+    yield hookd
+    hookd.stop()
+    if request.param == "postgresql":
+        drop_database(env["HOOKD_DATABASE_URL"])
+
+
+async def test_every_answer_matches_its_published_schema(
+    server: HookdServer, receiver: Receiver
+) -> None:
+    schema = schemathesis.openapi.from_url(f"{server.url}/openapi.json")
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=30) as client:
+        check = Checked(client, schema)
+        await _exercise(check, client, receiver)
+    documented = {
+        ("GET", template)
+        for template, operations in schema.raw_schema["paths"].items()
+        if "get" in operations
+    }
+    # A thin webhook's payload is the sender's JSON: its 200 declares no schema.
+    assert documented - check.seen == {("GET", "/api/v1/payload/{msg_id}")}
+    assert check.mismatches == [], "\n\n".join(check.mismatches)
+
+
+async def _exercise(check: Checked, client: httpx.AsyncClient, receiver: Receiver) -> None:
+    # Svix's objects, every optional field set.
+    app = await check(
+        "POST", "/api/v1/app", 201, json={"name": "a", "uid": "app-uid", "metadata": {"k": "v"}}
+    )
+    a = {"app_id": app["id"]}
+    await check("GET", "/api/v1/app", 200)
+    await check("GET", "/api/v1/app/{app_id}", 200, **a)
+    await check("PATCH", "/api/v1/app/{app_id}", 200, json={"rateLimit": 100}, **a)
+    event_type = {
+        "name": "user.created",
+        "description": "a user",
+        "featureFlag": "beta",
+        "groupName": "users",
+        "schemas": {"1": {"type": "object"}},
+    }
+    await check("POST", "/api/v1/event-type", 201, json=event_type)
+    await check("GET", "/api/v1/event-type", 200, params={"with_content": "true"})
+    await check("GET", "/api/v1/event-type/{name}", 200, name="user.created")
+    endpoint = await check(
+        "POST",
+        "/api/v1/app/{app_id}/endpoint",
+        201,
+        json={
+            "url": receiver.url,
+            "uid": "ep-uid",
+            "description": "d",
+            "filterTypes": ["user.created"],
+            "channels": ["c1"],
+            "metadata": {"a": "b"},
+            "rateLimit": 10,
+            "headers": {"X-Custom": "1"},
+        },
+        **a,
+    )
+    e = a | {"endpoint_id": endpoint["id"]}
+    await check("GET", "/api/v1/app/{app_id}/endpoint", 200, **a)
+    for suffix in ("", "/secret", "/headers", "/stats", "/transformation", "/health"):
+        await check("GET", "/api/v1/app/{app_id}/endpoint/{endpoint_id}" + suffix, 200, **e)
+    await check(
+        "POST", "/api/v1/app/{app_id}/endpoint/{endpoint_id}/secret/rotate", 200, json={}, **e
+    )
+
+    # A delivered message and a failed one (no retries), with their attempts.
+    receiver.responses = [204, 500]
+    sent = {"eventType": "user.created", "payload": {"x": 1}, "channels": ["c1"]}
+    first = await check(
+        "POST", "/api/v1/app/{app_id}/msg", 201, json=sent | {"tags": ["t"], "eventId": "e1"}, **a
+    )
+    second = await check("POST", "/api/v1/app/{app_id}/msg", 201, json=sent, **a)
+    await receiver.wait_for(2)
+
+    async def attempts_recorded() -> bool:
+        for msg in (first, second):
+            url = f"/api/v1/app/{a['app_id']}/attempt/msg/{msg['id']}"
+            if not (await client.get(url)).json()["data"]:
+                return False
+        return True
+
+    await eventually(attempts_recorded)
+    m = a | {"msg_id": first["id"]}
+    await check("GET", "/api/v1/app/{app_id}/msg", 200, params={"with_content": "true"}, **a)
+    await check("GET", "/api/v1/app/{app_id}/msg/{msg_id}", 200, **m)
+    await check("GET", "/api/v1/app/{app_id}/msg/{msg_id}/endpoint", 200, **m)
+    await check("GET", "/api/v1/app/{app_id}/endpoint/{endpoint_id}/msg", 200, **e)
+    await check("GET", "/api/v1/app/{app_id}/attempt/endpoint/{endpoint_id}", 200, **e)
+    for msg in (first, second):
+        page = await check(
+            "GET", "/api/v1/app/{app_id}/attempt/msg/{msg_id}", 200, **a, msg_id=msg["id"]
+        )
+        attempt = a | {"msg_id": msg["id"], "attempt_id": page["data"][0]["id"]}
+        await check("GET", "/api/v1/app/{app_id}/msg/{msg_id}/attempt/{attempt_id}", 200, **attempt)
+    await check(
+        "POST", "/api/v1/app/{app_id}/msg/{msg_id}/endpoint/{endpoint_id}/resend", 202, **(m | e)
+    )
+    await check(
+        "POST",
+        "/api/v1/app/{app_id}/endpoint/{endpoint_id}/recover",
+        202,
+        json={"since": "2026-01-01T00:00:00Z"},
+        **e,
+    )
+
+    # A synchronous call.
+    caller = await check(
+        "POST", "/api/v1/app/{app_id}/endpoint", 201, json={"url": receiver.url}, **a
+    )
+    await check(
+        "POST",
+        "/api/v1/app/{app_id}/endpoint/{endpoint_id}/call",
+        200,
+        json={"payload": {"q": 1}},
+        **a,
+        endpoint_id=caller["id"],
+    )
+
+    # The ingest side: a source, a forwarding endpoint, a verified request forwarded.
+    source = await check(
+        "POST",
+        "/ingest/api/v1/source",
+        201,
+        json={"name": "s", "uid": "src-uid", "type": "github", "config": {"secret": GITHUB_SECRET}},
+    )
+    s = {"source_id": source["id"]}
+    await check("GET", "/ingest/api/v1/source", 200)
+    await check("GET", "/ingest/api/v1/source/{source_id}", 200, **s)
+    await check("GET", "/ingest/api/v1/source/{source_id}/secret", 200, **s)
+    forward = await check(
+        "POST", "/ingest/api/v1/source/{source_id}/endpoint", 201, json={"url": receiver.url}, **s
+    )
+    se = s | {"endpoint_id": forward["id"]}
+    await check("GET", "/ingest/api/v1/source/{source_id}/endpoint", 200, **s)
+    for suffix in ("", "/secret", "/headers", "/transformation"):
+        await check(
+            "GET", "/ingest/api/v1/source/{source_id}/endpoint/{endpoint_id}" + suffix, 200, **se
+        )
+    body = orjson.dumps({"ref": "refs/heads/main"})
+    headers = github_headers(body, GITHUB_SECRET, "push", delivery="d-1")
+    answer = await client.post(source["ingestUrl"], content=body, headers=headers)
+    assert answer.status_code == 200, answer.text
+    await receiver.wait_for(4)
+    page = await check("GET", "/ingest/api/v1/source/{source_id}/request", 200, **s)
+    r = s | {"request_id": page["data"][0]["id"]}
+    await check("GET", "/ingest/api/v1/source/{source_id}/request/{request_id}", 200, **r)
+    await check("POST", "/ingest/api/v1/source/{source_id}/request/{request_id}/replay", 202, **r)
+
+    # Operational webhooks, background tasks, health.
+    operational = await check(
+        "POST",
+        "/api/v1/operational-webhook/endpoint",
+        201,
+        json={"url": receiver.url, "filterTypes": ["message.attempt.exhausted"]},
+    )
+    o = {"endpoint_id": operational["id"]}
+    await check("GET", "/api/v1/operational-webhook/endpoint", 200)
+    for suffix in ("", "/secret", "/headers"):
+        await check("GET", "/api/v1/operational-webhook/endpoint/{endpoint_id}" + suffix, 200, **o)
+    task = await check("POST", "/api/v1/app/{app_id}/msg/expunge-all-contents", 202, **a)
+    await check("GET", "/api/v1/background-task", 200)
+    await check("GET", "/api/v1/background-task/{task_id}", 200, task_id=task["id"])
+    for path in ("/api/v1/health", "/api/v1/health/ready", "/api/v1/health/live"):
+        await check("GET", path, 200)
