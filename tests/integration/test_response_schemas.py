@@ -13,6 +13,7 @@ left unchecked, so a new route cannot skip it.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,9 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from aiohttp import web
 import schemathesis
+from jsonschema import Draft202012Validator
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from tests.integration.inbound.signers import github_headers
@@ -28,6 +31,20 @@ from tests.pg import create_database, drop_database
 from tests.support import TOKEN, HookdServer, Receiver, eventually
 
 GITHUB_SECRET = "schema-secret"
+
+
+def closed(node: Any) -> Any:
+    """The document with every object schema closed: a key hookd sends that its model does not
+    declare is a mismatch too (pydantic leaves ``additionalProperties`` open)."""
+    if isinstance(node, dict):
+        for value in node.values():
+            closed(value)
+        if "properties" in node and "additionalProperties" not in node:
+            node["additionalProperties"] = False
+    elif isinstance(node, list):
+        for value in node:
+            closed(value)
+    return node
 
 
 class Checked:
@@ -38,6 +55,7 @@ class Checked:
         self.schema = schema
         self.seen: set[tuple[str, str]] = set()
         self.mismatches: list[str] = []
+        self.strict = closed(copy.deepcopy(schema.raw_schema))
 
     async def __call__(
         self,
@@ -52,13 +70,31 @@ class Checked:
             method, template.format(**path), json=json, params=params
         )
         assert response.status_code == status, (template, response.text)
+        self.validate(method, template, response, path, params)
+        return response.json() if response.content else None
+
+    def validate(
+        self,
+        method: str,
+        template: str,
+        response: httpx.Response,
+        path: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+    ) -> None:
+        status = response.status_code
         case = self.schema[template][method].Case(path_parameters=path, query=params)
         try:
             case.validate_response(response, checks=[response_schema_conformance])
         except Exception as failure:  # schemathesis raises a group of its check's failures
             self.mismatches.append(f"{method} {template}: {failure}")
+        declared = self.strict["paths"][template][method.lower()]["responses"][str(status)]
+        content = declared.get("content", {}).get("application/json", {})
+        if "schema" in content:
+            root = {**content["schema"], "components": self.strict["components"]}
+            for error in Draft202012Validator(root).iter_errors(response.json()):
+                path = "/".join(str(part) for part in error.absolute_path)
+                self.mismatches.append(f"{method} {template} at /{path}: {error.message}")
         self.seen.add((method, template))
-        return response.json() if response.content else None
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -175,18 +211,77 @@ async def _exercise(check: Checked, client: httpx.AsyncClient, receiver: Receive
         **e,
     )
 
-    # A synchronous call.
-    caller = await check(
-        "POST", "/api/v1/app/{app_id}/endpoint", 201, json={"url": receiver.url}, **a
+    await check("GET", "/api/v1/app/{app_id}/msg", 200, params={"with_content": "false"}, **a)
+    await check(
+        "GET",
+        "/api/v1/app/{app_id}/endpoint/{endpoint_id}/msg",
+        200,
+        **e,
+        params={"with_content": "false"},
     )
     await check(
-        "POST",
-        "/api/v1/app/{app_id}/endpoint/{endpoint_id}/call",
+        "PUT",
+        "/api/v1/app/{app_id}/endpoint/{endpoint_id}",
         200,
-        json={"payload": {"q": 1}},
-        **a,
-        endpoint_id=caller["id"],
+        json={"url": receiver.url, "filter": {"x": {"$gt": 0}}, "thin": True},
+        **e,
     )
+    await check(
+        "PATCH",
+        "/api/v1/app/{app_id}/endpoint/{endpoint_id}/transformation",
+        204,
+        json={"code": "function handler(webhook) { return webhook; }", "enabled": True},
+        **e,
+    )
+    for suffix in ("", "/transformation", "/health", "/stats"):
+        await check("GET", "/api/v1/app/{app_id}/endpoint/{endpoint_id}" + suffix, 200, **e)
+    await check("PUT", "/api/v1/app/{app_id}", 200, json={"name": "b"}, **a)
+    await check("DELETE", "/api/v1/event-type/{name}", 204, name="user.created")
+    await check(
+        "GET",
+        "/api/v1/event-type",
+        200,
+        params={"include_archived": "true", "with_content": "false"},
+    )
+
+    # Synchronous calls: every call setting, answered, mapped, failed, standing in.
+    caller = await check(
+        "POST",
+        "/api/v1/app/{app_id}/endpoint",
+        201,
+        json={
+            "url": receiver.url,
+            "method": "PUT",
+            "timeoutMs": 2000,
+            "urlTemplate": receiver.url_for("/orders/{{ params.id }}"),
+            "bodyTemplate": '{"id": "{{ params.id }}"}',
+            "responseMapping": {"status": "$.status"},
+            "fallbackResponse": {"status": 200, "body": {"text": "later"}},
+            "auth": {"type": "bearer", "token": "secret-token-123456789"},
+        },
+        **a,
+    )
+    c = a | {"endpoint_id": caller["id"]}
+    await check("GET", "/api/v1/app/{app_id}/endpoint/{endpoint_id}", 200, **c)
+    call = "/api/v1/app/{app_id}/endpoint/{endpoint_id}/call"
+    receiver.responses = [
+        web.json_response({"status": "shipped"}),
+        web.Response(status=503, text="down"),
+    ]
+    await check("POST", call, 200, json={"params": {"id": "1"}}, **c)
+    await check("POST", call, 200, json={"params": {"id": "2"}}, **c)
+    plain = await check(
+        "POST",
+        "/api/v1/app/{app_id}/endpoint",
+        201,
+        json={"url": receiver.url, "auth": {"type": "basic", "username": "u", "password": "p"}},
+        **a,
+    )
+    receiver.responses = [web.Response(status=500, text="no")]
+    failed = await client.post(
+        f"/api/v1/app/{a['app_id']}/endpoint/{plain['id']}/call", json={"payload": {}}
+    )
+    check.validate("POST", call, failed)
 
     # The ingest side: a source, a forwarding endpoint, a verified request forwarded.
     source = await check(
@@ -210,13 +305,48 @@ async def _exercise(check: Checked, client: httpx.AsyncClient, receiver: Receive
         )
     body = orjson.dumps({"ref": "refs/heads/main"})
     headers = github_headers(body, GITHUB_SECRET, "push", delivery="d-1")
+    before = len(receiver.requests)
     answer = await client.post(source["ingestUrl"], content=body, headers=headers)
     assert answer.status_code == 200, answer.text
-    await receiver.wait_for(4)
+    forged = await client.post(source["ingestUrl"], content=b"\xff", headers={"X-A": "b"})
+    assert forged.status_code == 401, forged.text
+    await receiver.wait_for(before + 1)
     page = await check("GET", "/ingest/api/v1/source/{source_id}/request", 200, **s)
-    r = s | {"request_id": page["data"][0]["id"]}
-    await check("GET", "/ingest/api/v1/source/{source_id}/request/{request_id}", 200, **r)
+    for record in page["data"]:
+        r = s | {"request_id": record["id"]}
+        await check("GET", "/ingest/api/v1/source/{source_id}/request/{request_id}", 200, **r)
+    r = s | {"request_id": page["data"][-1]["id"]}
     await check("POST", "/ingest/api/v1/source/{source_id}/request/{request_id}/replay", 202, **r)
+    await check(
+        "POST",
+        "/ingest/api/v1/source/{source_id}/request/replay",
+        200,
+        json={"since": "2026-01-01T00:00:00Z"},
+        **s,
+    )
+    await check(
+        "PUT",
+        "/ingest/api/v1/source/{source_id}",
+        200,
+        json={"name": "s2", "type": "github", "config": {"secret": GITHUB_SECRET}},
+        **s,
+    )
+    await check("POST", "/ingest/api/v1/source/{source_id}/token/rotate", 200, **s)
+    await check(
+        "PATCH",
+        "/ingest/api/v1/source/{source_id}/endpoint/{endpoint_id}",
+        200,
+        json={"description": "d"},
+        **se,
+    )
+
+    # Errors: hookd's {"code", "detail"} where the document declares them.
+    await check("GET", "/api/v1/app/{app_id}", 404, app_id="app_missing")
+    await check("POST", "/api/v1/app", 422, json={"name": 5})
+    rejected = s | {"request_id": page["data"][0]["id"]}
+    await check(
+        "POST", "/ingest/api/v1/source/{source_id}/request/{request_id}/replay", 409, **rejected
+    )
 
     # Operational webhooks, background tasks, health.
     operational = await check(
