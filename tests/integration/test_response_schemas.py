@@ -21,8 +21,8 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from aiohttp import web
 import schemathesis
+from aiohttp import web
 from jsonschema import Draft202012Validator
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
