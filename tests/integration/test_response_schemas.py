@@ -282,6 +282,17 @@ async def _exercise(check: Checked, client: httpx.AsyncClient, receiver: Receive
         f"/api/v1/app/{a['app_id']}/endpoint/{plain['id']}/call", json={"payload": {}}
     )
     check.validate("POST", call, failed)
+    queued = await check(
+        "POST",
+        "/api/v1/app/{app_id}/endpoint",
+        201,
+        json={"url": receiver.url, "retryAsync": True},
+        **a,
+    )
+    receiver.responses = [web.Response(status=500, text="no")]
+    await check("POST", call, 200, json={"payload": {}}, **a, endpoint_id=queued["id"])
+    batched = {"url": receiver.url, "fifo": True, "batchSize": 2, "batchMaxWaitMs": 50}
+    await check("POST", "/api/v1/app/{app_id}/endpoint", 201, json=batched, **a)
 
     # The ingest side: a source, a forwarding endpoint, a verified request forwarded.
     source = await check(
@@ -338,6 +349,34 @@ async def _exercise(check: Checked, client: httpx.AsyncClient, receiver: Receive
         200,
         json={"description": "d"},
         **se,
+    )
+
+    # A source with its own answer and a dedup window, sent a form body (not JSON).
+    custom = await check(
+        "POST",
+        "/ingest/api/v1/source",
+        201,
+        json={
+            "name": "custom",
+            "type": "generic-webhook",
+            "config": {"auth": "none"},
+            "response": {"statusCode": 202, "contentType": "text/plain", "body": "thanks"},
+            "dedupWindowSeconds": 60,
+        },
+    )
+    form = await client.post(custom["ingestUrl"], data={"a": "1"})
+    assert form.status_code == 202, form.text
+    cs = {"source_id": custom["id"]}
+    (stored,) = (await check("GET", "/ingest/api/v1/source/{source_id}/request", 200, **cs))["data"]
+    await check(
+        "GET",
+        "/ingest/api/v1/source/{source_id}/request/{request_id}",
+        200,
+        **cs,
+        request_id=stored["id"],
+    )
+    await check(
+        "GET", "/api/v1/app/{app_id}/msg/{msg_id}", 200, app_id=custom["id"], msg_id=stored["msgId"]
     )
 
     # Errors: hookd's {"code", "detail"} where the document declares them.
