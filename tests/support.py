@@ -183,6 +183,17 @@ class Receiver:
         if self._runner is not None:
             await self._runner.cleanup()
 
+    async def drained(self, timeout: float = 15.0) -> None:
+        """Wait until no connection is open: every request of a sender that is gone (killed,
+        stopped) has been read and handled."""
+        assert self._runner is not None and self._runner.server is not None
+        server = self._runner.server
+
+        async def closed() -> bool:
+            return not server.connections
+
+        await eventually(closed, timeout=timeout, interval=0.02)
+
     async def wait_for(
         self, count: int, timeout: float = 15.0, path: str | None = None
     ) -> list[Received]:

@@ -12,6 +12,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import orjson
 import psutil
 
@@ -46,6 +47,12 @@ async def soon(check: Callable[[], Any], timeout: float = 15.0) -> Any:
         return check()
 
     return await eventually(checked, timeout=timeout)
+
+
+async def succeeded(api: httpx.AsyncClient, app_id: str, endpoint_id: str, count: int) -> bool:
+    """Whether ``count`` attempts at the endpoint are recorded as successes."""
+    page = await api.get(f"/api/v1/app/{app_id}/attempt/endpoint/{endpoint_id}")
+    return [a["status"] for a in page.json()["data"]] == [0] * count
 
 
 def gone(pid: int) -> bool:
@@ -92,7 +99,7 @@ async def test_the_per_endpoint_cap_holds_across_processes(new_server) -> None: 
         client(server) as api,
     ):
         busy_app = await create_app(api, "busy")
-        await create_endpoint(api, busy_app, url=first.url)
+        busy = await create_endpoint(api, busy_app, url=first.url)
         capped_app = await create_app(api, "capped")
         await create_endpoint(api, capped_app, url=second.url)
         # The serving process's three slots go to the first endpoint (handed off)...
@@ -104,11 +111,16 @@ async def test_the_per_endpoint_cap_holds_across_processes(new_server) -> None: 
         await soon(lambda: second_gate.in_flight.get("/hook", 0) == 3)
         first_gate.released.set()  # the serving process's slots free up
         await first.wait_for(3, timeout=20)
-        await asyncio.sleep(0.5)
+        await eventually(lambda: succeeded(api, busy_app, busy["id"], 3))  # slots are free
         # Nothing of the second endpoint is queued, and the serving process has free slots:
         # only the database's count of the child's deliveries keeps this one from starting.
         sent.append(await send(api, capped_app, 3))
-        await asyncio.sleep(1.0)
+        # A retry is claimed in a worker round, never handed off, and the child's slots are all
+        # taken: once a later message's retry arrives, a round of the serving process has
+        # looked at the queue that holds the capped delivery.
+        first.responses = [500]
+        await send(api, busy_app, 3)
+        await first.wait_for(5, timeout=20)
         assert second_gate.max_in_flight["/hook"] == 3
         second_gate.released.set()
         await second.wait_for(4, timeout=30)
@@ -153,8 +165,10 @@ async def test_an_endpoint_disabled_by_another_process_gets_no_new_deliveries(
         other.execute("UPDATE endpoints SET disabled = 1 WHERE id = ?", (endpoint["id"],))
         other.close()
 
-        await send(api, app_id, 2)
-        await asyncio.sleep(1.0)
+        second = await send(api, app_id, 2)
+        # Deliveries are written with their message: none for the disabled endpoint.
+        destinations = await api.get(f"/api/v1/app/{app_id}/msg/{second}/endpoint")
+        assert destinations.json()["data"] == []
         assert len(receiver.requests) == 1
         attempts = await api.get(f"/api/v1/app/{app_id}/attempt/endpoint/{endpoint['id']}")
         assert len(attempts.json()["data"]) == 1

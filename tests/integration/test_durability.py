@@ -26,7 +26,7 @@ async def test_killed_mid_retry_still_delivers_after_restart(
     msg = await svix.message.create(app.id, MessageIn(event_type="a.b", payload={"crash": 1}))
     await receiver.wait_for(1)
     server.kill()  # the retry is due in ~3 s; the process is gone before then
-    await asyncio.sleep(0.5)
+    await receiver.drained()  # all the dead process sent is in
     assert len(receiver.requests) == 1
 
     server.start()

@@ -399,6 +399,9 @@ class MessageAttemptOut(CamelModel):
     response_status_code: int
     response_duration_ms: int
     trigger_type: int
+    attempt_number: int = Field(
+        description="which attempt of its delivery this was, from 1 (not part of Svix's API)"
+    )
     timestamp: datetime
     msg: MessageOut | None = None
 

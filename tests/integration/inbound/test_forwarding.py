@@ -16,10 +16,11 @@ from tests.integration.inbound.signers import (
     stripe_headers,
     twilio_signature,
 )
-from tests.support import TOKEN, Receiver
+from tests.support import TOKEN, Receiver, eventually
 
 STRIPE_SECRET = "whsec_integration_stripe"
 GITHUB_SECRET = "github-integration-secret"
+SUCCESS, FAIL = 0, 2  # Svix's MessageStatus
 
 
 def lowered(headers: dict[str, str]) -> dict[str, str]:
@@ -107,13 +108,12 @@ async def test_bad_signature_is_refused_recorded_and_not_forwarded(
     assert detail["bodyText"] == body.decode()
     assert detail["verification"]["reason"] == "signature does not match"
     assert detail["forwardedTo"] == []
-    await receiver_stays_empty(receiver)
+    await receiver_stays_empty(receiver, api, source_id)
 
 
-async def receiver_stays_empty(receiver: Receiver, seconds: float = 0.6) -> None:
-    import asyncio
-
-    await asyncio.sleep(seconds)
+async def receiver_stays_empty(receiver: Receiver, api: httpx.AsyncClient, source_id: str) -> None:
+    """Nothing was forwarded and nothing will be: the source's application holds no message."""
+    await forwarding_settled(api, source_id, messages=0)
     assert receiver.requests == []
 
 
@@ -127,16 +127,35 @@ async def test_duplicate_gets_2xx_is_recorded_and_not_forwarded_again(
     again = httpx.post(url, content=body, headers=headers)
     assert again.status_code == 200
     await receiver.wait_for(1)
-    await receiver_stays_empty_after(receiver, 1)
+    await receiver_stays_empty_after(receiver, 1, api, source_id, messages=1)
     outcomes = [r["outcome"] for r in await requests_of(api, source_id)]
     assert outcomes == ["duplicate", "accepted"]
 
 
-async def receiver_stays_empty_after(receiver: Receiver, count: int) -> None:
-    import asyncio
-
-    await asyncio.sleep(0.6)
+async def receiver_stays_empty_after(
+    receiver: Receiver, count: int, api: httpx.AsyncClient, source_id: str, messages: int
+) -> None:
+    """No more than ``count`` requests arrive: every delivery is recorded as done."""
+    await forwarding_settled(api, source_id, messages)
     assert len(receiver.requests) == count
+
+
+async def forwarding_settled(api: httpx.AsyncClient, source_id: str, messages: int) -> None:
+    """Wait until the source's application holds ``messages`` messages and every delivery of
+    each (written with the message; none for an endpoint whose filter refuses it) has a final
+    outcome recorded: nothing more will be forwarded."""
+    base = f"/api/v1/app/{source_id}/msg"
+
+    async def settled() -> bool:
+        stored = (await api.get(base)).json()["data"]
+        assert len(stored) == messages, stored
+        for message in stored:
+            destinations = (await api.get(f"{base}/{message['id']}/endpoint")).json()["data"]
+            if any(d["status"] not in (SUCCESS, FAIL) for d in destinations):
+                return False
+        return True
+
+    await eventually(settled)
 
 
 async def test_event_types_drive_endpoint_filter_types(
@@ -154,7 +173,7 @@ async def test_event_types_drive_endpoint_filter_types(
         assert httpx.post(url, content=body, headers=github_headers(body, GITHUB_SECRET, event))
     (forwarded,) = await receiver.wait_for(1)
     assert lowered(forwarded.headers)["x-github-event"] == "push"
-    await receiver_stays_empty_after(receiver, 1)
+    await receiver_stays_empty_after(receiver, 1, api, source_id, messages=3)
     types = sorted(r["eventType"] for r in await requests_of(api, source_id))
     assert types == ["github.issues", "github.push", "github.star"]
 
