@@ -40,16 +40,22 @@ class Telemetry(Protocol):
         """The worker recorded ``count`` finished attempts in one transaction."""
 
     def group_commit(self, kind: str, size: int, committed: bool, duration_s: float) -> None:
-        """A group-commit transaction ended (``kind``: ``"messages"`` or ``"ingest"``):
-        ``size`` requests shared it."""
+        """A group-commit transaction ended (``store.group_commit``): ``size`` requests shared
+        it. ``kind``: ``"messages"`` (message creates), ``"ingest"`` (inbound requests), or
+        ``"writes"`` (a committer that names no kind and is given no telemetry yet: the
+        idempotency keys')."""
 
     def request_served(self, method: str, route: str, status: int, duration_s: float) -> None:
-        """The API answered a request. ``route``: the route's path template (e.g.
-        ``/api/v1/app/{app_id}/msg``), never the path with its ids."""
+        """The server answered a request (``api.served``; the health port's probes are not
+        counted). ``route``: the route's path template (e.g. ``/api/v1/app/{app_id}/msg/``),
+        never the path with its ids; ``""`` when no route matched. ``status`` 0: no answer.
+        Only wrapped around the server when a telemetry other than the no-op is given."""
 
-    def ingest_outcome(self, source_id: str, outcome: str) -> None:
-        """An inbound request to ``/in/{source}`` was decided: ``outcome`` is ``"accepted"``,
-        ``"duplicate"``, ``"rejected"`` (signature, size, method) or ``"unknown_source"``."""
+    def ingest_outcome(self, source_id: str, outcome: str, code: str, status: int) -> None:
+        """A source's inbound request (``/in/{source}``) was recorded and answered ``status``.
+        ``outcome``: ``"accepted"``, ``"duplicate"``, ``"rejected"``, ``"handshake"`` or
+        ``"rate_limited"`` (refused too often: answered 429, not recorded); ``code``: the
+        verification's code (e.g. ``"verified"``, ``"missing_header"``)."""
 
 
 class NoTelemetry:
@@ -77,7 +83,7 @@ class NoTelemetry:
     def request_served(self, method: str, route: str, status: int, duration_s: float) -> None:
         return None
 
-    def ingest_outcome(self, source_id: str, outcome: str) -> None:
+    def ingest_outcome(self, source_id: str, outcome: str, code: str, status: int) -> None:
         return None
 
 

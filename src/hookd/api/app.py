@@ -34,8 +34,10 @@ from hookd.api.routes import (
     operational_endpoints,
     payloads,
 )
+from hookd.api.served import Served
 from hookd.engine.calls import call_sender
 from hookd.engine.runtime import Runtime
+from hookd.telemetry import NO_TELEMETRY
 
 log = structlog.get_logger("hookd")
 
@@ -142,4 +144,7 @@ def create_server(
     answered in front of FastAPI, everything else (and the lifespan) by ``create_app``."""
     app = create_app(runtime, api_keys, run_worker=run_worker, readiness=readiness)
     door = inbound.IngestDoor(app, runtime.ctx)
-    return errors.DatabaseOutage(door)  # /in/: the door re-raises outages to it
+    server: ASGIApp = errors.DatabaseOutage(door)  # /in/: the door re-raises outages to it
+    if runtime.telemetry is not NO_TELEMETRY:  # the default reports nothing: no wrapper
+        server = Served(server, runtime.telemetry)
+    return server

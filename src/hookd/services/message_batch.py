@@ -72,7 +72,9 @@ class _Accepted(NamedTuple):
 async def commit(ctx: Context, new: NewMessage) -> Created:
     """Persist ``new`` with the creates waiting beside it; return it once committed."""
     # The cache is only correct when this process owns the SQLite file alone.
-    return await _creates.submit(ctx.db, new, sole_process=ctx.settings.role == "all")
+    return await _creates.submit(
+        ctx.db, new, sole_process=ctx.settings.role == "all", telemetry=ctx.telemetry
+    )
 
 
 def create_group(
@@ -199,7 +201,9 @@ def _after_transaction(group: Sequence[NewMessage], committed: bool) -> None:
         handoff.after_transaction(committed)
 
 
-_creates: PerDatabase[NewMessage, Created] = PerDatabase(create_group, _after_transaction)
+_creates: PerDatabase[NewMessage, Created] = PerDatabase(
+    create_group, _after_transaction, kind="messages"
+)
 
 
 def duplicate(event_id: str | None) -> Conflict:
