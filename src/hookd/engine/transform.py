@@ -3,8 +3,9 @@
 Why processes and not threads: a single JavaScript statement such as
 ``new Array(2**28).fill(1)`` makes V8 abort the whole process ("Fatal JavaScript out of
 memory"), which no in-process limit can catch. So V8 only ever runs in small worker processes
-(``python -m hookd.engine.transform_child``) that talk newline-delimited JSON over stdin/stdout, one
-call at a time each. A crashed or stuck worker is killed and replaced; only its own call fails.
+(``python -m hookd.engine.transform_child``, their own program) that talk newline-delimited
+JSON over stdin/stdout, one call at a time each. This module is the parent's pool: a crashed
+or stuck worker is killed and replaced; only its own call fails.
 
 Limits, from the inside out: mini-racer's timeout and hard heap limit per call; the worker's
 ``RLIMIT_DATA`` for memory outside the V8 heap (ArrayBuffers); the parent's deadline, which
