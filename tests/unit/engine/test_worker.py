@@ -87,6 +87,7 @@ async def test_sends_a_due_delivery_signed_and_records_its_success(ctx: Context)
     reports = telemetry(ctx)
     assert reports.of("attempt_finished") == [(app_id, endpoint_id, 200, 1, True)]
     assert (1, SETTINGS.concurrency) in reports.of("claim_round")
+    assert reports.of("group_commit") == [("messages", 1, True)]  # the create's transaction
 
 
 async def test_a_failed_attempt_is_recorded_and_the_delivery_waits_for_its_retry(
