@@ -18,7 +18,6 @@ from pydantic import ValidationError
 
 from hookd import __version__, open_files
 from hookd.config import Settings
-from hookd.services.context import Context
 from hookd.store import migrate, sqlite_files
 from hookd.store.db import Database
 
@@ -204,24 +203,25 @@ def serve(
     if after != before:
         log.info("open files limit raised", soft_before=before, soft=after)
     database = Database(settings.effective_database_url, busy_timeout=settings.sqlite_busy_timeout)
-    ctx = Context(db=database, settings=settings)
-    uvloop.run(prepare_schema(ctx.db))
+    uvloop.run(prepare_schema(database))
     warn_loose_permissions(database, settings)
-    uvloop.run(prepare_secrets(ctx.db, settings))
-    if settings.role == "worker":
-        from hookd.engine.runtime import run_worker_only
+    uvloop.run(prepare_secrets(database, settings))
+    # Imported late: keeps `hookd --help` fast. The one place the running system is built.
+    from hookd.engine.runtime import Runtime, run_worker_only
 
-        uvloop.run(run_worker_only(ctx))
+    runtime = Runtime(settings, database)
+    if settings.role == "worker":
+        uvloop.run(run_worker_only(runtime))
         return
-    from hookd.api.app import create_server  # imported late: keeps `hookd --help` fast
+    from hookd.api.app import create_server
     from hookd.api.auth import ApiKeys
     from hookd.api.connections import ConnectionLimits, guarded_http
     from hookd.api.routes.health import Readiness
 
     # Only the token's digest is kept (api.auth.ApiKeys).
     api_keys = ApiKeys.admin(admin_token(settings))
-    readiness = Readiness(ctx.db)  # the app checks the database, the protocol answers probes
-    app = create_server(ctx, api_keys, run_worker=settings.role == "all", readiness=readiness)
+    readiness = Readiness(database)  # the app checks the database, the protocol answers probes
+    app = create_server(runtime, api_keys, run_worker=settings.role == "all", readiness=readiness)
     limits = ConnectionLimits(
         header_timeout=settings.header_timeout,
         body_timeout=settings.body_timeout,

@@ -20,7 +20,8 @@ from hookd.core.transformations import (
     TransformError,
     TransformInput,
 )
-from hookd.engine.transform import TransformSandbox, describe_js_error
+from hookd.engine.transform import TransformSandbox
+from hookd.engine.transform_child import describe_js_error
 
 BODY = b'{"order": {"id": 7, "total": 12.5}, "big": 1152921504606846977}'
 REQUEST = TransformInput.from_http(

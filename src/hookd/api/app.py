@@ -34,10 +34,10 @@ from hookd.api.routes import (
     operational_endpoints,
     payloads,
 )
+from hookd.api.served import Served
 from hookd.engine.calls import call_sender
-from hookd.engine.runtime import delivery_engine, queue_index, wakeups
-from hookd.engine.transform import close_default_sandbox
-from hookd.services.context import Context
+from hookd.engine.runtime import Runtime
+from hookd.telemetry import NO_TELEMETRY
 
 log = structlog.get_logger("hookd")
 
@@ -52,26 +52,26 @@ async def _client_gone(_: Request, __: Exception) -> Response:
 
 
 def create_app(
-    ctx: Context,
+    runtime: Runtime,
     api_keys: ApiKeys,
     *,
     run_worker: bool = True,
     readiness: health.Readiness | None = None,
 ) -> FastAPI:
-    """Build the API; with ``run_worker`` the delivery worker runs on the same event loop.
+    """Build the API on ``runtime``; with ``run_worker`` the delivery worker runs on the same
+    event loop.
 
     ``readiness`` (the health routes' database check, shared with the server's protocol, which
     answers probes before the app) is checked every second while the app runs."""
+    ctx = runtime.ctx
     readiness = readiness or health.Readiness(ctx.db)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            if run_worker:
-                await stack.enter_async_context(delivery_engine(ctx))
-            else:
-                await stack.enter_async_context(queue_index(ctx))
-                await stack.enter_async_context(wakeups(ctx, deliver=False))
+            # The worker, or only the wake-ups of other processes' workers; the sandbox (also
+            # where endpoints' transformations are checked when saved) closes with it.
+            await stack.enter_async_context(runtime.running(deliver=run_worker))
             # Calls get their own sender: they never wait behind queued deliveries.
             app.state.call_sender = await stack.enter_async_context(call_sender(ctx.settings))
             await stack.enter_async_context(readiness.running())
@@ -86,7 +86,6 @@ def create_app(
                 yield
             finally:
                 await stack.aclose()
-                await close_default_sandbox()  # transformations checked when endpoints are saved
                 await ctx.db.close()
                 log.info("hookd stopped")
 
@@ -135,7 +134,7 @@ def create_app(
 
 
 def create_server(
-    ctx: Context,
+    runtime: Runtime,
     api_keys: ApiKeys,
     *,
     run_worker: bool = True,
@@ -143,6 +142,9 @@ def create_server(
 ) -> ASGIApp:
     """What uvicorn serves: ``/in/{source}`` (public: each provider's signature is the proof)
     answered in front of FastAPI, everything else (and the lifespan) by ``create_app``."""
-    app = create_app(ctx, api_keys, run_worker=run_worker, readiness=readiness)
-    door = inbound.IngestDoor(app, ctx)
-    return errors.DatabaseOutage(door)  # /in/: the door re-raises outages to it
+    app = create_app(runtime, api_keys, run_worker=run_worker, readiness=readiness)
+    door = inbound.IngestDoor(app, runtime.ctx)
+    server: ASGIApp = errors.DatabaseOutage(door)  # /in/: the door re-raises outages to it
+    if runtime.telemetry is not NO_TELEMETRY:  # the default reports nothing: no wrapper
+        server = Served(server, runtime.telemetry)
+    return server

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import orjson
@@ -35,7 +35,7 @@ class TransformError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Transformation:
-    """User code defining ``function handler(request)``, checked by ``compile_transformation``."""
+    """User code defining ``function handler(request)``, checked by ``Sandbox.compile``."""
 
     code: str
 
@@ -241,3 +241,27 @@ def _headers(value: object) -> dict[str, str]:
             raise _output(f"header {name!r} contains a line break or NUL")
         headers[name] = item
     return headers
+
+
+class Sandbox(Protocol):
+    """Where transformations run (``engine.transform.TransformSandbox``, one per process, owned
+    by the runtime): services check code with it, the worker applies it."""
+
+    async def compile(
+        self, code: str, *, timeout_ms: int, max_memory: int, app: str = ""
+    ) -> Transformation:
+        """Check ``code`` parses, runs and defines ``handler``; ``TransformError`` if not."""
+        ...
+
+    async def apply(
+        self,
+        transformation: Transformation,
+        request: TransformInput,
+        *,
+        timeout_ms: int,
+        max_memory: int,
+        app: str = "",
+        endpoint: str = "",
+    ) -> TransformOutcome:
+        """Run the handler on ``request``: the request to send instead, or ``Cancelled``."""
+        ...

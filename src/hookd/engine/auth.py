@@ -27,7 +27,7 @@ from hookd.core.endpoint_auth import (
     parse_token_response,
     token_request,
 )
-from hookd.engine.http import HttpSender
+from hookd.engine.http import Sender
 
 # A token is renewed this long before the expiry its server announced.
 EXPIRY_MARGIN_SECONDS = 30.0
@@ -51,7 +51,7 @@ class _Token:
 class Authenticator:
     """Sends requests to endpoints with their configured authentication."""
 
-    def __init__(self, sender: HttpSender) -> None:
+    def __init__(self, sender: Sender) -> None:
         self.sender = sender
         self._tokens: dict[str, _Token] = {}
         self._locks: dict[str, asyncio.Lock] = {}

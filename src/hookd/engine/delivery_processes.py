@@ -9,7 +9,7 @@ buckets) keeps them fair and within every limit, as with workers on PostgreSQL.
 
 Each child gets the read end of a pipe from its parent:
 
-- a byte on it is a wake-up: the parent queued deliveries (``ctx.wake_worker``), so the children
+- a byte on it is a wake-up: the parent queued deliveries (``Runtime.wake``), so the children
   look at once instead of at their next poll;
 - end of file means the parent is gone, stopped or killed: the child stops as on SIGTERM,
   finishing or releasing what it holds. No child outlives its parent, so none races the next
@@ -106,15 +106,6 @@ class DeliveryProcesses:
                 self._children[slot] = await self._spawn()
             except OSError:
                 log.exception("could not start a delivery process")
-
-    def wake_with(self, wake_local: Callable[[], None]) -> Callable[[], None]:
-        """The wake-up for this process's creates: its own worker and every child."""
-
-        def wake_all() -> None:
-            wake_local()
-            self.wake()
-
-        return wake_all
 
     def wake(self) -> None:
         """Tell every child that deliveries were queued (never blocks)."""

@@ -13,6 +13,7 @@ import asyncio
 import ssl
 import time
 from collections.abc import Mapping
+from typing import Protocol
 
 from hookd.core.delivery import RESPONSE_READ_LIMIT, AttemptResult
 from hookd.core.http_wire import Destination, decoded_body, parse_destination, request_head
@@ -27,6 +28,23 @@ TARGET_CACHE_SIZE = 4096
 # Connections to one host at once. HOOKD_ENDPOINT_CONCURRENCY defaults to the same, so the
 # deliveries of one endpoint never wait for a connection (their timeout would run meanwhile).
 CONNECTIONS_PER_HOST = 64
+
+
+class Sender(Protocol):
+    """What the worker sends with: :class:`HttpSender`, or a fake in unit tests."""
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        timeout: float,  # noqa: ASYNC109 - the deadline is per destination, not per call site
+        *,
+        tls: ssl.SSLContext | None = None,
+    ) -> AttemptResult:
+        """Make one request; never raises for network trouble."""
+        ...
 
 
 class HttpSender:

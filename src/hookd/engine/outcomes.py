@@ -47,6 +47,11 @@ class Outcomes:
     def pending(self) -> bool:
         return bool(self._finished or self._to_disable)
 
+    @property
+    def finished(self) -> int:
+        """Finished attempts waiting to be recorded."""
+        return len(self._finished)
+
     def sent(self, endpoint_id: str, succeeded: bool) -> None:
         """A request reached (or failed to reach) the endpoint: input to its breaker."""
         self._sends.append((endpoint_id, succeeded))

@@ -1,25 +1,38 @@
-"""The delivery engine's lifetime: start the sender and the worker, stop them gracefully."""
+"""The running system of one process, built in one place: :class:`Runtime`.
+
+``Runtime(settings, db)`` makes the parts that live as long as the process (the transformation
+sandbox, the worker's in-flight ledger, the wake-up, the telemetry) and the immutable
+:class:`~hookd.services.context.Context` that hands them to the services. ``running()`` starts
+what runs (sender, worker, pruner, delivery processes, Redis queue index, PostgreSQL
+wake-ups) and stops it all on exit, the sandbox last. The API (``api.app``) and the worker-only
+process (``run_worker_only``) both run a runtime; nothing else starts or closes these parts.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import structlog
 
 from hookd import gc_tuning
+from hookd.config import Settings
 from hookd.engine.delivery_processes import children_for, watch_parent
 from hookd.engine.destinations import BrokerDestinations
+from hookd.engine.handoff import HandOff
 from hookd.engine.http import HttpSender
 from hookd.engine.pruner import Pruner
 from hookd.engine.signed_headers import USER_AGENT
-from hookd.engine.transform import close_default_sandbox
+from hookd.engine.transform import TransformSandbox
 from hookd.engine.wakeup import PgWakeups
 from hookd.engine.worker import DeliveryWorker
-from hookd.services.context import Context
+from hookd.services.context import Context, utc_now
+from hookd.store.db import Database
+from hookd.telemetry import NO_TELEMETRY, Telemetry
 
 if TYPE_CHECKING:
     from hookd.engine.queue.dispatch import RedisDispatch
@@ -28,108 +41,188 @@ if TYPE_CHECKING:
 log = structlog.get_logger("hookd")
 
 
-@asynccontextmanager
-async def queue_index(ctx: Context) -> AsyncIterator[RedisIndex | None]:
-    """With ``HOOKD_QUEUE_URL``: every committed ``mark_ready`` is signalled to Redis."""
-    if not ctx.settings.queue_url:
-        yield None
-        return
-    from hookd.engine.queue.index import RedisIndex  # redis is imported only when configured
-
-    index = RedisIndex(ctx.settings.queue_url, ctx.settings.queue_prefix, ctx.clock)
-    ctx.db.on_ready = index.signal
-    await index.start()
-    try:
-        yield index
-    finally:
-        ctx.db.on_ready = None
-        await index.close()
+def _nothing() -> None:
+    return None
 
 
-@asynccontextmanager
-async def wakeups(ctx: Context, *, deliver: bool) -> AsyncIterator[None]:
-    """Route ``ctx.wake_worker``: to this process's worker, and on PostgreSQL to all workers
-    (not needed with the Redis queue index: it wakes the workers itself)."""
-    if ctx.db.is_sqlite or ctx.settings.queue_url:
-        yield
-        return
-    pg = PgWakeups(ctx.db.url)
-    local = ctx.wake_worker
+def _all_of(*targets: Callable[[], None] | None) -> Callable[[], None]:
+    """One wake-up calling every given target (the only one, as is, when there is one)."""
+    present = [target for target in targets if target is not None]
+    if not present:
+        return _nothing
+    if len(present) == 1:
+        return present[0]
 
-    def wake_everyone() -> None:
-        local()
-        pg.notify()
+    def wake_all() -> None:
+        for target in present:
+            target()
 
-    ctx.wake_worker = wake_everyone
-    await pg.start(send=True, on_wake=local if deliver else None)
-    try:
-        yield
-    finally:
-        await pg.close()
+    return wake_all
 
 
-@asynccontextmanager
-async def delivery_engine(ctx: Context) -> AsyncIterator[DeliveryWorker]:
-    """Run deliveries while the block runs; on exit finish or release what is in flight."""
-    sender = HttpSender(
-        ctx.settings.networks, user_agent=USER_AGENT, limit=ctx.settings.concurrency
-    )
-    await sender.start()
-    brokers = BrokerDestinations(ctx.settings.networks)
-    await brokers.start()
-    worker = DeliveryWorker(ctx, sender, brokers)
-    ctx.wake_worker = worker.wake
-    pruner = Pruner(ctx)
-    children = children_for(ctx.settings)
-    async with AsyncExitStack() as stack:
-        index = await stack.enter_async_context(queue_index(ctx))
-        dispatch: RedisDispatch | None = None
+class Runtime:
+    """This process's running system: what the API and the worker share.
+
+    - ``wake``: the services' wake-up after they queue work (``ctx.wake_worker``). It goes
+      nowhere until ``running()`` has started everything, then to this process's worker, its
+      delivery processes and, on PostgreSQL, every other process's worker (NOTIFY); with the
+      Redis queue index, the index wakes the workers instead.
+    - ``handoff``: the worker's in-flight ledger; the services see it (``ctx.handoff``) when
+      creates may hand deliveries to the worker directly (SQLite, role ``all``). It takes
+      hand-offs only while the worker runs.
+    - the post-commit hook: ``db.on_ready`` is the Redis queue index's ``signal`` while it runs.
+    - ``sandbox``: the transformation sandbox, closed once, when the runtime stops.
+    - ``telemetry``: what hookd reports (``hookd.telemetry``), a no-op unless one is given.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        *,
+        telemetry: Telemetry = NO_TELEMETRY,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.telemetry = telemetry
+        self.sandbox = TransformSandbox(settings.transform_workers)
+        self._children = children_for(settings)  # delivery processes started beside the worker
+        self.handoff = HandOff(
+            concurrency=settings.concurrency,
+            per_endpoint=settings.endpoint_concurrency,
+            lease_seconds=settings.lease_seconds,
+            # The delivery processes' deliveries count against the endpoints' caps too.
+            shared=self._children is not None,
+        )
+        self._wake: Callable[[], None] = _nothing
+        # The same process owns the SQLite file and takes the creates: they hand deliveries to
+        # the worker directly.
+        takes_handoffs = db.is_sqlite and settings.role == "all"
+        self.ctx = Context(
+            db=db,
+            settings=settings,
+            clock=clock,
+            wake_worker=self.wake,
+            handoff=self.handoff if takes_handoffs else None,
+            sandbox=self.sandbox,
+            telemetry=telemetry,
+        )
+
+    def wake(self) -> None:
+        """New work was queued: wake the workers (see the class)."""
+        self._wake()
+
+    @asynccontextmanager
+    async def running(self, *, deliver: bool) -> AsyncIterator[DeliveryWorker | None]:
+        """Run this process's part while the block runs: with ``deliver``, the delivery engine
+        (yielded); without, only the wake-ups of other processes' workers. On exit finish or
+        release what is in flight, then close the sandbox."""
         try:
-            if index is not None:
-                from hookd.engine.queue.dispatch import RedisDispatch
-
-                dispatch = RedisDispatch(ctx, index, worker.wake)
-                worker.dispatch = dispatch
-            # The serving process owns an embedded SQLite file (its delivery processes, if any,
-            # start after this and stop with it), so anything left claimed is ours to redo.
-            await worker.start(reclaim_all=ctx.db.is_sqlite and ctx.settings.role == "all")
-            if dispatch is not None:
-                await dispatch.start()
-            if ctx.db.is_sqlite and ctx.settings.role == "all":
-                # The same process takes the creates: they hand deliveries to the worker directly.
-                ctx.handoff = worker.handoff
-            pruner.start()
-            if children is not None:
-                await children.start()
-                ctx.wake_worker = children.wake_with(worker.wake)
-                if ctx.handoff is not None:
-                    # The children's deliveries count against the endpoints' caps too.
-                    ctx.handoff.shared = True
-            async with wakeups(ctx, deliver=True):
-                yield worker
+            if deliver:
+                async with self._delivery_engine() as worker:
+                    yield worker
+            else:
+                async with self._queue_index(), self._wakeups(None) as pg:
+                    self._wake = _all_of(pg.notify if pg is not None else None)
+                    yield None
         finally:
-            ctx.handoff = None
-            await pruner.stop()
-            if children is not None:
-                children.request_stop()  # they finish their work while this worker does
-            await worker.stop(ctx.settings.shutdown_grace)
-            if children is not None:
-                await children.wait_stopped(ctx.settings.shutdown_grace)
-            if dispatch is not None:
-                await dispatch.stop()
-            await sender.close()
-            await brokers.close()
-            await close_default_sandbox()
+            self._wake = _nothing
+            await self.sandbox.close()
+
+    @asynccontextmanager
+    async def _queue_index(self) -> AsyncIterator[RedisIndex | None]:
+        """With ``HOOKD_QUEUE_URL``: every committed ``mark_ready`` is signalled to Redis."""
+        settings = self.settings
+        if not settings.queue_url:
+            yield None
+            return
+        from hookd.engine.queue.index import RedisIndex  # redis is imported only when configured
+
+        index = RedisIndex(settings.queue_url, settings.queue_prefix, self.ctx.clock)
+        self.db.on_ready = index.signal  # the post-commit hook
+        await index.start()
+        try:
+            yield index
+        finally:
+            self.db.on_ready = None
+            await index.close()
+
+    @asynccontextmanager
+    async def _wakeups(self, local: Callable[[], None] | None) -> AsyncIterator[PgWakeups | None]:
+        """On PostgreSQL, NOTIFY every worker of queued work, and with ``local`` (this
+        process's worker) listen for the others' (not needed with the Redis queue index: it
+        wakes the workers itself)."""
+        if self.db.is_sqlite or self.settings.queue_url:
+            yield None
+            return
+        pg = PgWakeups(self.db.url)
+        await pg.start(send=True, on_wake=local)
+        try:
+            yield pg
+        finally:
+            await pg.close()
+
+    @asynccontextmanager
+    async def _delivery_engine(self) -> AsyncIterator[DeliveryWorker]:
+        """Run deliveries while the block runs; on exit finish or release what is in flight."""
+        ctx, settings = self.ctx, self.settings
+        sender = HttpSender(settings.networks, user_agent=USER_AGENT, limit=settings.concurrency)
+        await sender.start()
+        brokers = BrokerDestinations(settings.networks)
+        await brokers.start()
+        worker = DeliveryWorker(ctx, sender, brokers, handoff=self.handoff)
+        pruner = Pruner(ctx)
+        children = self._children
+        async with AsyncExitStack() as stack:
+            index = await stack.enter_async_context(self._queue_index())
+            dispatch: RedisDispatch | None = None
+            try:
+                if index is not None:
+                    from hookd.engine.queue.dispatch import RedisDispatch
+
+                    dispatch = RedisDispatch(ctx, index, worker.wake)
+                    worker.dispatch = dispatch
+                # The serving process owns an embedded SQLite file (its delivery processes, if
+                # any, start after this and stop with it), so anything left claimed is ours.
+                await worker.start(reclaim_all=self.db.is_sqlite and settings.role == "all")
+                if dispatch is not None:
+                    await dispatch.start()
+                if ctx.handoff is not None:
+                    worker.take_handoffs()
+                pruner.start()
+                if children is not None:
+                    await children.start()
+                async with self._wakeups(worker.wake) as pg:
+                    self._wake = _all_of(
+                        worker.wake,
+                        children.wake if children is not None else None,
+                        pg.notify if pg is not None else None,
+                    )
+                    yield worker
+            finally:
+                self.handoff.close()  # creates queue their deliveries from now on
+                await pruner.stop()
+                if children is not None:
+                    children.request_stop()  # they finish their work while this worker does
+                await worker.stop(settings.shutdown_grace)
+                if children is not None:
+                    await children.wait_stopped(settings.shutdown_grace)
+                if dispatch is not None:
+                    await dispatch.stop()
+                await sender.close()
+                await brokers.close()
 
 
-async def run_worker_only(ctx: Context) -> None:
+async def run_worker_only(runtime: Runtime) -> None:
     """``hookd serve --role worker``: deliver until SIGTERM or SIGINT."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
-        async with delivery_engine(ctx) as worker:
+        async with runtime.running(deliver=True) as worker:
+            assert worker is not None
             unwatch = watch_parent(worker.wake, stop.set)
             gc_tuning.settle()
             log.info("hookd worker started")
@@ -138,5 +231,5 @@ async def run_worker_only(ctx: Context) -> None:
             finally:
                 unwatch()
     finally:
-        await ctx.db.close()
+        await runtime.db.close()
         log.info("hookd worker stopped")

@@ -3,15 +3,17 @@
 Why processes and not threads: a single JavaScript statement such as
 ``new Array(2**28).fill(1)`` makes V8 abort the whole process ("Fatal JavaScript out of
 memory"), which no in-process limit can catch. So V8 only ever runs in small worker processes
-(``python -m hookd.engine.transform``) that talk newline-delimited JSON over stdin/stdout, one
-call at a time each. A crashed or stuck worker is killed and replaced; only its own call fails.
+(``python -m hookd.engine.transform_child``, their own program) that talk newline-delimited
+JSON over stdin/stdout, one call at a time each. This module is the parent's pool: a crashed
+or stuck worker is killed and replaced; only its own call fails.
 
 Limits, from the inside out: mini-racer's timeout and hard heap limit per call; the worker's
 ``RLIMIT_DATA`` for memory outside the V8 heap (ArrayBuffers); the parent's deadline, which
 kills a worker that does not answer within the time limit plus a grace period.
 Every call gets a fresh V8 context, so no state survives from one call (or endpoint) to the next.
 
-Sharing: the pool is one per process, shared by every application. Calls wait per application
+Sharing: the pool is one per process (the runtime's, ``engine.runtime.Runtime.sandbox``, closed
+when the runtime stops), shared by every application. Calls wait per application
 and endpoint and get workers in turns, and no application (endpoint) holds more than its share
 of the workers at once (``hookd.core.fair_share``), so one application's runaway code occupies
 only its own share until its time limit kills it.
@@ -22,11 +24,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.util
-import json
 import os
 import sys
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +41,7 @@ from hookd.core.transformations import (
     code_problem,
     parse_outcome,
 )
+from hookd.engine.transform_child import READY, failure
 
 # The worker imports hookd from where this file is, whether or not hookd is installed.
 _SOURCE_ROOT = str(Path(__file__).resolve().parents[2])
@@ -56,25 +56,7 @@ _GRACE_SECONDS = 1.0
 # A worker says it is ready (V8 loaded, limits set) before its first call; one that does not
 # within this time failed to start.
 _START_SECONDS = 30.0
-_READY = b'{"ready":true}'
 _PIPE_LIMIT = 256 * 1024 * 1024
-_SOURCE_URL = "transformation.js"
-
-# Runs after the user's code: calls handler on a fresh copy of the input and reports whether
-# the body came back untouched, so its original bytes (and signatures over them) can be kept.
-_CALL = """(function (request) {
-  const bodyBefore = JSON.stringify(request.body);
-  const result = handler(request);
-  if (result && typeof result.then === "function") {
-    throw new TypeError("handler returned a Promise; transformations are synchronous");
-  }
-  const bodyUnchanged = result !== null && typeof result === "object" &&
-    JSON.stringify(result.body) === bodyBefore;
-  return JSON.stringify(result === undefined ? { undefined: true } : { result, bodyUnchanged });
-})(JSON.parse(%s))
-//# sourceURL=hookd-call.js"""
-# WebAssembly memories live outside the V8 heap and could be grown past any heap limit.
-_PRELUDE = "delete globalThis.WebAssembly;"
 
 
 class TransformSandbox:
@@ -250,7 +232,7 @@ class _Worker:
             line = await asyncio.wait_for(process.stdout.readline(), deadline)
         except TimeoutError:
             await self.stop()
-            return _failure("timeout", f"timed out after {call['timeout_ms']} ms")
+            return failure("timeout", f"timed out after {call['timeout_ms']} ms")
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             line = b""
         except asyncio.CancelledError:
@@ -260,7 +242,7 @@ class _Worker:
         if not line:
             await self.stop()
             mib = max_memory // (1024 * 1024)
-            return _failure("memory", f"crashed the sandbox (most likely exceeded {mib} MB)")
+            return failure("memory", f"crashed the sandbox (most likely exceeded {mib} MB)")
         return orjson.loads(line)
 
     async def _start(self) -> asyncio.subprocess.Process:
@@ -274,7 +256,7 @@ class _Worker:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "hookd.engine.transform",
+            "hookd.engine.transform_child",
             str(self._off_heap_limit),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
@@ -292,7 +274,7 @@ class _Worker:
         except asyncio.CancelledError:
             await _kill(process)
             raise
-        if line.strip() != _READY:
+        if line.strip() != READY:
             await _kill(process)
             raise TransformError("runtime", "the sandbox process did not start")
         return process
@@ -309,149 +291,3 @@ async def _kill(process: asyncio.subprocess.Process) -> None:
     with contextlib.suppress(ProcessLookupError):
         process.kill()
     await process.wait()
-
-
-def _failure(kind: ErrorKind, message: str) -> dict[str, Any]:
-    return {"ok": False, "kind": kind, "message": message}
-
-
-_default: TransformSandbox | None = None
-
-
-def default_sandbox(workers: int = DEFAULT_WORKERS) -> TransformSandbox:
-    """The process-wide sandbox; ``workers`` sizes it when the first call creates it."""
-    global _default  # one pool per process is the point
-    if _default is None:
-        _default = TransformSandbox(workers)
-    return _default
-
-
-async def close_default_sandbox() -> None:
-    """Stop the process-wide sandbox's workers (at shutdown)."""
-    if _default is not None:
-        await _default.close()
-
-
-async def compile_transformation(
-    code: str, *, timeout_ms: int = DEFAULT_TIMEOUT_MS, max_memory: int = DEFAULT_MAX_MEMORY
-) -> Transformation:
-    """Validate ``code`` at save time (``TransformError`` -> 422) in the default sandbox."""
-    return await default_sandbox().compile(code, timeout_ms=timeout_ms, max_memory=max_memory)
-
-
-async def apply(
-    transformation: Transformation,
-    request: TransformInput,
-    *,
-    timeout_ms: int = DEFAULT_TIMEOUT_MS,
-    max_memory: int = DEFAULT_MAX_MEMORY,
-    app: str = "",
-    endpoint: str = "",
-) -> TransformOutcome:
-    """Run ``transformation`` on ``request`` in the default sandbox."""
-    return await default_sandbox().apply(
-        transformation,
-        request,
-        timeout_ms=timeout_ms,
-        max_memory=max_memory,
-        app=app,
-        endpoint=endpoint,
-    )
-
-
-# --- the worker process -----------------------------------------------------------------------
-
-
-def _serve(off_heap_limit: int) -> None:
-    """Worker main loop: one JSON request per stdin line, one JSON reply per stdout line."""
-    from py_mini_racer import mini_racer
-
-    # mini-racer drives every isolate through an asyncio loop; one shared loop thread makes a
-    # fresh context cost ~3 ms instead of ~11 ms with a loop thread per context.
-    loop = asyncio.new_event_loop()
-    threading.Thread(target=loop.run_forever, daemon=True).start()
-    with mini_racer(loop) as warm:
-        warm.eval("0")  # the first context maps V8's shared memory; count it in the baseline
-    _limit_off_heap_memory(off_heap_limit)
-    sys.stdout.buffer.write(_READY + b"\n")
-    sys.stdout.buffer.flush()
-    for line in sys.stdin.buffer:
-        call = orjson.loads(line)
-        try:
-            reply = {"ok": True, **_evaluate(loop, call)}
-        except TransformError as exc:
-            reply = _failure(exc.kind, exc.message)
-        sys.stdout.buffer.write(orjson.dumps(reply) + b"\n")
-        sys.stdout.buffer.flush()
-
-
-def _limit_off_heap_memory(extra: int) -> None:
-    try:
-        import resource
-
-        with open("/proc/self/status", encoding="ascii") as status:
-            fields = dict(line.split(":", 1) for line in status if ":" in line)
-        baseline = int(fields["VmData"].split()[0]) * 1024
-        resource.setrlimit(resource.RLIMIT_DATA, (baseline + extra, baseline + extra))
-    except (ImportError, OSError, KeyError, ValueError):
-        pass  # not Linux: the parent's deadline and kill remain the backstop
-
-
-def _evaluate(loop: asyncio.AbstractEventLoop, call: dict[str, Any]) -> dict[str, Any]:
-    from py_mini_racer import mini_racer
-
-    started = time.monotonic()
-    budget: float = call["timeout_ms"] / 1000
-
-    def remaining() -> float:
-        return max(0.001, budget - (time.monotonic() - started))
-
-    stage = "prelude"
-    with mini_racer(loop) as racer:
-        racer.set_hard_memory_limit(call["max_memory"])
-        try:
-            racer.eval(_PRELUDE)
-            stage = "define"
-            racer.eval(f"{call['code']}\n//# sourceURL={_SOURCE_URL}", timeout_sec=remaining())
-            stage = "call"
-            if call["op"] == "compile":
-                if racer.eval("typeof handler") != "function":
-                    raise TransformError("code", "the code must define function handler(request)")
-                return {}
-            literal = json.dumps(call["input"])  # a JS string literal holding the JSON text
-            return {"result": racer.eval(_CALL % literal, timeout_sec=remaining())}
-        except TransformError:
-            raise
-        except Exception as exc:
-            text = str(exc)
-            if stage == "define":
-                # A syntax error stops V8 before it reads the sourceURL comment.
-                text = text.replace("<anonymous>:", f"{_SOURCE_URL}:", 1)
-            raise _translate(exc, text, call, racer.was_hard_memory_limit_reached()) from None
-
-
-def _translate(exc: Exception, text: str, call: dict[str, Any], memory_hit: bool) -> TransformError:
-    from py_mini_racer import JSOOMException, JSParseException, JSTimeoutException
-
-    if isinstance(exc, JSOOMException) or memory_hit:
-        return TransformError("memory", f"exceeded {call['max_memory'] // (1024 * 1024)} MB")
-    if isinstance(exc, JSTimeoutException):
-        return TransformError("timeout", f"timed out after {call['timeout_ms']} ms")
-    kind: ErrorKind = "syntax" if isinstance(exc, JSParseException) else "runtime"
-    return TransformError(kind, describe_js_error(text))
-
-
-def describe_js_error(text: str) -> str:
-    """``transformation.js:3: TypeError: x is null`` -> ``TypeError: x is null at line 3``."""
-    first = text.split("\n", 1)[0]
-    source, _, rest = first.partition(":")
-    line, _, message = rest.partition(": ")
-    if source == _SOURCE_URL and line.isdigit():
-        return f"{message} at line {line}"
-    if line.isdigit():
-        return message  # thrown by hookd's own call wrapper, e.g. an unserialisable result
-    return first
-
-
-if __name__ == "__main__":
-    _serve(int(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_OFF_HEAP_LIMIT)

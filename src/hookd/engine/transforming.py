@@ -24,11 +24,11 @@ from hookd.core.http_wire import fully_decoded
 from hookd.core.payloads import Shaped
 from hookd.core.transformations import (
     Cancelled,
+    Sandbox,
     Transformation,
     TransformError,
     TransformInput,
 )
-from hookd.engine.transform import default_sandbox
 
 MIB = 1024 * 1024
 # Set by the HTTP client or by hookd's signature; a transformation's values for them are dropped.
@@ -74,12 +74,12 @@ def unsigned_headers(
 
 
 async def prepare_delivery(
-    settings: Settings, endpoint: Endpoint, shaped: Shaped
+    settings: Settings, sandbox: Sandbox | None, endpoint: Endpoint, shaped: Shaped
 ) -> Outgoing | NotSent:
     """The request to sign and send for a shaped delivery to ``endpoint``, or why there is none.
 
     The transformation sees what would be sent without it: the version the endpoint gets, or
-    the thin body.
+    the thin body. It runs in ``sandbox`` (the runtime's; without one, it fails).
     """
     payload = shaped.body
     original = Outgoing(ORIGINAL_METHOD, endpoint, shaped.forwarded, shaped.content_type, payload)
@@ -95,7 +95,9 @@ async def prepare_delivery(
     )
     started = time.monotonic()
     try:
-        outcome = await default_sandbox(settings.transform_workers).apply(
+        if sandbox is None:
+            raise TransformError("runtime", "no transformation sandbox in this process")
+        outcome = await sandbox.apply(
             Transformation(rule.code),
             request,
             timeout_ms=settings.transform_timeout_ms,

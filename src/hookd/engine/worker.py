@@ -3,7 +3,7 @@
 The loop reads top to bottom: ``_run`` -> ``_claim_and_start`` -> ``_deliver`` (one per claim,
 concurrently) -> ``_flush`` (every finished attempt of the round in one transaction).
 Deliveries a create handed over (``services.handoff``) enter at ``_take_handed_off`` instead of a
-claim round.
+claim round. What the worker does is reported to ``ctx.telemetry`` (``hookd.telemetry``).
 """
 
 from __future__ import annotations
@@ -28,13 +28,14 @@ from hookd.core.destinations import is_destination_url
 from hookd.core.domain import Endpoint, Message
 from hookd.engine.auth import Authenticator
 from hookd.engine.destinations import BrokerDestinations
-from hookd.engine.http import HttpSender
+from hookd.engine.handoff import HandOff
+from hookd.engine.http import Sender
 from hookd.engine.outcomes import Outcomes
 from hookd.engine.queue.port import ClaimRound, Dispatch, RoundResult
 from hookd.engine.signed_headers import webhook_headers
 from hookd.engine.transforming import NotSent, prepare_delivery
 from hookd.services.context import Context
-from hookd.services.handoff import HandedOff, HandOff
+from hookd.services.handoff import HandedOff
 from hookd.services.payload_shapes import delivery_shape
 from hookd.store import deliveries as queue
 from hookd.store import endpoints as endpoint_store
@@ -68,16 +69,20 @@ class DeliveryWorker:
     def __init__(
         self,
         ctx: Context,
-        sender: HttpSender,
+        sender: Sender,
         brokers: BrokerDestinations,
         *,
+        handoff: HandOff | None = None,
         rng: random.Random | None = None,
     ) -> None:
+        """``handoff``: the in-flight ledger (the runtime's, which creates may hand deliveries
+        to); by default one of the worker's own."""
         self.ctx = ctx
         self.sender = sender
         self.auth = Authenticator(sender)  # endpoint credentials and mutual TLS
         self.brokers = brokers
         self.settings = ctx.settings
+        self.telemetry = ctx.telemetry
         self._wake = asyncio.Event()
         self._stopping = False
         self._inflight: dict[asyncio.Task[None], list[Claim]] = {}
@@ -87,11 +92,10 @@ class DeliveryWorker:
         self.name = f"{socket.gethostname()}:{os.getpid()}"  # in the logs
         self._round_started = 0.0
         # In-flight counts (total, per endpoint) of this worker's claims and hand-offs.
-        self.handoff = HandOff(
+        self.handoff = handoff or HandOff(
             concurrency=self.settings.concurrency,
             per_endpoint=self.settings.endpoint_concurrency,
             lease_seconds=self.settings.lease_seconds,
-            start=self._take_handed_off,
         )
         # Whether a claim round may find something: new work was queued, an endpoint was marked
         # ready, a due time passed, or slots freed up after a round that was short of them.
@@ -111,6 +115,10 @@ class DeliveryWorker:
     def wake(self) -> None:
         self._look = True
         self._wake.set()
+
+    def take_handoffs(self) -> None:
+        """From now until ``stop``, start the deliveries creates hand over (``handoff``)."""
+        self.handoff.open(self._take_handed_off)
 
     async def start(self, *, reclaim_all: bool) -> None:
         """Start the loop; ``reclaim_all`` puts back every claimed row (embedded, one process)."""
@@ -207,6 +215,7 @@ class DeliveryWorker:
         if self._limits().budget <= 0:
             self._look_when_freed = True
             return 0
+        started = time.monotonic()
         now = self.ctx.clock()
         lease = now + timedelta(seconds=self.settings.lease_seconds)
         failing = self._failing_held()  # only falls while the round runs: conservative
@@ -239,6 +248,7 @@ class DeliveryWorker:
         messages, endpoints = result.messages, result.endpoints
         due_ms = result.next_ready_ms
         self._next_ready_s = None if due_ms is None else due_ms / 1000
+        self.telemetry.claim_round(len(claims), limits.budget, time.monotonic() - started)
         # Short of slots: endpoints may still be ready, so look again when some free up.
         self._look_when_freed = len(claims) >= limits.budget or limits.failing_budget <= 0
         if not claims:
@@ -271,6 +281,7 @@ class DeliveryWorker:
             self.handoff.finished(item.claim.endpoint_id for item in items)
             return
         self.counts["handed_off"] += len(items)
+        self.telemetry.handed_off(len(items))
         for item in items:
             self._start(self._deliver(item.claim, item.message, item.endpoint), [item.claim])
 
@@ -327,7 +338,7 @@ class DeliveryWorker:
             result = AttemptResult(0, b"", 0, error="payload was expunged")
         else:
             shaped = await delivery_shape(self.ctx, message, endpoint, now)
-            out = await prepare_delivery(self.settings, endpoint, shaped)
+            out = await prepare_delivery(self.settings, self.ctx.sandbox, endpoint, shaped)
             if isinstance(out, NotSent):
                 self._record(claim, endpoint, out.result, now, cancel=out.cancelled)
                 return
@@ -361,6 +372,13 @@ class DeliveryWorker:
         finished_at = self.ctx.clock()
         self.outcomes.record(
             claim, endpoint, result, sent_at, finished_at, retryable=retryable, cancel=cancel
+        )
+        self.telemetry.attempt_finished(
+            claim.app_id,
+            claim.endpoint_id,
+            result.status_code,
+            result.duration_ms,
+            result.succeeded,
         )
 
     async def _post(
@@ -399,8 +417,10 @@ class DeliveryWorker:
         if not self.outcomes.pending:
             return
         self.counts["flushes"] += 1
-        self._last_flush = time.monotonic()
+        self._last_flush = started = time.monotonic()
+        finished = self.outcomes.finished
         marked = await self.outcomes.flush(self.ctx.db, self.ctx.clock())
+        self.telemetry.outcomes_flushed(finished, time.monotonic() - started)
         self._queued_behind = marked
         if marked:
             self._look = True  # an endpoint with queued deliveries has a free slot

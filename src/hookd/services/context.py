@@ -1,15 +1,22 @@
-"""What every service operation needs: the database, the settings, a clock, a wake-up call."""
+"""What every service operation needs: the database, the settings, a clock, the runtime's hooks.
+
+A :class:`Context` is immutable. The serving process gets its one from the runtime
+(``engine.runtime.Runtime``), which fills the hooks below with its own parts; a context built
+directly (tests, CLI commands) has none: its wake-ups go nowhere and it hands nothing off.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from hookd.config import Settings
-from hookd.services.handoff import HandOff
+from hookd.core.transformations import Sandbox
+from hookd.services.handoff import HandOffLedger
 from hookd.store.db import Database
+from hookd.telemetry import NO_TELEMETRY, Telemetry
 
 
 def utc_now() -> datetime:
@@ -23,13 +30,17 @@ def _nothing() -> None:
     return None
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Context:
     db: Database
     settings: Settings
     clock: Callable[[], datetime] = utc_now
-    # Called after new work is queued, so a worker in this process starts at once.
-    wake_worker: Callable[[], None] = field(default=_nothing)
-    # This process's worker, when it takes new deliveries straight from the create transaction
-    # (SQLite, role all; see services.handoff).
-    handoff: HandOff | None = None
+    # Called after new work is queued, so the workers start at once (``Runtime.wake``).
+    wake_worker: Callable[[], None] = _nothing
+    # This process's worker's in-flight ledger, when it takes new deliveries straight from the
+    # create transaction (SQLite, role all; see services.handoff).
+    handoff: HandOffLedger | None = None
+    # Where transformations are checked and run (the runtime's, one per process).
+    sandbox: Sandbox | None = None
+    # What hookd reports about its work (hookd.telemetry); nothing by default.
+    telemetry: Telemetry = NO_TELEMETRY

@@ -1,8 +1,8 @@
 """An endpoint's filter and transformation: checked when saved, so they never fail on a message.
 
 A filter must compile (``hookd.core.filters``); a transformation must parse, run its top-level
-code within the limits and define ``handler`` (``hookd.engine.transform``). Either problem is a
-422 whose ``loc`` names the spot: ``("body", "filter", "body", "amount", "$gt")`` or
+code within the limits and define ``handler`` (in ``ctx.sandbox``, the runtime's). Either
+problem is a 422 whose ``loc`` names the spot: ``("body", "filter", "body", "amount", "$gt")`` or
 ``("body", "transformation", "code")``.
 """
 
@@ -11,24 +11,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hookd.config import Settings
 from hookd.core.domain import EndpointTransformation
 from hookd.core.filters import FilterError, compile_filter
 from hookd.core.transformations import TransformError
-from hookd.engine.transform import default_sandbox
+from hookd.services.context import Context
 from hookd.services.errors import Invalid
 
 MIB = 1024 * 1024
 
 
-async def checked_rules(fields: Mapping[str, Any], settings: Settings) -> dict[str, Any]:
+async def checked_rules(fields: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
     """``fields`` with ``filter`` and ``transformation`` validated and in domain form."""
     checked = dict(fields)
     if checked.get("filter") is not None:
         check_filter(checked["filter"])
     transformation = checked.get("transformation")
     if transformation is not None:
-        checked["transformation"] = await check_transformation(transformation, settings)
+        checked["transformation"] = await check_transformation(transformation, ctx)
     return checked
 
 
@@ -41,12 +40,14 @@ def check_filter(document: Any) -> None:
 
 async def check_transformation(
     transformation: Mapping[str, Any],
-    settings: Settings,
+    ctx: Context,
     loc: tuple[str, ...] = ("body", "transformation", "code"),
 ) -> EndpointTransformation:
     """``{"code": ..., "enabled": ...}`` (enabled defaults to true) as a checked domain value."""
     code = transformation["code"]
-    sandbox = default_sandbox(settings.transform_workers)
+    settings, sandbox = ctx.settings, ctx.sandbox
+    if sandbox is None:
+        raise RuntimeError("this context has no transformation sandbox (see engine.runtime)")
     try:
         await sandbox.compile(
             code,

@@ -29,7 +29,7 @@ async def patch_transformation(
         enabled = fields.get("enabled")
         checked = await check_transformation(
             {"code": fields["code"], "enabled": True if enabled is None else enabled},
-            ctx.settings,
+            ctx,
             loc=("body", "code"),
         )
     now = ctx.clock()

@@ -189,7 +189,7 @@ def _uid_conflict(uid: Any) -> Conflict:
 
 
 async def create_endpoint(ctx: Context, app_id: str, fields: Mapping[str, Any]) -> Endpoint:
-    fields = await checked_rules(fields, ctx.settings)
+    fields = await checked_rules(fields, ctx)
     now = ctx.clock()
     try:
         async with ctx.db.write() as conn:
@@ -222,7 +222,7 @@ async def update_endpoint(
     ctx: Context, app_id: str, endpoint_id: str, fields: Mapping[str, Any], *, replace: bool
 ) -> tuple[Endpoint, bool]:
     """PUT (``replace``; creates the endpoint when missing) or PATCH."""
-    fields = await checked_rules(fields, ctx.settings)
+    fields = await checked_rules(fields, ctx)
     now = ctx.clock()
     try:
         async with ctx.db.write() as conn:

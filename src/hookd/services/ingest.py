@@ -144,6 +144,7 @@ async def ingest(
         # Some handshakes need no proof (Graph's validationToken): keep their bodies small too.
         record = _record(source, request, now, *outcome, kept=ctx.settings.rejected_body_bytes)
         await store_request(ctx, Arrival(source, record))
+        ctx.telemetry.ingest_outcome(source.id, records.HANDSHAKE, "handshake", reply.status)
         return answer
     verdict = verify_request(parsed, request, now)
     # Described even when refused, so a user sees what the refused request claimed to be.
@@ -160,9 +161,10 @@ async def ingest(
     outcome = (records.ACCEPTED, verdict.code, answer.status, verdict.reason)
     record = _record(source, request, now, *outcome, key, event_type)
     since = now - window if key and window else None
-    _, queued = await store_request(ctx, Arrival(source, record, since))
+    stored, queued = await store_request(ctx, Arrival(source, record, since))
     if queued:
         ctx.wake_worker()
+    ctx.telemetry.ingest_outcome(source.id, stored, verdict.code, answer.status)
     return answer
 
 
@@ -186,6 +188,7 @@ async def _refuse(
     if wait is not None:
         detail = f"too many rejected requests from this address; retry in {wait} s"
         body = orjson.dumps({"code": RATE_LIMITED, "detail": detail})
+        ctx.telemetry.ingest_outcome(source.id, RATE_LIMITED, verdict.code, 429)
         return IngestAnswer(429, "application/json", body, (("Retry-After", str(wait)),))
     outcome = (records.REJECTED, verdict.code, status, verdict.reason)
     record = _record(
@@ -194,6 +197,7 @@ async def _refuse(
     window = timedelta(seconds=settings.rejected_coalesce_seconds)
     repeat_of = gate.coalesce_into(source.id, address, verdict.code, record.id, window, now)
     await store_request(ctx, Arrival(source, record, repeat_of=repeat_of))
+    ctx.telemetry.ingest_outcome(source.id, records.REJECTED, verdict.code, status)
     return answer
 
 

@@ -149,7 +149,9 @@ DUPLICATE = {"outcome": records.DUPLICATE, "code": "duplicate", "reason": DUPLIC
 
 async def store_request(ctx: Context, arrival: Arrival) -> Stored:
     """Store ``arrival`` with the requests arriving beside it; return once it committed."""
-    return await _arrivals.submit(ctx.db, arrival, sole_process=ctx.settings.role == "all")
+    return await _arrivals.submit(
+        ctx.db, arrival, sole_process=ctx.settings.role == "all", telemetry=ctx.telemetry
+    )
 
 
 def store_group(
@@ -199,7 +201,7 @@ def store_group(
     return stored
 
 
-_arrivals: PerDatabase[Arrival, Stored] = PerDatabase(store_group)
+_arrivals: PerDatabase[Arrival, Stored] = PerDatabase(store_group, kind="ingest")
 
 
 def _dedup_keys(group: Sequence[Arrival]) -> set[tuple[str, str]]:

@@ -23,7 +23,7 @@ from hookd.services.context import Context
 from hookd.services.create_keys import GroupKeys, KeyRequest
 from hookd.services.errors import Conflict, NotFound
 from hookd.services.fanout import outbound_targets
-from hookd.services.handoff import HandedOff, HandOff, may_hand_off
+from hookd.services.handoff import HandedOff, HandOffLedger, may_hand_off
 from hookd.store import message_writes as store
 from hookd.store.codec import to_ms
 from hookd.store.config_cache import ConfigCache, endpoints_of
@@ -58,7 +58,7 @@ class NewMessage:
     payload_retention_hours: int = DEFAULT_PAYLOAD_RETENTION_HOURS
     deliver_at: datetime | None = None  # the producer's deliverAt, kept to echo it
     due: datetime | None = None  # a scheduled message's deliveries wait until then
-    handoff: HandOff | None = None  # the local worker, when it may take deliveries directly
+    handoff: HandOffLedger | None = None  # the local worker, when it may take deliveries directly
     key: KeyRequest | None = None  # its Idempotency-Key, claimed in the group's transaction
 
 
@@ -72,7 +72,9 @@ class _Accepted(NamedTuple):
 async def commit(ctx: Context, new: NewMessage) -> Created:
     """Persist ``new`` with the creates waiting beside it; return it once committed."""
     # The cache is only correct when this process owns the SQLite file alone.
-    return await _creates.submit(ctx.db, new, sole_process=ctx.settings.role == "all")
+    return await _creates.submit(
+        ctx.db, new, sole_process=ctx.settings.role == "all", telemetry=ctx.telemetry
+    )
 
 
 def create_group(
@@ -145,7 +147,7 @@ def _closed_to_handoff(
     """Endpoints the group's hand-offs must skip: failing lately, or deliveries already due
     (those go first; a hand-off would overtake them). One query for the group.
 
-    With other delivery processes (``HandOff.shared``), also each candidate's deliveries in
+    With other delivery processes (``HandOffLedger.shared``), also each candidate's deliveries in
     flight by every process, as the database counts them (a second query)."""
     candidates: set[str] = set()
     shared = False
@@ -163,7 +165,7 @@ def _closed_to_handoff(
 
 
 def _hand_off(
-    handoff: HandOff,
+    handoff: HandOffLedger,
     message: Message,
     targets: Sequence[Endpoint],
     rows: list[dict[str, Any]],
@@ -199,7 +201,9 @@ def _after_transaction(group: Sequence[NewMessage], committed: bool) -> None:
         handoff.after_transaction(committed)
 
 
-_creates: PerDatabase[NewMessage, Created] = PerDatabase(create_group, _after_transaction)
+_creates: PerDatabase[NewMessage, Created] = PerDatabase(
+    create_group, _after_transaction, kind="messages"
+)
 
 
 def duplicate(event_id: str | None) -> Conflict:

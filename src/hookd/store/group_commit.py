@@ -17,12 +17,14 @@ requests), with the process's application and endpoint cache of that database.
 
 ``after_transaction`` (optional) is told, on the event loop, how each transaction of a group
 ended (committed or not) with its jobs: message creates start the deliveries they handed to the
-local worker only after their commit.
+local worker only after their commit. Each transaction is reported to the telemetry
+(``Telemetry.group_commit``) under the committer's ``kind``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
@@ -32,6 +34,7 @@ from sqlalchemy import Connection
 from hookd.store.config_cache import ConfigCache, for_database
 from hookd.store.db import Database
 from hookd.store.outages import is_outage
+from hookd.telemetry import NO_TELEMETRY, Telemetry
 
 Job = TypeVar("Job")
 Result = TypeVar("Result")
@@ -53,10 +56,15 @@ class GroupCommit(Generic[Job, Result]):
         db: Database,
         run_batch: BatchRunner[Job, Result],
         after_transaction: AfterTransaction[Job] | None = None,
+        *,
+        kind: str = "writes",
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self._db = db
         self._run_batch = run_batch
         self._after_transaction = after_transaction
+        self._kind = kind
+        self._telemetry = telemetry
         self._queue: list[tuple[Job, asyncio.Future[Result]]] = []
         self._drainer: asyncio.Task[None] | None = None
 
@@ -102,6 +110,7 @@ class GroupCommit(Generic[Job, Result]):
 
     async def _transaction(self, jobs: list[Job]) -> list[Result | Exception]:
         committed = False
+        started = time.monotonic()
         try:
             outcomes = await self._db.run_write(lambda conn: self._run_batch(conn, jobs))
             committed = True
@@ -109,6 +118,8 @@ class GroupCommit(Generic[Job, Result]):
         finally:
             if self._after_transaction is not None:
                 self._after_transaction(jobs, committed)
+            elapsed = time.monotonic() - started
+            self._telemetry.group_commit(self._kind, len(jobs), committed, elapsed)
 
 
 class PerDatabase(Generic[Job, Result]):
@@ -119,15 +130,27 @@ class PerDatabase(Generic[Job, Result]):
         self,
         run_batch: CachedBatchRunner[Job, Result],
         after_transaction: AfterTransaction[Job] | None = None,
+        *,
+        kind: str = "writes",
     ) -> None:
         self._run_batch = run_batch
         self._after_transaction = after_transaction
+        self._kind = kind
         self._committers: weakref.WeakKeyDictionary[Database, GroupCommit[Job, Result]] = (
             weakref.WeakKeyDictionary()
         )
 
-    async def submit(self, db: Database, job: Job, *, sole_process: bool) -> Result:
-        """``GroupCommit.submit`` on ``db``'s committer; ``sole_process``: see ``for_database``."""
+    async def submit(
+        self,
+        db: Database,
+        job: Job,
+        *,
+        sole_process: bool,
+        telemetry: Telemetry = NO_TELEMETRY,
+    ) -> Result:
+        """``GroupCommit.submit`` on ``db``'s committer; ``sole_process``: see ``for_database``;
+        ``telemetry``: where the committer, made by the first submit, reports its transactions
+        (the process's, from its runtime)."""
         committer = self._committers.get(db)
         if committer is None:
             cache = for_database(db, sole_process=sole_process)
@@ -136,6 +159,8 @@ class PerDatabase(Generic[Job, Result]):
                 db,
                 lambda conn, jobs: run_batch(conn, jobs, cache and cache.sync(conn)),
                 self._after_transaction,
+                kind=self._kind,
+                telemetry=telemetry,
             )
             self._committers[db] = committer
         return await committer.submit(job)

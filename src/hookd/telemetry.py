@@ -1,0 +1,90 @@
+"""The telemetry seam: what hookd reports about its own work, to whoever listens.
+
+hookd calls a :class:`Telemetry` at fixed points (an attempt finished, a claim round ran, a
+group of creates committed, a request was answered, an inbound request was decided). The one
+given at start-up (``engine.runtime.Runtime``) is :data:`NO_TELEMETRY` unless another is passed:
+its methods do nothing, so the hot paths pay one call of an empty method.
+
+Every argument is a plain value: ids, counts, statuses, durations. Never a secret, a payload, a
+header or a URL, so an implementation may export all of it (metrics, traces, a log stream).
+Implementations must be cheap and must not raise or block: they run on the event loop, inside
+the delivery and request paths.
+
+This module sits beside ``config``, outside the layers: every layer reports, and it imports
+nothing of hookd.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class Telemetry(Protocol):
+    """The points hookd reports; see docs/architecture.md ("Telemetry seam")."""
+
+    def attempt_finished(
+        self, app_id: str, endpoint_id: str, status: int, duration_ms: int, succeeded: bool
+    ) -> None:
+        """One delivery attempt ended. ``status``: the HTTP status, 0 when there was no
+        response (connection error, timeout, transformation failed or cancelled, endpoint
+        disabled, payload expunged); ``duration_ms``: the request's time as recorded."""
+
+    def claim_round(self, claimed: int, budget: int, duration_s: float) -> None:
+        """The worker ran a claim round: ``claimed`` deliveries for ``budget`` free slots, in
+        ``duration_s`` seconds (its write transaction included)."""
+
+    def handed_off(self, count: int) -> None:
+        """A create transaction handed ``count`` deliveries straight to the worker."""
+
+    def outcomes_flushed(self, count: int, duration_s: float) -> None:
+        """The worker recorded ``count`` finished attempts in one transaction."""
+
+    def group_commit(self, kind: str, size: int, committed: bool, duration_s: float) -> None:
+        """A group-commit transaction ended (``store.group_commit``): ``size`` requests shared
+        it. ``kind``: ``"messages"`` (message creates), ``"ingest"`` (inbound requests), or
+        ``"writes"`` (a committer that names no kind and is given no telemetry yet: the
+        idempotency keys')."""
+
+    def request_served(self, method: str, route: str, status: int, duration_s: float) -> None:
+        """The server answered a request (``api.served``; the health port's probes are not
+        counted). ``route``: the route's path template (e.g. ``/api/v1/app/{app_id}/msg/``),
+        never the path with its ids; ``""`` when no route matched. ``status`` 0: no answer.
+        Only wrapped around the server when a telemetry other than the no-op is given."""
+
+    def ingest_outcome(self, source_id: str, outcome: str, code: str, status: int) -> None:
+        """A source's inbound request (``/in/{source}``) was recorded and answered ``status``.
+        ``outcome``: ``"accepted"``, ``"duplicate"``, ``"rejected"``, ``"handshake"`` or
+        ``"rate_limited"`` (refused too often: answered 429, not recorded); ``code``: the
+        verification's code (e.g. ``"verified"``, ``"missing_header"``)."""
+
+
+class NoTelemetry:
+    """The default: every report does nothing."""
+
+    __slots__ = ()
+
+    def attempt_finished(
+        self, app_id: str, endpoint_id: str, status: int, duration_ms: int, succeeded: bool
+    ) -> None:
+        return None
+
+    def claim_round(self, claimed: int, budget: int, duration_s: float) -> None:
+        return None
+
+    def handed_off(self, count: int) -> None:
+        return None
+
+    def outcomes_flushed(self, count: int, duration_s: float) -> None:
+        return None
+
+    def group_commit(self, kind: str, size: int, committed: bool, duration_s: float) -> None:
+        return None
+
+    def request_served(self, method: str, route: str, status: int, duration_s: float) -> None:
+        return None
+
+    def ingest_outcome(self, source_id: str, outcome: str, code: str, status: int) -> None:
+        return None
+
+
+NO_TELEMETRY: Telemetry = NoTelemetry()

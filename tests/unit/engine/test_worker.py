@@ -1,0 +1,154 @@
+"""The delivery worker with a fake sender (no network) on a temporary SQLite file: it sends
+what is due, signed, records the outcomes, takes hand-offs, and releases what it holds when it
+stops. Its telemetry reports say when a round or a flush is done, so no test sleeps."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from hookd.core.delivery import AttemptResult
+from hookd.core.domain import DeliveryStatus
+from hookd.engine.destinations import BrokerDestinations
+from hookd.engine.worker import DeliveryWorker
+from hookd.services.attempts import list_by_message
+from hookd.services.context import Context
+from hookd.services.messages import create_message
+from tests.unit.engine.fakes import (
+    SETTINGS,
+    URL,
+    FakeSender,
+    RecordingTelemetry,
+    Sent,
+    app_with_endpoints,
+    delivery_status,
+    sqlite_database,
+)
+
+
+@pytest.fixture
+async def ctx(tmp_path: Path) -> AsyncIterator[Context]:
+    async with sqlite_database(tmp_path / "worker.db") as database:
+        yield Context(db=database, settings=SETTINGS, telemetry=RecordingTelemetry())
+
+
+def telemetry(ctx: Context) -> RecordingTelemetry:
+    assert isinstance(ctx.telemetry, RecordingTelemetry)
+    return ctx.telemetry
+
+
+async def recorded(ctx: Context, count: int) -> None:
+    """Wait until ``count`` finished attempts are in the database."""
+    reports = telemetry(ctx)
+    await reports.wait_for(lambda: sum(n for (n,) in reports.of("outcomes_flushed")) >= count)
+
+
+async def attempts(ctx: Context, app_id: str, msg_id: str) -> list[tuple[DeliveryStatus, int]]:
+    page = await list_by_message(
+        ctx,
+        app_id,
+        msg_id,
+        iterator=None,
+        limit=10,
+        endpoint_id=None,
+        status=None,
+        before=None,
+        after=None,
+    )
+    return [(a.status, a.response_status_code) for a in page.items]
+
+
+async def running(ctx: Context, sender: FakeSender) -> DeliveryWorker:
+    worker = DeliveryWorker(ctx, sender, BrokerDestinations(ctx.settings.networks))
+    await worker.start(reclaim_all=True)
+    return worker
+
+
+async def test_sends_a_due_delivery_signed_and_records_its_success(ctx: Context) -> None:
+    app_id, [endpoint_id] = await app_with_endpoints(ctx, 1)
+    message, _ = await create_message(ctx, app_id, payload=b'{"a": 1}', event_type="order.paid")
+    sender = FakeSender()
+    worker = await running(ctx, sender)
+    try:
+        await recorded(ctx, 1)
+    finally:
+        await worker.stop(grace=1)
+
+    [sent] = sender.sent
+    assert (sent.method, sent.url, sent.body) == ("POST", URL, b'{"a": 1}')
+    assert sent.headers["webhook-id"] == message.id
+    assert sent.headers["webhook-signature"].startswith("v1,")
+    assert await attempts(ctx, app_id, message.id) == [(DeliveryStatus.SUCCESS, 200)]
+    assert await delivery_status(ctx, message.id, endpoint_id) == DeliveryStatus.SUCCESS
+    reports = telemetry(ctx)
+    assert reports.of("attempt_finished") == [(app_id, endpoint_id, 200, 1, True)]
+    assert (1, SETTINGS.concurrency) in reports.of("claim_round")
+    assert reports.of("group_commit") == [("messages", 1, True)]  # the create's transaction
+
+
+async def test_a_failed_attempt_is_recorded_and_the_delivery_waits_for_its_retry(
+    ctx: Context,
+) -> None:
+    app_id, [endpoint_id] = await app_with_endpoints(ctx, 1)
+    message, _ = await create_message(ctx, app_id, payload=b"{}", event_type="order.paid")
+
+    async def refuse(_: Sent) -> AttemptResult:
+        return AttemptResult(503, b"busy", 2)
+
+    worker = await running(ctx, FakeSender(refuse))
+    try:
+        await recorded(ctx, 1)
+    finally:
+        await worker.stop(grace=1)
+
+    assert await attempts(ctx, app_id, message.id) == [(DeliveryStatus.FAIL, 503)]
+    assert await delivery_status(ctx, message.id, endpoint_id) == DeliveryStatus.PENDING
+    assert telemetry(ctx).of("attempt_finished") == [(app_id, endpoint_id, 503, 2, False)]
+
+
+async def test_takes_deliveries_a_create_hands_over(ctx: Context) -> None:
+    app_id, [endpoint_id] = await app_with_endpoints(ctx, 1)
+    sender = FakeSender()
+    worker = await running(ctx, sender)
+    worker.take_handoffs()
+    # What the runtime gives the services on SQLite with role all: the worker's ledger.
+    creating = replace(ctx, handoff=worker.handoff, wake_worker=worker.wake)
+    try:
+        reports = telemetry(ctx)
+        await reports.wait_for(lambda: bool(reports.of("claim_round")))  # the first, empty
+        message, _ = await create_message(
+            creating, app_id, payload=b'{"b": 2}', event_type="order.paid"
+        )
+        await recorded(ctx, 1)
+    finally:
+        await worker.stop(grace=1)
+
+    assert reports.of("handed_off") == [(1,)]
+    assert worker.counts["handed_off"] == 1
+    assert [s.body for s in sender.sent] == [b'{"b": 2}']
+    assert await delivery_status(ctx, message.id, endpoint_id) == DeliveryStatus.SUCCESS
+
+
+async def test_stopping_releases_what_did_not_finish_within_the_grace(ctx: Context) -> None:
+    app_id, [endpoint_id] = await app_with_endpoints(ctx, 1)
+    message, _ = await create_message(ctx, app_id, payload=b"{}", event_type="order.paid")
+    arrived = asyncio.Event()
+
+    async def hang(_: Sent) -> AttemptResult:
+        arrived.set()
+        await asyncio.Event().wait()  # never answers
+        raise AssertionError("unreachable")
+
+    worker = await running(ctx, FakeSender(hang))
+    async with asyncio.timeout(10):
+        await arrived.wait()
+    assert await delivery_status(ctx, message.id, endpoint_id) == DeliveryStatus.SENDING
+    await worker.stop(grace=0)
+
+    assert await delivery_status(ctx, message.id, endpoint_id) == DeliveryStatus.PENDING
+    assert await attempts(ctx, app_id, message.id) == []
+    assert worker.handoff.in_flight == 0
