@@ -36,7 +36,8 @@ from hookd.api.routes import (
 )
 from hookd.engine.calls import call_sender
 from hookd.engine.runtime import delivery_engine, queue_index, wakeups
-from hookd.engine.transform import close_default_sandbox
+from hookd.engine.transform import close_default_sandbox, default_sandbox
+from hookd.services import endpoint_rules
 from hookd.services.context import Context
 
 log = structlog.get_logger("hookd")
@@ -63,6 +64,7 @@ def create_app(
     ``readiness`` (the health routes' database check, shared with the server's protocol, which
     answers probes before the app) is checked every second while the app runs."""
     readiness = readiness or health.Readiness(ctx.db)
+    endpoint_rules.use_sandbox(default_sandbox)  # transformations checked when saved
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
