@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 import orjson
 
 from hookd import ids
+from hookd.core import domain
+from hookd.core.domain import InboundRecord, IngestSource
 from hookd.core.providers import (
     InboundRequest,
     Source,
@@ -31,9 +33,6 @@ from hookd.services.ingest_forwarding import Arrival, store_request, text_safe
 from hookd.services.rejections import gate_for
 from hookd.services.source_cache import source_for_ingest
 from hookd.services.sources import answer_for, resolve
-from hookd.store import inbound_requests as records
-from hookd.store.inbound_requests import InboundRecord
-from hookd.store.sources import IngestSource
 
 # Providers that call with something other than POST; every other provider only POSTs.
 METHODS: Mapping[str, frozenset[str]] = {
@@ -140,7 +139,7 @@ async def ingest(
         answer = IngestAnswer(reply.status, reply.content_type, reply.body, reply.headers)
         if refused is not None:  # a refused handshake: recorded like any refused request
             return await _refuse(ctx, source, request, now, refused, reply.status, answer)
-        outcome = (records.HANDSHAKE, "handshake", reply.status, f"answered {reply.status}")
+        outcome = (domain.HANDSHAKE, "handshake", reply.status, f"answered {reply.status}")
         # Some handshakes need no proof (Graph's validationToken): keep their bodies small too.
         record = _record(source, request, now, *outcome, kept=ctx.settings.rejected_body_bytes)
         await store_request(ctx, Arrival(source, record))
@@ -157,7 +156,7 @@ async def ingest(
         answer = IngestAnswer(status, "application/json", body)
         return await _refuse(ctx, source, request, now, verdict, status, answer, key, event_type)
     answer, window = prepared.accepted, prepared.window
-    outcome = (records.ACCEPTED, verdict.code, answer.status, verdict.reason)
+    outcome = (domain.ACCEPTED, verdict.code, answer.status, verdict.reason)
     record = _record(source, request, now, *outcome, key, event_type)
     since = now - window if key and window else None
     _, queued = await store_request(ctx, Arrival(source, record, since))
@@ -187,7 +186,7 @@ async def _refuse(
         detail = f"too many rejected requests from this address; retry in {wait} s"
         body = orjson.dumps({"code": RATE_LIMITED, "detail": detail})
         return IngestAnswer(429, "application/json", body, (("Retry-After", str(wait)),))
-    outcome = (records.REJECTED, verdict.code, status, verdict.reason)
+    outcome = (domain.REJECTED, verdict.code, status, verdict.reason)
     record = _record(
         source, request, now, *outcome, key, event_type, kept=settings.rejected_body_bytes
     )

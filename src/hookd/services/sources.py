@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd import ids
-from hookd.core.domain import Application
+from hookd.core.domain import Application, IngestSource, Page, StaticResponse
 from hookd.core.masking import MaskedSecretError, kept_config
 from hookd.core.providers import PROVIDERS, ConfigError, Source, parse_source
 from hookd.services.context import Context
@@ -25,8 +25,6 @@ from hookd.services.source_cache import forget
 from hookd.services.source_types import not_built_in_message
 from hookd.store import applications as app_store
 from hookd.store import sources as store
-from hookd.store.pages import Page
-from hookd.store.sources import IngestSource, StaticResponse
 
 # Svix source types whose senders sign like Svix (Standard Webhooks); hookd's `svix` verifies them.
 SVIX_SIGNED_TYPES = frozenset(
