@@ -8,7 +8,7 @@ commit, so nothing acknowledged is lost.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,6 +27,7 @@ from hookd.core.providers import (
 )
 from hookd.core.providers.body_shape import MALFORMED_BODY
 from hookd.core.providers.redaction import config_secrets, redact_headers, redact_text
+from hookd.core.providers.registry import provider_methods
 from hookd.services.context import Context
 from hookd.services.errors import NotFound, ServiceError
 from hookd.services.ingest_forwarding import Arrival, store_request, text_safe
@@ -34,12 +35,6 @@ from hookd.services.rejections import gate_for
 from hookd.services.source_cache import source_for_ingest
 from hookd.services.sources import answer_for, resolve
 
-# Providers that call with something other than POST; every other provider only POSTs.
-METHODS: Mapping[str, frozenset[str]] = {
-    "meta": frozenset({"GET", "POST"}),  # GET: the hub.challenge subscription handshake
-    "generic-webhook": frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"}),
-}
-POST_ONLY = frozenset({"POST"})
 INGEST_KEY = re.compile(r"^[A-Za-z0-9\-_.]{1,256}$")
 PARSED_CACHE_SIZE = 1024
 RATE_LIMITED = "rate_limited"
@@ -82,7 +77,7 @@ class SourceMisconfigured(ServiceError):
 
 
 def allowed_methods(source: IngestSource) -> frozenset[str]:
-    return METHODS.get(source.provider, POST_ONLY)
+    return provider_methods(source.provider)
 
 
 def _optional_text(value: str | None) -> str | None:
