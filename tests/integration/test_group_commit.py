@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hookd import ids
 from hookd.config import Settings
+from hookd.core.domain import InboundRecord
 from hookd.services.applications import new_app
 from hookd.services.context import Context
 from hookd.services.ingest_forwarding import Arrival, store_request
@@ -22,7 +23,6 @@ from hookd.store import applications
 from hookd.store import inbound_requests as records
 from hookd.store.db import Database
 from hookd.store.group_commit import GroupCommit
-from hookd.store.inbound_requests import InboundRecord
 from hookd.store.schema import applications as apps_table
 from hookd.store.schema import inbound_requests, messages
 from tests import pg

@@ -123,7 +123,7 @@ def create_app(
     app.router.routes.insert(0, fast_create.route())  # the hot route, matched first
     app.include_router(health.router)
     app.include_router(payloads.router)  # public: the link's signature is the proof
-    app.add_middleware(Idempotency, ctx=ctx, api_keys=api_keys)
+    app.add_middleware(Idempotency, ctx=ctx, api_keys=api_keys, own_keys=[fast_create.PATH])
     app.add_middleware(BodyLimit, limit=ctx.settings.max_payload_bytes + ENVELOPE_BYTES)
     app.add_middleware(NulGuard)  # a NUL in the path or query: 422 before any route (api/nul.py)
     # A database outage is a 503 with Retry-After, not a 500. Inside the app, because

@@ -15,8 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hookd.api.serialize import JSON
-from hookd.services.errors import Invalid, ServiceError
-from hookd.store.outages import is_outage, is_storage_full
+from hookd.services.errors import Invalid, ServiceError, unavailable
 
 log = structlog.get_logger("hookd.api")
 
@@ -145,10 +144,11 @@ class DatabaseOutage:
                 return
             if started:
                 raise  # half an answer: only closing the connection ends it
-            if is_storage_full(exc):
+            trouble = unavailable(exc)
+            if trouble == "storage_full":
                 log.error("storage full", path=scope["path"], error=str(exc).split("\n")[0])
                 await storage_unavailable()(scope, receive, send)
-            elif is_outage(exc):
+            elif trouble == "outage":
                 log.warning(
                     "database unavailable", path=scope["path"], error=str(exc).split("\n")[0]
                 )

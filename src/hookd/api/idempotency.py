@@ -1,63 +1,33 @@
-"""``Idempotency-Key`` on POST: the same key gets the same response for 12 hours (Svix semantics).
+"""``Idempotency-Key`` on POST, the ASGI side: the protocol itself (12 h, 2xx only, scope,
+fingerprint, waiting for a running request) is ``services/idempotency.py``.
 
-The key is scoped by the authenticated caller (``api.auth.ApiKeys.authorization``: every form of the
-``Authorization`` header authentication accepts is the same caller), method and path. The key
-keeps a fingerprint of its first request (:func:`fingerprint`: query string and body); a request
-with the key and another fingerprint is refused with 422 ``idempotency_key_mismatch`` (as Stripe
-does) instead of being answered with the first one's response. Only 2xx answers are kept, so a
-request that failed can be retried with the same key. A request arriving while the first with its
-key is still running waits for it (up to 5 s) and then gets its answer.
+The key is scoped by the authenticated caller (``api.auth.ApiKeys.authorization``: every form of
+the ``Authorization`` header authentication accepts is the same caller), method and path. This
+middleware reads the body for the fingerprint, asks the service for a decision, and runs the route
+(capturing its answer for the service to keep), replays the kept answer, or answers 422 or 409.
 
-Message creates, the hot route, only get their scoped key here (``scope[CREATE_KEY]``): the
-route fingerprints the body it reads anyway, and the create's own transaction claims and answers
-the key (``services/create_keys.py``).
+Routes that claim their key in their own transaction (the message create, the hot route) only
+get their scoped key here (``scope[CREATE_KEY]``): the route fingerprints the body it reads
+anyway, and the create's transaction claims and answers the key (``services/create_keys.py``).
 """
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable
 
 import orjson
-from sqlalchemy import Connection
-from sqlalchemy.engine import Row
 from starlette.responses import Response
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hookd.api.auth import ApiKeys
 from hookd.api.errors import error
+from hookd.services import idempotency as keys
 from hookd.services.context import Context
 from hookd.services.create_keys import KeyMismatch
-from hookd.store import idempotency as store
-from hookd.store.codec import to_ms
-from hookd.store.group_commit import PerDatabase
 
-STILL_RUNNING = "a request with this Idempotency-Key is still running"
-# Where a message create finds its scoped key; its route claims it in the create transaction.
+# Where a route that claims its own key (the message create) finds its scoped key.
 CREATE_KEY = "hookd.idempotency_key"
-_CREATE_PATH = re.compile(r"/api/v1/app/[^/]+/msg")
-WAIT_SECONDS = 5.0
-POLL_SECONDS = 0.2
-
-
-def _scoped_key(caller: str, scope: Scope, key: bytes) -> str:
-    digest = hashlib.sha256()
-    for part in (caller.encode(), scope["method"].encode(), scope["path"].encode(), key):
-        digest.update(part)
-        digest.update(b"\0")
-    return digest.hexdigest()
-
-
-def fingerprint(query: bytes, body: bytes) -> str:
-    """What a key's request is, to tell a repeat from another request: its query string and its
-    exact body bytes (the body hashed once)."""
-    digest = hashlib.sha256(query)
-    digest.update(b"\0")
-    digest.update(body)
-    return digest.hexdigest()
 
 
 def mismatch_response() -> Response:
@@ -70,10 +40,14 @@ def mismatch_response() -> Response:
 class Idempotency:
     """ASGI middleware replaying the stored response of a repeated ``Idempotency-Key``."""
 
-    def __init__(self, app: ASGIApp, ctx: Context, api_keys: ApiKeys) -> None:
+    def __init__(
+        self, app: ASGIApp, ctx: Context, api_keys: ApiKeys, own_keys: Iterable[str] = ()
+    ) -> None:
+        """``own_keys``: the path templates of the routes that claim their key themselves."""
         self.app = app
         self.ctx = ctx
         self.api_keys = api_keys
+        self.own_keys = tuple(compile_path(path)[0] for path in own_keys)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = caller = None
@@ -87,37 +61,25 @@ class Idempotency:
         if not key or caller is None:
             await self.app(scope, receive, send)
             return
-        scoped = _scoped_key(caller, scope, key)
-        if _CREATE_PATH.fullmatch(scope["path"]):
+        scoped = keys.scoped_key(caller, scope["method"], scope["path"], key)
+        if any(path.fullmatch(scope["path"]) for path in self.own_keys):
             await self.app({**scope, CREATE_KEY: scoped}, receive, send)
             return
         body, receive = await _read_body(receive)
         if body is None:
             return  # the client went away before sending its body: nothing to answer
-        request_fingerprint = fingerprint(scope.get("query_string", b""), body)
-        deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
-        while True:
-            now_ms = to_ms(self.ctx.clock())
-            claim = store.KeyClaim(scoped, now_ms, now_ms + store.KEY_TTL_MS, request_fingerprint)
-            existing = await _claims.submit(self.ctx.db, claim, sole_process=False)
-            if existing is None:
-                await self._run_and_keep(scoped, scope, receive, send)
-                return
-            if store.fingerprint_differs(existing, request_fingerprint):
-                await mismatch_response()(scope, receive, send)
-                return
-            row = existing._mapping
-            if row["state"] == "done":
-                answer = replayed(
-                    row["status_code"], row["content_type"], store.answer_body(row["body"])
-                )
-                await answer(scope, receive, send)
-                return
-            if asyncio.get_running_loop().time() > deadline:
-                body = orjson.dumps({"code": "conflict", "detail": STILL_RUNNING})
-                await Response(body, 409, media_type="application/json")(scope, receive, send)
-                return
-            await asyncio.sleep(POLL_SECONDS)
+        request_fingerprint = keys.fingerprint(scope.get("query_string", b""), body)
+        decision = await keys.claim(self.ctx.db, self.ctx.clock, scoped, request_fingerprint)
+        if isinstance(decision, keys.Claimed):
+            await self._run_and_keep(scoped, scope, receive, send)
+        elif isinstance(decision, keys.Mismatch):
+            await mismatch_response()(scope, receive, send)
+        elif isinstance(decision, keys.Replay):
+            answer = replayed(decision.status_code, decision.content_type, decision.body)
+            await answer(scope, receive, send)
+        else:
+            body = orjson.dumps({"code": "conflict", "detail": keys.STILL_RUNNING})
+            await Response(body, 409, media_type="application/json")(scope, receive, send)
 
     async def _run_and_keep(self, key: str, scope: Scope, receive: Receive, send: Send) -> None:
         status = 500
@@ -138,12 +100,7 @@ class Idempotency:
         try:
             await self.app(scope, receive, capturing_send)
         finally:
-            answer = (
-                (status, content_type, store.sealed_answer(b"".join(chunks)))
-                if 200 <= status < 300
-                else None
-            )
-            await _outcomes.submit(self.ctx.db, store.KeyOutcome(key, answer), sole_process=False)
+            await keys.keep(self.ctx.db, key, status, content_type, b"".join(chunks))
 
 
 async def _read_body(receive: Receive) -> tuple[bytes | None, Receive]:
@@ -168,26 +125,6 @@ async def _read_body(receive: Receive) -> tuple[bytes | None, Receive]:
         return {"type": "http.request", "body": body, "more_body": False}
 
     return body, replay
-
-
-def _claim_group(
-    conn: Connection, claims: Sequence[store.KeyClaim], _cache: object
-) -> list[Row[Any] | Exception | None]:
-    return list(store.claim_keys(conn, claims))
-
-
-def _settle_group(
-    conn: Connection, outcomes: Sequence[store.KeyOutcome], _cache: object
-) -> list[Exception | None]:
-    store.settle_keys(conn, outcomes)
-    return [None] * len(outcomes)
-
-
-# The claims and the outcomes of concurrent requests are each written in one transaction
-# (``store.group_commit``): two transactions of their own per request took the write turn from
-# the creates' group commit, and a create with a key cost about ten times one without.
-_claims: PerDatabase[store.KeyClaim, Row[Any] | None] = PerDatabase(_claim_group)
-_outcomes: PerDatabase[store.KeyOutcome, None] = PerDatabase(_settle_group)
 
 
 def replayed(status: int, content_type: str, body: bytes) -> Response:

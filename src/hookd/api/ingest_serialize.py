@@ -5,13 +5,11 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from hookd.core.domain import DeliveryStatus
+from hookd.core.domain import REJECTED, DeliveryStatus, InboundRecord, IngestSource
 from hookd.core.masking import mask_config, mask_url
 from hookd.services.context import Context
 from hookd.services.inbound_requests import Inspected
 from hookd.services.sources import answer_for, ingest_url
-from hookd.store.inbound_requests import REJECTED, InboundRecord
-from hookd.store.sources import IngestSource
 
 
 def source_out(ctx: Context, source: IngestSource) -> dict[str, Any]:

@@ -15,19 +15,19 @@ from hookd.api.call_serialize import call_settings_out
 from hookd.core.domain import (
     Application,
     Attempt,
+    BackgroundTask,
     DeliveryStatus,
     Endpoint,
+    EndpointHealth,
     EndpointStats,
     EventType,
     Message,
     MessageDelivery,
+    Page,
 )
 from hookd.core.masking import has_password, mask_url
 from hookd.core.signing import Ed25519Key, parse_signing_key
 from hookd.services.endpoints import SENSITIVE_HEADERS
-from hookd.store.background_tasks import BackgroundTask
-from hookd.store.endpoint_health import EndpointHealth
-from hookd.store.pages import Page
 
 T = TypeVar("T")
 EMPTY_OBJECT = orjson.Fragment(b"{}")

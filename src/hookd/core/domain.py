@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum
+from typing import Any, Generic, TypeVar
 
+from hookd.core.breaker import Health
 from hookd.core.calls import CallSettings
 from hookd.core.endpoint_auth import ClientTls, EndpointAuth
 
@@ -161,3 +163,103 @@ class EndpointStats:
     fail: int = 0
     canceled: int = 0
     extra: dict[str, int] = field(default_factory=dict)
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointHealth:
+    health: Health
+    in_flight: int
+    ready_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A delivery the worker now holds."""
+
+    id: str
+    msg_id: str
+    endpoint_id: str
+    app_id: str
+    attempts: int
+    manual: bool
+    failing: bool = False  # its endpoint had failed lately (counts against the failing share)
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    iterator: str | None
+    prev_iterator: str | None
+    done: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BackgroundTask:
+    id: str
+    task: str  # Svix's task type, e.g. endpoint.recover, application.purge_content
+    status: str  # running, finished or failed
+    app_id: str | None
+    data: dict[str, Any]  # what the task did so far (its progress while running)
+    created_at: datetime
+    updated_at: datetime  # a running task's heartbeat
+
+
+@dataclass(frozen=True, slots=True)
+class StaticResponse:
+    """What an accepted (or duplicate) request is answered with."""
+
+    status: int
+    content_type: str | None
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class IngestSource:
+    """A source; ``id`` is also the id of the application its endpoints belong to."""
+
+    id: str
+    uid: str | None
+    name: str
+    type: str
+    provider: str
+    config: dict[str, Any]
+    token: str
+    metadata: dict[str, str]
+    response: StaticResponse | None  # None: the provider's default answer
+    dedup_window_seconds: int | None  # None: the server's default
+    created_at: datetime
+    updated_at: datetime
+
+
+# What became of an inbound request (InboundRecord.outcome).
+ACCEPTED, DUPLICATE, REJECTED, HANDSHAKE = "accepted", "duplicate", "rejected", "handshake"
+OUTCOMES = (ACCEPTED, DUPLICATE, REJECTED, HANDSHAKE)
+
+
+@dataclass(frozen=True, slots=True)
+class InboundRecord:
+    id: str
+    source_id: str
+    received_at: datetime
+    method: str
+    url: str
+    path: str
+    query: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    remote_ip: str | None
+    outcome: str
+    code: str
+    reason: str
+    response_status: int
+    dedup_key: str | None
+    event_type: str | None
+    msg_id: str | None
+    # Only the first bytes of a rejected request's body are kept: then its full size.
+    body_size: int | None = None
+    # Rejections from one address coalesced into this record: how many, the last one's time.
+    request_count: int = 1
+    last_received_at: datetime | None = None

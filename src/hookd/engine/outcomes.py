@@ -19,7 +19,7 @@ from hookd import ids
 from hookd.config import Settings
 from hookd.core.breaker import run_outcomes
 from hookd.core.delivery import AttemptResult, next_step
-from hookd.core.domain import Attempt, DeliveryStatus, Endpoint, TriggerType
+from hookd.core.domain import Attempt, Claim, DeliveryStatus, Endpoint, TriggerType
 from hookd.services import operational
 from hookd.store import deliveries as queue
 from hookd.store import endpoint_health
@@ -27,7 +27,7 @@ from hookd.store import endpoints as endpoint_store
 from hookd.store.attempts import attempt_row
 from hookd.store.codec import to_ms
 from hookd.store.db import Database
-from hookd.store.deliveries import Claim, Finish
+from hookd.store.deliveries import Finish
 
 log = structlog.get_logger("hookd.worker")
 

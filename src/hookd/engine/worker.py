@@ -25,7 +25,7 @@ from hookd import ids
 from hookd.core.batch import BATCH_ID_PREFIX, batch_body, is_batched
 from hookd.core.delivery import AttemptResult
 from hookd.core.destinations import is_destination_url
-from hookd.core.domain import Endpoint, Message
+from hookd.core.domain import Claim, Endpoint, Message
 from hookd.engine.auth import Authenticator
 from hookd.engine.destinations import BrokerDestinations
 from hookd.engine.handoff import HandOff
@@ -42,7 +42,6 @@ from hookd.store import endpoints as endpoint_store
 from hookd.store import messages as message_store
 from hookd.store import scheduling
 from hookd.store.codec import to_ms
-from hookd.store.deliveries import Claim
 from hookd.store.scheduling import Limits
 
 log = structlog.get_logger("hookd.worker")

@@ -11,11 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd import ids
-from hookd.core.domain import Application
+from hookd.core.domain import Application, Page
 from hookd.services.context import Context
 from hookd.services.errors import Conflict, NotFound
 from hookd.store import applications as store
-from hookd.store.pages import Page
 
 EDITABLE = ("name", "uid", "rate_limit", "metadata")
 NULLABLE = ("uid", "rate_limit")

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd import ids
-from hookd.core.domain import Attempt, DeliveryStatus, Endpoint, Message, MessageDelivery
+from hookd.core.domain import Attempt, DeliveryStatus, Endpoint, Message, MessageDelivery, Page
 from hookd.services.applications import require_app
 from hookd.services.context import Context
 from hookd.services.endpoints import require_endpoint
@@ -17,7 +17,6 @@ from hookd.store import deliveries as queue
 from hookd.store import destinations
 from hookd.store import messages as message_store
 from hookd.store.codec import to_ms
-from hookd.store.pages import Page
 
 
 def _floor(moment: datetime | None, prefix: str) -> str | None:

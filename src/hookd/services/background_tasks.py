@@ -19,13 +19,13 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd import ids
+from hookd.core.domain import BackgroundTask, Page
 from hookd.services.applications import require_app
 from hookd.services.context import Context
 from hookd.services.errors import Invalid, NotFound
 from hookd.store import background_tasks as store
 from hookd.store import messages as message_store
-from hookd.store.background_tasks import FAILED, FINISHED, RUNNING, BackgroundTask
-from hookd.store.pages import Page
+from hookd.store.background_tasks import FAILED, FINISHED, RUNNING
 
 log = structlog.get_logger("hookd.background_tasks")
 

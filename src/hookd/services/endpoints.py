@@ -12,7 +12,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd import ids
-from hookd.core.domain import DeliveryStatus, Endpoint, EndpointStats, OldSecret
+from hookd.core.domain import (
+    BackgroundTask,
+    DeliveryStatus,
+    Endpoint,
+    EndpointHealth,
+    EndpointStats,
+    OldSecret,
+    Page,
+)
 from hookd.core.masking import MaskedSecretError, kept_url
 from hookd.core.signing import (
     SignatureError,
@@ -32,9 +40,7 @@ from hookd.services.operational import endpoint_changed
 from hookd.store import deliveries as queue
 from hookd.store import endpoint_health as health_store
 from hookd.store import endpoints as store
-from hookd.store.background_tasks import BackgroundTask
 from hookd.store.codec import to_ms
-from hookd.store.pages import Page
 
 EDITABLE = (
     "url",
@@ -371,7 +377,7 @@ async def recover(
 
 async def endpoint_health(
     ctx: Context, app_id: str, endpoint_id: str
-) -> tuple[Endpoint, health_store.EndpointHealth]:
+) -> tuple[Endpoint, EndpointHealth]:
     async with ctx.db.read() as conn:
         app = await require_app(conn, app_id)
         endpoint = await require_endpoint(conn, app.id, endpoint_id)

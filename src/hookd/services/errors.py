@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
+from hookd.store.outages import is_outage, is_storage_full
+
 
 class ServiceError(Exception):
     status_code = 400
@@ -50,3 +54,13 @@ class Invalid(ServiceError):
     ) -> None:
         super().__init__(detail, code=code)
         self.loc = loc
+
+
+def unavailable(exc: BaseException) -> Literal["storage_full", "outage"] | None:
+    """Whether ``exc`` says the storage cannot take the request right now (the API answers
+    503): the disk is full, or the database cannot be reached (``store.outages``)."""
+    if is_storage_full(exc):
+        return "storage_full"
+    if is_outage(exc):
+        return "outage"
+    return None

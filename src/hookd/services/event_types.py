@@ -10,11 +10,10 @@ from typing import Any
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import SchemaError
 
-from hookd.core.domain import EventType
+from hookd.core.domain import EventType, Page
 from hookd.services.context import Context
 from hookd.services.errors import Conflict, Invalid, NotFound
 from hookd.store import event_types as store
-from hookd.store.pages import Page
 
 NAME = re.compile(r"^[a-zA-Z0-9\-_.]{1,256}$")
 EDITABLE = ("description", "archived", "deprecated", "schemas", "feature_flags", "group_name")

@@ -22,8 +22,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from hookd.core.batch import is_batched
-from hookd.core.domain import Endpoint, Message
-from hookd.store.scheduling import Claim
+from hookd.core.domain import Claim, Endpoint, Message
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,16 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd import ids
-from hookd.core.domain import DeliveryStatus, Endpoint, MessageDelivery
+from hookd.core import domain
+from hookd.core.domain import (
+    BackgroundTask,
+    DeliveryStatus,
+    Endpoint,
+    InboundRecord,
+    IngestSource,
+    MessageDelivery,
+    Page,
+)
 from hookd.services import background_tasks
 from hookd.services.context import Context
 from hookd.services.errors import Conflict, Invalid, NotFound
@@ -18,12 +27,8 @@ from hookd.store import deliveries as queue
 from hookd.store import endpoints as endpoint_store
 from hookd.store import inbound_requests as records
 from hookd.store import messages as message_store
-from hookd.store.background_tasks import BackgroundTask
 from hookd.store.codec import to_ms
 from hookd.store.destinations import message_destinations
-from hookd.store.inbound_requests import InboundRecord
-from hookd.store.pages import Page
-from hookd.store.sources import IngestSource
 
 # A bulk replay runs inside one request; a wider range is replayed by calling again.
 MAX_BULK_REPLAY = 1000
@@ -129,11 +134,11 @@ async def _replay(
     force: bool,
     now: datetime,
 ) -> int:
-    if record.outcome == records.HANDSHAKE:
+    if record.outcome == domain.HANDSHAKE:
         raise Conflict("handshakes are answered, never forwarded", code="not_replayable")
     if record.msg_id is not None:
         return await _rearm(conn, source, record, record.msg_id, now)
-    if record.outcome == records.REJECTED and not force:
+    if record.outcome == domain.REJECTED and not force:
         raise Conflict(
             f"request {record.id} failed verification ({record.reason}); "
             "replay it with force=true to forward it anyway",
@@ -175,9 +180,9 @@ async def replay_requests(
     """Forward again every matching request received in ``[since, until)``, oldest first."""
     if until is not None and until <= since:
         raise Invalid("until must be after since", loc=("body", "until"))
-    if records.HANDSHAKE in outcomes:
+    if domain.HANDSHAKE in outcomes:
         raise Invalid("handshakes are never forwarded", loc=("body", "outcomes"))
-    if records.REJECTED in outcomes and not force:
+    if domain.REJECTED in outcomes and not force:
         raise Invalid(
             "replaying rejected requests forwards unverified data: set force to true",
             loc=("body", "force"),

@@ -8,13 +8,15 @@ commit, so nothing acknowledged is lost.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import orjson
 
 from hookd import ids
+from hookd.core import domain
+from hookd.core.domain import InboundRecord, IngestSource
 from hookd.core.providers import (
     InboundRequest,
     Source,
@@ -25,22 +27,14 @@ from hookd.core.providers import (
 )
 from hookd.core.providers.body_shape import MALFORMED_BODY
 from hookd.core.providers.redaction import config_secrets, redact_headers, redact_text
+from hookd.core.providers.registry import provider_methods
 from hookd.services.context import Context
 from hookd.services.errors import NotFound, ServiceError
 from hookd.services.ingest_forwarding import Arrival, store_request, text_safe
 from hookd.services.rejections import gate_for
 from hookd.services.source_cache import source_for_ingest
 from hookd.services.sources import answer_for, resolve
-from hookd.store import inbound_requests as records
-from hookd.store.inbound_requests import InboundRecord
-from hookd.store.sources import IngestSource
 
-# Providers that call with something other than POST; every other provider only POSTs.
-METHODS: Mapping[str, frozenset[str]] = {
-    "meta": frozenset({"GET", "POST"}),  # GET: the hub.challenge subscription handshake
-    "generic-webhook": frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"}),
-}
-POST_ONLY = frozenset({"POST"})
 INGEST_KEY = re.compile(r"^[A-Za-z0-9\-_.]{1,256}$")
 PARSED_CACHE_SIZE = 1024
 RATE_LIMITED = "rate_limited"
@@ -83,7 +77,7 @@ class SourceMisconfigured(ServiceError):
 
 
 def allowed_methods(source: IngestSource) -> frozenset[str]:
-    return METHODS.get(source.provider, POST_ONLY)
+    return provider_methods(source.provider)
 
 
 def _optional_text(value: str | None) -> str | None:
@@ -140,11 +134,11 @@ async def ingest(
         answer = IngestAnswer(reply.status, reply.content_type, reply.body, reply.headers)
         if refused is not None:  # a refused handshake: recorded like any refused request
             return await _refuse(ctx, source, request, now, refused, reply.status, answer)
-        outcome = (records.HANDSHAKE, "handshake", reply.status, f"answered {reply.status}")
+        outcome = (domain.HANDSHAKE, "handshake", reply.status, f"answered {reply.status}")
         # Some handshakes need no proof (Graph's validationToken): keep their bodies small too.
         record = _record(source, request, now, *outcome, kept=ctx.settings.rejected_body_bytes)
         await store_request(ctx, Arrival(source, record))
-        ctx.telemetry.ingest_outcome(source.id, records.HANDSHAKE, "handshake", reply.status)
+        ctx.telemetry.ingest_outcome(source.id, domain.HANDSHAKE, "handshake", reply.status)
         return answer
     verdict = verify_request(parsed, request, now)
     # Described even when refused, so a user sees what the refused request claimed to be.
@@ -158,7 +152,7 @@ async def ingest(
         answer = IngestAnswer(status, "application/json", body)
         return await _refuse(ctx, source, request, now, verdict, status, answer, key, event_type)
     answer, window = prepared.accepted, prepared.window
-    outcome = (records.ACCEPTED, verdict.code, answer.status, verdict.reason)
+    outcome = (domain.ACCEPTED, verdict.code, answer.status, verdict.reason)
     record = _record(source, request, now, *outcome, key, event_type)
     since = now - window if key and window else None
     stored, queued = await store_request(ctx, Arrival(source, record, since))
@@ -190,14 +184,14 @@ async def _refuse(
         body = orjson.dumps({"code": RATE_LIMITED, "detail": detail})
         ctx.telemetry.ingest_outcome(source.id, RATE_LIMITED, verdict.code, 429)
         return IngestAnswer(429, "application/json", body, (("Retry-After", str(wait)),))
-    outcome = (records.REJECTED, verdict.code, status, verdict.reason)
+    outcome = (domain.REJECTED, verdict.code, status, verdict.reason)
     record = _record(
         source, request, now, *outcome, key, event_type, kept=settings.rejected_body_bytes
     )
     window = timedelta(seconds=settings.rejected_coalesce_seconds)
     repeat_of = gate.coalesce_into(source.id, address, verdict.code, record.id, window, now)
     await store_request(ctx, Arrival(source, record, repeat_of=repeat_of))
-    ctx.telemetry.ingest_outcome(source.id, records.REJECTED, verdict.code, status)
+    ctx.telemetry.ingest_outcome(source.id, domain.REJECTED, verdict.code, status)
     return answer
 
 

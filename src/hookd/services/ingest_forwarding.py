@@ -21,7 +21,8 @@ from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd import ids
-from hookd.core.domain import Endpoint, Message
+from hookd.core import domain
+from hookd.core.domain import Endpoint, InboundRecord, IngestSource, Message
 from hookd.core.fanout import subscribed
 from hookd.core.filters import json_or_text, request_view
 from hookd.core.providers.redaction import REDACTED
@@ -31,12 +32,10 @@ from hookd.services.fanout import delivery_rows, matching, persist_with_deliveri
 from hookd.store import inbound_requests as records
 from hookd.store.config_cache import ConfigCache, endpoints_of
 from hookd.store.group_commit import PerDatabase
-from hookd.store.inbound_requests import InboundRecord
 from hookd.store.message_writes import insert_rows
 from hookd.store.messages import message_values
 from hookd.store.row_inserts import insert_many
 from hookd.store.schema import messages
-from hookd.store.sources import IngestSource
 
 # Request headers that describe the hop to hookd, or that hookd sets itself when forwarding.
 NOT_FORWARDED = frozenset(
@@ -144,7 +143,7 @@ class Arrival:
 
 # What a request was stored as (its outcome: accepted, duplicate, ...) and deliveries queued.
 Stored = tuple[str, int]
-DUPLICATE = {"outcome": records.DUPLICATE, "code": "duplicate", "reason": DUPLICATE_REASON}
+DUPLICATE = {"outcome": domain.DUPLICATE, "code": "duplicate", "reason": DUPLICATE_REASON}
 
 
 async def store_request(ctx: Context, arrival: Arrival) -> Stored:
@@ -176,14 +175,14 @@ def store_group(
             continue
         row = records.record_values(record)
         record_rows.append(row)
-        if record.outcome != records.ACCEPTED:
+        if record.outcome != domain.ACCEPTED:
             stored.append((record.outcome, 0))
             continue
         if since is not None and record.dedup_key is not None:
             key = (record.source_id, record.dedup_key)
             if key in seen and seen[key] >= since:
                 row.update(DUPLICATE)
-                stored.append((records.DUPLICATE, 0))
+                stored.append((domain.DUPLICATE, 0))
                 continue
             seen[key] = record.received_at
         message = message_for(arrival.source, record, record.received_at)
@@ -193,7 +192,7 @@ def store_group(
         if targets:
             deliveries += delivery_rows(message, targets)
         row["msg_id"] = message.id
-        stored.append((records.ACCEPTED, len(targets)))
+        stored.append((domain.ACCEPTED, len(targets)))
     insert_many(conn, messages, message_rows)  # before the rows that refer to them
     insert_rows(conn, [], deliveries, [])
     records.insert_records(conn, record_rows)

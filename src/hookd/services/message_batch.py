@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection
 
 from hookd import ids
-from hookd.core.domain import Application, Endpoint, Message
+from hookd.core.domain import Application, Claim, Endpoint, Message
 from hookd.services.applications import new_app
 from hookd.services.context import Context
 from hookd.services.create_keys import GroupKeys, KeyRequest
@@ -34,7 +34,7 @@ from hookd.store.messages import (
     message_values,
     version_rows,
 )
-from hookd.store.scheduling import PENDING, SENDING, Claim
+from hookd.store.scheduling import PENDING, SENDING
 
 # The message, its deliveries, and how many of them were queued (not handed to the worker).
 Created = tuple[Message, int, int]

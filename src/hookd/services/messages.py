@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from hookd import ids
-from hookd.core.domain import Message
+from hookd.core.domain import Message, Page
 from hookd.services import message_batch
 from hookd.services.applications import require_app
 from hookd.services.context import Context
@@ -19,7 +19,6 @@ from hookd.services.errors import Invalid, NotFound, PayloadTooLarge
 from hookd.services.message_batch import NewMessage
 from hookd.services.payload_shapes import accept_versions
 from hookd.store import messages as store
-from hookd.store.pages import Page
 
 NAME = re.compile(r"^[a-zA-Z0-9\-_.]{1,256}$")
 CHANNEL = re.compile(r"^[a-zA-Z0-9\-_.:#@]{1,128}$")

@@ -13,10 +13,10 @@ import asyncio
 import weakref
 from datetime import datetime, timedelta
 
+from hookd.core.domain import IngestSource
 from hookd.services.context import Context
 from hookd.store import sources as store
 from hookd.store.db import Database
-from hookd.store.sources import IngestSource
 
 TTL = timedelta(seconds=1)
 MAX_ENTRIES = 1024

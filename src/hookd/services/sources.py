@@ -16,58 +16,26 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd import ids
-from hookd.core.domain import Application
+from hookd.core.domain import Application, IngestSource, Page, StaticResponse
 from hookd.core.masking import MaskedSecretError, kept_config
 from hookd.core.providers import PROVIDERS, ConfigError, Source, parse_source
+from hookd.core.providers.registry import SOURCE_TYPES, provider_response
 from hookd.services.context import Context
 from hookd.services.errors import Conflict, Invalid, NotFound
 from hookd.services.source_cache import forget
 from hookd.services.source_types import not_built_in_message
 from hookd.store import applications as app_store
 from hookd.store import sources as store
-from hookd.store.pages import Page
-from hookd.store.sources import IngestSource, StaticResponse
 
-# Svix source types whose senders sign like Svix (Standard Webhooks); hookd's `svix` verifies them.
-SVIX_SIGNED_TYPES = frozenset(
-    {
-        "beehiiv",
-        "brex",
-        "clerk",
-        "guesty",
-        "incident-io",
-        "lithic",
-        "nash",
-        "open-ai",
-        "pleo",
-        "psi-fi",
-        "render",
-        "replicate",
-        "resend",
-        "safebase",
-        "sardine",
-        "stych",
-    }
-)
 # With Svix's `generic-webhook` type, `config.provider` picks any hookd provider: the only
 # way the Svix SDKs (whose `type` is a closed list) can create e.g. a Twilio or Discord source.
 PROVIDER_FIELD = "provider"
 NOT_BUILT_IN_CODE = "source_type_not_built_in"
 TOKEN_BYTES = 24
-JSON_OK = StaticResponse(200, "application/json", b'{"ok":true}')
-# What each provider expects back when it does not care about the body.
-DEFAULT_RESPONSES: Mapping[str, StaticResponse] = {
-    # Twilio parses the answer as TwiML: an empty <Response> does nothing and logs no warning.
-    "twilio": StaticResponse(
-        200, "text/xml", b'<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
-    ),
-    "discord": StaticResponse(204, None, b""),  # webhook events: "respond with 204"
-    "microsoft-graph": StaticResponse(202, None, b""),  # Graph documents 202 Accepted
-}
 
 
 def default_response(provider: str) -> StaticResponse:
-    return DEFAULT_RESPONSES.get(provider, JSON_OK)
+    return provider_response(provider)
 
 
 def answer_for(source: IngestSource) -> StaticResponse:
@@ -90,14 +58,14 @@ def resolve(source_type: str, config: Mapping[str, Any]) -> tuple[str, Source]:
             )
     elif source_type in PROVIDERS:
         provider = source_type
-    elif source_type in SVIX_SIGNED_TYPES:
-        provider = "svix"
+    elif source_type in SOURCE_TYPES:
+        provider = SOURCE_TYPES[source_type]
     elif (message := not_built_in_message(source_type)) is not None:
         raise Invalid(message, loc=("body", "type"), code=NOT_BUILT_IN_CODE)
     else:
         raise Invalid(
             f"source type {source_type!r} is not supported by hookd; use one of "
-            f"{', '.join(sorted({*PROVIDERS, *SVIX_SIGNED_TYPES}))}",
+            f"{', '.join(sorted({*PROVIDERS, *SOURCE_TYPES}))}",
             loc=("body", "type"),
         )
     try:

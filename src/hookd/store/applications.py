@@ -9,9 +9,9 @@ from sqlalchemy import Insert, Select, delete, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hookd.core.domain import Application
+from hookd.core.domain import Application, Page
 from hookd.store.codec import from_ms, to_ms
-from hookd.store.pages import Page, paginate
+from hookd.store.pages import paginate
 from hookd.store.schema import applications as t
 
 

@@ -8,9 +8,9 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hookd.core.domain import Attempt, DeliveryStatus, TriggerType
+from hookd.core.domain import Attempt, DeliveryStatus, Page, TriggerType
 from hookd.store.codec import from_ms, to_ms
-from hookd.store.pages import Page, paginate
+from hookd.store.pages import paginate
 from hookd.store.schema import attempts as t
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,24 +10,14 @@ from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hookd.core.domain import BackgroundTask, Page
 from hookd.store.codec import from_ms, to_ms
-from hookd.store.pages import Page, paginate
+from hookd.store.pages import paginate
 from hookd.store.schema import background_tasks as t
 
 RUNNING = "running"
 FINISHED = "finished"
 FAILED = "failed"
-
-
-@dataclass(frozen=True, slots=True)
-class BackgroundTask:
-    id: str
-    task: str  # Svix's task type, e.g. endpoint.recover, application.purge_content
-    status: str  # running, finished or failed
-    app_id: str | None
-    data: dict[str, Any]  # what the task did so far (its progress while running)
-    created_at: datetime
-    updated_at: datetime  # a running task's heartbeat
 
 
 def _task(row: Row[Any]) -> BackgroundTask:

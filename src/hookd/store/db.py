@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import structlog
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql.dml import UpdateBase
@@ -270,6 +270,11 @@ class Database:
         """A read-only transaction (one consistent snapshot)."""
         async with self.reader.connect() as conn, conn.begin():
             yield conn
+
+    async def ping(self) -> None:
+        """One ``SELECT 1`` in a read transaction (the health check); raises when it fails."""
+        async with self.read() as conn:
+            await conn.execute(text("SELECT 1"))
 
     async def close(self) -> None:
         """Release connections and threads; the handle can be used again after."""

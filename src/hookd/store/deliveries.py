@@ -15,12 +15,12 @@ from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hookd.core.domain import DeliveryStatus, MessageDelivery
+from hookd.core.domain import Claim, DeliveryStatus, MessageDelivery
 from hookd.store.codec import from_ms, opt_from_ms
 from hookd.store.driver_sql import execute_many, select_rows
 from hookd.store.endpoint_health import probe_now
 from hookd.store.row_inserts import insert_many
-from hookd.store.scheduling import Claim, earliest, mark_ready, mark_ready_sync
+from hookd.store.scheduling import earliest, mark_ready, mark_ready_sync
 from hookd.store.schema import attempts, deliveries, endpoints
 
 __all__ = ["Claim", "Finish"]

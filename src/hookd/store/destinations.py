@@ -8,11 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hookd.core.domain import DeliveryStatus, Endpoint, Message, MessageDelivery
+from hookd.core.domain import DeliveryStatus, Endpoint, Message, MessageDelivery, Page
 from hookd.store.codec import from_ms, opt_from_ms
 from hookd.store.endpoints import endpoint_from_row
 from hookd.store.messages import message_from_row
-from hookd.store.pages import Page, paginate
+from hookd.store.pages import paginate
 from hookd.store.schema import deliveries, endpoints, messages
 
 d = deliveries.c

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -12,7 +10,7 @@ from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd.core.breaker import Health
-from hookd.core.domain import DeliveryStatus
+from hookd.core.domain import DeliveryStatus, EndpointHealth
 from hookd.store.codec import opt_from_ms, to_ms
 from hookd.store.driver_sql import execute_many
 from hookd.store.schema import deliveries, endpoint_state
@@ -77,13 +75,6 @@ def save_health(conn: Connection, health: Mapping[str, Health]) -> None:
 async def reset_health(conn: AsyncConnection, endpoint_id: str) -> None:
     """Forget an endpoint's failures (it was re-enabled)."""
     await conn.run_sync(save_health, {endpoint_id: Health()})
-
-
-@dataclass(frozen=True, slots=True)
-class EndpointHealth:
-    health: Health
-    in_flight: int
-    ready_at: datetime | None
 
 
 async def endpoint_health(conn: AsyncConnection, endpoint_id: str) -> EndpointHealth:

@@ -14,6 +14,7 @@ from hookd.core.domain import (
     EndpointStats,
     EndpointTransformation,
     OldSecret,
+    Page,
 )
 from hookd.store.call_columns import (
     auth_from_row,
@@ -22,7 +23,7 @@ from hookd.store.call_columns import (
     tls_from_row,
 )
 from hookd.store.codec import from_ms, opt_tuple, to_ms
-from hookd.store.pages import Page, paginate
+from hookd.store.pages import paginate
 from hookd.store.schema import deliveries
 from hookd.store.schema import endpoints as t
 from hookd.store.sealing import open_json, open_text, seal_json, seal_text

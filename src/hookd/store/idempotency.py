@@ -1,4 +1,4 @@
-"""Idempotency-Key records (Svix semantics: the first 2xx answer to a key is replayed for 12 h)."""
+"""Idempotency-Key records (the protocol, Svix semantics: ``services/idempotency.py``)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,6 @@ from hookd.store.sealing import open_bytes, seal_bytes
 
 # A "started" record older than this belongs to a request that died; the key is free again.
 STALE_START_MS = 60_000
-# How long a key's answer is replayed (Svix: 12 hours).
-KEY_TTL_MS = 12 * 3600 * 1000
 # The answers of routes other than message creates are sealed (store.sealing): a secret
 # rotation, for one, answers with the new secret. Message creates' answers are kept as they are.
 BODY = "idempotency_keys.body"
@@ -39,7 +37,7 @@ class KeyClaim:
     key: str
     now_ms: int
     expires_ms: int
-    fingerprint: str  # the request's (``api.idempotency.fingerprint``), kept with the key
+    fingerprint: str  # the request's (``services.idempotency.fingerprint``), kept with the key
 
 
 def fingerprint_differs(row: Row[Any], fingerprint: str) -> bool:

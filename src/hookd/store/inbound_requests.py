@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,42 +10,13 @@ from sqlalchemy import Connection, bindparam, exists, func, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hookd.core.domain import DeliveryStatus
+from hookd.core.domain import ACCEPTED, DeliveryStatus, InboundRecord, Page
 from hookd.store.codec import from_ms, to_ms
 from hookd.store.driver_sql import select_rows
-from hookd.store.pages import Page, paginate
+from hookd.store.pages import paginate
 from hookd.store.row_inserts import insert_many
 from hookd.store.schema import deliveries
 from hookd.store.schema import inbound_requests as t
-
-ACCEPTED, DUPLICATE, REJECTED, HANDSHAKE = "accepted", "duplicate", "rejected", "handshake"
-OUTCOMES = (ACCEPTED, DUPLICATE, REJECTED, HANDSHAKE)
-
-
-@dataclass(frozen=True, slots=True)
-class InboundRecord:
-    id: str
-    source_id: str
-    received_at: datetime
-    method: str
-    url: str
-    path: str
-    query: str
-    headers: tuple[tuple[str, str], ...]
-    body: bytes
-    remote_ip: str | None
-    outcome: str
-    code: str
-    reason: str
-    response_status: int
-    dedup_key: str | None
-    event_type: str | None
-    msg_id: str | None
-    # Only the first bytes of a rejected request's body are kept: then its full size.
-    body_size: int | None = None
-    # Rejections from one address coalesced into this record: how many, the last one's time.
-    request_count: int = 1
-    last_received_at: datetime | None = None
 
 
 def record_from_row(row: Row[Any]) -> InboundRecord:

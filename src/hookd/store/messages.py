@@ -21,10 +21,10 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hookd.core.domain import Message
+from hookd.core.domain import Message, Page
 from hookd.store import message_versions
 from hookd.store.codec import from_ms, opt_tuple, to_ms
-from hookd.store.pages import Page, paginate
+from hookd.store.pages import paginate
 from hookd.store.schema import messages as t
 
 

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 
 from hookd.core.batch import DEFAULT_MAX_WAIT_MS, is_batched, wait_until
-from hookd.core.domain import DeliveryStatus
+from hookd.core.domain import Claim, DeliveryStatus
 from hookd.core.ratelimit import TokenBucket
 from hookd.core.scheduling import (
     EndpointGate,
@@ -45,19 +45,6 @@ s, d, e, a = endpoint_state.c, deliveries.c, endpoints.c, applications.c
 PENDING, SENDING = int(DeliveryStatus.PENDING), int(DeliveryStatus.SENDING)
 # SQLite allows 500 terms in a compound SELECT; one claim round unions one per endpoint.
 MAX_ENDPOINTS_PER_ROUND = 200
-
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    """A delivery the worker now holds."""
-
-    id: str
-    msg_id: str
-    endpoint_id: str
-    app_id: str
-    attempts: int
-    manual: bool
-    failing: bool = False  # its endpoint had failed lately (counts against the failing share)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,47 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hookd.core.domain import IngestSource, Page, StaticResponse
 from hookd.store.codec import from_ms, to_ms
-from hookd.store.pages import Page, paginate
+from hookd.store.pages import paginate
 from hookd.store.schema import sources as t
 from hookd.store.sealing import open_json, seal_json
 
 CONFIG = "sources.config"  # sealed (store.sealing): the provider's secrets
-
-
-@dataclass(frozen=True, slots=True)
-class StaticResponse:
-    """What an accepted (or duplicate) request is answered with."""
-
-    status: int
-    content_type: str | None
-    body: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class IngestSource:
-    """A source; ``id`` is also the id of the application its endpoints belong to."""
-
-    id: str
-    uid: str | None
-    name: str
-    type: str
-    provider: str
-    config: dict[str, Any]
-    token: str
-    metadata: dict[str, str]
-    response: StaticResponse | None  # None: the provider's default answer
-    dedup_window_seconds: int | None  # None: the server's default
-    created_at: datetime
-    updated_at: datetime
 
 
 def source_from_row(row: Row[Any]) -> IngestSource:

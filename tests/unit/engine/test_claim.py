@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from hookd.core.domain import DeliveryStatus
+from hookd.core.domain import Claim, DeliveryStatus
 from hookd.services.context import Context
 from hookd.services.messages import create_message
 from hookd.store import scheduling
-from hookd.store.scheduling import Claim, Limits
+from hookd.store.scheduling import Limits
 from tests.unit.engine.fakes import (
     SETTINGS,
     app_with_endpoints,

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from hookd.core.domain import Endpoint, Message
+from hookd.core.domain import Claim, Endpoint, Message
 from hookd.engine.handoff import HandOff
 from hookd.services.handoff import HandedOff
-from hookd.store.scheduling import Claim
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

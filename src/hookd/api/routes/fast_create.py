@@ -16,11 +16,12 @@ from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
 from hookd.api.auth import require_admin
-from hookd.api.idempotency import CREATE_KEY, fingerprint
+from hookd.api.idempotency import CREATE_KEY
 from hookd.api.models import MessageIn
 from hookd.api.routes.messages import create_response
 from hookd.api.routes.messages import router as messages_router
 from hookd.services.context import Context
+from hookd.services.idempotency import fingerprint
 
 PATH = "/api/v1/app/{app_id}/msg"
 TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})

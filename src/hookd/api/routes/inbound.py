@@ -14,8 +14,7 @@ from hookd.api.errors import error
 from hookd.core.providers import Headers, InboundRequest
 from hookd.services import ingest as service
 from hookd.services.context import Context
-from hookd.services.errors import PayloadTooLarge, ServiceError
-from hookd.store.outages import is_outage, is_storage_full
+from hookd.services.errors import PayloadTooLarge, ServiceError, unavailable
 
 log = structlog.get_logger("hookd.api")
 
@@ -114,7 +113,7 @@ class IngestDoor:
         except ClientDisconnect:
             return  # nobody is left to answer; a stored request stays stored
         except Exception as exc:  # the API's answer to the unexpected, as its handler gives it
-            if is_outage(exc) or is_storage_full(exc):
+            if unavailable(exc) is not None:
                 raise  # errors.DatabaseOutage, around the whole server, answers 503
             log.exception("unhandled error", path=scope["path"], exc_info=exc)
             response = error(500, "internal error; the request was not applied", "internal_error")

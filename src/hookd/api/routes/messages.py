@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Body, Query, Request, Response
 
-from hookd.api.idempotency import CREATE_KEY, STILL_RUNNING, fingerprint, replayed
+from hookd.api.idempotency import CREATE_KEY, replayed
 from hookd.api.models import (
     BackgroundTaskOut,
     BulkExpungeContentsIn,
@@ -26,6 +26,7 @@ from hookd.services import messages as service
 from hookd.services.context import Context
 from hookd.services.create_keys import KeyHeld, KeyRequest
 from hookd.services.errors import Conflict, Invalid
+from hookd.services.idempotency import STILL_RUNNING, fingerprint
 
 router = APIRouter(prefix="/api/v1/app/{app_id}/msg", tags=["Message"])
 
@@ -101,7 +102,7 @@ async def create_response(
     idempotency_key: str | None = None,
     request_fingerprint: str | None = None,
 ) -> Response:
-    """``request_fingerprint`` (``api.idempotency.fingerprint``) comes with ``idempotency_key``."""
+    """``request_fingerprint`` (``services.idempotency.fingerprint``) comes with the key."""
     # The payload is serialized exactly once, here; those bytes are stored, signed and sent.
     payload = _encode(body.payload, ("body", "payload"))
     versions = {

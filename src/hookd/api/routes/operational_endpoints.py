@@ -24,11 +24,10 @@ from hookd.api.operational_models import (
 )
 from hookd.api.params import CtxDep, PagingDep
 from hookd.api.serialize import JSON, headers_out, page_out, secret_out
-from hookd.core.domain import Endpoint
+from hookd.core.domain import Endpoint, Page
 from hookd.core.masking import mask_url
 from hookd.services import endpoints as service
 from hookd.services.operational import OPERATIONAL_APP_ID, ensure_app
-from hookd.store.pages import Page
 
 
 async def _operational_app(ctx: CtxDep) -> None:

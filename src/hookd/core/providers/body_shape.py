@@ -22,7 +22,7 @@ NOT_AN_OBJECT = Verification.rejected(MALFORMED_BODY, "body is not a JSON object
 
 
 def _is_object(request: InboundRequest) -> bool:
-    return json_object(request.body) is not None
+    return request.json_body is not None
 
 
 def _form_fields(request: InboundRequest) -> dict[str, str]:

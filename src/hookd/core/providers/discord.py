@@ -11,19 +11,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from hookd.core.domain import StaticResponse
 from hookd.core.providers.config_fields import ConfigReader
 from hookd.core.providers.digests import decode_hex
 from hookd.core.providers.freshness import (
     DEFAULT_TOLERANCE_SECONDS,
     outside_window,
 )
-from hookd.core.providers.model import HandshakeReply, Verification
-from hookd.core.providers.payload import body_digest_key, dig, json_object, text_at
+from hookd.core.providers.model import HandshakeReply, ProviderFacts, Verification
+from hookd.core.providers.payload import body_digest_key, dig, text_at
 from hookd.core.providers.request import InboundRequest
 from hookd.core.providers.rotation import RotatingSecret
 from hookd.core.providers.signed_timestamp import read_signed_timestamp
@@ -61,8 +62,10 @@ def _is_webhook_event(body: dict[str, Any] | None) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class DiscordProvider:
+class DiscordProvider(ProviderFacts):
     name: str = "discord"
+    # Webhook events: "respond with 204".
+    default_response: ClassVar[StaticResponse] = StaticResponse(204, None, b"")
 
     def parse_config(self, raw: Mapping[str, Any]) -> DiscordConfig:
         reader = ConfigReader(raw)
@@ -94,7 +97,7 @@ class DiscordProvider:
     def handshake(
         self, request: InboundRequest, config: DiscordConfig, now: datetime
     ) -> HandshakeReply | None:
-        body = json_object(request.body)
+        body = request.json_body
         kind = dig(body, "type")
         if type(kind) is not int or kind not in (0, 1) or isinstance(dig(body, "event"), dict):
             return None
@@ -106,7 +109,7 @@ class DiscordProvider:
 
     def event_type(self, request: InboundRequest, config: DiscordConfig) -> str | None:
         """``discord.<EVENT_TYPE>`` for webhook events, ``discord.<interaction kind>`` else."""
-        body = json_object(request.body)
+        body = request.json_body
         if _is_webhook_event(body):
             native = text_at(body, "event", "type")
             return f"discord.{native}" if native else "discord.ping"
@@ -116,7 +119,7 @@ class DiscordProvider:
         return None
 
     def dedup_key(self, request: InboundRequest, config: DiscordConfig) -> str | None:
-        body = json_object(request.body)
+        body = request.json_body
         if _is_webhook_event(body):
             # Webhook events carry no id; a retry repeats the body, event.timestamp included.
             return body_digest_key(request.body)

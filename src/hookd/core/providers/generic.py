@@ -12,13 +12,13 @@ import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from hookd.core.providers.digests import any_match, decode_base64, decode_hex, hmac_digest
 from hookd.core.providers.freshness import outside_window, parse_unix_seconds
 from hookd.core.providers.generic_config import GenericConfig, HmacScheme, parse_generic_config
-from hookd.core.providers.model import HandshakeReply, Verification
-from hookd.core.providers.payload import json_object, text_at
+from hookd.core.providers.model import HandshakeReply, ProviderFacts, Verification
+from hookd.core.providers.payload import text_at
 from hookd.core.providers.request import InboundRequest, header_bytes
 
 __all__ = ["PROVIDER", "GenericWebhookProvider"]
@@ -107,8 +107,9 @@ def _verify_credential(
 
 
 @dataclass(frozen=True, slots=True)
-class GenericWebhookProvider:
+class GenericWebhookProvider(ProviderFacts):
     name: str = "generic-webhook"
+    methods: ClassVar[frozenset[str]] = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 
     def parse_config(self, raw: Mapping[str, Any]) -> GenericConfig:
         return parse_generic_config(raw)
@@ -142,7 +143,7 @@ class GenericWebhookProvider:
             if value:
                 return value
         if path is not None:
-            return text_at(json_object(request.body), *path)
+            return text_at(request.json_body, *path)
         return None
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from hookd.core.providers.config_fields import ConfigReader
 from hookd.core.providers.hub_signature import verify_hub_signature
-from hookd.core.providers.model import HandshakeReply, Verification
+from hookd.core.providers.model import HandshakeReply, ProviderFacts, Verification
 from hookd.core.providers.request import InboundRequest
 from hookd.core.providers.rotation import RotatingSecret
 
@@ -31,7 +31,7 @@ class GithubConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class GithubProvider:
+class GithubProvider(ProviderFacts):
     name: str = "github"
 
     def parse_config(self, raw: Mapping[str, Any]) -> GithubConfig:

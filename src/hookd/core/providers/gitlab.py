@@ -15,8 +15,8 @@ from typing import Any
 from hookd.core import signing
 from hookd.core.providers.config_fields import ConfigReader
 from hookd.core.providers.freshness import DEFAULT_TOLERANCE_SECONDS
-from hookd.core.providers.model import ConfigError, HandshakeReply, Verification
-from hookd.core.providers.payload import json_object, text_at
+from hookd.core.providers.model import ConfigError, HandshakeReply, ProviderFacts, Verification
+from hookd.core.providers.payload import text_at
 from hookd.core.providers.request import InboundRequest
 from hookd.core.providers.rotation import RotatingSecret
 from hookd.core.providers.standard import verify_standard_webhook
@@ -37,7 +37,7 @@ class GitlabConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class GitlabProvider:
+class GitlabProvider(ProviderFacts):
     name: str = "gitlab"
 
     def parse_config(self, raw: Mapping[str, Any]) -> GitlabConfig:
@@ -78,7 +78,7 @@ class GitlabProvider:
 
         ``X-Gitlab-Event: Merge Request Hook`` becomes ``merge_request`` so both sources agree.
         """
-        body = json_object(request.body)
+        body = request.json_body
         kind = text_at(body, "object_kind") or text_at(body, "event_name")
         if kind is None:
             header = (request.headers.get(EVENT_HEADER) or "").strip()

@@ -11,13 +11,13 @@ import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from hookd.core.providers.challenge import echo_reply, refusal
 from hookd.core.providers.config_fields import ConfigReader
 from hookd.core.providers.hub_signature import verify_hub_signature
-from hookd.core.providers.model import HandshakeReply, Verification
-from hookd.core.providers.payload import body_digest_key, dig, json_object, text_at
+from hookd.core.providers.model import HandshakeReply, ProviderFacts, Verification
+from hookd.core.providers.payload import body_digest_key, dig, text_at
 from hookd.core.providers.request import InboundRequest
 from hookd.core.providers.rotation import RotatingSecret
 
@@ -31,8 +31,9 @@ class MetaConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class MetaProvider:
+class MetaProvider(ProviderFacts):
     name: str = "meta"
+    methods: ClassVar[frozenset[str]] = frozenset({"GET", "POST"})  # GET: hub.challenge
 
     def parse_config(self, raw: Mapping[str, Any]) -> MetaConfig:
         reader = ConfigReader(raw)
@@ -58,7 +59,7 @@ class MetaProvider:
 
     def event_type(self, request: InboundRequest, config: MetaConfig) -> str | None:
         """``meta.<object>`` plus ``.<field>`` of the first change, e.g. ``...account.messages``."""
-        body = json_object(request.body)
+        body = request.json_body
         kind = text_at(body, "object")
         if kind is None:
             return None
@@ -71,7 +72,7 @@ class MetaProvider:
         Meta batches; keying a batch on one of its ids could drop the others, so a batch is
         deduplicated only when its exact bytes repeat.
         """
-        body = json_object(request.body)
+        body = request.json_body
         entries = dig(body, "entry")
         if not isinstance(entries, list) or len(entries) != 1:
             return body_digest_key(request.body)

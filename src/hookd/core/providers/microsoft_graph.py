@@ -13,12 +13,13 @@ import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
+from hookd.core.domain import StaticResponse
 from hookd.core.providers.challenge import echo_reply
 from hookd.core.providers.config_fields import ConfigReader
-from hookd.core.providers.model import HandshakeReply, Verification
-from hookd.core.providers.payload import dig, json_object, text_at
+from hookd.core.providers.model import HandshakeReply, ProviderFacts, Verification
+from hookd.core.providers.payload import dig, text_at
 from hookd.core.providers.request import InboundRequest
 from hookd.core.providers.rotation import RotatingSecret
 
@@ -31,8 +32,10 @@ class MicrosoftGraphConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class MicrosoftGraphProvider:
+class MicrosoftGraphProvider(ProviderFacts):
     name: str = "microsoft-graph"
+    # Graph documents 202 Accepted.
+    default_response: ClassVar[StaticResponse] = StaticResponse(202, None, b"")
 
     def parse_config(self, raw: Mapping[str, Any]) -> MicrosoftGraphConfig:
         reader = ConfigReader(raw)
@@ -43,7 +46,7 @@ class MicrosoftGraphProvider:
     def verify(
         self, request: InboundRequest, config: MicrosoftGraphConfig, now: datetime
     ) -> Verification:
-        notifications = dig(json_object(request.body), "value")
+        notifications = dig(request.json_body, "value")
         if not isinstance(notifications, list) or not notifications:
             return Verification.rejected(
                 "malformed_body", "body is not a JSON object with a non-empty value array"
@@ -71,7 +74,7 @@ class MicrosoftGraphProvider:
 
     def event_type(self, request: InboundRequest, config: MicrosoftGraphConfig) -> str | None:
         """``microsoft-graph.<changeType>`` or ``.<lifecycleEvent>`` of the first notification."""
-        first = dig(json_object(request.body), "value", 0)
+        first = dig(request.json_body, "value", 0)
         native = text_at(first, "lifecycleEvent") or text_at(first, "changeType")
         return f"microsoft-graph.{native}" if native else None
 

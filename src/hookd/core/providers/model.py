@@ -5,16 +5,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
+from hookd.core.domain import StaticResponse
 from hookd.core.providers.request import InboundRequest
 
 __all__ = [
+    "JSON_OK",
+    "POST_ONLY",
     "ConfigError",
     "HandshakeReply",
     "Provider",
+    "ProviderFacts",
     "Verification",
 ]
+
+POST_ONLY = frozenset({"POST"})
+# What an accepted request is answered with when neither the source nor its provider says.
+JSON_OK = StaticResponse(200, "application/json", b'{"ok":true}')
 
 
 class ConfigError(ValueError):
@@ -86,6 +94,16 @@ class Provider(Protocol[ConfigT]):
     @property
     def name(self) -> str: ...
 
+    @property
+    def methods(self) -> frozenset[str]:
+        """The HTTP methods the provider calls with (other methods: 405)."""
+        ...
+
+    @property
+    def default_response(self) -> StaticResponse:
+        """What the provider expects back when the source configures no response."""
+        ...
+
     def parse_config(self, raw: Mapping[str, Any]) -> ConfigT: ...
 
     def verify(self, request: InboundRequest, config: ConfigT, now: datetime) -> Verification: ...
@@ -97,3 +115,12 @@ class Provider(Protocol[ConfigT]):
     def event_type(self, request: InboundRequest, config: ConfigT) -> str | None: ...
 
     def dedup_key(self, request: InboundRequest, config: ConfigT) -> str | None: ...
+
+
+class ProviderFacts:
+    """The common answers to what a :class:`Provider` declares beside its checks: it only
+    POSTs, and takes ``{"ok":true}`` back. A provider overrides what differs."""
+
+    __slots__ = ()
+    methods: ClassVar[frozenset[str]] = POST_ONLY
+    default_response: ClassVar[StaticResponse] = JSON_OK

@@ -10,8 +10,8 @@ from typing import Any
 from hookd.core.providers.config_fields import ConfigReader
 from hookd.core.providers.digests import any_match, decode_hex, secret_hmacs
 from hookd.core.providers.freshness import outside_window, parse_unix_seconds
-from hookd.core.providers.model import HandshakeReply, Verification
-from hookd.core.providers.payload import json_object, text_at
+from hookd.core.providers.model import HandshakeReply, ProviderFacts, Verification
+from hookd.core.providers.payload import text_at
 from hookd.core.providers.request import InboundRequest, header_bytes
 from hookd.core.providers.rotation import RotatingSecret
 
@@ -29,7 +29,7 @@ class PaddleConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class PaddleProvider:
+class PaddleProvider(ProviderFacts):
     name: str = "paddle"
 
     def parse_config(self, raw: Mapping[str, Any]) -> PaddleConfig:
@@ -67,11 +67,11 @@ class PaddleProvider:
         return None
 
     def event_type(self, request: InboundRequest, config: PaddleConfig) -> str | None:
-        native = text_at(json_object(request.body), "event_type")
+        native = text_at(request.json_body, "event_type")
         return f"paddle.{native}" if native else None
 
     def dedup_key(self, request: InboundRequest, config: PaddleConfig) -> str | None:
-        body = json_object(request.body)
+        body = request.json_body
         return text_at(body, "event_id") or text_at(body, "notification_id")
 
 

@@ -11,25 +11,15 @@ import orjson
 __all__ = ["body_digest_key", "dig", "form_pairs", "json_object", "text_at"]
 
 
-# The last body parsed and its object: a provider reads a request's body for its handshake,
-# event type and dedup key, and parsing it once is enough. Identity, not equality: the body
-# held here cannot be freed, so another body can never pass for it.
-_last_parsed: tuple[bytes, dict[str, Any] | None] = (b"", None)
-
-
 def json_object(body: bytes) -> dict[str, Any] | None:
-    """The body parsed as a JSON object, or ``None`` for anything else (callers only read it)."""
-    global _last_parsed
-    last = _last_parsed
-    if last[0] is body:
-        return last[1]
+    """The body parsed as a JSON object, or ``None`` for anything else (callers only read it).
+
+    A request's body is parsed once, by ``InboundRequest.json_body``, which providers read."""
     try:
         parsed = orjson.loads(body)
     except (orjson.JSONDecodeError, RecursionError):
-        parsed = None
-    found = parsed if isinstance(parsed, dict) else None
-    _last_parsed = (body, found)
-    return found
+        return None
+    return parsed if isinstance(parsed, dict) else None
 
 
 def dig(value: Any, *path: str | int) -> Any:

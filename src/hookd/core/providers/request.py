@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
+
+from hookd.core.providers.payload import json_object
 
 __all__ = ["Headers", "InboundRequest", "header_bytes"]
 
@@ -50,12 +53,18 @@ class Headers:
         return len(self.pairs)
 
 
+# Not parsed yet (``None`` is a parsed body that is no JSON object).
+_UNPARSED: Any = object()
+
+
 @dataclass(frozen=True, slots=True)
 class InboundRequest:
     """A request to ``/in/{source}`` as the provider sent it.
 
     ``url`` is the full public URL the provider called (scheme, host, optional port, path and
     query), which Twilio signs; ``body`` is the raw bytes, which everyone else signs.
+    ``json_body`` is the body parsed once, on first use: a provider reads it for its handshake,
+    event type and dedup key.
     """
 
     method: str
@@ -65,6 +74,16 @@ class InboundRequest:
     headers: Headers
     body: bytes
     remote_ip: str | None = None
+    _json_body: Any = field(default=_UNPARSED, init=False, repr=False, compare=False)
+
+    @property
+    def json_body(self) -> dict[str, Any] | None:
+        """The body as a JSON object, or ``None`` for anything else (callers only read it)."""
+        parsed = self._json_body
+        if parsed is _UNPARSED:
+            parsed = json_object(self.body)
+            object.__setattr__(self, "_json_body", parsed)  # a cache: the request is unchanged
+        return parsed  # type: ignore[no-any-return]
 
     def query_value(self, name: str) -> str | None:
         """The first value of query parameter ``name`` (case-sensitive, as providers send it)."""

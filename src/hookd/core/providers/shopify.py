@@ -13,7 +13,7 @@ from typing import Any
 
 from hookd.core.providers.config_fields import ConfigReader
 from hookd.core.providers.digests import any_match, decode_base64, secret_hmacs
-from hookd.core.providers.model import HandshakeReply, Verification
+from hookd.core.providers.model import HandshakeReply, ProviderFacts, Verification
 from hookd.core.providers.request import InboundRequest
 from hookd.core.providers.rotation import RotatingSecret
 
@@ -36,7 +36,7 @@ class ShopifyConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class ShopifyProvider:
+class ShopifyProvider(ProviderFacts):
     name: str = "shopify"
 
     def parse_config(self, raw: Mapping[str, Any]) -> ShopifyConfig:

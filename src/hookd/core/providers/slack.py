@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from hookd.core.providers.model import HandshakeReply, Verification
+from hookd.core.providers.model import HandshakeReply, ProviderFacts, Verification
 from hookd.core.providers.payload import form_pairs, json_object, text_at
 from hookd.core.providers.request import InboundRequest
 from hookd.core.providers.signed_timestamp import V0HmacConfig, parse_v0_config, verify_v0_hmac
@@ -35,7 +35,7 @@ def _form_payload(request: InboundRequest) -> dict[str, Any] | None:
 
 
 @dataclass(frozen=True, slots=True)
-class SlackProvider:
+class SlackProvider(ProviderFacts):
     name: str = "slack"
 
     def parse_config(self, raw: Mapping[str, Any]) -> SlackConfig:
@@ -48,7 +48,7 @@ class SlackProvider:
         self, request: InboundRequest, config: SlackConfig, now: datetime
     ) -> HandshakeReply | None:
         """Answer a signed ``url_verification`` with its challenge, as JSON."""
-        body = json_object(request.body)
+        body = request.json_body
         if text_at(body, "type") != "url_verification":
             return None
         challenge = text_at(body, "challenge")
@@ -58,7 +58,7 @@ class SlackProvider:
 
     def event_type(self, request: InboundRequest, config: SlackConfig) -> str | None:
         """``slack.<event.type>`` for Events API callbacks, else the envelope or payload type."""
-        body = json_object(request.body)
+        body = request.json_body
         if body is not None:
             if text_at(body, "type") == "event_callback":
                 native = text_at(body, "event", "type")
@@ -74,7 +74,7 @@ class SlackProvider:
 
     def dedup_key(self, request: InboundRequest, config: SlackConfig) -> str | None:
         # Only the Events API retries, and it keeps event_id across retries.
-        return text_at(json_object(request.body), "event_id")
+        return text_at(request.json_body, "event_id")
 
 
 PROVIDER = SlackProvider()

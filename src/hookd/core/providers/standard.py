@@ -18,8 +18,8 @@ from hookd.core.providers.freshness import (
     outside_window,
     parse_unix_seconds,
 )
-from hookd.core.providers.model import HandshakeReply, Verification
-from hookd.core.providers.payload import json_object, text_at
+from hookd.core.providers.model import HandshakeReply, ProviderFacts, Verification
+from hookd.core.providers.payload import text_at
 from hookd.core.providers.request import InboundRequest, header_bytes
 from hookd.core.providers.rotation import RotatingSecret
 
@@ -78,7 +78,7 @@ class StandardWebhooksConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class StandardWebhooksProvider:
+class StandardWebhooksProvider(ProviderFacts):
     name: str
     header_prefixes: tuple[str, ...]
 
@@ -109,7 +109,7 @@ class StandardWebhooksProvider:
 
     def event_type(self, request: InboundRequest, config: StandardWebhooksConfig) -> str | None:
         # The spec's payload is {"type", "timestamp", "data"}; Svix users often send eventType.
-        body = json_object(request.body)
+        body = request.json_body
         native = text_at(body, "type") or text_at(body, "eventType")
         return f"{self.name}.{native}" if native else None
 
@@ -124,3 +124,24 @@ class StandardWebhooksProvider:
 STANDARD_WEBHOOKS = StandardWebhooksProvider("standard-webhooks", ("webhook",))
 # Svix sends svix-* headers; messages relayed through Standard Webhooks tooling use webhook-*.
 SVIX = StandardWebhooksProvider("svix", ("svix", "webhook"))
+# Svix source types whose senders sign like Svix (Standard Webhooks); SVIX verifies them.
+SVIX_SIGNED_TYPES = frozenset(
+    {
+        "beehiiv",
+        "brex",
+        "clerk",
+        "guesty",
+        "incident-io",
+        "lithic",
+        "nash",
+        "open-ai",
+        "pleo",
+        "psi-fi",
+        "render",
+        "replicate",
+        "resend",
+        "safebase",
+        "sardine",
+        "stych",
+    }
+)

@@ -18,8 +18,8 @@ from hookd.core.providers.freshness import (
     outside_window,
     parse_unix_seconds,
 )
-from hookd.core.providers.model import HandshakeReply, Verification
-from hookd.core.providers.payload import json_object, text_at
+from hookd.core.providers.model import HandshakeReply, ProviderFacts, Verification
+from hookd.core.providers.payload import text_at
 from hookd.core.providers.request import InboundRequest
 from hookd.core.providers.rotation import RotatingSecret
 
@@ -48,7 +48,7 @@ def _parse_header(value: str) -> tuple[str | None, list[str]]:
 
 
 @dataclass(frozen=True, slots=True)
-class StripeProvider:
+class StripeProvider(ProviderFacts):
     name: str = "stripe"
 
     def parse_config(self, raw: Mapping[str, Any]) -> StripeConfig:
@@ -79,11 +79,11 @@ class StripeProvider:
         return None
 
     def event_type(self, request: InboundRequest, config: StripeConfig) -> str | None:
-        native = text_at(json_object(request.body), "type")
+        native = text_at(request.json_body, "type")
         return f"stripe.{native}" if native else None
 
     def dedup_key(self, request: InboundRequest, config: StripeConfig) -> str | None:
-        return text_at(json_object(request.body), "id")
+        return text_at(request.json_body, "id")
 
 
 PROVIDER = StripeProvider()

@@ -14,13 +14,14 @@ import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
+from hookd.core.domain import StaticResponse
 from hookd.core.providers.config_fields import ConfigReader
 from hookd.core.providers.digests import any_match, decode_base64, secret_hmacs
-from hookd.core.providers.model import HandshakeReply, Verification
-from hookd.core.providers.payload import form_pairs, json_object, text_at
+from hookd.core.providers.model import HandshakeReply, ProviderFacts, Verification
+from hookd.core.providers.payload import form_pairs, text_at
 from hookd.core.providers.request import InboundRequest
 from hookd.core.providers.rotation import RotatingSecret
 
@@ -79,8 +80,12 @@ def _params_suffix(pairs: list[tuple[str, str]]) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class TwilioProvider:
+class TwilioProvider(ProviderFacts):
     name: str = "twilio"
+    # Twilio parses the answer as TwiML: an empty <Response> does nothing and logs no warning.
+    default_response: ClassVar[StaticResponse] = StaticResponse(
+        200, "text/xml", b'<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+    )
 
     def parse_config(self, raw: Mapping[str, Any]) -> TwilioConfig:
         reader = ConfigReader(raw)
@@ -125,7 +130,7 @@ class TwilioProvider:
 
     def event_type(self, request: InboundRequest, config: TwilioConfig) -> str | None:
         """``twilio.message.<status>``, ``twilio.call.<status>``, or a JSON body's ``type``."""
-        body = json_object(request.body)
+        body = request.json_body
         if body is not None:
             native = text_at(body, "type")
             return f"twilio.{native}" if native else None

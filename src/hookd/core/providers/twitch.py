@@ -16,8 +16,8 @@ from hookd.core.providers.challenge import echo_reply
 from hookd.core.providers.config_fields import ConfigReader
 from hookd.core.providers.digests import any_match, decode_hex, secret_hmacs
 from hookd.core.providers.freshness import outside_window
-from hookd.core.providers.model import HandshakeReply, Verification
-from hookd.core.providers.payload import json_object, text_at
+from hookd.core.providers.model import HandshakeReply, ProviderFacts, Verification
+from hookd.core.providers.payload import text_at
 from hookd.core.providers.request import InboundRequest, header_bytes
 from hookd.core.providers.rotation import RotatingSecret
 
@@ -57,7 +57,7 @@ class TwitchConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class TwitchProvider:
+class TwitchProvider(ProviderFacts):
     name: str = "twitch"
 
     def parse_config(self, raw: Mapping[str, Any]) -> TwitchConfig:
@@ -93,7 +93,7 @@ class TwitchProvider:
         """Echo a signed ``webhook_callback_verification`` challenge as ``text/plain``."""
         if (request.headers.get(TYPE_HEADER) or "").strip() != "webhook_callback_verification":
             return None
-        challenge = text_at(json_object(request.body), "challenge")
+        challenge = text_at(request.json_body, "challenge")
         if challenge is None or not self.verify(request, config, now).ok:
             return None
         return echo_reply(challenge)

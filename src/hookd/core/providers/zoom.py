@@ -18,8 +18,8 @@ import orjson
 
 from hookd.core.providers.challenge import MALFORMED_CHALLENGE, refusal
 from hookd.core.providers.digests import hmac_digest
-from hookd.core.providers.model import HandshakeReply, Verification
-from hookd.core.providers.payload import body_digest_key, dig, json_object, text_at
+from hookd.core.providers.model import HandshakeReply, ProviderFacts, Verification
+from hookd.core.providers.payload import body_digest_key, dig, text_at
 from hookd.core.providers.request import InboundRequest
 from hookd.core.providers.signed_timestamp import V0HmacConfig, parse_v0_config, verify_v0_hmac
 
@@ -35,7 +35,7 @@ ZoomConfig = V0HmacConfig  # the signing secret and the replay window
 
 
 @dataclass(frozen=True, slots=True)
-class ZoomProvider:
+class ZoomProvider(ProviderFacts):
     name: str = "zoom"
 
     def parse_config(self, raw: Mapping[str, Any]) -> ZoomConfig:
@@ -47,7 +47,7 @@ class ZoomProvider:
     def handshake(
         self, request: InboundRequest, config: ZoomConfig, now: datetime
     ) -> HandshakeReply | None:
-        body = json_object(request.body)
+        body = request.json_body
         if text_at(body, "event") != VALIDATION_EVENT:
             return None
         if not self.verify(request, config, now).ok:
@@ -62,7 +62,7 @@ class ZoomProvider:
         return HandshakeReply(200, "application/json", orjson.dumps(reply))
 
     def event_type(self, request: InboundRequest, config: ZoomConfig) -> str | None:
-        native = text_at(json_object(request.body), "event")
+        native = text_at(request.json_body, "event")
         return f"zoom.{native}" if native else None
 
     def dedup_key(self, request: InboundRequest, config: ZoomConfig) -> str | None:

@@ -8,8 +8,8 @@ from typing import Protocol
 
 from sqlalchemy.engine import Connection
 
-from hookd.core.domain import Endpoint, Message
-from hookd.store.scheduling import Claim, Limits
+from hookd.core.domain import Claim, Endpoint, Message
+from hookd.store.scheduling import Limits
 
 
 @dataclass(frozen=True, slots=True)
