@@ -15,7 +15,7 @@ from svix.api import ApplicationIn, SvixAsync, SvixOptions
 from hookd.store import sealing
 from tests import launcher
 from tests.pg import create_database, drop_database
-from tests.support import MAIN_KEY, TOKEN, HookdServer, Received, Receiver
+from tests.support import MAIN_KEY, TOKEN, HookdServer, NewServer, Received, Receiver
 
 
 def pytest_sessionfinish() -> None:
@@ -48,7 +48,7 @@ def hookd(
 
 
 @pytest.fixture
-def new_server(tmp_path: Path) -> Iterator[type[HookdServer]]:
+def new_server(tmp_path: Path) -> Iterator[NewServer]:
     """Start extra servers with their own settings; all are stopped after the test."""
     started: list[HookdServer] = []
 
@@ -57,7 +57,7 @@ def new_server(tmp_path: Path) -> Iterator[type[HookdServer]]:
         started.append(server)
         return server
 
-    yield make  # type: ignore[misc]
+    yield make
     for server in started:
         server.stop()
 

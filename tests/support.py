@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import pytest
@@ -25,6 +25,13 @@ TOKEN = "hk_test_token"
 # Every server of the suite shares one main key (as API and worker processes must); a test sets
 # HOOKD_MAIN_KEY="" for none (a key generated into the data directory).
 MAIN_KEY = "aG9va2QgdGVzdCBzdWl0ZSBtYWluIGtleSAzMiBieXQ"
+
+
+class NewServer(Protocol):
+    """The ``new_server`` fixture: a server with its own settings and data directory (not started
+    yet), stopped after the test."""
+
+    def __call__(self, env: dict[str, str] | None = None, name: str = "server") -> HookdServer: ...
 
 
 def free_port() -> int:

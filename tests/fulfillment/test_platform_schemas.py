@@ -61,7 +61,8 @@ def rich_reply(**fields: Any) -> Reply:
 
 
 def test_platform_names_are_the_es_api_enum() -> None:
-    oracle = [p.name for p in dialogflow_v2.Intent.Message.Platform]
+    platforms: Any = dialogflow_v2.Intent.Message.Platform  # a proto-plus enum, typed loosely
+    oracle = [p.name for p in platforms]
     assert [p.value for p in DialogflowPlatform] == oracle
     assert [p.name for p in DialogflowPlatform] == oracle
 
@@ -121,7 +122,7 @@ async def test_cx_reply_parses_and_ignores_the_es_platform() -> None:
 
 # --- Lex V2 -------------------------------------------------------------------------------------
 
-LEX_MODEL = botocore.session.get_session().get_service_model("lexv2-runtime")
+LEX_MODEL: Any = botocore.session.get_session().get_service_model("lexv2-runtime")
 
 
 def shape_errors(shape: Any, value: Any, path: str) -> Iterator[str]:

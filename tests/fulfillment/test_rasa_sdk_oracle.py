@@ -130,6 +130,8 @@ def rasa_sdk_url() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=15)
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 @pytest.fixture(scope="session")

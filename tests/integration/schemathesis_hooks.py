@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import schemathesis
 
 
 @schemathesis.check
 def errors_have_code_and_detail(
-    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case[Any]
 ) -> bool | None:
     """Every 4xx answer is hookd's ``{"code", "detail"}``."""
     if 400 <= response.status_code < 500:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -123,7 +124,7 @@ async def test_endpoint_lifecycle(svix: SvixAsync, app_id: str) -> None:
     assert exc.value.status_code == 404
 
 
-async def test_endpoint_version_is_kept(api, app_id: str) -> None:  # type: ignore[no-untyped-def]
+async def test_endpoint_version_is_kept(api, app_id: str) -> None:
     created = await api.post(
         f"/api/v1/app/{app_id}/endpoint", json={"url": "https://example.com/x", "version": 2}
     )
@@ -224,7 +225,7 @@ async def test_attempt_routes(svix: SvixAsync, app_id: str, receiver: Receiver) 
     msg = await svix.message.create(app_id, MessageIn(event_type="a.b", payload={"z": 1}))
     await receiver.wait_for(1)
 
-    async def by_endpoint() -> list:  # type: ignore[type-arg]
+    async def by_endpoint() -> list[Any]:
         return (await svix.message_attempt.list_by_endpoint(app_id, ep.id)).data
 
     [attempt] = await eventually(by_endpoint)
@@ -289,12 +290,12 @@ async def test_recover_resends_failed_messages_since(
     assert {r.headers["webhook-id"] for r in receiver.requests[-2:]} == {m.id for m in msgs}
 
 
-async def test_health(svix: SvixAsync, api) -> None:  # type: ignore[no-untyped-def]
+async def test_health(svix: SvixAsync, api) -> None:
     response = await api.get("/api/v1/health", headers={"Authorization": ""})
     assert response.status_code == 200 and response.json()["status"] == "ok"
 
 
-async def test_openapi_and_local_docs(api) -> None:  # type: ignore[no-untyped-def]
+async def test_openapi_and_local_docs(api) -> None:
     spec = (await api.get("/openapi.json")).json()
     assert "/api/v1/app/{app_id}/msg" in spec["paths"]
     page = (await api.get("/docs")).text

@@ -7,7 +7,7 @@ import asyncio
 import httpx
 import pytest
 
-from tests.support import TOKEN, HookdServer
+from tests.support import TOKEN, HookdServer, NewServer
 
 pytestmark = pytest.mark.asyncio
 
@@ -71,7 +71,7 @@ async def test_malformed_json_and_non_object_payloads_are_422(
     assert await snapshot(api, app_id) == before
 
 
-async def test_payload_over_the_limit_is_413(new_server) -> None:  # type: ignore[no-untyped-def]
+async def test_payload_over_the_limit_is_413(new_server: NewServer) -> None:
     server = new_server({"HOOKD_MAX_PAYLOAD_BYTES": "2000"})
     server.start()
     async with httpx.AsyncClient(

@@ -202,7 +202,7 @@ async def test_calls_refuse_bad_input(
     assert disabled.status_code == 409 and disabled.json()["code"] == "endpoint_disabled"
     assert receiver.requests == []
 
-    for fields, field in [
+    invalid: list[tuple[dict[str, Any], str]] = [
         ({"method": "HEAD"}, "method"),
         ({"timeoutMs": 0}, "timeoutMs"),
         ({"timeoutMs": 30_001}, "timeoutMs"),
@@ -223,7 +223,8 @@ async def test_calls_refuse_bad_input(
             "auth",
         ),
         ({"tls": {"clientCert": "not a pem", "clientKey": "nope"}}, "tls"),
-    ]:
+    ]
+    for fields, field in invalid:
         bad = await api.post(path, json={"url": receiver.url, **fields})
         assert bad.status_code == 422, (fields, bad.text)
         assert bad.json()["code"] == "validation"

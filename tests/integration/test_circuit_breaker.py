@@ -149,7 +149,8 @@ async def test_manual_resend_probes_an_open_circuit_at_once(
         sent = [await send(api, app_id, n) for n in range(3)]
 
         async def opened() -> bool:
-            return (await health(api, app_id, endpoint["id"]))["state"] == "circuit_open"
+            state: str = (await health(api, app_id, endpoint["id"]))["state"]
+            return state == "circuit_open"
 
         await eventually(opened, timeout=30)
         receiver.default = 204

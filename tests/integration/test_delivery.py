@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from typing import Any
 
 import orjson
 import pytest
@@ -313,8 +314,9 @@ async def test_an_endpoint_can_be_a_redis_stream(svix: SvixAsync, app_id: str) -
     client = aioredis.Redis(host="127.0.0.1", port=6379)
     try:
 
-        async def entries() -> list:  # type: ignore[type-arg]
-            return list(await client.xrange(stream))
+        async def entries() -> list[Any]:
+            found: Any = await client.xrange(stream)  # typed as sync or async by redis-py
+            return list(found)
 
         [(_, fields)] = await eventually(entries)
         body = fields[b"body"]

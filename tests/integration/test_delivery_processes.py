@@ -23,7 +23,7 @@ from tests.integration.engine_support import (
     gated_receiver,
     send,
 )
-from tests.support import HookdServer, Receiver, eventually
+from tests.support import HookdServer, NewServer, Receiver, eventually
 
 TWO = {"HOOKD_DELIVERY_PROCESSES": "2", "HOOKD_SHUTDOWN_GRACE": "1"}
 
@@ -63,12 +63,13 @@ def gone(pid: int) -> bool:
 
 
 async def test_both_processes_deliver_and_each_delivery_arrives_once(
-    new_server, receiver: Receiver
-) -> None:  # type: ignore[no-untyped-def]
+    new_server: NewServer, receiver: Receiver
+) -> None:
     # Four slots per process: the serving one's fill at once, so the child claims the rest.
     server = new_server({**TWO, "HOOKD_CONCURRENCY": "4"})
     server.start()
     [child] = child_pids(server)
+    assert server.process is not None
     assert psutil.Process(child).ppid() == server.process.pid
     await soon(lambda: log_lines(server, "hookd worker started"))  # the child is ready
     async with client(server) as api:
@@ -88,7 +89,7 @@ async def test_both_processes_deliver_and_each_delivery_arrives_once(
     assert gone(child)
 
 
-async def test_the_per_endpoint_cap_holds_across_processes(new_server) -> None:  # type: ignore[no-untyped-def]
+async def test_the_per_endpoint_cap_holds_across_processes(new_server: NewServer) -> None:
     """The serving process's hand-off counts the child's deliveries in flight too."""
     server = new_server({**TWO, "HOOKD_ENDPOINT_CONCURRENCY": "3", "HOOKD_CONCURRENCY": "3"})
     server.start()
@@ -129,15 +130,17 @@ async def test_the_per_endpoint_cap_holds_across_processes(new_server) -> None: 
 
 
 async def test_a_killed_parent_takes_its_child_down_and_a_dead_child_is_replaced(
-    new_server, receiver: Receiver
-) -> None:  # type: ignore[no-untyped-def]
+    new_server: NewServer, receiver: Receiver
+) -> None:
     server = new_server(TWO)
     server.start()
     [child] = child_pids(server)
     os.kill(child, signal.SIGKILL)
     await soon(lambda: log_lines(server, "delivery process exited; starting another"))
+    assert server.process is not None
+    serving = server.process.pid
     replaced = await soon(
-        lambda: [p.pid for p in psutil.Process(server.process.pid).children() if p.pid != child]
+        lambda: [p.pid for p in psutil.Process(serving).children() if p.pid != child]
     )
     async with client(server) as api:  # still delivering
         app_id = await create_app(api, "after")
@@ -150,8 +153,8 @@ async def test_a_killed_parent_takes_its_child_down_and_a_dead_child_is_replaced
 
 
 async def test_an_endpoint_disabled_by_another_process_gets_no_new_deliveries(
-    new_server, receiver: Receiver
-) -> None:  # type: ignore[no-untyped-def]
+    new_server: NewServer, receiver: Receiver
+) -> None:
     server = new_server()  # one process: its cache of endpoints is warm after the first send
     server.start()
     async with client(server) as api:

@@ -9,12 +9,12 @@ from aiohttp import web
 from svix.api import ApplicationIn, EndpointIn, MessageIn
 
 from tests.conftest import svix_for
-from tests.support import HookdServer, Received, Receiver, eventually
+from tests.support import HookdServer, NewServer, Received, Receiver, eventually
 
 
 async def test_killed_mid_retry_still_delivers_after_restart(
-    new_server, receiver: Receiver
-) -> None:  # type: ignore[no-untyped-def]
+    new_server: NewServer, receiver: Receiver
+) -> None:
     """The done-when scenario: fail, crash (SIGKILL) before the retry, restart, delivered."""
     server = new_server({"HOOKD_RETRY_SCHEDULE": "3,3"})
     server.start()
@@ -36,8 +36,8 @@ async def test_killed_mid_retry_still_delivers_after_restart(
 
 
 async def test_killed_during_an_attempt_redelivers_after_restart(
-    new_server, receiver: Receiver
-) -> None:  # type: ignore[no-untyped-def]
+    new_server: NewServer, receiver: Receiver
+) -> None:
     server = new_server()
     server.start()
     svix = svix_for(server)
@@ -60,7 +60,9 @@ async def test_killed_during_an_attempt_redelivers_after_restart(
     assert requests[1].headers["webhook-id"] == msg.id
 
 
-async def test_graceful_shutdown_is_quick_and_loses_nothing(new_server, receiver: Receiver) -> None:  # type: ignore[no-untyped-def]
+async def test_graceful_shutdown_is_quick_and_loses_nothing(
+    new_server: NewServer, receiver: Receiver
+) -> None:
     server = new_server({"HOOKD_SHUTDOWN_GRACE": "2", "HOOKD_REQUEST_TIMEOUT": "30"})
     server.start()
     svix = svix_for(server)
@@ -95,8 +97,8 @@ async def test_graceful_shutdown_is_quick_and_loses_nothing(new_server, receiver
 
 
 async def test_accepted_messages_survive_a_crash_before_delivery(
-    new_server, receiver: Receiver
-) -> None:  # type: ignore[no-untyped-def]
+    new_server: NewServer, receiver: Receiver
+) -> None:
     """A 2xx from the API means the message and its deliveries are on disk."""
     server = new_server()
     server.start()
@@ -120,8 +122,8 @@ async def test_accepted_messages_survive_a_crash_before_delivery(
 
 
 async def test_a_killed_workers_deliveries_come_back_soon_after_their_lease(
-    new_server, receiver: Receiver
-) -> None:  # type: ignore[no-untyped-def]
+    new_server: NewServer, receiver: Receiver
+) -> None:
     """kill -9 mid-delivery: another worker sends it again within the lease plus a few seconds
     (the check for leases that ran out is every 2 s, no longer every half lease), and logs it."""
     lease = 24

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,7 +102,11 @@ async def send_messages(
     async def producer() -> None:
         while not queue.empty():
             number = queue.get_nowait()
-            body = {"eventType": "fault.test", "eventId": f"e{number}", "payload": {"n": number}}
+            body: dict[str, object] = {
+                "eventType": "fault.test",
+                "eventId": f"e{number}",
+                "payload": {"n": number},
+            }
             while not await _accepted(client, f"/api/v1/app/{app_id}/msg", body):
                 assert retry_failures, f"message {number} was not accepted"
                 await asyncio.sleep(0.2)
@@ -140,8 +144,12 @@ async def undelivered_rows(database_url: str) -> int:
         await conn.close()
 
 
+# client_for(server): an admin client for the server, closed after the test.
+ClientFor = Callable[[HookdServer], httpx.AsyncClient]
+
+
 @pytest.fixture
-async def client_for() -> AsyncIterator[type[httpx.AsyncClient]]:
+async def client_for() -> AsyncIterator[ClientFor]:
     clients: list[httpx.AsyncClient] = []
 
     def make(server: HookdServer) -> httpx.AsyncClient:
@@ -151,14 +159,14 @@ async def client_for() -> AsyncIterator[type[httpx.AsyncClient]]:
         clients.append(client)
         return client
 
-    yield make  # type: ignore[misc]
+    yield make
     for client in clients:
         await client.aclose()
 
 
 async def test_a_killed_worker_loses_nothing(
-    shared_pg: Deployment, slow_receiver: Receiver, client_for
-) -> None:  # type: ignore[no-untyped-def]
+    shared_pg: Deployment, slow_receiver: Receiver, client_for: ClientFor
+) -> None:
     client = client_for(shared_pg.api)
     app_id = await create_endpoint(client, slow_receiver.url)
     sending = asyncio.create_task(send_messages(client, app_id, range(MESSAGES)))
@@ -175,8 +183,8 @@ async def test_a_killed_worker_loses_nothing(
 
 
 async def test_a_postgres_restart_loses_nothing(
-    private_pg: tuple[Deployment, PrivateCluster], slow_receiver: Receiver, client_for
-) -> None:  # type: ignore[no-untyped-def]
+    private_pg: tuple[Deployment, PrivateCluster], slow_receiver: Receiver, client_for: ClientFor
+) -> None:
     deployment, cluster = private_pg
     client = client_for(deployment.api)
     app_id = await create_endpoint(client, slow_receiver.url)

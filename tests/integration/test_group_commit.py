@@ -14,13 +14,12 @@ from sqlalchemy.exc import IntegrityError
 
 from hookd import ids
 from hookd.config import Settings
-from hookd.core.domain import InboundRecord
+from hookd.core.domain import ACCEPTED, InboundRecord
 from hookd.services.applications import new_app
 from hookd.services.context import Context
 from hookd.services.ingest_forwarding import Arrival, store_request
 from hookd.services.sources import create_source
 from hookd.store import applications
-from hookd.store import inbound_requests as records
 from hookd.store.db import Database
 from hookd.store.group_commit import GroupCommit
 from hookd.store.schema import applications as apps_table
@@ -92,7 +91,7 @@ def _request(source_id: str, dedup_key: str, now: datetime, request_id: str = ""
         headers=(("content-type", "application/json"),),
         body=b'{"id": "%s"}' % dedup_key.encode(),
         remote_ip="127.0.0.1",
-        outcome=records.ACCEPTED,
+        outcome=ACCEPTED,
         code="verified",
         reason="",
         response_status=200,

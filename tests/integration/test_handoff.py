@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import orjson
 from aiohttp import web
@@ -20,7 +21,7 @@ from tests.integration.engine_support import (
     health,
     send,
 )
-from tests.support import HookdServer, Received, Receiver, eventually
+from tests.support import HookdServer, NewServer, Received, Receiver, eventually
 
 SERVER = {"HOOKD_SHUTDOWN_GRACE": "1"}
 
@@ -37,7 +38,9 @@ def ids_of(receiver: Receiver) -> list[str]:
     return [r.headers["webhook-id"] for r in receiver.requests]
 
 
-async def test_handed_off_deliveries_arrive_once_each(new_server, receiver: Receiver) -> None:  # type: ignore[no-untyped-def]
+async def test_handed_off_deliveries_arrive_once_each(
+    new_server: NewServer, receiver: Receiver
+) -> None:
     server = new_server(SERVER)
     server.start()
     async with client(server) as api:
@@ -60,7 +63,9 @@ async def test_handed_off_deliveries_arrive_once_each(new_server, receiver: Rece
     assert counts["handed_off"] + counts["claimed"] == 20
 
 
-async def test_killed_with_handed_off_deliveries_in_flight_redelivers(new_server) -> None:  # type: ignore[no-untyped-def]
+async def test_killed_with_handed_off_deliveries_in_flight_redelivers(
+    new_server: NewServer,
+) -> None:
     server = new_server({**SERVER, "HOOKD_REQUEST_TIMEOUT": "120"})
     server.start()
     async with gated_receiver() as (slow, gate), client(server) as api:
@@ -80,8 +85,8 @@ async def test_killed_with_handed_off_deliveries_in_flight_redelivers(new_server
 
 
 async def test_endpoints_without_a_trivially_open_gate_never_take_the_hand_off(
-    new_server, receiver: Receiver
-) -> None:  # type: ignore[no-untyped-def]
+    new_server: NewServer, receiver: Receiver
+) -> None:
     server = new_server(SERVER)
     server.start()
     failed = asyncio.Event()
@@ -95,7 +100,7 @@ async def test_endpoints_without_a_trivially_open_gate_never_take_the_hand_off(
 
     receiver.default = fail_failing
     async with client(server) as api:
-        kinds = {
+        kinds: dict[str, dict[str, Any]] = {
             "rate": {"rateLimit": 100},
             "app-rate": {},  # its application has the rate limit
             "fifo": {"fifo": True},
@@ -150,7 +155,7 @@ async def test_endpoints_without_a_trivially_open_gate_never_take_the_hand_off(
     assert worker_counts(server)["handed_off"] == 1
 
 
-async def test_per_endpoint_cap_holds_with_hand_offs(new_server) -> None:  # type: ignore[no-untyped-def]
+async def test_per_endpoint_cap_holds_with_hand_offs(new_server: NewServer) -> None:
     server = new_server(
         {**SERVER, "HOOKD_ENDPOINT_CONCURRENCY": "2", "HOOKD_REQUEST_TIMEOUT": "120"}
     )

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import svix_for
 from tests.pg import PrivateCluster, migrate_database
-from tests.support import HookdServer, eventually, free_port
+from tests.support import HookdServer, NewServer, eventually, free_port
 
 READY = {"status": "ok", "database": "ok"}
 NOT_READY = {"status": "error", "database": "unreachable"}
@@ -69,7 +69,7 @@ def cluster() -> Iterator[PrivateCluster]:
 
 
 async def test_readiness_follows_the_database_and_liveness_does_not(
-    cluster: PrivateCluster, new_server: type[HookdServer]
+    cluster: PrivateCluster, new_server: NewServer
 ) -> None:
     port = free_port()
     server = new_server({"HOOKD_DATABASE_URL": cluster.url, "HOOKD_HEALTH_PORT": str(port)})
@@ -106,7 +106,7 @@ async def test_readiness_follows_the_database_and_liveness_does_not(
         assert up == [(200, READY)] * 3 + [(200, {"status": "ok"})] * 2
 
 
-async def test_the_health_port_answers_probes_only(new_server: type[HookdServer]) -> None:
+async def test_the_health_port_answers_probes_only(new_server: NewServer) -> None:
     port = free_port()
     server = new_server({"HOOKD_HEALTH_PORT": str(port)})
     server.start()

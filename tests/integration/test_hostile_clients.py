@@ -19,7 +19,7 @@ import orjson
 from svix.api import ApplicationIn, IngestSourceIn, MessageIn
 
 from tests.conftest import svix_for
-from tests.support import TOKEN, HookdServer
+from tests.support import TOKEN, HookdServer, NewServer
 
 PER_KIND = 500  # four kinds: 2,000 stalled connections
 ADDRESSES = [f"127.0.0.{n}" for n in range(10, 30)]  # 100 connections from each (the cap)
@@ -63,7 +63,7 @@ async def _until_closed(reader: asyncio.StreamReader) -> bytes:
 
 
 async def test_stalled_connections_are_dropped_while_health_and_creates_answer(
-    new_server: type[HookdServer],
+    new_server: NewServer,
 ) -> None:
     _raise_own_limit(8192)
     server = new_server(
@@ -170,7 +170,7 @@ async def test_stalled_connections_are_dropped_while_health_and_creates_answer(
 
 
 async def test_deadlines_per_request_and_a_slow_body_that_keeps_coming(
-    new_server: type[HookdServer],
+    new_server: NewServer,
 ) -> None:
     server = new_server({"HOOKD_HEADER_TIMEOUT": "2", "HOOKD_BODY_TIMEOUT": "5"})
     server.start()

@@ -121,7 +121,7 @@ async def test_nul_characters_are_422_on_every_database(
     api: httpx.AsyncClient, app_id: str
 ) -> None:
     ids = await _fixtures(api, app_id)
-    wrong = []
+    wrong: list[tuple[object, ...]] = []
     for method, path, body, query in CASES:
         url = _fill(path, ids)
         try:

@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -30,7 +31,7 @@ from tests.redis_server import (
     require_shared_redis,
     unique_prefix,
 )
-from tests.support import TOKEN, HookdServer, Receiver, eventually
+from tests.support import TOKEN, HookdServer, NewServer, Receiver, eventually
 
 pytestmark = pytest.mark.services
 
@@ -98,7 +99,7 @@ async def wait_delivered(receiver: Receiver, count: int) -> None:
 
 async def test_messages_and_retries_are_dispatched_through_redis(
     prefix: str,  # first: its keys are deleted after the server stopped
-    new_server: type[HookdServer],
+    new_server: NewServer,
     receiver: Receiver,
     shared_redis: aioredis.Redis,
 ) -> None:
@@ -230,7 +231,7 @@ async def test_the_index_script_dedups_promotes_and_acknowledges(
         earliest = await index.update({"ep_a": now_ms - 10, "ep_b": now_ms + 9000})
         assert earliest == now_ms + 5000
         assert await shared_redis.zscore(due, "ep_b") == now_ms + 5000
-        entries = await shared_redis.xrange(ready)
+        entries: Any = await shared_redis.xrange(ready)  # typed as sync or async by redis-py
         assert [fields["e"] for _, fields in entries] == ["ep_a", ""]
 
         # Once ep_b's time has come, an update promotes it to the stream.
@@ -239,7 +240,7 @@ async def test_the_index_script_dedups_promotes_and_acknowledges(
         )
         assert await later.update({}, promote=10) is None
         await later.redis.aclose()
-        read = await shared_redis.xreadgroup("hookd-workers", "t", {ready: ">"}, count=10)
+        read: Any = await shared_redis.xreadgroup("hookd-workers", "t", {ready: ">"}, count=10)
         ids = [entry_id for _, messages in read for entry_id, _ in messages]
         assert [fields["e"] for _, messages in read for _, fields in messages] == [
             "ep_a",

@@ -92,8 +92,8 @@ class Checked:
         if "schema" in content:
             root = {**content["schema"], "components": self.strict["components"]}
             for error in Draft202012Validator(root).iter_errors(response.json()):
-                path = "/".join(str(part) for part in error.absolute_path)
-                self.mismatches.append(f"{method} {template} at /{path}: {error.message}")
+                where = "/".join(str(part) for part in error.absolute_path)
+                self.mismatches.append(f"{method} {template} at /{where}: {error.message}")
         self.seen.add((method, template))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from hookd.store.db import Database
 from tests.conftest import svix_for
 from tests.launcher import run_hookd
 from tests.pg import create_database, drop_database, migrate_database
-from tests.support import HookdServer, Receiver, eventually
+from tests.support import NewServer, Receiver, eventually
 
 DAY = timedelta(days=1)
 
@@ -36,8 +36,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     drop_database(url)
 
 
+# at(moment): a service context whose clock reads that moment.
+At = Callable[[datetime], Context]
+
+
 @pytest.fixture
-async def at(database_url: str) -> AsyncIterator[type[Context]]:
+async def at(database_url: str) -> AsyncIterator[At]:
     """Service contexts on the test database whose clock reads a given moment."""
     db = Database(database_url)
     settings = Settings(database_url=database_url)
@@ -45,7 +49,7 @@ async def at(database_url: str) -> AsyncIterator[type[Context]]:
     def make(moment: datetime) -> Context:
         return Context(db=db, settings=settings, clock=lambda: moment)
 
-    yield make  # type: ignore[misc]
+    yield make
     await db.close()
 
 
@@ -60,8 +64,8 @@ def counts(output: str) -> dict[str, int]:
 
 
 async def test_prune_expunges_expired_payloads_and_deletes_old_records(
-    database_url: str, at, new_server, receiver: Receiver
-) -> None:  # type: ignore[no-untyped-def]
+    database_url: str, at: At, new_server: NewServer, receiver: Receiver
+) -> None:
     now = utc_now()
     server = new_server({"HOOKD_DATABASE_URL": database_url, "HOOKD_PRUNE_INTERVAL": "0"})
     server.start()
@@ -109,8 +113,8 @@ async def test_prune_expunges_expired_payloads_and_deletes_old_records(
 
 
 async def test_the_worker_expunges_expired_payloads_periodically(
-    database_url: str, at, new_server: type[HookdServer]
-) -> None:  # type: ignore[no-untyped-def]
+    database_url: str, at: At, new_server: NewServer
+) -> None:
     server = new_server({"HOOKD_DATABASE_URL": database_url, "HOOKD_PRUNE_INTERVAL": "0.2"})
     server.start()
     app = await svix_for(server).application.create(ApplicationIn(name="periodic"))
@@ -148,8 +152,8 @@ def test_prune_refuses_a_bad_age(tmp_path: Path) -> None:
 
 
 async def test_rejected_inbound_requests_are_pruned_after_their_own_retention(
-    database_url: str, at
-) -> None:  # type: ignore[no-untyped-def]
+    database_url: str, at: At
+) -> None:
     from hookd.core.providers import Headers, InboundRequest
     from hookd.services import ingest, sources
     from hookd.store import inbound_requests

@@ -5,12 +5,12 @@ from __future__ import annotations
 from svix.api import ApplicationIn, EndpointIn, MessageIn
 
 from tests.conftest import svix_for
-from tests.support import Receiver
+from tests.support import NewServer, Receiver
 
 
 async def test_api_and_worker_processes_share_the_database(
-    new_server, receiver: Receiver, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+    new_server: NewServer, receiver: Receiver, tmp_path
+) -> None:
     database = f"sqlite:///{tmp_path / 'shared.db'}"
     api = new_server({"HOOKD_ROLE": "api", "HOOKD_DATABASE_URL": database}, name="api")
     api.start()

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Connection, bindparam, insert, select, update
@@ -87,7 +88,7 @@ async def test_select_rows_fills_lists_of_any_length_and_bound_values(db: Databa
     rows = [message_values(_message(source.id, n, event_type=f"t{n}")) for n in range(4)]
     await db.run_write(lambda conn: insert_many(conn, messages, rows))
 
-    def ids(types: list[str]) -> object:
+    def ids(types: list[str]) -> Callable[[Connection], list[Any]]:
         return lambda conn: sorted(
             row[0]
             for row in select_rows(conn, _BY_APP_AND_TYPES, {"app": source.id, "types": types})

@@ -200,7 +200,7 @@ async def test_batch_endpoint_gets_messages_as_signed_arrays(
 
     items = await eventually(all_received, timeout=30)
     assert sorted(str(item["id"]) for item in items) == sorted(sent)
-    assert sorted(item["payload"]["n"] for item in items) == list(range(12))  # type: ignore[index]
+    assert sorted(item["payload"]["n"] for item in items) == list(range(12))
     for request in receiver.requests:
         assert 1 <= len(orjson.loads(request.body)) <= 5
         standardwebhooks.Webhook(secret).verify(request.body, request.headers)

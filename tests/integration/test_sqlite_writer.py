@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from tests import pg
 from tests.support import eventually
 
 
-def _insert_and_name_thread(n: int) -> object:
+def _insert_and_name_thread(n: int) -> Callable[[Connection], str]:
     def work(conn: Connection) -> str:
         conn.execute(text("INSERT INTO numbers VALUES (:n)"), {"n": n})
         return threading.current_thread().name

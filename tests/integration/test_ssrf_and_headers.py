@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 from svix.api import ApplicationIn, EndpointIn, MessageIn
@@ -10,10 +12,12 @@ from svix.models import MessageStatus
 from svix.webhooks import Webhook
 
 from tests.conftest import svix_for
-from tests.support import TOKEN, Receiver, eventually
+from tests.support import TOKEN, NewServer, Receiver, eventually
 
 
-async def test_private_destinations_are_refused_by_default(new_server, receiver: Receiver) -> None:  # type: ignore[no-untyped-def]
+async def test_private_destinations_are_refused_by_default(
+    new_server: NewServer, receiver: Receiver
+) -> None:
     # Literal private addresses are refused when an endpoint is saved (the next test), so the
     # endpoints are saved while every network is allowed; the server then restarts with the
     # default (nothing allowed) and the send-time guard must refuse each of them.
@@ -38,7 +42,7 @@ async def test_private_destinations_are_refused_by_default(new_server, receiver:
     server.start()
     msg = await svix.message.create(app.id, MessageIn(event_type="a.b", payload={}))
 
-    async def all_refused() -> list:  # type: ignore[type-arg]
+    async def all_refused() -> list[Any]:
         attempts = (await svix.message_attempt.list_by_msg(app.id, msg.id)).data
         return attempts if len(attempts) == len(urls) else []
 
@@ -51,7 +55,7 @@ async def test_private_destinations_are_refused_by_default(new_server, receiver:
     assert receiver.requests == []
 
 
-async def test_literal_private_urls_are_refused_when_saved(new_server) -> None:  # type: ignore[no-untyped-def]
+async def test_literal_private_urls_are_refused_when_saved(new_server: NewServer) -> None:
     """A URL whose host is a literal address the SSRF guard refuses is a 422 at create and
     update (it would only fail on every attempt); an allow-listed literal and a name (resolved
     at send time) are accepted."""
@@ -99,7 +103,7 @@ async def test_literal_private_urls_are_refused_when_saved(new_server) -> None: 
         await svix.endpoint.create(app.id, EndpointIn(url="http://127.0.0.1/sdk"))
 
 
-async def test_allow_networks_exempts_a_cidr(new_server, receiver: Receiver) -> None:  # type: ignore[no-untyped-def]
+async def test_allow_networks_exempts_a_cidr(new_server: NewServer, receiver: Receiver) -> None:
     server = new_server({"HOOKD_ALLOW_NETWORKS": "127.0.0.0/8"})
     server.start()
     svix = svix_for(server)
@@ -109,7 +113,7 @@ async def test_allow_networks_exempts_a_cidr(new_server, receiver: Receiver) -> 
     await receiver.wait_for(1)
 
 
-async def test_svix_header_style(new_server, receiver: Receiver) -> None:  # type: ignore[no-untyped-def]
+async def test_svix_header_style(new_server: NewServer, receiver: Receiver) -> None:
     server = new_server({"HOOKD_SIGNATURE_HEADERS": "svix"})
     server.start()
     svix = svix_for(server)
@@ -122,7 +126,9 @@ async def test_svix_header_style(new_server, receiver: Receiver) -> None:  # typ
     Webhook(secret).verify(request.body, request.headers)
 
 
-async def test_request_timeout_is_a_failed_attempt(new_server, receiver: Receiver) -> None:  # type: ignore[no-untyped-def]
+async def test_request_timeout_is_a_failed_attempt(
+    new_server: NewServer, receiver: Receiver
+) -> None:
     import asyncio
 
     from aiohttp import web

@@ -21,7 +21,7 @@ import orjson
 import pytest
 
 from tests.integration.inbound.signers import github_headers
-from tests.support import TOKEN, HookdServer, eventually
+from tests.support import TOKEN, HookdServer, NewServer, eventually
 
 GITHUB_SECRET = "faults-secret"
 
@@ -131,7 +131,7 @@ def _assert_503(answer: Answer, code: str) -> None:
 
 
 async def test_a_write_lock_held_elsewhere_is_a_prompt_503_and_the_connection_stays_open(
-    new_server,  # type: ignore[no-untyped-def]
+    new_server: NewServer,
 ) -> None:
     server: HookdServer = new_server({"HOOKD_SQLITE_BUSY_TIMEOUT": "0.5"})
     server.start()
@@ -155,12 +155,12 @@ async def test_a_write_lock_held_elsewhere_is_a_prompt_503_and_the_connection_st
         # The same connection, once the lock is free: the writes go through.
         method, path, payload = _create(app_id, {"n": 3})
         assert (await client.request(method, path, payload)).status == 201
-        method, path, payload, headers = _ingest(ingest_path, orjson.dumps({"action": "closed"}))
-        assert (await client.request(method, path, payload, headers)).status == 200
+        method, path, payload, signed = _ingest(ingest_path, orjson.dumps({"action": "closed"}))
+        assert (await client.request(method, path, payload, signed)).status == 200
 
 
 async def test_an_unexpected_error_is_a_500_and_the_connection_stays_open(
-    new_server,  # type: ignore[no-untyped-def]
+    new_server: NewServer,
 ) -> None:
     server: HookdServer = new_server()
     server.start()
@@ -214,7 +214,7 @@ def _fill(directory: Path) -> Path:
 
 
 async def test_a_full_disk_is_a_503_loses_nothing_and_recovers(
-    new_server,  # type: ignore[no-untyped-def]
+    new_server: NewServer,
     small_disk: Path,
 ) -> None:
     server: HookdServer = new_server(
@@ -258,7 +258,7 @@ async def test_a_full_disk_is_a_503_loses_nothing_and_recovers(
     assert "storage full" in log
 
 
-def test_the_data_directory_and_database_files_are_private(new_server) -> None:  # type: ignore[no-untyped-def]
+def test_the_data_directory_and_database_files_are_private(new_server: NewServer) -> None:
     server: HookdServer = new_server()
     data = server.data_dir / "data"  # made by hookd (the server's own directory is the test's)
     # No HOOKD_ADMIN_TOKEN: hookd generates one and stores it in the data directory.

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.integration.engine_support import client
-from tests.support import Receiver, eventually
+from tests.support import NewServer, Receiver, eventually
 
 pytest.importorskip("py_mini_racer", reason="mini-racer (the transformations extra) is missing")
 
@@ -49,7 +49,7 @@ async def attempts(api: httpx.AsyncClient, app_id: str, msg_ids: list[str]) -> l
 
 
 async def test_runaway_application_does_not_delay_another_applications_delivery(
-    new_server,  # type: ignore[no-untyped-def]
+    new_server: NewServer,
     receiver: Receiver,
 ) -> None:
     # Each runaway call holds a worker for 2 s; 20 of them on the default two workers shared

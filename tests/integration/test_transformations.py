@@ -39,7 +39,7 @@ async def sandbox() -> AsyncIterator[TransformSandbox]:
     await pool.close()
 
 
-async def run(sandbox: TransformSandbox, code: str, **limits: int) -> Any:
+async def run(sandbox: TransformSandbox, code: str, **limits: Any) -> Any:
     transformation = await sandbox.compile(code)
     return await sandbox.apply(transformation, REQUEST, **limits)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 import standardwebhooks
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer  # type: ignore[import-untyped]
 
 from hookd.engine.destinations import BrokerDestinations
 from tests.integration.destinations.conftest import SECRET, signed_webhook, unique

@@ -40,6 +40,7 @@ def github_headers(
 def slack_headers(body: bytes, secret: str) -> dict[str, str]:
     timestamp = str(now_ts())
     signature = SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body)
+    assert signature is not None  # None only without a signing secret
     return {
         "X-Slack-Request-Timestamp": timestamp,
         "X-Slack-Signature": signature,

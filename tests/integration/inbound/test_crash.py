@@ -9,13 +9,13 @@ from svix.api import IngestEndpointIn, IngestSourceIn
 
 from tests.conftest import svix_for
 from tests.integration.inbound.signers import github_headers
-from tests.support import HookdServer, Receiver
+from tests.support import NewServer, Receiver
 
 SECRET = "crash-secret"
 
 
 async def test_kill_after_the_2xx_still_forwards_after_restart(
-    new_server: type[HookdServer],
+    new_server: NewServer,
 ) -> None:
     server = new_server({"HOOKD_RETRY_SCHEDULE": "1,1,1,1"})
     server.start()

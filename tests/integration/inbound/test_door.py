@@ -11,7 +11,7 @@ import orjson
 
 from tests.integration.inbound.conftest import MakeSource
 from tests.integration.inbound.signers import stripe_headers
-from tests.support import TOKEN, HookdServer
+from tests.support import TOKEN, HookdServer, NewServer
 
 SECRET = "whsec_door"
 
@@ -92,7 +92,7 @@ async def test_configured_and_provider_default_answers(
 
 
 async def test_every_2xx_is_stored_when_killed_right_after(
-    new_server: type[HookdServer],
+    new_server: NewServer,
 ) -> None:
     """Many requests in flight share group commits; SIGKILL as soon as answers come back, and
     every request answered 2xx is on disk: exact body, headers, verification and message."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 import httpx
 import orjson
@@ -27,7 +28,9 @@ def lowered(headers: dict[str, str]) -> dict[str, str]:
     return {name.lower(): value for name, value in headers.items()}
 
 
-async def requests_of(api: httpx.AsyncClient, source_id: str, **params: str) -> list[dict]:
+async def requests_of(
+    api: httpx.AsyncClient, source_id: str, **params: str
+) -> list[dict[str, Any]]:
     response = await api.get(f"/ingest/api/v1/source/{source_id}/request", params=params)
     assert response.status_code == 200, response.text
     return list(response.json()["data"])

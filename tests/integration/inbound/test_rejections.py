@@ -5,7 +5,7 @@ stored at all (issue 14)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -19,8 +19,12 @@ MIB = 1024 * 1024
 KEPT = 4096  # HOOKD_REJECTED_BODY_BYTES's default
 
 
+# start_server(name, **settings): a started server, stopped after the test.
+StartServer = Callable[..., HookdServer]
+
+
 @pytest.fixture
-def start_server(tmp_path: Path) -> Iterator[type[HookdServer]]:
+def start_server(tmp_path: Path) -> Iterator[StartServer]:
     servers: list[HookdServer] = []
 
     def start(name: str, **env: str) -> HookdServer:
@@ -29,7 +33,7 @@ def start_server(tmp_path: Path) -> Iterator[type[HookdServer]]:
         servers.append(server)
         return server
 
-    yield start  # type: ignore[misc]
+    yield start
     for server in servers:
         server.stop()
 
@@ -69,7 +73,7 @@ async def all_requests(client: httpx.AsyncClient, source_id: str) -> list[dict[s
 
 
 async def test_a_flood_of_unsigned_megabytes_grows_the_database_by_a_bounded_amount(
-    start_server: type[HookdServer],
+    start_server: StartServer,
 ) -> None:
     # The defaults, but a coalescing window no slow machine outlasts during the flood.
     server = start_server("defaults", HOOKD_REJECTED_COALESCE_SECONDS="3600")
@@ -99,7 +103,7 @@ async def test_a_flood_of_unsigned_megabytes_grows_the_database_by_a_bounded_amo
 
 
 async def test_rejected_bodies_are_kept_in_part_even_with_coalescing_and_the_rate_limit_off(
-    start_server: type[HookdServer],
+    start_server: StartServer,
 ) -> None:
     server = start_server(
         "truncation", HOOKD_REJECTED_RATE_LIMIT="0", HOOKD_REJECTED_COALESCE_SECONDS="0"
@@ -126,7 +130,7 @@ async def test_rejected_bodies_are_kept_in_part_even_with_coalescing_and_the_rat
 
 
 async def test_rejections_past_the_rate_get_429_and_accepted_requests_do_not(
-    start_server: type[HookdServer],
+    start_server: StartServer,
 ) -> None:
     # One rejection per 1000 s and address: the second one is over the limit.
     server = start_server("limited", HOOKD_REJECTED_RATE_LIMIT="0.001")

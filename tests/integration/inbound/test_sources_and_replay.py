@@ -155,12 +155,12 @@ async def test_inspect_and_replay(
     assert detail["bodyText"] == body.decode()
     assert ["x-github-event", "push"] in detail["headers"]
 
-    async def forwarded() -> dict[str, str] | None:
+    async def forwarded_once() -> dict[str, str] | None:
         # The receiver has the request; the worker records the outcome a moment later.
         (dest,) = (await api.get(f"{base}/{accepted['id']}")).json()["forwardedTo"]
         return dest if dest["statusText"] == "success" else None
 
-    destination = await eventually(forwarded)
+    destination = await eventually(forwarded_once)
     assert destination["url"] == receiver.url
 
     replay = await api.post(f"{base}/{accepted['id']}/replay")

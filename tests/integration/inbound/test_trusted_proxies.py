@@ -12,7 +12,7 @@ from svix.api import IngestSourceIn
 
 from tests.conftest import svix_for
 from tests.integration.inbound.signers import standard_headers
-from tests.support import TOKEN, HookdServer
+from tests.support import TOKEN, HookdServer, NewServer
 
 SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 ALLOWED = "192.0.2.7"  # in the source's allowedIps; 127.0.0.1 is not
@@ -53,7 +53,7 @@ async def _recorded(server: HookdServer, source_id: str) -> set[str | None]:
     return {record["remoteIp"] for record in response.json()["data"]}
 
 
-async def test_no_proxy_is_trusted_by_default(new_server: type[HookdServer]) -> None:
+async def test_no_proxy_is_trusted_by_default(new_server: NewServer) -> None:
     server = new_server()
     server.start()
     source_id, url = await _source(server)
@@ -64,7 +64,7 @@ async def test_no_proxy_is_trusted_by_default(new_server: type[HookdServer]) -> 
     assert await _recorded(server, source_id) == {"127.0.0.1"}
 
 
-async def test_a_trusted_proxy_names_the_client(new_server: type[HookdServer]) -> None:
+async def test_a_trusted_proxy_names_the_client(new_server: NewServer) -> None:
     server = new_server({"HOOKD_TRUSTED_PROXIES": "127.0.0.1/32"})
     server.start()
     source_id, url = await _source(server)

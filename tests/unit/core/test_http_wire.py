@@ -135,7 +135,7 @@ def test_methods_must_be_tokens() -> None:
 @given(
     st.dictionaries(
         st.from_regex(r"[A-Za-z][A-Za-z0-9-]{0,20}", fullmatch=True),
-        st.text(st.characters(blacklist_categories=("Cs",)), max_size=40),
+        st.text(st.characters(exclude_categories=["Cs"]), max_size=40),
         max_size=8,
     )
 )

@@ -7,13 +7,14 @@ import gzip
 import hashlib
 import hmac
 import zlib
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 import orjson
 import pytest
-from inbound_builders import NOW, TS, check, inbound, source
 
 from hookd.core.providers import describe_request
+from tests.unit.providers.inbound_builders import NOW, TS, check, inbound, source
 
 NOT_OBJECTS = [b"plain text", b"[1, 2]", b"", b"null", b'"text"', b"42"]
 SECRET = "s3cret"
@@ -40,7 +41,7 @@ def paddle(body: bytes) -> dict[str, str]:
     return {"Paddle-Signature": f"ts={TS};h1={digest}"}
 
 
-SIGNERS = {
+SIGNERS: dict[str, Callable[[bytes], dict[str, str]]] = {
     "github": hub,
     "meta": hub,
     "slack": lambda body: v0(body, "x-slack"),

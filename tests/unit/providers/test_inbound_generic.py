@@ -9,9 +9,9 @@ from typing import Any
 
 import orjson
 import pytest
-from inbound_builders import TS, check, inbound, later, source
 
 from hookd.core.providers import ConfigError, describe_request
+from tests.unit.providers.inbound_builders import TS, check, inbound, later, source
 
 BODY = orjson.dumps({"data": {"items": [{"id": "ord_1"}]}, "kind": "order.created"})
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import orjson
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from inbound_builders import NOW, TS, check, inbound, later, rotation, source
 
 from hookd.core.providers import ConfigError, describe_request, handshake_reply
+from tests.unit.providers.inbound_builders import NOW, TS, check, inbound, later, rotation, source
 
 PRIVATE = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
 PUBLIC_HEX = PRIVATE.public_key().public_bytes_raw().hex()

@@ -7,9 +7,9 @@ import hashlib
 import hmac
 
 import orjson
-from inbound_builders import NOW, check, inbound, rotation, source
 
 from hookd.core.providers import describe_request, handshake_reply
+from tests.unit.providers.inbound_builders import NOW, check, inbound, rotation, source
 
 GITHUB_SECRET = "It's a Secret to Everybody"
 GITHUB_BODY = b"Hello, World!"

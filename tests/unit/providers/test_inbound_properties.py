@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from inbound_builders import NOW
 
 from hookd.core.providers import (
     PROVIDERS,
@@ -23,6 +22,7 @@ from hookd.core.providers import (
     parse_source,
     verify_request,
 )
+from tests.unit.providers.inbound_builders import NOW
 
 ED25519_PUBLIC = "3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29"
 WHSEC = "whsec_" + base64.b64encode(b"p" * 32).decode()

@@ -5,10 +5,10 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import orjson
-from inbound_builders import NOW, TS, check, inbound, later, source
 from slack_sdk.signature import Clock, SignatureVerifier
 
 from hookd.core.providers import describe_request, handshake_reply
+from tests.unit.providers.inbound_builders import NOW, TS, check, inbound, later, source
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from inbound_builders import NOW, check, inbound, source
 
 from hookd.core.providers import (
     PROVIDERS,
@@ -16,6 +15,7 @@ from hookd.core.providers import (
     parse_source,
 )
 from hookd.core.providers.request import Headers
+from tests.unit.providers.inbound_builders import NOW, check, inbound, source
 
 
 def test_registry_names_match_providers() -> None:

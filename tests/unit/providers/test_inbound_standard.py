@@ -9,10 +9,10 @@ import orjson
 import pytest
 import standardwebhooks
 import svix.webhooks
-from inbound_builders import NOW, TS, check, inbound, later, rotation, source
 
 from hookd.core import signing
 from hookd.core.providers import ConfigError, describe_request
+from tests.unit.providers.inbound_builders import NOW, TS, check, inbound, later, rotation, source
 
 SECRET = "whsec_" + base64.b64encode(b"k" * 32).decode()
 OTHER = "whsec_" + base64.b64encode(b"o" * 32).decode()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import orjson
 import pytest
 import stripe
-from inbound_builders import TS, check, inbound, later, rotation, source
 
 from hookd.core.providers import describe_request
+from tests.unit.providers.inbound_builders import TS, check, inbound, later, rotation, source
 
 SECRET = "whsec_test_secret_for_hookd"
 BODY = orjson.dumps({"id": "evt_1NG8Du2eZvKYlo2CUI79vXWy", "type": "invoice.paid"})

@@ -8,9 +8,9 @@ import hmac
 
 import orjson
 import standardwebhooks
-from inbound_builders import NOW, TS, check, inbound, later, source
 
 from hookd.core.providers import describe_request, handshake_reply
+from tests.unit.providers.inbound_builders import NOW, TS, check, inbound, later, source
 
 
 def hex_hmac(secret: str, content: bytes) -> str:

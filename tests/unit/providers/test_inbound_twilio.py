@@ -7,11 +7,11 @@ from urllib.parse import urlencode
 
 import orjson
 import pytest
-from inbound_builders import check, inbound, source
 from twilio.request_validator import RequestValidator
 
 from hookd.core.providers import describe_request
 from hookd.core.providers.twilio import signed_urls
+from tests.unit.providers.inbound_builders import check, inbound, source
 
 TOKEN = "12345678901234567890123456789012"
 ORACLE = RequestValidator(TOKEN)

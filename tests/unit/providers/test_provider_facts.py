@@ -6,7 +6,6 @@ from typing import Any
 
 import orjson
 import pytest
-from inbound_builders import NOW, inbound, source
 
 from hookd.core.domain import StaticResponse
 from hookd.core.providers import (
@@ -21,6 +20,7 @@ from hookd.core.providers import (
 from hookd.core.providers.model import JSON_OK, POST_ONLY
 from hookd.core.providers.payload import json_object
 from hookd.core.providers.registry import SOURCE_TYPES, provider_methods, provider_response
+from tests.unit.providers.inbound_builders import NOW, inbound, source
 
 
 def test_methods_and_default_answers_are_the_providers_own() -> None:
