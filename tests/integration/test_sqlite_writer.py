@@ -117,3 +117,22 @@ async def test_every_connection_commits_with_synchronous_full(tmp_path: Path) ->
 
         checkpointer = await eventually(checkpoint_connection)
         assert checkpointer.execute("PRAGMA synchronous").fetchone() == (full,)
+
+
+async def test_only_transactions_that_acknowledge_nothing_skip_the_sync(tmp_path: Path) -> None:
+    """The worker's claim rounds and flushes (``acknowledges=False``) commit with NORMAL (1);
+    the next acknowledging transaction on the same connection is FULL (2) again."""
+    normal, full = 1, 2
+
+    def mode(conn: Connection) -> object:
+        return conn.exec_driver_sql("PRAGMA synchronous").scalar()
+
+    async with pg.migrated_database("sqlite", tmp_path / "modes.db") as db:
+        seen = [
+            await db.run_write(mode, acknowledges=False),
+            await db.run_write(mode),
+            await db.run_write(mode, acknowledges=False),
+            await db.run_write(mode, acknowledges=False),
+            await db.run_write(mode, acknowledges=True),
+        ]
+    assert seen == [normal, full, normal, normal, full]

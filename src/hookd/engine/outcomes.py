@@ -121,7 +121,9 @@ class Outcomes:
 
         try:
             # One transaction; on SQLite one synchronous transaction.
-            marked, disabled = await db.run_write(write)
+            # Acknowledges nothing: outcomes lost to a power cut mean the deliveries are sent
+            # again (at least once; store.sqlite_writer).
+            marked, disabled = await db.run_write(write, acknowledges=False)
         except BaseException:
             self._finished = batch + self._finished
             self._sends = sends + self._sends

@@ -269,7 +269,8 @@ class DeliveryWorker:
             # The Redis queue index says which endpoints to look at (None: none read yet).
             return await self.dispatch.claim(claim_round, self._limits(failing))
         # One transaction; on SQLite one synchronous transaction for the whole round.
-        return await self.ctx.db.run_write(lambda conn: claim_round(conn, None))
+        # Acknowledges nothing: a claim lost to a power cut is claimed again (store.sqlite_writer).
+        return await self.ctx.db.run_write(lambda conn: claim_round(conn, None), acknowledges=False)
 
     def _take_handed_off(self, items: list[HandedOff]) -> None:
         """Start deliveries a create transaction wrote already claimed (their slots are

@@ -224,11 +224,14 @@ class Database:
             await asyncio.sleep(0.01 * 2**attempt)
         raise AssertionError("unreachable")
 
-    async def run_write(self, work: Callable[[Connection], T]) -> T:
+    async def run_write(self, work: Callable[[Connection], T], *, acknowledges: bool = True) -> T:
         """Run ``work`` as one write transaction and return its result once committed.
 
         ``work`` is plain synchronous code on a SQLAlchemy ``Connection``. On SQLite it runs as
         ``SqliteWriter.run`` decides; on PostgreSQL on an asyncpg connection of the pool.
+        ``acknowledges=False`` (the worker's claim rounds and flushes, whose loss a power cut may
+        cost: the delivery is sent again) lets a SQLite commit skip its sync to disk; every
+        transaction whose commit an answer reports keeps it (``SqliteWriter.run``).
         """
         hook = self.on_ready
         try:
@@ -240,7 +243,9 @@ class Database:
                 deadline = self._deadline()
                 async with self._turn_until(deadline):
                     result, ready = await self._sync_writer.run(
-                        lambda conn: self._work(conn, work, collect), deadline
+                        lambda conn: self._work(conn, work, collect),
+                        deadline,
+                        synced=acknowledges,
                     )
                 if self._checkpoints is not None:
                     self._checkpoints.note_write()

@@ -16,6 +16,8 @@ from pathlib import Path
 # PRAGMA synchronous of every connection: a commit syncs the WAL before it returns, so what was
 # acknowledged survives a power loss or a kernel crash (store.sqlite_writer).
 SYNCHRONOUS = "FULL"
+# Transactions that acknowledge nothing (store.sqlite_writer): synced by the next FULL commit.
+UNSYNCED = "NORMAL"
 DIRECTORY_MODE = 0o700
 FILE_MODE = 0o600
 # SQLite's companions of the database file (WAL mode).

@@ -22,7 +22,14 @@ Durability: every connection runs ``synchronous=FULL``, so a commit syncs the WA
 before it returns, and an answer given after a commit survives a power loss or a kernel crash,
 not only a crash of the process (``NORMAL`` defers that sync to the checkpoint). Group commit
 (``store.group_commit``) makes that one sync per group of creates or ingested requests, not one
-per request (docs/production.md gives the measured cost).
+per request (docs/production.md gives the measured cost). The exception is a transaction that
+acknowledges nothing: the worker's claim rounds and flushes run with ``synced=False``, which
+switches the hot-path connection to ``synchronous=NORMAL`` for them (and back for the next
+acknowledging one). Their frames reach the disk with the next synced commit or checkpoint, since
+WAL frames are appended in order and a sync covers the whole file; a power cut may lose the
+last of them, which puts a claimed delivery back to pending or forgets an attempt's outcome, and
+the delivery is sent again (at least once). The commit's sync runs on the event loop, so each
+one it skips is about 2 ms of loop time back.
 
 How long a write waits for a lock another process holds is the busy timeout
 (``HOOKD_SQLITE_BUSY_TIMEOUT``, 5 s by default), counted from the moment the write was asked
@@ -45,7 +52,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from hookd.store.checkpoints import BACKSTOP_PAGES
-from hookd.store.sqlite_files import SYNCHRONOUS
+from hookd.store.sqlite_files import SYNCHRONOUS, UNSYNCED
 
 T = TypeVar("T")
 
@@ -116,15 +123,20 @@ class SqliteWriter:
         event.listen(self.engine, "connect", connection_settings(busy_timeout_ms))
         event.listen(self.engine, "begin", begin_immediate)
         self._conn: Connection | None = None
+        self._synchronous = SYNCHRONOUS  # the mode of ``_conn`` (every connection opens FULL)
         self.waits = 0  # transactions that found the write lock taken (for tests and logs)
 
-    async def run(self, transaction: Callable[[Connection], T], deadline: float) -> T:
+    async def run(
+        self, transaction: Callable[[Connection], T], deadline: float, *, synced: bool = True
+    ) -> T:
         """``transaction(conn)`` inside ``BEGIN IMMEDIATE`` … ``COMMIT``; its result.
 
-        While another process holds the write lock, tries again until ``deadline`` (a
-        ``time.monotonic()`` value), then raises SQLite's "database is locked" error."""
+        ``synced=False``: the commit need not reach the disk before it returns (see the module
+        docstring). While another process holds the write lock, tries again until ``deadline``
+        (a ``time.monotonic()`` value), then raises SQLite's "database is locked" error."""
+        mode = SYNCHRONOUS if synced else UNSYNCED
         try:
-            return self._once(transaction)
+            return self._once(transaction, mode)
         except WriteLockTaken as taken:
             if time.monotonic() >= deadline:
                 raise taken.error from taken.error.orig
@@ -132,15 +144,20 @@ class SqliteWriter:
         for attempt in itertools.count():
             await asyncio.sleep(RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)])
             try:
-                return self._once(transaction)
+                return self._once(transaction, mode)
             except WriteLockTaken as taken:
                 if time.monotonic() >= deadline:
                     # Its cause is the driver's error, as when SQLAlchemy raises it itself.
                     raise taken.error from taken.error.orig
         raise AssertionError("unreachable")
 
-    def _once(self, transaction: Callable[[Connection], T]) -> T:
+    def _once(self, transaction: Callable[[Connection], T], mode: str) -> T:
         conn = self._conn = self._usable(self._conn)
+        if mode != self._synchronous:
+            driver = conn.connection.driver_connection
+            assert driver is not None
+            driver.execute(f"PRAGMA synchronous={mode}")  # outside a transaction: takes effect
+            self._synchronous = mode
         try:
             begun = conn.begin()
         except OperationalError as exc:
@@ -158,6 +175,7 @@ class SqliteWriter:
         if conn is not None:
             conn.close()
         conn = self.engine.connect()
+        self._synchronous = SYNCHRONOUS  # as connection_settings opened it
         # On the driver: through SQLAlchemy the statement would begin a transaction, and
         # BEGIN IMMEDIATE would wait for the lock with the default timeout.
         driver = conn.connection.driver_connection

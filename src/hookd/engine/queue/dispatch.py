@@ -149,7 +149,7 @@ class RedisDispatch:
             return claim_round(conn, endpoint_ids), ready_index.ready_states(conn, endpoint_ids)
 
         try:
-            result, states = await self.ctx.db.run_write(round_and_states)
+            result, states = await self.ctx.db.run_write(round_and_states, acknowledges=False)
         except BaseException:
             self._put_back(self._ready, taken)
             raise
