@@ -6,7 +6,7 @@ import asyncio
 
 import standardwebhooks
 from aiohttp import web
-from svix.api import ApplicationIn, EndpointIn, MessageIn
+from svix.api import ApplicationIn, EndpointIn, MessageIn, SvixAsync
 
 from tests.conftest import svix_for
 from tests.support import HookdServer, NewServer, Received, Receiver, eventually
@@ -40,24 +40,13 @@ async def test_killed_during_an_attempt_redelivers_after_restart(
 ) -> None:
     server = new_server()
     server.start()
-    svix = svix_for(server)
-    hang = asyncio.Event()
-
-    async def slow(_: Received) -> web.Response:
-        await hang.wait()
-        return web.Response(status=200)
-
-    receiver.responses = [slow]
-    app = await svix.application.create(ApplicationIn(name="inflight"))
-    await svix.endpoint.create(app.id, EndpointIn(url=receiver.url))
-    msg = await svix.message.create(app.id, MessageIn(event_type="a.b", payload={}))
-    await receiver.wait_for(1)
+    msg_id, hang = await _held_attempt(svix_for(server), receiver, "inflight")
     server.kill()  # the attempt is in flight: its delivery row is still claimed
     hang.set()
 
     server.start()
     requests = await receiver.wait_for(2, timeout=20)
-    assert requests[1].headers["webhook-id"] == msg.id
+    assert requests[1].headers["webhook-id"] == msg_id
 
 
 async def test_graceful_shutdown_is_quick_and_loses_nothing(
@@ -141,7 +130,23 @@ async def test_a_killed_workers_deliveries_come_back_soon_after_their_lease(
     survivor.start(wait_healthy=False)
     await eventually(lambda: _logged(survivor, "hookd worker started"), timeout=30)
 
-    svix = svix_for(server)
+    # The serving process's worker sends it (hand-off).
+    msg_id, hang = await _held_attempt(svix_for(server), receiver, "lease")
+    server.kill()
+    hang.set()
+
+    # Before: up to 1.5 leases (36 s here, the reclaim ran every half lease).
+    requests = await receiver.wait_for(2, timeout=lease + 6)
+    assert requests[1].headers["webhook-id"] == msg_id
+    lines = [line for line in survivor.log_path.read_text().splitlines() if "lease ran out" in line]
+    assert len(lines) == 1 and '"count": 1' in lines[0] and '"worker": "' in lines[0], lines
+
+
+async def _held_attempt(
+    svix: SvixAsync, receiver: Receiver, name: str
+) -> tuple[str, asyncio.Event]:
+    """A new message whose first attempt the receiver holds open until the returned event is
+    set; returns once that attempt has arrived, with the message's id."""
     hang = asyncio.Event()
 
     async def slow(_: Received) -> web.Response:
@@ -149,18 +154,11 @@ async def test_a_killed_workers_deliveries_come_back_soon_after_their_lease(
         return web.Response(status=200)
 
     receiver.responses = [slow]
-    app = await svix.application.create(ApplicationIn(name="lease"))
+    app = await svix.application.create(ApplicationIn(name=name))
     await svix.endpoint.create(app.id, EndpointIn(url=receiver.url))
     msg = await svix.message.create(app.id, MessageIn(event_type="a.b", payload={}))
-    await receiver.wait_for(1)  # the serving process's worker sends it (hand-off)
-    server.kill()
-    hang.set()
-
-    # Before: up to 1.5 leases (36 s here, the reclaim ran every half lease).
-    requests = await receiver.wait_for(2, timeout=lease + 6)
-    assert requests[1].headers["webhook-id"] == msg.id
-    lines = [line for line in survivor.log_path.read_text().splitlines() if "lease ran out" in line]
-    assert len(lines) == 1 and '"count": 1' in lines[0] and '"worker": "' in lines[0], lines
+    await receiver.wait_for(1)
+    return msg.id, hang
 
 
 async def _logged(server: HookdServer, text: str) -> bool:
