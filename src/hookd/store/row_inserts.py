@@ -9,7 +9,7 @@ stored values are the ones SQLAlchemy would store (JSON as text, ``None`` in a J
 PostgreSQL (asyncpg has its own fast path) and on aiosqlite connections (an async connection's
 ``run_sync``) the rows go through SQLAlchemy.
 
-Only for tables whose writes the config cache does not watch (``Database.CONFIG_TABLES``): the
+Only for tables whose writes the config cache does not watch (``store.db.CONFIG_TABLES``): the
 driver's cursor bypasses SQLAlchemy's events.
 """
 

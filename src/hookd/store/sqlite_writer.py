@@ -9,10 +9,9 @@ server), the writer sleeps on the loop for a moment and tries again, for up to t
 every other connection has; the event loop never waits on another process.
 
 Why not a thread: on 2 cores, a hop to a thread and back cost more than the transaction
-itself. The ingest benchmark measured 1.0 to 1.5 ms from handing a transaction to a thread to
-the thread starting it (it waits for a core and for the GIL while the loop parses requests) and
-about 1 ms back, around transactions of 2 ms; run on the loop, the same load was answered 25%
-faster with 10% less CPU per request. Why not SQLite's busy handler (on a thread, as before):
+itself (the thread waits for a core and for the GIL while the loop parses requests); run on the
+loop, the same load was answered faster with less CPU per request (measured: README,
+Performance). Why not SQLite's busy handler (on a thread, as before):
 it sleeps 1, 2, 5, 10, 15 ms... between attempts, while a sibling process holds the lock for a
 transaction of a few milliseconds, so two delivery processes spent much of their time asleep;
 the retries here start at a quarter of a millisecond. SQLite's own work is short: with WAL a
@@ -22,14 +21,14 @@ Durability: every connection runs ``synchronous=FULL``, so a commit syncs the WA
 before it returns, and an answer given after a commit survives a power loss or a kernel crash,
 not only a crash of the process (``NORMAL`` defers that sync to the checkpoint). Group commit
 (``store.group_commit``) makes that one sync per group of creates or ingested requests, not one
-per request (docs/production.md gives the measured cost). The exception is a transaction that
+per request (measured: README, Performance). The exception is a transaction that
 acknowledges nothing: the worker's claim rounds and flushes run with ``synced=False``, which
 switches the hot-path connection to ``synchronous=NORMAL`` for them (and back for the next
 acknowledging one). Their frames reach the disk with the next synced commit or checkpoint, since
 WAL frames are appended in order and a sync covers the whole file; a power cut may lose the
 last of them, which puts a claimed delivery back to pending or forgets an attempt's outcome, and
 the delivery is sent again (at least once). The commit's sync runs on the event loop, so each
-one it skips is about 2 ms of loop time back.
+one it skips gives the loop that sync's time back.
 
 How long a write waits for a lock another process holds is the busy timeout
 (``HOOKD_SQLITE_BUSY_TIMEOUT``, 5 s by default), counted from the moment the write was asked
