@@ -85,24 +85,26 @@ async def _require_message(conn: AsyncConnection, app_id: str, msg_id: str) -> M
     return message
 
 
-async def get_attempt(ctx: Context, app_id: str, msg_id: str, attempt_id: str) -> Attempt:
-    async with ctx.db.read() as conn:
-        app = await require_app(conn, app_id)
-        message = await _require_message(conn, app.id, msg_id)
-        attempt = await store.get_attempt(conn, app.id, message.id, attempt_id)
+async def _require_attempt(
+    conn: AsyncConnection, app_id: str, msg_id: str, attempt_id: str
+) -> Attempt:
+    app = await require_app(conn, app_id)
+    message = await _require_message(conn, app.id, msg_id)
+    attempt = await store.get_attempt(conn, app.id, message.id, attempt_id)
     if attempt is None:
         raise NotFound(f"attempt {attempt_id!r} not found")
     return attempt
 
 
+async def get_attempt(ctx: Context, app_id: str, msg_id: str, attempt_id: str) -> Attempt:
+    async with ctx.db.read() as conn:
+        return await _require_attempt(conn, app_id, msg_id, attempt_id)
+
+
 async def expunge_attempt_content(ctx: Context, app_id: str, msg_id: str, attempt_id: str) -> None:
     """Delete what the endpoint answered to an attempt (its response body)."""
     async with ctx.db.write() as conn:
-        app = await require_app(conn, app_id)
-        message = await _require_message(conn, app.id, msg_id)
-        attempt = await store.get_attempt(conn, app.id, message.id, attempt_id)
-        if attempt is None:
-            raise NotFound(f"attempt {attempt_id!r} not found")
+        attempt = await _require_attempt(conn, app_id, msg_id, attempt_id)
         await store.expunge_response(conn, attempt.id)
 
 
