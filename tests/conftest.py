@@ -14,7 +14,7 @@ from svix.api import ApplicationIn, SvixAsync, SvixOptions
 
 from hookd.store import sealing
 from tests import launcher
-from tests.pg import create_database, drop_database
+from tests.pg import PrivateCluster, create_database, drop_database, migrate_database
 from tests.support import MAIN_KEY, TOKEN, HookdServer, NewServer, Received, Receiver
 
 
@@ -45,6 +45,18 @@ def hookd(
     server.stop()
     if request.param == "postgresql":
         drop_database(env["HOOKD_DATABASE_URL"])
+
+
+@pytest.fixture
+def cluster() -> Iterator[PrivateCluster]:
+    """A PostgreSQL server of the test's own (migrated), to stop and start as an outage."""
+    cluster = PrivateCluster()
+    cluster.start()
+    try:
+        migrate_database(cluster.url)
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 @pytest.fixture

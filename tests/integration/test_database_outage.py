@@ -15,22 +15,11 @@ import orjson
 import pytest
 
 from tests.integration.inbound.signers import github_headers
-from tests.pg import PrivateCluster, migrate_database
+from tests.pg import PrivateCluster
 from tests.support import TOKEN, HookdServer, eventually
 
 pytestmark = pytest.mark.services
 GITHUB_SECRET = "outage-secret"
-
-
-@pytest.fixture
-def cluster() -> Iterator[PrivateCluster]:
-    cluster = PrivateCluster()
-    cluster.start()
-    try:
-        migrate_database(cluster.url)
-        yield cluster
-    finally:
-        cluster.stop()
 
 
 @pytest.fixture

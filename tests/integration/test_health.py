@@ -4,13 +4,11 @@ background), /api/v1/health keeps its answer for the svix SDK."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
 from tests.conftest import svix_for
-from tests.pg import PrivateCluster, migrate_database
+from tests.pg import PrivateCluster
 from tests.support import HookdServer, NewServer, eventually, free_port
 
 READY = {"status": "ok", "database": "ok"}
@@ -55,17 +53,6 @@ async def test_probes_keep_the_connection_alive(hookd: HookdServer) -> None:
         statuses.append(head.split(b" ")[1])
     writer.close()
     assert statuses == [b"200", b"200", b"401", b"200"]
-
-
-@pytest.fixture
-def cluster() -> Iterator[PrivateCluster]:
-    cluster = PrivateCluster()
-    cluster.start()
-    try:
-        migrate_database(cluster.url)
-        yield cluster
-    finally:
-        cluster.stop()
 
 
 async def test_readiness_follows_the_database_and_liveness_does_not(
