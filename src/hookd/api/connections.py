@@ -41,7 +41,7 @@ from uvicorn.protocols.http.httptools_impl import (
 )
 from uvicorn.server import ServerState
 
-from hookd.api.routes.health import Readiness
+from hookd.api.health.routes import Readiness
 from hookd.core.ssrf import Network
 
 log = structlog.get_logger("hookd.api")
