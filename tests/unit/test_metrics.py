@@ -5,8 +5,8 @@ dashboard and the alerting rules name exactly the metrics hookd serves."""
 from __future__ import annotations
 
 import json
+import os
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -181,12 +181,12 @@ def test_a_bad_metrics_address_is_refused(address: str) -> None:
 
 
 @pytest.fixture
-def child_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def child_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Metrics made while this is active write to files in the yielded directory, as a
     delivery process's do (prometheus_client's multiprocess values, pid 4242)."""
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     monkeypatch.setattr(values, "ValueClass", values.MultiProcessValue(lambda: 4242))  # type: ignore[no-untyped-call]
-    yield tmp_path
+    return tmp_path
 
 
 async def test_a_delivery_process_counts_are_summed_into_the_answer(
@@ -231,8 +231,6 @@ def test_the_serving_process_makes_a_private_directory_for_its_children(
     assert made is not None and Path(made).is_dir()
     assert Path(made).stat().st_mode & 0o077 == 0  # nobody else's
     try:
-        import os
-
         assert os.environ[CHILD_DIR_ENV] == made  # what the children inherit
     finally:
         telemetry.exporter.remove_child_dir()
