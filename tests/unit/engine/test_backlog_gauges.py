@@ -39,7 +39,7 @@ async def gauges(ctx: Context, at: datetime) -> dict[tuple[str, tuple[str, ...]]
 
 
 async def test_due_deliveries_and_the_oldest_ones_age(ctx: Context) -> None:
-    app_id, endpoint_ids = await app_with_endpoints(ctx, 4)
+    app_id, _ = await app_with_endpoints(ctx, 4)
     await create_message(ctx, app_id, payload=b"{}", event_type="a.b")  # 4 deliveries, due now
     assert (await gauges(ctx, NOW - timedelta(seconds=1)))[("hookd_deliveries_due", ())] == 0
 
