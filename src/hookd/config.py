@@ -23,6 +23,14 @@ DEFAULT_DATA_DIR = Path(".hookd")
 AUTO_PROCESSES_MAX = 4
 
 
+def metrics_listen_address(value: str) -> tuple[str, int]:
+    """``host:port`` (``[v6]:port`` for an IPv6 address) as a host and a port; ValueError."""
+    host, sep, port = value.strip().rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError("must be host:port, e.g. 127.0.0.1:9464")
+    return host.removeprefix("[").removesuffix("]"), int(port)
+
+
 class Settings(BaseSettings):
     """Everything ``hookd serve`` can be told."""
 
@@ -200,6 +208,29 @@ class Settings(BaseSettings):
         description="a port of its own for the health routes, answered by a thread however "
         "busy the event loop is (default: none; they are on the API port too)",
     )
+    metrics: bool = Field(
+        default=True,
+        description="collect Prometheus metrics and serve them at GET /metrics on the API port "
+        "(admin token) and on HOOKD_METRICS_ADDRESS; false: collect nothing",
+    )
+    metrics_address: str = Field(
+        default="",
+        description="host:port of a listener of its own serving GET /metrics without "
+        "authentication, for a scraper on a private network, e.g. 127.0.0.1:9464 (default: "
+        "none; the only way a --role worker process serves its metrics)",
+    )
+    metrics_app_labels: bool = Field(
+        default=False,
+        description="label the per-message metrics (messages, attempts, calls) with the "
+        "application id",
+    )
+    metrics_app_label_limit: int = Field(
+        default=100,
+        ge=1,
+        le=100_000,
+        description="applications labelled by id at most (HOOKD_METRICS_APP_LABELS); the "
+        'others are counted under app="other"',
+    )
     max_connections_per_address: int = Field(
         default=512,
         ge=0,
@@ -226,6 +257,13 @@ class Settings(BaseSettings):
             raise ValueError("the path must be a database number, e.g. redis://host:6379/0")
         if importlib.util.find_spec("redis") is None:
             raise ValueError("needs the redis package: pip install 'hookd[redis]'")
+        return value
+
+    @field_validator("metrics_address")
+    @classmethod
+    def _check_metrics_address(cls, value: str) -> str:
+        if value:
+            metrics_listen_address(value)
         return value
 
     @field_validator("retry_schedule", mode="before")

@@ -138,7 +138,9 @@ async def ingest(
         # Some handshakes need no proof (Graph's validationToken): keep their bodies small too.
         record = _record(source, request, now, *outcome, kept=ctx.settings.rejected_body_bytes)
         await store_request(ctx, Arrival(source, record))
-        ctx.telemetry.ingest_outcome(source.id, domain.HANDSHAKE, "handshake", reply.status)
+        ctx.telemetry.ingest_outcome(
+            source.id, domain.HANDSHAKE, "handshake", reply.status, source.type
+        )
         return answer
     verdict = verify_request(verifier, request, now)
     # Described even when refused, so a user sees what the refused request claimed to be.
@@ -158,7 +160,9 @@ async def ingest(
     stored, queued = await store_request(ctx, Arrival(source, record, since))
     if queued:
         ctx.wake_worker()
-    ctx.telemetry.ingest_outcome(source.id, stored, verdict.code, answer.status)
+    ctx.telemetry.ingest_outcome(source.id, stored, verdict.code, answer.status, source.type)
+    if stored == domain.ACCEPTED:
+        ctx.telemetry.message_accepted(source.id, "ingest")
     return answer
 
 
@@ -182,7 +186,7 @@ async def _refuse(
     if wait is not None:
         detail = f"too many rejected requests from this address; retry in {wait} s"
         body = orjson.dumps({"code": RATE_LIMITED, "detail": detail})
-        ctx.telemetry.ingest_outcome(source.id, RATE_LIMITED, verdict.code, 429)
+        ctx.telemetry.ingest_outcome(source.id, RATE_LIMITED, verdict.code, 429, source.type)
         return IngestAnswer(429, "application/json", body, (("Retry-After", str(wait)),))
     outcome = (domain.REJECTED, verdict.code, status, verdict.reason)
     record = _record(
@@ -191,7 +195,7 @@ async def _refuse(
     window = timedelta(seconds=settings.rejected_coalesce_seconds)
     repeat_of = gate.coalesce_into(source.id, address, verdict.code, record.id, window, now)
     await store_request(ctx, Arrival(source, record, repeat_of=repeat_of))
-    ctx.telemetry.ingest_outcome(source.id, domain.REJECTED, verdict.code, status)
+    ctx.telemetry.ingest_outcome(source.id, domain.REJECTED, verdict.code, status, source.type)
     return answer
 
 
