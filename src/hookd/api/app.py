@@ -18,6 +18,7 @@ from hookd.api.health_port import health_port
 from hookd.api.idempotency import Idempotency
 from hookd.api.nul import NulGuard
 from hookd.api.routes import (
+    alert_channels,
     applications,
     attempts,
     background_tasks,
@@ -118,6 +119,7 @@ def create_app(
         calls,
         operational_endpoints,
         background_tasks,
+        alert_channels,
     ):
         app.include_router(module.router, dependencies=authenticated)
     app.router.routes.insert(0, fast_create.route())  # the hot route, matched first
