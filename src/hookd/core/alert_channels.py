@@ -104,8 +104,11 @@ def mask_secret_url(url: str) -> str:
     return f"{origin}/{mask(rest)}"
 
 
-def kept_secret_url(url: str, stored: str | None) -> str:
-    """The URL to save: ``stored`` when ``url`` is its masked form sent back unchanged."""
+def kept_secret_url(url: object, stored: str | None) -> object:
+    """The URL to save: ``stored`` when ``url`` is its masked form sent back unchanged (a
+    value that is not a string is left for :func:`check_posted_url` to refuse)."""
+    if not isinstance(url, str):
+        return url
     if stored is not None and url == mask_secret_url(stored):
         return stored
     if MASK in url:

@@ -217,7 +217,7 @@ def slack_message(notice: NoticeFacts) -> dict[str, Any]:
         for label, value in facts(notice)
     ][:SLACK_FIELDS_MAX]
     return {
-        "text": clip(f"{title(notice)}: {notice.summary}", SLACK_TEXT_MAX),
+        "text": clip(slack_escape(f"{title(notice)}: {notice.summary}"), SLACK_TEXT_MAX),
         "blocks": [
             {
                 "type": "section",
@@ -268,7 +268,6 @@ def teams_message(notice: NoticeFacts) -> dict[str, Any]:
                 "wrap": True,
             },
         ],
-        "msteams": {"width": "Full"},
     }
     if notice.link and is_url(notice.link):
         card["actions"] = [{"type": "Action.OpenUrl", "title": "Open in hookd", "url": notice.link}]

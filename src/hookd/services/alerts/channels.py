@@ -227,7 +227,7 @@ async def update_channel(
                 loc=("body", "type"),
                 code="type_immutable",
             )
-        name = _name(fields) if replace or "name" in fields else channel.name
+        name = _name(fields) if replace or fields.get("name") is not None else channel.name
         endpoint = await _endpoint(conn, channel)
         config = _config(fields)
         stored = channel.config

@@ -105,7 +105,7 @@ async def _guarded(ctx: Context, channels: list[AlertChannel], notice: NoticeFac
                 channel=channel.id,
                 type=channel.type,
                 issue=notice.issue_id,
-                event=notice.event,
+                notice=notice.event,
                 status=outcome.status_code,
                 error=outcome.error,
             )
