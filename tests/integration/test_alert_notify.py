@@ -255,3 +255,13 @@ async def test_the_chat_body_is_compact_json(ctx: Context, receiver: Receiver) -
     [request] = await receiver.wait_for(1)
     assert orjson.loads(request.body) == json.loads(request.body)
     assert request.headers["User-Agent"].startswith("hookd/")
+
+
+async def test_a_closed_poster_sends_nothing(receiver: Receiver) -> None:
+    poster = GuardedPoster(settings())
+    first = await poster.post_json(receiver.url_for("/before"), b"{}")
+    assert first.succeeded
+    await poster.close()
+    after = await poster.post_json(receiver.url_for("/after"), b"{}")
+    assert not after.succeeded and after.error == "not sent: hookd is stopping"
+    assert [r.path for r in receiver.requests] == ["/before"]

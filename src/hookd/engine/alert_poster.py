@@ -28,9 +28,12 @@ class GuardedPoster:
         self._timeout = settings.request_timeout
         self._sender: HttpSender | None = None
         self._lock = asyncio.Lock()
+        self._closed = False
 
-    async def _started(self) -> HttpSender:
+    async def _started(self) -> HttpSender | None:
         async with self._lock:
+            if self._closed:
+                return None
             if self._sender is None:
                 sender = HttpSender(self._allow, user_agent=USER_AGENT, limit=ALERT_CONNECTIONS)
                 await sender.start()
@@ -39,10 +42,14 @@ class GuardedPoster:
 
     async def post_json(self, url: str, body: bytes) -> AttemptResult:
         sender = await self._started()
+        if sender is None:
+            return AttemptResult(0, b"", 0, error="not sent: hookd is stopping")
         return await sender.send("POST", url, JSON_HEADERS, body, self._timeout)
 
     async def close(self) -> None:
+        """Close the connections; later posts are refused (the runtime has stopped)."""
         async with self._lock:
+            self._closed = True
             if self._sender is not None:
                 await self._sender.close()
                 self._sender = None
