@@ -5,11 +5,12 @@ from __future__ import annotations
 import importlib.util
 import os
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from hookd.core.breaker import BreakerPolicy
@@ -238,6 +239,30 @@ class Settings(BaseSettings):
         "proxies are never capped)",
     )
 
+    smtp_host: str = Field(
+        default="",
+        description="the SMTP server that email alert channels send through (default: none; "
+        "email channels cannot be created without it)",
+    )
+    smtp_port: int = Field(
+        default=587, ge=1, le=65535, description="its port (587 for STARTTLS, 465 for TLS)"
+    )
+    smtp_username: str | None = Field(default=None, description="log in as (default: no login)")
+    smtp_password: SecretStr | None = Field(default=None, description="the login's password")
+    smtp_from: str = Field(
+        default="",
+        description="the From of alert emails, e.g. 'hookd <alerts@example.com>' (required with "
+        "HOOKD_SMTP_HOST)",
+    )
+    smtp_starttls: bool = Field(
+        default=True,
+        description="upgrade the connection with STARTTLS, and refuse a server that cannot",
+    )
+    smtp_tls: bool = Field(
+        default=False,
+        description="TLS from the first byte (port 465) instead of STARTTLS",
+    )
+
     @field_validator("queue_url")
     @classmethod
     def _check_queue_url(cls, value: str) -> str:
@@ -264,6 +289,16 @@ class Settings(BaseSettings):
     def _check_metrics_address(cls, value: str) -> str:
         if value:
             metrics_listen_address(value)
+        return value
+
+    @field_validator("smtp_from")
+    @classmethod
+    def _check_smtp_from(cls, value: str) -> str:
+        if not value:
+            return value
+        _, address = parseaddr(value)
+        if "@" not in address or any(ch in value for ch in "\r\n"):
+            raise ValueError("must be an email address, e.g. 'hookd <alerts@example.com>'")
         return value
 
     @field_validator("retry_schedule", mode="before")
@@ -296,6 +331,12 @@ class Settings(BaseSettings):
             parse_networks(str(item) for item in value)  # reject bad CIDRs at start-up
             return tuple(str(item) for item in value)
         return value
+
+    @model_validator(mode="after")
+    def _check_smtp(self) -> Settings:
+        if self.smtp_host and not self.smtp_from:
+            raise ValueError("HOOKD_SMTP_FROM is required with HOOKD_SMTP_HOST")
+        return self
 
     @property
     def data_dir(self) -> Path:

@@ -24,6 +24,7 @@ from hookd.api.ingest import requests as ingest_requests
 from hookd.api.ingest import sources as ingest_sources
 from hookd.api.nul import NulGuard
 from hookd.api.operational import endpoints as operational_endpoints
+from hookd.api.alerts import channels as alert_channels
 from hookd.api.send import (
     applications,
     attempts,
@@ -123,6 +124,7 @@ def create_app(
         operational_endpoints,
         background_tasks,
         metrics,
+        alert_channels,
     ):
         app.include_router(module.router, dependencies=authenticated)
     app.router.routes.insert(0, fast_create.route())  # the hot route, matched first

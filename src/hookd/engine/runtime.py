@@ -21,6 +21,7 @@ import structlog
 
 from hookd import gc_tuning
 from hookd.config import Settings
+from hookd.engine.alert_poster import GuardedPoster
 from hookd.engine.delivery_processes import children_for, watch_parent
 from hookd.engine.destinations import BrokerDestinations
 from hookd.engine.handoff import HandOff
@@ -73,6 +74,8 @@ class Runtime:
     - the post-commit hook: ``db.on_ready`` is the Redis queue index's ``signal`` while it runs.
     - ``sandbox``: the transformation sandbox, closed once, when the runtime stops.
     - ``telemetry``: what hookd reports (``hookd.telemetry``), a no-op unless one is given.
+    - ``alert_poster``: posts alert notices to Slack, Teams and Discord (``ctx.alert_poster``);
+      its connections open on the first notice and close when ``running()`` ends.
     """
 
     def __init__(
@@ -96,6 +99,7 @@ class Runtime:
             shared=self._children is not None,
         )
         self._wake: Callable[[], None] = _nothing
+        self.alert_poster = GuardedPoster(settings)
         # The same process owns the SQLite file and takes the creates: they hand deliveries to
         # the worker directly.
         takes_handoffs = db.is_sqlite and settings.role == "all"
@@ -107,6 +111,7 @@ class Runtime:
             handoff=self.handoff if takes_handoffs else None,
             sandbox=self.sandbox,
             telemetry=telemetry,
+            alert_poster=self.alert_poster,
         )
 
     def wake(self) -> None:
@@ -128,6 +133,7 @@ class Runtime:
                     yield None
         finally:
             self._wake = _nothing
+            await self.alert_poster.close()
             await self.sandbox.close()
 
     @asynccontextmanager
