@@ -12,6 +12,7 @@ from starlette.types import ASGIApp
 
 from hookd import __version__, gc_tuning
 from hookd.api import allow, docs, errors, metrics, openapi
+from hookd.api.alerts import channels as alert_channels
 from hookd.api.auth import ApiKeys, require_admin
 from hookd.api.body_limit import BodyLimit
 from hookd.api.calls import routes as calls
@@ -24,7 +25,6 @@ from hookd.api.ingest import requests as ingest_requests
 from hookd.api.ingest import sources as ingest_sources
 from hookd.api.nul import NulGuard
 from hookd.api.operational import endpoints as operational_endpoints
-from hookd.api.alerts import channels as alert_channels
 from hookd.api.send import (
     applications,
     attempts,
