@@ -20,6 +20,8 @@ DELIVERY = "dlv_"
 SOURCE = "src_"
 TASK = "qtask_"
 REQUEST = "req_"  # an inbound request to /in/{source}
+ALERT_RULE = "alrt_"
+ALERT_ISSUE = "iss_"
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLISECOND = timedelta(milliseconds=1)

@@ -57,6 +57,10 @@ class Telemetry(Protocol):
         ``"rate_limited"`` (refused too often: answered 429, not recorded); ``code``: the
         verification's code (e.g. ``"verified"``, ``"missing_header"``)."""
 
+    def alert_issues_open(self, count: int) -> None:
+        """The alert evaluator (the lease holder) evaluated the rules: ``count`` issues are
+        unresolved now (open or acknowledged)."""
+
 
 class NoTelemetry:
     """The default: every report does nothing."""
@@ -84,6 +88,9 @@ class NoTelemetry:
         return None
 
     def ingest_outcome(self, source_id: str, outcome: str, code: str, status: int) -> None:
+        return None
+
+    def alert_issues_open(self, count: int) -> None:
         return None
 
 

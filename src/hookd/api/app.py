@@ -18,6 +18,7 @@ from hookd.api.health_port import health_port
 from hookd.api.idempotency import Idempotency
 from hookd.api.nul import NulGuard
 from hookd.api.routes import (
+    alerts,
     applications,
     attempts,
     background_tasks,
@@ -33,6 +34,7 @@ from hookd.api.routes import (
     messages,
     operational_endpoints,
     payloads,
+    statistics,
 )
 from hookd.api.served import Served
 from hookd.engine.calls import call_sender
@@ -118,8 +120,12 @@ def create_app(
         calls,
         operational_endpoints,
         background_tasks,
+        statistics,
+        alerts,
     ):
         app.include_router(module.router, dependencies=authenticated)
+    app.include_router(statistics.endpoint_router, dependencies=authenticated)
+    app.include_router(statistics.source_router, dependencies=authenticated)
     app.router.routes.insert(0, fast_create.route())  # the hot route, matched first
     app.include_router(health.router)
     app.include_router(payloads.router)  # public: the link's signature is the proof

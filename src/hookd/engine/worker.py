@@ -340,7 +340,14 @@ class DeliveryWorker:
             shaped = await delivery_shape(self.ctx, message, endpoint, now)
             out = await prepare_delivery(self.settings, self.ctx.sandbox, endpoint, shaped)
             if isinstance(out, NotSent):
-                self._record(claim, endpoint, out.result, now, cancel=out.cancelled)
+                self._record(
+                    claim,
+                    endpoint,
+                    out.result,
+                    now,
+                    cancel=out.cancelled,
+                    transform_failed=not out.cancelled,
+                )
                 return
             style = self.settings.signature_headers
             headers = webhook_headers(
@@ -368,10 +375,18 @@ class DeliveryWorker:
         *,
         retryable: bool = True,
         cancel: bool = False,
+        transform_failed: bool = False,
     ) -> None:
         finished_at = self.ctx.clock()
         self.outcomes.record(
-            claim, endpoint, result, sent_at, finished_at, retryable=retryable, cancel=cancel
+            claim,
+            endpoint,
+            result,
+            sent_at,
+            finished_at,
+            retryable=retryable,
+            cancel=cancel,
+            transform_failed=transform_failed,
         )
         self.telemetry.attempt_finished(
             claim.app_id,

@@ -106,6 +106,9 @@ class RecordingTelemetry:
     def ingest_outcome(self, source_id: str, outcome: str, code: str, status: int) -> None:
         self._report("ingest_outcome", source_id, outcome, code, status)
 
+    def alert_issues_open(self, count: int) -> None:
+        self._report("alert_issues_open", count)
+
 
 @asynccontextmanager
 async def sqlite_database(path: Path) -> AsyncIterator[Database]:
