@@ -147,8 +147,8 @@ def firing(rule: AlertRule, observation: Observation | None) -> bool:
 
 
 def duration(seconds: float) -> str:
-    """A short human duration: 45 s, 5 min, 3 h, 2 d."""
-    if seconds < 120:
+    """A short human duration: 45 s, 90 s, 1 min, 5 min, 3 h, 2 d."""
+    if seconds < 60 or (seconds < 120 and round(seconds) % 60):
         return f"{seconds:.0f} s"
     if seconds < 2 * 3600:
         return f"{seconds / 60:.0f} min"

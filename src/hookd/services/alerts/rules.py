@@ -108,7 +108,7 @@ def _merged(fields: Mapping[str, Any], base: AlertRule | None) -> dict[str, Any]
     for name, value in fields.items():
         if name in values:
             values[name] = defaults[name] if value is None else value
-    values["scope"] = Scope(values["scope"])
+    values["kind"], values["scope"] = kind, Scope(values["scope"])
     return values
 
 
