@@ -166,15 +166,11 @@ async def test_app_usage_stats_count_messages_sent_to_endpoints(
     assert started.task == BackgroundTaskType.APPLICATION_STATS
     assert started.unresolved_app_ids == ["app_missing"]
     task = await finished(svix, started.id)
-    assert task.data == {
-        "appStats": sorted(
-            [
-                {"appId": app.id, "appUid": uid, "messageDestinations": 6},
-                {"appId": other.id, "appUid": None, "messageDestinations": 0},
-            ],
-            key=lambda row: str(row["appId"]),
-        )
-    }
+    expected: list[dict[str, Any]] = [
+        {"appId": app.id, "appUid": uid, "messageDestinations": 6},
+        {"appId": other.id, "appUid": None, "messageDestinations": 0},
+    ]
+    assert task.data == {"appStats": sorted(expected, key=lambda row: str(row["appId"]))}
     # Every application that sent something, when none is named (others of the suite too).
     started = await svix.statistics.aggregate_app_stats(AppUsageStatsIn(since=since, until=until))
     rows = (await finished(svix, started.id)).data["appStats"]
@@ -254,3 +250,36 @@ async def test_bad_statistics_requests_are_refused(
         assert answer.status_code == status, (path, answer.text)
         body = answer.json()
         assert body["code"] == code and body["detail"], (path, body)
+
+
+async def test_transformation_failures_and_cancels_are_counted_apart(
+    api: httpx.AsyncClient, app_id: str, receiver: Receiver
+) -> None:
+    code = (
+        "function handler(request) {\n"
+        "  if (request.body.boom) throw new Error('boom');\n"
+        "  return request.body.skip ? null : request;\n"
+        "}"
+    )
+    created = await api.post(
+        f"/api/v1/app/{app_id}/endpoint",
+        json={"url": receiver.url, "transformation": {"code": code}},
+    )
+    assert created.status_code == 201, created.text
+    base = f"/api/v1/app/{app_id}/endpoint/{created.json()['id']}"
+    for payload in ({"boom": True}, {"skip": True}, {}):
+        sent = await api.post(
+            f"/api/v1/app/{app_id}/msg", json={"eventType": "a.b", "payload": payload}
+        )
+        assert sent.status_code == 201, sent.text
+
+    async def counted() -> dict[str, int] | None:
+        points = (await api.get(f"{base}/stats/attempts", params={"interval": "hour"})).json()
+        totals = {k: sum(p[k] for p in points["data"]) for k in points["data"][0] if k != "start"}
+        done = totals["success"] == 1 and totals["canceled"] == 1 and totals["fail"] >= 1
+        return totals if done else None
+
+    totals = await eventually(counted)
+    # The throwing transformation's attempts: failed without an answer, retried on schedule.
+    assert totals["transformFailures"] == totals["fail"] == totals["failNoResponse"]
+    assert totals["destinations"] == 3

@@ -53,8 +53,8 @@ class AttemptCountsOut(CamelModel):
     success: int
     fail: int = Field(description="failed attempts, of which the next four by cause")
     canceled: int
-    fail4xx: int = Field(description="failed with a 4xx answer")
-    fail5xx: int = Field(description="failed with a 5xx answer")
+    fail_4xx: int = Field(alias="fail4xx", description="failed with a 4xx answer")
+    fail_5xx: int = Field(alias="fail5xx", description="failed with a 5xx answer")
     fail_no_response: int = Field(
         description="failed without an HTTP answer (connection, timeout, transformation, "
         "disabled endpoint, expunged payload)"
