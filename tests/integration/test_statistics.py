@@ -58,6 +58,7 @@ async def test_attempts_are_counted_per_endpoint_and_minute(
     svix: SvixAsync, api: httpx.AsyncClient, app_id: str, receiver: Receiver
 ) -> None:
     receiver.responses = [500]  # the first request fails (and is retried), the rest succeed
+    receiver.default = 200
     endpoint = await svix.endpoint.create(app_id, EndpointIn(url=receiver.url))
     for n in range(2):
         await svix.message.create(app_id, MessageIn(event_type="a.b", payload={"n": n}))

@@ -1,2 +1,1 @@
-"""Alerts: rules over the rolled-up counters and endpoint health, the issues their firing opens,
-and the notices those issues send (``notice.AlertNotice``) through the channels (``notify``)."""
+"""Alerts: rules over hookd's own records, the issues they open, and the channels told."""

@@ -1,4 +1,4 @@
-"""What an alert issue's change tells its rule's channels (``notify.notify``)."""
+"""An alert issue's notice: what a channel is told when an issue opens, escalates or resolves."""
 
 from __future__ import annotations
 

@@ -34,23 +34,23 @@ from hookd.store import sources as source_store
 # The fields whose meaning depends on the kind: a PATCH that changes the kind starts them over
 # from the new kind's defaults unless it sends them too.
 KIND_FIELDS = ("threshold", "window_seconds", "min_volume", "escalate_threshold")
-# Where the channels live (the channels module): it answers which of some ids do not exist.
-CHANNELS_MODULE = "hookd.services.alerts.channels"
+# Where the alert channels are stored (the channels' module): ``channels_by_id(conn, ids)``.
+CHANNELS_STORE = "hookd.store.alert_channels"
 
 
 async def _missing_channels(conn: AsyncConnection, wanted: Collection[str]) -> list[str]:
-    """The channel ids among ``wanted`` that name no channel.
+    """The channel ids among ``wanted`` that name no alert channel.
 
-    The channels module provides ``missing_channels(conn, ids)``; it is looked up when
-    needed, so rules work (with no channel) before it is installed."""
+    The channels' store is looked up by name when needed, so rules work (with no channel)
+    where it is not installed."""
     if not wanted:
         return []
     try:
-        module = importlib.import_module(CHANNELS_MODULE)
+        store_module = importlib.import_module(CHANNELS_STORE)
     except ModuleNotFoundError:
         return sorted(wanted)
-    missing: list[str] = await module.missing_channels(conn, sorted(wanted))
-    return missing
+    found: Mapping[str, object] = await store_module.channels_by_id(conn, sorted(wanted))
+    return sorted(set(wanted) - found.keys())
 
 
 def _invalid(field: str, detail: str, code: str = "validation") -> Invalid:
