@@ -108,6 +108,20 @@ class Settings(BaseSettings):
         description="seconds between a worker's prunes (expired payloads, and records past "
         "HOOKD_RETENTION_DAYS); 0 turns the periodic prune off",
     )
+    stats_retention_days: int = Field(
+        default=90,
+        ge=0,
+        description="delete the rolled-up counters behind statistics and alert rules, and "
+        "resolved alert issues, older than this many days, in hookd prune and the worker's "
+        "periodic prune (0: keep them)",
+    )
+    alert_interval: float = Field(
+        default=10.0,
+        ge=0,
+        le=3600,
+        description="seconds between evaluations of the alert rules; one process at a time "
+        "evaluates (a lease in the database), any process may; 0: this process never does",
+    )
     log_level: str = "info"
     log_sql: bool = Field(
         default=False,

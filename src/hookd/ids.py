@@ -21,6 +21,8 @@ SOURCE = "src_"
 TASK = "qtask_"
 REQUEST = "req_"  # an inbound request to /in/{source}
 ALERT_CHANNEL = "achan_"  # where alert notices go (services.alerts)
+ALERT_RULE = "alrt_"
+ALERT_ISSUE = "iss_"
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLISECOND = timedelta(milliseconds=1)

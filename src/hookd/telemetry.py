@@ -88,6 +88,10 @@ class Telemetry(Protocol):
         ``"cancelled"``, or the failure's kind (``core.transformations.ErrorKind``:
         ``"timeout"``, ``"memory"``, ``"runtime"``, ...)."""
 
+    def alert_issues_open(self, count: int) -> None:
+        """The alert evaluator (the lease holder) evaluated the rules: ``count`` issues are
+        unresolved now (open or acknowledged)."""
+
 
 class NoTelemetry:
     """The default: every report does nothing."""
@@ -134,6 +138,9 @@ class NoTelemetry:
         return None
 
     def transformation_finished(self, outcome: str, duration_s: float) -> None:
+        return None
+
+    def alert_issues_open(self, count: int) -> None:
         return None
 
 

@@ -17,7 +17,7 @@ from aiohttp import web
 from structlog.testing import capture_logs
 
 from hookd.config import Settings
-from hookd.engine.alert_poster import GuardedPoster
+from hookd.engine.alerts.poster import GuardedPoster
 from hookd.services.alerts import channels
 from hookd.services.alerts.notify import notify, send_test
 from hookd.services.context import Context

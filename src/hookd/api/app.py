@@ -13,6 +13,7 @@ from starlette.types import ASGIApp
 from hookd import __version__, gc_tuning
 from hookd.api import allow, docs, errors, metrics, openapi
 from hookd.api.alerts import channels as alert_channels
+from hookd.api.alerts import routes as alerts
 from hookd.api.auth import ApiKeys, require_admin
 from hookd.api.body_limit import BodyLimit
 from hookd.api.calls import routes as calls
@@ -36,6 +37,7 @@ from hookd.api.send import (
     payloads,
 )
 from hookd.api.served import Served
+from hookd.api.statistics import routes as statistics
 from hookd.engine.calls import call_sender
 from hookd.engine.runtime import Runtime
 from hookd.observability import metrics as metrics_port
@@ -125,8 +127,12 @@ def create_app(
         background_tasks,
         metrics,
         alert_channels,
+        statistics,
+        alerts,
     ):
         app.include_router(module.router, dependencies=authenticated)
+    app.include_router(statistics.endpoint_router, dependencies=authenticated)
+    app.include_router(statistics.source_router, dependencies=authenticated)
     app.router.routes.insert(0, fast_create.route())  # the hot route, matched first
     app.include_router(health.router)
     app.include_router(payloads.router)  # public: the link's signature is the proof

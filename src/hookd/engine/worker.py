@@ -345,7 +345,15 @@ class DeliveryWorker:
                 self.settings, self.ctx.sandbox, endpoint, shaped, self.telemetry
             )
             if isinstance(out, NotSent):
-                self._record(claim, message, endpoint, out.result, now, cancel=out.cancelled)
+                self._record(
+                    claim,
+                    message,
+                    endpoint,
+                    out.result,
+                    now,
+                    cancel=out.cancelled,
+                    transform_failed=not out.cancelled,
+                )
                 return
             style = self.settings.signature_headers
             headers = webhook_headers(
@@ -374,10 +382,18 @@ class DeliveryWorker:
         *,
         retryable: bool = True,
         cancel: bool = False,
+        transform_failed: bool = False,
     ) -> None:
         finished_at = self.ctx.clock()
         self.outcomes.record(
-            claim, endpoint, result, sent_at, finished_at, retryable=retryable, cancel=cancel
+            claim,
+            endpoint,
+            result,
+            sent_at,
+            finished_at,
+            retryable=retryable,
+            cancel=cancel,
+            transform_failed=transform_failed,
         )
         self.telemetry.attempt_finished(
             claim.app_id,

@@ -57,6 +57,7 @@ from hookd.core.delivery import Failure
 from hookd.core.destinations import KINDS
 from hookd.engine.delivery_processes import PARENT_PIPE_ENV
 from hookd.store import backlog as backlog_store
+from hookd.store.alerts import records as alert_records
 from hookd.store.codec import to_ms
 from hookd.store.db import Database
 from hookd.telemetry import Telemetry
@@ -114,12 +115,10 @@ ChildT = TypeVar("ChildT")
 
 
 async def alert_issues_open(db: Database) -> int:
-    """How many alert issues are open, for ``hookd_alert_issues_open``.
-
-    TODO(merge): alerts are built in ``services/alerts/`` on another branch; the coordinator
-    wires this to its count of open issues (an indexed count). Until then: 0.
-    """
-    return 0
+    """How many alert issues are open or acknowledged, for ``hookd_alert_issues_open``: read
+    from the database like the other state gauges, so every process answers the same."""
+    async with db.read() as conn:
+        return await alert_records.count_unresolved(conn)
 
 
 class MetricsTelemetry:
@@ -360,6 +359,11 @@ class MetricsTelemetry:
     def transformation_finished(self, outcome: str, duration_s: float) -> None:
         _child(self._transformations, self.transformations, outcome).inc()
         self.transform_seconds.observe(duration_s)
+
+    def alert_issues_open(self, count: int) -> None:
+        # hookd_alert_issues_open is read from the database on scrape (StateCollector), so
+        # every process answers the same, not only the evaluator's lease holder.
+        return None
 
 
 def _child(children: dict[Any, ChildT], metric: Any, key: Any) -> ChildT:

@@ -1,11 +1,11 @@
-"""The rules of an alert channel's configuration (core.alert_channels)."""
+"""The rules of an alert channel's configuration (core.alerts.channels)."""
 
 from __future__ import annotations
 
 import pytest
 
-from hookd.core import alert_channels as rules
-from hookd.core.alert_channels import ChannelConfigError
+from hookd.core.alerts import channels as rules
+from hookd.core.alerts.channels import ChannelConfigError
 from hookd.core.ssrf import parse_networks
 
 LOOPBACK = parse_networks(["127.0.0.0/8"])

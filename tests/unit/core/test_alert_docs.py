@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from hookd.core import alert_messages as m
+from hookd.core.alerts import messages as m
 from hookd.services.alerts.notice import AlertNotice
 from tests.support import REPO
 

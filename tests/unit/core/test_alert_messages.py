@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 from slack_sdk.models.blocks import Block
 
-from hookd.core import alert_messages as m
+from hookd.core.alerts import messages as m
 from hookd.services.alerts.notice import AlertNotice
 
 OPENED_AT = datetime(2026, 12, 8, 12, 0, tzinfo=UTC)

@@ -127,6 +127,9 @@ class RecordingTelemetry:
     def transformation_finished(self, outcome: str, duration_s: float) -> None:
         self._report("transformation_finished", outcome)
 
+    def alert_issues_open(self, count: int) -> None:
+        self._report("alert_issues_open", count)
+
 
 @asynccontextmanager
 async def sqlite_database(path: Path) -> AsyncIterator[Database]:

@@ -22,7 +22,7 @@ from hookd.api.errors import error
 from hookd.api.params import CtxDep, PagingDep
 from hookd.api.send.models import EndpointSecretRotateIn, ListResponse
 from hookd.api.send.serialize import JSON, page_out
-from hookd.core.alert_channels import POSTED, WEBHOOK, mask_secret_url
+from hookd.core.alerts.channels import POSTED, WEBHOOK, mask_secret_url
 from hookd.core.masking import mask_url
 from hookd.services.alerts import channels as service
 from hookd.services.alerts.notify import send_test

@@ -1,6 +1,6 @@
 """Alert channel operations: create, list, get, update, delete, their secrets.
 
-The rules of a channel's configuration are ``core.alert_channels``'; here they meet the
+The rules of a channel's configuration are ``core.alerts.channels``'; here they meet the
 settings (the SSRF allow list, whether an SMTP server is configured) and the store. A webhook
 channel owns an endpoint of the hidden alert application (``webhook_app``): it is created,
 changed and deleted with the channel, in the same transaction.
@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd import ids
-from hookd.core import alert_channels as rules
-from hookd.core.alert_channels import POSTED, WEBHOOK, AlertChannel, ChannelConfigError
+from hookd.core.alerts import channels as rules
+from hookd.core.alerts.channels import POSTED, WEBHOOK, AlertChannel, ChannelConfigError
 from hookd.core.domain import Endpoint, Page
 from hookd.core.masking import MaskedSecretError, kept_url
 from hookd.core.signing import SignatureError, generate_hmac_secret, parse_signing_key
@@ -26,8 +26,8 @@ from hookd.services.alerts.email import smtp_configured
 from hookd.services.alerts.webhook_app import ALERT_APP_ID, ensure_app, ensure_app_in
 from hookd.services.context import Context
 from hookd.services.errors import Invalid, NotFound
-from hookd.store import alert_channels as store
 from hookd.store import endpoints as endpoint_store
+from hookd.store.alerts import channels as store
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from email.utils import format_datetime, make_msgid, parseaddr
 import aiosmtplib
 
 from hookd.config import Settings
-from hookd.core.alert_messages import EmailText
+from hookd.core.alerts.messages import EmailText
 
 
 class EmailNotConfigured(Exception):

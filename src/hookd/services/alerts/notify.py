@@ -20,8 +20,8 @@ import aiosmtplib
 import orjson
 import structlog
 
-from hookd.core import alert_messages as messages
-from hookd.core.alert_channels import (
+from hookd.core.alerts import messages
+from hookd.core.alerts.channels import (
     DISCORD,
     EMAIL,
     POSTED,
@@ -31,13 +31,13 @@ from hookd.core.alert_channels import (
     WEBHOOK,
     AlertChannel,
 )
-from hookd.core.alert_messages import NoticeFacts
+from hookd.core.alerts.messages import NoticeFacts
 from hookd.services.alerts.email import EmailNotConfigured, send_email
 from hookd.services.alerts.notice import AlertNotice
 from hookd.services.alerts.webhook_app import enqueue_notice
 from hookd.services.context import Context
 from hookd.services.errors import NotFound
-from hookd.store import alert_channels as store
+from hookd.store.alerts import channels as store
 
 log = structlog.get_logger("hookd.alerts")
 

@@ -1,7 +1,7 @@
 """How alert notices reach Slack, Teams and Discord: a protocol the engine implements.
 
 The services may not import the engine, where the SSRF-guarded HTTP sender lives; the runtime
-hands its :class:`AlertPoster` (``engine.alert_poster.GuardedPoster``) to the services on
+hands its :class:`AlertPoster` (``engine.alerts.poster.GuardedPoster``) to the services on
 ``ctx.alert_poster``, as it hands them the sandbox and the hand-off ledger.
 """
 

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd import ids
-from hookd.core.alert_messages import NoticeFacts, webhook_event_type, webhook_payload
+from hookd.core.alerts.messages import NoticeFacts, webhook_event_type, webhook_payload
 from hookd.core.domain import Application, Message
 from hookd.services.context import Context
 from hookd.services.messages.fanout import persist_with_deliveries

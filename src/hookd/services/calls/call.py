@@ -33,7 +33,7 @@ from hookd.services.context import Context
 from hookd.services.endpoints.crud import require_endpoint
 from hookd.services.errors import Conflict, Invalid, PayloadTooLarge
 from hookd.store import attempts as attempt_store
-from hookd.store import deliveries
+from hookd.store import deliveries, rollups
 from hookd.store import messages as message_store
 from hookd.store.attempts import attempt_row
 from hookd.store.codec import to_ms
@@ -191,7 +191,9 @@ async def _record(
     async with ctx.db.write() as conn:
         await message_store.insert_message(conn, message)
         await deliveries.insert_deliveries(conn, [delivery])
-        await attempt_store.insert_attempt(conn, attempt_row(attempt))
+        row = attempt_row(attempt)
+        await attempt_store.insert_attempt(conn, row)
+        await rollups.add_attempts_async(conn, [rollups.attempt_row_fact(row)])
     queued = delivery_status == DeliveryStatus.PENDING
     if queued:
         ctx.wake_worker()

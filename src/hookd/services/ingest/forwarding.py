@@ -29,6 +29,8 @@ from hookd.core.providers.redaction import REDACTED
 from hookd.core.transformations import query_object
 from hookd.services.context import Context
 from hookd.services.messages.fanout import delivery_rows, matching, persist_with_deliveries
+from hookd.store import rollups
+from hookd.store.codec import to_ms
 from hookd.store.config_cache import ConfigCache, endpoints_of
 from hookd.store.group_commit import PerDatabase
 from hookd.store.ingest import inbound_requests as records
@@ -197,6 +199,15 @@ def store_group(
     insert_rows(conn, [], deliveries, [])
     records.insert_records(conn, record_rows)
     records.count_repeats(conn, repeats)  # after the inserts: a repeat's record may be new
+    # Each request on its source's minute, by what it was stored as (a repeat: rejected).
+    rollups.add_requests(
+        conn,
+        (
+            (arrival.record.source_id, to_ms(arrival.record.received_at), outcome[0])
+            for arrival, outcome in zip(group, stored, strict=True)
+            if isinstance(outcome, tuple)
+        ),
+    )
     return stored
 
 

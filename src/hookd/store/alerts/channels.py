@@ -1,4 +1,4 @@
-"""Alert channels (``core.alert_channels``); the config is sealed (it holds webhook URLs)."""
+"""Alert channels (``core.alerts.channels``); the config is sealed (it holds webhook URLs)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hookd.core.alert_channels import AlertChannel
+from hookd.core.alerts.channels import AlertChannel
 from hookd.core.domain import Page
 from hookd.store.codec import from_ms, to_ms
 from hookd.store.pages import paginate
