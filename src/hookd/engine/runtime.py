@@ -33,6 +33,7 @@ from hookd.engine.worker import DeliveryWorker
 from hookd.services.context import Context, utc_now
 from hookd.store.db import Database
 from hookd.telemetry import NO_TELEMETRY, Telemetry
+from hookd.tracing import Tracing
 
 if TYPE_CHECKING:
     from hookd.engine.queue.dispatch import RedisDispatch
@@ -73,6 +74,7 @@ class Runtime:
     - the post-commit hook: ``db.on_ready`` is the Redis queue index's ``signal`` while it runs.
     - ``sandbox``: the transformation sandbox, closed once, when the runtime stops.
     - ``telemetry``: what hookd reports (``hookd.telemetry``), a no-op unless one is given.
+    - ``tracing``: where spans are opened (``hookd.tracing``); None (tracing off) unless given.
     """
 
     def __init__(
@@ -81,11 +83,13 @@ class Runtime:
         db: Database,
         *,
         telemetry: Telemetry = NO_TELEMETRY,
+        tracing: Tracing | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.settings = settings
         self.db = db
         self.telemetry = telemetry
+        self.tracing = tracing
         self.sandbox = TransformSandbox(settings.transform_workers)
         self._children = children_for(settings)  # delivery processes started beside the worker
         self.handoff = HandOff(
@@ -107,6 +111,7 @@ class Runtime:
             handoff=self.handoff if takes_handoffs else None,
             sandbox=self.sandbox,
             telemetry=telemetry,
+            tracing=tracing,
         )
 
     def wake(self) -> None:

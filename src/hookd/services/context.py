@@ -17,6 +17,7 @@ from hookd.core.transformations import Sandbox
 from hookd.services.handoff import HandOffLedger
 from hookd.store.db import Database
 from hookd.telemetry import NO_TELEMETRY, Telemetry
+from hookd.tracing import Tracing
 
 
 def utc_now() -> datetime:
@@ -44,3 +45,5 @@ class Context:
     sandbox: Sandbox | None = None
     # What hookd reports about its work (hookd.telemetry); nothing by default.
     telemetry: Telemetry = NO_TELEMETRY
+    # Where spans are opened (hookd.tracing); None, the free path, unless tracing is on.
+    tracing: Tracing | None = None
