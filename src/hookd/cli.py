@@ -18,8 +18,9 @@ from pydantic import ValidationError
 
 from hookd import __version__, open_files
 from hookd.config import Settings
-from hookd.store import migrate, sqlite_files
+from hookd.store import migrate
 from hookd.store.db import Database
+from hookd.store.sqlite import files as sqlite_files
 
 cli = typer.Typer(
     name="hookd", help="Self-hosted webhooks: send, receive and fulfill.", no_args_is_help=True
@@ -70,7 +71,7 @@ def admin_token(settings: Settings) -> str:
 
 def warn_loose_permissions(db: Database, settings: Settings) -> None:
     """Warn about a data directory or database files other users may read (see
-    ``store.sqlite_files``: hookd creates them 0700 and 0600)."""
+    ``store.sqlite.files``: hookd creates them 0700 and 0600)."""
     if db.sqlite_path is None:
         return
     from hookd.main_key import KEY_FILE
@@ -222,7 +223,7 @@ def serve(
     from hookd.api.app import create_server
     from hookd.api.auth import ApiKeys
     from hookd.api.connections import ConnectionLimits, guarded_http
-    from hookd.api.routes.health import Readiness
+    from hookd.api.health.routes import Readiness
 
     # Only the token's digest is kept (api.auth.ApiKeys).
     api_keys = ApiKeys.admin(admin_token(settings))

@@ -51,7 +51,8 @@ class Settings(BaseSettings):
     signature_headers: Literal["webhook", "svix"] = "webhook"
     max_retry_after: float = Field(default=3600.0, ge=0)
     concurrency: int = Field(default=256, ge=1, description="deliveries in flight at once")
-    # As many as the sender's connections per host (engine.http.CONNECTIONS_PER_HOST). With 16
+    # As many as the sender's connections per host (engine.http.sender.CONNECTIONS_PER_HOST).
+    # With 16
     # (and 32), one endpoint fed 500 messages/s tipped into claim rounds after a burst filled its
     # slots and never caught up (see docs/delivery.md).
     endpoint_concurrency: int = Field(

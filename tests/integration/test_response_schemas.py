@@ -1,7 +1,7 @@
 """Every answer hookd builds by hand matches the response schema its OpenAPI document publishes.
 
-The routes answer with hand-built dicts (``api/serialize.py``, ``api/ingest_serialize.py``,
-``api/call_serialize.py``); their ``response_model`` is for the document only. The fuzz test
+The routes answer with hand-built dicts (``api/send/serialize.py``, ``api/ingest/serialize.py``,
+``api/calls/serialize.py``); their ``response_model`` is for the document only. The fuzz test
 (test_openapi_fuzz) runs schemathesis's ``response_schema_conformance`` too, but its generated
 ids name nothing, so it sees 404s and empty lists. Here every object exists (an application,
 an endpoint with every optional field, delivered and failed messages with attempts, an event

@@ -12,9 +12,9 @@ import pytest
 from svix.api import ApplicationIn, EndpointIn, MessageIn
 
 from hookd.config import Settings
-from hookd.services import messages
 from hookd.services.context import Context, utc_now
 from hookd.services.errors import NotFound
+from hookd.services.messages import crud as messages
 from hookd.store.db import Database
 from tests.conftest import svix_for
 from tests.launcher import run_hookd
@@ -155,8 +155,9 @@ async def test_rejected_inbound_requests_are_pruned_after_their_own_retention(
     database_url: str, at: At
 ) -> None:
     from hookd.core.providers import Headers, InboundRequest
-    from hookd.services import ingest, sources
-    from hookd.store import inbound_requests
+    from hookd.services.ingest import receive as ingest
+    from hookd.services.ingest import sources
+    from hookd.store.ingest import inbound_requests
     from tests.integration.inbound.signers import github_headers
 
     now = utc_now()

@@ -29,8 +29,8 @@ from hookd import ids
 from hookd.config import Settings
 from hookd.core.domain import BackgroundTask
 from hookd.services import background_tasks, retention
-from hookd.services import messages as messages_service
 from hookd.services.context import Context, utc_now
+from hookd.services.messages import crud as messages_service
 from hookd.store import background_tasks as task_store
 from hookd.store.db import Database
 from hookd.store.schema import message_versions, messages

@@ -14,24 +14,24 @@ from hookd import __version__, gc_tuning
 from hookd.api import allow, docs, errors, openapi
 from hookd.api.auth import ApiKeys, require_admin
 from hookd.api.body_limit import BodyLimit
-from hookd.api.health_port import health_port
+from hookd.api.calls import routes as calls
+from hookd.api.health import routes as health
+from hookd.api.health.port import health_port
 from hookd.api.idempotency import Idempotency
+from hookd.api.ingest import door as inbound
+from hookd.api.ingest import endpoints as ingest_endpoints
+from hookd.api.ingest import requests as ingest_requests
+from hookd.api.ingest import sources as ingest_sources
 from hookd.api.nul import NulGuard
-from hookd.api.routes import (
+from hookd.api.operational import endpoints as operational_endpoints
+from hookd.api.send import (
     applications,
     attempts,
     background_tasks,
-    calls,
     endpoints,
     event_types,
     fast_create,
-    health,
-    inbound,
-    ingest_endpoints,
-    ingest_requests,
-    ingest_sources,
     messages,
-    operational_endpoints,
     payloads,
 )
 from hookd.api.served import Served

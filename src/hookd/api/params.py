@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Query, Request
 
-from hookd.api.models import Time
+from hookd.api.send.models import Time
 from hookd.core.domain import DeliveryStatus
 from hookd.services.context import Context
 

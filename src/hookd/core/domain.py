@@ -8,7 +8,7 @@ from enum import IntEnum
 from typing import Any, Generic, TypeVar
 
 from hookd.core.breaker import Health
-from hookd.core.calls import CallSettings
+from hookd.core.calls.plan import CallSettings
 from hookd.core.endpoint_auth import ClientTls, EndpointAuth
 
 
@@ -78,12 +78,12 @@ class Endpoint:
     old_secrets: tuple[OldSecret, ...]
     created_at: datetime
     updated_at: datetime
-    # Synchronous calls (hookd.core.calls) and how hookd authenticates to the endpoint.
+    # Synchronous calls (hookd.core.calls.plan) and how hookd authenticates to the endpoint.
     call: CallSettings = field(default_factory=CallSettings)
     auth: EndpointAuth | None = None
     tls: ClientTls | None = None
     thin: bool = False  # receive {id, type, timestamp, url} with a signed link to the payload
-    # A JSON operator filter (``hookd.core.filters``): only matching messages are delivered.
+    # A JSON operator filter (``hookd.core.filters.match``): only matching messages are delivered.
     filter: dict[str, object] | None = None
     transformation: EndpointTransformation | None = None
     fifo: bool = False  # one delivery in flight; the next waits for success or dead letter
@@ -223,7 +223,7 @@ class StaticResponse:
 
 
 @dataclass(frozen=True, slots=True)
-class IngestSource:
+class Source:
     """A source; ``id`` is also the id of the application its endpoints belong to."""
 
     id: str

@@ -27,7 +27,7 @@ from hookd.core.endpoint_auth import (
     parse_token_response,
     token_request,
 )
-from hookd.engine.http import Sender
+from hookd.engine.http.sender import Sender
 
 # A token is renewed this long before the expiry its server announced.
 EXPIRY_MARGIN_SECONDS = 30.0

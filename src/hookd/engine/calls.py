@@ -10,11 +10,11 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 
 from hookd.config import Settings
-from hookd.core.calls import PlannedCall
+from hookd.core.calls.plan import PlannedCall
 from hookd.core.delivery import AttemptResult
 from hookd.core.domain import Endpoint
 from hookd.engine.auth import Authenticator
-from hookd.engine.http import HttpSender
+from hookd.engine.http.sender import HttpSender
 from hookd.engine.send_spans import send_traced
 from hookd.engine.signed_headers import USER_AGENT, webhook_headers
 from hookd.tracing import Tracing

@@ -21,8 +21,7 @@ from hookd.core.breaker import run_outcomes
 from hookd.core.delivery import AttemptResult, next_step
 from hookd.core.domain import Attempt, Claim, DeliveryStatus, Endpoint, TriggerType
 from hookd.services import operational
-from hookd.store import deliveries as queue
-from hookd.store import endpoint_health
+from hookd.store import deliveries, endpoint_health
 from hookd.store import endpoints as endpoint_store
 from hookd.store.attempts import attempt_row
 from hookd.store.codec import to_ms
@@ -112,7 +111,7 @@ class Outcomes:
         disable, self._to_disable = self._to_disable, set()
 
         def write(conn: Connection) -> tuple[bool, set[str]]:
-            marked = queue.finish(conn, batch, to_ms(now))
+            marked = deliveries.finish(conn, batch, to_ms(now))
             to_disable = disable | self._update_health(conn, sends, now)
             # Operational webhooks about these outcomes are new deliveries: look for them.
             marked |= operational.after_attempts(conn, batch, to_disable, now) > 0
@@ -122,7 +121,7 @@ class Outcomes:
         try:
             # One transaction; on SQLite one synchronous transaction.
             # Acknowledges nothing: outcomes lost to a power cut mean the deliveries are sent
-            # again (at least once; store.sqlite_writer).
+            # again (at least once; store.sqlite.writer).
             marked, disabled = await db.run_write(write, acknowledges=False)
         except BaseException:
             self._finished = batch + self._finished

@@ -24,10 +24,10 @@ from hookd.config import Settings
 from hookd.engine.delivery_processes import children_for, watch_parent
 from hookd.engine.destinations import BrokerDestinations
 from hookd.engine.handoff import HandOff
-from hookd.engine.http import HttpSender
+from hookd.engine.http.sender import HttpSender
 from hookd.engine.pruner import Pruner
 from hookd.engine.signed_headers import USER_AGENT
-from hookd.engine.transform import TransformSandbox
+from hookd.engine.transformations.sandbox import TransformSandbox
 from hookd.engine.wakeup import PgWakeups
 from hookd.engine.worker import DeliveryWorker
 from hookd.services.context import Context, utc_now

@@ -25,26 +25,25 @@ import structlog
 from sqlalchemy import Connection
 
 from hookd import ids
-from hookd.core.batch import BATCH_ID_PREFIX, batch_body, is_batched
 from hookd.core.delivery import AttemptResult
 from hookd.core.destinations import is_destination_url
 from hookd.core.domain import Claim, Endpoint, Message
+from hookd.core.payloads.batch import BATCH_ID_PREFIX, batch_body, is_batched
 from hookd.engine.auth import Authenticator
 from hookd.engine.destinations import BrokerDestinations
 from hookd.engine.handoff import HandOff
-from hookd.engine.http import Sender
+from hookd.engine.http.sender import Sender
 from hookd.engine.outcomes import Outcomes
 from hookd.engine.queue.port import ClaimRound, Dispatch, RoundResult
 from hookd.engine.send_spans import describe_attempt, send_traced
 from hookd.engine.signed_headers import webhook_headers
-from hookd.engine.transforming import NotSent, prepare_delivery
+from hookd.engine.transformations.apply import NotSent, prepare_delivery
 from hookd.services.context import Context
 from hookd.services.handoff import HandedOff
-from hookd.services.payload_shapes import delivery_shape
-from hookd.store import deliveries as queue
+from hookd.services.messages.payload_shapes import delivery_shape
+from hookd.store import deliveries, scheduling
 from hookd.store import endpoints as endpoint_store
 from hookd.store import messages as message_store
-from hookd.store import scheduling
 from hookd.store.codec import to_ms
 from hookd.store.scheduling import Limits
 from hookd.tracing import Attributes, TraceContext, Tracing
@@ -130,7 +129,7 @@ class DeliveryWorker:
         async with self.ctx.db.write() as conn:
             # Deliveries written without the scheduler's bookkeeping (bulk loads) become visible.
             await scheduling.rebuild_ready(conn)
-            count = await queue.reclaim_expired(conn, 2**62) if reclaim_all else 0
+            count = await deliveries.reclaim_expired(conn, 2**62) if reclaim_all else 0
         if count:
             log.info("reclaimed deliveries left in flight by the previous run", count=count)
         self._loop_task = asyncio.create_task(self._run(), name="hookd-delivery-worker")
@@ -157,7 +156,7 @@ class DeliveryWorker:
         await self._flush()
         if unfinished:
             async with self.ctx.db.write() as conn:
-                await queue.release(conn, unfinished, to_ms(self.ctx.clock()))
+                await deliveries.release(conn, unfinished, to_ms(self.ctx.clock()))
             log.info("released unfinished deliveries", count=len(unfinished))
         log.info("delivery worker stopped", pid=os.getpid(), **self.counts)
 
@@ -190,11 +189,11 @@ class DeliveryWorker:
         self._next_reclaim_check = checked + interval
         now_ms = to_ms(self.ctx.clock())
         async with self.ctx.db.read() as conn:
-            earliest = await queue.earliest_lease(conn)
+            earliest = await deliveries.earliest_lease(conn)
         if earliest is None or earliest >= now_ms:
             return
         async with self.ctx.db.write() as conn:
-            count = await queue.reclaim_expired(conn, now_ms)
+            count = await deliveries.reclaim_expired(conn, now_ms)
         if count:
             self._look = True
             log.info("reclaimed deliveries whose lease ran out", count=count, worker=self.name)
@@ -285,7 +284,7 @@ class DeliveryWorker:
             # The Redis queue index says which endpoints to look at (None: none read yet).
             return await self.dispatch.claim(claim_round, self._limits(failing))
         # One transaction; on SQLite one synchronous transaction for the whole round.
-        # Acknowledges nothing: a claim lost to a power cut is claimed again (store.sqlite_writer).
+        # Acknowledges nothing: a claim lost to a power cut is claimed again (store.sqlite.writer).
         return await self.ctx.db.run_write(lambda conn: claim_round(conn, None), acknowledges=False)
 
     def _take_handed_off(self, items: list[HandedOff]) -> None:

@@ -10,11 +10,11 @@ from hookd import ids
 from hookd.core.domain import Attempt, DeliveryStatus, Endpoint, Message, MessageDelivery, Page
 from hookd.services.applications import require_app
 from hookd.services.context import Context
-from hookd.services.endpoints import require_endpoint
+from hookd.services.endpoints.crud import require_endpoint
 from hookd.services.errors import Conflict, NotFound
 from hookd.store import attempts as store
-from hookd.store import deliveries as queue
-from hookd.store import destinations
+from hookd.store import deliveries
+from hookd.store import message_deliveries as destinations
 from hookd.store import messages as message_store
 from hookd.store.codec import to_ms
 
@@ -159,17 +159,17 @@ async def resend(ctx: Context, app_id: str, msg_id: str, endpoint_id: str) -> No
             raise Conflict(
                 "the message's payload was expunged; it cannot be resent", code="expunged"
             )
-        existing = await queue.get_delivery(conn, message.id, endpoint.id)
+        existing = await deliveries.get_delivery(conn, message.id, endpoint.id)
         if existing is None:
-            rows = queue.new_delivery_rows(
+            rows = deliveries.new_delivery_rows(
                 [ids.new_id(ids.DELIVERY, now)], message.id, app.id, [endpoint.id], now_ms
             )
             rows[0]["manual"] = True
-            await queue.insert_deliveries(conn, rows)
+            await deliveries.insert_deliveries(conn, rows)
         elif existing._mapping["status"] == DeliveryStatus.SENDING:
             raise Conflict(
                 "an attempt to this endpoint is in flight; try again shortly", code="in_flight"
             )
         else:
-            await queue.rearm(conn, endpoint_id=endpoint.id, msg_id=message.id, now_ms=now_ms)
+            await deliveries.rearm(conn, endpoint_id=endpoint.id, msg_id=message.id, now_ms=now_ms)
     ctx.wake_worker()

@@ -25,7 +25,7 @@ from hookd.core import operational as ops
 from hookd.core.domain import Application, DeliveryStatus, Endpoint, Message, TriggerType
 from hookd.core.operational import AttemptOutcome, EndpointRef, OperationalEvent
 from hookd.services.context import Context
-from hookd.services.fanout import delivery_rows, outbound_targets
+from hookd.services.messages.fanout import delivery_rows, outbound_targets
 from hookd.store import applications as app_store
 from hookd.store import message_writes
 from hookd.store import messages as message_store

@@ -17,11 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd.core.domain import Claim, DeliveryStatus, MessageDelivery
 from hookd.store.codec import from_ms, opt_from_ms
-from hookd.store.driver_sql import execute_many, select_rows
 from hookd.store.endpoint_health import probe_now
 from hookd.store.row_inserts import insert_many
 from hookd.store.scheduling import earliest, mark_ready, mark_ready_sync
 from hookd.store.schema import attempts, deliveries, endpoints
+from hookd.store.sqlite.statements import execute_many, select_rows
 
 __all__ = ["Claim", "Finish"]
 

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hookd.core.breaker import Health
 from hookd.core.domain import DeliveryStatus, EndpointHealth
 from hookd.store.codec import opt_from_ms, to_ms
-from hookd.store.driver_sql import execute_many
 from hookd.store.schema import deliveries, endpoint_state
+from hookd.store.sqlite.statements import execute_many
 
 s, d = endpoint_state.c, deliveries.c
 

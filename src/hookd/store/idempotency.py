@@ -12,9 +12,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hookd.store.driver_sql import execute_many
 from hookd.store.schema import idempotency_keys as t
 from hookd.store.sealing import open_bytes, seal_bytes
+from hookd.store.sqlite.statements import execute_many
 
 # A "started" record older than this belongs to a request that died; the key is free again.
 STALE_START_MS = 60_000

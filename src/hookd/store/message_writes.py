@@ -1,6 +1,6 @@
 """The message-create transaction's statements, on a synchronous connection.
 
-They run inside ``Database.run_write`` (``store.sqlite_writer`` on SQLite), for a whole group of
+They run inside ``Database.run_write`` (``store.sqlite.writer`` on SQLite), for a whole group of
 creates at once: messages and deliveries are inserted with one multi-row statement each.
 """
 
@@ -13,11 +13,11 @@ from sqlalchemy import Connection, bindparam, exists, func, insert, or_, select,
 
 from hookd.core.domain import Application, Endpoint
 from hookd.store.applications import app_insert, app_lookup, pick_app
-from hookd.store.driver_sql import select_rows
 from hookd.store.endpoints import endpoint_from_row
 from hookd.store.row_inserts import insert_many
 from hookd.store.scheduling import PENDING, SENDING, earliest, mark_ready_sync, mark_served_sync
 from hookd.store.schema import deliveries, endpoint_state, endpoints, message_versions, messages
+from hookd.store.sqlite.statements import select_rows
 
 
 def find_app(conn: Connection, id_or_uid: str) -> Application | None:

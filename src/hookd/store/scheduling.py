@@ -25,8 +25,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 
-from hookd.core.batch import DEFAULT_MAX_WAIT_MS, is_batched, wait_until
 from hookd.core.domain import Claim, DeliveryStatus
+from hookd.core.payloads.batch import DEFAULT_MAX_WAIT_MS, is_batched, wait_until
 from hookd.core.ratelimit import TokenBucket
 from hookd.core.scheduling import (
     EndpointGate,

@@ -57,7 +57,7 @@ endpoints = Table(
     Column("old_secrets", JSON, nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
-    # Synchronous call settings (hookd.core.calls).
+    # Synchronous call settings (hookd.core.calls.plan).
     Column("method", String(8), nullable=False, server_default="POST"),
     Column("timeout_ms", Integer, nullable=False, server_default="5000"),
     Column("url_template", Text),

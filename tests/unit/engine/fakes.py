@@ -16,7 +16,7 @@ from hookd.core.delivery import AttemptResult
 from hookd.core.domain import DeliveryStatus
 from hookd.services.applications import create_app
 from hookd.services.context import Context
-from hookd.services.endpoints import create_endpoint
+from hookd.services.endpoints.crud import create_endpoint
 from hookd.store import deliveries
 from hookd.store.db import Database
 from hookd.store.migrate import upgrade

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from hookd.core.providers.request import Headers, InboundRequest
-from hookd.services import ingest
 from hookd.services.context import Context
-from hookd.services.sources import create_source
+from hookd.services.ingest import receive as ingest
+from hookd.services.ingest.sources import create_source
 from tests.unit.engine.fakes import SETTINGS, RecordingTelemetry, sqlite_database
 
 SECRET = "whsec_not_reported"

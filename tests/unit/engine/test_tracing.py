@@ -24,10 +24,10 @@ from hookd.core.delivery import AttemptResult
 from hookd.engine.auth import Authenticator
 from hookd.engine.calls import CallSender
 from hookd.observability.tracing import OtelTracing
-from hookd.services.calls import call_endpoint
+from hookd.services.calls.call import call_endpoint
 from hookd.services.context import Context
-from hookd.services.endpoints import create_endpoint
-from hookd.services.messages import create_message, get_message
+from hookd.services.endpoints.crud import create_endpoint
+from hookd.services.messages.crud import create_message, get_message
 from hookd.store.group_commit import GroupCommit
 from hookd.tracing import TraceContext
 from tests.unit.engine.fakes import (

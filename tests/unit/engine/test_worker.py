@@ -17,7 +17,7 @@ from hookd.engine.destinations import BrokerDestinations
 from hookd.engine.worker import DeliveryWorker
 from hookd.services.attempts import list_by_message
 from hookd.services.context import Context
-from hookd.services.messages import create_message
+from hookd.services.messages.crud import create_message
 from tests.unit.engine.fakes import (
     SETTINGS,
     URL,
