@@ -111,14 +111,16 @@ class GroupCommit(Generic[Job, Result]):
         except Exception as exc:
             if len(jobs) == 1 or is_outage(exc):
                 return [exc] * len(jobs)
-        alone = traces or [None] * len(jobs)
+        singles = [None] * len(jobs) if traces is None else [[trace] for trace in traces]
         return [
-            await self._commit_alone(job, trace) for job, trace in zip(jobs, alone, strict=True)
+            await self._commit_alone(job, single) for job, single in zip(jobs, singles, strict=True)
         ]
 
-    async def _commit_alone(self, job: Job, trace: TraceContext | None) -> Result | Exception:
+    async def _commit_alone(
+        self, job: Job, traces: list[TraceContext | None] | None
+    ) -> Result | Exception:
         try:
-            [outcome] = await self._transaction([job], None if trace is None else [trace])
+            [outcome] = await self._transaction([job], traces)
         except Exception as exc:  # this job's own failure, reported to its caller only
             return exc
         return outcome
