@@ -333,3 +333,51 @@ async def test_the_server_span_continues_the_callers_trace_under_the_route_templ
     assert attributes(failed)["error.type"] in {"500", "RuntimeError"}
     unmatched = only(exported, "HTTP")
     assert attributes(unmatched)["http.request.method"] == "_OTHER"
+
+
+async def test_a_batch_is_a_trace_of_its_own_linked_to_each_message(
+    ctx: Context, tracing: OtelTracing, exported: InMemorySpanExporter
+) -> None:
+    app_id, _ = await app_with_endpoints(ctx, 0)
+    await create_endpoint(ctx, app_id, {"url": URL, "batch_size": 2})
+    for n in range(2):
+        with tracing.span(f"producer {n}"):
+            await create_message(ctx, app_id, payload=b"{}", event_type="order.paid")
+    sender = FakeSender()
+    await deliver_all(ctx, sender, 2)
+
+    [sent] = sender.sent  # one request for both
+    attempt, request = only(exported, "delivery attempt"), only(exported, "POST")
+    creates = named(exported, "message create")
+    assert attempt.parent is None and parent_of(request) == span_id(attempt)
+    assert sorted(link.context.span_id for link in attempt.links) == sorted(map(span_id, creates))
+    assert attributes(attempt)["hookd.batch.size"] == 2
+    assert sent.headers["traceparent"] == traceparent(request)
+
+
+async def test_each_job_of_a_failed_group_is_retried_in_a_span_of_its_own(
+    tracing: OtelTracing, exported: InMemorySpanExporter
+) -> None:
+    def run_batch(_: Any, jobs: Sequence[int]) -> list[int | Exception]:
+        if len(jobs) > 1:
+            raise RuntimeError("one bad job fails the group")
+        return [jobs[0]]
+
+    committer: GroupCommit[int, int] = GroupCommit(
+        FakeDatabase(),  # type: ignore[arg-type]
+        run_batch,
+        kind="messages",
+        tracing=tracing,
+    )
+
+    async def request(job: int) -> int:
+        with tracing.span(f"request {job}"):
+            return await committer.submit(job)
+
+    assert await asyncio.gather(*(request(n) for n in range(2))) == [0, 1]
+
+    shared, *alone = named(exported, "group commit messages")
+    assert shared.status.status_code == StatusCode.ERROR
+    assert attributes(shared)["error.type"] == "RuntimeError"
+    requests = [only(exported, f"request {n}") for n in range(2)]
+    assert [parent_of(span) for span in alone] == [span_id(r) for r in requests]
