@@ -218,7 +218,13 @@ def serve(
         tracing=build_tracing(settings),
     )
     if settings.role == "worker":
-        uvloop.run(run_worker_only(runtime))
+        from hookd.observability.metrics import running as metrics_running
+
+        async def run_worker() -> None:
+            async with metrics_running(runtime):  # on HOOKD_METRICS_ADDRESS, if set
+                await run_worker_only(runtime)
+
+        uvloop.run(run_worker())
         return
     from hookd.api.app import create_server
     from hookd.api.auth import ApiKeys

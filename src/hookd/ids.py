@@ -20,6 +20,7 @@ DELIVERY = "dlv_"
 SOURCE = "src_"
 TASK = "qtask_"
 REQUEST = "req_"  # an inbound request to /in/{source}
+ALERT_CHANNEL = "achan_"  # where alert notices go (services.alerts)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLISECOND = timedelta(milliseconds=1)

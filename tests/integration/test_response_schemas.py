@@ -403,3 +403,32 @@ async def _exercise(check: Checked, client: httpx.AsyncClient, receiver: Receive
     await check("GET", "/api/v1/background-task/{task_id}", 200, task_id=task["id"])
     for path in ("/api/v1/health", "/api/v1/health/ready", "/api/v1/health/live"):
         await check("GET", path, 200)
+
+    # Alert channels: a Slack channel's answers and test sends (taken, refused), a webhook
+    # channel's secrets and queued test.
+    channels = "/api/v1/alert/channel"
+    slack = await check(
+        "POST",
+        channels,
+        201,
+        json={"name": "ops", "type": "slack", "config": {"url": receiver.url_for("/T0/B0/x")}},
+    )
+    ch = {"channel_id": slack["id"]}
+    await check("GET", channels, 200)
+    for suffix in ("", "/secret"):
+        await check("GET", channels + "/{channel_id}" + suffix, 200, **ch)
+    await check("PATCH", channels + "/{channel_id}", 200, json={"disabled": True}, **ch)
+    await check("POST", channels + "/{channel_id}/test", 200, **ch)
+    receiver.responses = [web.Response(status=500, text="no")]
+    await check("POST", channels + "/{channel_id}/test", 502, **ch)
+    hook = await check(
+        "POST",
+        channels,
+        201,
+        json={"name": "pager", "type": "webhook", "config": {"url": receiver.url}},
+    )
+    w = {"channel_id": hook["id"]}
+    await check("GET", channels + "/{channel_id}/secret", 200, **w)
+    await check("POST", channels + "/{channel_id}/test", 200, **w)
+    await check("POST", channels + "/{channel_id}/secret/rotate", 204, json={}, **w)
+    await check("DELETE", channels + "/{channel_id}", 204, **w)

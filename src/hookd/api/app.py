@@ -11,7 +11,8 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp
 
 from hookd import __version__, gc_tuning
-from hookd.api import allow, docs, errors, openapi
+from hookd.api import allow, docs, errors, metrics, openapi
+from hookd.api.alerts import channels as alert_channels
 from hookd.api.auth import ApiKeys, require_admin
 from hookd.api.body_limit import BodyLimit
 from hookd.api.calls import routes as calls
@@ -38,6 +39,7 @@ from hookd.api.served import Served
 from hookd.api.traced import Traced
 from hookd.engine.calls import call_sender
 from hookd.engine.runtime import Runtime
+from hookd.observability import metrics as metrics_port
 from hookd.telemetry import NO_TELEMETRY
 
 log = structlog.get_logger("hookd")
@@ -70,6 +72,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
+            # Metrics are served (and the delivery processes' files kept) until the end.
+            await stack.enter_async_context(metrics_port.running(runtime))
             # The worker, or only the wake-ups of other processes' workers; the sandbox (also
             # where endpoints' transformations are checked when saved) closes with it.
             await stack.enter_async_context(runtime.running(deliver=run_worker))
@@ -103,6 +107,7 @@ def create_app(
     app.state.ctx = ctx
     app.state.api_keys = api_keys
     app.state.readiness = readiness
+    app.state.metrics = metrics_port.exporter_of(runtime.telemetry)  # None: metrics off
     errors.install(app)
     app.add_exception_handler(ClientDisconnect, _client_gone)
     allow.install(app)  # 405: Allow lists every method of the path
@@ -121,6 +126,8 @@ def create_app(
         calls,
         operational_endpoints,
         background_tasks,
+        metrics,
+        alert_channels,
     ):
         app.include_router(module.router, dependencies=authenticated)
     app.router.routes.insert(0, fast_create.route())  # the hot route, matched first

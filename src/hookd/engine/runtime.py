@@ -21,6 +21,7 @@ import structlog
 
 from hookd import gc_tuning
 from hookd.config import Settings
+from hookd.engine.alert_poster import GuardedPoster
 from hookd.engine.delivery_processes import children_for, watch_parent
 from hookd.engine.destinations import BrokerDestinations
 from hookd.engine.handoff import HandOff
@@ -75,6 +76,8 @@ class Runtime:
     - ``sandbox``: the transformation sandbox, closed once, when the runtime stops.
     - ``telemetry``: what hookd reports (``hookd.telemetry``), a no-op unless one is given.
     - ``tracing``: where spans are opened (``hookd.tracing``); None (tracing off) unless given.
+    - ``alert_poster``: posts alert notices to Slack, Teams and Discord (``ctx.alert_poster``);
+      its connections open on the first notice and close when ``running()`` ends.
     """
 
     def __init__(
@@ -100,6 +103,7 @@ class Runtime:
             shared=self._children is not None,
         )
         self._wake: Callable[[], None] = _nothing
+        self.alert_poster = GuardedPoster(settings)
         # The same process owns the SQLite file and takes the creates: they hand deliveries to
         # the worker directly.
         takes_handoffs = db.is_sqlite and settings.role == "all"
@@ -112,6 +116,7 @@ class Runtime:
             sandbox=self.sandbox,
             telemetry=telemetry,
             tracing=tracing,
+            alert_poster=self.alert_poster,
         )
 
     def wake(self) -> None:
@@ -133,6 +138,7 @@ class Runtime:
                     yield None
         finally:
             self._wake = _nothing
+            await self.alert_poster.close()
             await self.sandbox.close()
 
     @asynccontextmanager

@@ -25,8 +25,8 @@ import structlog
 from sqlalchemy import Connection
 
 from hookd import ids
-from hookd.core.delivery import AttemptResult
-from hookd.core.destinations import is_destination_url
+from hookd.core.delivery import AttemptResult, Failure
+from hookd.core.destinations import destination_kind, is_destination_url
 from hookd.core.domain import Claim, Endpoint, Message
 from hookd.core.payloads.batch import BATCH_ID_PREFIX, batch_body, is_batched
 from hookd.engine.auth import Authenticator
@@ -369,14 +369,20 @@ class DeliveryWorker:
         if endpoint is None or message is None:
             return  # deleted meanwhile; its delivery row went with it
         if endpoint.disabled:
-            result = AttemptResult(0, b"", 0, error="endpoint is disabled")
+            result = AttemptResult(
+                0, b"", 0, error="endpoint is disabled", failure=Failure.DISABLED
+            )
         elif message.payload is None:
-            result = AttemptResult(0, b"", 0, error="payload was expunged")
+            result = AttemptResult(
+                0, b"", 0, error="payload was expunged", failure=Failure.EXPUNGED
+            )
         else:
             shaped = await delivery_shape(self.ctx, message, endpoint, now)
-            out = await prepare_delivery(self.settings, self.ctx.sandbox, endpoint, shaped)
+            out = await prepare_delivery(
+                self.settings, self.ctx.sandbox, endpoint, shaped, self.telemetry
+            )
             if isinstance(out, NotSent):
-                self._record(claim, endpoint, out.result, now, cancel=out.cancelled)
+                self._record(claim, message, endpoint, out.result, now, cancel=out.cancelled)
                 return
             style = self.settings.signature_headers
             headers = webhook_headers(
@@ -390,14 +396,15 @@ class DeliveryWorker:
             )
             headers[f"{style}-version"] = str(shaped.version)
             result = await self._post(out.endpoint, headers, out.body, method=out.method)
-            self._record(claim, out.endpoint, result, now)
+            self._record(claim, message, out.endpoint, result, now)
             self.outcomes.sent(endpoint.id, result.succeeded)
             return
-        self._record(claim, endpoint, result, now, retryable=False)
+        self._record(claim, message, endpoint, result, now, retryable=False)
 
     def _record(
         self,
         claim: Claim,
+        message: Message,
         endpoint: Endpoint,
         result: AttemptResult,
         sent_at: datetime,
@@ -415,6 +422,9 @@ class DeliveryWorker:
             result.status_code,
             result.duration_ms,
             result.succeeded,
+            result.failure,
+            destination_kind(endpoint.url),
+            None if claim.manual else _due_since(message),
         )
         span = None if self.tracing is None else self.tracing.current()
         if span is not None:  # the attempt's span (its request's has ended)
@@ -481,8 +491,8 @@ class DeliveryWorker:
         batch_id = ids.new_id(BATCH_ID_PREFIX, now)
         headers = webhook_headers(self.settings.signature_headers, endpoint, batch_id, body, now)
         result = await self._post(endpoint, headers, body)
-        for claim, _ in batch:
-            self._record(claim, endpoint, result, now)
+        for claim, message in batch:
+            self._record(claim, message, endpoint, result, now)
         self.outcomes.sent(endpoint.id, result.succeeded)
 
     async def _flush(self) -> None:
@@ -496,6 +506,14 @@ class DeliveryWorker:
         self._queued_behind = marked
         if marked:
             self._look = True  # an endpoint with queued deliveries has a free slot
+
+
+def _due_since(message: Message) -> datetime:
+    """When the message's deliveries became due: its acceptance, or a later ``deliverAt``."""
+    deliver_at = message.deliver_at
+    if deliver_at is not None and deliver_at > message.created_at:
+        return deliver_at
+    return message.created_at
 
 
 def _trace_of(message: Message | None) -> TraceContext | None:

@@ -64,7 +64,10 @@ def combine(*parts: Telemetry) -> Telemetry:
 
 def build_telemetry(settings: Settings) -> Telemetry:
     """The telemetry a server with these settings reports to."""
-    return combine()
+    from hookd.observability.metrics import metrics_telemetry
+
+    metrics = metrics_telemetry(settings)
+    return combine(*([metrics] if metrics is not None else []))
 
 
 def tracing_wanted(environ: Mapping[str, str]) -> bool:

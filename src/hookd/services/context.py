@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from hookd.config import Settings
 from hookd.core.transformations import Sandbox
+from hookd.services.alerts.transport import AlertPoster
 from hookd.services.handoff import HandOffLedger
 from hookd.store.db import Database
 from hookd.telemetry import NO_TELEMETRY, Telemetry
@@ -47,3 +48,6 @@ class Context:
     telemetry: Telemetry = NO_TELEMETRY
     # Where spans are opened (hookd.tracing); None, the free path, unless tracing is on.
     tracing: Tracing | None = None
+    # Posts alert notices to Slack, Teams and Discord through the SSRF guard (the runtime's;
+    # without one, those channels are not sent to: services.alerts.notify).
+    alert_poster: AlertPoster | None = None

@@ -354,3 +354,19 @@ background_tasks = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
 )
+
+# Where alert issues' notices go (services.alerts): Slack, Teams, Discord, email or a webhook.
+# ``config`` is sealed (the incoming-webhook URLs are credentials); a webhook channel's URL and
+# signing secret live on its endpoint, in the hidden application of kind "alert".
+alert_channels = Table(
+    "alert_channels",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(256), nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("config", JSON, nullable=False),
+    Column("disabled", Boolean, nullable=False, default=False, server_default=text("false")),
+    Column("endpoint_id", String(40), ForeignKey("endpoints.id", ondelete="SET NULL")),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)

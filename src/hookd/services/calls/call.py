@@ -25,7 +25,7 @@ from hookd.core.calls.plan import (
     read_response,
 )
 from hookd.core.calls.templates import MissingParam, TemplateError
-from hookd.core.delivery import AttemptResult, next_step
+from hookd.core.delivery import AttemptResult, Failure, next_step
 from hookd.core.destinations import is_destination_url
 from hookd.core.domain import Attempt, DeliveryStatus, Endpoint, Message, TriggerType
 from hookd.services.applications import require_app
@@ -128,7 +128,10 @@ async def _call(
     if result.timed_out:
         result = _timed_out(result, planned.timeout_ms)
     attempt_id, queued = await _record(ctx, endpoint, msg_id, planned, result, now, trace)
-    return _outcome(endpoint, result, attempt_id, msg_id, queued)
+    outcome = _outcome(endpoint, result, attempt_id, msg_id, queued)
+    code = "success" if outcome.error is None else outcome.error.code
+    ctx.telemetry.call_finished(endpoint.app_id, code, time.monotonic() - started)
+    return outcome
 
 
 def _plan(
@@ -166,6 +169,7 @@ def _timed_out(result: AttemptResult, timeout_ms: int) -> AttemptResult:
         result.duration_ms,
         error=f"no answer within the call's deadline of {timeout_ms} ms",
         timed_out=True,
+        failure=Failure.TIMEOUT,
     )
 
 

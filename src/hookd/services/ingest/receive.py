@@ -150,7 +150,7 @@ async def _ingest(
         # Some handshakes need no proof (Graph's validationToken): keep their bodies small too.
         record = _record(source, request, now, *outcome, kept=ctx.settings.rejected_body_bytes)
         await store_request(ctx, Arrival(source, record))
-        _report(ctx, source.id, domain.HANDSHAKE, "handshake", reply.status)
+        _report(ctx, source, domain.HANDSHAKE, "handshake", reply.status)
         return answer
     verdict = verify_request(verifier, request, now)
     # Described even when refused, so a user sees what the refused request claimed to be.
@@ -170,7 +170,9 @@ async def _ingest(
     stored, queued = await store_request(ctx, Arrival(source, record, since, trace=_trace(ctx)))
     if queued:
         ctx.wake_worker()
-    _report(ctx, source.id, stored, verdict.code, answer.status, queued)
+    _report(ctx, source, stored, verdict.code, answer.status, queued)
+    if stored == domain.ACCEPTED:
+        ctx.telemetry.message_accepted(source.id, "ingest")
     return answer
 
 
@@ -181,11 +183,11 @@ def _trace(ctx: Context) -> TraceContext | None:
 
 
 def _report(
-    ctx: Context, source_id: str, outcome: str, code: str, status: int, forwards: int = 0
+    ctx: Context, source: Source, outcome: str, code: str, status: int, forwards: int = 0
 ) -> None:
     """Report a request's outcome (``Telemetry.ingest_outcome``), and with tracing on describe
     its ingest span with it."""
-    ctx.telemetry.ingest_outcome(source_id, outcome, code, status)
+    ctx.telemetry.ingest_outcome(source.id, outcome, code, status, source.type)
     span = None if ctx.tracing is None else ctx.tracing.current()
     if span is not None:
         span.set("hookd.ingest.outcome", outcome)
@@ -213,7 +215,7 @@ async def _refuse(
     if wait is not None:
         detail = f"too many rejected requests from this address; retry in {wait} s"
         body = orjson.dumps({"code": RATE_LIMITED, "detail": detail})
-        _report(ctx, source.id, RATE_LIMITED, verdict.code, 429)
+        _report(ctx, source, RATE_LIMITED, verdict.code, 429)
         return IngestAnswer(429, "application/json", body, (("Retry-After", str(wait)),))
     outcome = (domain.REJECTED, verdict.code, status, verdict.reason)
     record = _record(
@@ -222,7 +224,7 @@ async def _refuse(
     window = timedelta(seconds=settings.rejected_coalesce_seconds)
     repeat_of = gate.coalesce_into(source.id, address, verdict.code, record.id, window, now)
     await store_request(ctx, Arrival(source, record, repeat_of=repeat_of))
-    _report(ctx, source.id, domain.REJECTED, verdict.code, status)
+    _report(ctx, source, domain.REJECTED, verdict.code, status)
     return answer
 
 

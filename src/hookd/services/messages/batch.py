@@ -74,13 +74,15 @@ class _Accepted(NamedTuple):
 async def commit(ctx: Context, new: NewMessage) -> Created:
     """Persist ``new`` with the creates waiting beside it; return it once committed."""
     # The cache is only correct when this process owns the SQLite file alone.
-    return await _creates.submit(
+    created = await _creates.submit(
         ctx.db,
         new,
         sole_process=ctx.settings.role == "all",
         telemetry=ctx.telemetry,
         tracing=ctx.tracing,
     )
+    ctx.telemetry.message_accepted(created[0].app_id, "api")
+    return created
 
 
 def create_group(
