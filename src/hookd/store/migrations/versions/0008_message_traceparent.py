@@ -1,7 +1,7 @@
 """message traceparent: the trace context a message's attempts continue; endpoints' opt-out
 
-Revision ID: 0007
-Revises: 0005
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-08 12:00:00
 
 With tracing on (docs/observability.md, "Traces"), ``messages.traceparent`` and
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007"
-down_revision: str | None = "0005"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
