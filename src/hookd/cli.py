@@ -209,9 +209,14 @@ def serve(
     uvloop.run(prepare_secrets(database, settings))
     # Imported late: keeps `hookd --help` fast. The one place the running system is built.
     from hookd.engine.runtime import Runtime, run_worker_only
-    from hookd.observability import build_telemetry
+    from hookd.observability import build_telemetry, build_tracing
 
-    runtime = Runtime(settings, database, telemetry=build_telemetry(settings))
+    runtime = Runtime(
+        settings,
+        database,
+        telemetry=build_telemetry(settings),
+        tracing=build_tracing(settings),
+    )
     if settings.role == "worker":
         from hookd.observability.metrics import running as metrics_running
 

@@ -38,6 +38,7 @@ from hookd.api.send import (
 )
 from hookd.api.served import Served
 from hookd.api.statistics import routes as statistics
+from hookd.api.traced import Traced
 from hookd.engine.calls import call_sender
 from hookd.engine.runtime import Runtime
 from hookd.observability import metrics as metrics_port
@@ -79,7 +80,9 @@ def create_app(
             # where endpoints' transformations are checked when saved) closes with it.
             await stack.enter_async_context(runtime.running(deliver=run_worker))
             # Calls get their own sender: they never wait behind queued deliveries.
-            app.state.call_sender = await stack.enter_async_context(call_sender(ctx.settings))
+            app.state.call_sender = await stack.enter_async_context(
+                call_sender(ctx.settings, ctx.tracing)
+            )
             await stack.enter_async_context(readiness.running())
             if ctx.settings.health_port is not None:
                 bound = stack.enter_context(
@@ -160,4 +163,6 @@ def create_server(
     server: ASGIApp = errors.DatabaseOutage(door)  # /in/: the door re-raises outages to it
     if runtime.telemetry is not NO_TELEMETRY:  # the default reports nothing: no wrapper
         server = Served(server, runtime.telemetry)
+    if runtime.tracing is not None:  # tracing off: no wrapper
+        server = Traced(server, runtime.tracing)
     return server

@@ -36,6 +36,7 @@ from hookd.engine.worker import DeliveryWorker
 from hookd.services.context import Context, utc_now
 from hookd.store.db import Database
 from hookd.telemetry import NO_TELEMETRY, Telemetry
+from hookd.tracing import Tracing
 
 if TYPE_CHECKING:
     from hookd.engine.queue.dispatch import RedisDispatch
@@ -76,6 +77,7 @@ class Runtime:
     - the post-commit hook: ``db.on_ready`` is the Redis queue index's ``signal`` while it runs.
     - ``sandbox``: the transformation sandbox, closed once, when the runtime stops.
     - ``telemetry``: what hookd reports (``hookd.telemetry``), a no-op unless one is given.
+    - ``tracing``: where spans are opened (``hookd.tracing``); None (tracing off) unless given.
     - ``alert_poster``: posts alert notices to Slack, Teams and Discord (``ctx.alert_poster``);
       its connections open on the first notice and close when ``running()`` ends.
     - ``alert_notify``: where the alert evaluator sends its notices (by default the channels,
@@ -88,6 +90,7 @@ class Runtime:
         db: Database,
         *,
         telemetry: Telemetry = NO_TELEMETRY,
+        tracing: Tracing | None = None,
         clock: Callable[[], datetime] = utc_now,
         alert_notify: Notify | None = None,
     ) -> None:
@@ -95,6 +98,7 @@ class Runtime:
         self.alert_notify = alert_notify
         self.db = db
         self.telemetry = telemetry
+        self.tracing = tracing
         self.sandbox = TransformSandbox(settings.transform_workers)
         self._children = children_for(settings)  # delivery processes started beside the worker
         self.handoff = HandOff(
@@ -117,6 +121,7 @@ class Runtime:
             handoff=self.handoff if takes_handoffs else None,
             sandbox=self.sandbox,
             telemetry=telemetry,
+            tracing=tracing,
             alert_poster=self.alert_poster,
         )
 

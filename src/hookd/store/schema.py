@@ -76,6 +76,8 @@ endpoints = Table(
     # Batch webhooks: up to batch_size messages per POST, the first waiting at most the max wait.
     Column("batch_size", Integer),
     Column("batch_max_wait_ms", Integer),
+    # Send W3C trace context with each request when tracing is on (hookd.tracing).
+    Column("trace_context", Boolean, nullable=False, default=True, server_default=text("true")),
     UniqueConstraint("app_id", "uid", name="uq_endpoints_app_uid"),
     Index("ix_endpoints_app", "app_id", "id"),
 )
@@ -116,6 +118,10 @@ messages = Table(
     Column("payload_expires_at", BigInteger),
     # The producer's deliverAt (Unix ms), echoed on create and get; deliveries carry the wait.
     Column("deliver_at", BigInteger),
+    # The W3C trace context of the span that created the message (tracing on), which its
+    # attempts continue: traceparent and tracestate as the headers carry them.
+    Column("traceparent", String(55)),
+    Column("tracestate", Text),
     UniqueConstraint("app_id", "event_id", name="uq_messages_app_event_id"),
     Index("ix_messages_app", "app_id", "id"),
     # Payloads still to expunge: expunged rows leave the index.

@@ -37,6 +37,7 @@ from hookd.store import deliveries, rollups
 from hookd.store import messages as message_store
 from hookd.store.attempts import attempt_row
 from hookd.store.codec import to_ms
+from hookd.tracing import TraceContext
 
 
 class CallTransport(Protocol):
@@ -83,7 +84,10 @@ async def call_endpoint(
     params: Mapping[str, Any],
     timeout_ms: int | None,
 ) -> CallOutcome:
-    """Make the call within its deadline, record it, and say what came back."""
+    """Make the call within its deadline, record it, and say what came back.
+
+    With tracing on, in the call's span (its request to the endpoint a child of it), whose
+    trace context the recorded message keeps: a queued retry continues the trace."""
     started = time.monotonic()
     async with ctx.db.read() as conn:
         app = await require_app(conn, app_id)
@@ -91,11 +95,39 @@ async def call_endpoint(
     planned = _plan(ctx, endpoint, payload, params, timeout_ms)
     now = ctx.clock()
     msg_id = ids.new_id(ids.MESSAGE, now)
+    if ctx.tracing is None:
+        return await _call(ctx, transport, endpoint, msg_id, planned, now, started)
+    attributes = {
+        "hookd.app_id": endpoint.app_id,
+        "hookd.endpoint_id": endpoint.id,
+        "hookd.message_id": msg_id,
+    }
+    with ctx.tracing.span("endpoint call", attributes=attributes) as span:
+        outcome = await _call(
+            ctx, transport, endpoint, msg_id, planned, now, started, trace=span.context()
+        )
+        span.set("hookd.call.status", outcome.status)
+        if outcome.error is not None:
+            span.fail(outcome.error.code)
+        return outcome
+
+
+async def _call(
+    ctx: Context,
+    transport: CallTransport,
+    endpoint: Endpoint,
+    msg_id: str,
+    planned: PlannedCall,
+    now: datetime,
+    started: float,
+    *,
+    trace: TraceContext | None = None,
+) -> CallOutcome:
     budget = planned.timeout_ms / 1000 - (time.monotonic() - started)
     result = await transport.call(endpoint, msg_id, planned, now, max(budget, 0.001))
     if result.timed_out:
         result = _timed_out(result, planned.timeout_ms)
-    attempt_id, queued = await _record(ctx, endpoint, msg_id, planned, result, now)
+    attempt_id, queued = await _record(ctx, endpoint, msg_id, planned, result, now, trace)
     outcome = _outcome(endpoint, result, attempt_id, msg_id, queued)
     code = "success" if outcome.error is None else outcome.error.code
     ctx.telemetry.call_finished(endpoint.app_id, code, time.monotonic() - started)
@@ -148,8 +180,10 @@ async def _record(
     planned: PlannedCall,
     result: AttemptResult,
     now: datetime,
+    trace: TraceContext | None,
 ) -> tuple[str, bool]:
-    """Write the message, its delivery and the attempt in one transaction."""
+    """Write the message (with the call span's ``trace``), its delivery and the attempt in
+    one transaction."""
     status = DeliveryStatus.SUCCESS if result.succeeded else DeliveryStatus.FAIL
     delivery_status, next_at = status, None
     if not result.succeeded and endpoint.call.retry_async:
@@ -165,6 +199,8 @@ async def _record(
         tags=None,
         payload=planned.body,
         created_at=now,
+        traceparent=None if trace is None else trace.traceparent,
+        tracestate=None if trace is None else trace.tracestate,
     )
     attempt = Attempt(
         id=ids.new_id(ids.ATTEMPT, now),

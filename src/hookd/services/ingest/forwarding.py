@@ -38,6 +38,7 @@ from hookd.store.message_writes import insert_rows
 from hookd.store.messages import message_values
 from hookd.store.row_inserts import insert_many
 from hookd.store.schema import messages
+from hookd.tracing import TraceContext
 
 # Request headers that describe the hop to hookd, or that hookd sets itself when forwarding.
 NOT_FORWARDED = frozenset(
@@ -82,8 +83,10 @@ def forwarded_headers(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     return kept
 
 
-def message_for(source: Source, record: InboundRecord, now: datetime) -> Message:
-    """The message an accepted request becomes."""
+def message_for(
+    source: Source, record: InboundRecord, now: datetime, trace: TraceContext | None = None
+) -> Message:
+    """The message an accepted request becomes; ``trace``: its ingest span's (tracing on)."""
     content_type = next((v for n, v in record.headers if n.lower() == "content-type"), None)
     return Message(
         id=ids.new_id(ids.MESSAGE, now),
@@ -96,6 +99,8 @@ def message_for(source: Source, record: InboundRecord, now: datetime) -> Message
         created_at=now,
         content_type=content_type or "application/octet-stream",
         headers=forwarded_headers(record.headers),
+        traceparent=None if trace is None else trace.traceparent,
+        tracestate=None if trace is None else trace.tracestate,
     )
 
 
@@ -141,6 +146,8 @@ class Arrival:
     dedup_since: datetime | None = None
     # A coalesced rejection: counted on this earlier record instead of stored.
     repeat_of: str | None = None
+    # The trace context its message keeps: the request's ingest span's (tracing on).
+    trace: TraceContext | None = None
 
 
 # What a request was stored as (its outcome: accepted, duplicate, ...) and deliveries queued.
@@ -151,7 +158,11 @@ DUPLICATE = {"outcome": domain.DUPLICATE, "code": "duplicate", "reason": DUPLICA
 async def store_request(ctx: Context, arrival: Arrival) -> Stored:
     """Store ``arrival`` with the requests arriving beside it; return once it committed."""
     return await _arrivals.submit(
-        ctx.db, arrival, sole_process=ctx.settings.role == "all", telemetry=ctx.telemetry
+        ctx.db,
+        arrival,
+        sole_process=ctx.settings.role == "all",
+        telemetry=ctx.telemetry,
+        tracing=ctx.tracing,
     )
 
 
@@ -187,7 +198,7 @@ def store_group(
                 stored.append((domain.DUPLICATE, 0))
                 continue
             seen[key] = record.received_at
-        message = message_for(arrival.source, record, record.received_at)
+        message = message_for(arrival.source, record, record.received_at, arrival.trace)
         endpoints = endpoints_of(conn, message.app_id, cache)
         targets = forwarding_targets(endpoints, message.event_type, record)
         message_rows.append(message_values(message))
