@@ -35,6 +35,13 @@ class AttemptResult:
     # The receiver's ``webhook-delivery`` response header: ``disable`` or ``abort-message``.
     delivery_control: str | None = None
 
+    @classmethod
+    def no_response(
+        cls, error: str, duration_ms: int = 0, *, timed_out: bool = False
+    ) -> AttemptResult:
+        """An attempt that got no answer (or was never made), saying why."""
+        return cls(0, b"", duration_ms, error=error, timed_out=timed_out)
+
     @property
     def succeeded(self) -> bool:
         # Only 2xx counts; 3xx is a failure because redirects are never followed.

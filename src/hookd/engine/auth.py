@@ -81,7 +81,7 @@ class Authenticator:
                 )
         except AuthFailed as exc:
             elapsed = int((time.monotonic() - started) * 1000)
-            return AttemptResult(0, b"", elapsed, error=str(exc), timed_out=exc.timed_out)
+            return AttemptResult.no_response(str(exc), elapsed, timed_out=exc.timed_out)
         return result
 
     async def _credentials(

@@ -332,9 +332,9 @@ class DeliveryWorker:
         if endpoint is None or message is None:
             return  # deleted meanwhile; its delivery row went with it
         if endpoint.disabled:
-            result = AttemptResult(0, b"", 0, error="endpoint is disabled")
+            result = AttemptResult.no_response("endpoint is disabled")
         elif message.payload is None:
-            result = AttemptResult(0, b"", 0, error="payload was expunged")
+            result = AttemptResult.no_response("payload was expunged")
         else:
             shaped = await delivery_shape(self.ctx, message, endpoint, now)
             out = await prepare_delivery(self.settings, self.ctx.sandbox, endpoint, shaped)

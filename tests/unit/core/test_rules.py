@@ -120,7 +120,7 @@ def test_next_step(status: int, attempts: int, expected: DeliveryStatus, disable
 
 
 def test_network_errors_are_retried_and_excerpts_hold_the_reason() -> None:
-    result = AttemptResult(0, b"", 10, error="connection failed: refused")
+    result = AttemptResult.no_response("connection failed: refused", 10)
     step = next_step(result, 1, SCHEDULE, NOW, random.Random(0))
     assert step.status == DeliveryStatus.PENDING
     assert result.excerpt() == "connection failed: refused"

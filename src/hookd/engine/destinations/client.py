@@ -116,7 +116,7 @@ def _describe(exc: BaseException, target: DestinationTarget) -> str:
 
 
 def _failed(started: float, reason: str) -> AttemptResult:
-    return AttemptResult(0, b"", _elapsed_ms(started), error=reason)
+    return AttemptResult.no_response(reason, _elapsed_ms(started))
 
 
 def _elapsed_ms(started: float) -> int:

@@ -99,7 +99,7 @@ class HttpSender:
         try:
             destination = self._destination(url)
         except ValueError as exc:
-            return AttemptResult(0, b"", 0, error=f"request failed: invalid URL: {exc}")
+            return AttemptResult.no_response(f"request failed: invalid URL: {exc}")
         if self._pool is None:
             raise RuntimeError("HttpSender.start() was not called")
         try:
@@ -107,7 +107,7 @@ class HttpSender:
                 method, destination, headers, len(body), user_agent=self._user_agent
             )
         except ValueError as exc:
-            return AttemptResult(0, b"", 0, error=f"request failed: {exc}")
+            return AttemptResult.no_response(f"request failed: {exc}")
         context = (tls or self._default_tls) if destination.tls else None
         started = time.perf_counter()
         try:
@@ -116,18 +116,18 @@ class HttpSender:
                     destination, context, head, body, bodiless=method == "HEAD"
                 )
         except TimeoutError:
-            return AttemptResult(
-                0, b"", _elapsed_ms(started), error=f"timed out after {timeout:g} s", timed_out=True
+            return AttemptResult.no_response(
+                f"timed out after {timeout:g} s", _elapsed_ms(started), timed_out=True
             )
         except AddressRefused as exc:
-            return AttemptResult(0, b"", _elapsed_ms(started), error=str(exc))
+            return AttemptResult.no_response(str(exc), _elapsed_ms(started))
         except ConnectFailed as exc:
-            return AttemptResult(
-                0, b"", _elapsed_ms(started), error=f"connection failed: {exc.cause}"
+            return AttemptResult.no_response(
+                f"connection failed: {exc.cause}", _elapsed_ms(started)
             )
         except (ResponseError, OSError, ValueError) as exc:  # ValueError: e.g. a bad TLS name
-            return AttemptResult(
-                0, b"", _elapsed_ms(started), error=f"request failed: {type(exc).__name__}: {exc}"
+            return AttemptResult.no_response(
+                f"request failed: {type(exc).__name__}: {exc}", _elapsed_ms(started)
             )
         retry_after = control = coding = None
         for name, value in response.headers:

@@ -158,4 +158,4 @@ def _decoded_view(
 
 def _not_sent(reason: str, started: float, cancelled: bool) -> NotSent:
     elapsed_ms = int((time.monotonic() - started) * 1000)
-    return NotSent(AttemptResult(0, b"", elapsed_ms, error=reason), cancelled)
+    return NotSent(AttemptResult.no_response(reason, elapsed_ms), cancelled)
