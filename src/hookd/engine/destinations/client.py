@@ -8,7 +8,6 @@ records work exactly as they do for HTTP.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Protocol
 
@@ -17,6 +16,7 @@ import structlog
 
 from hookd.core.delivery import AttemptResult
 from hookd.core.destinations import DestinationTarget
+from hookd.engine import durations
 from hookd.engine.http.names import AddressRefused
 
 log = structlog.get_logger("hookd.destinations")
@@ -83,7 +83,7 @@ async def publish_attempt(
     ``unreachable`` names the client library's own connection errors, reported like OSError.
     """
     connection_errors: tuple[type[Exception], ...] = (OSError, *unreachable)
-    started = time.perf_counter()
+    started = durations.mark()
     try:
         async with asyncio.timeout(timeout):
             acknowledgement = await publish()
@@ -100,7 +100,7 @@ async def publish_attempt(
         # all of it is a failed attempt to be retried, never a crashed worker.
         log.debug("publish failed", destination=target.display_url, exc_info=True)
         return _failed(started, f"publish to {_where(target)} failed: {_describe(exc, target)}")
-    return AttemptResult(PUBLISHED_STATUS, acknowledgement, _elapsed_ms(started))
+    return AttemptResult(PUBLISHED_STATUS, acknowledgement, durations.elapsed_ms(started))
 
 
 def _where(target: DestinationTarget) -> str:
@@ -116,8 +116,4 @@ def _describe(exc: BaseException, target: DestinationTarget) -> str:
 
 
 def _failed(started: float, reason: str) -> AttemptResult:
-    return AttemptResult.no_response(reason, _elapsed_ms(started))
-
-
-def _elapsed_ms(started: float) -> int:
-    return int((time.perf_counter() - started) * 1000)
+    return AttemptResult.no_response(reason, durations.elapsed_ms(started))

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-import time
 from collections.abc import Mapping
 from typing import Protocol
 
 from hookd.core.delivery import RESPONSE_READ_LIMIT, AttemptResult
 from hookd.core.http_wire import HttpTarget, decoded_body, parse_http_target, request_head
 from hookd.core.ssrf import Network
+from hookd.engine import durations
 from hookd.engine.http.connection import ResponseError
 from hookd.engine.http.names import AddressRefused, GuardedNames
 from hookd.engine.http.pool import ConnectFailed, ConnectionPool
@@ -109,7 +109,7 @@ class HttpSender:
         except ValueError as exc:
             return AttemptResult.no_response(f"request failed: {exc}")
         context = (tls or self._default_tls) if destination.tls else None
-        started = time.perf_counter()
+        started = durations.mark()
         try:
             async with asyncio.timeout(timeout):
                 response = await self._pool.exchange(
@@ -117,17 +117,17 @@ class HttpSender:
                 )
         except TimeoutError:
             return AttemptResult.no_response(
-                f"timed out after {timeout:g} s", _elapsed_ms(started), timed_out=True
+                f"timed out after {timeout:g} s", durations.elapsed_ms(started), timed_out=True
             )
         except AddressRefused as exc:
-            return AttemptResult.no_response(str(exc), _elapsed_ms(started))
+            return AttemptResult.no_response(str(exc), durations.elapsed_ms(started))
         except ConnectFailed as exc:
             return AttemptResult.no_response(
-                f"connection failed: {exc.cause}", _elapsed_ms(started)
+                f"connection failed: {exc.cause}", durations.elapsed_ms(started)
             )
         except (ResponseError, OSError, ValueError) as exc:  # ValueError: e.g. a bad TLS name
             return AttemptResult.no_response(
-                f"request failed: {type(exc).__name__}: {exc}", _elapsed_ms(started)
+                f"request failed: {type(exc).__name__}: {exc}", durations.elapsed_ms(started)
             )
         retry_after = control = coding = None
         for name, value in response.headers:
@@ -141,12 +141,8 @@ class HttpSender:
         return AttemptResult(
             response.status,
             decoded_body(response.body, coding, RESPONSE_READ_LIMIT),
-            _elapsed_ms(started),
+            durations.elapsed_ms(started),
             retry_after=retry_after,
             headers=tuple(response.headers),
             delivery_control=control,
         )
-
-
-def _elapsed_ms(started: float) -> int:
-    return int((time.perf_counter() - started) * 1000)

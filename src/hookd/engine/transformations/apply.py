@@ -13,7 +13,6 @@ out as it came, with its coding, and a body it writes goes out without one.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
@@ -29,6 +28,7 @@ from hookd.core.transformations import (
     TransformError,
     TransformInput,
 )
+from hookd.engine import durations
 
 MIB = 1024 * 1024
 # Set by the HTTP client or by hookd's signature; a transformation's values for them are dropped.
@@ -93,7 +93,7 @@ async def prepare_delivery(
         unsigned_headers(endpoint, forwarded, shaped.content_type),
         seen,
     )
-    started = time.monotonic()
+    started = durations.mark()
     try:
         if sandbox is None:
             raise TransformError("runtime", "no transformation sandbox in this process")
@@ -157,5 +157,4 @@ def _decoded_view(
 
 
 def _not_sent(reason: str, started: float, cancelled: bool) -> NotSent:
-    elapsed_ms = int((time.monotonic() - started) * 1000)
-    return NotSent(AttemptResult.no_response(reason, elapsed_ms), cancelled)
+    return NotSent(AttemptResult.no_response(reason, durations.elapsed_ms(started)), cancelled)
