@@ -13,8 +13,7 @@ from hookd.services.context import Context
 from hookd.services.endpoints.crud import require_endpoint
 from hookd.services.errors import Conflict, NotFound
 from hookd.store import attempts as store
-from hookd.store import deliveries
-from hookd.store import message_deliveries as destinations
+from hookd.store import deliveries, message_deliveries
 from hookd.store import messages as message_store
 from hookd.store.codec import to_ms
 
@@ -114,7 +113,7 @@ async def message_destinations(
     async with ctx.db.read() as conn:
         app = await require_app(conn, app_id)
         message = await _require_message(conn, app.id, msg_id)
-        return await destinations.message_destinations(
+        return await message_deliveries.message_destinations(
             conn, message.id, iterator=iterator, limit=limit
         )
 
@@ -133,7 +132,7 @@ async def endpoint_messages(
     async with ctx.db.read() as conn:
         app = await require_app(conn, app_id)
         endpoint = await require_endpoint(conn, app.id, endpoint_id)
-        return await destinations.endpoint_messages(
+        return await message_deliveries.endpoint_messages(
             conn,
             endpoint.id,
             iterator=iterator,
