@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from hookd.api.params import CtxDep, PagingDep
+from hookd.api.params import CtxDep, ListQueryDep
 from hookd.api.send.models import (
     EndpointHeadersIn,
     EndpointHeadersOut,
@@ -44,14 +44,8 @@ async def _app_id(ctx: Context, source_id: str) -> str:
 
 
 @router.get("", response_model=ListResponse[EndpointOut], summary="List forwarding endpoints")
-async def list_endpoints(ctx: CtxDep, source_id: str, paging: PagingDep) -> Response:
-    page = await service.list_endpoints(
-        ctx,
-        await _app_id(ctx, source_id),
-        iterator=paging.iterator,
-        limit=paging.limit,
-        descending=paging.descending(False),
-    )
+async def list_endpoints(ctx: CtxDep, source_id: str, query: ListQueryDep) -> Response:
+    page = await service.list_endpoints(ctx, await _app_id(ctx, source_id), query)
     return JSON(page_out(page, endpoint_out))
 
 

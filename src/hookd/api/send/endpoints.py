@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from hookd.api.params import CtxDep, PagingDep
+from hookd.api.params import CtxDep, ListQueryDep
 from hookd.api.send.models import (
     EndpointHeadersIn,
     EndpointHeadersOut,
@@ -41,14 +41,8 @@ router = APIRouter(prefix="/api/v1/app/{app_id}/endpoint", tags=["Endpoint"])
 
 
 @router.get("", response_model=ListResponse[EndpointOut], summary="List endpoints")
-async def list_endpoints(ctx: CtxDep, app_id: str, paging: PagingDep) -> Response:
-    page = await service.list_endpoints(
-        ctx,
-        app_id,
-        iterator=paging.iterator,
-        limit=paging.limit,
-        descending=paging.descending(False),
-    )
+async def list_endpoints(ctx: CtxDep, app_id: str, query: ListQueryDep) -> Response:
+    page = await service.list_endpoints(ctx, app_id, query)
     return JSON(page_out(page, endpoint_out))
 
 

@@ -18,6 +18,7 @@ from hookd.core.domain import (
     Endpoint,
     EndpointHealth,
     EndpointStats,
+    ListQuery,
     OldSecret,
     Page,
 )
@@ -214,13 +215,15 @@ async def get_endpoint(ctx: Context, app_id: str, endpoint_id: str) -> Endpoint:
         return await require_endpoint(conn, app.id, endpoint_id)
 
 
-async def list_endpoints(
-    ctx: Context, app_id: str, *, iterator: str | None, limit: int, descending: bool
-) -> Page[Endpoint]:
+async def list_endpoints(ctx: Context, app_id: str, query: ListQuery) -> Page[Endpoint]:
     async with ctx.db.read() as conn:
         app = await require_app(conn, app_id)
         return await store.list_endpoints(
-            conn, app.id, iterator=iterator, limit=limit, descending=descending
+            conn,
+            app.id,
+            iterator=query.iterator,
+            limit=query.limit,
+            descending=query.descending(False),
         )
 
 

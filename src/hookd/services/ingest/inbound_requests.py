@@ -14,6 +14,7 @@ from hookd.core.domain import (
     DeliveryStatus,
     Endpoint,
     InboundRecord,
+    ListQuery,
     MessageDelivery,
     Page,
     Source,
@@ -56,23 +57,21 @@ def _floor(moment: datetime | None) -> str | None:
 async def list_requests(
     ctx: Context,
     source_id: str,
+    query: ListQuery,
     *,
-    iterator: str | None,
-    limit: int,
     outcomes: list[str] | None,
-    before: datetime | None,
-    after: datetime | None,
 ) -> Page[InboundRecord]:
+    """A source's requests, newest first whatever ``query.order`` says."""
     async with ctx.db.read() as conn:
         source = await require_source(conn, source_id)
         return await records.list_records(
             conn,
             source.id,
-            iterator=iterator,
-            limit=limit,
+            iterator=query.iterator,
+            limit=query.limit,
             outcomes=outcomes,
-            after_id=_floor(after),
-            before_id=_floor(before),
+            after_id=_floor(query.after),
+            before_id=_floor(query.before),
         )
 
 
