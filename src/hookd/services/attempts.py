@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd import ids
@@ -26,10 +24,6 @@ from hookd.store import messages as message_store
 from hookd.store.codec import to_ms
 
 
-def _floor(moment: datetime | None, prefix: str) -> str | None:
-    return ids.floor_id(prefix, moment) if moment else None
-
-
 async def list_by_endpoint(
     ctx: Context, app_id: str, endpoint_id: str, query: ListQuery
 ) -> Page[Attempt]:
@@ -44,8 +38,8 @@ async def list_by_endpoint(
             limit=query.limit,
             endpoint_id=endpoint.id,
             status=query.status,
-            before_id=_floor(query.before, ids.ATTEMPT),
-            after_id=_floor(query.after, ids.ATTEMPT),
+            before_id=ids.floor_id(ids.ATTEMPT, query.before),
+            after_id=ids.floor_id(ids.ATTEMPT, query.after),
         )
 
 
@@ -66,8 +60,8 @@ async def list_by_message(
             msg_id=message.id,
             endpoint_id=endpoint.id if endpoint else None,
             status=query.status,
-            before_id=_floor(query.before, ids.ATTEMPT),
-            after_id=_floor(query.after, ids.ATTEMPT),
+            before_id=ids.floor_id(ids.ATTEMPT, query.before),
+            after_id=ids.floor_id(ids.ATTEMPT, query.after),
         )
 
 
@@ -124,8 +118,8 @@ async def endpoint_messages(
             iterator=query.iterator,
             limit=query.limit,
             status=query.status,
-            before_id=_floor(query.before, ids.MESSAGE),
-            after_id=_floor(query.after, ids.MESSAGE),
+            before_id=ids.floor_id(ids.MESSAGE, query.before),
+            after_id=ids.floor_id(ids.MESSAGE, query.after),
         )
 
 

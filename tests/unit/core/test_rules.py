@@ -98,6 +98,10 @@ def test_ids_sort_by_time(moment: datetime, millis: int) -> None:
     assert abs((ids.id_time(earlier) - moment).total_seconds()) < 0.001
 
 
+def test_no_moment_is_an_open_end() -> None:
+    assert ids.floor_id(ids.MESSAGE, None) is None
+
+
 SCHEDULE = RetrySchedule(delays=(5, 60))
 
 

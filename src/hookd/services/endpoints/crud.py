@@ -368,7 +368,7 @@ async def recover(
             now_ms=to_ms(now),
             statuses=(DeliveryStatus.FAIL,),
             since_msg_id=ids.floor_id(ids.MESSAGE, since),
-            until_msg_id=ids.floor_id(ids.MESSAGE, until) if until else None,
+            until_msg_id=ids.floor_id(ids.MESSAGE, until),
         )
         task = await background_tasks.record(
             conn, background_tasks.RECOVER, app.id, {"messagesSent": count}, now
@@ -396,6 +396,6 @@ async def endpoint_stats(
         return await store.endpoint_stats(
             conn,
             endpoint.id,
-            ids.floor_id(ids.MESSAGE, since) if since else None,
-            ids.floor_id(ids.MESSAGE, until) if until else None,
+            ids.floor_id(ids.MESSAGE, since),
+            ids.floor_id(ids.MESSAGE, until),
         )

@@ -50,10 +50,6 @@ class Replayed:
     task: BackgroundTask  # recorded finished, with the counts above as its data
 
 
-def _floor(moment: datetime | None) -> str | None:
-    return ids.floor_id(ids.REQUEST, moment) if moment else None
-
-
 async def list_requests(
     ctx: Context,
     source_id: str,
@@ -70,8 +66,8 @@ async def list_requests(
             iterator=query.iterator,
             limit=query.limit,
             outcomes=outcomes,
-            after_id=_floor(query.after),
-            before_id=_floor(query.before),
+            after_id=ids.floor_id(ids.REQUEST, query.after),
+            before_id=ids.floor_id(ids.REQUEST, query.before),
         )
 
 
@@ -194,7 +190,7 @@ async def replay_requests(
             outcomes=outcomes,
             status=status,
             after_id=ids.floor_id(ids.REQUEST, since),
-            before_id=_floor(until),
+            before_id=ids.floor_id(ids.REQUEST, until),
             limit=MAX_BULK_REPLAY + 1,
         )
         for record in chosen[:MAX_BULK_REPLAY]:

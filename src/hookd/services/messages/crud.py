@@ -164,8 +164,8 @@ async def list_messages(
             limit=query.limit,
             event_types=event_types,
             channel=channel,
-            before_id=ids.floor_id(ids.MESSAGE, query.before) if query.before else None,
-            after_id=ids.floor_id(ids.MESSAGE, query.after) if query.after else None,
+            before_id=ids.floor_id(ids.MESSAGE, query.before),
+            after_id=ids.floor_id(ids.MESSAGE, query.after),
             tag=tag,
             descending=query.descending(True),
         )
