@@ -20,7 +20,7 @@ from hookd.api.calls import routes as calls
 from hookd.api.health import routes as health
 from hookd.api.health.port import health_port
 from hookd.api.idempotency import Idempotency
-from hookd.api.ingest import door as inbound
+from hookd.api.ingest import door
 from hookd.api.ingest import endpoints as ingest_endpoints
 from hookd.api.ingest import requests as ingest_requests
 from hookd.api.ingest import sources as ingest_sources
@@ -159,8 +159,8 @@ def create_server(
     """What uvicorn serves: ``/in/{source}`` (public: each provider's signature is the proof)
     answered in front of FastAPI, everything else (and the lifespan) by ``create_app``."""
     app = create_app(runtime, api_keys, run_worker=run_worker, readiness=readiness)
-    door = inbound.IngestDoor(app, runtime.ctx)
-    server: ASGIApp = errors.DatabaseOutage(door)  # /in/: the door re-raises outages to it
+    ingest_door = door.IngestDoor(app, runtime.ctx)
+    server: ASGIApp = errors.DatabaseOutage(ingest_door)  # /in/: the door re-raises outages to it
     if runtime.telemetry is not NO_TELEMETRY:  # the default reports nothing: no wrapper
         server = Served(server, runtime.telemetry)
     if runtime.tracing is not None:  # tracing off: no wrapper

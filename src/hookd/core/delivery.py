@@ -56,6 +56,18 @@ class AttemptResult:
     # Failure.ERROR).
     failure: Failure | None = None
 
+    @classmethod
+    def no_response(
+        cls,
+        error: str,
+        duration_ms: int = 0,
+        *,
+        failure: Failure,
+        timed_out: bool = False,
+    ) -> AttemptResult:
+        """An attempt that got no answer (or was never made), saying why and its class."""
+        return cls(0, b"", duration_ms, error=error, timed_out=timed_out, failure=failure)
+
     @property
     def succeeded(self) -> bool:
         # Only 2xx counts; 3xx is a failure because redirects are never followed.

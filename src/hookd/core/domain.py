@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from hookd.core.breaker import Health
 from hookd.core.calls.plan import CallSettings
@@ -192,6 +192,26 @@ class Claim:
     attempts: int
     manual: bool
     failing: bool = False  # its endpoint had failed lately (counts against the failing share)
+
+
+@dataclass(frozen=True, slots=True)
+class ListQuery:
+    """What a list request asks for: ``limit`` items after Svix's cursor ``iterator`` (one
+    starting with ``-`` pages backwards) in ``order`` (None: the list's own), and the filters
+    lists share: a delivery ``status``, and ids created ``before`` or ``after`` a time.
+
+    The API sets only the filters a list offers; the others stay None."""
+
+    limit: int
+    iterator: str | None = None
+    order: Literal["ascending", "descending"] | None = None
+    status: DeliveryStatus | None = None
+    before: datetime | None = None
+    after: datetime | None = None
+
+    def descending(self, default: bool) -> bool:
+        """Newest first? ``default`` (the list's own order) unless the client chose one."""
+        return default if self.order is None else self.order == "descending"
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from hookd.core.endpoint_auth import (
     parse_token_response,
     token_request,
 )
+from hookd.engine import durations
 from hookd.engine.http.sender import Sender
 
 # A token is renewed this long before the expiry its server announced.
@@ -70,7 +71,7 @@ class Authenticator:
     ) -> AttemptResult:
         """Send with the endpoint's credentials; never raises for network or auth trouble."""
         deadline = time.monotonic() + timeout
-        started = time.monotonic()
+        started = durations.mark()
         try:
             tls = client_tls_context(endpoint.tls) if endpoint.tls is not None else None
             auth_headers, token = await self._credentials(endpoint, deadline, stale=None)
@@ -83,9 +84,11 @@ class Authenticator:
                     method, url, _merged(headers, auth_headers), body, _left(deadline), tls=tls
                 )
         except AuthFailed as exc:
-            elapsed = int((time.monotonic() - started) * 1000)
-            return AttemptResult(
-                0, b"", elapsed, error=str(exc), timed_out=exc.timed_out, failure=exc.failure
+            return AttemptResult.no_response(
+                str(exc),
+                durations.elapsed_ms(started),
+                timed_out=exc.timed_out,
+                failure=exc.failure or Failure.ERROR,
             )
         return result
 

@@ -369,13 +369,9 @@ class DeliveryWorker:
         if endpoint is None or message is None:
             return  # deleted meanwhile; its delivery row went with it
         if endpoint.disabled:
-            result = AttemptResult(
-                0, b"", 0, error="endpoint is disabled", failure=Failure.DISABLED
-            )
+            result = AttemptResult.no_response("endpoint is disabled", failure=Failure.DISABLED)
         elif message.payload is None:
-            result = AttemptResult(
-                0, b"", 0, error="payload was expunged", failure=Failure.EXPUNGED
-            )
+            result = AttemptResult.no_response("payload was expunged", failure=Failure.EXPUNGED)
         else:
             shaped = await delivery_shape(self.ctx, message, endpoint, now)
             out = await prepare_delivery(

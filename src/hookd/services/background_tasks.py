@@ -21,7 +21,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd import ids
-from hookd.core.domain import BackgroundTask, Page
+from hookd.core.domain import BackgroundTask, ListQuery, Page
 from hookd.services.applications import require_app
 from hookd.services.context import Context
 from hookd.services.errors import Invalid, NotFound
@@ -84,15 +84,11 @@ async def get_task(ctx: Context, task_id: str) -> BackgroundTask:
 
 
 async def list_tasks(
-    ctx: Context,
-    *,
-    status: str | None,
-    task: str | None,
-    iterator: str | None,
-    limit: int,
-    descending: bool,
+    ctx: Context, query: ListQuery, *, status: str | None, task: str | None
 ) -> Page[BackgroundTask]:
-    """Tasks, newest first by default; hookd's own task types only when ``task`` names one."""
+    """Tasks, newest first by default; hookd's own task types only when ``task`` names one.
+
+    ``status`` is a task's (running, finished, failed), not a delivery's."""
     if status is not None and status not in STATUSES:
         raise Invalid(f"status must be one of {', '.join(STATUSES)}", loc=("query", "status"))
     if task is not None and task not in SVIX_TASKS | HOOKD_TASKS:
@@ -105,9 +101,9 @@ async def list_tasks(
             status=status,
             tasks=[task] if task is not None else SVIX_TASKS,
             stale_before=now - STALE_AFTER,
-            iterator=iterator,
-            limit=limit,
-            descending=descending,
+            iterator=query.iterator,
+            limit=query.limit,
+            descending=query.descending(True),
         )
     return dataclasses.replace(page, items=[_as_seen(item, now) for item in page.items])
 

@@ -15,14 +15,14 @@ from hookd.store.messages import message_from_row
 from hookd.store.pages import paginate
 from hookd.store.schema import deliveries, endpoints, messages
 
-d = deliveries.c
+delivery = deliveries.c
 DELIVERY_COLUMNS = (
-    d.msg_id.label("d_msg_id"),
-    d.endpoint_id.label("d_endpoint_id"),
-    d.status.label("d_status"),
-    d.attempts.label("d_attempts"),
-    d.next_attempt_at.label("d_next_attempt_at"),
-    d.updated_at.label("d_updated_at"),
+    delivery.msg_id.label("d_msg_id"),
+    delivery.endpoint_id.label("d_endpoint_id"),
+    delivery.status.label("d_status"),
+    delivery.attempts.label("d_attempts"),
+    delivery.next_attempt_at.label("d_next_attempt_at"),
+    delivery.updated_at.label("d_updated_at"),
 )
 
 
@@ -44,8 +44,8 @@ async def message_destinations(
     """The endpoints a message was routed to, with its status at each."""
     query = (
         select(endpoints, *DELIVERY_COLUMNS)
-        .join(deliveries, d.endpoint_id == endpoints.c.id)
-        .where(d.msg_id == msg_id)
+        .join(deliveries, delivery.endpoint_id == endpoints.c.id)
+        .where(delivery.msg_id == msg_id)
     )
     return await paginate(
         conn,
@@ -71,11 +71,11 @@ async def endpoint_messages(
     """The messages routed to an endpoint, newest first, with their delivery status."""
     query = (
         select(messages, *DELIVERY_COLUMNS)
-        .join(deliveries, d.msg_id == messages.c.id)
-        .where(d.endpoint_id == endpoint_id)
+        .join(deliveries, delivery.msg_id == messages.c.id)
+        .where(delivery.endpoint_id == endpoint_id)
     )
     if status is not None:
-        query = query.where(d.status == int(status))
+        query = query.where(delivery.status == int(status))
     if before_id:
         query = query.where(messages.c.id < before_id)
     if after_id:

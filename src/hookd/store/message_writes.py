@@ -38,8 +38,10 @@ def taken_event_ids(conn: Connection, keys: Iterable[tuple[str, str]]) -> set[tu
     wanted = list(keys)
     if not wanted:
         return set()
-    m = messages.c
-    query = select(m.app_id, m.event_id).where(tuple_(m.app_id, m.event_id).in_(wanted))
+    message = messages.c
+    query = select(message.app_id, message.event_id).where(
+        tuple_(message.app_id, message.event_id).in_(wanted)
+    )
     return {(row.app_id, row.event_id) for row in conn.execute(query)}
 
 
@@ -61,16 +63,18 @@ def sending_counts(conn: Connection, endpoint_ids: Iterable[str]) -> dict[str, i
 
 
 def _not_open_statement() -> Any:
-    s, d = endpoint_state.c, deliveries.c
+    state, delivery = endpoint_state.c, deliveries.c
     # Every endpoint with a pending delivery has a state row (``mark_ready``), so the state
     # rows are enough; EXISTS stops at the first due row however long the backlog.
     due = exists().where(
-        d.endpoint_id == s.endpoint_id,
-        d.status == PENDING,
-        d.next_attempt_at <= bindparam("now"),
+        delivery.endpoint_id == state.endpoint_id,
+        delivery.status == PENDING,
+        delivery.next_attempt_at <= bindparam("now"),
     )
     ids: Any = bindparam("ids", expanding=True)
-    return select(s.endpoint_id).where(s.endpoint_id.in_(ids), or_(s.failures != 0, due))
+    return select(state.endpoint_id).where(
+        state.endpoint_id.in_(ids), or_(state.failures != 0, due)
+    )
 
 
 # Built once: it runs in every create transaction that may hand off.

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from hookd.core.delivery import AttemptResult
-from hookd.core.domain import DeliveryStatus
+from hookd.core.domain import DeliveryStatus, ListQuery
 from hookd.engine.destinations import BrokerDestinations
 from hookd.engine.worker import DeliveryWorker
 from hookd.services.attempts import list_by_message
@@ -48,17 +48,7 @@ async def recorded(ctx: Context, count: int) -> None:
 
 
 async def attempts(ctx: Context, app_id: str, msg_id: str) -> list[tuple[DeliveryStatus, int]]:
-    page = await list_by_message(
-        ctx,
-        app_id,
-        msg_id,
-        iterator=None,
-        limit=10,
-        endpoint_id=None,
-        status=None,
-        before=None,
-        after=None,
-    )
+    page = await list_by_message(ctx, app_id, msg_id, ListQuery(10), endpoint_id=None)
     return [(a.status, a.response_status_code) for a in page.items]
 
 

@@ -19,7 +19,7 @@ from hookd.api.alerts.channel_models import (
     AlertChannelTestOut,
 )
 from hookd.api.errors import error
-from hookd.api.params import CtxDep, PagingDep
+from hookd.api.params import CtxDep, ListQueryDep
 from hookd.api.send.models import EndpointSecretRotateIn, ListResponse
 from hookd.api.send.serialize import JSON, page_out
 from hookd.core.alerts.channels import POSTED, WEBHOOK, mask_secret_url
@@ -55,7 +55,7 @@ def channel_out(view: service.ChannelView) -> dict[str, Any]:
 
 
 @router.get("", response_model=ListResponse[AlertChannelOut], summary="List alert channels")
-async def list_channels(ctx: CtxDep, paging: PagingDep) -> Response:
+async def list_channels(ctx: CtxDep, paging: ListQueryDep) -> Response:
     page = await service.list_channels(
         ctx, iterator=paging.iterator, limit=paging.limit, descending=paging.descending(False)
     )

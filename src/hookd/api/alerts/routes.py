@@ -17,7 +17,7 @@ from hookd.api.alerts.models import (
     IssueStatus,
 )
 from hookd.api.alerts.serialize import issue_out, rule_out
-from hookd.api.params import CtxDep, PagingDep
+from hookd.api.params import CtxDep, ListQueryDep
 from hookd.api.send.models import ListResponse
 from hookd.api.send.serialize import JSON, page_out
 from hookd.core.alerts import rules as alerts
@@ -29,7 +29,7 @@ router = APIRouter(prefix="/api/v1/alert", tags=["Alert"])
 
 
 @router.get("/rule", response_model=ListResponse[AlertRuleOut], summary="List alert rules")
-async def list_rules(ctx: CtxDep, paging: PagingDep) -> Response:
+async def list_rules(ctx: CtxDep, paging: ListQueryDep) -> Response:
     page = await rules.list_rules(
         ctx, iterator=paging.iterator, limit=paging.limit, descending=paging.descending(False)
     )
@@ -80,7 +80,7 @@ def _out(ctx: Context, issue: Issue) -> JSON:
 )
 async def list_issues(
     ctx: CtxDep,
-    paging: PagingDep,
+    paging: ListQueryDep,
     status: Annotated[list[IssueStatus] | None, Query()] = None,
     rule_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:

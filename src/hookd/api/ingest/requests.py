@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -15,7 +16,7 @@ from hookd.api.ingest.models import (
     ReplayOut,
 )
 from hookd.api.ingest.serialize import request_detail_out, request_out
-from hookd.api.params import CtxDep, PagingDep
+from hookd.api.params import CtxDep, ListQueryDep
 from hookd.api.send.models import ListResponse, Time
 from hookd.api.send.serialize import JSON, page_out, task_out
 from hookd.core.domain import DeliveryStatus
@@ -32,19 +33,14 @@ router = APIRouter(prefix="/ingest/api/v1/source/{source_id}/request", tags=["In
 async def list_requests(
     ctx: CtxDep,
     source_id: str,
-    paging: PagingDep,
+    query: ListQueryDep,
     outcome: Annotated[list[Outcome] | None, Query()] = None,
     before: Time | None = None,
     after: Time | None = None,
 ) -> Response:
+    window = dataclasses.replace(query, before=before, after=after)
     page = await service.list_requests(
-        ctx,
-        source_id,
-        iterator=paging.iterator,
-        limit=paging.limit,
-        outcomes=list(outcome) if outcome else None,
-        before=before,
-        after=after,
+        ctx, source_id, window, outcomes=list(outcome) if outcome else None
     )
     return JSON(page_out(page, request_out))
 

@@ -11,7 +11,7 @@ from hookd.api.ingest.models import (
     RotateTokenOut,
 )
 from hookd.api.ingest.serialize import source_out
-from hookd.api.params import CtxDep, PagingDep
+from hookd.api.params import CtxDep, ListQueryDep
 from hookd.api.send.models import ListResponse
 from hookd.api.send.serialize import JSON, page_out
 from hookd.core.masking import config_secrets
@@ -21,10 +21,8 @@ router = APIRouter(prefix="/ingest/api/v1/source", tags=["Ingest Source"])
 
 
 @router.get("", response_model=ListResponse[IngestSourceOut], summary="List sources")
-async def list_sources(ctx: CtxDep, paging: PagingDep) -> Response:
-    page = await service.list_sources(
-        ctx, iterator=paging.iterator, limit=paging.limit, descending=paging.descending(False)
-    )
+async def list_sources(ctx: CtxDep, query: ListQueryDep) -> Response:
+    page = await service.list_sources(ctx, query)
     return JSON(page_out(page, lambda source: source_out(ctx, source)))
 
 

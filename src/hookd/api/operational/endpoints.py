@@ -15,7 +15,7 @@ from hookd.api.operational.models import (
     OperationalEndpointOut,
     OperationalEndpointUpsertIn,
 )
-from hookd.api.params import CtxDep, PagingDep
+from hookd.api.params import CtxDep, ListQueryDep
 from hookd.api.send.models import (
     EndpointHeadersIn,
     EndpointHeadersOut,
@@ -64,10 +64,8 @@ def endpoint_out(ep: Endpoint) -> dict[str, Any]:
     response_model=ListResponse[OperationalEndpointOut],
     summary="List operational webhook endpoints",
 )
-async def list_endpoints(ctx: CtxDep, paging: PagingDep) -> Response:
-    page: Page[Endpoint] = await service.list_endpoints(
-        ctx, APP, iterator=paging.iterator, limit=paging.limit, descending=paging.descending(False)
-    )
+async def list_endpoints(ctx: CtxDep, query: ListQueryDep) -> Response:
+    page: Page[Endpoint] = await service.list_endpoints(ctx, APP, query)
     return JSON(page_out(page, endpoint_out))
 
 

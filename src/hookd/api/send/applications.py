@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from hookd.api.params import CtxDep, PagingDep
+from hookd.api.params import CtxDep, ListQueryDep
 from hookd.api.send.models import ApplicationIn, ApplicationOut, ApplicationPatch, ListResponse
 from hookd.api.send.serialize import JSON, app_out, page_out
 from hookd.services import applications as service
@@ -13,10 +13,8 @@ router = APIRouter(prefix="/api/v1/app", tags=["Application"])
 
 
 @router.get("", response_model=ListResponse[ApplicationOut], summary="List applications")
-async def list_apps(ctx: CtxDep, paging: PagingDep) -> Response:
-    page = await service.list_apps(
-        ctx, iterator=paging.iterator, limit=paging.limit, descending=paging.descending(False)
-    )
+async def list_apps(ctx: CtxDep, query: ListQueryDep) -> Response:
+    page = await service.list_apps(ctx, query)
     return JSON(page_out(page, app_out))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from hookd.api.params import AttemptFilterDep, CtxDep, PagingDep
+from hookd.api.params import AttemptListQueryDep, CtxDep, ListQueryDep
 from hookd.api.send.models import (
     EndpointMessageOut,
     ListResponse,
@@ -29,22 +29,9 @@ router = APIRouter(prefix="/api/v1/app/{app_id}", tags=["Message Attempt"])
     summary="List an endpoint's attempts, newest first",
 )
 async def list_by_endpoint(
-    ctx: CtxDep,
-    app_id: str,
-    endpoint_id: str,
-    filters: AttemptFilterDep,
-    paging: PagingDep,
+    ctx: CtxDep, app_id: str, endpoint_id: str, query: AttemptListQueryDep
 ) -> Response:
-    page = await service.list_by_endpoint(
-        ctx,
-        app_id,
-        endpoint_id,
-        iterator=paging.iterator,
-        limit=paging.limit,
-        status=filters.status,
-        before=filters.before,
-        after=filters.after,
-    )
+    page = await service.list_by_endpoint(ctx, app_id, endpoint_id, query)
     return JSON(page_out(page, attempt_out))
 
 
@@ -57,21 +44,10 @@ async def list_by_msg(
     ctx: CtxDep,
     app_id: str,
     msg_id: str,
-    filters: AttemptFilterDep,
-    paging: PagingDep,
+    query: AttemptListQueryDep,
     endpoint_id: str | None = None,
 ) -> Response:
-    page = await service.list_by_message(
-        ctx,
-        app_id,
-        msg_id,
-        iterator=paging.iterator,
-        limit=paging.limit,
-        endpoint_id=endpoint_id,
-        status=filters.status,
-        before=filters.before,
-        after=filters.after,
-    )
+    page = await service.list_by_message(ctx, app_id, msg_id, query, endpoint_id=endpoint_id)
     return JSON(page_out(page, attempt_out))
 
 
@@ -101,10 +77,8 @@ async def expunge_attempt_content(
     response_model=ListResponse[MessageEndpointOut],
     summary="List the endpoints a message was sent to",
 )
-async def list_destinations(ctx: CtxDep, app_id: str, msg_id: str, paging: PagingDep) -> Response:
-    page = await service.message_destinations(
-        ctx, app_id, msg_id, iterator=paging.iterator, limit=paging.limit
-    )
+async def list_destinations(ctx: CtxDep, app_id: str, msg_id: str, query: ListQueryDep) -> Response:
+    page = await service.message_destinations(ctx, app_id, msg_id, query)
     return JSON(page_out(page, message_endpoint_out))
 
 
@@ -117,20 +91,10 @@ async def list_endpoint_messages(
     ctx: CtxDep,
     app_id: str,
     endpoint_id: str,
-    filters: AttemptFilterDep,
-    paging: PagingDep,
+    query: AttemptListQueryDep,
     with_content: bool = True,
 ) -> Response:
-    page = await service.endpoint_messages(
-        ctx,
-        app_id,
-        endpoint_id,
-        iterator=paging.iterator,
-        limit=paging.limit,
-        status=filters.status,
-        before=filters.before,
-        after=filters.after,
-    )
+    page = await service.endpoint_messages(ctx, app_id, endpoint_id, query)
     return JSON(page_out(page, lambda pair: endpoint_message_out(pair, with_content=with_content)))
 
 

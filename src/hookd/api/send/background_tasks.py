@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from hookd.api.params import CtxDep, PagingDep
+from hookd.api.params import CtxDep, ListQueryDep
 from hookd.api.send.models import BackgroundTaskOut, BackgroundTaskStatus, ListResponse
 from hookd.api.send.serialize import JSON, page_out, task_out
 from hookd.services import background_tasks as service
@@ -19,18 +19,11 @@ router = APIRouter(prefix="/api/v1/background-task", tags=["Background Task"])
 )
 async def list_tasks(
     ctx: CtxDep,
-    paging: PagingDep,
+    query: ListQueryDep,
     status: BackgroundTaskStatus | None = None,
     task: str | None = None,
 ) -> Response:
-    page = await service.list_tasks(
-        ctx,
-        status=status,
-        task=task,
-        iterator=paging.iterator,
-        limit=paging.limit,
-        descending=paging.descending(True),
-    )
+    page = await service.list_tasks(ctx, query, status=status, task=task)
     return JSON(page_out(page, task_out))
 
 

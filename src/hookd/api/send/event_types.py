@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from hookd.api.params import CtxDep, PagingDep
+from hookd.api.params import CtxDep, ListQueryDep
 from hookd.api.send.models import (
     EventTypeIn,
     EventTypeOut,
@@ -20,15 +20,9 @@ router = APIRouter(prefix="/api/v1/event-type", tags=["Event Type"])
 
 @router.get("", response_model=ListResponse[EventTypeOut], summary="List event types")
 async def list_event_types(
-    ctx: CtxDep, paging: PagingDep, include_archived: bool = False, with_content: bool = True
+    ctx: CtxDep, query: ListQueryDep, include_archived: bool = False, with_content: bool = True
 ) -> Response:
-    page = await service.list_event_types(
-        ctx,
-        iterator=paging.iterator,
-        limit=paging.limit,
-        descending=paging.descending(False),
-        include_archived=include_archived,
-    )
+    page = await service.list_event_types(ctx, query, include_archived=include_archived)
     return JSON(page_out(page, lambda et: event_type_out(et, with_schemas=with_content)))
 
 

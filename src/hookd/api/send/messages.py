@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Annotated, Any
 
@@ -9,7 +10,7 @@ import orjson
 from fastapi import APIRouter, Body, Query, Request, Response
 
 from hookd.api.idempotency import CREATE_KEY, replayed
-from hookd.api.params import CtxDep, PagingDep
+from hookd.api.params import CtxDep, ListQueryDep
 from hookd.api.send.models import (
     BackgroundTaskOut,
     BulkExpungeContentsIn,
@@ -39,7 +40,7 @@ router = APIRouter(prefix="/api/v1/app/{app_id}/msg", tags=["Message"])
 async def list_messages(
     ctx: CtxDep,
     app_id: str,
-    paging: PagingDep,
+    query: ListQueryDep,
     event_types: Annotated[list[str] | None, Query()] = None,
     channel: str | None = None,
     tag: str | None = None,
@@ -49,17 +50,9 @@ async def list_messages(
 ) -> Response:
     # SDKs send repeated keys or one comma-separated value; accept both.
     types = [part for item in event_types or () for part in item.split(",") if part] or None
+    window = dataclasses.replace(query, before=before, after=after)
     page = await service.list_messages(
-        ctx,
-        app_id,
-        iterator=paging.iterator,
-        limit=paging.limit,
-        event_types=types,
-        channel=channel,
-        before=before,
-        after=after,
-        tag=tag,
-        descending=paging.descending(True),
+        ctx, app_id, window, event_types=types, channel=channel, tag=tag
     )
     return JSON(page_out(page, lambda msg: message_out(msg, with_content=with_content)))
 

@@ -8,7 +8,6 @@ records work exactly as they do for HTTP.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Protocol
 
@@ -17,6 +16,7 @@ import structlog
 
 from hookd.core.delivery import AttemptResult, Failure
 from hookd.core.destinations import DestinationTarget
+from hookd.engine import durations
 from hookd.engine.http.names import AddressRefused
 
 log = structlog.get_logger("hookd.destinations")
@@ -83,7 +83,7 @@ async def publish_attempt(
     ``unreachable`` names the client library's own connection errors, reported like OSError.
     """
     connection_errors: tuple[type[Exception], ...] = (OSError, *unreachable)
-    started = time.perf_counter()
+    started = durations.mark()
     try:
         async with asyncio.timeout(timeout):
             acknowledgement = await publish()
@@ -103,7 +103,7 @@ async def publish_attempt(
         log.debug("publish failed", destination=target.display_url, exc_info=True)
         reason = f"publish to {_where(target)} failed: {_describe(exc, target)}"
         return _failed(started, reason, Failure.ERROR)
-    return AttemptResult(PUBLISHED_STATUS, acknowledgement, _elapsed_ms(started))
+    return AttemptResult(PUBLISHED_STATUS, acknowledgement, durations.elapsed_ms(started))
 
 
 def _where(target: DestinationTarget) -> str:
@@ -119,8 +119,4 @@ def _describe(exc: BaseException, target: DestinationTarget) -> str:
 
 
 def _failed(started: float, reason: str, failure: Failure) -> AttemptResult:
-    return AttemptResult(0, b"", _elapsed_ms(started), error=reason, failure=failure)
-
-
-def _elapsed_ms(started: float) -> int:
-    return int((time.perf_counter() - started) * 1000)
+    return AttemptResult.no_response(reason, durations.elapsed_ms(started), failure=failure)

@@ -89,12 +89,8 @@ class BrokerDestinations:
             try:
                 destination = FACTORIES[target.kind](self._allow)
             except ModuleNotFoundError as exc:
-                return AttemptResult(
-                    0,
-                    b"",
-                    0,
-                    error=f"install {EXTRA} for {target.kind.value}:// endpoints "
-                    f"({exc.name} is missing)",
+                return AttemptResult.no_response(
+                    f"install {EXTRA} for {target.kind.value}:// endpoints ({exc.name} is missing)",
                     failure=Failure.ERROR,
                 )
             await destination.start()
@@ -112,6 +108,7 @@ class BrokerDestinations:
         try:
             target = cached_target(url)
         except ValueError as exc:
-            reason = f"invalid destination URL: {exc}"
-            return AttemptResult(0, b"", 0, error=reason, failure=Failure.ERROR)
+            return AttemptResult.no_response(
+                f"invalid destination URL: {exc}", failure=Failure.ERROR
+            )
         return await self.send(target, headers, body, timeout)

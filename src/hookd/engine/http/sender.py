@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-import time
 from collections.abc import Mapping
 from typing import Protocol
 
 from hookd.core.delivery import RESPONSE_READ_LIMIT, AttemptResult, Failure
 from hookd.core.http_wire import HttpTarget, decoded_body, parse_http_target, request_head
 from hookd.core.ssrf import Network
+from hookd.engine import durations
 from hookd.engine.http.connection import ResponseError, TlsFailed
 from hookd.engine.http.names import AddressRefused, GuardedNames
 from hookd.engine.http.pool import ConnectFailed, ConnectionPool
@@ -99,8 +99,8 @@ class HttpSender:
         try:
             destination = self._destination(url)
         except ValueError as exc:
-            return AttemptResult(
-                0, b"", 0, error=f"request failed: invalid URL: {exc}", failure=Failure.ERROR
+            return AttemptResult.no_response(
+                f"request failed: invalid URL: {exc}", failure=Failure.ERROR
             )
         if self._pool is None:
             raise RuntimeError("HttpSender.start() was not called")
@@ -109,41 +109,35 @@ class HttpSender:
                 method, destination, headers, len(body), user_agent=self._user_agent
             )
         except ValueError as exc:
-            return AttemptResult(0, b"", 0, error=f"request failed: {exc}", failure=Failure.ERROR)
+            return AttemptResult.no_response(f"request failed: {exc}", failure=Failure.ERROR)
         context = (tls or self._default_tls) if destination.tls else None
-        started = time.perf_counter()
+        started = durations.mark()
         try:
             async with asyncio.timeout(timeout):
                 response = await self._pool.exchange(
                     destination, context, head, body, bodiless=method == "HEAD"
                 )
         except TimeoutError:
-            return AttemptResult(
-                0,
-                b"",
-                _elapsed_ms(started),
-                error=f"timed out after {timeout:g} s",
+            return AttemptResult.no_response(
+                f"timed out after {timeout:g} s",
+                durations.elapsed_ms(started),
                 timed_out=True,
                 failure=Failure.TIMEOUT,
             )
         except AddressRefused as exc:
-            return AttemptResult(
-                0, b"", _elapsed_ms(started), error=str(exc), failure=Failure.REFUSED
+            return AttemptResult.no_response(
+                str(exc), durations.elapsed_ms(started), failure=Failure.REFUSED
             )
         except ConnectFailed as exc:
-            return AttemptResult(
-                0,
-                b"",
-                _elapsed_ms(started),
-                error=f"connection failed: {exc.cause}",
+            return AttemptResult.no_response(
+                f"connection failed: {exc.cause}",
+                durations.elapsed_ms(started),
                 failure=Failure.TLS if isinstance(exc.cause, ssl.SSLError) else Failure.CONNECTION,
             )
         except (ResponseError, OSError, ValueError) as exc:  # ValueError: e.g. a bad TLS name
-            return AttemptResult(
-                0,
-                b"",
-                _elapsed_ms(started),
-                error=f"request failed: {type(exc).__name__}: {exc}",
+            return AttemptResult.no_response(
+                f"request failed: {type(exc).__name__}: {exc}",
+                durations.elapsed_ms(started),
                 failure=_failure_of(exc),
             )
         retry_after = control = coding = None
@@ -158,7 +152,7 @@ class HttpSender:
         return AttemptResult(
             response.status,
             decoded_body(response.body, coding, RESPONSE_READ_LIMIT),
-            _elapsed_ms(started),
+            durations.elapsed_ms(started),
             retry_after=retry_after,
             headers=tuple(response.headers),
             delivery_control=control,
@@ -174,7 +168,3 @@ def _failure_of(exc: Exception) -> Failure:
     if isinstance(exc, OSError):
         return Failure.CONNECTION  # the name did not resolve, or the connection broke
     return Failure.ERROR
-
-
-def _elapsed_ms(started: float) -> int:
-    return int((time.perf_counter() - started) * 1000)

@@ -13,7 +13,6 @@ out as it came, with its coding, and a body it writes goes out without one.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
@@ -29,6 +28,7 @@ from hookd.core.transformations import (
     TransformError,
     TransformInput,
 )
+from hookd.engine import durations
 from hookd.telemetry import NO_TELEMETRY, Telemetry
 
 MIB = 1024 * 1024
@@ -99,7 +99,7 @@ async def prepare_delivery(
         unsigned_headers(endpoint, forwarded, shaped.content_type),
         seen,
     )
-    started = time.monotonic()
+    started = durations.mark()
     try:
         if sandbox is None:
             raise TransformError("runtime", "no transformation sandbox in this process")
@@ -113,12 +113,12 @@ async def prepare_delivery(
             endpoint=endpoint.id,
         )
     except TransformError as exc:
-        telemetry.transformation_finished(exc.kind, time.monotonic() - started)
+        telemetry.transformation_finished(exc.kind, durations.elapsed_s(started))
         return _not_sent(f"transformation failed: {exc.message}", started, cancelled=False)
     if isinstance(outcome, Cancelled):
-        telemetry.transformation_finished("cancelled", time.monotonic() - started)
+        telemetry.transformation_finished("cancelled", durations.elapsed_s(started))
         return _not_sent(f"cancelled by the transformation: {outcome.reason}", started, True)
-    telemetry.transformation_finished("transformed", time.monotonic() - started)
+    telemetry.transformation_finished("transformed", durations.elapsed_s(started))
     headers = {
         name: value
         for name, value in outcome.headers.items()
@@ -166,6 +166,6 @@ def _decoded_view(
 
 
 def _not_sent(reason: str, started: float, cancelled: bool) -> NotSent:
-    elapsed_ms = int((time.monotonic() - started) * 1000)
     failure = Failure.CANCELLED if cancelled else Failure.TRANSFORMATION
-    return NotSent(AttemptResult(0, b"", elapsed_ms, error=reason, failure=failure), cancelled)
+    result = AttemptResult.no_response(reason, durations.elapsed_ms(started), failure=failure)
+    return NotSent(result, cancelled)

@@ -163,11 +163,9 @@ def _plan(
 
 
 def _timed_out(result: AttemptResult, timeout_ms: int) -> AttemptResult:
-    return AttemptResult(
-        0,
-        b"",
+    return AttemptResult.no_response(
+        f"no answer within the call's deadline of {timeout_ms} ms",
         result.duration_ms,
-        error=f"no answer within the call's deadline of {timeout_ms} ms",
         timed_out=True,
         failure=Failure.TIMEOUT,
     )

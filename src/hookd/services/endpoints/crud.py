@@ -18,6 +18,7 @@ from hookd.core.domain import (
     Endpoint,
     EndpointHealth,
     EndpointStats,
+    ListQuery,
     OldSecret,
     Page,
 )
@@ -216,13 +217,15 @@ async def get_endpoint(ctx: Context, app_id: str, endpoint_id: str) -> Endpoint:
         return await require_endpoint(conn, app.id, endpoint_id)
 
 
-async def list_endpoints(
-    ctx: Context, app_id: str, *, iterator: str | None, limit: int, descending: bool
-) -> Page[Endpoint]:
+async def list_endpoints(ctx: Context, app_id: str, query: ListQuery) -> Page[Endpoint]:
     async with ctx.db.read() as conn:
         app = await require_app(conn, app_id)
         return await store.list_endpoints(
-            conn, app.id, iterator=iterator, limit=limit, descending=descending
+            conn,
+            app.id,
+            iterator=query.iterator,
+            limit=query.limit,
+            descending=query.descending(False),
         )
 
 
@@ -368,7 +371,7 @@ async def recover(
             now_ms=to_ms(now),
             statuses=(DeliveryStatus.FAIL,),
             since_msg_id=ids.floor_id(ids.MESSAGE, since),
-            until_msg_id=ids.floor_id(ids.MESSAGE, until) if until else None,
+            until_msg_id=ids.floor_id(ids.MESSAGE, until),
         )
         task = await background_tasks.record(
             conn, background_tasks.RECOVER, app.id, {"messagesSent": count}, now
@@ -396,6 +399,6 @@ async def endpoint_stats(
         return await store.endpoint_stats(
             conn,
             endpoint.id,
-            ids.floor_id(ids.MESSAGE, since) if since else None,
-            ids.floor_id(ids.MESSAGE, until) if until else None,
+            ids.floor_id(ids.MESSAGE, since),
+            ids.floor_id(ids.MESSAGE, until),
         )

@@ -14,6 +14,7 @@ from hookd.core.domain import (
     DeliveryStatus,
     Endpoint,
     InboundRecord,
+    ListQuery,
     MessageDelivery,
     Page,
     Source,
@@ -49,30 +50,24 @@ class Replayed:
     task: BackgroundTask  # recorded finished, with the counts above as its data
 
 
-def _floor(moment: datetime | None) -> str | None:
-    return ids.floor_id(ids.REQUEST, moment) if moment else None
-
-
 async def list_requests(
     ctx: Context,
     source_id: str,
+    query: ListQuery,
     *,
-    iterator: str | None,
-    limit: int,
     outcomes: list[str] | None,
-    before: datetime | None,
-    after: datetime | None,
 ) -> Page[InboundRecord]:
+    """A source's requests, newest first whatever ``query.order`` says."""
     async with ctx.db.read() as conn:
         source = await require_source(conn, source_id)
         return await records.list_records(
             conn,
             source.id,
-            iterator=iterator,
-            limit=limit,
+            iterator=query.iterator,
+            limit=query.limit,
             outcomes=outcomes,
-            after_id=_floor(after),
-            before_id=_floor(before),
+            after_id=ids.floor_id(ids.REQUEST, query.after),
+            before_id=ids.floor_id(ids.REQUEST, query.before),
         )
 
 
@@ -195,7 +190,7 @@ async def replay_requests(
             outcomes=outcomes,
             status=status,
             after_id=ids.floor_id(ids.REQUEST, since),
-            before_id=_floor(until),
+            before_id=ids.floor_id(ids.REQUEST, until),
             limit=MAX_BULK_REPLAY + 1,
         )
         for record in chosen[:MAX_BULK_REPLAY]:

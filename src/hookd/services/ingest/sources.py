@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd import ids
-from hookd.core.domain import Application, Page, Source, StaticResponse
+from hookd.core.domain import Application, ListQuery, Page, Source, StaticResponse
 from hookd.core.masking import MaskedSecretError, kept_config
 from hookd.core.providers import PROVIDERS, ConfigError, Verifier, parse_verifier
 from hookd.core.providers.registry import SOURCE_TYPES, provider_response
@@ -165,11 +165,11 @@ async def get_source(ctx: Context, source_id: str) -> Source:
         return await require_source(conn, source_id)
 
 
-async def list_sources(
-    ctx: Context, *, iterator: str | None, limit: int, descending: bool
-) -> Page[Source]:
+async def list_sources(ctx: Context, query: ListQuery) -> Page[Source]:
     async with ctx.db.read() as conn:
-        return await store.list_sources(conn, iterator=iterator, limit=limit, descending=descending)
+        return await store.list_sources(
+            conn, iterator=query.iterator, limit=query.limit, descending=query.descending(False)
+        )
 
 
 async def upsert_source(

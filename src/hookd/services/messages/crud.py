@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from hookd import ids
-from hookd.core.domain import Message, Page
+from hookd.core.domain import ListQuery, Message, Page
 from hookd.services.applications import require_app
 from hookd.services.context import Context
 from hookd.services.create_keys import KeyRequest
@@ -164,29 +164,26 @@ async def get_message(ctx: Context, app_id: str, msg_id: str) -> Message:
 async def list_messages(
     ctx: Context,
     app_id: str,
+    query: ListQuery,
     *,
-    iterator: str | None,
-    limit: int,
     event_types: list[str] | None,
     channel: str | None,
-    before: datetime | None,
-    after: datetime | None,
     tag: str | None = None,
-    descending: bool = True,
 ) -> Page[Message]:
+    """An application's messages, newest first by default."""
     async with ctx.db.read() as conn:
         app = await require_app(conn, app_id)
         return await store.list_messages(
             conn,
             app.id,
-            iterator=iterator,
-            limit=limit,
+            iterator=query.iterator,
+            limit=query.limit,
             event_types=event_types,
             channel=channel,
-            before_id=ids.floor_id(ids.MESSAGE, before) if before else None,
-            after_id=ids.floor_id(ids.MESSAGE, after) if after else None,
+            before_id=ids.floor_id(ids.MESSAGE, query.before),
+            after_id=ids.floor_id(ids.MESSAGE, query.after),
             tag=tag,
-            descending=descending,
+            descending=query.descending(True),
         )
 
 

@@ -14,8 +14,7 @@ from hookd.core.domain import ACCEPTED, DeliveryStatus, InboundRecord, Page
 from hookd.store.codec import from_ms, to_ms
 from hookd.store.pages import paginate
 from hookd.store.row_inserts import insert_many
-from hookd.store.schema import deliveries
-from hookd.store.schema import inbound_requests as t
+from hookd.store.schema import deliveries, inbound_requests
 from hookd.store.sqlite.statements import select_rows
 
 
@@ -71,13 +70,13 @@ def record_values(record: InboundRecord) -> dict[str, Any]:
 
 def insert_records(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Rows of ``record_values`` in one statement (executemany), on a synchronous connection."""
-    insert_many(conn, t, rows)
+    insert_many(conn, inbound_requests, rows)
 
 
 _REPEATED = (
-    update(t)
-    .where(t.c.id == bindparam("record_id"))
-    .values(request_count=t.c.request_count + 1, last_received_at=bindparam("at"))
+    update(inbound_requests)
+    .where(inbound_requests.c.id == bindparam("record_id"))
+    .values(request_count=inbound_requests.c.request_count + 1, last_received_at=bindparam("at"))
 )
 
 
@@ -89,14 +88,18 @@ def count_repeats(conn: Connection, repeats: list[tuple[str, datetime]]) -> None
 
 # Built once: a new statement per group would cost its construction and cache key each time.
 _LAST_ACCEPTED = (
-    select(t.c.source_id, t.c.dedup_key, func.max(t.c.received_at))
-    .where(
-        t.c.source_id.in_(bindparam("sources", expanding=True)),
-        t.c.dedup_key.in_(bindparam("keys", expanding=True)),
-        t.c.received_at >= bindparam("since"),
-        t.c.outcome == bindparam("outcome", ACCEPTED),
+    select(
+        inbound_requests.c.source_id,
+        inbound_requests.c.dedup_key,
+        func.max(inbound_requests.c.received_at),
     )
-    .group_by(t.c.source_id, t.c.dedup_key)
+    .where(
+        inbound_requests.c.source_id.in_(bindparam("sources", expanding=True)),
+        inbound_requests.c.dedup_key.in_(bindparam("keys", expanding=True)),
+        inbound_requests.c.received_at >= bindparam("since"),
+        inbound_requests.c.outcome == bindparam("outcome", ACCEPTED),
+    )
+    .group_by(inbound_requests.c.source_id, inbound_requests.c.dedup_key)
 )
 
 
@@ -124,13 +127,17 @@ def last_accepted(
 async def get_record(
     conn: AsyncConnection, source_id: str, request_id: str
 ) -> InboundRecord | None:
-    query = select(t).where(t.c.source_id == source_id, t.c.id == request_id)
+    query = select(inbound_requests).where(
+        inbound_requests.c.source_id == source_id, inbound_requests.c.id == request_id
+    )
     row = (await conn.execute(query)).first()
     return record_from_row(row) if row else None
 
 
 async def set_message(conn: AsyncConnection, request_id: str, msg_id: str) -> None:
-    await conn.execute(update(t).where(t.c.id == request_id).values(msg_id=msg_id))
+    await conn.execute(
+        update(inbound_requests).where(inbound_requests.c.id == request_id).values(msg_id=msg_id)
+    )
 
 
 def _filtered(
@@ -140,16 +147,20 @@ def _filtered(
     after_id: str | None,
     before_id: str | None,
 ) -> Any:
-    query = select(t).where(t.c.source_id == source_id)
+    query = select(inbound_requests).where(inbound_requests.c.source_id == source_id)
     if outcomes:
-        query = query.where(t.c.outcome.in_(outcomes))
+        query = query.where(inbound_requests.c.outcome.in_(outcomes))
     if after_id:
-        query = query.where(t.c.id >= after_id)
+        query = query.where(inbound_requests.c.id >= after_id)
     if before_id:
-        query = query.where(t.c.id < before_id)
+        query = query.where(inbound_requests.c.id < before_id)
     if status is not None:
-        d = deliveries.c
-        query = query.where(exists().where(d.msg_id == t.c.msg_id, d.status == int(status)))
+        delivery = deliveries.c
+        query = query.where(
+            exists().where(
+                delivery.msg_id == inbound_requests.c.msg_id, delivery.status == int(status)
+            )
+        )
     return query
 
 
@@ -166,7 +177,13 @@ async def list_records(
     """Newest first."""
     query = _filtered(source_id, outcomes, None, after_id, before_id)
     return await paginate(
-        conn, query, t.c.id, record_from_row, iterator=iterator, limit=limit, descending=True
+        conn,
+        query,
+        inbound_requests.c.id,
+        record_from_row,
+        iterator=iterator,
+        limit=limit,
+        descending=True,
     )
 
 
@@ -182,5 +199,5 @@ async def select_records(
 ) -> list[InboundRecord]:
     """Oldest first, for bulk replay."""
     query = _filtered(source_id, outcomes, status, after_id, before_id)
-    rows = (await conn.execute(query.order_by(t.c.id).limit(limit))).all()
+    rows = (await conn.execute(query.order_by(inbound_requests.c.id).limit(limit))).all()
     return [record_from_row(row) for row in rows]

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hookd.core.domain import Page, Source, StaticResponse
 from hookd.store.codec import from_ms, to_ms
 from hookd.store.pages import paginate
-from hookd.store.schema import sources as t
+from hookd.store.schema import sources
 from hookd.store.sealing import open_json, seal_json
 
 CONFIG = "sources.config"  # sealed (store.sealing): the provider's secrets
@@ -62,20 +62,20 @@ def _values(source: Source) -> dict[str, Any]:
 
 
 async def insert_source(conn: AsyncConnection, source: Source) -> None:
-    await conn.execute(insert(t).values(_values(source)))
+    await conn.execute(insert(sources).values(_values(source)))
 
 
 async def save_source(conn: AsyncConnection, source: Source) -> None:
-    await conn.execute(update(t).where(t.c.id == source.id).values(_values(source)))
+    await conn.execute(update(sources).where(sources.c.id == source.id).values(_values(source)))
 
 
 async def delete_source(conn: AsyncConnection, source_id: str) -> None:
-    await conn.execute(delete(t).where(t.c.id == source_id))
+    await conn.execute(delete(sources).where(sources.c.id == source_id))
 
 
 async def get_source(conn: AsyncConnection, id_or_uid: str) -> Source | None:
     """By id, or by uid when no id matches (the management API)."""
-    query = select(t).where(or_(t.c.id == id_or_uid, t.c.uid == id_or_uid))
+    query = select(sources).where(or_(sources.c.id == id_or_uid, sources.c.uid == id_or_uid))
     rows = (await conn.execute(query)).all()
     by_id = [row for row in rows if row._mapping["id"] == id_or_uid]
     chosen = by_id or rows
@@ -85,7 +85,7 @@ async def get_source(conn: AsyncConnection, id_or_uid: str) -> Source | None:
 async def find_for_ingest(conn: AsyncConnection, token: str) -> Source | None:
     """By the ingest URL's token (``/in/{token}``). Only the token: a uid is guessable and
     neither it nor the id changes when the token is rotated."""
-    row = (await conn.execute(select(t).where(t.c.token == token))).first()
+    row = (await conn.execute(select(sources).where(sources.c.token == token))).first()
     return source_from_row(row) if row else None
 
 
@@ -94,8 +94,8 @@ async def list_sources(
 ) -> Page[Source]:
     return await paginate(
         conn,
-        select(t),
-        t.c.id,
+        select(sources),
+        sources.c.id,
         source_from_row,
         iterator=iterator,
         limit=limit,
