@@ -20,6 +20,8 @@ DELIVERY = "dlv_"
 SOURCE = "src_"
 TASK = "qtask_"
 REQUEST = "req_"  # an inbound request to /in/{source}
+API_KEY = "key_"
+PORTAL_TOKEN = "ptok_"  # noqa: S105 - the id prefix of an app portal token
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLISECOND = timedelta(milliseconds=1)
