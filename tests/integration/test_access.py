@@ -507,6 +507,25 @@ async def test_an_application_key_mints_portal_tokens_for_its_application(
         assert again.status_code == 403
 
 
+async def test_keys_and_portal_tokens_go_with_their_application(
+    hookd: HookdServer, api: httpx.AsyncClient
+) -> None:
+    app_id = (await api.post("/api/v1/app", json={"name": "short-lived"})).json()["id"]
+    created = await api.post(
+        "/api/v1/api-key", json={"name": "k", "scope": "application", "appId": app_id}
+    )
+    portal = await portal_token(api, app_id)
+    assert (await api.delete(f"/api/v1/app/{app_id}")).status_code == 204
+    assert (await api.get(f"/api/v1/api-key/{created.json()['id']}")).status_code == 404
+    for token in (created.json()["token"], portal):
+        async with bearer(hookd, token) as client:
+
+            async def refused(client: httpx.AsyncClient = client) -> bool:
+                return (await client.get(f"/api/v1/app/{app_id}")).status_code == 401
+
+            await eventually(refused, timeout=5)
+
+
 async def test_idempotency_keys_belong_to_each_principal(
     hookd: HookdServer, api: httpx.AsyncClient, app_id: str
 ) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from hookd.api.send.models import UID, ApplicationIn, Bool, CamelModel, Time
 from hookd.core.access import Scope
@@ -61,7 +61,8 @@ class AppPortalAccessIn(CamelModel):
     capabilities: list[PortalCapability] | None = Field(
         default=None, description="none: all of them; ViewBase is always included"
     )
-    expiry: int | None = Field(
+    # Strict: a JSON boolean is no number of seconds (pydantic's lax mode takes false as 0).
+    expiry: StrictInt | None = Field(
         default=None, ge=3600, le=604800, description="seconds the token is valid (default 7 days)"
     )
     feature_flags: list[FeatureFlag] | None = Field(
@@ -80,7 +81,7 @@ class AppPortalAccessOut(BaseModel):
 
 
 class ApplicationTokenExpireIn(CamelModel):
-    expiry: int | None = Field(
+    expiry: StrictInt | None = Field(
         default=None, ge=0, le=604800, description="seconds until the tokens expire (default 0)"
     )
     session_ids: list[SessionId] | None = Field(
