@@ -6,9 +6,9 @@ The routes answer with hand-built dicts (``api/send/serialize.py``, ``api/ingest
 ids name nothing, so it sees 404s and empty lists. Here every object exists (an application,
 an endpoint with every optional field, delivered and failed messages with attempts, an event
 type, an ingest source with a forwarded request, a call, an operational endpoint, a background
-task, an API key and an app portal token) and every GET operation of the document, plus the creating and acting POSTs, is answered
-and checked by schemathesis's own check. The test fails when a GET operation of the document is
-left unchecked, so a new route cannot skip it.
+task, an API key and an app portal token) and every GET operation of the document, plus the
+creating and acting POSTs, is answered and checked by schemathesis's own check. The test fails
+when a GET operation of the document is left unchecked, so a new route cannot skip it.
 """
 
 from __future__ import annotations
