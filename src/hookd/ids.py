@@ -22,6 +22,9 @@ TASK = "qtask_"
 REQUEST = "req_"  # an inbound request to /in/{source}
 API_KEY = "key_"
 PORTAL_TOKEN = "ptok_"  # noqa: S105 - the id prefix of an app portal token
+ALERT_CHANNEL = "achan_"  # where alert notices go (services.alerts)
+ALERT_RULE = "alrt_"
+ALERT_ISSUE = "iss_"
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLISECOND = timedelta(milliseconds=1)

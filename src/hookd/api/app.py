@@ -11,9 +11,11 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp
 
 from hookd import __version__, gc_tuning
-from hookd.api import allow, docs, errors, openapi
+from hookd.api import allow, docs, errors, metrics, openapi
 from hookd.api.access import api_keys as access_keys
 from hookd.api.access import portal as access_portal
+from hookd.api.alerts import channels as alert_channels
+from hookd.api.alerts import routes as alerts
 from hookd.api.auth import ApiKeys, authorize, require_admin
 from hookd.api.body_limit import BodyLimit
 from hookd.api.calls import routes as calls
@@ -37,8 +39,11 @@ from hookd.api.send import (
     payloads,
 )
 from hookd.api.served import Served
+from hookd.api.statistics import routes as statistics
+from hookd.api.traced import Traced
 from hookd.engine.calls import call_sender
 from hookd.engine.runtime import Runtime
+from hookd.observability import metrics as metrics_port
 from hookd.telemetry import NO_TELEMETRY
 
 log = structlog.get_logger("hookd")
@@ -71,11 +76,15 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
+            # Metrics are served (and the delivery processes' files kept) until the end.
+            await stack.enter_async_context(metrics_port.running(runtime))
             # The worker, or only the wake-ups of other processes' workers; the sandbox (also
             # where endpoints' transformations are checked when saved) closes with it.
             await stack.enter_async_context(runtime.running(deliver=run_worker))
             # Calls get their own sender: they never wait behind queued deliveries.
-            app.state.call_sender = await stack.enter_async_context(call_sender(ctx.settings))
+            app.state.call_sender = await stack.enter_async_context(
+                call_sender(ctx.settings, ctx.tracing)
+            )
             await stack.enter_async_context(readiness.running())
             if ctx.settings.health_port is not None:
                 bound = stack.enter_context(
@@ -104,6 +113,7 @@ def create_app(
     api_keys = api_keys.bound(ctx)
     app.state.api_keys = api_keys
     app.state.readiness = readiness
+    app.state.metrics = metrics_port.exporter_of(runtime.telemetry)  # None: metrics off
     errors.install(app)
     app.add_exception_handler(ClientDisconnect, _client_gone)
     allow.install(app)  # 405: Allow lists every method of the path
@@ -125,7 +135,18 @@ def create_app(
         background_tasks,
     ):
         app.include_router(module.router, dependencies=authorized)
-    app.include_router(access_keys.router, dependencies=[Depends(require_admin)])
+    # Full admins only: hookd's own API keys, and the observability routes.
+    admins = [Depends(require_admin)]
+    for router in (
+        access_keys.router,
+        metrics.router,
+        alert_channels.router,
+        statistics.router,
+        alerts.router,
+        statistics.endpoint_router,
+        statistics.source_router,
+    ):
+        app.include_router(router, dependencies=admins)
     app.include_router(access_portal.router)  # each route declares its own
     app.router.routes.insert(0, fast_create.route())  # the hot route, matched first
     app.include_router(health.router)
@@ -161,4 +182,6 @@ def create_server(
     server: ASGIApp = errors.DatabaseOutage(door)  # /in/: the door re-raises outages to it
     if runtime.telemetry is not NO_TELEMETRY:  # the default reports nothing: no wrapper
         server = Served(server, runtime.telemetry)
+    if runtime.tracing is not None:  # tracing off: no wrapper
+        server = Traced(server, runtime.tracing)
     return server

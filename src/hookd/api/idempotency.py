@@ -73,7 +73,10 @@ class Idempotency:
             return
         scoped = keys.scoped_key(caller, scope["method"], scope["path"], key)
         if any(path.fullmatch(scope["path"]) for path in self.own_keys):
-            await self.app({**scope, CREATE_KEY: scoped}, receive, send)
+            # In the scope itself, not a copy: the wrappers outside read what routing adds to
+            # it (the route template of api.served and api.traced).
+            scope[CREATE_KEY] = scoped
+            await self.app(scope, receive, send)
             return
         body, receive = await _read_body(receive)
         if body is None:

@@ -89,6 +89,8 @@ class Endpoint:
     fifo: bool = False  # one delivery in flight; the next waits for success or dead letter
     batch_size: int | None = None  # up to this many messages per POST (a JSON array)
     batch_max_wait_ms: int | None = None  # how long the oldest due message may wait for more
+    # Send W3C trace context (traceparent, tracestate) with each request when tracing is on.
+    trace_context: bool = True
 
     def signing_secrets(self, now: datetime) -> list[str]:
         """The current secret and every rotated-out one still inside its grace period."""
@@ -125,6 +127,10 @@ class Message:
     version: int = 1
     payload_versions: dict[int, bytes] | None = None
     deliver_at: datetime | None = None  # the producer's ``deliverAt``, echoed back
+    # The W3C trace context of the span that created it (hookd.tracing), when tracing was on:
+    # its attempts continue that trace, in whichever process and however late they run.
+    traceparent: str | None = None
+    tracestate: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from hookd.core.delivery import AttemptResult
+from hookd.core.delivery import AttemptResult, Failure
 from hookd.core.domain import Endpoint
 from hookd.core.endpoint_auth import (
     ClientTls,
@@ -37,9 +37,12 @@ MAX_CACHED_TOKENS = 10_000
 class AuthFailed(Exception):
     """No credentials could be obtained; the attempt fails with this reason."""
 
-    def __init__(self, reason: str, *, timed_out: bool = False) -> None:
+    def __init__(
+        self, reason: str, *, timed_out: bool = False, failure: Failure | None = None
+    ) -> None:
         super().__init__(reason)
         self.timed_out = timed_out
+        self.failure = failure
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +84,9 @@ class Authenticator:
                 )
         except AuthFailed as exc:
             elapsed = int((time.monotonic() - started) * 1000)
-            return AttemptResult(0, b"", elapsed, error=str(exc), timed_out=exc.timed_out)
+            return AttemptResult(
+                0, b"", elapsed, error=str(exc), timed_out=exc.timed_out, failure=exc.failure
+            )
         return result
 
     async def _credentials(
@@ -116,7 +121,9 @@ class Authenticator:
         result = await self.sender.send("POST", oauth.token_url, headers, body, _left(deadline))
         if result.error is not None:
             raise AuthFailed(
-                f"oauth2 token request failed: {result.error}", timed_out=result.timed_out
+                f"oauth2 token request failed: {result.error}",
+                timed_out=result.timed_out,
+                failure=result.failure,
             )
         if not result.succeeded:
             raise AuthFailed(

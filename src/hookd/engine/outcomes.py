@@ -3,8 +3,9 @@
 The worker records every attempt here as it ends (``record``, pure bookkeeping: the retry step,
 the attempt row) and flushes the lot in one transaction: attempts and deliveries
 (``store.deliveries.finish``), the endpoints' breakers, operational webhooks about the outcomes,
-and endpoints to disable. A flush that fails keeps everything for the next one; the deliveries'
-leases stay valid meanwhile.
+endpoints to disable, and the attempts' counts on their endpoints' minutes (``store.rollups``).
+A flush that fails keeps everything for the next one; the deliveries' leases stay valid
+meanwhile.
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ from hookd.core.breaker import run_outcomes
 from hookd.core.delivery import AttemptResult, next_step
 from hookd.core.domain import Attempt, Claim, DeliveryStatus, Endpoint, TriggerType
 from hookd.services import operational
-from hookd.store import deliveries, endpoint_health
+from hookd.store import deliveries, endpoint_health, rollups
 from hookd.store import endpoints as endpoint_store
 from hookd.store.attempts import attempt_row
 from hookd.store.codec import to_ms
 from hookd.store.db import Database
 from hookd.store.deliveries import Finish
+from hookd.store.rollups import attempt_fact
 
 log = structlog.get_logger("hookd.worker")
 
@@ -65,8 +67,10 @@ class Outcomes:
         *,
         retryable: bool,
         cancel: bool = False,
+        transform_failed: bool = False,
     ) -> None:
-        """What the attempt means for its delivery (retry when, fail, cancel) and its row."""
+        """What the attempt means for its delivery (retry when, fail, cancel) and its row;
+        ``transform_failed``: the endpoint's transformation failed (nothing was sent)."""
         attempts_made = claim.attempts + 1
         if cancel:
             step_status, next_at, disable = DeliveryStatus.CANCELED, None, False
@@ -100,6 +104,7 @@ class Outcomes:
                 attempts=attempts_made,
                 next_attempt_ms=to_ms(next_at) if next_at else None,
                 attempt_row=attempt_row(attempt),
+                transform_failed=transform_failed,
             )
         )
 
@@ -116,6 +121,8 @@ class Outcomes:
             # Operational webhooks about these outcomes are new deliveries: look for them.
             marked |= operational.after_attempts(conn, batch, to_disable, now) > 0
             endpoint_store.disable_endpoints(conn, sorted(to_disable), to_ms(now))
+            # Last: counter rows after the endpoints' state rows (the lock order of calls too).
+            rollups.add_attempts(conn, map(attempt_fact, batch))
             return marked, to_disable
 
         try:

@@ -4,6 +4,9 @@ The loop reads top to bottom: ``_run`` -> ``_claim_and_start`` -> ``_deliver`` (
 concurrently) -> ``_flush`` (every finished attempt of the round in one transaction).
 Deliveries a create handed over (``services.handoff``) enter at ``_take_handed_off`` instead of a
 claim round. What the worker does is reported to ``ctx.telemetry`` (``hookd.telemetry``).
+With tracing on (``ctx.tracing``), each delivery runs in an attempt span that continues the
+trace its message was created in (``_deliver_traced``), and each request in a span of its own
+(``engine.send_spans``) whose context the endpoint receives.
 """
 
 from __future__ import annotations
@@ -22,8 +25,8 @@ import structlog
 from sqlalchemy import Connection
 
 from hookd import ids
-from hookd.core.delivery import AttemptResult
-from hookd.core.destinations import is_destination_url
+from hookd.core.delivery import AttemptResult, Failure
+from hookd.core.destinations import destination_kind, is_destination_url
 from hookd.core.domain import Claim, Endpoint, Message
 from hookd.core.payloads.batch import BATCH_ID_PREFIX, batch_body, is_batched
 from hookd.engine.auth import Authenticator
@@ -32,6 +35,7 @@ from hookd.engine.handoff import HandOff
 from hookd.engine.http.sender import Sender
 from hookd.engine.outcomes import Outcomes
 from hookd.engine.queue.port import ClaimRound, Dispatch, RoundResult
+from hookd.engine.send_spans import describe_attempt, send_traced
 from hookd.engine.signed_headers import webhook_headers
 from hookd.engine.transformations.apply import NotSent, prepare_delivery
 from hookd.services.context import Context
@@ -42,6 +46,7 @@ from hookd.store import endpoints as endpoint_store
 from hookd.store import messages as message_store
 from hookd.store.codec import to_ms
 from hookd.store.scheduling import Limits
+from hookd.tracing import Attributes, TraceContext, Tracing
 
 log = structlog.get_logger("hookd.worker")
 
@@ -81,6 +86,7 @@ class DeliveryWorker:
         self.brokers = brokers
         self.settings = ctx.settings
         self.telemetry = ctx.telemetry
+        self.tracing = ctx.tracing
         self._wake = asyncio.Event()
         self._stopping = False
         self._inflight: dict[asyncio.Task[None], list[Claim]] = {}
@@ -258,9 +264,19 @@ class DeliveryWorker:
             if endpoint is not None and is_batched(endpoint.batch_size, endpoint.fifo):
                 batches.setdefault(endpoint.id, []).append(claim)
                 continue
-            self._start(self._deliver(claim, messages.get(claim.msg_id), endpoint), [claim])
+            message = messages.get(claim.msg_id)
+            if self.tracing is None:
+                self._start(self._deliver(claim, message, endpoint), [claim])
+            else:
+                self._start(self._deliver_traced(self.tracing, claim, message, endpoint), [claim])
         for endpoint_id, held in batches.items():
-            self._start(self._deliver_batch(held, messages, endpoints[endpoint_id]), held)
+            if self.tracing is None:
+                self._start(self._deliver_batch(held, messages, endpoints[endpoint_id]), held)
+            else:
+                work = self._deliver_batch_traced(
+                    self.tracing, held, messages, endpoints[endpoint_id]
+                )
+                self._start(work, held)
         return len(claims)
 
     async def _claim_round(self, claim_round: ClaimRound, failing: int) -> RoundResult | None:
@@ -282,7 +298,11 @@ class DeliveryWorker:
         self.counts["handed_off"] += len(items)
         self.telemetry.handed_off(len(items))
         for item in items:
-            self._start(self._deliver(item.claim, item.message, item.endpoint), [item.claim])
+            if self.tracing is None:
+                self._start(self._deliver(item.claim, item.message, item.endpoint), [item.claim])
+            else:
+                work = self._deliver_traced(self.tracing, item.claim, item.message, item.endpoint)
+                self._start(work, [item.claim])
 
     def _start(self, work: Coroutine[Any, Any, None], claims: list[Claim]) -> None:
         """Run ``work`` for ``claims``, whose slots are already counted in ``handoff``."""
@@ -325,6 +345,23 @@ class DeliveryWorker:
         self._wake.clear()
         self._round_started = time.monotonic()
 
+    async def _deliver_traced(
+        self, tracing: Tracing, claim: Claim, message: Message | None, endpoint: Endpoint | None
+    ) -> None:
+        """``_deliver`` in the attempt's span: a child of the span its message was created in
+        (stored with it), so the trace goes on from the producer to the endpoint; the root of
+        a trace of its own for a message stored without one."""
+        parent = _trace_of(message)
+        attributes: Attributes = {
+            "hookd.app_id": claim.app_id,
+            "hookd.endpoint_id": claim.endpoint_id,
+            "hookd.message_id": claim.msg_id,
+            "hookd.delivery_id": claim.id,
+            "hookd.attempt.number": claim.attempts + 1,
+        }
+        with tracing.span("delivery attempt", "consumer", parent=parent, attributes=attributes):
+            await self._deliver(claim, message, endpoint)
+
     async def _deliver(
         self, claim: Claim, message: Message | None, endpoint: Endpoint | None
     ) -> None:
@@ -332,14 +369,28 @@ class DeliveryWorker:
         if endpoint is None or message is None:
             return  # deleted meanwhile; its delivery row went with it
         if endpoint.disabled:
-            result = AttemptResult(0, b"", 0, error="endpoint is disabled")
+            result = AttemptResult(
+                0, b"", 0, error="endpoint is disabled", failure=Failure.DISABLED
+            )
         elif message.payload is None:
-            result = AttemptResult(0, b"", 0, error="payload was expunged")
+            result = AttemptResult(
+                0, b"", 0, error="payload was expunged", failure=Failure.EXPUNGED
+            )
         else:
             shaped = await delivery_shape(self.ctx, message, endpoint, now)
-            out = await prepare_delivery(self.settings, self.ctx.sandbox, endpoint, shaped)
+            out = await prepare_delivery(
+                self.settings, self.ctx.sandbox, endpoint, shaped, self.telemetry
+            )
             if isinstance(out, NotSent):
-                self._record(claim, endpoint, out.result, now, cancel=out.cancelled)
+                self._record(
+                    claim,
+                    message,
+                    endpoint,
+                    out.result,
+                    now,
+                    cancel=out.cancelled,
+                    transform_failed=not out.cancelled,
+                )
                 return
             style = self.settings.signature_headers
             headers = webhook_headers(
@@ -353,24 +404,33 @@ class DeliveryWorker:
             )
             headers[f"{style}-version"] = str(shaped.version)
             result = await self._post(out.endpoint, headers, out.body, method=out.method)
-            self._record(claim, out.endpoint, result, now)
+            self._record(claim, message, out.endpoint, result, now)
             self.outcomes.sent(endpoint.id, result.succeeded)
             return
-        self._record(claim, endpoint, result, now, retryable=False)
+        self._record(claim, message, endpoint, result, now, retryable=False)
 
     def _record(
         self,
         claim: Claim,
+        message: Message,
         endpoint: Endpoint,
         result: AttemptResult,
         sent_at: datetime,
         *,
         retryable: bool = True,
         cancel: bool = False,
+        transform_failed: bool = False,
     ) -> None:
         finished_at = self.ctx.clock()
         self.outcomes.record(
-            claim, endpoint, result, sent_at, finished_at, retryable=retryable, cancel=cancel
+            claim,
+            endpoint,
+            result,
+            sent_at,
+            finished_at,
+            retryable=retryable,
+            cancel=cancel,
+            transform_failed=transform_failed,
         )
         self.telemetry.attempt_finished(
             claim.app_id,
@@ -378,16 +438,55 @@ class DeliveryWorker:
             result.status_code,
             result.duration_ms,
             result.succeeded,
+            result.failure,
+            destination_kind(endpoint.url),
+            None if claim.manual else _due_since(message),
         )
+        span = None if self.tracing is None else self.tracing.current()
+        if span is not None:  # the attempt's span (its request's has ended)
+            describe_attempt(span, result, cancelled=cancel)
 
     async def _post(
         self, endpoint: Endpoint, headers: dict[str, str], body: bytes, *, method: str = "POST"
     ) -> AttemptResult:
-        """Send to a broker or over HTTP with the endpoint's credentials."""
+        """Send to a broker or over HTTP with the endpoint's credentials; with tracing on, in
+        the request's span, whose trace context the endpoint receives (unless it opted out)."""
+        if self.tracing is None:
+            return await self._send(endpoint, headers, body, method)
+
+        async def send(traced: Mapping[str, str]) -> AttemptResult:
+            return await self._send(endpoint, traced, body, method)
+
+        return await send_traced(self.tracing, endpoint, method, endpoint.url, headers, send)
+
+    async def _send(
+        self, endpoint: Endpoint, headers: Mapping[str, str], body: bytes, method: str
+    ) -> AttemptResult:
         timeout = self.settings.request_timeout
         if is_destination_url(endpoint.url):
             return await self.brokers.send_to_url(endpoint.url, headers, body, timeout)
         return await self.auth.send(endpoint, method, endpoint.url, headers, body, timeout)
+
+    async def _deliver_batch_traced(
+        self,
+        tracing: Tracing,
+        claims: list[Claim],
+        messages: Mapping[str, Message],
+        endpoint: Endpoint,
+    ) -> None:
+        """``_deliver_batch`` in the attempt's span: one request for several messages, so the
+        root of a trace of its own, linked to the span each message was created in."""
+        traces = (_trace_of(messages.get(claim.msg_id)) for claim in claims)
+        links = [trace for trace in traces if trace is not None]
+        attributes: Attributes = {
+            "hookd.app_id": endpoint.app_id,
+            "hookd.endpoint_id": endpoint.id,
+            "hookd.batch.size": len(claims),
+        }
+        with tracing.span(
+            "delivery attempt", "consumer", parent=None, links=links, attributes=attributes
+        ):
+            await self._deliver_batch(claims, messages, endpoint)
 
     async def _deliver_batch(
         self, claims: list[Claim], messages: Mapping[str, Message], endpoint: Endpoint | None
@@ -408,8 +507,8 @@ class DeliveryWorker:
         batch_id = ids.new_id(BATCH_ID_PREFIX, now)
         headers = webhook_headers(self.settings.signature_headers, endpoint, batch_id, body, now)
         result = await self._post(endpoint, headers, body)
-        for claim, _ in batch:
-            self._record(claim, endpoint, result, now)
+        for claim, message in batch:
+            self._record(claim, message, endpoint, result, now)
         self.outcomes.sent(endpoint.id, result.succeeded)
 
     async def _flush(self) -> None:
@@ -423,3 +522,16 @@ class DeliveryWorker:
         self._queued_behind = marked
         if marked:
             self._look = True  # an endpoint with queued deliveries has a free slot
+
+
+def _due_since(message: Message) -> datetime:
+    """When the message's deliveries became due: its acceptance, or a later ``deliverAt``."""
+    deliver_at = message.deliver_at
+    if deliver_at is not None and deliver_at > message.created_at:
+        return deliver_at
+    return message.created_at
+
+
+def _trace_of(message: Message | None) -> TraceContext | None:
+    """The trace context of the span ``message`` was created in, if it was stored with one."""
+    return None if message is None else TraceContext.of(message.traceparent, message.tracestate)

@@ -5,13 +5,15 @@ recorded finished in that same transaction. Expunging all of an application's pa
 batches after the answer, in the API process that took the request: each batch is its own short
 transaction that also writes the task's progress (``data.messagesPurged``) and heartbeat
 (``updatedAt``). A running task whose heartbeat is older than :data:`STALE_AFTER` reads as failed:
-the process running it went away (the operation is idempotent; start it again).
+the process running it went away (the operation is idempotent; start it again). The usage
+statistics (``services.statistics``) run the same way, in one step (``run_in_background``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,16 +33,18 @@ log = structlog.get_logger("hookd.background_tasks")
 
 RECOVER = "endpoint.recover"
 PURGE_CONTENT = "application.purge_content"
+APP_STATS = "application.stats"
+EVENT_TYPE_AGGREGATE = "event-type.aggregate"
 SOURCE_REPLAY = "source.replay"  # hookd's own: a source's bulk replay
 # Svix's task types (its SDKs refuse any other value when they read a list).
 SVIX_TASKS = frozenset(
     {
         "endpoint.replay",
         RECOVER,
-        "application.stats",
+        APP_STATS,
         "message.broadcast",
         "sdk.generate",
-        "event-type.aggregate",
+        EVENT_TYPE_AGGREGATE,
         PURGE_CONTENT,
         "endpoint.bulk-replay",
     }
@@ -126,10 +130,42 @@ async def expunge_all_contents(ctx: Context, app_id: str) -> BackgroundTask:
         await store.insert_task(conn, task)
     # Every message created up to now (ids of the next millisecond on are later).
     before_id = ids.floor_id(ids.MESSAGE, now + timedelta(milliseconds=1))
-    runner = asyncio.get_running_loop().create_task(_purge(ctx, task.id, app.id, before_id))
+    _spawn(_purge(ctx, task.id, app.id, before_id))
+    return task
+
+
+def _spawn(work: Coroutine[Any, Any, None]) -> None:
+    """Run ``work`` after the answer, in this process (kept referenced until it ends)."""
+    runner = asyncio.get_running_loop().create_task(work)
     _running.add(runner)
     runner.add_done_callback(_running.discard)
-    return task
+
+
+async def run_in_background(
+    ctx: Context,
+    task: str,
+    work: Callable[[], Awaitable[dict[str, Any]]],
+    *,
+    app_id: str | None = None,
+) -> BackgroundTask:
+    """Record a running task and run ``work`` after the answer; what it returns becomes the
+    finished task's ``data`` (an error: the task failed, logged)."""
+    now = ctx.clock()
+    running = BackgroundTask(ids.new_id(ids.TASK, now), task, RUNNING, app_id, {}, now, now)
+    async with ctx.db.write() as conn:
+        await store.insert_task(conn, running)
+
+    async def finish() -> None:
+        try:
+            data, status = await work(), FINISHED
+        except Exception:
+            log.exception("background task failed", task_id=running.id, task=task)
+            data, status = {"error": "internal error (see the server log)"}, FAILED
+        async with ctx.db.write() as conn:
+            await store.update_task(conn, running.id, status=status, data=data, now=ctx.clock())
+
+    _spawn(finish())
+    return running
 
 
 async def _purge(ctx: Context, task_id: str, app_id: str, before_id: str) -> None:

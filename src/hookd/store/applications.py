@@ -41,8 +41,9 @@ def _values(app: Application) -> dict[str, Any]:
 
 
 # "source": the application of an inbound source; "operational": where hookd's own operational
-# webhooks go. Both are hidden from the application list.
-APP, SOURCE, OPERATIONAL = "app", "source", "operational"
+# webhooks go; "alert": the endpoints of webhook alert channels. All are hidden from the
+# application list.
+APP, SOURCE, OPERATIONAL, ALERT = "app", "source", "operational", "alert"
 
 
 def app_insert(app: Application, kind: str = APP) -> Insert:

@@ -38,6 +38,8 @@ class Finish:
     attempts: int
     next_attempt_ms: int | None
     attempt_row: dict[str, Any]
+    # The endpoint's transformation failed (no request was sent): counted apart in the rollups.
+    transform_failed: bool = False
 
 
 def new_delivery_rows(

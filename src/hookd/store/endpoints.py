@@ -63,6 +63,7 @@ def endpoint_from_row(row: Row[Any]) -> Endpoint:
         fifo=bool(m["fifo"]),
         batch_size=m["batch_size"],
         batch_max_wait_ms=m["batch_max_wait_ms"],
+        trace_context=bool(m["trace_context"]),
     )
 
 
@@ -102,6 +103,7 @@ def _values(ep: Endpoint) -> dict[str, Any]:
         "fifo": ep.fifo,
         "batch_size": ep.batch_size,
         "batch_max_wait_ms": ep.batch_max_wait_ms,
+        "trace_context": ep.trace_context,
     }
 
 

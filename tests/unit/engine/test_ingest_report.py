@@ -35,8 +35,8 @@ async def test_a_refused_request_is_reported(tmp_path: Path) -> None:
         answer = await ingest.ingest(ctx, found, request, now)
 
     assert answer.status == 401
-    [(source_id, outcome, code, status)] = telemetry.of("ingest_outcome")
-    assert (source_id, outcome, status) == (source.id, "rejected", 401)
+    [(source_id, outcome, code, status, source_type)] = telemetry.of("ingest_outcome")
+    assert (source_id, outcome, status, source_type) == (source.id, "rejected", 401, source.type)
     assert code
     assert SECRET not in repr(telemetry.reports)
     assert source.token not in repr(telemetry.reports)  # the ingest URL's token is a secret

@@ -85,7 +85,8 @@ async def test_sends_a_due_delivery_signed_and_records_its_success(ctx: Context)
     assert await attempts(ctx, app_id, message.id) == [(DeliveryStatus.SUCCESS, 200)]
     assert await delivery_status(ctx, message.id, endpoint_id) == DeliveryStatus.SUCCESS
     reports = telemetry(ctx)
-    assert reports.of("attempt_finished") == [(app_id, endpoint_id, 200, 1, True)]
+    assert reports.of("attempt_finished") == [(app_id, endpoint_id, 200, 1, True, None, "http")]
+    assert reports.of("message_accepted") == [(app_id, "api")]
     assert (1, SETTINGS.concurrency) in reports.of("claim_round")
     assert reports.of("group_commit") == [("messages", 1, True)]  # the create's transaction
 
@@ -107,7 +108,9 @@ async def test_a_failed_attempt_is_recorded_and_the_delivery_waits_for_its_retry
 
     assert await attempts(ctx, app_id, message.id) == [(DeliveryStatus.FAIL, 503)]
     assert await delivery_status(ctx, message.id, endpoint_id) == DeliveryStatus.PENDING
-    assert telemetry(ctx).of("attempt_finished") == [(app_id, endpoint_id, 503, 2, False)]
+    assert telemetry(ctx).of("attempt_finished") == [
+        (app_id, endpoint_id, 503, 2, False, None, "http")
+    ]
 
 
 async def test_takes_deliveries_a_create_hands_over(ctx: Context) -> None:

@@ -34,7 +34,12 @@ FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
 class FastCreate:
     """ASGI endpoint for ``POST /api/v1/app/{app_id}/msg``."""
 
+    path = PATH  # the route template ``api.served.route_of`` reads
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # FastAPI's router names only its own routes (``scope["route"]``) for the wrappers
+        # that report the route template (``api.served``, ``api.traced``).
+        scope.setdefault("route", self)
         request = Request(scope, receive)
         ctx: Context = request.app.state.ctx
         app_id = scope["path_params"]["app_id"]

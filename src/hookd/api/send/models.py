@@ -191,6 +191,10 @@ class EndpointPatch(CamelModel):
     batch_max_wait_ms: int | None = Field(
         default=None, ge=0, le=60_000, description="longest a due message waits to fill a batch"
     )
+    trace_context: Bool | None = Field(
+        default=None,
+        description="send W3C traceparent and tracestate when tracing is on (default true)",
+    )
 
 
 class EndpointIn(EndpointPatch):
@@ -230,6 +234,7 @@ class EndpointOut(CamelModel):
     fifo: bool = False
     batch_size: int | None = None
     batch_max_wait_ms: int | None = None
+    trace_context: bool = True
 
 
 class EndpointSecretOut(CamelModel):

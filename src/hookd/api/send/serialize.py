@@ -86,6 +86,7 @@ def endpoint_out(ep: Endpoint) -> dict[str, Any]:
         "fifo": ep.fifo,
         "batchSize": ep.batch_size,
         "batchMaxWaitMs": ep.batch_max_wait_ms,
+        "traceContext": ep.trace_context,
     }
 
 

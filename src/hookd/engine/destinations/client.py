@@ -15,7 +15,7 @@ from typing import Protocol
 import orjson
 import structlog
 
-from hookd.core.delivery import AttemptResult
+from hookd.core.delivery import AttemptResult, Failure
 from hookd.core.destinations import DestinationTarget
 from hookd.engine.http.names import AddressRefused
 
@@ -88,18 +88,21 @@ async def publish_attempt(
         async with asyncio.timeout(timeout):
             acknowledgement = await publish()
     except TimeoutError:
-        return _failed(started, f"timed out after {timeout:g} s publishing to {_where(target)}")
+        reason = f"timed out after {timeout:g} s publishing to {_where(target)}"
+        return _failed(started, reason, Failure.TIMEOUT)
     except AddressRefused as exc:
-        return _failed(started, str(exc))
+        return _failed(started, str(exc), Failure.REFUSED)
     except BrokerRejected as exc:
-        return _failed(started, f"{_where(target)} rejected the message: {exc}")
+        return _failed(started, f"{_where(target)} rejected the message: {exc}", Failure.REJECTED)
     except connection_errors as exc:
-        return _failed(started, f"connection failed: {_where(target)}: {_describe(exc, target)}")
+        reason = f"connection failed: {_where(target)}: {_describe(exc, target)}"
+        return _failed(started, reason, Failure.CONNECTION)
     except Exception as exc:
         # Client libraries raise their own exception trees for connection and protocol trouble;
         # all of it is a failed attempt to be retried, never a crashed worker.
         log.debug("publish failed", destination=target.display_url, exc_info=True)
-        return _failed(started, f"publish to {_where(target)} failed: {_describe(exc, target)}")
+        reason = f"publish to {_where(target)} failed: {_describe(exc, target)}"
+        return _failed(started, reason, Failure.ERROR)
     return AttemptResult(PUBLISHED_STATUS, acknowledgement, _elapsed_ms(started))
 
 
@@ -115,8 +118,8 @@ def _describe(exc: BaseException, target: DestinationTarget) -> str:
     return f"{type(exc).__name__}: {text}"
 
 
-def _failed(started: float, reason: str) -> AttemptResult:
-    return AttemptResult(0, b"", _elapsed_ms(started), error=reason)
+def _failed(started: float, reason: str, failure: Failure) -> AttemptResult:
+    return AttemptResult(0, b"", _elapsed_ms(started), error=reason, failure=failure)
 
 
 def _elapsed_ms(started: float) -> int:

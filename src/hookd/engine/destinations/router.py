@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 
-from hookd.core.delivery import AttemptResult
+from hookd.core.delivery import AttemptResult, Failure
 from hookd.core.destinations import DestinationKind, DestinationTarget, parse_destination
 from hookd.core.ssrf import Network
 from hookd.engine.destinations.client import BrokerClient
@@ -95,6 +95,7 @@ class BrokerDestinations:
                     0,
                     error=f"install {EXTRA} for {target.kind.value}:// endpoints "
                     f"({exc.name} is missing)",
+                    failure=Failure.ERROR,
                 )
             await destination.start()
             self._destinations[target.kind] = destination
@@ -111,5 +112,6 @@ class BrokerDestinations:
         try:
             target = cached_target(url)
         except ValueError as exc:
-            return AttemptResult(0, b"", 0, error=f"invalid destination URL: {exc}")
+            reason = f"invalid destination URL: {exc}"
+            return AttemptResult(0, b"", 0, error=reason, failure=Failure.ERROR)
         return await self.send(target, headers, body, timeout)

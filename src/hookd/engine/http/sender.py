@@ -15,10 +15,10 @@ import time
 from collections.abc import Mapping
 from typing import Protocol
 
-from hookd.core.delivery import RESPONSE_READ_LIMIT, AttemptResult
+from hookd.core.delivery import RESPONSE_READ_LIMIT, AttemptResult, Failure
 from hookd.core.http_wire import HttpTarget, decoded_body, parse_http_target, request_head
 from hookd.core.ssrf import Network
-from hookd.engine.http.connection import ResponseError
+from hookd.engine.http.connection import ResponseError, TlsFailed
 from hookd.engine.http.names import AddressRefused, GuardedNames
 from hookd.engine.http.pool import ConnectFailed, ConnectionPool
 
@@ -99,7 +99,9 @@ class HttpSender:
         try:
             destination = self._destination(url)
         except ValueError as exc:
-            return AttemptResult(0, b"", 0, error=f"request failed: invalid URL: {exc}")
+            return AttemptResult(
+                0, b"", 0, error=f"request failed: invalid URL: {exc}", failure=Failure.ERROR
+            )
         if self._pool is None:
             raise RuntimeError("HttpSender.start() was not called")
         try:
@@ -107,7 +109,7 @@ class HttpSender:
                 method, destination, headers, len(body), user_agent=self._user_agent
             )
         except ValueError as exc:
-            return AttemptResult(0, b"", 0, error=f"request failed: {exc}")
+            return AttemptResult(0, b"", 0, error=f"request failed: {exc}", failure=Failure.ERROR)
         context = (tls or self._default_tls) if destination.tls else None
         started = time.perf_counter()
         try:
@@ -117,17 +119,32 @@ class HttpSender:
                 )
         except TimeoutError:
             return AttemptResult(
-                0, b"", _elapsed_ms(started), error=f"timed out after {timeout:g} s", timed_out=True
+                0,
+                b"",
+                _elapsed_ms(started),
+                error=f"timed out after {timeout:g} s",
+                timed_out=True,
+                failure=Failure.TIMEOUT,
             )
         except AddressRefused as exc:
-            return AttemptResult(0, b"", _elapsed_ms(started), error=str(exc))
+            return AttemptResult(
+                0, b"", _elapsed_ms(started), error=str(exc), failure=Failure.REFUSED
+            )
         except ConnectFailed as exc:
             return AttemptResult(
-                0, b"", _elapsed_ms(started), error=f"connection failed: {exc.cause}"
+                0,
+                b"",
+                _elapsed_ms(started),
+                error=f"connection failed: {exc.cause}",
+                failure=Failure.TLS if isinstance(exc.cause, ssl.SSLError) else Failure.CONNECTION,
             )
         except (ResponseError, OSError, ValueError) as exc:  # ValueError: e.g. a bad TLS name
             return AttemptResult(
-                0, b"", _elapsed_ms(started), error=f"request failed: {type(exc).__name__}: {exc}"
+                0,
+                b"",
+                _elapsed_ms(started),
+                error=f"request failed: {type(exc).__name__}: {exc}",
+                failure=_failure_of(exc),
             )
         retry_after = control = coding = None
         for name, value in response.headers:
@@ -146,6 +163,17 @@ class HttpSender:
             headers=tuple(response.headers),
             delivery_control=control,
         )
+
+
+def _failure_of(exc: Exception) -> Failure:
+    """The class of a request that failed after its connection was made (or on the way)."""
+    if isinstance(exc, TlsFailed | ssl.SSLError):
+        return Failure.TLS
+    if isinstance(exc, ResponseError):
+        return Failure.ERROR  # a broken response
+    if isinstance(exc, OSError):
+        return Failure.CONNECTION  # the name did not resolve, or the connection broke
+    return Failure.ERROR
 
 
 def _elapsed_ms(started: float) -> int:

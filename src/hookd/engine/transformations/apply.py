@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from hookd.config import Settings
-from hookd.core.delivery import AttemptResult
+from hookd.core.delivery import AttemptResult, Failure
 from hookd.core.domain import Endpoint
 from hookd.core.http_wire import fully_decoded
 from hookd.core.payloads.shapes import Shaped
@@ -29,6 +29,7 @@ from hookd.core.transformations import (
     TransformError,
     TransformInput,
 )
+from hookd.telemetry import NO_TELEMETRY, Telemetry
 
 MIB = 1024 * 1024
 # Set by the HTTP client or by hookd's signature; a transformation's values for them are dropped.
@@ -74,12 +75,17 @@ def unsigned_headers(
 
 
 async def prepare_delivery(
-    settings: Settings, sandbox: Sandbox | None, endpoint: Endpoint, shaped: Shaped
+    settings: Settings,
+    sandbox: Sandbox | None,
+    endpoint: Endpoint,
+    shaped: Shaped,
+    telemetry: Telemetry = NO_TELEMETRY,
 ) -> Outgoing | NotSent:
     """The request to sign and send for a shaped delivery to ``endpoint``, or why there is none.
 
     The transformation sees what would be sent without it: the version the endpoint gets, or
-    the thin body. It runs in ``sandbox`` (the runtime's; without one, it fails).
+    the thin body. It runs in ``sandbox`` (the runtime's; without one, it fails). How each run
+    ended is reported to ``telemetry`` (``transformation_finished``).
     """
     payload = shaped.body
     original = Outgoing(ORIGINAL_METHOD, endpoint, shaped.forwarded, shaped.content_type, payload)
@@ -107,9 +113,12 @@ async def prepare_delivery(
             endpoint=endpoint.id,
         )
     except TransformError as exc:
+        telemetry.transformation_finished(exc.kind, time.monotonic() - started)
         return _not_sent(f"transformation failed: {exc.message}", started, cancelled=False)
     if isinstance(outcome, Cancelled):
+        telemetry.transformation_finished("cancelled", time.monotonic() - started)
         return _not_sent(f"cancelled by the transformation: {outcome.reason}", started, True)
+    telemetry.transformation_finished("transformed", time.monotonic() - started)
     headers = {
         name: value
         for name, value in outcome.headers.items()
@@ -158,4 +167,5 @@ def _decoded_view(
 
 def _not_sent(reason: str, started: float, cancelled: bool) -> NotSent:
     elapsed_ms = int((time.monotonic() - started) * 1000)
-    return NotSent(AttemptResult(0, b"", elapsed_ms, error=reason), cancelled)
+    failure = Failure.CANCELLED if cancelled else Failure.TRANSFORMATION
+    return NotSent(AttemptResult(0, b"", elapsed_ms, error=reason, failure=failure), cancelled)

@@ -25,7 +25,7 @@ from hookd.core.calls.plan import (
     read_response,
 )
 from hookd.core.calls.templates import MissingParam, TemplateError
-from hookd.core.delivery import AttemptResult, next_step
+from hookd.core.delivery import AttemptResult, Failure, next_step
 from hookd.core.destinations import is_destination_url
 from hookd.core.domain import Attempt, DeliveryStatus, Endpoint, Message, TriggerType
 from hookd.services.applications import require_app
@@ -33,10 +33,11 @@ from hookd.services.context import Context
 from hookd.services.endpoints.crud import require_endpoint
 from hookd.services.errors import Conflict, Invalid, PayloadTooLarge
 from hookd.store import attempts as attempt_store
-from hookd.store import deliveries
+from hookd.store import deliveries, rollups
 from hookd.store import messages as message_store
 from hookd.store.attempts import attempt_row
 from hookd.store.codec import to_ms
+from hookd.tracing import TraceContext
 
 
 class CallTransport(Protocol):
@@ -83,7 +84,10 @@ async def call_endpoint(
     params: Mapping[str, Any],
     timeout_ms: int | None,
 ) -> CallOutcome:
-    """Make the call within its deadline, record it, and say what came back."""
+    """Make the call within its deadline, record it, and say what came back.
+
+    With tracing on, in the call's span (its request to the endpoint a child of it), whose
+    trace context the recorded message keeps: a queued retry continues the trace."""
     started = time.monotonic()
     async with ctx.db.read() as conn:
         app = await require_app(conn, app_id)
@@ -91,12 +95,43 @@ async def call_endpoint(
     planned = _plan(ctx, endpoint, payload, params, timeout_ms)
     now = ctx.clock()
     msg_id = ids.new_id(ids.MESSAGE, now)
+    if ctx.tracing is None:
+        return await _call(ctx, transport, endpoint, msg_id, planned, now, started)
+    attributes = {
+        "hookd.app_id": endpoint.app_id,
+        "hookd.endpoint_id": endpoint.id,
+        "hookd.message_id": msg_id,
+    }
+    with ctx.tracing.span("endpoint call", attributes=attributes) as span:
+        outcome = await _call(
+            ctx, transport, endpoint, msg_id, planned, now, started, trace=span.context()
+        )
+        span.set("hookd.call.status", outcome.status)
+        if outcome.error is not None:
+            span.fail(outcome.error.code)
+        return outcome
+
+
+async def _call(
+    ctx: Context,
+    transport: CallTransport,
+    endpoint: Endpoint,
+    msg_id: str,
+    planned: PlannedCall,
+    now: datetime,
+    started: float,
+    *,
+    trace: TraceContext | None = None,
+) -> CallOutcome:
     budget = planned.timeout_ms / 1000 - (time.monotonic() - started)
     result = await transport.call(endpoint, msg_id, planned, now, max(budget, 0.001))
     if result.timed_out:
         result = _timed_out(result, planned.timeout_ms)
-    attempt_id, queued = await _record(ctx, endpoint, msg_id, planned, result, now)
-    return _outcome(endpoint, result, attempt_id, msg_id, queued)
+    attempt_id, queued = await _record(ctx, endpoint, msg_id, planned, result, now, trace)
+    outcome = _outcome(endpoint, result, attempt_id, msg_id, queued)
+    code = "success" if outcome.error is None else outcome.error.code
+    ctx.telemetry.call_finished(endpoint.app_id, code, time.monotonic() - started)
+    return outcome
 
 
 def _plan(
@@ -134,6 +169,7 @@ def _timed_out(result: AttemptResult, timeout_ms: int) -> AttemptResult:
         result.duration_ms,
         error=f"no answer within the call's deadline of {timeout_ms} ms",
         timed_out=True,
+        failure=Failure.TIMEOUT,
     )
 
 
@@ -144,8 +180,10 @@ async def _record(
     planned: PlannedCall,
     result: AttemptResult,
     now: datetime,
+    trace: TraceContext | None,
 ) -> tuple[str, bool]:
-    """Write the message, its delivery and the attempt in one transaction."""
+    """Write the message (with the call span's ``trace``), its delivery and the attempt in
+    one transaction."""
     status = DeliveryStatus.SUCCESS if result.succeeded else DeliveryStatus.FAIL
     delivery_status, next_at = status, None
     if not result.succeeded and endpoint.call.retry_async:
@@ -161,6 +199,8 @@ async def _record(
         tags=None,
         payload=planned.body,
         created_at=now,
+        traceparent=None if trace is None else trace.traceparent,
+        tracestate=None if trace is None else trace.tracestate,
     )
     attempt = Attempt(
         id=ids.new_id(ids.ATTEMPT, now),
@@ -187,7 +227,9 @@ async def _record(
     async with ctx.db.write() as conn:
         await message_store.insert_message(conn, message)
         await deliveries.insert_deliveries(conn, [delivery])
-        await attempt_store.insert_attempt(conn, attempt_row(attempt))
+        row = attempt_row(attempt)
+        await attempt_store.insert_attempt(conn, row)
+        await rollups.add_attempts_async(conn, [rollups.attempt_row_fact(row)])
     queued = delivery_status == DeliveryStatus.PENDING
     if queued:
         ctx.wake_worker()

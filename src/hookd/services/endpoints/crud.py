@@ -58,6 +58,7 @@ EDITABLE = (
     "fifo",
     "batch_size",
     "batch_max_wait_ms",
+    "trace_context",
 )
 NULLABLE = (
     "uid",
@@ -187,6 +188,7 @@ def _new_endpoint(
         fifo=bool(fields.get("fifo")),
         batch_size=fields.get("batch_size"),
         batch_max_wait_ms=fields.get("batch_max_wait_ms"),
+        trace_context=fields.get("trace_context") is not False,
     )
 
 
@@ -251,6 +253,7 @@ async def update_endpoint(
                 changes["disabled"] = bool(changes["disabled"])
                 changes["thin"] = bool(changes["thin"])
                 changes["fifo"] = bool(changes["fifo"])
+                changes["trace_context"] = changes["trace_context"] is not False
             else:
                 # PATCH: a field sent as null keeps its value unless null means something.
                 changes = {

@@ -29,6 +29,8 @@ from hookd.core.providers.redaction import REDACTED
 from hookd.core.transformations import query_object
 from hookd.services.context import Context
 from hookd.services.messages.fanout import delivery_rows, matching, persist_with_deliveries
+from hookd.store import rollups
+from hookd.store.codec import to_ms
 from hookd.store.config_cache import ConfigCache, endpoints_of
 from hookd.store.group_commit import PerDatabase
 from hookd.store.ingest import inbound_requests as records
@@ -36,6 +38,7 @@ from hookd.store.message_writes import insert_rows
 from hookd.store.messages import message_values
 from hookd.store.row_inserts import insert_many
 from hookd.store.schema import messages
+from hookd.tracing import TraceContext
 
 # Request headers that describe the hop to hookd, or that hookd sets itself when forwarding.
 NOT_FORWARDED = frozenset(
@@ -80,8 +83,10 @@ def forwarded_headers(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     return kept
 
 
-def message_for(source: Source, record: InboundRecord, now: datetime) -> Message:
-    """The message an accepted request becomes."""
+def message_for(
+    source: Source, record: InboundRecord, now: datetime, trace: TraceContext | None = None
+) -> Message:
+    """The message an accepted request becomes; ``trace``: its ingest span's (tracing on)."""
     content_type = next((v for n, v in record.headers if n.lower() == "content-type"), None)
     return Message(
         id=ids.new_id(ids.MESSAGE, now),
@@ -94,6 +99,8 @@ def message_for(source: Source, record: InboundRecord, now: datetime) -> Message
         created_at=now,
         content_type=content_type or "application/octet-stream",
         headers=forwarded_headers(record.headers),
+        traceparent=None if trace is None else trace.traceparent,
+        tracestate=None if trace is None else trace.tracestate,
     )
 
 
@@ -139,6 +146,8 @@ class Arrival:
     dedup_since: datetime | None = None
     # A coalesced rejection: counted on this earlier record instead of stored.
     repeat_of: str | None = None
+    # The trace context its message keeps: the request's ingest span's (tracing on).
+    trace: TraceContext | None = None
 
 
 # What a request was stored as (its outcome: accepted, duplicate, ...) and deliveries queued.
@@ -149,7 +158,11 @@ DUPLICATE = {"outcome": domain.DUPLICATE, "code": "duplicate", "reason": DUPLICA
 async def store_request(ctx: Context, arrival: Arrival) -> Stored:
     """Store ``arrival`` with the requests arriving beside it; return once it committed."""
     return await _arrivals.submit(
-        ctx.db, arrival, sole_process=ctx.settings.role == "all", telemetry=ctx.telemetry
+        ctx.db,
+        arrival,
+        sole_process=ctx.settings.role == "all",
+        telemetry=ctx.telemetry,
+        tracing=ctx.tracing,
     )
 
 
@@ -185,7 +198,7 @@ def store_group(
                 stored.append((domain.DUPLICATE, 0))
                 continue
             seen[key] = record.received_at
-        message = message_for(arrival.source, record, record.received_at)
+        message = message_for(arrival.source, record, record.received_at, arrival.trace)
         endpoints = endpoints_of(conn, message.app_id, cache)
         targets = forwarding_targets(endpoints, message.event_type, record)
         message_rows.append(message_values(message))
@@ -197,6 +210,15 @@ def store_group(
     insert_rows(conn, [], deliveries, [])
     records.insert_records(conn, record_rows)
     records.count_repeats(conn, repeats)  # after the inserts: a repeat's record may be new
+    # Each request on its source's minute, by what it was stored as (a repeat: rejected).
+    rollups.add_requests(
+        conn,
+        (
+            (arrival.record.source_id, to_ms(arrival.record.received_at), outcome[0])
+            for arrival, outcome in zip(group, stored, strict=True)
+            if isinstance(outcome, tuple)
+        ),
+    )
     return stored
 
 

@@ -34,6 +34,7 @@ from hookd.services.ingest.forwarding import Arrival, store_request, text_safe
 from hookd.services.ingest.rejections import gate_for
 from hookd.services.ingest.source_cache import source_for_ingest
 from hookd.services.ingest.sources import answer_for, resolve
+from hookd.tracing import TraceContext
 
 INGEST_KEY = re.compile(r"^[A-Za-z0-9\-_.]{1,256}$")
 PARSED_CACHE_SIZE = 1024
@@ -124,8 +125,19 @@ async def ingest(
     """Handshake, or verify and then record and forward: the whole life of one request.
 
     Every request a known source receives is recorded; each is answered only after the
-    (group-committed) transaction holding its record committed.
+    (group-committed) transaction holding its record committed. With tracing on, in the
+    request's ingest span, whose trace context its message keeps: the forwards continue it.
     """
+    if ctx.tracing is None:
+        return await _ingest(ctx, source, request, now)
+    attributes = {"hookd.source_id": source.id, "hookd.provider": source.provider}
+    with ctx.tracing.span("ingest", "producer", attributes=attributes):
+        return await _ingest(ctx, source, request, now)
+
+
+async def _ingest(
+    ctx: Context, source: Source, request: InboundRequest, now: datetime
+) -> IngestAnswer:
     prepared = _prepare(source, ctx.settings.dedup_window_seconds)
     verifier = prepared.verifier
     reply = handshake_reply(verifier, request, now)
@@ -138,7 +150,7 @@ async def ingest(
         # Some handshakes need no proof (Graph's validationToken): keep their bodies small too.
         record = _record(source, request, now, *outcome, kept=ctx.settings.rejected_body_bytes)
         await store_request(ctx, Arrival(source, record))
-        ctx.telemetry.ingest_outcome(source.id, domain.HANDSHAKE, "handshake", reply.status)
+        _report(ctx, source, domain.HANDSHAKE, "handshake", reply.status)
         return answer
     verdict = verify_request(verifier, request, now)
     # Described even when refused, so a user sees what the refused request claimed to be.
@@ -155,11 +167,32 @@ async def ingest(
     outcome = (domain.ACCEPTED, verdict.code, answer.status, verdict.reason)
     record = _record(source, request, now, *outcome, key, event_type)
     since = now - window if key and window else None
-    stored, queued = await store_request(ctx, Arrival(source, record, since))
+    stored, queued = await store_request(ctx, Arrival(source, record, since, trace=_trace(ctx)))
     if queued:
         ctx.wake_worker()
-    ctx.telemetry.ingest_outcome(source.id, stored, verdict.code, answer.status)
+    _report(ctx, source, stored, verdict.code, answer.status, queued)
+    if stored == domain.ACCEPTED:
+        ctx.telemetry.message_accepted(source.id, "ingest")
     return answer
+
+
+def _trace(ctx: Context) -> TraceContext | None:
+    """The current span's trace context (the request's ingest span), tracing on."""
+    span = None if ctx.tracing is None else ctx.tracing.current()
+    return None if span is None else span.context()
+
+
+def _report(
+    ctx: Context, source: Source, outcome: str, code: str, status: int, forwards: int = 0
+) -> None:
+    """Report a request's outcome (``Telemetry.ingest_outcome``), and with tracing on describe
+    its ingest span with it."""
+    ctx.telemetry.ingest_outcome(source.id, outcome, code, status, source.type)
+    span = None if ctx.tracing is None else ctx.tracing.current()
+    if span is not None:
+        span.set("hookd.ingest.outcome", outcome)
+        span.set("hookd.ingest.code", code)
+        span.set("hookd.deliveries", forwards)
 
 
 async def _refuse(
@@ -182,7 +215,7 @@ async def _refuse(
     if wait is not None:
         detail = f"too many rejected requests from this address; retry in {wait} s"
         body = orjson.dumps({"code": RATE_LIMITED, "detail": detail})
-        ctx.telemetry.ingest_outcome(source.id, RATE_LIMITED, verdict.code, 429)
+        _report(ctx, source, RATE_LIMITED, verdict.code, 429)
         return IngestAnswer(429, "application/json", body, (("Retry-After", str(wait)),))
     outcome = (domain.REJECTED, verdict.code, status, verdict.reason)
     record = _record(
@@ -191,7 +224,7 @@ async def _refuse(
     window = timedelta(seconds=settings.rejected_coalesce_seconds)
     repeat_of = gate.coalesce_into(source.id, address, verdict.code, record.id, window, now)
     await store_request(ctx, Arrival(source, record, repeat_of=repeat_of))
-    ctx.telemetry.ingest_outcome(source.id, domain.REJECTED, verdict.code, status)
+    _report(ctx, source, domain.REJECTED, verdict.code, status)
     return answer
 
 

@@ -35,6 +35,7 @@ from hookd.store.messages import (
     version_rows,
 )
 from hookd.store.scheduling import PENDING, SENDING
+from hookd.tracing import TraceContext
 
 # The message, its deliveries, and how many of them were queued (not handed to the worker).
 Created = tuple[Message, int, int]
@@ -60,6 +61,7 @@ class NewMessage:
     due: datetime | None = None  # a scheduled message's deliveries wait until then
     handoff: HandOffLedger | None = None  # the local worker, when it may take deliveries directly
     key: KeyRequest | None = None  # its Idempotency-Key, claimed in the group's transaction
+    trace: TraceContext | None = None  # its create span's, kept with it (tracing on)
 
 
 class _Accepted(NamedTuple):
@@ -72,9 +74,15 @@ class _Accepted(NamedTuple):
 async def commit(ctx: Context, new: NewMessage) -> Created:
     """Persist ``new`` with the creates waiting beside it; return it once committed."""
     # The cache is only correct when this process owns the SQLite file alone.
-    return await _creates.submit(
-        ctx.db, new, sole_process=ctx.settings.role == "all", telemetry=ctx.telemetry
+    created = await _creates.submit(
+        ctx.db,
+        new,
+        sole_process=ctx.settings.role == "all",
+        telemetry=ctx.telemetry,
+        tracing=ctx.tracing,
     )
+    ctx.telemetry.message_accepted(created[0].app_id, "api")
+    return created
 
 
 def create_group(
@@ -237,4 +245,6 @@ def _message(new: NewMessage, app_id: str) -> Message:
         version=new.version,
         payload_versions=new.payload_versions,
         deliver_at=new.deliver_at,
+        traceparent=None if new.trace is None else new.trace.traceparent,
+        tracestate=None if new.trace is None else new.trace.tracestate,
     )

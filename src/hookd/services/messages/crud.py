@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -16,9 +17,10 @@ from hookd.services.context import Context
 from hookd.services.create_keys import KeyRequest
 from hookd.services.errors import Invalid, NotFound, PayloadTooLarge
 from hookd.services.messages import batch as message_batch
-from hookd.services.messages.batch import NewMessage
+from hookd.services.messages.batch import Created, NewMessage
 from hookd.services.messages.payload_shapes import accept_versions
 from hookd.store import messages as store
+from hookd.tracing import Tracing
 
 NAME = re.compile(r"^[a-zA-Z0-9\-_.]{1,256}$")
 CHANNEL = re.compile(r"^[a-zA-Z0-9\-_.:#@]{1,128}$")
@@ -103,12 +105,26 @@ async def create_message(
         key=key,
     )
     try:
-        message, count, queued = await message_batch.commit(ctx, new)
+        if ctx.tracing is None:
+            message, count, queued = await message_batch.commit(ctx, new)
+        else:
+            message, count, queued = await _commit_traced(ctx, ctx.tracing, new)
     except IntegrityError as exc:
         raise message_batch.duplicate(event_id) from exc
     if queued:  # deliveries handed to the worker are started without waking it
         ctx.wake_worker()
     return message, count
+
+
+async def _commit_traced(ctx: Context, tracing: Tracing, new: NewMessage) -> Created:
+    """``message_batch.commit`` inside the message's create span, whose trace context the
+    message keeps: its attempts continue the trace (docs/observability.md, "Traces")."""
+    attributes = {"hookd.message_id": new.msg_id, "hookd.event_type": new.event_type}
+    with tracing.span("message create", "producer", attributes=attributes) as span:
+        created = await message_batch.commit(ctx, dataclasses.replace(new, trace=span.context()))
+        span.set("hookd.app_id", created[0].app_id)
+        span.set("hookd.deliveries", created[1])
+        return created
 
 
 def _retention_hours(days: int | None, hours: int | None) -> int:
