@@ -70,7 +70,9 @@ async def app_portal_access(
 async def expire_all(
     ctx: CtxDep, app_id: str, body: Annotated[ApplicationTokenExpireIn, Body()]
 ) -> Response:
-    await service.expire_all(ctx, app_id, expiry_seconds=body.expiry, session_ids=body.session_ids)
+    # An empty list names no session: every token of the application, as without one.
+    sessions = body.session_ids or None
+    await service.expire_all(ctx, app_id, expiry_seconds=body.expiry, session_ids=sessions)
     return Response(status_code=204)
 
 
