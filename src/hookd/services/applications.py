@@ -70,10 +70,18 @@ async def get_app(ctx: Context, app_id: str) -> Application:
 
 
 async def list_apps(
-    ctx: Context, *, iterator: str | None, limit: int, descending: bool
+    ctx: Context,
+    *,
+    iterator: str | None,
+    limit: int,
+    descending: bool,
+    search: str | None = None,
 ) -> Page[Application]:
+    """``search``: by name (part of it, any case), id or uid."""
     async with ctx.db.read() as conn:
-        return await store.list_apps(conn, iterator=iterator, limit=limit, descending=descending)
+        return await store.list_apps(
+            conn, iterator=iterator, limit=limit, descending=descending, search=search
+        )
 
 
 async def update_app(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Insert, Select, delete, insert, or_, select, update
+from sqlalchemy import Insert, Select, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -81,11 +81,26 @@ async def delete_app(conn: AsyncConnection, app_id: str) -> None:
 
 
 async def list_apps(
-    conn: AsyncConnection, *, iterator: str | None, limit: int, descending: bool
+    conn: AsyncConnection,
+    *,
+    iterator: str | None,
+    limit: int,
+    descending: bool,
+    search: str | None = None,
 ) -> Page[Application]:
+    """``search``: the applications whose name holds it (any case), or whose id or uid it is."""
+    query = select(t).where(t.c.kind == APP)
+    if search:
+        query = query.where(
+            or_(
+                func.lower(t.c.name).contains(search.lower(), autoescape=True),
+                t.c.id == search,
+                t.c.uid == search,
+            )
+        )
     return await paginate(
         conn,
-        select(t).where(t.c.kind == APP),
+        query,
         t.c.id,
         _app,
         iterator=iterator,
