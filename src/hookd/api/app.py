@@ -12,9 +12,11 @@ from starlette.types import ASGIApp
 
 from hookd import __version__, gc_tuning
 from hookd.api import allow, docs, errors, metrics, openapi
+from hookd.api.alerts import channels as alert_channels
 from hookd.api.auth import ApiKeys, require_admin
 from hookd.api.body_limit import BodyLimit
 from hookd.api.calls import routes as calls
+from hookd.api.console import site as console
 from hookd.api.health import routes as health
 from hookd.api.health.port import health_port
 from hookd.api.idempotency import Idempotency
@@ -24,7 +26,6 @@ from hookd.api.ingest import requests as ingest_requests
 from hookd.api.ingest import sources as ingest_sources
 from hookd.api.nul import NulGuard
 from hookd.api.operational import endpoints as operational_endpoints
-from hookd.api.alerts import channels as alert_channels
 from hookd.api.send import (
     applications,
     attempts,
@@ -130,6 +131,7 @@ def create_app(
     app.router.routes.insert(0, fast_create.route())  # the hot route, matched first
     app.include_router(health.router)
     app.include_router(payloads.router)  # public: the link's signature is the proof
+    console.install(app)  # /console: its own sign-in (sessions), and GET / leads there
     app.add_middleware(Idempotency, ctx=ctx, api_keys=api_keys, own_keys=[fast_create.PATH])
     app.add_middleware(BodyLimit, limit=ctx.settings.max_payload_bytes + ENVELOPE_BYTES)
     app.add_middleware(NulGuard)  # a NUL in the path or query: 422 before any route (api/nul.py)

@@ -19,15 +19,15 @@ from hookd.api.alerts.channel_models import (
     AlertChannelTestOut,
 )
 from hookd.api.errors import error
-from hookd.api.send.models import EndpointSecretRotateIn, ListResponse
 from hookd.api.params import CtxDep, PagingDep
+from hookd.api.send.models import EndpointSecretRotateIn, ListResponse
 from hookd.api.send.serialize import JSON, page_out
 from hookd.core.alert_channels import POSTED, WEBHOOK, mask_secret_url
 from hookd.core.masking import mask_url
-from hookd.services.endpoints import crud as endpoint_service
 from hookd.services.alerts import channels as service
 from hookd.services.alerts.notify import send_test
 from hookd.services.alerts.webhook_app import ALERT_APP_ID
+from hookd.services.endpoints import crud as endpoint_service
 
 router = APIRouter(prefix="/api/v1/alert/channel", tags=["Alert Channel"])
 

@@ -18,7 +18,9 @@ from hookd.api.send.models import (
     EndpointStatsOut,
     EndpointTransformationOut,
     EndpointTransformationPatch,
+    EventExampleIn,
     ListResponse,
+    MessageOut,
     RecoverIn,
     RecoverOut,
     Time,
@@ -28,6 +30,7 @@ from hookd.api.send.serialize import (
     endpoint_out,
     headers_out,
     health_out,
+    message_out,
     page_out,
     secret_out,
     stats_out,
@@ -35,6 +38,7 @@ from hookd.api.send.serialize import (
     transformation_out,
 )
 from hookd.services.endpoints import crud as service
+from hookd.services.endpoints.example import send_example
 from hookd.services.endpoints.transformation import patch_transformation
 
 router = APIRouter(prefix="/api/v1/app/{app_id}/endpoint", tags=["Endpoint"])
@@ -151,6 +155,19 @@ async def patch_headers(
 async def recover(ctx: CtxDep, app_id: str, endpoint_id: str, body: RecoverIn) -> Response:
     task = await service.recover(ctx, app_id, endpoint_id, since=body.since, until=body.until)
     return JSON(task_out(task), status_code=202)
+
+
+@router.post(
+    "/{endpoint_id}/send-example",
+    response_model=MessageOut,
+    status_code=202,
+    summary="Send an example event (from the event type's schema) to this endpoint only",
+)
+async def send_example_event(
+    ctx: CtxDep, app_id: str, endpoint_id: str, body: EventExampleIn
+) -> Response:
+    message = await send_example(ctx, app_id, endpoint_id, body.event_type, body.example_index)
+    return JSON(message_out(message), status_code=202)
 
 
 @router.get(
