@@ -18,9 +18,9 @@ import pytest
 from aiohttp import web
 from playwright.async_api import Browser, Page, expect
 
-from tests.browser.conftest import Visit, axe_violations, visit
+from tests.browser.conftest import axe_violations, visit
 from tests.launcher import run_hookd
-from tests.support import REPO, TOKEN, HookdServer, Receiver, Received
+from tests.support import REPO, TOKEN, HookdServer, Received, Receiver
 
 SCREENSHOTS = REPO / "docs" / "console"
 SCREENSHOT_HEIGHT = 1100
@@ -124,6 +124,17 @@ async def test_deliver_fail_resend_recover_rotate_and_send_an_example(
     )
     app_id = page.url.split("/console/apps/")[1].split("/")[0]
 
+    # Search-as-you-type (htmx swaps the rows in, the address follows).
+    await (
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Applications").click()
+    )
+    await page.get_by_label("Search by name, id or uid").fill("SHOP <scr")
+    await page.wait_for_url("**/console/apps?q=SHOP*")
+    await expect(page.locator("#app-rows tbody tr")).to_have_count(1)
+    await page.get_by_label("Search by name, id or uid").fill("no such application")
+    await expect(page.locator("#app-rows")).to_contain_text("No application matches")
+    await v.goto(f"/console/apps/{app_id}/endpoints")
+
     # An endpoint pointing at the receiver, with custom headers.
     await page.get_by_role("link", name="New endpoint").click()
     await page.get_by_label("URL", exact=True).fill(receiver.url)
@@ -134,6 +145,19 @@ async def test_deliver_fail_resend_recover_rotate_and_send_an_example(
     await page.get_by_role("button", name="Create endpoint").click()
     await expect(page.get_by_role("status")).to_have_text("Endpoint created.")
     endpoint_id = page.url.split("/endpoints/")[1].split("?")[0]
+
+    # Editing: a refused value shows on the form with the service's reason; a good one is saved.
+    await page.get_by_role("link", name="Edit", exact=True).click()
+    await page.get_by_label("URL", exact=True).fill("ftp://127.0.0.1/x")
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.get_by_label("URL", exact=True)).to_have_attribute("aria-invalid", "true")
+    await expect(page.locator("#url-error")).to_be_visible()
+    await page.get_by_label("URL", exact=True).fill(receiver.url)
+    await page.get_by_label("Channels").fill("")
+    await page.get_by_label("Rate limit (messages per second)").fill("500")
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.get_by_role("status")).to_have_text("Endpoint saved.")
+    await expect(page.locator("dl.facts")).to_contain_text("500 per second")
 
     # A message sent through the API is delivered; its page shows the attempt.
     async with api(console_server) as client:
@@ -179,6 +203,9 @@ async def test_deliver_fail_resend_recover_rotate_and_send_an_example(
     await expect(attempts.first.locator("pre.response")).to_have_text("boom: <b>not today</b>")
     await v.goto(f"/console/apps/{app_id}/endpoints")
     await expect(page.locator("tbody tr").first).to_contain_text("failing")
+    await v.goto(f"/console/apps/{app_id}/messages?endpoint={endpoint_id}&status=fail")
+    await expect(page.locator("tbody tr")).to_have_count(1)
+    await expect(page.locator("tbody tr")).to_contain_text(failing_id)
 
     # Resend to the endpoint, now answering again: a manual attempt succeeds.
     receiver.default = 204
@@ -411,7 +438,8 @@ async def test_pages_are_accessible_by_keyboard_and_screen_reader_in_both_themes
         for name, path in pages.items():
             await v.goto(path)
             if name == "message":  # the delivered attempt is on the page
-                await until(lambda: v.page.locator("details.attempt").first.is_visible(), v.page)
+                attempt = v.page.locator("details.attempt").first
+                await until(attempt.is_visible, v.page)
             assert await axe_violations(v.page) == [], f"{name} ({scheme})"
             if name in shown:
                 await screenshot(v.page, tmp_path / f"{name}-{scheme}.png")
@@ -448,6 +476,23 @@ async def test_pages_are_accessible_by_keyboard_and_screen_reader_in_both_themes
     for name in taken:
         assert f"console/{name}" in documented, f"docs/console.md does not show {name}"
         assert (SCREENSHOTS / name).exists(), f"run with HOOKD_UPDATE_SCREENSHOTS=1: {name}"
+
+
+async def test_delete_an_application_after_confirming(
+    browser: Browser, console_server: HookdServer
+) -> None:
+    async with api(console_server) as client:
+        app = (await client.post("/api/v1/app", json={"name": "Short-lived"})).json()
+    v = await visit(browser, console_server)
+    await v.sign_in()
+    await v.goto(f"/console/apps/{app['id']}/edit")
+    await v.page.get_by_role("link", name="Delete…").click()
+    await expect(v.page.get_by_role("heading", level=1)).to_have_text("Delete Short-lived?")
+    await v.page.get_by_role("button", name="Delete the application").click()
+    await expect(v.page.get_by_role("status")).to_have_text("Application deleted.")
+    async with api(console_server) as client:
+        assert (await client.get(f"/api/v1/app/{app['id']}")).status_code == 404
+    await v.context.close()
 
 
 @pytest.mark.parametrize("path", ["/console/apps/app_nothing/endpoints", "/console/zzz"])

@@ -144,9 +144,7 @@ async def test_page_reads(ctx: tuple[Context, Clock]) -> None:
     other, _ = await messages.create_message(
         context, shop.id, payload=b"{}", event_type="order.refunded", channels=["eu"]
     )
-    await endpoints.update_endpoint(
-        context, shop.id, second.id, {"disabled": True}, replace=False
-    )
+    await endpoints.update_endpoint(context, shop.id, second.id, {"disabled": True}, replace=False)
     listed = await endpoints_with_health(context, shop.id, iterator=None, limit=10)
     assert [(e.id, state) for e, state in listed.items] == [
         (first.id, HealthState.HEALTHY),
@@ -169,9 +167,7 @@ async def test_page_reads(ctx: tuple[Context, Clock]) -> None:
     )
     assert [(m.id, d[0].endpoint_id) for m, d in at_first.items] == [(message.id, first.id)]
     with pytest.raises(Invalid):
-        await message_log(
-            context, shop.id, iterator=None, limit=10, status=DeliveryStatus.FAIL
-        )
+        await message_log(context, shop.id, iterator=None, limit=10, status=DeliveryStatus.FAIL)
 
     view = await message_view(context, shop.id, message.id)
     assert {e.id for e, _ in view.destinations} == {first.id, second.id}
