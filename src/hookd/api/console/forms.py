@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
-from hookd.services.errors import Invalid
+from hookd.services.errors import Invalid, ServiceError
 
 # A console form is small; the body limit of the app (api.body_limit) applies first anyway.
 MAX_FIELDS = 1000
@@ -67,6 +67,16 @@ class Form:
     def time(self, name: str, *, label: str) -> datetime | None:
         """A ``datetime-local`` field (or an ISO 8601 time) read as UTC when it has no offset."""
         return parse_time(self.text(name), label=label, loc=("form", name))
+
+
+def field_errors(exc: ServiceError) -> dict[str, str]:
+    """A service error as a form shows it: under the field its ``loc`` names (``("body",
+    "url")`` or ``("form", "url")``: ``url``), and at the top (``_``)."""
+    loc: tuple[str | int, ...] = getattr(exc, "loc", ())
+    errors = {"_": exc.detail}
+    if len(loc) > 1:
+        errors[str(loc[1])] = exc.detail
+    return errors
 
 
 def parse_time(raw: str, *, label: str, loc: tuple[str, ...]) -> datetime | None:

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import Request
 from starlette.responses import Response
 
-from hookd.api.console.forms import Form, read_form
+from hookd.api.console.forms import Form, field_errors, read_form
 from hookd.api.console.render import NavItem, notice, page, page_links, see_other
 from hookd.api.console.routing import console_router
 from hookd.api.console.sessions import context
@@ -36,12 +36,6 @@ def _fields(form: Form) -> dict[str, Any]:
         )
     rate_limit = form.integer("rate_limit", label="Rate limit", minimum=1, maximum=RATE_LIMIT_MAX)
     return {"name": name, "uid": uid, "rate_limit": rate_limit}
-
-
-def _form_errors(exc: ServiceError) -> dict[str, str]:
-    loc: tuple[str | int, ...] = getattr(exc, "loc", ())
-    field = str(loc[-1]) if loc else ""
-    return {field or "_": exc.detail}
 
 
 @router.get("/console/apps")
@@ -85,7 +79,7 @@ async def create_app(request: Request) -> Response:
         return page(
             request,
             "applications/form.html",
-            {"app": None, "values": form, "errors": _form_errors(exc)},
+            {"app": None, "values": form, "errors": field_errors(exc)},
             status_code=exc.status_code,
             title="New application",
         )
@@ -119,7 +113,7 @@ async def save_app(request: Request, app_id: str) -> Response:
         return page(
             request,
             "applications/form.html",
-            {"app": app, "values": form, "errors": _form_errors(exc)},
+            {"app": app, "values": form, "errors": field_errors(exc)},
             status_code=exc.status_code,
             title=f"{app.name} · settings",
         )

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import Request
 from starlette.responses import Response
 
-from hookd.api.console.forms import Form, read_form
+from hookd.api.console.forms import Form, field_errors, read_form
 from hookd.api.console.render import notice, page, page_links, see_other
 from hookd.api.console.routing import console_router
 from hookd.api.console.sessions import context
@@ -135,12 +135,6 @@ async def catalog(request: Request) -> list[EventType]:
     return found.items
 
 
-def errors_of(exc: ServiceError) -> dict[str, str]:
-    loc: tuple[str | int, ...] = getattr(exc, "loc", ())
-    field = str(loc[1]) if len(loc) > 1 else "_"
-    return {field: exc.detail, "_": exc.detail}
-
-
 @router.get("/console/apps/{app_id}/endpoints")
 async def list_endpoints(request: Request, app_id: str) -> Response:
     ctx = context(request)
@@ -201,7 +195,12 @@ async def create_endpoint(request: Request, app_id: str) -> Response:
         if exc.status_code == 404:
             raise
         return await _form_page(
-            request, app_id, None, posted_values(form), errors_of(exc), status_code=exc.status_code
+            request,
+            app_id,
+            None,
+            posted_values(form),
+            field_errors(exc),
+            status_code=exc.status_code,
         )
     return see_other(base(endpoint.app_id, endpoint.id), notice_code=CREATED)
 
@@ -273,7 +272,7 @@ async def save_endpoint(request: Request, app_id: str, endpoint_id: str) -> Resp
             app_id,
             endpoint,
             posted_values(form),
-            errors_of(exc),
+            field_errors(exc),
             status_code=exc.status_code,
         )
     return see_other(base(endpoint.app_id, endpoint.id), notice_code=SAVED)

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import Request
 from starlette.responses import Response
 
-from hookd.api.console.forms import Form, read_form
+from hookd.api.console.forms import Form, field_errors, read_form
 from hookd.api.console.render import NavItem, notice, page, page_links, see_other
 from hookd.api.console.routing import console_router
 from hookd.api.console.sessions import context
@@ -89,11 +89,10 @@ async def create_event_type(request: Request) -> Response:
     try:
         created = await service.create_event_type(context(request), _fields(form))
     except ServiceError as exc:
-        loc: tuple[str | int, ...] = getattr(exc, "loc", ())
         return page(
             request,
             "event_types/form.html",
-            {"values": form, "errors": {str(loc[1]) if len(loc) > 1 else "_": exc.detail}},
+            {"values": form, "errors": field_errors(exc)},
             status_code=exc.status_code,
             title="New event type",
         )
