@@ -10,7 +10,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from hookd.config import Settings
 from hookd.core.breaker import HealthState
@@ -205,3 +205,39 @@ async def test_send_example_goes_to_one_endpoint(ctx: tuple[Context, Clock]) -> 
     assert no_example.value.code == "no_example"
     with pytest.raises(NotFound):
         await send_example(context, app.id, target.id, "no.such.type")
+
+
+async def test_the_log_and_a_message_page_take_the_same_queries_whatever_the_size(
+    ctx: tuple[Context, Clock],
+) -> None:
+    context, clock = ctx
+    app, _ = await applications.create_app(context, {"name": "Busy"})
+    for number in range(3):
+        await endpoints.create_endpoint(context, app.id, {"url": f"http://127.0.0.1:9/{number}"})
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    engine = context.db.reader.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        queries = []
+        for size in (2, 40):
+            while True:
+                page = await message_log(context, app.id, iterator=None, limit=50)
+                if len(page.items) >= size:
+                    break
+                clock.now += timedelta(milliseconds=1)
+                await messages.create_message(
+                    context, app.id, payload=b"{}", event_type="order.paid"
+                )
+            statements.clear()
+            page = await message_log(context, app.id, iterator=None, limit=50)
+            await message_view(context, app.id, page.items[0][0].id)
+            assert len(page.items) == size
+            assert all(len(deliveries) == 3 for _, deliveries in page.items)
+            queries.append(len([s for s in statements if s.lstrip().upper().startswith("SELECT")]))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert queries[0] == queries[1] <= 7
