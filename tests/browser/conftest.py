@@ -7,12 +7,14 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from playwright.async_api import (
     Browser,
     BrowserContext,
     ConsoleMessage,
+    Dialog,
     Page,
     async_playwright,
 )
@@ -78,9 +80,9 @@ class Visit:
         if message.type == "error" and not message.text.startswith("Failed to load resource"):
             self.errors.append(message.text)
 
-    async def _dialog(self, dialog: object) -> None:
-        self.dialogs.append(getattr(dialog, "message", ""))
-        await dialog.dismiss()  # type: ignore[attr-defined]
+    async def _dialog(self, dialog: Dialog) -> None:
+        self.dialogs.append(dialog.message)
+        await dialog.dismiss()
 
     async def goto(self, path: str) -> None:
         response = await self.page.goto(self.base + path)
@@ -93,9 +95,11 @@ class Visit:
         await self.page.wait_for_url("**/console/apps")
 
 
-async def visit(browser: Browser, server: HookdServer, *, color_scheme: str = "light") -> Visit:
+async def visit(
+    browser: Browser, server: HookdServer, *, color_scheme: Literal["light", "dark"] = "light"
+) -> Visit:
     context = await browser.new_context(
-        color_scheme=color_scheme,  # type: ignore[arg-type]
+        color_scheme=color_scheme,
         viewport={"width": 1280, "height": 800},
         locale="en-GB",
     )

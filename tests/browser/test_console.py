@@ -12,6 +12,7 @@ import shutil
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
 import httpx
 import pytest
@@ -429,7 +430,8 @@ async def test_pages_are_accessible_by_keyboard_and_screen_reader_in_both_themes
         "not-found": "/console/no-such-page",
     }
     shown = ("applications", "endpoints", "endpoint", "messages", "message", "event-catalog")
-    for scheme in ("light", "dark"):
+    schemes: tuple[Literal["light", "dark"], ...] = ("light", "dark")
+    for scheme in schemes:
         v = await visit(browser, console_server, color_scheme=scheme)
         await v.goto("/console/sign-in")
         assert await axe_violations(v.page) == [], f"sign-in ({scheme})"
