@@ -7,7 +7,7 @@ import logging
 import os
 import secrets
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import structlog
@@ -384,6 +384,42 @@ def stored_admin_token() -> str:
     if not path.exists():
         raise ValueError("no admin token: pass --token or set HOOKD_ADMIN_TOKEN")
     return path.read_text().strip()
+
+
+@cli.command(name="console-link")
+def console_link(
+    database_url: Annotated[
+        str | None, typer.Option(help="sqlite:///path or postgresql://... [HOOKD_DATABASE_URL]")
+    ] = None,
+    url: Annotated[
+        str | None,
+        typer.Option(help="The console's address as the browser sees it [HOOKD_PUBLIC_URL]"),
+    ] = None,
+) -> None:
+    """Print a one-time login link to the web console (valid 10 minutes, works once)."""
+    given = {"database_url": database_url} if database_url else {}
+    settings = Settings(**given)  # type: ignore[arg-type]
+    configure_logging(settings.log_level)
+    from hookd.api.auth import ADMIN
+    from hookd.services import console
+    from hookd.services.context import Context
+
+    async def run() -> tuple[str, datetime]:
+        db = Database(settings.effective_database_url, busy_timeout=settings.sqlite_busy_timeout)
+        try:
+            await migrate.require_current(db)
+            return await console.create_link(Context(db=db, settings=settings), ADMIN)
+        finally:
+            await db.close()
+
+    try:
+        token, expires = uvloop.run(run())
+    except migrate.SchemaOutOfDate as exc:
+        typer.echo(f"hookd: {exc}", err=True)
+        raise typer.Exit(3) from exc
+    base = (url or settings.effective_public_url).rstrip("/")
+    typer.echo(f"{base}/console/link?token={token}")
+    typer.echo(f"hookd: the link works once, until {expires:%Y-%m-%d %H:%M:%S} UTC", err=True)
 
 
 @cli.command()

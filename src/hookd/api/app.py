@@ -19,6 +19,7 @@ from hookd.api.alerts import routes as alerts
 from hookd.api.auth import ApiKeys, authorize, require_admin
 from hookd.api.body_limit import BodyLimit
 from hookd.api.calls import routes as calls
+from hookd.api.console import site as console
 from hookd.api.health import routes as health
 from hookd.api.health.port import health_port
 from hookd.api.idempotency import Idempotency
@@ -151,6 +152,7 @@ def create_app(
     app.router.routes.insert(0, fast_create.route())  # the hot route, matched first
     app.include_router(health.router)
     app.include_router(payloads.router)  # public: the link's signature is the proof
+    console.install(app)  # /console: its own sign-in (sessions), and GET / leads there
     app.add_middleware(
         Idempotency,
         ctx=ctx,

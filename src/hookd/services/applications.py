@@ -74,10 +74,17 @@ async def get_app(ctx: Context, app_id: str) -> Application:
         return await require_app(conn, app_id)
 
 
-async def list_apps(ctx: Context, query: ListQuery) -> Page[Application]:
+async def list_apps(
+    ctx: Context, query: ListQuery, *, search: str | None = None
+) -> Page[Application]:
+    """``search``: by name (part of it, any case), id or uid."""
     async with ctx.db.read() as conn:
         return await store.list_apps(
-            conn, iterator=query.iterator, limit=query.limit, descending=query.descending(False)
+            conn,
+            iterator=query.iterator,
+            limit=query.limit,
+            descending=query.descending(False),
+            search=search,
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Insert, Select, delete, insert, or_, select, update
+from sqlalchemy import Insert, Select, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -83,11 +83,26 @@ async def delete_app(conn: AsyncConnection, app_id: str) -> None:
 
 
 async def list_apps(
-    conn: AsyncConnection, *, iterator: str | None, limit: int, descending: bool
+    conn: AsyncConnection,
+    *,
+    iterator: str | None,
+    limit: int,
+    descending: bool,
+    search: str | None = None,
 ) -> Page[Application]:
+    """``search``: the applications whose name holds it (any case), or whose id or uid it is."""
+    query = select(applications).where(applications.c.kind == APP)
+    if search:
+        query = query.where(
+            or_(
+                func.lower(applications.c.name).contains(search.lower(), autoescape=True),
+                applications.c.id == search,
+                applications.c.uid == search,
+            )
+        )
     return await paginate(
         conn,
-        select(applications).where(applications.c.kind == APP),
+        query,
         applications.c.id,
         _app,
         iterator=iterator,

@@ -88,3 +88,16 @@ async def endpoint_health(conn: AsyncConnection, endpoint_id: str) -> EndpointHe
     if row is None:
         return EndpointHealth(Health(), in_flight, None)
     return EndpointHealth(health_from_row(row), in_flight, opt_from_ms(row.ready_at))
+
+
+async def health_of(conn: AsyncConnection, endpoint_ids: list[str]) -> dict[str, Health]:
+    """The breaker state of these endpoints, read only (a list page's badges: one query on the
+    primary key); an endpoint without a row is healthy (it never had a delivery)."""
+    if not endpoint_ids:
+        return {}
+    rows = (
+        await conn.execute(
+            select(endpoint_state).where(endpoint_state.c.endpoint_id.in_(endpoint_ids))
+        )
+    ).all()
+    return {row.endpoint_id: health_from_row(row) for row in rows}

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd.core.domain import DeliveryStatus, Endpoint, Message, MessageDelivery, Page
 from hookd.store.codec import from_ms, opt_from_ms
 from hookd.store.endpoints import endpoint_from_row
-from hookd.store.messages import message_from_row
+from hookd.store.messages import filtered, has_channel, message_from_row
 from hookd.store.pages import paginate
 from hookd.store.schema import deliveries, endpoints, messages
 
@@ -67,19 +67,26 @@ async def endpoint_messages(
     status: DeliveryStatus | None,
     before_id: str | None,
     after_id: str | None,
+    event_types: list[str] | None = None,
+    channel: str | None = None,
+    tag: str | None = None,
 ) -> Page[tuple[Message, MessageDelivery]]:
-    """The messages routed to an endpoint, newest first, with their delivery status."""
-    query = (
+    """The messages routed to an endpoint, newest first, with their delivery status; also
+    filtered as the message list is (event types, channel, tag)."""
+    query = filtered(
+        conn,
         select(messages, *DELIVERY_COLUMNS)
         .join(deliveries, delivery.msg_id == messages.c.id)
-        .where(delivery.endpoint_id == endpoint_id)
+        .where(delivery.endpoint_id == endpoint_id),
+        event_types=event_types,
+        channel=channel,
+        before_id=before_id,
+        after_id=after_id,
     )
     if status is not None:
         query = query.where(delivery.status == int(status))
-    if before_id:
-        query = query.where(messages.c.id < before_id)
-    if after_id:
-        query = query.where(messages.c.id >= after_id)
+    if tag:
+        query = query.where(has_channel(conn, messages.c.tags, tag))
     return await paginate(
         conn,
         query,
@@ -89,3 +96,20 @@ async def endpoint_messages(
         limit=limit,
         descending=True,
     )
+
+
+async def deliveries_of(
+    conn: AsyncConnection, msg_ids: list[str]
+) -> dict[str, list[MessageDelivery]]:
+    """The deliveries of these messages (a log page's statuses: one query on the
+    ``(msg_id, endpoint_id)`` unique index), by message id."""
+    found: dict[str, list[MessageDelivery]] = {msg_id: [] for msg_id in msg_ids}
+    if not msg_ids:
+        return found
+    query: Select[Any] = (
+        select(*DELIVERY_COLUMNS).where(delivery.msg_id.in_(msg_ids)).order_by(delivery.endpoint_id)
+    )
+    rows = (await conn.execute(query)).all()
+    for row in rows:
+        found[row._mapping["d_msg_id"]].append(_delivery(row))
+    return found

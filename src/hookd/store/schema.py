@@ -501,3 +501,26 @@ leases = Table(
     # How many times the lease changed hands (a new holder took it).
     Column("generation", BigInteger, nullable=False, default=1, server_default="1"),
 )
+
+# Console sign-ins (hookd.api.console): sessions and one-time login links. Only the SHA-256 of
+# each random token is kept (hex), so whoever reads the table cannot sign in with it.
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("principal", String(256), nullable=False),  # who signed in (api.auth's principal)
+    Column("created_at", BigInteger, nullable=False),
+    Column("seen_at", BigInteger, nullable=False),  # the last time the expiry was pushed back
+    Column("expires_at", BigInteger, nullable=False),  # sliding, never past the absolute limit
+    Index("ix_console_sessions_expires", "expires_at"),
+)
+
+console_links = Table(
+    "console_links",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("principal", String(256), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Index("ix_console_links_expires", "expires_at"),
+)

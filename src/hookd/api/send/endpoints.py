@@ -7,10 +7,19 @@ from fastapi import Response
 
 from hookd.api.endpoint_routes import Owner, Summaries, endpoint_router
 from hookd.api.params import CtxDep
-from hookd.api.send.models import EndpointHealthOut, EndpointStatsOut, RecoverIn, RecoverOut, Time
-from hookd.api.send.serialize import JSON, health_out, stats_out, task_out
+from hookd.api.send.models import (
+    EndpointHealthOut,
+    EndpointStatsOut,
+    EventExampleIn,
+    MessageOut,
+    RecoverIn,
+    RecoverOut,
+    Time,
+)
+from hookd.api.send.serialize import JSON, health_out, message_out, stats_out, task_out
 from hookd.services.context import Context
 from hookd.services.endpoints import crud as service
+from hookd.services.endpoints.example import send_example
 
 
 async def _as_named(_: Context, app_id: str) -> str:
@@ -44,6 +53,19 @@ router = endpoint_router(
 async def recover(ctx: CtxDep, app_id: str, endpoint_id: str, body: RecoverIn) -> Response:
     task = await service.recover(ctx, app_id, endpoint_id, since=body.since, until=body.until)
     return JSON(task_out(task), status_code=202)
+
+
+@router.post(
+    "/{endpoint_id}/send-example",
+    response_model=MessageOut,
+    status_code=202,
+    summary="Send an example event (from the event type's schema) to this endpoint only",
+)
+async def send_example_event(
+    ctx: CtxDep, app_id: str, endpoint_id: str, body: EventExampleIn
+) -> Response:
+    message = await send_example(ctx, app_id, endpoint_id, body.event_type, body.example_index)
+    return JSON(message_out(message), status_code=202)
 
 
 @router.get(

@@ -271,6 +271,13 @@ class RecoverIn(CamelModel):
     until: Time | None = None
 
 
+class EventExampleIn(CamelModel):
+    event_type: str = Field(min_length=1, max_length=256)
+    example_index: int = Field(
+        default=0, ge=0, le=INT32_MAX, description="which of the schema's examples (default 0)"
+    )
+
+
 BackgroundTaskStatus = Literal["running", "finished", "failed"]
 
 

@@ -1,0 +1,147 @@
+"""An application's messages: the log (filtered by event type, channel, tag, time, and by
+endpoint and status), lookup by id or ``eventId``, a message's page with every attempt, resend."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from starlette.responses import Response
+
+from hookd.api.console.forms import parse_time, read_form
+from hookd.api.console.render import notice, page, page_links, see_other
+from hookd.api.console.routing import console_router
+from hookd.api.console.sessions import context
+from hookd.core.domain import Attempt, DeliveryStatus, Endpoint, ListQuery, Message
+from hookd.core.endpoint_auth import MASK
+from hookd.engine.signed_headers import USER_AGENT
+from hookd.engine.transformations.apply import unsigned_headers
+from hookd.services import applications as app_service
+from hookd.services import attempts as attempt_service
+from hookd.services.endpoints import crud as endpoint_service
+from hookd.services.endpoints.crud import SENSITIVE_HEADERS
+from hookd.services.errors import Invalid
+from hookd.services.messages.log import message_log, message_view
+
+router = console_router()
+PAGE_SIZE = 50
+ENDPOINTS_OFFERED = 250  # endpoints in the filter's list
+RESENT = notice("resent", "Resent: a new attempt is on its way.")
+STATUSES = {status.text: status for status in DeliveryStatus}
+
+
+def _filters(request: Request) -> dict[str, Any]:
+    """The log's filters from the query string, checked."""
+    query = request.query_params
+    status_text = query.get("status", "")
+    if status_text and status_text not in STATUSES:
+        raise Invalid(f"unknown status {status_text!r}", loc=("query", "status"))
+    types = [t for t in query.get("event_type", "").replace(",", " ").split() if t]
+    return {
+        "event_types": types or None,
+        "channel": query.get("channel", "").strip() or None,
+        "tag": query.get("tag", "").strip() or None,
+        "endpoint_id": query.get("endpoint", "").strip() or None,
+        "status": STATUSES[status_text] if status_text else None,
+        "after": parse_time(query.get("after", "").strip(), label="From", loc=("query", "after")),
+        "before": parse_time(query.get("before", "").strip(), label="To", loc=("query", "before")),
+    }
+
+
+@router.get("/console/apps/{app_id}/messages")
+async def message_list(request: Request, app_id: str) -> Response:
+    ctx = context(request)
+    app = await app_service.get_app(ctx, app_id)
+    lookup = request.query_params.get("lookup", "").strip()
+    if lookup:  # by id or eventId: to the message's page, whose address has its id
+        found = await message_view(ctx, app.id, lookup[:256])
+        return see_other(f"/console/apps/{app.id}/messages/{found.message.id}")
+    endpoints = await endpoint_service.list_endpoints(
+        ctx, app.id, ListQuery(ENDPOINTS_OFFERED, None, "ascending")
+    )
+    values = {
+        "app": app,
+        "endpoints": endpoints.items,
+        "query": request.query_params,
+        "statuses": list(STATUSES),
+        "rows": [],
+        "previous": None,
+        "following": None,
+        "error": None,
+    }
+    try:
+        result = await message_log(
+            ctx,
+            app.id,
+            iterator=request.query_params.get("iterator") or None,
+            limit=PAGE_SIZE,
+            **_filters(request),
+        )
+    except Invalid as exc:
+        return page(
+            request,
+            "messages/list.html",
+            {**values, "error": exc.detail},
+            status_code=exc.status_code,
+            title=f"{app.name} · messages",
+        )
+    previous, following = page_links(request, result)
+    return page(
+        request,
+        "messages/list.html",
+        {**values, "rows": result.items, "previous": previous, "following": following},
+        title=f"{app.name} · messages",
+    )
+
+
+def sent_headers(
+    endpoint: Endpoint, message: Message, attempt: Attempt, style: str
+) -> list[tuple[str, str]]:
+    """The request headers of an attempt, rebuilt from the endpoint's current settings (hookd
+    does not store the headers it sent): sensitive values and the signature are not shown."""
+    headers = {
+        **unsigned_headers(endpoint, message.headers, message.content_type),
+        "User-Agent": USER_AGENT,
+        f"{style}-id": message.id,
+        f"{style}-timestamp": str(int(attempt.created_at.timestamp())),
+        f"{style}-signature": f"v1,{MASK} (computed per attempt, not stored)",
+    }
+    return [
+        (name, MASK if name.lower() in SENSITIVE_HEADERS else value)
+        for name, value in headers.items()
+    ]
+
+
+@router.get("/console/apps/{app_id}/messages/{ref}")
+async def message_page(request: Request, app_id: str, ref: str) -> Response:
+    ctx = context(request)
+    app = await app_service.get_app(ctx, app_id)
+    view = await message_view(ctx, app.id, ref)
+    style = ctx.settings.signature_headers
+    by_endpoint: dict[str, list[tuple[Attempt, list[tuple[str, str]]]]] = {}
+    endpoints = {endpoint.id: endpoint for endpoint, _ in view.destinations}
+    for attempt in view.attempts:
+        endpoint = endpoints.get(attempt.endpoint_id)
+        headers = [] if endpoint is None else sent_headers(endpoint, view.message, attempt, style)
+        by_endpoint.setdefault(attempt.endpoint_id, []).append((attempt, headers))
+    return page(
+        request,
+        "messages/detail.html",
+        {
+            "app": app,
+            "view": view,
+            "message": view.message,
+            "by_endpoint": by_endpoint,
+        },
+        title=f"Message {view.message.id}",
+    )
+
+
+@router.post("/console/apps/{app_id}/messages/{msg_id}/resend")
+async def resend(request: Request, app_id: str, msg_id: str) -> Response:
+    form = await read_form(request)
+    endpoint_id = form.text("endpoint_id")
+    if not endpoint_id:
+        raise Invalid("Choose the endpoint to resend to", loc=("form", "endpoint_id"))
+    await attempt_service.resend(context(request), app_id, msg_id, endpoint_id)
+    return see_other(f"/console/apps/{app_id}/messages/{msg_id}", notice_code=RESENT)

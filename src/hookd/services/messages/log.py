@@ -1,0 +1,111 @@
+"""The message log and a message's page, read in one snapshot each with a bounded number of
+indexed queries, whatever the number of messages (the console's; the API's list routes are
+``services.messages.crud`` and ``services.attempts``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from hookd import ids
+from hookd.core.domain import (
+    Attempt,
+    DeliveryStatus,
+    Endpoint,
+    Message,
+    MessageDelivery,
+    Page,
+)
+from hookd.services.applications import require_app
+from hookd.services.context import Context
+from hookd.services.endpoints.crud import require_endpoint
+from hookd.services.errors import Invalid, NotFound
+from hookd.store import attempts as attempt_store
+from hookd.store import message_deliveries
+from hookd.store import messages as store
+
+# A message page shows this many attempts (newest first) and destinations at most.
+ATTEMPTS_SHOWN = 100
+DESTINATIONS_SHOWN = 100
+
+
+async def message_log(
+    ctx: Context,
+    app_id: str,
+    *,
+    iterator: str | None,
+    limit: int,
+    event_types: list[str] | None = None,
+    channel: str | None = None,
+    tag: str | None = None,
+    before: datetime | None = None,
+    after: datetime | None = None,
+    endpoint_id: str | None = None,
+    status: DeliveryStatus | None = None,
+) -> Page[tuple[Message, list[MessageDelivery]]]:
+    """A page of the application's messages, newest first, each with its deliveries: two
+    indexed queries besides the application's. With ``endpoint_id``, the messages routed to
+    that endpoint with their delivery there (``status`` filters on it; a status needs an
+    endpoint: over all endpoints it could scan the whole log for one match)."""
+    before_id = ids.floor_id(ids.MESSAGE, before) if before else None
+    after_id = ids.floor_id(ids.MESSAGE, after) if after else None
+    async with ctx.db.read() as conn:
+        app = await require_app(conn, app_id)
+        if endpoint_id is not None:
+            endpoint = await require_endpoint(conn, app.id, endpoint_id)
+            routed = await message_deliveries.endpoint_messages(
+                conn,
+                endpoint.id,
+                iterator=iterator,
+                limit=limit,
+                status=status,
+                before_id=before_id,
+                after_id=after_id,
+                event_types=event_types,
+                channel=channel,
+                tag=tag,
+            )
+            pairs = [(message, [delivery]) for message, delivery in routed.items]
+            return Page(pairs, routed.iterator, routed.prev_iterator, routed.done)
+        if status is not None:
+            raise Invalid("filtering by status needs an endpoint", loc=("query", "status"))
+        page = await store.list_messages(
+            conn,
+            app.id,
+            iterator=iterator,
+            limit=limit,
+            event_types=event_types,
+            channel=channel,
+            before_id=before_id,
+            after_id=after_id,
+            tag=tag,
+            descending=True,
+        )
+        found = await message_deliveries.deliveries_of(conn, [m.id for m in page.items])
+    items = [(message, found[message.id]) for message in page.items]
+    return Page(items, page.iterator, page.prev_iterator, page.done)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageView:
+    message: Message
+    destinations: list[tuple[Endpoint, MessageDelivery]]
+    attempts: list[Attempt]  # newest first, at most ATTEMPTS_SHOWN
+    more_attempts: bool  # older attempts exist beyond those
+
+
+async def message_view(ctx: Context, app_id: str, ref: str) -> MessageView:
+    """A message (by id or ``eventId``), where it was routed and its latest attempts: four
+    indexed queries."""
+    async with ctx.db.read() as conn:
+        app = await require_app(conn, app_id)
+        message = await store.get_message(conn, app.id, ref)
+        if message is None:
+            raise NotFound(f"message {ref!r} not found")
+        destinations = await message_deliveries.message_destinations(
+            conn, message.id, iterator=None, limit=DESTINATIONS_SHOWN
+        )
+        attempts = await attempt_store.list_attempts(
+            conn, app.id, iterator=None, limit=ATTEMPTS_SHOWN, msg_id=message.id
+        )
+    return MessageView(message, destinations.items, attempts.items, not attempts.done)
