@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import secrets
-import sys
 from datetime import timedelta
 from typing import Annotated
 
@@ -18,6 +16,7 @@ from pydantic import ValidationError
 
 from hookd import __version__, open_files
 from hookd.config import Settings
+from hookd.observability.logs import configure_logging
 from hookd.store import migrate, sqlite_files
 from hookd.store.db import Database
 
@@ -26,30 +25,6 @@ cli = typer.Typer(
 )
 log = structlog.get_logger("hookd")
 TOKEN_FILE = "admin_token"  # noqa: S105 - a file name, not a secret
-SQL_LOGGERS = ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool")
-
-
-def configure_logging(level: str, *, sql: bool = False) -> None:
-    numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
-    logging.basicConfig(format="%(message)s", stream=sys.stderr, level=numeric)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    # The drivers log every statement with its parameters at debug level: only with
-    # HOOKD_LOG_SQL (``sql``), never because the log level is debug.
-    for name in SQL_LOGGERS:
-        logging.getLogger(name).setLevel(logging.DEBUG if sql else logging.WARNING)
-    structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
-            if sys.stderr.isatty()
-            else structlog.processors.JSONRenderer(),
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        cache_logger_on_first_use=True,
-    )
 
 
 def admin_token(settings: Settings) -> str:
@@ -136,7 +111,7 @@ def rotate_main_key(
 
     given = {"database_url": database_url} if database_url else {}
     settings = Settings(**given)  # type: ignore[arg-type]
-    configure_logging(settings.log_level, sql=settings.log_sql)
+    configure_logging(settings.log_level, sql=settings.log_sql, log_format=settings.log_format)
     db = Database(settings.effective_database_url)
     uvloop.run(prepare_secrets(db, settings))
 
@@ -164,7 +139,7 @@ def migrate_command(
     """Bring the database schema up to date (run before starting a new version on PostgreSQL)."""
     given = {"database_url": database_url} if database_url else {}
     settings = Settings(**given)  # type: ignore[arg-type]
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, log_format=settings.log_format)
 
     async def run() -> tuple[str | None, str]:
         db = Database(settings.effective_database_url, busy_timeout=settings.sqlite_busy_timeout)
@@ -198,7 +173,7 @@ def serve(
     except ValidationError as exc:
         typer.echo(f"hookd: invalid settings:\n{exc}", err=True)
         raise typer.Exit(2) from exc
-    configure_logging(settings.log_level, sql=settings.log_sql)
+    configure_logging(settings.log_level, sql=settings.log_sql, log_format=settings.log_format)
     before, after = open_files.raise_soft_limit()  # one file per connection
     if after != before:
         log.info("open files limit raised", soft_before=before, soft=after)
@@ -237,6 +212,9 @@ def serve(
         # httptools with head and body deadlines, answering health probes (api/connections)
         http=guarded_http(limits, readiness),
         log_level=settings.log_level.lower(),
+        # uvicorn's records reach the root logger's one format (observability.logs), and its
+        # access log stays off: api.request_log writes one line per request.
+        log_config=None,
         access_log=False,
         timeout_graceful_shutdown=2,
         lifespan="on",
@@ -245,7 +223,7 @@ def serve(
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=[str(network) for network in settings.proxy_networks],
     )
-    typer.echo(f"hookd {__version__} listening on http://{settings.host}:{settings.port}", err=True)
+    log.info("hookd listening", version=__version__, url=f"http://{settings.host}:{settings.port}")
     uvicorn.Server(config).run()
 
 
@@ -269,7 +247,7 @@ def prune(
     ones after HOOKD_REJECTED_RETENTION_DAYS, 7 by default)."""
     given = {"database_url": database_url, "retention_days": older_than_days}
     settings = Settings(**{k: v for k, v in given.items() if v is not None})  # type: ignore[arg-type]
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, log_format=settings.log_format)
     from hookd.services import retention
     from hookd.services.context import utc_now
 

@@ -99,6 +99,11 @@ class Settings(BaseSettings):
         "HOOKD_RETENTION_DAYS); 0 turns the periodic prune off",
     )
     log_level: str = "info"
+    log_format: Literal["auto", "json", "console"] = Field(
+        default="auto",
+        description="json: one JSON object per line; console: for people, coloured on a "
+        "terminal; auto: console on a terminal, json otherwise",
+    )
     log_sql: bool = Field(
         default=False,
         description="log every SQL statement the database drivers run (their parameters hold "

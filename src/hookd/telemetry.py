@@ -11,12 +11,18 @@ Implementations must be cheap and must not raise or block: they run on the event
 the delivery and request paths.
 
 This module sits beside ``config``, outside the layers: every layer reports, and it imports
-nothing of hookd.
+nothing of hookd. It also holds :data:`REQUEST_ID`, the id of the HTTP request being served
+(``api.request_log`` sets it): every log line carries it, and what a request creates (a
+message) keeps it.
 """
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Protocol
+
+# The id of the HTTP request the current task serves (None outside a request: the worker, start-up).
+REQUEST_ID: ContextVar[str | None] = ContextVar("hookd_request_id", default=None)
 
 
 class Telemetry(Protocol):
@@ -57,6 +63,21 @@ class Telemetry(Protocol):
         ``"rate_limited"`` (refused too often: answered 429, not recorded); ``code``: the
         verification's code (e.g. ``"verified"``, ``"missing_header"``)."""
 
+    def breaker_changed(self, app_id: str, endpoint_id: str, opened: bool) -> None:
+        """An endpoint's circuit breaker opened (``opened``: its consecutive failures reached
+        ``HOOKD_BREAKER_FAILURES``) or closed again (an attempt succeeded). A probe that fails
+        keeps it open: no report."""
+
+    def endpoint_disabled(self, app_id: str, endpoint_id: str, reason: str) -> None:
+        """The worker disabled an endpoint. ``reason``: ``"failing"`` (it failed for
+        ``HOOKD_DISABLE_AFTER`` seconds) or ``"receiver"`` (it answered 410 or
+        ``webhook-delivery: disable``)."""
+
+    def message_exhausted(self, app_id: str, endpoint_id: str) -> None:
+        """A message's delivery to an endpoint failed for good: its last attempt failed and no
+        retry is left (the schedule ran out, or the receiver answered 410 or
+        ``webhook-delivery: abort-message``). Reported once the outcome is recorded."""
+
 
 class NoTelemetry:
     """The default: every report does nothing."""
@@ -84,6 +105,15 @@ class NoTelemetry:
         return None
 
     def ingest_outcome(self, source_id: str, outcome: str, code: str, status: int) -> None:
+        return None
+
+    def breaker_changed(self, app_id: str, endpoint_id: str, opened: bool) -> None:
+        return None
+
+    def endpoint_disabled(self, app_id: str, endpoint_id: str, reason: str) -> None:
+        return None
+
+    def message_exhausted(self, app_id: str, endpoint_id: str) -> None:
         return None
 
 

@@ -17,6 +17,7 @@ from hookd.api.body_limit import BodyLimit
 from hookd.api.health_port import health_port
 from hookd.api.idempotency import Idempotency
 from hookd.api.nul import NulGuard
+from hookd.api.request_log import RequestLog
 from hookd.api.routes import (
     applications,
     attempts,
@@ -141,10 +142,11 @@ def create_server(
     readiness: health.Readiness | None = None,
 ) -> ASGIApp:
     """What uvicorn serves: ``/in/{source}`` (public: each provider's signature is the proof)
-    answered in front of FastAPI, everything else (and the lifespan) by ``create_app``."""
+    answered in front of FastAPI, everything else (and the lifespan) by ``create_app``; every
+    request logged once, with its request id (``api.request_log``)."""
     app = create_app(runtime, api_keys, run_worker=run_worker, readiness=readiness)
     door = inbound.IngestDoor(app, runtime.ctx)
     server: ASGIApp = errors.DatabaseOutage(door)  # /in/: the door re-raises outages to it
     if runtime.telemetry is not NO_TELEMETRY:  # the default reports nothing: no wrapper
         server = Served(server, runtime.telemetry)
-    return server
+    return RequestLog(server)

@@ -8,6 +8,8 @@ import hmac
 from fastapi import Request
 from starlette.exceptions import HTTPException
 
+from hookd.api.request_log import record_of
+
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
 # The one principal the management API knows today: whoever holds the admin token.
 ADMIN = "admin"
@@ -51,5 +53,9 @@ async def require_admin(request: Request) -> None:
     if not header:
         raise HTTPException(401, "missing Authorization header (Bearer token)", headers=CHALLENGE)
     keys: ApiKeys = request.app.state.api_keys
-    if keys.authorization(header.encode("latin-1")) != ADMIN:
+    principal = keys.authorization(header.encode("latin-1"))
+    if principal != ADMIN:
         raise HTTPException(401, "invalid token", headers=CHALLENGE)
+    record = record_of(request.scope)
+    if record is not None:
+        record.principal = principal  # for the request's log line

@@ -63,7 +63,10 @@ class Idempotency:
             return
         scoped = keys.scoped_key(caller, scope["method"], scope["path"], key)
         if any(path.fullmatch(scope["path"]) for path in self.own_keys):
-            await self.app({**scope, CREATE_KEY: scoped}, receive, send)
+            # In the request's own scope (not a copy): what routing writes there (the route
+            # matched) is read by the wrappers outside (api.served, api.request_log).
+            scope[CREATE_KEY] = scoped
+            await self.app(scope, receive, send)
             return
         body, receive = await _read_body(receive)
         if body is None:

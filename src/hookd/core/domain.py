@@ -125,6 +125,8 @@ class Message:
     version: int = 1
     payload_versions: dict[int, bytes] | None = None
     deliver_at: datetime | None = None  # the producer's ``deliverAt``, echoed back
+    # The X-Request-Id of the request that created it (api.request_log), for the logs only.
+    request_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import os
 import random
 import socket
@@ -43,6 +44,7 @@ from hookd.store import messages as message_store
 from hookd.store import scheduling
 from hookd.store.codec import to_ms
 from hookd.store.scheduling import Limits
+from hookd.telemetry import REQUEST_ID
 
 log = structlog.get_logger("hookd.worker")
 
@@ -85,7 +87,7 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._stopping = False
         self._inflight: dict[asyncio.Task[None], list[Claim]] = {}
-        self.outcomes = Outcomes(ctx.settings, rng or random.Random())
+        self.outcomes = Outcomes(ctx.settings, rng or random.Random(), ctx.telemetry)
         self._loop_task: asyncio.Task[None] | None = None
         self._next_reclaim_check = 0.0  # time.monotonic()
         self.name = f"{socket.gethostname()}:{os.getpid()}"  # in the logs
@@ -287,7 +289,14 @@ class DeliveryWorker:
 
     def _start(self, work: Coroutine[Any, Any, None], claims: list[Claim]) -> None:
         """Run ``work`` for ``claims``, whose slots are already counted in ``handoff``."""
-        task = asyncio.create_task(work)
+        if REQUEST_ID.get() is None:
+            task = asyncio.create_task(work)
+        else:
+            # Handed off by a create's transaction, in the context of the request that led it:
+            # the delivery is no part of that request (its line names its message's own).
+            context = contextvars.copy_context()
+            context.run(REQUEST_ID.set, None)
+            task = asyncio.create_task(work, context=context)
         self._inflight[task] = claims
         task.add_done_callback(self._on_done)
 
@@ -340,7 +349,7 @@ class DeliveryWorker:
             shaped = await delivery_shape(self.ctx, message, endpoint, now)
             out = await prepare_delivery(self.settings, self.ctx.sandbox, endpoint, shaped)
             if isinstance(out, NotSent):
-                self._record(claim, endpoint, out.result, now, cancel=out.cancelled)
+                self._record(claim, message, endpoint, out.result, now, cancel=out.cancelled)
                 return
             style = self.settings.signature_headers
             headers = webhook_headers(
@@ -354,14 +363,15 @@ class DeliveryWorker:
             )
             headers[f"{style}-version"] = str(shaped.version)
             result = await self._post(out.endpoint, headers, out.body, method=out.method)
-            self._record(claim, out.endpoint, result, now)
-            self.outcomes.sent(endpoint.id, result.succeeded)
+            self._record(claim, message, out.endpoint, result, now)
+            self.outcomes.sent(endpoint, result.succeeded)
             return
-        self._record(claim, endpoint, result, now, retryable=False)
+        self._record(claim, message, endpoint, result, now, retryable=False)
 
     def _record(
         self,
         claim: Claim,
+        message: Message,
         endpoint: Endpoint,
         result: AttemptResult,
         sent_at: datetime,
@@ -371,7 +381,14 @@ class DeliveryWorker:
     ) -> None:
         finished_at = self.ctx.clock()
         self.outcomes.record(
-            claim, endpoint, result, sent_at, finished_at, retryable=retryable, cancel=cancel
+            claim,
+            endpoint,
+            result,
+            sent_at,
+            finished_at,
+            retryable=retryable,
+            cancel=cancel,
+            request_id=message.request_id,
         )
         self.telemetry.attempt_finished(
             claim.app_id,
@@ -409,9 +426,9 @@ class DeliveryWorker:
         batch_id = ids.new_id(BATCH_ID_PREFIX, now)
         headers = webhook_headers(self.settings.signature_headers, endpoint, batch_id, body, now)
         result = await self._post(endpoint, headers, body)
-        for claim, _ in batch:
-            self._record(claim, endpoint, result, now)
-        self.outcomes.sent(endpoint.id, result.succeeded)
+        for claim, message in batch:
+            self._record(claim, message, endpoint, result, now)
+        self.outcomes.sent(endpoint, result.succeeded)
 
     async def _flush(self) -> None:
         if not self.outcomes.pending:

@@ -37,6 +37,7 @@ from hookd.store import deliveries as queue
 from hookd.store import messages as message_store
 from hookd.store.attempts import attempt_row
 from hookd.store.codec import to_ms
+from hookd.telemetry import REQUEST_ID
 
 
 class CallTransport(Protocol):
@@ -161,6 +162,7 @@ async def _record(
         tags=None,
         payload=planned.body,
         created_at=now,
+        request_id=REQUEST_ID.get(),
     )
     attempt = Attempt(
         id=ids.new_id(ids.ATTEMPT, now),

@@ -34,6 +34,7 @@ from hookd.services.ingest_forwarding import Arrival, store_request, text_safe
 from hookd.services.rejections import gate_for
 from hookd.services.source_cache import source_for_ingest
 from hookd.services.sources import answer_for, resolve
+from hookd.telemetry import REQUEST_ID
 
 INGEST_KEY = re.compile(r"^[A-Za-z0-9\-_.]{1,256}$")
 PARSED_CACHE_SIZE = 1024
@@ -155,7 +156,8 @@ async def ingest(
     outcome = (domain.ACCEPTED, verdict.code, answer.status, verdict.reason)
     record = _record(source, request, now, *outcome, key, event_type)
     since = now - window if key and window else None
-    stored, queued = await store_request(ctx, Arrival(source, record, since))
+    arrival = Arrival(source, record, since, request_id=REQUEST_ID.get())
+    stored, queued = await store_request(ctx, arrival)
     if queued:
         ctx.wake_worker()
     ctx.telemetry.ingest_outcome(source.id, stored, verdict.code, answer.status)

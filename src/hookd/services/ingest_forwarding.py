@@ -36,6 +36,7 @@ from hookd.store.message_writes import insert_rows
 from hookd.store.messages import message_values
 from hookd.store.row_inserts import insert_many
 from hookd.store.schema import messages
+from hookd.telemetry import REQUEST_ID
 
 # Request headers that describe the hop to hookd, or that hookd sets itself when forwarding.
 NOT_FORWARDED = frozenset(
@@ -80,8 +81,11 @@ def forwarded_headers(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     return kept
 
 
-def message_for(source: IngestSource, record: InboundRecord, now: datetime) -> Message:
-    """The message an accepted request becomes."""
+def message_for(
+    source: IngestSource, record: InboundRecord, now: datetime, request_id: str | None
+) -> Message:
+    """The message an accepted request becomes; ``request_id``: the request that made it (the
+    ``/in/`` request, or a replay's)."""
     content_type = next((v for n, v in record.headers if n.lower() == "content-type"), None)
     return Message(
         id=ids.new_id(ids.MESSAGE, now),
@@ -94,6 +98,7 @@ def message_for(source: IngestSource, record: InboundRecord, now: datetime) -> M
         created_at=now,
         content_type=content_type or "application/octet-stream",
         headers=forwarded_headers(record.headers),
+        request_id=request_id,
     )
 
 
@@ -120,7 +125,7 @@ async def persist_message(
     conn: AsyncConnection, source: IngestSource, record: InboundRecord, now: datetime
 ) -> tuple[Message, int]:
     """Write the message of an accepted request and its deliveries; return it and the count."""
-    message = message_for(source, record, now)
+    message = message_for(source, record, now, REQUEST_ID.get())
     count = await persist_with_deliveries(
         conn, message, lambda endpoints: forwarding_targets(endpoints, message.event_type, record)
     )
@@ -139,6 +144,7 @@ class Arrival:
     dedup_since: datetime | None = None
     # A coalesced rejection: counted on this earlier record instead of stored.
     repeat_of: str | None = None
+    request_id: str | None = None  # the /in/ request's id, kept on its message
 
 
 # What a request was stored as (its outcome: accepted, duplicate, ...) and deliveries queued.
@@ -185,7 +191,7 @@ def store_group(
                 stored.append((domain.DUPLICATE, 0))
                 continue
             seen[key] = record.received_at
-        message = message_for(arrival.source, record, record.received_at)
+        message = message_for(arrival.source, record, record.received_at, arrival.request_id)
         endpoints = endpoints_of(conn, message.app_id, cache)
         targets = forwarding_targets(endpoints, message.event_type, record)
         message_rows.append(message_values(message))

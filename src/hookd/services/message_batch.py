@@ -60,6 +60,7 @@ class NewMessage:
     due: datetime | None = None  # a scheduled message's deliveries wait until then
     handoff: HandOffLedger | None = None  # the local worker, when it may take deliveries directly
     key: KeyRequest | None = None  # its Idempotency-Key, claimed in the group's transaction
+    request_id: str | None = None  # the API request's id (X-Request-Id), kept on the message
 
 
 class _Accepted(NamedTuple):
@@ -237,4 +238,5 @@ def _message(new: NewMessage, app_id: str) -> Message:
         version=new.version,
         payload_versions=new.payload_versions,
         deliver_at=new.deliver_at,
+        request_id=new.request_id,
     )

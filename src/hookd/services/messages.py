@@ -19,6 +19,7 @@ from hookd.services.errors import Invalid, NotFound, PayloadTooLarge
 from hookd.services.message_batch import NewMessage
 from hookd.services.payload_shapes import accept_versions
 from hookd.store import messages as store
+from hookd.telemetry import REQUEST_ID
 
 NAME = re.compile(r"^[a-zA-Z0-9\-_.]{1,256}$")
 CHANNEL = re.compile(r"^[a-zA-Z0-9\-_.:#@]{1,128}$")
@@ -101,6 +102,7 @@ async def create_message(
         due=_due(deliver_at, now),
         handoff=ctx.handoff,
         key=key,
+        request_id=REQUEST_ID.get(),
     )
     try:
         message, count, queued = await message_batch.commit(ctx, new)

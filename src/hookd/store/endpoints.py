@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import delete, false, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -143,11 +143,19 @@ async def delete_endpoint(conn: AsyncConnection, endpoint_id: str) -> None:
     await conn.execute(delete(t).where(t.c.id == endpoint_id))
 
 
-def disable_endpoints(conn: Connection, ids: list[str], now_ms: int) -> None:
-    """Synchronous: part of the worker's flush (``Database.run_write``)."""
-    if ids:
-        query = update(t).where(t.c.id.in_(ids)).values(disabled=True, updated_at=now_ms)
+def disable_endpoints(conn: Connection, ids: list[str], now_ms: int) -> dict[str, str]:
+    """Disable these endpoints; return those that were enabled (id: app id). Synchronous: part
+    of the worker's flush (``Database.run_write``)."""
+    if not ids:
+        return {}
+    enabled = select(t.c.id, t.c.app_id).where(t.c.id.in_(ids), t.c.disabled == false())
+    flipped: dict[str, str] = {row.id: row.app_id for row in conn.execute(enabled)}
+    if flipped:
+        query = (
+            update(t).where(t.c.id.in_(sorted(flipped))).values(disabled=True, updated_at=now_ms)
+        )
         conn.execute(query)
+    return flipped
 
 
 async def list_endpoints(

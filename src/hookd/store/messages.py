@@ -43,6 +43,7 @@ def message_from_row(row: Row[Any]) -> Message:
         headers=None if m["headers"] is None else dict(m["headers"]),
         version=m["version"],
         deliver_at=None if m["deliver_at"] is None else from_ms(m["deliver_at"]),
+        request_id=m["request_id"],
     )
 
 
@@ -74,6 +75,7 @@ def message_values(
         # record and attempts stay.
         "payload_expires_at": created_ms + payload_retention_hours * HOUR_MS,
         "deliver_at": None if msg.deliver_at is None else to_ms(msg.deliver_at),
+        "request_id": msg.request_id,
     }
 
 

@@ -116,6 +116,9 @@ messages = Table(
     Column("payload_expires_at", BigInteger),
     # The producer's deliverAt (Unix ms), echoed on create and get; deliveries carry the wait.
     Column("deliver_at", BigInteger),
+    # The request id (X-Request-Id) of the API or /in/ request that created it: the worker's
+    # attempt log lines name it (docs/observability.md). Not in the Svix API's answers.
+    Column("request_id", String(128)),
     UniqueConstraint("app_id", "event_id", name="uq_messages_app_event_id"),
     Index("ix_messages_app", "app_id", "id"),
     # Payloads still to expunge: expunged rows leave the index.
