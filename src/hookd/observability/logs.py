@@ -50,8 +50,14 @@ def add_request_id(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDic
     return event_dict
 
 
-def _dumps(value: Any, **_: Any) -> str:
-    return orjson.dumps(value, default=repr, option=orjson.OPT_NON_STR_KEYS).decode()
+# The fields a JSON line starts with (the rest follow in the order they were given).
+LEADING = ("timestamp", "level", "logger", "event", "request_id")
+
+
+def _dumps(value: dict[str, Any], **_: Any) -> str:
+    ordered = {key: value.pop(key) for key in LEADING if key in value}
+    ordered.update(value)
+    return orjson.dumps(ordered, default=repr, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 class NamedWriteLogger(structlog.WriteLogger):

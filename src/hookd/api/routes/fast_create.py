@@ -31,7 +31,12 @@ FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
 class FastCreate:
     """ASGI endpoint for ``POST /api/v1/app/{app_id}/msg``."""
 
+    route: Route | None = None  # its route (``route()``)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # FastAPI's router names only its own routes in the scope; the wrappers around the
+        # server read the template there (api.served.route_of).
+        scope["route"] = self.route
         request = Request(scope, receive)
         await require_admin(request)  # before anything else, also before the fallback
         body = await request.body()
@@ -98,4 +103,6 @@ def _replay(body: bytes) -> Receive:
 
 
 def route() -> Route:
-    return Route(PATH, FastCreate(), methods=["POST"], include_in_schema=False)
+    endpoint = FastCreate()
+    endpoint.route = Route(PATH, endpoint, methods=["POST"], include_in_schema=False)
+    return endpoint.route
