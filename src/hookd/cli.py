@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import sys
 from datetime import timedelta
 from typing import Annotated
 
@@ -39,7 +40,11 @@ def admin_token(settings: Settings) -> str:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(token + "\n")
-    typer.echo(f"hookd: generated an admin token (stored in {path}):\n\n    {token}\n", err=True)
+    if sys.stderr.isatty():  # someone is watching: shown once
+        shown = f"hookd: generated an admin token (stored in {path}):\n\n    {token}\n"
+        typer.echo(shown, err=True)
+    else:  # stderr is the log stream (a container, a file): never a secret there
+        log.info("admin token generated", path=str(path))
     return token
 
 

@@ -372,3 +372,14 @@ async def test_console_lines_for_people(
         assert not line.startswith("{")
     else:
         assert json.loads(line)["route"] == "/api/v1/app"
+
+
+async def test_a_generated_admin_token_is_not_logged(new_server: NewServer) -> None:
+    """Off a terminal, stderr is the log stream: the token is only in its 0600 file."""
+    server = new_server({"HOOKD_ADMIN_TOKEN": ""})  # none configured: generated
+    server.start()
+    server.terminate()
+    generated = (server.data_dir / "admin_token").read_text().strip()
+    assert generated.startswith("hk_") and generated not in server.log_path.read_text()
+    [line] = events(lines_of(server), "admin token generated")
+    assert line["path"].endswith("admin_token")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Any
 
 import httpx
@@ -41,7 +42,7 @@ async def failing_before_any_answer(scope: Scope, receive: Receive, send: Send) 
 
 async def serve(
     app: Any, *requests: tuple[str, str, dict[str, str]]
-) -> tuple[list[httpx.Response], list[dict[str, Any]]]:
+) -> tuple[list[httpx.Response], list[MutableMapping[str, Any]]]:
     transport = httpx.ASGITransport(app=RequestLog(app), raise_app_exceptions=False)
     answers = []
     with structlog.testing.capture_logs() as logged:
