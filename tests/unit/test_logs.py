@@ -15,6 +15,15 @@ from hookd.observability.logs import SQL_LOGGERS, _OwnHandler, configure_logging
 from hookd.telemetry import REQUEST_ID
 
 TOUCHED = ("hookd", "uvicorn", "alembic", "botocore", *SQL_LOGGERS)
+# The loggers the tests write to: another test's logging.config.dictConfig (import-linter's, in
+# test_layers) disables every logger that existed then, so they are enabled for these tests.
+USED = (
+    "uvicorn.error",
+    "botocore.endpoint",
+    "botocore.credentials",
+    "sqlalchemy.engine.Engine",
+    "alembic.runtime.migration",
+)
 
 
 class Terminal(io.StringIO):
@@ -29,7 +38,12 @@ def restore_logging() -> Iterator[None]:
     root = logging.getLogger()
     level = root.level
     levels = {name: logging.getLogger(name).level for name in TOUCHED}
+    disabled = {name: logging.getLogger(name).disabled for name in USED}
+    for name in USED:
+        logging.getLogger(name).disabled = False
     yield
+    for name, value in disabled.items():
+        logging.getLogger(name).disabled = value
     for handler in [h for h in root.handlers if isinstance(h, _OwnHandler)]:
         root.removeHandler(handler)
     root.setLevel(level)
