@@ -96,7 +96,7 @@ async def test_no_secret_in_the_database_files_or_a_debug_log(
     assert while_running == []
     assert await find_secrets(database, planted) == []
     log = server.log_path.read_bytes()
-    assert b'"level":"debug"' in log  # the log really is at debug level
+    assert b'"level": "debug"' in log  # the log really is at debug level
     assert [name for name, needle in planted.needles() if needle in log] == []
 
 

@@ -23,12 +23,12 @@ What stays out, whatever the level (docs/observability.md, "Logs"):
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from collections.abc import Sequence
 from typing import Any, Literal, TextIO
 
-import orjson
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
@@ -57,7 +57,7 @@ LEADING = ("timestamp", "level", "logger", "event", "request_id")
 def _dumps(value: dict[str, Any], **_: Any) -> str:
     ordered = {key: value.pop(key) for key in LEADING if key in value}
     ordered.update(value)
-    return orjson.dumps(ordered, default=repr, option=orjson.OPT_NON_STR_KEYS).decode()
+    return json.dumps(ordered, default=repr)
 
 
 class NamedWriteLogger(structlog.WriteLogger):
