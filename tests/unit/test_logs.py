@@ -42,8 +42,8 @@ def restore_logging() -> Iterator[None]:
     for name in USED:
         logging.getLogger(name).disabled = False
     yield
-    for name, value in disabled.items():
-        logging.getLogger(name).disabled = value
+    for name, was_disabled in disabled.items():
+        logging.getLogger(name).disabled = was_disabled
     for handler in [h for h in root.handlers if isinstance(h, _OwnHandler)]:
         root.removeHandler(handler)
     root.setLevel(level)

@@ -98,7 +98,7 @@ class Outcomes:
 
     @property
     def pending(self) -> bool:
-        return bool(self._finished or self._to_disable or self._exhausted)
+        return bool(self._finished or self._to_disable)
 
     @property
     def finished(self) -> int:
