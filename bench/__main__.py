@@ -32,6 +32,7 @@ from bench.scenarios import (
     profile,
     raw,
     secrets,
+    telemetry,
     timeouts,
 )
 from bench.scenarios.common import RunContext
@@ -46,6 +47,7 @@ SCENARIOS: dict[str, Callable[[RunContext], ScenarioResult]] = {
     fixed_rate.NAME: fixed_rate.run,
     timeouts.NAME: timeouts.run,
     secrets.NAME: secrets.run,
+    telemetry.NAME: telemetry.run,
     # Before the backlog: the kernel writes its 2 GB SQLite file back to disk for a while after,
     # which took the ingest ratio from 0.51x (run alone) to 0.43x in a full run.
     ingest.NAME: ingest.run,

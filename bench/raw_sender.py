@@ -18,7 +18,7 @@ import uvloop
 
 from bench.payload import payload_bytes
 from hookd.core.signing import generate_hmac_secret, parse_signing_key, signature_header
-from hookd.engine.http import CONNECTIONS_PER_HOST
+from hookd.engine.http.sender import CONNECTIONS_PER_HOST
 
 # hookd's HttpSender uses these connector limits; the ceiling is measured with the same.
 CONNECTOR_LIMIT = 256

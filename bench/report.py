@@ -71,6 +71,14 @@ def notes(results: dict[str, ScenarioResult]) -> list[str]:
             f"{', '.join(f'{v:.3f}' for v in per_run['sealed'])}, plain "
             f"{', '.join(f'{v:.3f}' for v in per_run['plain'])}"
         )
+    if (m := results.get("telemetry")) is not None:
+        d = m.details
+        lines.append(
+            f"telemetry: on vs no-op: deliveries/s {d['on_deliveries_per_s']:,.0f} vs "
+            f"{d['off_deliveries_per_s']:,.0f} ({d['on_vs_off_deliveries_per_s']:.3f}x, target "
+            f">= 0.95x); CPU s per 1,000 deliveries {d['on_cpu_seconds_per_1000']:.3f} vs "
+            f"{d['off_cpu_seconds_per_1000']:.3f} ({d['on_vs_off_cpu']:.3f}x, target <= 1.05x)"
+        )
     if (b := results.get("backlog")) is not None:
         d = b.details
         lines.append(

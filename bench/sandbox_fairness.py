@@ -1,7 +1,8 @@
 """``python -m bench.sandbox_fairness [--seconds N]``: a healthy transformation's latency while
 another application's transformations run away.
 
-hookd's transformation sandbox (``hookd.engine.transform.TransformSandbox``) with its defaults:
+hookd's transformation sandbox
+(``hookd.engine.transformations.sandbox.TransformSandbox``) with its defaults:
 two worker processes, a 1 s time limit. Application "runaway" has 5 endpoints whose handler is
 ``while (true) {}``; each keeps 4 calls outstanding (a delivery worker's backlog of claimed
 deliveries), so runaway calls always wait. Application "healthy" has one endpoint whose handler
@@ -28,7 +29,7 @@ import time
 from dataclasses import dataclass
 
 from hookd.core.transformations import TransformedRequest, TransformError, TransformInput
-from hookd.engine.transform import DEFAULT_WORKERS, TransformSandbox
+from hookd.engine.transformations.sandbox import DEFAULT_WORKERS, TransformSandbox
 
 RUNAWAY = "function handler(r) { while (true) {} }"
 HEALTHY = "function handler(r) { r.headers['x-ok'] = '1'; return r; }"

@@ -18,8 +18,9 @@ from pydantic import ValidationError
 from hookd import __version__, open_files
 from hookd.config import Settings
 from hookd.observability.logs import configure_logging
-from hookd.store import migrate, sqlite_files
+from hookd.store import migrate
 from hookd.store.db import Database
+from hookd.store.sqlite import files as sqlite_files
 
 cli = typer.Typer(
     name="hookd", help="Self-hosted webhooks: send, receive and fulfill.", no_args_is_help=True
@@ -50,7 +51,7 @@ def admin_token(settings: Settings) -> str:
 
 def warn_loose_permissions(db: Database, settings: Settings) -> None:
     """Warn about a data directory or database files other users may read (see
-    ``store.sqlite_files``: hookd creates them 0700 and 0600)."""
+    ``store.sqlite.files``: hookd creates them 0700 and 0600)."""
     if db.sqlite_path is None:
         return
     from hookd.main_key import KEY_FILE
@@ -188,16 +189,27 @@ def serve(
     uvloop.run(prepare_secrets(database, settings))
     # Imported late: keeps `hookd --help` fast. The one place the running system is built.
     from hookd.engine.runtime import Runtime, run_worker_only
-    from hookd.observability import build_telemetry
+    from hookd.observability import build_telemetry, build_tracing
 
-    runtime = Runtime(settings, database, telemetry=build_telemetry(settings))
+    runtime = Runtime(
+        settings,
+        database,
+        telemetry=build_telemetry(settings),
+        tracing=build_tracing(settings),
+    )
     if settings.role == "worker":
-        uvloop.run(run_worker_only(runtime))
+        from hookd.observability.metrics import running as metrics_running
+
+        async def run_worker() -> None:
+            async with metrics_running(runtime):  # on HOOKD_METRICS_ADDRESS, if set
+                await run_worker_only(runtime)
+
+        uvloop.run(run_worker())
         return
     from hookd.api.app import create_server
     from hookd.api.auth import ApiKeys
     from hookd.api.connections import ConnectionLimits, guarded_http
-    from hookd.api.routes.health import Readiness
+    from hookd.api.health.routes import Readiness
 
     # Only the token's digest is kept (api.auth.ApiKeys).
     api_keys = ApiKeys.admin(admin_token(settings))
@@ -249,7 +261,8 @@ def prune(
     dry_run: Annotated[bool, typer.Option(help="print what would go, change nothing")] = False,
 ) -> None:
     """Expunge expired payloads and delete old messages, attempts and inbound requests (rejected
-    ones after HOOKD_REJECTED_RETENTION_DAYS, 7 by default)."""
+    ones after HOOKD_REJECTED_RETENTION_DAYS, 7 by default; counters and resolved alert issues
+    after HOOKD_STATS_RETENTION_DAYS, 90 by default)."""
     given = {"database_url": database_url, "retention_days": older_than_days}
     settings = Settings(**{k: v for k, v in given.items() if v is not None})  # type: ignore[arg-type]
     configure_logging(settings.log_level, log_format=settings.log_format)
@@ -259,6 +272,7 @@ def prune(
     days = settings.retention_days
     older_than = timedelta(days=days) if days else None
     rejected = retention.rejected_retention(settings.rejected_retention_days)
+    stats = retention.stats_retention(settings.stats_retention_days)
 
     async def run() -> retention.PruneCounts:
         db = Database(settings.effective_database_url, busy_timeout=settings.sqlite_busy_timeout)
@@ -266,13 +280,18 @@ def prune(
         try:
             if dry_run:
                 return await retention.count(
-                    db, now, older_than=older_than, rejected_older_than=rejected
+                    db,
+                    now,
+                    older_than=older_than,
+                    rejected_older_than=rejected,
+                    stats_older_than=stats,
                 )
             return await retention.prune(
                 db,
                 now,
                 older_than=older_than,
                 rejected_older_than=rejected,
+                stats_older_than=stats,
                 batch_size=batch_size,
             )
         finally:

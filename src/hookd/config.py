@@ -5,11 +5,12 @@ from __future__ import annotations
 import importlib.util
 import os
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from hookd.core.breaker import BreakerPolicy
@@ -21,6 +22,14 @@ DEFAULT_DATA_DIR = Path(".hookd")
 # turns on one database writer (SQLite's lock), and on 2 cores 3 processes already delivered less
 # than 2.
 AUTO_PROCESSES_MAX = 4
+
+
+def metrics_listen_address(value: str) -> tuple[str, int]:
+    """``host:port`` (``[v6]:port`` for an IPv6 address) as a host and a port; ValueError."""
+    host, sep, port = value.strip().rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError("must be host:port, e.g. 127.0.0.1:9464")
+    return host.removeprefix("[").removesuffix("]"), int(port)
 
 
 class Settings(BaseSettings):
@@ -51,7 +60,8 @@ class Settings(BaseSettings):
     signature_headers: Literal["webhook", "svix"] = "webhook"
     max_retry_after: float = Field(default=3600.0, ge=0)
     concurrency: int = Field(default=256, ge=1, description="deliveries in flight at once")
-    # As many as the sender's connections per host (engine.http.CONNECTIONS_PER_HOST). With 16
+    # As many as the sender's connections per host (engine.http.sender.CONNECTIONS_PER_HOST).
+    # With 16
     # (and 32), one endpoint fed 500 messages/s tipped into claim rounds after a burst filled its
     # slots and never caught up (see docs/delivery.md).
     endpoint_concurrency: int = Field(
@@ -97,6 +107,20 @@ class Settings(BaseSettings):
         ge=0,
         description="seconds between a worker's prunes (expired payloads, and records past "
         "HOOKD_RETENTION_DAYS); 0 turns the periodic prune off",
+    )
+    stats_retention_days: int = Field(
+        default=90,
+        ge=0,
+        description="delete the rolled-up counters behind statistics and alert rules, and "
+        "resolved alert issues, older than this many days, in hookd prune and the worker's "
+        "periodic prune (0: keep them)",
+    )
+    alert_interval: float = Field(
+        default=10.0,
+        ge=0,
+        le=3600,
+        description="seconds between evaluations of the alert rules; one process at a time "
+        "evaluates (a lease in the database), any process may; 0: this process never does",
     )
     log_level: str = "info"
     log_format: Literal["auto", "json", "console"] = Field(
@@ -204,11 +228,58 @@ class Settings(BaseSettings):
         description="a port of its own for the health routes, answered by a thread however "
         "busy the event loop is (default: none; they are on the API port too)",
     )
+    metrics: bool = Field(
+        default=True,
+        description="collect Prometheus metrics and serve them at GET /metrics on the API port "
+        "(admin token) and on HOOKD_METRICS_ADDRESS; false: collect nothing",
+    )
+    metrics_address: str = Field(
+        default="",
+        description="host:port of a listener of its own serving GET /metrics without "
+        "authentication, for a scraper on a private network, e.g. 127.0.0.1:9464 (default: "
+        "none; the only way a --role worker process serves its metrics)",
+    )
+    metrics_app_labels: bool = Field(
+        default=False,
+        description="label the per-message metrics (messages, attempts, calls) with the "
+        "application id",
+    )
+    metrics_app_label_limit: int = Field(
+        default=100,
+        ge=1,
+        le=100_000,
+        description="applications labelled by id at most (HOOKD_METRICS_APP_LABELS); the "
+        'others are counted under app="other"',
+    )
     max_connections_per_address: int = Field(
         default=512,
         ge=0,
         description="open connections one client address may hold; 0: no cap (trusted "
         "proxies are never capped)",
+    )
+
+    smtp_host: str = Field(
+        default="",
+        description="the SMTP server that email alert channels send through (default: none; "
+        "email channels cannot be created without it)",
+    )
+    smtp_port: int = Field(
+        default=587, ge=1, le=65535, description="its port (587 for STARTTLS, 465 for TLS)"
+    )
+    smtp_username: str | None = Field(default=None, description="log in as (default: no login)")
+    smtp_password: SecretStr | None = Field(default=None, description="the login's password")
+    smtp_from: str = Field(
+        default="",
+        description="the From of alert emails, e.g. 'hookd <alerts@example.com>' (required with "
+        "HOOKD_SMTP_HOST)",
+    )
+    smtp_starttls: bool = Field(
+        default=True,
+        description="upgrade the connection with STARTTLS, and refuse a server that cannot",
+    )
+    smtp_tls: bool = Field(
+        default=False,
+        description="TLS from the first byte (port 465) instead of STARTTLS",
     )
 
     @field_validator("queue_url")
@@ -230,6 +301,23 @@ class Settings(BaseSettings):
             raise ValueError("the path must be a database number, e.g. redis://host:6379/0")
         if importlib.util.find_spec("redis") is None:
             raise ValueError("needs the redis package: pip install 'hookd[redis]'")
+        return value
+
+    @field_validator("metrics_address")
+    @classmethod
+    def _check_metrics_address(cls, value: str) -> str:
+        if value:
+            metrics_listen_address(value)
+        return value
+
+    @field_validator("smtp_from")
+    @classmethod
+    def _check_smtp_from(cls, value: str) -> str:
+        if not value:
+            return value
+        _, address = parseaddr(value)
+        if "@" not in address or any(ch in value for ch in "\r\n"):
+            raise ValueError("must be an email address, e.g. 'hookd <alerts@example.com>'")
         return value
 
     @field_validator("retry_schedule", mode="before")
@@ -262,6 +350,12 @@ class Settings(BaseSettings):
             parse_networks(str(item) for item in value)  # reject bad CIDRs at start-up
             return tuple(str(item) for item in value)
         return value
+
+    @model_validator(mode="after")
+    def _check_smtp(self) -> Settings:
+        if self.smtp_host and not self.smtp_from:
+            raise ValueError("HOOKD_SMTP_FROM is required with HOOKD_SMTP_HOST")
+        return self
 
     @property
     def data_dir(self) -> Path:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime, timedelta
+from typing import overload
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 BODY_LENGTH = 27  # ceil(160 bits / log2(62))
@@ -20,6 +21,9 @@ DELIVERY = "dlv_"
 SOURCE = "src_"
 TASK = "qtask_"
 REQUEST = "req_"  # an inbound request to /in/{source}
+ALERT_CHANNEL = "achan_"  # where alert notices go (services.alerts)
+ALERT_RULE = "alrt_"
+ALERT_ISSUE = "iss_"
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLISECOND = timedelta(milliseconds=1)
@@ -56,9 +60,15 @@ def new_id(prefix: str, now: datetime) -> str:
     return prefix + _encode((unix_ms(now) << 112) | int.from_bytes(os.urandom(14), "big"))
 
 
-def floor_id(prefix: str, moment: datetime) -> str:
-    """The smallest id that ``new_id(prefix, moment)`` could return: for time-range queries."""
-    return prefix + _encode(unix_ms(moment) << 112)
+@overload
+def floor_id(prefix: str, moment: datetime) -> str: ...
+@overload
+def floor_id(prefix: str, moment: datetime | None) -> str | None: ...
+def floor_id(prefix: str, moment: datetime | None) -> str | None:
+    """The smallest id that ``new_id(prefix, moment)`` could return: for time-range queries.
+
+    None for no moment (a range's open end)."""
+    return None if moment is None else prefix + _encode(unix_ms(moment) << 112)
 
 
 def id_time(value: str) -> datetime:

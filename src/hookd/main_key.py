@@ -8,8 +8,9 @@ import os
 from pathlib import Path
 
 from hookd.config import Settings
-from hookd.store import sealed_columns, sealing, sqlite_files
+from hookd.store import sealed_columns, sealing
 from hookd.store.db import Database
+from hookd.store.sqlite import files as sqlite_files
 
 KEY_FILE = "main_key"
 

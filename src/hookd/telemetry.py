@@ -1,9 +1,11 @@
 """The telemetry seam: what hookd reports about its own work, to whoever listens.
 
 hookd calls a :class:`Telemetry` at fixed points (an attempt finished, a claim round ran, a
-group of creates committed, a request was answered, an inbound request was decided). The one
-given at start-up (``engine.runtime.Runtime``) is :data:`NO_TELEMETRY` unless another is passed:
-its methods do nothing, so the hot paths pay one call of an empty method.
+group of creates committed, a request was answered, an inbound request was decided, a message
+was accepted, a call was answered, a transformation ran, a circuit breaker opened or closed, an
+endpoint was disabled, a message's retries ran out). The one given at start-up
+(``engine.runtime.Runtime``) is :data:`NO_TELEMETRY` unless another is passed: its methods do
+nothing, so the hot paths pay one call of an empty method.
 
 Every argument is a plain value: ids, counts, statuses, durations. Never a secret, a payload, a
 header or a URL, so an implementation may export all of it (metrics, traces, a log stream).
@@ -19,6 +21,7 @@ message) keeps it.
 from __future__ import annotations
 
 from contextvars import ContextVar
+from datetime import datetime
 from typing import Protocol
 
 # The id of the HTTP request the current task serves (None outside a request: the worker, start-up).
@@ -29,11 +32,23 @@ class Telemetry(Protocol):
     """The points hookd reports; see docs/architecture.md ("Telemetry seam")."""
 
     def attempt_finished(
-        self, app_id: str, endpoint_id: str, status: int, duration_ms: int, succeeded: bool
+        self,
+        app_id: str,
+        endpoint_id: str,
+        status: int,
+        duration_ms: int,
+        succeeded: bool,
+        failure: str | None,
+        destination: str,
+        due_since: datetime | None,
     ) -> None:
         """One delivery attempt ended. ``status``: the HTTP status, 0 when there was no
         response (connection error, timeout, transformation failed or cancelled, endpoint
-        disabled, payload expunged); ``duration_ms``: the request's time as recorded."""
+        disabled, payload expunged); ``duration_ms``: the request's time as recorded;
+        ``failure``: why there was no answer (a ``core.delivery.Failure`` value, None when
+        answered); ``destination``: the endpoint's kind (``core.destinations.KINDS``);
+        ``due_since``: when the message was accepted (or its ``deliverAt``, if later), None for
+        a manual resend."""
 
     def claim_round(self, claimed: int, budget: int, duration_s: float) -> None:
         """The worker ran a claim round: ``claimed`` deliveries for ``budget`` free slots, in
@@ -57,11 +72,32 @@ class Telemetry(Protocol):
         never the path with its ids; ``""`` when no route matched. ``status`` 0: no answer.
         Only wrapped around the server when a telemetry other than the no-op is given."""
 
-    def ingest_outcome(self, source_id: str, outcome: str, code: str, status: int) -> None:
+    def ingest_outcome(
+        self, source_id: str, outcome: str, code: str, status: int, source_type: str
+    ) -> None:
         """A source's inbound request (``/in/{source}``) was recorded and answered ``status``.
         ``outcome``: ``"accepted"``, ``"duplicate"``, ``"rejected"``, ``"handshake"`` or
         ``"rate_limited"`` (refused too often: answered 429, not recorded); ``code``: the
-        verification's code (e.g. ``"verified"``, ``"missing_header"``)."""
+        verification's code (e.g. ``"verified"``, ``"missing_header"``); ``source_type``: the
+        source's type (``"stripe"``, ``"generic-webhook"``, ...)."""
+
+    def message_accepted(self, app_id: str, origin: str) -> None:
+        """A message was committed: ``origin`` ``"api"`` (a create) or ``"ingest"`` (an
+        accepted inbound request)."""
+
+    def call_finished(self, app_id: str, outcome: str, duration_s: float) -> None:
+        """A synchronous call was answered (``services.calls.call``). ``outcome``: ``"success"``, or
+        its error's code: ``"timeout"``, ``"call_failed"`` (no answer), ``"endpoint_error"``
+        (answered, not 2xx); ``duration_s``: from the request to the recorded outcome."""
+
+    def transformation_finished(self, outcome: str, duration_s: float) -> None:
+        """An endpoint's transformation ran before a delivery. ``outcome``: ``"transformed"``,
+        ``"cancelled"``, or the failure's kind (``core.transformations.ErrorKind``:
+        ``"timeout"``, ``"memory"``, ``"runtime"``, ...)."""
+
+    def alert_issues_open(self, count: int) -> None:
+        """The alert evaluator (the lease holder) evaluated the rules: ``count`` issues are
+        unresolved now (open or acknowledged)."""
 
     def breaker_changed(self, app_id: str, endpoint_id: str, opened: bool) -> None:
         """An endpoint's circuit breaker opened (``opened``: its consecutive failures reached
@@ -85,7 +121,15 @@ class NoTelemetry:
     __slots__ = ()
 
     def attempt_finished(
-        self, app_id: str, endpoint_id: str, status: int, duration_ms: int, succeeded: bool
+        self,
+        app_id: str,
+        endpoint_id: str,
+        status: int,
+        duration_ms: int,
+        succeeded: bool,
+        failure: str | None,
+        destination: str,
+        due_since: datetime | None,
     ) -> None:
         return None
 
@@ -104,7 +148,21 @@ class NoTelemetry:
     def request_served(self, method: str, route: str, status: int, duration_s: float) -> None:
         return None
 
-    def ingest_outcome(self, source_id: str, outcome: str, code: str, status: int) -> None:
+    def ingest_outcome(
+        self, source_id: str, outcome: str, code: str, status: int, source_type: str
+    ) -> None:
+        return None
+
+    def message_accepted(self, app_id: str, origin: str) -> None:
+        return None
+
+    def call_finished(self, app_id: str, outcome: str, duration_s: float) -> None:
+        return None
+
+    def transformation_finished(self, outcome: str, duration_s: float) -> None:
+        return None
+
+    def alert_issues_open(self, count: int) -> None:
         return None
 
     def breaker_changed(self, app_id: str, endpoint_id: str, opened: bool) -> None:

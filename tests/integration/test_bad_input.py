@@ -126,6 +126,17 @@ async def test_invalid_endpoint_fields_are_422(api: httpx.AsyncClient, app_id: s
         assert_error(await api.post(url, json=body), 422, "validation")
 
 
+async def test_a_bad_request_is_422_before_an_unknown_owner_is_404(api: httpx.AsyncClient) -> None:
+    # An application's and a source's endpoint routes alike check the request first.
+    for owner in ("/api/v1/app/app_nope", "/ingest/api/v1/source/src_nope"):
+        url = f"{owner}/endpoint"
+        assert_error(await api.post(url, json={"url": 5}), 422, "validation")
+        assert_error(await api.get(url, params={"limit": 0}), 422, "validation")
+        assert_error(await api.put(f"{url}/ep_nope/headers", json={}), 422, "validation")
+        assert_error(await api.post(url, json={"url": "https://example.com/h"}), 404, "not_found")
+        assert_error(await api.get(f"{url}/ep_nope"), 404, "not_found")
+
+
 async def test_duplicate_uid_is_409(api: httpx.AsyncClient, app_id: str) -> None:
     app = (await api.get(f"/api/v1/app/{app_id}")).json()
     assert_error(

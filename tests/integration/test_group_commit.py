@@ -17,8 +17,8 @@ from hookd.config import Settings
 from hookd.core.domain import ACCEPTED, InboundRecord
 from hookd.services.applications import new_app
 from hookd.services.context import Context
-from hookd.services.ingest_forwarding import Arrival, store_request
-from hookd.services.sources import create_source
+from hookd.services.ingest.forwarding import Arrival, store_request
+from hookd.services.ingest.sources import create_source
 from hookd.store import applications
 from hookd.store.db import Database
 from hookd.store.group_commit import GroupCommit

@@ -2,7 +2,8 @@
 
 One JSON line per request with its request id (the one given when well-formed, else a new one,
 returned on every answer); one warning per failed attempt naming the request that created the
-message, and the breaker, disable and exhaustion lines; nothing per successful delivery at info.
+message, and the breaker, disable and exhaustion lines (counted in the metrics too); nothing per
+successful delivery at info.
 And at debug level, after a scenario that sets and presents every kind of secret, none of them
 (nor their base64 forms) is anywhere in the log.
 """
@@ -20,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 from aiohttp import web
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.inbound.signers import github_headers
 from tests.integration.test_secrets_at_rest import Planted, token, whsec
@@ -158,6 +160,23 @@ async def test_one_access_line_per_request_and_one_warning_per_failed_attempt(
     await logged(server, "message exhausted", endpoint_id=a_failing)
     await logged(server, "circuit closed", endpoint_id=a_recovering)
     await logged(server, "endpoint disabled", endpoint_id=a_gone)
+    # The same events, counted: each circuit that opened (the failing one, probes keeping it
+    # open; the recovering one) and closed, the disabled endpoint, the two exhausted messages
+    # (the failing endpoint's, out of retries; the gone one's, answered 410).
+    async with httpx.AsyncClient(base_url=server.url, headers=AUTH, timeout=10) as api:
+        scraped = await api.get("/metrics")
+    assert scraped.status_code == 200
+    answered.append((scraped, "GET", "/metrics"))
+    counted = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(scraped.text)
+        for sample in family.samples
+    }
+    assert counted[("hookd_breaker_transitions_total", (("state", "open"),))] == 2
+    assert counted[("hookd_breaker_transitions_total", (("state", "closed"),))] == 1
+    assert counted[("hookd_endpoints_disabled_total", (("reason", "receiver"),))] == 1
+    assert counted[("hookd_endpoints_disabled_total", (("reason", "failing"),))] == 0
+    assert counted[("hookd_messages_exhausted_total", ())] == 2
     server.terminate()
     for receiver in receivers:
         await receiver.stop()

@@ -16,7 +16,7 @@ import standardwebhooks
 from svix.api import ApplicationIn, EventTypeIn, MessageIn, SvixAsync
 from svix.exceptions import HTTPValidationError
 
-from hookd.core.payload_links import sign_link
+from hookd.core.payloads.links import sign_link
 from hookd.store import sealing
 from tests.conftest import svix_for
 from tests.integration.test_bad_input import assert_error

@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 from hookd.config import Settings
 from hookd.services.applications import create_app
 from hookd.services.context import Context
-from hookd.services.endpoints import create_endpoint
+from hookd.services.endpoints.crud import create_endpoint
 from hookd.store import scheduling
 from tests import pg
 

@@ -1,7 +1,7 @@
 """Every answer hookd builds by hand matches the response schema its OpenAPI document publishes.
 
-The routes answer with hand-built dicts (``api/serialize.py``, ``api/ingest_serialize.py``,
-``api/call_serialize.py``); their ``response_model`` is for the document only. The fuzz test
+The routes answer with hand-built dicts (``api/send/serialize.py``, ``api/ingest/serialize.py``,
+``api/calls/serialize.py``); their ``response_model`` is for the document only. The fuzz test
 (test_openapi_fuzz) runs schemathesis's ``response_schema_conformance`` too, but its generated
 ids name nothing, so it sees 404s and empty lists. Here every object exists (an application,
 an endpoint with every optional field, delivered and failed messages with attempts, an event
@@ -99,7 +99,7 @@ class Checked:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def server(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[HookdServer]:
-    env = {"HOOKD_RETRY_SCHEDULE": ""}
+    env = {"HOOKD_RETRY_SCHEDULE": "", "HOOKD_ALERT_INTERVAL": "0.2"}
     if request.param == "postgresql":
         env["HOOKD_DATABASE_URL"] = create_database()
     hookd = HookdServer(tmp_path, env=env)
@@ -403,3 +403,107 @@ async def _exercise(check: Checked, client: httpx.AsyncClient, receiver: Receive
     await check("GET", "/api/v1/background-task/{task_id}", 200, task_id=task["id"])
     for path in ("/api/v1/health", "/api/v1/health/ready", "/api/v1/health/live"):
         await check("GET", path, 200)
+
+    # Alert channels: a Slack channel's answers and test sends (taken, refused), a webhook
+    # channel's secrets and queued test.
+    channels = "/api/v1/alert/channel"
+    slack = await check(
+        "POST",
+        channels,
+        201,
+        json={"name": "ops", "type": "slack", "config": {"url": receiver.url_for("/T0/B0/x")}},
+    )
+    ch = {"channel_id": slack["id"]}
+    await check("GET", channels, 200)
+    for suffix in ("", "/secret"):
+        await check("GET", channels + "/{channel_id}" + suffix, 200, **ch)
+    await check("PATCH", channels + "/{channel_id}", 200, json={"disabled": True}, **ch)
+    await check("POST", channels + "/{channel_id}/test", 200, **ch)
+    receiver.responses = [web.Response(status=500, text="no")]
+    await check("POST", channels + "/{channel_id}/test", 502, **ch)
+    hook = await check(
+        "POST",
+        channels,
+        201,
+        json={"name": "pager", "type": "webhook", "config": {"url": receiver.url}},
+    )
+    w = {"channel_id": hook["id"]}
+    await check("GET", channels + "/{channel_id}/secret", 200, **w)
+    await check("POST", channels + "/{channel_id}/test", 200, **w)
+    await check("POST", channels + "/{channel_id}/secret/rotate", 204, json={}, **w)
+    await check("DELETE", channels + "/{channel_id}", 204, **w)
+    await _statistics_and_alerts(check, client, receiver, e, s)
+
+
+async def _statistics_and_alerts(
+    check: Checked,
+    client: httpx.AsyncClient,
+    receiver: Receiver,
+    e: dict[str, Any],
+    s: dict[str, Any],
+) -> None:
+    """Statistics of the endpoint and source above, and an alert rule with its issue."""
+    base = "/api/v1/app/{app_id}/endpoint/{endpoint_id}"
+    await check("GET", base + "/attempt-stats", 200, **e)
+    await check("GET", base + "/stats/attempts", 200, params={"interval": "minute"}, **e)
+    await check("GET", "/ingest/api/v1/source/{source_id}/stats", 200, **s)
+    period = {"since": "2026-01-01T00:00:00Z", "until": "2030-01-01T00:00:00Z"}
+    await check("POST", "/api/v1/stats/usage/app", 202, json=period | {"appIds": [e["app_id"]]})
+    await check("PUT", "/api/v1/stats/usage/event-types", 202)
+
+    watched = await check(
+        "POST", "/api/v1/app/{app_id}/endpoint", 201, json={"url": receiver.url}, app_id=e["app_id"]
+    )
+    rule = await check(
+        "POST",
+        "/api/v1/alert/rule",
+        201,
+        json={
+            "name": "off",
+            "description": "an endpoint was disabled",
+            "kind": "endpoint_disabled",
+            "scope": "endpoint",
+            "scopeId": watched["id"],
+            "escalateAfterSeconds": 3600,
+            "quietPeriodSeconds": 0,
+        },
+    )
+    r = {"rule_id": rule["id"]}
+    await check("GET", "/api/v1/alert/rule", 200)
+    await check("GET", "/api/v1/alert/rule/{rule_id}", 200, **r)
+    await check("PATCH", "/api/v1/alert/rule/{rule_id}", 200, json={"name": "disabled"}, **r)
+    await check(
+        "PUT",
+        "/api/v1/alert/rule/{rule_id}",
+        200,
+        json={
+            "name": "off",
+            "kind": "endpoint_disabled",
+            "scope": "endpoint",
+            "scopeId": watched["id"],
+        },
+        **r,
+    )
+    await check(
+        "POST", "/api/v1/alert/rule", 422, json={"name": "x", "kind": "duplicates", "threshold": 0}
+    )
+    disabled = await client.patch(
+        f"/api/v1/app/{e['app_id']}/endpoint/{watched['id']}", json={"disabled": True}
+    )
+    assert disabled.status_code == 200, disabled.text
+
+    async def opened() -> list[dict[str, Any]]:
+        page = await client.get("/api/v1/alert/issue", params={"rule_id": rule["id"]})
+        found: list[dict[str, Any]] = page.json()["data"]
+        return found
+
+    (issue,) = await eventually(opened, timeout=30)
+    i = {"issue_id": issue["id"]}
+    await check("GET", "/api/v1/alert/issue", 200, params={"status": "open"})
+    await check("GET", "/api/v1/alert/issue/{issue_id}", 200, **i)
+    await check("POST", "/api/v1/alert/issue/{issue_id}/acknowledge", 200, **i)
+    await check("PATCH", "/api/v1/alert/issue/{issue_id}", 200, json={"status": "open"}, **i)
+    await check("POST", "/api/v1/alert/issue/{issue_id}/resolve", 200, **i)
+    await check("GET", "/api/v1/alert/issue/{issue_id}", 200, **i)
+    await check("POST", "/api/v1/alert/issue/{issue_id}/acknowledge", 409, **i)
+    await check("DELETE", "/api/v1/alert/rule/{rule_id}", 204, **r)

@@ -12,9 +12,9 @@ import pytest
 from svix.api import ApplicationIn, EndpointIn, MessageIn
 
 from hookd.config import Settings
-from hookd.services import messages
 from hookd.services.context import Context, utc_now
 from hookd.services.errors import NotFound
+from hookd.services.messages import crud as messages
 from hookd.store.db import Database
 from tests.conftest import svix_for
 from tests.launcher import run_hookd
@@ -99,6 +99,8 @@ async def test_prune_expunges_expired_payloads_and_deletes_old_records(
         "attempts deleted": 1,
         "inbound requests deleted": 0,
         "idempotency keys deleted": 0,
+        "counters deleted": 0,
+        "alert issues deleted": 0,
     }
     assert counts(prune(database_url, "--older-than-days", "30", "--dry-run")) == expected
     assert counts(prune(database_url, "--older-than-days", "30", "--batch-size", "1")) == expected
@@ -155,8 +157,9 @@ async def test_rejected_inbound_requests_are_pruned_after_their_own_retention(
     database_url: str, at: At
 ) -> None:
     from hookd.core.providers import Headers, InboundRequest
-    from hookd.services import ingest, sources
-    from hookd.store import inbound_requests
+    from hookd.services.ingest import receive as ingest
+    from hookd.services.ingest import sources
+    from hookd.store.ingest import inbound_requests
     from tests.integration.inbound.signers import github_headers
 
     now = utc_now()
@@ -212,4 +215,67 @@ async def test_rejected_inbound_requests_are_pruned_after_their_own_retention(
         "attempts deleted": 0,
         "inbound requests deleted": 1,
         "idempotency keys deleted": 0,
+        "counters deleted": 0,
+        "alert issues deleted": 0,
     }
+
+
+async def test_counters_and_resolved_issues_are_pruned_after_the_stats_retention(
+    database_url: str, at: At
+) -> None:
+    from hookd.core.alerts.rules import IssueStatus
+    from hookd.core.rollups import AttemptFact
+    from hookd.services.alerts import rules
+    from hookd.store import rollups
+    from hookd.store.alerts import records as alerts
+    from hookd.store.codec import to_ms
+
+    now = utc_now()
+    ctx = at(now)
+    old, recent = to_ms(now - 100 * DAY), to_ms(now - 10 * DAY)
+    facts = [AttemptFact("ep_x", "app_x", moment, 0, 200, 1) for moment in (old, recent)]
+    await ctx.db.run_write(lambda conn: rollups.add_attempts(conn, facts))
+    requests = [("src_x", moment, "accepted") for moment in (old, recent)]
+    await ctx.db.run_write(lambda conn: rollups.add_requests(conn, requests))
+    rule = await rules.create_rule(ctx, {"name": "r", "kind": "endpoint_disabled"})
+    async with ctx.db.write() as conn:
+        for n, (status, resolved) in enumerate(
+            [(IssueStatus.RESOLVED, old), (IssueStatus.RESOLVED, recent), (IssueStatus.OPEN, None)]
+        ):
+            await alerts.insert_issue(
+                conn,
+                {
+                    "id": f"iss_{n}",
+                    "rule_id": rule.id,
+                    "subject": f"ep_{n}",
+                    "kind": rule.kind.value,
+                    "scope": rule.scope.value,
+                    "status": status.value,
+                    "value": 1.0,
+                    "peak_value": 1.0,
+                    "threshold": 1.0,
+                    "summary": "Endpoint disabled",
+                    "opened_at": old,
+                    "resolved_at": resolved,
+                    "updated_at": old,
+                },
+            )
+
+    keep = run_hookd(
+        ["prune", "--database-url", database_url],
+        env={**os.environ, "HOOKD_STATS_RETENTION_DAYS": "0"},
+        check=True,
+    )
+    assert counts(keep.stdout)["counters deleted"] == 0
+    # The default (90 days) deletes the 100-day-old rows: one per counter table, one issue.
+    for args in (["--dry-run"], ["--batch-size", "1"]):
+        done = counts(prune(database_url, *args))
+        assert (done["counters deleted"], done["alert issues deleted"]) == (2, 1)
+    async with ctx.db.read() as conn:
+        kept = await rollups.endpoint_sums(conn, 0, to_ms(now))
+        sources = await rollups.source_sums(conn, 0, to_ms(now))
+        issues = await alerts.list_issues(
+            conn, statuses=None, rule_id=rule.id, iterator=None, limit=10, descending=False
+        )
+    assert kept["ep_x"]["success"] == 1 and sources["src_x"]["accepted"] == 1
+    assert [issue.id for issue in issues.items] == ["iss_1", "iss_2"]

@@ -16,12 +16,12 @@ from hookd import ids
 from hookd.config import Settings
 from hookd.core.domain import Message
 from hookd.services.context import Context
-from hookd.services.sources import create_source
+from hookd.services.ingest.sources import create_source
 from hookd.store.db import Database
-from hookd.store.driver_sql import execute_many, select_rows
 from hookd.store.messages import message_values
 from hookd.store.row_inserts import insert_many
 from hookd.store.schema import messages
+from hookd.store.sqlite.statements import execute_many, select_rows
 from tests import pg
 
 

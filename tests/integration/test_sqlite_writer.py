@@ -1,4 +1,4 @@
-"""Database.run_write on SQLite (store.sqlite_writer): always on the event loop; while another
+"""Database.run_write on SQLite (store.sqlite.writer): always on the event loop; while another
 process holds the write lock it sleeps and tries again without blocking the loop, up to the busy
 timeout; nothing lost either way."""
 
@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import OperationalError
 
-from hookd.store import sqlite_writer
 from hookd.store.db import Database
+from hookd.store.sqlite import writer as sqlite_writer
 from tests import pg
 from tests.support import eventually
 

@@ -27,10 +27,10 @@ from svix.models import BackgroundTaskStatus, BackgroundTaskType, BulkExpungeSta
 
 from hookd import ids
 from hookd.config import Settings
-from hookd.core.domain import BackgroundTask
+from hookd.core.domain import BackgroundTask, ListQuery
 from hookd.services import background_tasks, retention
-from hookd.services import messages as messages_service
 from hookd.services.context import Context, utc_now
+from hookd.services.messages import crud as messages_service
 from hookd.store import background_tasks as task_store
 from hookd.store.db import Database
 from hookd.store.schema import message_versions, messages
@@ -331,11 +331,11 @@ async def test_a_running_task_without_heartbeat_reads_as_failed(ctx: Context) ->
     seen = await background_tasks.get_task(ctx, task.id)
     assert seen.status == "failed" and "interrupted" in seen.data["error"]
     failed = await background_tasks.list_tasks(
-        ctx, status="failed", task=None, iterator=None, limit=250, descending=True
+        ctx, ListQuery(250, order="descending"), status="failed", task=None
     )
     assert task.id in {t.id for t in failed.items}
     running = await background_tasks.list_tasks(
-        ctx, status="running", task=None, iterator=None, limit=250, descending=True
+        ctx, ListQuery(250, order="descending"), status="running", task=None
     )
     assert task.id not in {t.id for t in running.items}
 

@@ -13,15 +13,15 @@ from hypothesis import strategies as st
 
 pytest.importorskip("py_mini_racer", reason="mini-racer (the transformations extra) is missing")
 
-from hookd.core.filters import json_equal
+from hookd.core.filters.match import json_equal
 from hookd.core.transformations import (
     Cancelled,
     TransformedRequest,
     TransformError,
     TransformInput,
 )
-from hookd.engine.transform import TransformSandbox
-from hookd.engine.transform_child import describe_js_error
+from hookd.engine.transformations.child import describe_js_error
+from hookd.engine.transformations.sandbox import TransformSandbox
 
 BODY = b'{"order": {"id": 7, "total": 12.5}, "big": 1152921504606846977}'
 REQUEST = TransformInput.from_http(

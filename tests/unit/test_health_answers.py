@@ -8,7 +8,7 @@ from typing import cast
 
 import orjson
 
-from hookd.api.routes.health import LOOP_STALLED_SECONDS, Readiness
+from hookd.api.health.routes import LOOP_STALLED_SECONDS, Readiness
 from hookd.store.db import Database
 
 

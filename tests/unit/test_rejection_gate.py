@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from hookd.services.rejections import MAX_TRACKED, RejectionGate
+from hookd.services.ingest.rejections import MAX_TRACKED, RejectionGate
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 MINUTE = timedelta(seconds=60)

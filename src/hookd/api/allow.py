@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
 from hookd.api.errors import error
-from hookd.api.serialize import JSON
+from hookd.api.send.serialize import JSON
 
 
 def allowed_methods(request: Request) -> list[str]:

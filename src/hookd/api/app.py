@@ -11,33 +11,38 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp
 
 from hookd import __version__, gc_tuning
-from hookd.api import allow, docs, errors, openapi
+from hookd.api import allow, docs, errors, metrics, openapi
+from hookd.api.alerts import channels as alert_channels
+from hookd.api.alerts import routes as alerts
 from hookd.api.auth import ApiKeys, require_admin
 from hookd.api.body_limit import BodyLimit
-from hookd.api.health_port import health_port
+from hookd.api.calls import routes as calls
+from hookd.api.health import routes as health
+from hookd.api.health.port import health_port
 from hookd.api.idempotency import Idempotency
+from hookd.api.ingest import door
+from hookd.api.ingest import endpoints as ingest_endpoints
+from hookd.api.ingest import requests as ingest_requests
+from hookd.api.ingest import sources as ingest_sources
 from hookd.api.nul import NulGuard
+from hookd.api.operational import endpoints as operational_endpoints
 from hookd.api.request_log import RequestLog
-from hookd.api.routes import (
+from hookd.api.send import (
     applications,
     attempts,
     background_tasks,
-    calls,
     endpoints,
     event_types,
     fast_create,
-    health,
-    inbound,
-    ingest_endpoints,
-    ingest_requests,
-    ingest_sources,
     messages,
-    operational_endpoints,
     payloads,
 )
 from hookd.api.served import Served
+from hookd.api.statistics import routes as statistics
+from hookd.api.traced import Traced
 from hookd.engine.calls import call_sender
 from hookd.engine.runtime import Runtime
+from hookd.observability import metrics as metrics_port
 from hookd.telemetry import NO_TELEMETRY
 
 log = structlog.get_logger("hookd")
@@ -70,11 +75,15 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
+            # Metrics are served (and the delivery processes' files kept) until the end.
+            await stack.enter_async_context(metrics_port.running(runtime))
             # The worker, or only the wake-ups of other processes' workers; the sandbox (also
             # where endpoints' transformations are checked when saved) closes with it.
             await stack.enter_async_context(runtime.running(deliver=run_worker))
             # Calls get their own sender: they never wait behind queued deliveries.
-            app.state.call_sender = await stack.enter_async_context(call_sender(ctx.settings))
+            app.state.call_sender = await stack.enter_async_context(
+                call_sender(ctx.settings, ctx.tracing)
+            )
             await stack.enter_async_context(readiness.running())
             if ctx.settings.health_port is not None:
                 bound = stack.enter_context(
@@ -101,6 +110,7 @@ def create_app(
     app.state.ctx = ctx
     app.state.api_keys = api_keys
     app.state.readiness = readiness
+    app.state.metrics = metrics_port.exporter_of(runtime.telemetry)  # None: metrics off
     errors.install(app)
     app.add_exception_handler(ClientDisconnect, _client_gone)
     allow.install(app)  # 405: Allow lists every method of the path
@@ -119,8 +129,14 @@ def create_app(
         calls,
         operational_endpoints,
         background_tasks,
+        metrics,
+        alert_channels,
+        statistics,
+        alerts,
     ):
         app.include_router(module.router, dependencies=authenticated)
+    app.include_router(statistics.endpoint_router, dependencies=authenticated)
+    app.include_router(statistics.source_router, dependencies=authenticated)
     app.router.routes.insert(0, fast_create.route())  # the hot route, matched first
     app.include_router(health.router)
     app.include_router(payloads.router)  # public: the link's signature is the proof
@@ -145,8 +161,12 @@ def create_server(
     answered in front of FastAPI, everything else (and the lifespan) by ``create_app``; every
     request logged once, with its request id (``api.request_log``)."""
     app = create_app(runtime, api_keys, run_worker=run_worker, readiness=readiness)
-    door = inbound.IngestDoor(app, runtime.ctx)
-    server: ASGIApp = errors.DatabaseOutage(door)  # /in/: the door re-raises outages to it
+    ingest_door = door.IngestDoor(app, runtime.ctx)
+    server: ASGIApp = errors.DatabaseOutage(ingest_door)  # /in/: the door re-raises outages to it
+    # Inside the reporting wrappers: what it answers (an unexpected error's 500) they see too.
+    server = RequestLog(server)
     if runtime.telemetry is not NO_TELEMETRY:  # the default reports nothing: no wrapper
         server = Served(server, runtime.telemetry)
-    return RequestLog(server)
+    if runtime.tracing is not None:  # tracing off: no wrapper
+        server = Traced(server, runtime.tracing)
+    return server

@@ -18,7 +18,7 @@ connection on top:
 A client address holds at most ``per_address`` connections at once; one more is answered 429
 and closed at once. Trusted proxies are exempt: every client behind one shares its address.
 
-Health probes (GET and HEAD on ``api/routes/health``'s paths) are answered here, as soon as
+Health probes (GET and HEAD on ``api/health/routes``' paths) are answered here, as soon as
 their head is parsed, from ``Readiness``'s state: no ASGI task, so under load a probe waits for
 no more turns of the event loop than it takes to read it (a kubelet's default timeout is 1 s).
 Their answers carry ``X-Request-Id`` as every answer does (``api.request_log``); they are not
@@ -43,8 +43,8 @@ from uvicorn.protocols.http.httptools_impl import (
 )
 from uvicorn.server import ServerState
 
+from hookd.api.health.routes import Readiness
 from hookd.api.request_log import request_id_of
-from hookd.api.routes.health import Readiness
 from hookd.core.ssrf import Network
 
 log = structlog.get_logger("hookd.api")

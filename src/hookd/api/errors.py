@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hookd.api.serialize import JSON
+from hookd.api.send.serialize import JSON
 from hookd.api.served import route_of
 from hookd.services.errors import Invalid, ServiceError, unavailable
 

@@ -63,8 +63,8 @@ class Idempotency:
             return
         scoped = keys.scoped_key(caller, scope["method"], scope["path"], key)
         if any(path.fullmatch(scope["path"]) for path in self.own_keys):
-            # In the request's own scope (not a copy): what routing writes there (the route
-            # matched) is read by the wrappers outside (api.served, api.request_log).
+            # In the scope itself, not a copy: the wrappers outside read what routing adds to
+            # it (the route template of api.served, api.traced and api.request_log).
             scope[CREATE_KEY] = scoped
             await self.app(scope, receive, send)
             return

@@ -18,7 +18,7 @@ from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from pydantic import BaseModel
 
 from hookd.api.auth import require_admin
-from hookd.api.models import ErrorOut
+from hookd.api.send.models import ErrorOut
 
 SCHEME = "bearerAuth"
 SECURITY_SCHEME = {

@@ -1,59 +1,42 @@
-"""Query parameters shared by the list routes."""
+"""Query parameters shared by the list routes, and the service context."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+import dataclasses
 from typing import Annotated, Literal
 
 from fastapi import Depends, Query, Request
 
-from hookd.api.models import Time
-from hookd.core.domain import DeliveryStatus
+from hookd.api.send.models import Time
+from hookd.core.domain import DeliveryStatus, ListQuery
 from hookd.services.context import Context
-
-
-@dataclass(frozen=True, slots=True)
-class Paging:
-    iterator: str | None
-    limit: int
-    order: Literal["ascending", "descending"] | None
-
-    def descending(self, default: bool) -> bool:
-        return default if self.order is None else self.order == "descending"
 
 
 # The dependencies are ``async def``: FastAPI runs a plain ``def`` dependency in a thread pool,
 # which costs a thread hop on every request.
-async def paging(
+async def list_query(
     iterator: Annotated[str | None, Query(max_length=300)] = None,
     limit: Annotated[int, Query(ge=1, le=250)] = 50,
     order: Literal["ascending", "descending"] | None = None,
-) -> Paging:
-    return Paging(iterator, limit, order)
+) -> ListQuery:
+    """Every list's page: ``iterator``, ``limit`` and ``order``."""
+    return ListQuery(limit, iterator, order)
 
 
-PagingDep = Annotated[Paging, Depends(paging)]
+ListQueryDep = Annotated[ListQuery, Depends(list_query)]
 
 
-@dataclass(frozen=True, slots=True)
-class AttemptFilter:
-    """The ``status``, ``before`` and ``after`` filters of the attempt and delivery lists."""
-
-    status: DeliveryStatus | None
-    before: datetime | None
-    after: datetime | None
-
-
-async def attempt_filter(
+async def attempt_list_query(
+    query: ListQueryDep,
     status: DeliveryStatus | None = None,
     before: Time | None = None,
     after: Time | None = None,
-) -> AttemptFilter:
-    return AttemptFilter(status, before, after)
+) -> ListQuery:
+    """The attempt and delivery lists' page, with their ``status``, ``before`` and ``after``."""
+    return dataclasses.replace(query, status=status, before=before, after=after)
 
 
-AttemptFilterDep = Annotated[AttemptFilter, Depends(attempt_filter)]
+AttemptListQueryDep = Annotated[ListQuery, Depends(attempt_list_query)]
 
 
 async def context(request: Request) -> Context:

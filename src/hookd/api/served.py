@@ -52,5 +52,5 @@ def route_of(scope: Scope) -> str:
     if isinstance(path, str):
         return path
     if scope["path"].startswith("/in/"):
-        return INGEST_ROUTE  # answered in front of FastAPI (api.routes.inbound)
+        return INGEST_ROUTE  # answered in front of FastAPI (api.ingest.door)
     return UNMATCHED

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from hookd.core.domain import DeliveryStatus
 from hookd.core.retry import RetrySchedule, parse_retry_after
@@ -19,6 +20,23 @@ RESPONSE_READ_LIMIT = 64 * 1024
 # Values of the ``webhook-delivery`` response header (as Svix honours them).
 DISABLE = "disable"  # disable the endpoint
 ABORT_MESSAGE = "abort-message"  # stop retrying this message
+
+
+class Failure(StrEnum):
+    """Why an attempt got no answer (or was not sent): a bounded class, set where it happened,
+    for telemetry (``hookd_delivery_attempts_total``'s ``outcome``). An answered attempt has
+    none; its status says how it went."""
+
+    TIMEOUT = "timeout"  # no answer within the deadline
+    CONNECTION = "connection"  # no connection: refused, reset, unreachable, name not resolved
+    TLS = "tls"  # the TLS handshake or session failed
+    REFUSED = "refused"  # the SSRF guard refused the destination
+    REJECTED = "rejected"  # a broker answered but did not take the message
+    TRANSFORMATION = "transformation"  # the endpoint's transformation failed
+    CANCELLED = "cancelled"  # the endpoint's transformation cancelled the delivery
+    DISABLED = "disabled"  # the endpoint is disabled
+    EXPUNGED = "expunged"  # the payload was expunged
+    ERROR = "error"  # anything else: an invalid URL, a broken response, a client library error
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +52,21 @@ class AttemptResult:
     timed_out: bool = False
     # The receiver's ``webhook-delivery`` response header: ``disable`` or ``abort-message``.
     delivery_control: str | None = None
+    # Why there was no answer (None: answered, or not known; with ``error`` that counts as
+    # Failure.ERROR).
+    failure: Failure | None = None
+
+    @classmethod
+    def no_response(
+        cls,
+        error: str,
+        duration_ms: int = 0,
+        *,
+        failure: Failure,
+        timed_out: bool = False,
+    ) -> AttemptResult:
+        """An attempt that got no answer (or was never made), saying why and its class."""
+        return cls(0, b"", duration_ms, error=error, timed_out=timed_out, failure=failure)
 
     @property
     def succeeded(self) -> bool:

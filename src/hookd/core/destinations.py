@@ -83,6 +83,19 @@ def is_destination_url(url: str) -> bool:
     return bool(sep) and scheme.lower() in SCHEMES
 
 
+HTTP_KIND = "http"
+# Every destination kind an endpoint can have, for telemetry: HTTP receivers and each broker.
+KINDS: tuple[str, ...] = (HTTP_KIND, *(kind.value for kind in DestinationKind))
+_SCHEME_KINDS = {scheme: kind.value for scheme, (kind, _, _) in SCHEMES.items()}
+
+
+def destination_kind(url: str) -> str:
+    """``"http"`` for an HTTP receiver, else the broker's kind (``"redis"``, ...): one of
+    :data:`KINDS`."""
+    scheme = url[: url.find(":")]
+    return _SCHEME_KINDS.get(scheme) or _SCHEME_KINDS.get(scheme.lower(), HTTP_KIND)
+
+
 def parse_destination(url: str) -> DestinationTarget:
     """Parse a broker endpoint URL; raise ValueError saying what is wrong with it."""
     if len(url) > MAX_URL_LENGTH:

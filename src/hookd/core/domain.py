@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from hookd.core.breaker import Health
-from hookd.core.calls import CallSettings
+from hookd.core.calls.plan import CallSettings
 from hookd.core.endpoint_auth import ClientTls, EndpointAuth
 
 
@@ -78,17 +78,19 @@ class Endpoint:
     old_secrets: tuple[OldSecret, ...]
     created_at: datetime
     updated_at: datetime
-    # Synchronous calls (hookd.core.calls) and how hookd authenticates to the endpoint.
+    # Synchronous calls (hookd.core.calls.plan) and how hookd authenticates to the endpoint.
     call: CallSettings = field(default_factory=CallSettings)
     auth: EndpointAuth | None = None
     tls: ClientTls | None = None
     thin: bool = False  # receive {id, type, timestamp, url} with a signed link to the payload
-    # A JSON operator filter (``hookd.core.filters``): only matching messages are delivered.
+    # A JSON operator filter (``hookd.core.filters.match``): only matching messages are delivered.
     filter: dict[str, object] | None = None
     transformation: EndpointTransformation | None = None
     fifo: bool = False  # one delivery in flight; the next waits for success or dead letter
     batch_size: int | None = None  # up to this many messages per POST (a JSON array)
     batch_max_wait_ms: int | None = None  # how long the oldest due message may wait for more
+    # Send W3C trace context (traceparent, tracestate) with each request when tracing is on.
+    trace_context: bool = True
 
     def signing_secrets(self, now: datetime) -> list[str]:
         """The current secret and every rotated-out one still inside its grace period."""
@@ -125,6 +127,10 @@ class Message:
     version: int = 1
     payload_versions: dict[int, bytes] | None = None
     deliver_at: datetime | None = None  # the producer's ``deliverAt``, echoed back
+    # The W3C trace context of the span that created it (hookd.tracing), when tracing was on:
+    # its attempts continue that trace, in whichever process and however late they run.
+    traceparent: str | None = None
+    tracestate: str | None = None
     # The X-Request-Id of the request that created it (api.request_log), for the logs only.
     request_id: str | None = None
 
@@ -191,6 +197,26 @@ class Claim:
 
 
 @dataclass(frozen=True, slots=True)
+class ListQuery:
+    """What a list request asks for: ``limit`` items after Svix's cursor ``iterator`` (one
+    starting with ``-`` pages backwards) in ``order`` (None: the list's own), and the filters
+    lists share: a delivery ``status``, and ids created ``before`` or ``after`` a time.
+
+    The API sets only the filters a list offers; the others stay None."""
+
+    limit: int
+    iterator: str | None = None
+    order: Literal["ascending", "descending"] | None = None
+    status: DeliveryStatus | None = None
+    before: datetime | None = None
+    after: datetime | None = None
+
+    def descending(self, default: bool) -> bool:
+        """Newest first? ``default`` (the list's own order) unless the client chose one."""
+        return default if self.order is None else self.order == "descending"
+
+
+@dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
     items: list[T]
     iterator: str | None
@@ -219,7 +245,7 @@ class StaticResponse:
 
 
 @dataclass(frozen=True, slots=True)
-class IngestSource:
+class Source:
     """A source; ``id`` is also the id of the application its endpoints belong to."""
 
     id: str

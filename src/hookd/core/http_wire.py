@@ -1,7 +1,7 @@
 """HTTP/1.1 on the wire, for the delivery sender: a destination URL parsed once, a request's head
 built as bytes, a response body decoded.
 
-Pure code; the sockets are in ``engine/http_connection.py`` and ``engine/http_pool.py``.
+Pure code; the sockets are in ``engine/http/connection.py`` and ``engine/http/pool.py``.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 @dataclass(frozen=True, slots=True)
-class Destination:
+class HttpTarget:
     """Where a request goes: what to connect to and what to put in its request line."""
 
     host: str  # a name or an address (IPv6 without brackets)
@@ -44,7 +44,7 @@ class Destination:
     authorization: str | None = None  # Basic credentials from the URL's userinfo
 
 
-def parse_destination(url: str) -> Destination:
+def parse_http_target(url: str) -> HttpTarget:
     """Parse an http(s) URL; ValueError says what is wrong with it."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
@@ -70,12 +70,12 @@ def parse_destination(url: str) -> Destination:
     if parts.username is not None:
         credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
         authorization = "Basic " + base64.b64encode(credentials.encode()).decode("ascii")
-    return Destination(host, port, scheme == "https", host_header, target, literal, authorization)
+    return HttpTarget(host, port, scheme == "https", host_header, target, literal, authorization)
 
 
 def request_head(
     method: str,
-    destination: Destination,
+    destination: HttpTarget,
     headers: Mapping[str, str],
     body_length: int,
     *,

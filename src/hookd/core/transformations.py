@@ -1,6 +1,7 @@
 """JavaScript transformations: the data that goes in and out of a user's ``handler``, and its rules.
 
-The engine (``hookd.engine.transform``) runs the code; everything here is pure: building the
+The engine (``hookd.engine.transformations.sandbox``) runs the code; everything here is pure:
+building the
 ``request`` object the handler receives, and validating what it returns.
 """
 
@@ -244,7 +245,8 @@ def _headers(value: object) -> dict[str, str]:
 
 
 class Sandbox(Protocol):
-    """Where transformations run (``engine.transform.TransformSandbox``, one per process, owned
+    """Where transformations run (``engine.transformations.sandbox.TransformSandbox``, one per
+    process, owned
     by the runtime): services check code with it, the worker applies it."""
 
     async def compile(

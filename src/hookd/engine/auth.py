@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from hookd.core.delivery import AttemptResult
+from hookd.core.delivery import AttemptResult, Failure
 from hookd.core.domain import Endpoint
 from hookd.core.endpoint_auth import (
     ClientTls,
@@ -27,7 +27,8 @@ from hookd.core.endpoint_auth import (
     parse_token_response,
     token_request,
 )
-from hookd.engine.http import Sender
+from hookd.engine import durations
+from hookd.engine.http.sender import Sender
 
 # A token is renewed this long before the expiry its server announced.
 EXPIRY_MARGIN_SECONDS = 30.0
@@ -37,9 +38,12 @@ MAX_CACHED_TOKENS = 10_000
 class AuthFailed(Exception):
     """No credentials could be obtained; the attempt fails with this reason."""
 
-    def __init__(self, reason: str, *, timed_out: bool = False) -> None:
+    def __init__(
+        self, reason: str, *, timed_out: bool = False, failure: Failure | None = None
+    ) -> None:
         super().__init__(reason)
         self.timed_out = timed_out
+        self.failure = failure
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +71,7 @@ class Authenticator:
     ) -> AttemptResult:
         """Send with the endpoint's credentials; never raises for network or auth trouble."""
         deadline = time.monotonic() + timeout
-        started = time.monotonic()
+        started = durations.mark()
         try:
             tls = client_tls_context(endpoint.tls) if endpoint.tls is not None else None
             auth_headers, token = await self._credentials(endpoint, deadline, stale=None)
@@ -80,8 +84,12 @@ class Authenticator:
                     method, url, _merged(headers, auth_headers), body, _left(deadline), tls=tls
                 )
         except AuthFailed as exc:
-            elapsed = int((time.monotonic() - started) * 1000)
-            return AttemptResult(0, b"", elapsed, error=str(exc), timed_out=exc.timed_out)
+            return AttemptResult.no_response(
+                str(exc),
+                durations.elapsed_ms(started),
+                timed_out=exc.timed_out,
+                failure=exc.failure or Failure.ERROR,
+            )
         return result
 
     async def _credentials(
@@ -116,7 +124,9 @@ class Authenticator:
         result = await self.sender.send("POST", oauth.token_url, headers, body, _left(deadline))
         if result.error is not None:
             raise AuthFailed(
-                f"oauth2 token request failed: {result.error}", timed_out=result.timed_out
+                f"oauth2 token request failed: {result.error}",
+                timed_out=result.timed_out,
+                failure=result.failure,
             )
         if not result.succeeded:
             raise AuthFailed(

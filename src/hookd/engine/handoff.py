@@ -1,7 +1,7 @@
 """The delivery worker's in-flight ledger, shared by its claims and the direct hand-offs.
 
 :class:`HandOff` counts this process's deliveries in flight (total and per endpoint). The
-worker's claim rounds count theirs in it, and a create transaction (``services.message_batch``,
+worker's claim rounds count theirs in it, and a create transaction (``services.messages.batch``,
 which sees it as a :class:`~hookd.services.handoff.HandOffLedger`) reserves slots in it for
 deliveries it writes already claimed; the reservations of a transaction are started after it
 commits or released when it fails. The runtime (``engine.runtime``) makes one per process that
@@ -22,7 +22,7 @@ class HandOff:
 
     ``offer`` runs inside a create transaction (they take turns, so at most one transaction
     stages at a time). Everything runs on the event loop, SQLite's write transactions included
-    (``store.sqlite_writer``), so the counts need no lock.
+    (``store.sqlite.writer``), so the counts need no lock.
     """
 
     def __init__(

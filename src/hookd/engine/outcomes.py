@@ -3,8 +3,9 @@
 The worker records every attempt here as it ends (``record``, pure bookkeeping: the retry step,
 the attempt row) and flushes the lot in one transaction: attempts and deliveries
 (``store.deliveries.finish``), the endpoints' breakers, operational webhooks about the outcomes,
-and endpoints to disable. A flush that fails keeps everything for the next one; the deliveries'
-leases stay valid meanwhile.
+endpoints to disable, and the attempts' counts on their endpoints' minutes (``store.rollups``).
+A flush that fails keeps everything for the next one; the deliveries' leases stay valid
+meanwhile.
 
 The log lines of delivery (docs/observability.md, "Logs") are written here: one warning per
 failed attempt as it is recorded; after a flush committed, one per message whose retries ran out,
@@ -31,13 +32,13 @@ from hookd.core.breaker import Health, run_outcomes
 from hookd.core.delivery import AttemptResult, next_step
 from hookd.core.domain import Attempt, Claim, DeliveryStatus, Endpoint, TriggerType
 from hookd.services import operational
-from hookd.store import deliveries as queue
-from hookd.store import endpoint_health
+from hookd.store import deliveries, endpoint_health, rollups
 from hookd.store import endpoints as endpoint_store
 from hookd.store.attempts import attempt_row
 from hookd.store.codec import to_ms
 from hookd.store.db import Database
 from hookd.store.deliveries import Finish
+from hookd.store.rollups import attempt_fact
 from hookd.telemetry import NO_TELEMETRY, Telemetry
 
 log = structlog.get_logger("hookd.worker")
@@ -120,9 +121,11 @@ class Outcomes:
         *,
         retryable: bool,
         cancel: bool = False,
+        transform_failed: bool = False,
         request_id: str | None = None,
     ) -> None:
         """What the attempt means for its delivery (retry when, fail, cancel) and its row;
+        ``transform_failed``: the endpoint's transformation failed (nothing was sent);
         ``request_id``: the request that created the message, for the log line."""
         attempts_made = claim.attempts + 1
         if cancel:
@@ -157,6 +160,7 @@ class Outcomes:
                 attempts=attempts_made,
                 next_attempt_ms=to_ms(next_at) if next_at else None,
                 attempt_row=attempt_row(attempt),
+                transform_failed=transform_failed,
             )
         )
         if result.succeeded and not cancel:
@@ -185,18 +189,20 @@ class Outcomes:
         app_of, self._app_of = self._app_of, {}
 
         def write(conn: Connection) -> Flushed:
-            marked = queue.finish(conn, batch, to_ms(now))
+            marked = deliveries.finish(conn, batch, to_ms(now))
             failing, opened, closed = self._update_health(conn, sends, now)
             to_disable = disable | failing
             # Operational webhooks about these outcomes are new deliveries: look for them.
             marked |= operational.after_attempts(conn, batch, to_disable, now) > 0
             disabled = endpoint_store.disable_endpoints(conn, sorted(to_disable), to_ms(now))
+            # Last: counter rows after the endpoints' state rows (the lock order of calls too).
+            rollups.add_attempts(conn, map(attempt_fact, batch))
             return Flushed(marked, opened, closed, disabled)
 
         try:
             # One transaction; on SQLite one synchronous transaction.
             # Acknowledges nothing: outcomes lost to a power cut mean the deliveries are sent
-            # again (at least once; store.sqlite_writer).
+            # again (at least once; store.sqlite.writer).
             flushed = await db.run_write(write, acknowledges=False)
         except BaseException:
             self._finished = batch + self._finished

@@ -1,4 +1,5 @@
-"""The worker's periodic prune: expired payloads and, with HOOKD_RETENTION_DAYS, old records."""
+"""The worker's periodic prune: expired payloads, old counters and resolved alert issues
+(HOOKD_STATS_RETENTION_DAYS) and, with HOOKD_RETENTION_DAYS, old records."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from datetime import timedelta
 import structlog
 
 from hookd.services.context import Context
-from hookd.services.retention import prune, rejected_retention
+from hookd.services.retention import prune, rejected_retention, stats_retention
 
 log = structlog.get_logger("hookd.pruner")
 
@@ -25,6 +26,7 @@ class Pruner:
         days = ctx.settings.retention_days
         self.older_than = timedelta(days=days) if days else None
         self.rejected_older_than = rejected_retention(ctx.settings.rejected_retention_days)
+        self.stats_older_than = stats_retention(ctx.settings.stats_retention_days)
         self.rng = rng or random.Random()
         self._task: asyncio.Task[None] | None = None
 
@@ -47,6 +49,7 @@ class Pruner:
                     self.ctx.clock(),
                     older_than=self.older_than,
                     rejected_older_than=self.rejected_older_than,
+                    stats_older_than=self.stats_older_than,
                 )
                 if counts.total:
                     log.info("pruned", **counts.as_dict())

@@ -3,9 +3,10 @@
 ``Runtime(settings, db)`` makes the parts that live as long as the process (the transformation
 sandbox, the worker's in-flight ledger, the wake-up, the telemetry) and the immutable
 :class:`~hookd.services.context.Context` that hands them to the services. ``running()`` starts
-what runs (sender, worker, pruner, delivery processes, Redis queue index, PostgreSQL
-wake-ups) and stops it all on exit, the sandbox last. The API (``api.app``) and the worker-only
-process (``run_worker_only``) both run a runtime; nothing else starts or closes these parts.
+what runs (sender, worker, pruner, alert evaluator, delivery processes, Redis queue index,
+PostgreSQL wake-ups) and stops it all on exit, the sandbox last. The API (``api.app``) and the
+worker-only process (``run_worker_only``) both run a runtime; nothing else starts or closes
+these parts.
 """
 
 from __future__ import annotations
@@ -21,18 +22,21 @@ import structlog
 
 from hookd import gc_tuning
 from hookd.config import Settings
+from hookd.engine.alerts.evaluator import AlertEvaluator, Notify
+from hookd.engine.alerts.poster import GuardedPoster
 from hookd.engine.delivery_processes import children_for, watch_parent
 from hookd.engine.destinations import BrokerDestinations
 from hookd.engine.handoff import HandOff
-from hookd.engine.http import HttpSender
+from hookd.engine.http.sender import HttpSender
 from hookd.engine.pruner import Pruner
 from hookd.engine.signed_headers import USER_AGENT
-from hookd.engine.transform import TransformSandbox
+from hookd.engine.transformations.sandbox import TransformSandbox
 from hookd.engine.wakeup import PgWakeups
 from hookd.engine.worker import DeliveryWorker
 from hookd.services.context import Context, utc_now
 from hookd.store.db import Database
 from hookd.telemetry import NO_TELEMETRY, Telemetry
+from hookd.tracing import Tracing
 
 if TYPE_CHECKING:
     from hookd.engine.queue.dispatch import RedisDispatch
@@ -73,6 +77,11 @@ class Runtime:
     - the post-commit hook: ``db.on_ready`` is the Redis queue index's ``signal`` while it runs.
     - ``sandbox``: the transformation sandbox, closed once, when the runtime stops.
     - ``telemetry``: what hookd reports (``hookd.telemetry``), a no-op unless one is given.
+    - ``tracing``: where spans are opened (``hookd.tracing``); None (tracing off) unless given.
+    - ``alert_poster``: posts alert notices to Slack, Teams and Discord (``ctx.alert_poster``);
+      its connections open on the first notice and close when ``running()`` ends.
+    - ``alert_notify``: where the alert evaluator sends its notices (by default the channels,
+      ``services.alerts.notify``); the evaluator runs in every role, one process at a time.
     """
 
     def __init__(
@@ -81,11 +90,15 @@ class Runtime:
         db: Database,
         *,
         telemetry: Telemetry = NO_TELEMETRY,
+        tracing: Tracing | None = None,
         clock: Callable[[], datetime] = utc_now,
+        alert_notify: Notify | None = None,
     ) -> None:
         self.settings = settings
+        self.alert_notify = alert_notify
         self.db = db
         self.telemetry = telemetry
+        self.tracing = tracing
         self.sandbox = TransformSandbox(settings.transform_workers)
         self._children = children_for(settings)  # delivery processes started beside the worker
         self.handoff = HandOff(
@@ -96,6 +109,7 @@ class Runtime:
             shared=self._children is not None,
         )
         self._wake: Callable[[], None] = _nothing
+        self.alert_poster = GuardedPoster(settings)
         # The same process owns the SQLite file and takes the creates: they hand deliveries to
         # the worker directly.
         takes_handoffs = db.is_sqlite and settings.role == "all"
@@ -107,6 +121,8 @@ class Runtime:
             handoff=self.handoff if takes_handoffs else None,
             sandbox=self.sandbox,
             telemetry=telemetry,
+            tracing=tracing,
+            alert_poster=self.alert_poster,
         )
 
     def wake(self) -> None:
@@ -120,15 +136,29 @@ class Runtime:
         release what is in flight, then close the sandbox."""
         try:
             if deliver:
-                async with self._delivery_engine() as worker:
+                async with self._delivery_engine() as worker, self._alerts():
                     yield worker
             else:
-                async with self._queue_index(), self._wakeups(None) as pg:
+                async with self._queue_index(), self._wakeups(None) as pg, self._alerts():
                     self._wake = _all_of(pg.notify if pg is not None else None)
                     yield None
         finally:
             self._wake = _nothing
+            await self.alert_poster.close()
             await self.sandbox.close()
+
+    @asynccontextmanager
+    async def _alerts(self) -> AsyncIterator[AlertEvaluator | None]:
+        """The alert evaluator, unless ``HOOKD_ALERT_INTERVAL`` is 0."""
+        if self.settings.alert_interval <= 0:
+            yield None
+            return
+        evaluator = AlertEvaluator(self.ctx, notify=self.alert_notify)
+        evaluator.start()
+        try:
+            yield evaluator
+        finally:
+            await evaluator.stop()
 
     @asynccontextmanager
     async def _queue_index(self) -> AsyncIterator[RedisIndex | None]:

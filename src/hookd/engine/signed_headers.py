@@ -11,7 +11,7 @@ from datetime import datetime
 from hookd import __version__
 from hookd.core.domain import Endpoint
 from hookd.core.signing import parsed_signing_key, signature_header
-from hookd.engine.transforming import unsigned_headers
+from hookd.engine.transformations.apply import unsigned_headers
 
 USER_AGENT = f"hookd/{__version__}"
 

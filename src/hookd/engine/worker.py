@@ -4,6 +4,9 @@ The loop reads top to bottom: ``_run`` -> ``_claim_and_start`` -> ``_deliver`` (
 concurrently) -> ``_flush`` (every finished attempt of the round in one transaction).
 Deliveries a create handed over (``services.handoff``) enter at ``_take_handed_off`` instead of a
 claim round. What the worker does is reported to ``ctx.telemetry`` (``hookd.telemetry``).
+With tracing on (``ctx.tracing``), each delivery runs in an attempt span that continues the
+trace its message was created in (``_deliver_traced``), and each request in a span of its own
+(``engine.send_spans``) whose context the endpoint receives.
 """
 
 from __future__ import annotations
@@ -23,28 +26,29 @@ import structlog
 from sqlalchemy import Connection
 
 from hookd import ids
-from hookd.core.batch import BATCH_ID_PREFIX, batch_body, is_batched
-from hookd.core.delivery import AttemptResult
-from hookd.core.destinations import is_destination_url
+from hookd.core.delivery import AttemptResult, Failure
+from hookd.core.destinations import destination_kind, is_destination_url
 from hookd.core.domain import Claim, Endpoint, Message
+from hookd.core.payloads.batch import BATCH_ID_PREFIX, batch_body, is_batched
 from hookd.engine.auth import Authenticator
 from hookd.engine.destinations import BrokerDestinations
 from hookd.engine.handoff import HandOff
-from hookd.engine.http import Sender
+from hookd.engine.http.sender import Sender
 from hookd.engine.outcomes import Outcomes
 from hookd.engine.queue.port import ClaimRound, Dispatch, RoundResult
+from hookd.engine.send_spans import describe_attempt, send_traced
 from hookd.engine.signed_headers import webhook_headers
-from hookd.engine.transforming import NotSent, prepare_delivery
+from hookd.engine.transformations.apply import NotSent, prepare_delivery
 from hookd.services.context import Context
 from hookd.services.handoff import HandedOff
-from hookd.services.payload_shapes import delivery_shape
-from hookd.store import deliveries as queue
+from hookd.services.messages.payload_shapes import delivery_shape
+from hookd.store import deliveries, scheduling
 from hookd.store import endpoints as endpoint_store
 from hookd.store import messages as message_store
-from hookd.store import scheduling
 from hookd.store.codec import to_ms
 from hookd.store.scheduling import Limits
 from hookd.telemetry import REQUEST_ID
+from hookd.tracing import Attributes, TraceContext, Tracing
 
 log = structlog.get_logger("hookd.worker")
 
@@ -84,6 +88,7 @@ class DeliveryWorker:
         self.brokers = brokers
         self.settings = ctx.settings
         self.telemetry = ctx.telemetry
+        self.tracing = ctx.tracing
         self._wake = asyncio.Event()
         self._stopping = False
         self._inflight: dict[asyncio.Task[None], list[Claim]] = {}
@@ -126,7 +131,7 @@ class DeliveryWorker:
         async with self.ctx.db.write() as conn:
             # Deliveries written without the scheduler's bookkeeping (bulk loads) become visible.
             await scheduling.rebuild_ready(conn)
-            count = await queue.reclaim_expired(conn, 2**62) if reclaim_all else 0
+            count = await deliveries.reclaim_expired(conn, 2**62) if reclaim_all else 0
         if count:
             log.info("reclaimed deliveries left in flight by the previous run", count=count)
         self._loop_task = asyncio.create_task(self._run(), name="hookd-delivery-worker")
@@ -153,7 +158,7 @@ class DeliveryWorker:
         await self._flush()
         if unfinished:
             async with self.ctx.db.write() as conn:
-                await queue.release(conn, unfinished, to_ms(self.ctx.clock()))
+                await deliveries.release(conn, unfinished, to_ms(self.ctx.clock()))
             log.info("released unfinished deliveries", count=len(unfinished))
         log.info("delivery worker stopped", pid=os.getpid(), **self.counts)
 
@@ -186,11 +191,11 @@ class DeliveryWorker:
         self._next_reclaim_check = checked + interval
         now_ms = to_ms(self.ctx.clock())
         async with self.ctx.db.read() as conn:
-            earliest = await queue.earliest_lease(conn)
+            earliest = await deliveries.earliest_lease(conn)
         if earliest is None or earliest >= now_ms:
             return
         async with self.ctx.db.write() as conn:
-            count = await queue.reclaim_expired(conn, now_ms)
+            count = await deliveries.reclaim_expired(conn, now_ms)
         if count:
             self._look = True
             log.info("reclaimed deliveries whose lease ran out", count=count, worker=self.name)
@@ -261,9 +266,19 @@ class DeliveryWorker:
             if endpoint is not None and is_batched(endpoint.batch_size, endpoint.fifo):
                 batches.setdefault(endpoint.id, []).append(claim)
                 continue
-            self._start(self._deliver(claim, messages.get(claim.msg_id), endpoint), [claim])
+            message = messages.get(claim.msg_id)
+            if self.tracing is None:
+                self._start(self._deliver(claim, message, endpoint), [claim])
+            else:
+                self._start(self._deliver_traced(self.tracing, claim, message, endpoint), [claim])
         for endpoint_id, held in batches.items():
-            self._start(self._deliver_batch(held, messages, endpoints[endpoint_id]), held)
+            if self.tracing is None:
+                self._start(self._deliver_batch(held, messages, endpoints[endpoint_id]), held)
+            else:
+                work = self._deliver_batch_traced(
+                    self.tracing, held, messages, endpoints[endpoint_id]
+                )
+                self._start(work, held)
         return len(claims)
 
     async def _claim_round(self, claim_round: ClaimRound, failing: int) -> RoundResult | None:
@@ -271,7 +286,7 @@ class DeliveryWorker:
             # The Redis queue index says which endpoints to look at (None: none read yet).
             return await self.dispatch.claim(claim_round, self._limits(failing))
         # One transaction; on SQLite one synchronous transaction for the whole round.
-        # Acknowledges nothing: a claim lost to a power cut is claimed again (store.sqlite_writer).
+        # Acknowledges nothing: a claim lost to a power cut is claimed again (store.sqlite.writer).
         return await self.ctx.db.run_write(lambda conn: claim_round(conn, None), acknowledges=False)
 
     def _take_handed_off(self, items: list[HandedOff]) -> None:
@@ -285,7 +300,11 @@ class DeliveryWorker:
         self.counts["handed_off"] += len(items)
         self.telemetry.handed_off(len(items))
         for item in items:
-            self._start(self._deliver(item.claim, item.message, item.endpoint), [item.claim])
+            if self.tracing is None:
+                self._start(self._deliver(item.claim, item.message, item.endpoint), [item.claim])
+            else:
+                work = self._deliver_traced(self.tracing, item.claim, item.message, item.endpoint)
+                self._start(work, [item.claim])
 
     def _start(self, work: Coroutine[Any, Any, None], claims: list[Claim]) -> None:
         """Run ``work`` for ``claims``, whose slots are already counted in ``handoff``."""
@@ -335,6 +354,23 @@ class DeliveryWorker:
         self._wake.clear()
         self._round_started = time.monotonic()
 
+    async def _deliver_traced(
+        self, tracing: Tracing, claim: Claim, message: Message | None, endpoint: Endpoint | None
+    ) -> None:
+        """``_deliver`` in the attempt's span: a child of the span its message was created in
+        (stored with it), so the trace goes on from the producer to the endpoint; the root of
+        a trace of its own for a message stored without one."""
+        parent = _trace_of(message)
+        attributes: Attributes = {
+            "hookd.app_id": claim.app_id,
+            "hookd.endpoint_id": claim.endpoint_id,
+            "hookd.message_id": claim.msg_id,
+            "hookd.delivery_id": claim.id,
+            "hookd.attempt.number": claim.attempts + 1,
+        }
+        with tracing.span("delivery attempt", "consumer", parent=parent, attributes=attributes):
+            await self._deliver(claim, message, endpoint)
+
     async def _deliver(
         self, claim: Claim, message: Message | None, endpoint: Endpoint | None
     ) -> None:
@@ -342,14 +378,24 @@ class DeliveryWorker:
         if endpoint is None or message is None:
             return  # deleted meanwhile; its delivery row went with it
         if endpoint.disabled:
-            result = AttemptResult(0, b"", 0, error="endpoint is disabled")
+            result = AttemptResult.no_response("endpoint is disabled", failure=Failure.DISABLED)
         elif message.payload is None:
-            result = AttemptResult(0, b"", 0, error="payload was expunged")
+            result = AttemptResult.no_response("payload was expunged", failure=Failure.EXPUNGED)
         else:
             shaped = await delivery_shape(self.ctx, message, endpoint, now)
-            out = await prepare_delivery(self.settings, self.ctx.sandbox, endpoint, shaped)
+            out = await prepare_delivery(
+                self.settings, self.ctx.sandbox, endpoint, shaped, self.telemetry
+            )
             if isinstance(out, NotSent):
-                self._record(claim, message, endpoint, out.result, now, cancel=out.cancelled)
+                self._record(
+                    claim,
+                    message,
+                    endpoint,
+                    out.result,
+                    now,
+                    cancel=out.cancelled,
+                    transform_failed=not out.cancelled,
+                )
                 return
             style = self.settings.signature_headers
             headers = webhook_headers(
@@ -378,6 +424,7 @@ class DeliveryWorker:
         *,
         retryable: bool = True,
         cancel: bool = False,
+        transform_failed: bool = False,
     ) -> None:
         finished_at = self.ctx.clock()
         self.outcomes.record(
@@ -388,6 +435,7 @@ class DeliveryWorker:
             finished_at,
             retryable=retryable,
             cancel=cancel,
+            transform_failed=transform_failed,
             request_id=message.request_id,
         )
         self.telemetry.attempt_finished(
@@ -396,16 +444,55 @@ class DeliveryWorker:
             result.status_code,
             result.duration_ms,
             result.succeeded,
+            result.failure,
+            destination_kind(endpoint.url),
+            None if claim.manual else _due_since(message),
         )
+        span = None if self.tracing is None else self.tracing.current()
+        if span is not None:  # the attempt's span (its request's has ended)
+            describe_attempt(span, result, cancelled=cancel)
 
     async def _post(
         self, endpoint: Endpoint, headers: dict[str, str], body: bytes, *, method: str = "POST"
     ) -> AttemptResult:
-        """Send to a broker or over HTTP with the endpoint's credentials."""
+        """Send to a broker or over HTTP with the endpoint's credentials; with tracing on, in
+        the request's span, whose trace context the endpoint receives (unless it opted out)."""
+        if self.tracing is None:
+            return await self._send(endpoint, headers, body, method)
+
+        async def send(traced: Mapping[str, str]) -> AttemptResult:
+            return await self._send(endpoint, traced, body, method)
+
+        return await send_traced(self.tracing, endpoint, method, endpoint.url, headers, send)
+
+    async def _send(
+        self, endpoint: Endpoint, headers: Mapping[str, str], body: bytes, method: str
+    ) -> AttemptResult:
         timeout = self.settings.request_timeout
         if is_destination_url(endpoint.url):
             return await self.brokers.send_to_url(endpoint.url, headers, body, timeout)
         return await self.auth.send(endpoint, method, endpoint.url, headers, body, timeout)
+
+    async def _deliver_batch_traced(
+        self,
+        tracing: Tracing,
+        claims: list[Claim],
+        messages: Mapping[str, Message],
+        endpoint: Endpoint,
+    ) -> None:
+        """``_deliver_batch`` in the attempt's span: one request for several messages, so the
+        root of a trace of its own, linked to the span each message was created in."""
+        traces = (_trace_of(messages.get(claim.msg_id)) for claim in claims)
+        links = [trace for trace in traces if trace is not None]
+        attributes: Attributes = {
+            "hookd.app_id": endpoint.app_id,
+            "hookd.endpoint_id": endpoint.id,
+            "hookd.batch.size": len(claims),
+        }
+        with tracing.span(
+            "delivery attempt", "consumer", parent=None, links=links, attributes=attributes
+        ):
+            await self._deliver_batch(claims, messages, endpoint)
 
     async def _deliver_batch(
         self, claims: list[Claim], messages: Mapping[str, Message], endpoint: Endpoint | None
@@ -441,3 +528,16 @@ class DeliveryWorker:
         self._queued_behind = marked
         if marked:
             self._look = True  # an endpoint with queued deliveries has a free slot
+
+
+def _due_since(message: Message) -> datetime:
+    """When the message's deliveries became due: its acceptance, or a later ``deliverAt``."""
+    deliver_at = message.deliver_at
+    if deliver_at is not None and deliver_at > message.created_at:
+        return deliver_at
+    return message.created_at
+
+
+def _trace_of(message: Message | None) -> TraceContext | None:
+    """The trace context of the span ``message`` was created in, if it was stored with one."""
+    return None if message is None else TraceContext.of(message.traceparent, message.tracestate)

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd import ids
-from hookd.core.domain import Application, Page
+from hookd.core.domain import Application, ListQuery, Page
 from hookd.services.context import Context
 from hookd.services.errors import Conflict, NotFound
 from hookd.store import applications as store
@@ -69,11 +69,11 @@ async def get_app(ctx: Context, app_id: str) -> Application:
         return await require_app(conn, app_id)
 
 
-async def list_apps(
-    ctx: Context, *, iterator: str | None, limit: int, descending: bool
-) -> Page[Application]:
+async def list_apps(ctx: Context, query: ListQuery) -> Page[Application]:
     async with ctx.db.read() as conn:
-        return await store.list_apps(conn, iterator=iterator, limit=limit, descending=descending)
+        return await store.list_apps(
+            conn, iterator=query.iterator, limit=query.limit, descending=query.descending(False)
+        )
 
 
 async def update_app(

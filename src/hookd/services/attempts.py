@@ -2,65 +2,52 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd import ids
-from hookd.core.domain import Attempt, DeliveryStatus, Endpoint, Message, MessageDelivery, Page
+from hookd.core.domain import (
+    Attempt,
+    DeliveryStatus,
+    Endpoint,
+    ListQuery,
+    Message,
+    MessageDelivery,
+    Page,
+)
 from hookd.services.applications import require_app
 from hookd.services.context import Context
-from hookd.services.endpoints import require_endpoint
+from hookd.services.endpoints.crud import require_endpoint
 from hookd.services.errors import Conflict, NotFound
 from hookd.store import attempts as store
-from hookd.store import deliveries as queue
-from hookd.store import destinations
+from hookd.store import deliveries, message_deliveries
 from hookd.store import messages as message_store
 from hookd.store.codec import to_ms
 
 
-def _floor(moment: datetime | None, prefix: str) -> str | None:
-    return ids.floor_id(prefix, moment) if moment else None
-
-
 async def list_by_endpoint(
-    ctx: Context,
-    app_id: str,
-    endpoint_id: str,
-    *,
-    iterator: str | None,
-    limit: int,
-    status: DeliveryStatus | None,
-    before: datetime | None,
-    after: datetime | None,
+    ctx: Context, app_id: str, endpoint_id: str, query: ListQuery
 ) -> Page[Attempt]:
+    """An endpoint's attempts, newest first whatever ``query.order`` says."""
     async with ctx.db.read() as conn:
         app = await require_app(conn, app_id)
         endpoint = await require_endpoint(conn, app.id, endpoint_id)
         return await store.list_attempts(
             conn,
             app.id,
-            iterator=iterator,
-            limit=limit,
+            iterator=query.iterator,
+            limit=query.limit,
             endpoint_id=endpoint.id,
-            status=status,
-            before_id=_floor(before, ids.ATTEMPT),
-            after_id=_floor(after, ids.ATTEMPT),
+            status=query.status,
+            before_id=ids.floor_id(ids.ATTEMPT, query.before),
+            after_id=ids.floor_id(ids.ATTEMPT, query.after),
         )
 
 
 async def list_by_message(
-    ctx: Context,
-    app_id: str,
-    msg_id: str,
-    *,
-    iterator: str | None,
-    limit: int,
-    endpoint_id: str | None,
-    status: DeliveryStatus | None,
-    before: datetime | None,
-    after: datetime | None,
+    ctx: Context, app_id: str, msg_id: str, query: ListQuery, *, endpoint_id: str | None
 ) -> Page[Attempt]:
+    """A message's attempts (to one endpoint, or all), newest first whatever ``query.order``
+    says."""
     async with ctx.db.read() as conn:
         app = await require_app(conn, app_id)
         message = await _require_message(conn, app.id, msg_id)
@@ -68,13 +55,13 @@ async def list_by_message(
         return await store.list_attempts(
             conn,
             app.id,
-            iterator=iterator,
-            limit=limit,
+            iterator=query.iterator,
+            limit=query.limit,
             msg_id=message.id,
             endpoint_id=endpoint.id if endpoint else None,
-            status=status,
-            before_id=_floor(before, ids.ATTEMPT),
-            after_id=_floor(after, ids.ATTEMPT),
+            status=query.status,
+            before_id=ids.floor_id(ids.ATTEMPT, query.before),
+            after_id=ids.floor_id(ids.ATTEMPT, query.after),
         )
 
 
@@ -109,38 +96,30 @@ async def expunge_attempt_content(ctx: Context, app_id: str, msg_id: str, attemp
 
 
 async def message_destinations(
-    ctx: Context, app_id: str, msg_id: str, *, iterator: str | None, limit: int
+    ctx: Context, app_id: str, msg_id: str, query: ListQuery
 ) -> Page[tuple[Endpoint, MessageDelivery]]:
     async with ctx.db.read() as conn:
         app = await require_app(conn, app_id)
         message = await _require_message(conn, app.id, msg_id)
-        return await destinations.message_destinations(
-            conn, message.id, iterator=iterator, limit=limit
+        return await message_deliveries.message_destinations(
+            conn, message.id, iterator=query.iterator, limit=query.limit
         )
 
 
 async def endpoint_messages(
-    ctx: Context,
-    app_id: str,
-    endpoint_id: str,
-    *,
-    iterator: str | None,
-    limit: int,
-    status: DeliveryStatus | None,
-    before: datetime | None,
-    after: datetime | None,
+    ctx: Context, app_id: str, endpoint_id: str, query: ListQuery
 ) -> Page[tuple[Message, MessageDelivery]]:
     async with ctx.db.read() as conn:
         app = await require_app(conn, app_id)
         endpoint = await require_endpoint(conn, app.id, endpoint_id)
-        return await destinations.endpoint_messages(
+        return await message_deliveries.endpoint_messages(
             conn,
             endpoint.id,
-            iterator=iterator,
-            limit=limit,
-            status=status,
-            before_id=_floor(before, ids.MESSAGE),
-            after_id=_floor(after, ids.MESSAGE),
+            iterator=query.iterator,
+            limit=query.limit,
+            status=query.status,
+            before_id=ids.floor_id(ids.MESSAGE, query.before),
+            after_id=ids.floor_id(ids.MESSAGE, query.after),
         )
 
 
@@ -159,17 +138,17 @@ async def resend(ctx: Context, app_id: str, msg_id: str, endpoint_id: str) -> No
             raise Conflict(
                 "the message's payload was expunged; it cannot be resent", code="expunged"
             )
-        existing = await queue.get_delivery(conn, message.id, endpoint.id)
+        existing = await deliveries.get_delivery(conn, message.id, endpoint.id)
         if existing is None:
-            rows = queue.new_delivery_rows(
+            rows = deliveries.new_delivery_rows(
                 [ids.new_id(ids.DELIVERY, now)], message.id, app.id, [endpoint.id], now_ms
             )
             rows[0]["manual"] = True
-            await queue.insert_deliveries(conn, rows)
+            await deliveries.insert_deliveries(conn, rows)
         elif existing._mapping["status"] == DeliveryStatus.SENDING:
             raise Conflict(
                 "an attempt to this endpoint is in flight; try again shortly", code="in_flight"
             )
         else:
-            await queue.rearm(conn, endpoint_id=endpoint.id, msg_id=message.id, now_ms=now_ms)
+            await deliveries.rearm(conn, endpoint_id=endpoint.id, msg_id=message.id, now_ms=now_ms)
     ctx.wake_worker()

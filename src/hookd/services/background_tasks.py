@@ -5,13 +5,15 @@ recorded finished in that same transaction. Expunging all of an application's pa
 batches after the answer, in the API process that took the request: each batch is its own short
 transaction that also writes the task's progress (``data.messagesPurged``) and heartbeat
 (``updatedAt``). A running task whose heartbeat is older than :data:`STALE_AFTER` reads as failed:
-the process running it went away (the operation is idempotent; start it again).
+the process running it went away (the operation is idempotent; start it again). The usage
+statistics (``services.statistics``) run the same way, in one step (``run_in_background``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,7 +21,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd import ids
-from hookd.core.domain import BackgroundTask, Page
+from hookd.core.domain import BackgroundTask, ListQuery, Page
 from hookd.services.applications import require_app
 from hookd.services.context import Context
 from hookd.services.errors import Invalid, NotFound
@@ -31,16 +33,18 @@ log = structlog.get_logger("hookd.background_tasks")
 
 RECOVER = "endpoint.recover"
 PURGE_CONTENT = "application.purge_content"
+APP_STATS = "application.stats"
+EVENT_TYPE_AGGREGATE = "event-type.aggregate"
 SOURCE_REPLAY = "source.replay"  # hookd's own: a source's bulk replay
 # Svix's task types (its SDKs refuse any other value when they read a list).
 SVIX_TASKS = frozenset(
     {
         "endpoint.replay",
         RECOVER,
-        "application.stats",
+        APP_STATS,
         "message.broadcast",
         "sdk.generate",
-        "event-type.aggregate",
+        EVENT_TYPE_AGGREGATE,
         PURGE_CONTENT,
         "endpoint.bulk-replay",
     }
@@ -80,15 +84,11 @@ async def get_task(ctx: Context, task_id: str) -> BackgroundTask:
 
 
 async def list_tasks(
-    ctx: Context,
-    *,
-    status: str | None,
-    task: str | None,
-    iterator: str | None,
-    limit: int,
-    descending: bool,
+    ctx: Context, query: ListQuery, *, status: str | None, task: str | None
 ) -> Page[BackgroundTask]:
-    """Tasks, newest first by default; hookd's own task types only when ``task`` names one."""
+    """Tasks, newest first by default; hookd's own task types only when ``task`` names one.
+
+    ``status`` is a task's (running, finished, failed), not a delivery's."""
     if status is not None and status not in STATUSES:
         raise Invalid(f"status must be one of {', '.join(STATUSES)}", loc=("query", "status"))
     if task is not None and task not in SVIX_TASKS | HOOKD_TASKS:
@@ -101,9 +101,9 @@ async def list_tasks(
             status=status,
             tasks=[task] if task is not None else SVIX_TASKS,
             stale_before=now - STALE_AFTER,
-            iterator=iterator,
-            limit=limit,
-            descending=descending,
+            iterator=query.iterator,
+            limit=query.limit,
+            descending=query.descending(True),
         )
     return dataclasses.replace(page, items=[_as_seen(item, now) for item in page.items])
 
@@ -125,10 +125,42 @@ async def expunge_all_contents(ctx: Context, app_id: str) -> BackgroundTask:
         await store.insert_task(conn, task)
     # Every message created up to now (ids of the next millisecond on are later).
     before_id = ids.floor_id(ids.MESSAGE, now + timedelta(milliseconds=1))
-    runner = asyncio.get_running_loop().create_task(_purge(ctx, task.id, app.id, before_id))
+    _spawn(_purge(ctx, task.id, app.id, before_id))
+    return task
+
+
+def _spawn(work: Coroutine[Any, Any, None]) -> None:
+    """Run ``work`` after the answer, in this process (kept referenced until it ends)."""
+    runner = asyncio.get_running_loop().create_task(work)
     _running.add(runner)
     runner.add_done_callback(_running.discard)
-    return task
+
+
+async def run_in_background(
+    ctx: Context,
+    task: str,
+    work: Callable[[], Awaitable[dict[str, Any]]],
+    *,
+    app_id: str | None = None,
+) -> BackgroundTask:
+    """Record a running task and run ``work`` after the answer; what it returns becomes the
+    finished task's ``data`` (an error: the task failed, logged)."""
+    now = ctx.clock()
+    running = BackgroundTask(ids.new_id(ids.TASK, now), task, RUNNING, app_id, {}, now, now)
+    async with ctx.db.write() as conn:
+        await store.insert_task(conn, running)
+
+    async def finish() -> None:
+        try:
+            data, status = await work(), FINISHED
+        except Exception:
+            log.exception("background task failed", task_id=running.id, task=task)
+            data, status = {"error": "internal error (see the server log)"}, FAILED
+        async with ctx.db.write() as conn:
+            await store.update_task(conn, running.id, status=status, data=data, now=ctx.clock())
+
+    _spawn(finish())
+    return running
 
 
 async def _purge(ctx: Context, task_id: str, app_id: str, before_id: str) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import SchemaError
 
-from hookd.core.domain import EventType, Page
+from hookd.core.domain import EventType, ListQuery, Page
 from hookd.services.context import Context
 from hookd.services.errors import Conflict, Invalid, NotFound
 from hookd.store import event_types as store
@@ -79,14 +79,14 @@ async def get_event_type(ctx: Context, name: str) -> EventType:
 
 
 async def list_event_types(
-    ctx: Context, *, iterator: str | None, limit: int, descending: bool, include_archived: bool
+    ctx: Context, query: ListQuery, *, include_archived: bool
 ) -> Page[EventType]:
     async with ctx.db.read() as conn:
         return await store.list_event_types(
             conn,
-            iterator=iterator,
-            limit=limit,
-            descending=descending,
+            iterator=query.iterator,
+            limit=query.limit,
+            descending=query.descending(False),
             include_archived=include_archived,
         )
 

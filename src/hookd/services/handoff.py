@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from hookd.core.batch import is_batched
 from hookd.core.domain import Claim, Endpoint, Message
+from hookd.core.payloads.batch import is_batched
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,8 +24,9 @@ from hookd import ids
 from hookd.core import operational as ops
 from hookd.core.domain import Application, DeliveryStatus, Endpoint, Message, TriggerType
 from hookd.core.operational import AttemptOutcome, EndpointRef, OperationalEvent
+from hookd.services.alerts.webhook_app import ALERT_APP_ID
 from hookd.services.context import Context
-from hookd.services.fanout import delivery_rows, outbound_targets
+from hookd.services.messages.fanout import delivery_rows, outbound_targets
 from hookd.store import applications as app_store
 from hookd.store import message_writes
 from hookd.store import messages as message_store
@@ -40,8 +41,9 @@ OPERATIONAL_APP_ID = "app_00000000000HookdOperational"
 
 
 def reports_on(app_id: str) -> bool:
-    """Only the product's own applications are reported on (not sources, not this one)."""
-    return app_id.startswith(ids.APPLICATION) and app_id != OPERATIONAL_APP_ID
+    """Only the product's own applications are reported on (not sources, not this one, not the
+    webhook alert channels' one)."""
+    return app_id.startswith(ids.APPLICATION) and app_id not in (OPERATIONAL_APP_ID, ALERT_APP_ID)
 
 
 async def ensure_app(ctx: Context) -> None:

@@ -1,4 +1,8 @@
-"""Retention: expunge expired payloads, delete records older than a cut-off (``hookd prune``)."""
+"""Retention: expunge expired payloads, delete records older than a cut-off (``hookd prune``).
+
+The rolled-up counters and resolved alert issues have a retention of their own
+(``HOOKD_STATS_RETENTION_DAYS``): statistics may outlive the messages they count.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,10 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd import ids
-from hookd.store import idempotency
+from hookd.core.rollups import minute_of
+from hookd.store import idempotency, rollups
 from hookd.store import retention as store
+from hookd.store.alerts import records as alert_store
 from hookd.store.codec import to_ms
 from hookd.store.db import Database
 
@@ -29,6 +35,8 @@ class PruneCounts:
     attempts_deleted: int = 0
     inbound_requests_deleted: int = 0
     idempotency_keys_deleted: int = 0
+    counters_deleted: int = 0  # rolled-up counter rows (one per endpoint or source and minute)
+    alert_issues_deleted: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -41,6 +49,8 @@ class PruneCounts:
             + self.attempts_deleted
             + self.inbound_requests_deleted
             + self.idempotency_keys_deleted
+            + self.counters_deleted
+            + self.alert_issues_deleted
         )
 
 
@@ -50,6 +60,7 @@ async def prune(
     *,
     older_than: timedelta | None,
     rejected_older_than: timedelta | None = None,
+    stats_older_than: timedelta | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> PruneCounts:
     """Expunge payloads past their retention period; with ``older_than``, delete older records.
@@ -57,7 +68,9 @@ async def prune(
     Messages (with their deliveries and attempts) and inbound requests older than ``older_than``
     are deleted, except messages with a delivery still to make; rejected inbound requests go
     once older than ``rejected_older_than`` (``HOOKD_REJECTED_RETENTION_DAYS``), counted with
-    the inbound requests. Each batch of at most ``batch_size`` rows is its own short transaction.
+    the inbound requests; rolled-up counters and resolved alert issues once older than
+    ``stats_older_than`` (``HOOKD_STATS_RETENTION_DAYS``). Each batch of at most
+    ``batch_size`` rows is its own short transaction.
     """
     now_ms = to_ms(now)
     payloads = await _in_batches(db, lambda c: store.expunge_payloads(c, now_ms, batch_size))
@@ -69,11 +82,20 @@ async def prune(
         rejected = await _in_batches(
             db, lambda c: store.delete_rejected_requests(c, cut, batch_size)
         )
+    counters = issues = 0
+    if stats_older_than is not None:
+        stats_cut = _stats_cut_off(now - stats_older_than)
+        counters = await _in_batches(db, lambda c: rollups.delete_before(c, stats_cut, batch_size))
+        issues = await _in_batches(
+            db, lambda c: alert_store.delete_resolved_before(c, stats_cut, batch_size)
+        )
     if older_than is None:
         return PruneCounts(
             payloads_expunged=payloads,
             inbound_requests_deleted=rejected,
             idempotency_keys_deleted=keys,
+            counters_deleted=counters,
+            alert_issues_deleted=issues,
         )
     msg_cut, req_cut = _cut_offs(now - older_than)
     messages, attempts = await _pairs_in_batches(
@@ -82,7 +104,7 @@ async def prune(
     requests = await _in_batches(
         db, lambda c: store.delete_inbound_requests(c, req_cut, batch_size)
     )
-    return PruneCounts(payloads, messages, attempts, rejected + requests, keys)
+    return PruneCounts(payloads, messages, attempts, rejected + requests, keys, counters, issues)
 
 
 async def count(
@@ -91,12 +113,18 @@ async def count(
     *,
     older_than: timedelta | None,
     rejected_older_than: timedelta | None = None,
+    stats_older_than: timedelta | None = None,
 ) -> PruneCounts:
     """What ``prune`` would remove now (``hookd prune --dry-run``)."""
     now_ms = to_ms(now)
     async with db.read() as conn:
         payloads = await store.count_expired_payloads(conn, now_ms)
         keys = await idempotency.count_expired_keys(conn, now_ms)
+        counters = issues = 0
+        if stats_older_than is not None:
+            stats_cut = _stats_cut_off(now - stats_older_than)
+            counters = await rollups.count_before(conn, stats_cut)
+            issues = await alert_store.count_resolved_before(conn, stats_cut)
         rejected_cut = None
         if rejected_older_than is not None:
             rejected_cut = ids.floor_id(ids.REQUEST, now - rejected_older_than)
@@ -108,6 +136,8 @@ async def count(
                 payloads_expunged=payloads,
                 inbound_requests_deleted=rejected,
                 idempotency_keys_deleted=keys,
+                counters_deleted=counters,
+                alert_issues_deleted=issues,
             )
         msg_cut, req_cut = _cut_offs(now - older_than)
         messages, attempts = await store.count_old_messages(conn, msg_cut)
@@ -116,7 +146,17 @@ async def count(
             # Rejected requests between the two cut-offs go too (older ones are counted above).
             requests += await store.count_old_rejected_requests(conn, rejected_cut)
             requests -= await store.count_old_rejected_requests(conn, req_cut)
-    return PruneCounts(payloads, messages, attempts, requests, keys)
+    return PruneCounts(payloads, messages, attempts, requests, keys, counters, issues)
+
+
+def stats_retention(days: int) -> timedelta | None:
+    """``HOOKD_STATS_RETENTION_DAYS`` as an age (0: keep counters and resolved issues)."""
+    return timedelta(days=days) if days else None
+
+
+def _stats_cut_off(cut_off: datetime) -> int:
+    """Counter rows of minutes before this (ms) go: the minute holding the cut-off stays."""
+    return minute_of(to_ms(cut_off))
 
 
 def rejected_retention(days: int) -> timedelta | None:

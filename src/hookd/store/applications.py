@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hookd.core.domain import Application, Page
 from hookd.store.codec import from_ms, to_ms
 from hookd.store.pages import paginate
-from hookd.store.schema import applications as t
+from hookd.store.schema import applications
 
 
 def _app(row: Row[Any]) -> Application:
@@ -41,13 +41,14 @@ def _values(app: Application) -> dict[str, Any]:
 
 
 # "source": the application of an inbound source; "operational": where hookd's own operational
-# webhooks go. Both are hidden from the application list.
-APP, SOURCE, OPERATIONAL = "app", "source", "operational"
+# webhooks go; "alert": the endpoints of webhook alert channels. All are hidden from the
+# application list.
+APP, SOURCE, OPERATIONAL, ALERT = "app", "source", "operational", "alert"
 
 
 def app_insert(app: Application, kind: str = APP) -> Insert:
     """Any ``kind`` but "app" hides the application from the list."""
-    return insert(t).values({**_values(app), "kind": kind})
+    return insert(applications).values({**_values(app), "kind": kind})
 
 
 async def insert_app(conn: AsyncConnection, app: Application, *, kind: str = APP) -> None:
@@ -55,12 +56,14 @@ async def insert_app(conn: AsyncConnection, app: Application, *, kind: str = APP
 
 
 async def save_app(conn: AsyncConnection, app: Application) -> None:
-    await conn.execute(update(t).where(t.c.id == app.id).values(_values(app)))
+    await conn.execute(update(applications).where(applications.c.id == app.id).values(_values(app)))
 
 
 def app_lookup(id_or_uid: str) -> Select[Any]:
     """The rows :func:`pick_app` chooses from."""
-    return select(t).where(or_(t.c.id == id_or_uid, t.c.uid == id_or_uid))
+    return select(applications).where(
+        or_(applications.c.id == id_or_uid, applications.c.uid == id_or_uid)
+    )
 
 
 def pick_app(rows: Sequence[Row[Any]], id_or_uid: str) -> Application | None:
@@ -76,7 +79,7 @@ async def get_app(conn: AsyncConnection, id_or_uid: str) -> Application | None:
 
 
 async def delete_app(conn: AsyncConnection, app_id: str) -> None:
-    await conn.execute(delete(t).where(t.c.id == app_id))
+    await conn.execute(delete(applications).where(applications.c.id == app_id))
 
 
 async def list_apps(
@@ -84,8 +87,8 @@ async def list_apps(
 ) -> Page[Application]:
     return await paginate(
         conn,
-        select(t).where(t.c.kind == APP),
-        t.c.id,
+        select(applications).where(applications.c.kind == APP),
+        applications.c.id,
         _app,
         iterator=iterator,
         limit=limit,

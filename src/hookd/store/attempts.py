@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hookd.core.domain import Attempt, DeliveryStatus, Page, TriggerType
 from hookd.store.codec import from_ms, to_ms
 from hookd.store.pages import paginate
-from hookd.store.schema import attempts as t
+from hookd.store.schema import attempts
 
 
 def attempt_row(a: Attempt) -> dict[str, Any]:
@@ -32,7 +32,7 @@ def attempt_row(a: Attempt) -> dict[str, Any]:
 
 
 async def insert_attempt(conn: AsyncConnection, row: dict[str, Any]) -> None:
-    await conn.execute(insert(t).values(row))
+    await conn.execute(insert(attempts).values(row))
 
 
 def _attempt(row: Row[Any]) -> Attempt:
@@ -56,7 +56,9 @@ def _attempt(row: Row[Any]) -> Attempt:
 async def get_attempt(
     conn: AsyncConnection, app_id: str, msg_id: str, attempt_id: str
 ) -> Attempt | None:
-    query = select(t).where(t.c.app_id == app_id, t.c.msg_id == msg_id, t.c.id == attempt_id)
+    query = select(attempts).where(
+        attempts.c.app_id == app_id, attempts.c.msg_id == msg_id, attempts.c.id == attempt_id
+    )
     row = (await conn.execute(query)).first()
     return _attempt(row) if row else None
 
@@ -67,7 +69,9 @@ EXPUNGED = "EXPUNGED"
 
 async def expunge_response(conn: AsyncConnection, attempt_id: str) -> None:
     """Replace an attempt's stored response body with ``EXPUNGED``."""
-    await conn.execute(update(t).where(t.c.id == attempt_id).values(response=EXPUNGED))
+    await conn.execute(
+        update(attempts).where(attempts.c.id == attempt_id).values(response=EXPUNGED)
+    )
 
 
 async def list_attempts(
@@ -82,17 +86,17 @@ async def list_attempts(
     before_id: str | None = None,
     after_id: str | None = None,
 ) -> Page[Attempt]:
-    query = select(t).where(t.c.app_id == app_id)
+    query = select(attempts).where(attempts.c.app_id == app_id)
     if msg_id is not None:
-        query = query.where(t.c.msg_id == msg_id)
+        query = query.where(attempts.c.msg_id == msg_id)
     if endpoint_id is not None:
-        query = query.where(t.c.endpoint_id == endpoint_id)
+        query = query.where(attempts.c.endpoint_id == endpoint_id)
     if status is not None:
-        query = query.where(t.c.status == int(status))
+        query = query.where(attempts.c.status == int(status))
     if before_id:
-        query = query.where(t.c.id < before_id)
+        query = query.where(attempts.c.id < before_id)
     if after_id:
-        query = query.where(t.c.id >= after_id)
+        query = query.where(attempts.c.id >= after_id)
     return await paginate(
-        conn, query, t.c.id, _attempt, iterator=iterator, limit=limit, descending=True
+        conn, query, attempts.c.id, _attempt, iterator=iterator, limit=limit, descending=True
     )

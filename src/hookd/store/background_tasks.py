@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hookd.core.domain import BackgroundTask, Page
 from hookd.store.codec import from_ms, to_ms
 from hookd.store.pages import paginate
-from hookd.store.schema import background_tasks as t
+from hookd.store.schema import background_tasks
 
 RUNNING = "running"
 FINISHED = "finished"
@@ -35,7 +35,7 @@ def _task(row: Row[Any]) -> BackgroundTask:
 
 async def insert_task(conn: AsyncConnection, task: BackgroundTask) -> None:
     await conn.execute(
-        insert(t).values(
+        insert(background_tasks).values(
             id=task.id,
             task=task.task,
             status=task.status,
@@ -51,12 +51,16 @@ async def update_task(
     conn: AsyncConnection, task_id: str, *, status: str, data: dict[str, Any], now: datetime
 ) -> None:
     await conn.execute(
-        update(t).where(t.c.id == task_id).values(status=status, data=data, updated_at=to_ms(now))
+        update(background_tasks)
+        .where(background_tasks.c.id == task_id)
+        .values(status=status, data=data, updated_at=to_ms(now))
     )
 
 
 async def get_task(conn: AsyncConnection, task_id: str) -> BackgroundTask | None:
-    row = (await conn.execute(select(t).where(t.c.id == task_id))).first()
+    row = (
+        await conn.execute(select(background_tasks).where(background_tasks.c.id == task_id))
+    ).first()
     return _task(row) if row else None
 
 
@@ -72,14 +76,25 @@ async def list_tasks(
 ) -> Page[BackgroundTask]:
     """Tasks of the types in ``tasks``; a running task whose heartbeat is older than
     ``stale_before`` counts as failed (its process went away)."""
-    query = select(t).where(t.c.task.in_(list(tasks)))
-    alive = t.c.updated_at >= to_ms(stale_before)
+    query = select(background_tasks).where(background_tasks.c.task.in_(list(tasks)))
+    alive = background_tasks.c.updated_at >= to_ms(stale_before)
     if status == RUNNING:
-        query = query.where(t.c.status == RUNNING, alive)
+        query = query.where(background_tasks.c.status == RUNNING, alive)
     elif status == FAILED:
-        query = query.where(or_(t.c.status == FAILED, and_(t.c.status == RUNNING, ~alive)))
+        query = query.where(
+            or_(
+                background_tasks.c.status == FAILED,
+                and_(background_tasks.c.status == RUNNING, ~alive),
+            )
+        )
     elif status is not None:
-        query = query.where(t.c.status == status)
+        query = query.where(background_tasks.c.status == status)
     return await paginate(
-        conn, query, t.c.id, _task, iterator=iterator, limit=limit, descending=descending
+        conn,
+        query,
+        background_tasks.c.id,
+        _task,
+        iterator=iterator,
+        limit=limit,
+        descending=descending,
     )

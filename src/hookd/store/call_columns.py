@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.engine import RowMapping
 
-from hookd.core.calls import CallSettings, FallbackResponse, settings_values
+from hookd.core.calls.plan import CallSettings, FallbackResponse, settings_values
 from hookd.core.domain import Endpoint
 from hookd.core.endpoint_auth import (
     ClientTls,

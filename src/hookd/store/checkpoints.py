@@ -16,7 +16,7 @@ import contextlib
 import sqlite3
 import threading
 
-from hookd.store.sqlite_files import SYNCHRONOUS
+from hookd.store.sqlite.files import SYNCHRONOUS
 
 # How long after a write the next checkpoint may start: long enough that each one copies the
 # pages of many commits, short enough that the WAL stays small.

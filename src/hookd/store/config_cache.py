@@ -25,9 +25,9 @@ from sqlalchemy import Connection, select
 
 from hookd.core.domain import Application, Endpoint, EventType
 from hookd.store.db import Database
-from hookd.store.driver_sql import select_rows
 from hookd.store.message_writes import app_endpoints
 from hookd.store.schema import config_clock
+from hookd.store.sqlite.statements import select_rows
 
 MAX_ENTRIES = 10_000
 

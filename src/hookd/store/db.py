@@ -6,7 +6,7 @@ never wait on SQLite's busy handler; WAL lets readers run beside them.
 
 Two ways to write: :meth:`Database.write` (an async connection, for ordinary operations) and
 :meth:`Database.run_write` (a plain function run as one transaction, for the hot paths; on
-SQLite through ``store.sqlite_writer``: on the event loop with the stdlib driver, retried after
+SQLite through ``store.sqlite.writer``: on the event loop with the stdlib driver, retried after
 short sleeps while another process holds the write lock; a fraction of the cost of a
 statement-by-statement async transaction).
 """
@@ -26,10 +26,12 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql.dml import UpdateBase
 
-from hookd.store import sqlite_driver, sqlite_files, sqlite_writer
 from hookd.store.checkpoints import WalCheckpointer
 from hookd.store.outages import DatabaseBusy
-from hookd.store.sqlite_writer import (
+from hookd.store.sqlite import driver as sqlite_driver
+from hookd.store.sqlite import files as sqlite_files
+from hookd.store.sqlite import writer as sqlite_writer
+from hookd.store.sqlite.writer import (
     SqliteWriter,
     begin_deferred,
     begin_immediate,

@@ -17,15 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd.core.domain import Claim, DeliveryStatus, MessageDelivery
 from hookd.store.codec import from_ms, opt_from_ms
-from hookd.store.driver_sql import execute_many, select_rows
 from hookd.store.endpoint_health import probe_now
 from hookd.store.row_inserts import insert_many
 from hookd.store.scheduling import earliest, mark_ready, mark_ready_sync
 from hookd.store.schema import attempts, deliveries, endpoints
+from hookd.store.sqlite.statements import execute_many, select_rows
 
 __all__ = ["Claim", "Finish"]
 
-d, e = deliveries.c, endpoints.c
+delivery, endpoint = deliveries.c, endpoints.c
 PENDING, SENDING = int(DeliveryStatus.PENDING), int(DeliveryStatus.SENDING)
 
 
@@ -38,6 +38,8 @@ class Finish:
     attempts: int
     next_attempt_ms: int | None
     attempt_row: dict[str, Any]
+    # The endpoint's transformation failed (no request was sent): counted apart in the rollups.
+    transform_failed: bool = False
 
 
 def new_delivery_rows(
@@ -115,7 +117,7 @@ def finish(conn: Connection, finished: list[Finish], now_ms: int) -> bool:
 # Built once: every flush runs it.
 _FINISH = (
     update(deliveries)
-    .where(and_(d.id == bindparam("b_id"), d.status == SENDING))
+    .where(and_(delivery.id == bindparam("b_id"), delivery.status == SENDING))
     .values(
         status=bindparam("b_status"),
         attempts=bindparam("b_attempts"),
@@ -135,14 +137,14 @@ def _earliest_queued(conn: Connection, endpoint_ids: set[str]) -> dict[str, int]
 
 def _earliest_queued_statement() -> Any:
     earliest_due = (
-        select(d.next_attempt_at)
-        .where(d.endpoint_id == e.id, d.status == PENDING)
-        .order_by(d.next_attempt_at)
+        select(delivery.next_attempt_at)
+        .where(delivery.endpoint_id == endpoint.id, delivery.status == PENDING)
+        .order_by(delivery.next_attempt_at)
         .limit(1)
         .scalar_subquery()
     )
     ids: Any = bindparam("ids", expanding=True)
-    return select(e.id, earliest_due).where(e.id.in_(ids))
+    return select(endpoint.id, earliest_due).where(endpoint.id.in_(ids))
 
 
 # Built once: every flush runs it.
@@ -156,7 +158,9 @@ def _locked_ids(conn: Connection, ids: list[str]) -> set[str]:
     return {row[0] for row in select_rows(conn, _LOCKED_IDS, {"ids": ids})}
 
 
-_LOCKED_IDS = select(d.id).where(d.id.in_(bindparam("ids", expanding=True))).with_for_update()
+_LOCKED_IDS = (
+    select(delivery.id).where(delivery.id.in_(bindparam("ids", expanding=True))).with_for_update()
+)
 
 
 async def release(conn: AsyncConnection, ids: list[str], now_ms: int) -> None:
@@ -164,16 +168,18 @@ async def release(conn: AsyncConnection, ids: list[str], now_ms: int) -> None:
     if ids:
         result = await conn.execute(
             update(deliveries)
-            .where(d.id.in_(ids), d.status == SENDING)
+            .where(delivery.id.in_(ids), delivery.status == SENDING)
             .values(status=PENDING, lease_until=None, next_attempt_at=now_ms, updated_at=now_ms)
-            .returning(d.endpoint_id)
+            .returning(delivery.endpoint_id)
         )
         await mark_ready(conn, {row[0]: now_ms for row in result.all()})
 
 
 async def earliest_lease(conn: AsyncConnection) -> int | None:
     """When the first lease of a claimed delivery runs out (ms), or None (nothing claimed)."""
-    result = await conn.execute(select(func.min(d.lease_until)).where(d.status == SENDING))
+    result = await conn.execute(
+        select(func.min(delivery.lease_until)).where(delivery.status == SENDING)
+    )
     value: int | None = result.scalar()
     return value
 
@@ -182,9 +188,9 @@ async def reclaim_expired(conn: AsyncConnection, now_ms: int) -> int:
     """Put deliveries whose lease ran out (their worker died) back in the queue."""
     result = await conn.execute(
         update(deliveries)
-        .where(d.status == SENDING, d.lease_until < now_ms)
+        .where(delivery.status == SENDING, delivery.lease_until < now_ms)
         .values(status=PENDING, lease_until=None, updated_at=now_ms)
-        .returning(d.endpoint_id, d.next_attempt_at)
+        .returning(delivery.endpoint_id, delivery.next_attempt_at)
     )
     rows = result.all()
     await mark_ready(conn, earliest((row[0], row[1]) for row in rows))
@@ -205,15 +211,17 @@ async def rearm(
     # The endpoint row first: a claim round holding it would otherwise wait for our rows.
     await mark_ready(conn, {endpoint_id: now_ms})
     await probe_now(conn, endpoint_id, now_ms)
-    query = update(deliveries).where(d.endpoint_id == endpoint_id, d.status != SENDING)
+    query = update(deliveries).where(
+        delivery.endpoint_id == endpoint_id, delivery.status != SENDING
+    )
     if msg_id is not None:
-        query = query.where(d.msg_id == msg_id)
+        query = query.where(delivery.msg_id == msg_id)
     if statuses is not None:
-        query = query.where(d.status.in_([int(s) for s in statuses]))
+        query = query.where(delivery.status.in_([int(s) for s in statuses]))
     if since_msg_id is not None:
-        query = query.where(d.msg_id >= since_msg_id)
+        query = query.where(delivery.msg_id >= since_msg_id)
     if until_msg_id is not None:
-        query = query.where(d.msg_id < until_msg_id)
+        query = query.where(delivery.msg_id < until_msg_id)
     result = await conn.execute(
         query.values(
             status=PENDING, attempts=0, next_attempt_at=now_ms, manual=True, updated_at=now_ms
@@ -223,7 +231,7 @@ async def rearm(
 
 
 async def get_delivery(conn: AsyncConnection, msg_id: str, endpoint_id: str) -> Row[Any] | None:
-    query = select(deliveries).where(d.msg_id == msg_id, d.endpoint_id == endpoint_id)
+    query = select(deliveries).where(delivery.msg_id == msg_id, delivery.endpoint_id == endpoint_id)
     return (await conn.execute(query)).first()
 
 

@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hookd.core.breaker import Health
 from hookd.core.domain import DeliveryStatus, EndpointHealth
 from hookd.store.codec import opt_from_ms, to_ms
-from hookd.store.driver_sql import execute_many
 from hookd.store.schema import deliveries, endpoint_state
+from hookd.store.sqlite.statements import execute_many
 
-s, d = endpoint_state.c, deliveries.c
+state, delivery = endpoint_state.c, deliveries.c
 
 
 def health_from_row(row: Any) -> Health:
@@ -32,14 +32,14 @@ def update_rows(conn: Connection, columns: Mapping[str, str], rows: list[dict[st
 def _update_statement(columns: tuple[tuple[str, str], ...]) -> Any:
     # Built once per column set: the flushes and claim rounds write these on every round.
     values: dict[str, Any] = {col: bindparam(param) for col, param in columns}
-    return update(endpoint_state).where(s.endpoint_id == bindparam("b_id")).values(values)
+    return update(endpoint_state).where(state.endpoint_id == bindparam("b_id")).values(values)
 
 
 async def probe_now(conn: AsyncConnection, endpoint_id: str, now_ms: int) -> None:
     """A manual resend or recover: an open circuit sends its probe now instead of later."""
     await conn.execute(
         update(endpoint_state)
-        .where(s.endpoint_id == endpoint_id, s.open_until > now_ms)
+        .where(state.endpoint_id == endpoint_id, state.open_until > now_ms)
         .values(open_until=now_ms)
     )
 
@@ -52,8 +52,8 @@ def load_health(conn: Connection, endpoint_ids: list[str]) -> dict[str, Health]:
 
 
 # Built once: every flush of the worker runs one.
-_LOAD_HEALTH = select(endpoint_state).where(s.endpoint_id.in_(bindparam("ids", expanding=True)))
-_LOAD_HEALTH_PG = _LOAD_HEALTH.order_by(s.endpoint_id).with_for_update()
+_LOAD_HEALTH = select(endpoint_state).where(state.endpoint_id.in_(bindparam("ids", expanding=True)))
+_LOAD_HEALTH_PG = _LOAD_HEALTH.order_by(state.endpoint_id).with_for_update()
 
 
 def save_health(conn: Connection, health: Mapping[str, Health]) -> None:
@@ -78,9 +78,11 @@ async def reset_health(conn: AsyncConnection, endpoint_id: str) -> None:
 
 
 async def endpoint_health(conn: AsyncConnection, endpoint_id: str) -> EndpointHealth:
-    row = (await conn.execute(select(endpoint_state).where(s.endpoint_id == endpoint_id))).first()
+    row = (
+        await conn.execute(select(endpoint_state).where(state.endpoint_id == endpoint_id))
+    ).first()
     sending = select(func.count()).where(
-        d.endpoint_id == endpoint_id, d.status == int(DeliveryStatus.SENDING)
+        delivery.endpoint_id == endpoint_id, delivery.status == int(DeliveryStatus.SENDING)
     )
     in_flight = int((await conn.execute(sending)).scalar() or 0)
     if row is None:

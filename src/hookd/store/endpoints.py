@@ -24,8 +24,7 @@ from hookd.store.call_columns import (
 )
 from hookd.store.codec import from_ms, opt_tuple, to_ms
 from hookd.store.pages import paginate
-from hookd.store.schema import deliveries
-from hookd.store.schema import endpoints as t
+from hookd.store.schema import deliveries, endpoints
 from hookd.store.sealing import open_json, open_text, seal_json, seal_text
 
 # Sealed columns (store.sealing): the signing secrets and the custom header values.
@@ -63,6 +62,7 @@ def endpoint_from_row(row: Row[Any]) -> Endpoint:
         fifo=bool(m["fifo"]),
         batch_size=m["batch_size"],
         batch_max_wait_ms=m["batch_max_wait_ms"],
+        trace_context=bool(m["trace_context"]),
     )
 
 
@@ -102,20 +102,23 @@ def _values(ep: Endpoint) -> dict[str, Any]:
         "fifo": ep.fifo,
         "batch_size": ep.batch_size,
         "batch_max_wait_ms": ep.batch_max_wait_ms,
+        "trace_context": ep.trace_context,
     }
 
 
 async def insert_endpoint(conn: AsyncConnection, ep: Endpoint) -> None:
-    await conn.execute(insert(t).values(_values(ep)))
+    await conn.execute(insert(endpoints).values(_values(ep)))
 
 
 async def save_endpoint(conn: AsyncConnection, ep: Endpoint) -> None:
-    await conn.execute(update(t).where(t.c.id == ep.id).values(_values(ep)))
+    await conn.execute(update(endpoints).where(endpoints.c.id == ep.id).values(_values(ep)))
 
 
 async def get_endpoint(conn: AsyncConnection, app_id: str, id_or_uid: str) -> Endpoint | None:
     """By id, or by uid when no id matches, within one application."""
-    query = select(t).where(t.c.app_id == app_id, or_(t.c.id == id_or_uid, t.c.uid == id_or_uid))
+    query = select(endpoints).where(
+        endpoints.c.app_id == app_id, or_(endpoints.c.id == id_or_uid, endpoints.c.uid == id_or_uid)
+    )
     rows = (await conn.execute(query)).all()
     by_id = [row for row in rows if row._mapping["id"] == id_or_uid]
     chosen = by_id or rows
@@ -123,7 +126,7 @@ async def get_endpoint(conn: AsyncConnection, app_id: str, id_or_uid: str) -> En
 
 
 async def app_endpoints(conn: AsyncConnection, app_id: str) -> list[Endpoint]:
-    rows = (await conn.execute(select(t).where(t.c.app_id == app_id))).all()
+    rows = (await conn.execute(select(endpoints).where(endpoints.c.app_id == app_id))).all()
     return [endpoint_from_row(row) for row in rows]
 
 
@@ -135,12 +138,12 @@ def read_endpoints(conn: Connection, ids: list[str]) -> dict[str, Endpoint]:
     """These endpoints (those that exist); synchronous (see ``messages.read_messages``)."""
     if not ids:
         return {}
-    rows = conn.execute(select(t).where(t.c.id.in_(ids))).all()
+    rows = conn.execute(select(endpoints).where(endpoints.c.id.in_(ids))).all()
     return {row._mapping["id"]: endpoint_from_row(row) for row in rows}
 
 
 async def delete_endpoint(conn: AsyncConnection, endpoint_id: str) -> None:
-    await conn.execute(delete(t).where(t.c.id == endpoint_id))
+    await conn.execute(delete(endpoints).where(endpoints.c.id == endpoint_id))
 
 
 def disable_endpoints(conn: Connection, ids: list[str], now_ms: int) -> dict[str, str]:
@@ -148,11 +151,14 @@ def disable_endpoints(conn: Connection, ids: list[str], now_ms: int) -> dict[str
     of the worker's flush (``Database.run_write``)."""
     if not ids:
         return {}
-    enabled = select(t.c.id, t.c.app_id).where(t.c.id.in_(ids), t.c.disabled == false())
+    c = endpoints.c
+    enabled = select(c.id, c.app_id).where(c.id.in_(ids), c.disabled == false())
     flipped: dict[str, str] = {row.id: row.app_id for row in conn.execute(enabled)}
     if flipped:
         query = (
-            update(t).where(t.c.id.in_(sorted(flipped))).values(disabled=True, updated_at=now_ms)
+            update(endpoints)
+            .where(c.id.in_(sorted(flipped)))
+            .values(disabled=True, updated_at=now_ms)
         )
         conn.execute(query)
     return flipped
@@ -163,8 +169,8 @@ async def list_endpoints(
 ) -> Page[Endpoint]:
     return await paginate(
         conn,
-        select(t).where(t.c.app_id == app_id),
-        t.c.id,
+        select(endpoints).where(endpoints.c.app_id == app_id),
+        endpoints.c.id,
         endpoint_from_row,
         iterator=iterator,
         limit=limit,
@@ -176,12 +182,16 @@ async def endpoint_stats(
     conn: AsyncConnection, endpoint_id: str, since_id: str | None, until_id: str | None
 ) -> EndpointStats:
     """Counts of this endpoint's messages by delivery status (optionally within a time range)."""
-    d = deliveries.c
-    query = select(d.status, func.count()).where(d.endpoint_id == endpoint_id).group_by(d.status)
+    delivery = deliveries.c
+    query = (
+        select(delivery.status, func.count())
+        .where(delivery.endpoint_id == endpoint_id)
+        .group_by(delivery.status)
+    )
     if since_id:
-        query = query.where(d.msg_id >= since_id)
+        query = query.where(delivery.msg_id >= since_id)
     if until_id:
-        query = query.where(d.msg_id < until_id)
+        query = query.where(delivery.msg_id < until_id)
     counts = {DeliveryStatus(status): n for status, n in (await conn.execute(query)).all()}
     return EndpointStats(
         success=counts.get(DeliveryStatus.SUCCESS, 0),

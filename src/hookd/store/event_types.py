@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hookd.core.domain import EventType, Page
 from hookd.store.codec import from_ms, to_ms
 from hookd.store.pages import paginate
-from hookd.store.schema import event_types as t
+from hookd.store.schema import event_types
 
 
 def _event_type(row: Row[Any]) -> EventType:
@@ -44,15 +44,15 @@ def _values(et: EventType) -> dict[str, Any]:
 
 
 async def insert_event_type(conn: AsyncConnection, et: EventType) -> None:
-    await conn.execute(insert(t).values(_values(et)))
+    await conn.execute(insert(event_types).values(_values(et)))
 
 
 async def save_event_type(conn: AsyncConnection, et: EventType) -> None:
-    await conn.execute(update(t).where(t.c.name == et.name).values(_values(et)))
+    await conn.execute(update(event_types).where(event_types.c.name == et.name).values(_values(et)))
 
 
 async def get_event_type(conn: AsyncConnection, name: str) -> EventType | None:
-    row = (await conn.execute(select(t).where(t.c.name == name))).first()
+    row = (await conn.execute(select(event_types).where(event_types.c.name == name))).first()
     return _event_type(row) if row else None
 
 
@@ -64,7 +64,17 @@ async def list_event_types(
     descending: bool,
     include_archived: bool,
 ) -> Page[EventType]:
-    query = select(t) if include_archived else select(t).where(t.c.archived.is_(False))
+    query = (
+        select(event_types)
+        if include_archived
+        else select(event_types).where(event_types.c.archived.is_(False))
+    )
     return await paginate(
-        conn, query, t.c.name, _event_type, iterator=iterator, limit=limit, descending=descending
+        conn,
+        query,
+        event_types.c.name,
+        _event_type,
+        iterator=iterator,
+        limit=limit,
+        descending=descending,
     )

@@ -18,7 +18,9 @@ requests), with the process's application and endpoint cache of that database.
 ``after_transaction`` (optional) is told, on the event loop, how each transaction of a group
 ended (committed or not) with its jobs: message creates start the deliveries they handed to the
 local worker only after their commit. Each transaction is reported to the telemetry
-(``Telemetry.group_commit``) under the committer's ``kind``.
+(``Telemetry.group_commit``) under the committer's ``kind``. With tracing on, each is a span
+too: the child of its request's span when it holds one request, else a span of its own linked
+to the span of every request it holds (their spans are current when they ``submit``).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from hookd.store.config_cache import ConfigCache, for_database
 from hookd.store.db import Database
 from hookd.store.outages import is_outage
 from hookd.telemetry import NO_TELEMETRY, Telemetry
+from hookd.tracing import Attributes, TraceContext, Tracing
 
 Job = TypeVar("Job")
 Result = TypeVar("Result")
@@ -46,6 +49,8 @@ CachedBatchRunner = Callable[
     [Connection, Sequence[Job], ConfigCache | None], list[Result | Exception]
 ]
 AfterTransaction = Callable[[Sequence[Job], bool], None]
+# A submitted job, the future its caller waits on, and its caller's span (tracing on).
+Queued = tuple[Job, asyncio.Future[Result], TraceContext | None]
 
 
 class GroupCommit(Generic[Job, Result]):
@@ -59,56 +64,84 @@ class GroupCommit(Generic[Job, Result]):
         *,
         kind: str = "writes",
         telemetry: Telemetry = NO_TELEMETRY,
+        tracing: Tracing | None = None,
     ) -> None:
         self._db = db
         self._run_batch = run_batch
         self._after_transaction = after_transaction
         self._kind = kind
         self._telemetry = telemetry
-        self._queue: list[tuple[Job, asyncio.Future[Result]]] = []
+        self._tracing = tracing
+        self._queue: list[Queued[Job, Result]] = []
         self._drainer: asyncio.Task[None] | None = None
 
     async def submit(self, job: Job) -> Result:
         """Write ``job`` with whatever else is waiting; return its result after the commit."""
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
-        self._queue.append((job, future))
+        span = None if self._tracing is None else self._tracing.current()
+        self._queue.append((job, future, None if span is None else span.context()))
         if self._drainer is None or self._drainer.done():
             self._drainer = asyncio.create_task(self._drain(), name="hookd-group-commit")
         return await future
 
     async def _drain(self) -> None:
-        group: list[tuple[Job, asyncio.Future[Result]]] = []
+        group: list[Queued[Job, Result]] = []
         try:
             while self._queue:
                 group, self._queue = self._queue[:MAX_GROUP], self._queue[MAX_GROUP:]
-                outcomes = await self._commit_group([job for job, _ in group])
-                for (_, future), outcome in zip(group, outcomes, strict=True):
+                traces = None if self._tracing is None else [trace for _, _, trace in group]
+                outcomes = await self._commit_group([job for job, _, _ in group], traces)
+                for (_, future, _), outcome in zip(group, outcomes, strict=True):
                     _settle(future, outcome)
         except BaseException:
             # Cancelled (shutdown): answer everyone still waiting rather than leave them hanging.
             interrupted = RuntimeError("the write was interrupted")
-            for _, future in group + self._queue:
+            for _, future, _ in group + self._queue:
                 _settle(future, interrupted)
             self._queue = []
             raise
 
-    async def _commit_group(self, jobs: list[Job]) -> list[Result | Exception]:
-        """One transaction for the group; if it fails, one transaction per job."""
+    async def _commit_group(
+        self, jobs: list[Job], traces: list[TraceContext | None] | None
+    ) -> list[Result | Exception]:
+        """One transaction for the group; if it fails, one transaction per job. ``traces``:
+        the spans of the jobs' callers (tracing on)."""
         try:
-            return await self._transaction(jobs)
+            return await self._transaction(jobs, traces)
         except Exception as exc:
             if len(jobs) == 1 or is_outage(exc):
                 return [exc] * len(jobs)
-        return [await self._commit_alone(job) for job in jobs]
+        singles = [None] * len(jobs) if traces is None else [[trace] for trace in traces]
+        return [
+            await self._commit_alone(job, single) for job, single in zip(jobs, singles, strict=True)
+        ]
 
-    async def _commit_alone(self, job: Job) -> Result | Exception:
+    async def _commit_alone(
+        self, job: Job, traces: list[TraceContext | None] | None
+    ) -> Result | Exception:
         try:
-            [outcome] = await self._transaction([job])
+            [outcome] = await self._transaction([job], traces)
         except Exception as exc:  # this job's own failure, reported to its caller only
             return exc
         return outcome
 
-    async def _transaction(self, jobs: list[Job]) -> list[Result | Exception]:
+    async def _transaction(
+        self, jobs: list[Job], traces: list[TraceContext | None] | None
+    ) -> list[Result | Exception]:
+        if self._tracing is None or traces is None:
+            return await self._write(jobs)
+        known = [trace for trace in traces if trace is not None]
+        # One request: a step of it. Several: a span of its own, linked to each of theirs.
+        parent, links = (known[0] if known else None, ()) if len(jobs) == 1 else (None, known)
+        attributes: Attributes = {
+            "hookd.group_commit.kind": self._kind,
+            "hookd.group_commit.size": len(jobs),
+        }
+        name = f"group commit {self._kind}"
+        with self._tracing.span(name, parent=parent, links=links, attributes=attributes):
+            return await self._write(jobs)
+
+    async def _write(self, jobs: list[Job]) -> list[Result | Exception]:
         committed = False
         started = time.monotonic()
         try:
@@ -147,10 +180,11 @@ class PerDatabase(Generic[Job, Result]):
         *,
         sole_process: bool,
         telemetry: Telemetry = NO_TELEMETRY,
+        tracing: Tracing | None = None,
     ) -> Result:
         """``GroupCommit.submit`` on ``db``'s committer; ``sole_process``: see ``for_database``;
-        ``telemetry``: where the committer, made by the first submit, reports its transactions
-        (the process's, from its runtime)."""
+        ``telemetry`` and ``tracing``: where the committer, made by the first submit, reports
+        its transactions (the process's, from its runtime)."""
         committer = self._committers.get(db)
         if committer is None:
             cache = for_database(db, sole_process=sole_process)
@@ -161,6 +195,7 @@ class PerDatabase(Generic[Job, Result]):
                 self._after_transaction,
                 kind=self._kind,
                 telemetry=telemetry,
+                tracing=tracing,
             )
             self._committers[db] = committer
         return await committer.submit(job)

@@ -12,9 +12,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hookd.store.driver_sql import execute_many
-from hookd.store.schema import idempotency_keys as t
+from hookd.store.schema import idempotency_keys
 from hookd.store.sealing import open_bytes, seal_bytes
+from hookd.store.sqlite.statements import execute_many
 
 # A "started" record older than this belongs to a request that died; the key is free again.
 STALE_START_MS = 60_000
@@ -94,25 +94,30 @@ def settle_keys(conn: Connection, outcomes: Sequence[KeyOutcome]) -> None:
 
 
 # Built once: every request with a key runs them.
-_DELETE_STALE = delete(t).where(
-    t.c.key == bindparam("k"),
-    (t.c.expires_at < bindparam("now"))
-    | ((t.c.state == "started") & (t.c.created_at < bindparam("stale"))),
+_DELETE_STALE = delete(idempotency_keys).where(
+    idempotency_keys.c.key == bindparam("k"),
+    (idempotency_keys.c.expires_at < bindparam("now"))
+    | (
+        (idempotency_keys.c.state == "started")
+        & (idempotency_keys.c.created_at < bindparam("stale"))
+    ),
 )
-_SELECT = select(t).where(t.c.key == bindparam("k"))
+_SELECT = select(idempotency_keys).where(idempotency_keys.c.key == bindparam("k"))
 _COMPLETE = (
-    update(t)
-    .where(t.c.key == bindparam("k"))
+    update(idempotency_keys)
+    .where(idempotency_keys.c.key == bindparam("k"))
     .values(
         state="done", status_code=bindparam("s"), content_type=bindparam("ct"), body=bindparam("b")
     )
 )
-_RELEASE = delete(t).where(t.c.key == bindparam("k"), t.c.state == "started")
+_RELEASE = delete(idempotency_keys).where(
+    idempotency_keys.c.key == bindparam("k"), idempotency_keys.c.state == "started"
+)
 
 
 @lru_cache(maxsize=4)
 def _insert_statement(dialect: str) -> Any:
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert(t)
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(idempotency_keys)
     values = {
         "key": bindparam("k"),
         "state": "started",
@@ -123,10 +128,16 @@ def _insert_statement(dialect: str) -> Any:
 
 
 async def purge_expired_keys(conn: AsyncConnection, now_ms: int) -> int:
-    result = await conn.execute(delete(t).where(t.c.expires_at < now_ms))
+    result = await conn.execute(
+        delete(idempotency_keys).where(idempotency_keys.c.expires_at < now_ms)
+    )
     return int(result.rowcount)
 
 
 async def count_expired_keys(conn: AsyncConnection, now_ms: int) -> int:
-    query = select(func.count()).select_from(t).where(t.c.expires_at < now_ms)
+    query = (
+        select(func.count())
+        .select_from(idempotency_keys)
+        .where(idempotency_keys.c.expires_at < now_ms)
+    )
     return int((await conn.execute(query)).scalar_one())

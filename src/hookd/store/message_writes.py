@@ -1,6 +1,6 @@
 """The message-create transaction's statements, on a synchronous connection.
 
-They run inside ``Database.run_write`` (``store.sqlite_writer`` on SQLite), for a whole group of
+They run inside ``Database.run_write`` (``store.sqlite.writer`` on SQLite), for a whole group of
 creates at once: messages and deliveries are inserted with one multi-row statement each.
 """
 
@@ -13,11 +13,11 @@ from sqlalchemy import Connection, bindparam, exists, func, insert, or_, select,
 
 from hookd.core.domain import Application, Endpoint
 from hookd.store.applications import app_insert, app_lookup, pick_app
-from hookd.store.driver_sql import select_rows
 from hookd.store.endpoints import endpoint_from_row
 from hookd.store.row_inserts import insert_many
 from hookd.store.scheduling import PENDING, SENDING, earliest, mark_ready_sync, mark_served_sync
 from hookd.store.schema import deliveries, endpoint_state, endpoints, message_versions, messages
+from hookd.store.sqlite.statements import select_rows
 
 
 def find_app(conn: Connection, id_or_uid: str) -> Application | None:
@@ -38,8 +38,10 @@ def taken_event_ids(conn: Connection, keys: Iterable[tuple[str, str]]) -> set[tu
     wanted = list(keys)
     if not wanted:
         return set()
-    m = messages.c
-    query = select(m.app_id, m.event_id).where(tuple_(m.app_id, m.event_id).in_(wanted))
+    message = messages.c
+    query = select(message.app_id, message.event_id).where(
+        tuple_(message.app_id, message.event_id).in_(wanted)
+    )
     return {(row.app_id, row.event_id) for row in conn.execute(query)}
 
 
@@ -61,16 +63,18 @@ def sending_counts(conn: Connection, endpoint_ids: Iterable[str]) -> dict[str, i
 
 
 def _not_open_statement() -> Any:
-    s, d = endpoint_state.c, deliveries.c
+    state, delivery = endpoint_state.c, deliveries.c
     # Every endpoint with a pending delivery has a state row (``mark_ready``), so the state
     # rows are enough; EXISTS stops at the first due row however long the backlog.
     due = exists().where(
-        d.endpoint_id == s.endpoint_id,
-        d.status == PENDING,
-        d.next_attempt_at <= bindparam("now"),
+        delivery.endpoint_id == state.endpoint_id,
+        delivery.status == PENDING,
+        delivery.next_attempt_at <= bindparam("now"),
     )
     ids: Any = bindparam("ids", expanding=True)
-    return select(s.endpoint_id).where(s.endpoint_id.in_(ids), or_(s.failures != 0, due))
+    return select(state.endpoint_id).where(
+        state.endpoint_id.in_(ids), or_(state.failures != 0, due)
+    )
 
 
 # Built once: it runs in every create transaction that may hand off.

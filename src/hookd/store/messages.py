@@ -25,7 +25,7 @@ from hookd.core.domain import Message, Page
 from hookd.store import message_versions
 from hookd.store.codec import from_ms, opt_tuple, to_ms
 from hookd.store.pages import paginate
-from hookd.store.schema import messages as t
+from hookd.store.schema import messages
 
 
 def message_from_row(row: Row[Any]) -> Message:
@@ -43,6 +43,8 @@ def message_from_row(row: Row[Any]) -> Message:
         headers=None if m["headers"] is None else dict(m["headers"]),
         version=m["version"],
         deliver_at=None if m["deliver_at"] is None else from_ms(m["deliver_at"]),
+        traceparent=m["traceparent"],
+        tracestate=m["tracestate"],
         request_id=m["request_id"],
     )
 
@@ -75,6 +77,8 @@ def message_values(
         # record and attempts stay.
         "payload_expires_at": created_ms + payload_retention_hours * HOUR_MS,
         "deliver_at": None if msg.deliver_at is None else to_ms(msg.deliver_at),
+        "traceparent": msg.traceparent,
+        "tracestate": msg.tracestate,
         "request_id": msg.request_id,
     }
 
@@ -91,15 +95,17 @@ async def insert_message(
     payload_retention_hours: int = DEFAULT_PAYLOAD_RETENTION_HOURS,
 ) -> None:
     """Insert ``msg``; its payload is expunged ``payload_retention_hours`` after creation."""
-    await conn.execute(insert(t).values(message_values(msg, payload_retention_hours)))
+    await conn.execute(insert(messages).values(message_values(msg, payload_retention_hours)))
     await message_versions.insert_versions(conn, msg.id, msg.payload_versions or {})
 
 
 async def get_message(conn: AsyncConnection, app_id: str, id_or_event_id: str) -> Message | None:
     """By id, or by the producer's ``eventId``."""
-    for column in (t.c.id, t.c.event_id):
+    for column in (messages.c.id, messages.c.event_id):
         row = (
-            await conn.execute(select(t).where(t.c.app_id == app_id, column == id_or_event_id))
+            await conn.execute(
+                select(messages).where(messages.c.app_id == app_id, column == id_or_event_id)
+            )
         ).first()
         if row:
             return message_from_row(row)
@@ -115,7 +121,7 @@ def read_messages(conn: Connection, ids: list[str]) -> dict[str, Message]:
     worker reads a claim round's messages in its transaction)."""
     if not ids:
         return {}
-    rows = conn.execute(select(t).where(t.c.id.in_(ids))).all()
+    rows = conn.execute(select(messages).where(messages.c.id.in_(ids))).all()
     found = {row._mapping["id"]: message_from_row(row) for row in rows}
     versioned = [r._mapping["id"] for r in rows if r.other_versions]
     for msg_id, versions in message_versions.versions_of(conn, versioned).items():
@@ -127,8 +133,8 @@ async def find_refs(conn: AsyncConnection, app_id: str, refs: list[str]) -> dict
     """The message id each of ``refs`` (ids or eventIds) names in this application."""
     if not refs:
         return {}
-    query = select(t.c.id, t.c.event_id).where(
-        t.c.app_id == app_id, or_(t.c.id.in_(refs), t.c.event_id.in_(refs))
+    query = select(messages.c.id, messages.c.event_id).where(
+        messages.c.app_id == app_id, or_(messages.c.id.in_(refs), messages.c.event_id.in_(refs))
     )
     found: dict[str, str] = {}
     for msg_id, event_id in (await conn.execute(query)).all():
@@ -141,7 +147,7 @@ async def find_refs(conn: AsyncConnection, app_id: str, refs: list[str]) -> dict
 async def expunge_payloads(conn: AsyncConnection, msg_ids: list[str]) -> None:
     """Delete these messages' payloads and other payload versions (the records stay)."""
     if msg_ids:
-        await conn.execute(update(t).where(t.c.id.in_(msg_ids)).values(payload=None))
+        await conn.execute(update(messages).where(messages.c.id.in_(msg_ids)).values(payload=None))
         await message_versions.delete_versions_of(conn, msg_ids)
 
 
@@ -152,9 +158,9 @@ async def expunge_app_batch(
     (``after_id``, ``before_id``); return how many had one, and the last id looked at (None:
     there were no more)."""
     query = (
-        select(t.c.id, t.c.payload.is_not(None).label("held"))
-        .where(t.c.app_id == app_id, t.c.id > after_id, t.c.id < before_id)
-        .order_by(t.c.id)
+        select(messages.c.id, messages.c.payload.is_not(None).label("held"))
+        .where(messages.c.app_id == app_id, messages.c.id > after_id, messages.c.id < before_id)
+        .order_by(messages.c.id)
         .limit(limit)
     )
     rows = (await conn.execute(query)).all()
@@ -185,13 +191,13 @@ def filtered(
 ) -> Select[Any]:
     """Apply the list filters every message listing shares."""
     if event_types:
-        query = query.where(t.c.event_type.in_(event_types))
+        query = query.where(messages.c.event_type.in_(event_types))
     if channel:
-        query = query.where(has_channel(conn, t.c.channels, channel))
+        query = query.where(has_channel(conn, messages.c.channels, channel))
     if before_id:
-        query = query.where(t.c.id < before_id)
+        query = query.where(messages.c.id < before_id)
     if after_id:
-        query = query.where(t.c.id >= after_id)
+        query = query.where(messages.c.id >= after_id)
     return query
 
 
@@ -210,18 +216,18 @@ async def list_messages(
 ) -> Page[Message]:
     query = filtered(
         conn,
-        select(t).where(t.c.app_id == app_id),
+        select(messages).where(messages.c.app_id == app_id),
         event_types=event_types,
         channel=channel,
         before_id=before_id,
         after_id=after_id,
     )
     if tag:
-        query = query.where(has_channel(conn, t.c.tags, tag))
+        query = query.where(has_channel(conn, messages.c.tags, tag))
     return await paginate(
         conn,
         query,
-        t.c.id,
+        messages.c.id,
         message_from_row,
         iterator=iterator,
         limit=limit,

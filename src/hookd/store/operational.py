@@ -29,27 +29,29 @@ class EndpointFacts:
 def app_uids(conn: Connection, app_ids: Collection[str]) -> dict[str, str | None]:
     if not app_ids:
         return {}
-    a = applications.c
-    rows = conn.execute(select(a.id, a.uid).where(a.id.in_(list(app_ids))))
+    app = applications.c
+    rows = conn.execute(select(app.id, app.uid).where(app.id.in_(list(app_ids))))
     return {row.id: row.uid for row in rows}
 
 
 def event_ids(conn: Connection, msg_ids: Collection[str]) -> dict[str, str | None]:
     if not msg_ids:
         return {}
-    m = messages.c
-    rows = conn.execute(select(m.id, m.event_id).where(m.id.in_(list(msg_ids))))
+    message = messages.c
+    rows = conn.execute(select(message.id, message.event_id).where(message.id.in_(list(msg_ids))))
     return {row.id: row.event_id for row in rows}
 
 
 def endpoint_facts(conn: Connection, endpoint_ids: Collection[str]) -> dict[str, EndpointFacts]:
     if not endpoint_ids:
         return {}
-    e, s = endpoints.c, endpoint_state.c
+    endpoint, state = endpoints.c, endpoint_state.c
     query = (
-        select(e.id, e.app_id, e.uid, e.disabled, s.first_failure_at)
-        .select_from(endpoints.outerjoin(endpoint_state, s.endpoint_id == e.id))
-        .where(e.id.in_(list(endpoint_ids)))
+        select(
+            endpoint.id, endpoint.app_id, endpoint.uid, endpoint.disabled, state.first_failure_at
+        )
+        .select_from(endpoints.outerjoin(endpoint_state, state.endpoint_id == endpoint.id))
+        .where(endpoint.id.in_(list(endpoint_ids)))
     )
     return {
         row.id: EndpointFacts(

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd.store.schema import endpoint_state
 
-s = endpoint_state.c
+state = endpoint_state.c
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,8 +28,8 @@ def ready_states(conn: Connection, endpoint_ids: Collection[str]) -> dict[str, R
     """The endpoints' ready times as this transaction sees them (missing: no state row)."""
     if not endpoint_ids:
         return {}
-    query = select(s.endpoint_id, s.ready_at, s.failures).where(
-        s.endpoint_id.in_(sorted(endpoint_ids))
+    query = select(state.endpoint_id, state.ready_at, state.failures).where(
+        state.endpoint_id.in_(sorted(endpoint_ids))
     )
     return {
         row.endpoint_id: ReadyState(row.ready_at, bool(row.failures))
@@ -40,9 +40,9 @@ def ready_states(conn: Connection, endpoint_ids: Collection[str]) -> dict[str, R
 async def overdue(conn: AsyncConnection, before_ms: int, limit: int) -> dict[str, int]:
     """Endpoints ready since before ``before_ms``, oldest first (the safety poll's re-signal)."""
     query = (
-        select(s.endpoint_id, s.ready_at)
-        .where(s.ready_at <= before_ms)
-        .order_by(s.ready_at)
+        select(state.endpoint_id, state.ready_at)
+        .where(state.ready_at <= before_ms)
+        .order_by(state.ready_at)
         .limit(limit)
     )
     return {row.endpoint_id: row.ready_at for row in (await conn.execute(query)).all()}
@@ -51,9 +51,9 @@ async def overdue(conn: AsyncConnection, before_ms: int, limit: int) -> dict[str
 async def ready_page(conn: AsyncConnection, after: str, limit: int) -> dict[str, int]:
     """Every endpoint with a ready time, in id order from ``after`` (reseeding Redis)."""
     query = (
-        select(s.endpoint_id, s.ready_at)
-        .where(s.ready_at.is_not(None), s.endpoint_id > after)
-        .order_by(s.endpoint_id)
+        select(state.endpoint_id, state.ready_at)
+        .where(state.ready_at.is_not(None), state.endpoint_id > after)
+        .order_by(state.endpoint_id)
         .limit(limit)
     )
     return {row.endpoint_id: row.ready_at for row in (await conn.execute(query)).all()}

@@ -16,7 +16,7 @@ from hookd.core.domain import DeliveryStatus
 from hookd.store import message_versions
 from hookd.store.schema import attempts, deliveries, inbound_requests, messages
 
-m, d, r = messages.c, deliveries.c, inbound_requests.c
+message, delivery, request = messages.c, deliveries.c, inbound_requests.c
 UNFINISHED = (int(DeliveryStatus.PENDING), int(DeliveryStatus.SENDING))
 
 
@@ -28,23 +28,29 @@ def _locked(conn: AsyncConnection, query: Select[Any]) -> Select[Any]:
 
 
 def _expired_payloads(now_ms: int) -> Select[Any]:
-    return select(m.id).where(m.payload.is_not(None), m.payload_expires_at <= now_ms)
+    return select(message.id).where(
+        message.payload.is_not(None), message.payload_expires_at <= now_ms
+    )
 
 
 def _old_messages(before_id: str) -> Select[Any]:
     """Messages created before ``before_id`` with no delivery still to make."""
     # Literal statuses, so the planner can use the partial index ix_deliveries_unfinished.
-    unfinished = exists().where(d.msg_id == m.id, text(f"deliveries.status IN {UNFINISHED}"))
-    return select(m.id).where(m.id < before_id, ~unfinished)
+    unfinished = exists().where(
+        delivery.msg_id == message.id, text(f"deliveries.status IN {UNFINISHED}")
+    )
+    return select(message.id).where(message.id < before_id, ~unfinished)
 
 
 def _old_inbound_requests(before_id: str) -> Select[Any]:
-    return select(r.id).where(r.id < before_id)
+    return select(request.id).where(request.id < before_id)
 
 
 def _old_rejected_requests(before_id: str) -> Select[Any]:
     # A literal outcome, so the planner can use the partial index ix_inbound_requests_rejected.
-    return select(r.id).where(r.id < before_id, text("inbound_requests.outcome = 'rejected'"))
+    return select(request.id).where(
+        request.id < before_id, text("inbound_requests.outcome = 'rejected'")
+    )
 
 
 async def expunge_payloads(conn: AsyncConnection, now_ms: int, limit: int) -> int:
@@ -54,7 +60,7 @@ async def expunge_payloads(conn: AsyncConnection, now_ms: int, limit: int) -> in
         (await conn.execute(_locked(conn, _expired_payloads(now_ms).limit(limit)))).scalars()
     )
     if batch:
-        await conn.execute(update(messages).where(m.id.in_(batch)).values(payload=None))
+        await conn.execute(update(messages).where(message.id.in_(batch)).values(payload=None))
         await message_versions.delete_versions_of(conn, batch)
     return len(batch)
 
@@ -64,25 +70,29 @@ async def delete_messages(conn: AsyncConnection, before_id: str, limit: int) -> 
 
     Returns how many messages and attempts went.
     """
-    query = _locked(conn, _old_messages(before_id).order_by(m.id).limit(limit))
+    query = _locked(conn, _old_messages(before_id).order_by(message.id).limit(limit))
     batch = list((await conn.execute(query)).scalars())
     if not batch:
         return 0, 0
     owned = await _count(conn, select(attempts.c.id).where(attempts.c.msg_id.in_(batch)))
-    await conn.execute(delete(messages).where(m.id.in_(batch)))
+    await conn.execute(delete(messages).where(message.id.in_(batch)))
     return len(batch), owned
 
 
 async def delete_inbound_requests(conn: AsyncConnection, before_id: str, limit: int) -> int:
-    batch = _locked(conn, _old_inbound_requests(before_id).order_by(r.id).limit(limit))
-    result = await conn.execute(delete(inbound_requests).where(r.id.in_(batch.scalar_subquery())))
+    batch = _locked(conn, _old_inbound_requests(before_id).order_by(request.id).limit(limit))
+    result = await conn.execute(
+        delete(inbound_requests).where(request.id.in_(batch.scalar_subquery()))
+    )
     return int(result.rowcount)
 
 
 async def delete_rejected_requests(conn: AsyncConnection, before_id: str, limit: int) -> int:
     """Rejected inbound requests received before ``before_id`` (HOOKD_REJECTED_RETENTION_DAYS)."""
-    batch = _locked(conn, _old_rejected_requests(before_id).order_by(r.id).limit(limit))
-    result = await conn.execute(delete(inbound_requests).where(r.id.in_(batch.scalar_subquery())))
+    batch = _locked(conn, _old_rejected_requests(before_id).order_by(request.id).limit(limit))
+    result = await conn.execute(
+        delete(inbound_requests).where(request.id.in_(batch.scalar_subquery()))
+    )
     return int(result.rowcount)
 
 

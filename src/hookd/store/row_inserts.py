@@ -24,7 +24,7 @@ import orjson
 from sqlalchemy import JSON, Connection, Table, insert
 
 from hookd.store.db import CONFIG_TABLES
-from hookd.store.driver_sql import driver_cursor, sqlite_driver
+from hookd.store.sqlite.statements import driver_cursor, sqlite_driver
 
 _Encoded = Callable[[dict[str, Any]], tuple[Any, ...]]
 _statements: dict[tuple[str, tuple[str, ...]], tuple[str, _Encoded]] = {}

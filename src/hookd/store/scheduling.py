@@ -25,8 +25,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 
-from hookd.core.batch import DEFAULT_MAX_WAIT_MS, is_batched, wait_until
 from hookd.core.domain import Claim, DeliveryStatus
+from hookd.core.payloads.batch import DEFAULT_MAX_WAIT_MS, is_batched, wait_until
 from hookd.core.ratelimit import TokenBucket
 from hookd.core.scheduling import (
     EndpointGate,
@@ -41,7 +41,7 @@ from hookd.store.db import READY_KEY
 from hookd.store.endpoint_health import health_from_row, update_rows
 from hookd.store.schema import applications, deliveries, endpoint_state, endpoints
 
-s, d, e, a = endpoint_state.c, deliveries.c, endpoints.c, applications.c
+state, delivery, endpoint, app = endpoint_state.c, deliveries.c, endpoints.c, applications.c
 PENDING, SENDING = int(DeliveryStatus.PENDING), int(DeliveryStatus.SENDING)
 # SQLite allows 500 terms in a compound SELECT; one claim round unions one per endpoint.
 MAX_ENDPOINTS_PER_ROUND = 200
@@ -96,9 +96,9 @@ def _mark_ready_statement(dialect: str) -> Any:
     stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(endpoint_state)
     # Only rows that get earlier are written (an already-ready endpoint costs no new row version).
     return stmt.on_conflict_do_update(
-        index_elements=[s.endpoint_id],
+        index_elements=[state.endpoint_id],
         set_={"ready_at": stmt.excluded.ready_at},
-        where=or_(s.ready_at.is_(None), s.ready_at > stmt.excluded.ready_at),
+        where=or_(state.ready_at.is_(None), state.ready_at > stmt.excluded.ready_at),
     )
 
 
@@ -106,7 +106,7 @@ def _mark_ready_statement(dialect: str) -> Any:
 def _mark_served_statement(dialect: str) -> Any:
     stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(endpoint_state)
     return stmt.on_conflict_do_update(
-        index_elements=[s.endpoint_id], set_={"served_at": stmt.excluded.served_at}
+        index_elements=[state.endpoint_id], set_={"served_at": stmt.excluded.served_at}
     )
 
 
@@ -131,9 +131,9 @@ def earliest(pairs: Iterable[tuple[str, int]]) -> dict[str, int]:
 async def rebuild_ready(conn: AsyncConnection) -> None:
     """Mark every endpoint with pending deliveries (rows written without :func:`mark_ready`)."""
     query = (
-        select(d.endpoint_id, func.min(d.next_attempt_at))
-        .where(d.status == PENDING)
-        .group_by(d.endpoint_id)
+        select(delivery.endpoint_id, func.min(delivery.next_attempt_at))
+        .where(delivery.status == PENDING)
+        .group_by(delivery.endpoint_id)
     )
     await mark_ready(conn, {row[0]: row[1] for row in (await conn.execute(query)).all()})
 
@@ -149,24 +149,31 @@ def _ready_rows(
 ) -> list[Any]:
     sending = (
         select(func.count())
-        .where(d.endpoint_id == s.endpoint_id, d.status == SENDING)
+        .where(delivery.endpoint_id == state.endpoint_id, delivery.status == SENDING)
         .scalar_subquery()
         .label("in_flight")
     )
     # An application's rate limit applies to each of its endpoints without one of their own.
-    rate_limit = func.coalesce(e.rate_limit, a.rate_limit).label("rate_limit")
+    rate_limit = func.coalesce(endpoint.rate_limit, app.rate_limit).label("rate_limit")
     query = (
-        select(endpoint_state, e.fifo, rate_limit, e.batch_size, e.batch_max_wait_ms, sending)
-        .join(endpoints, e.id == s.endpoint_id)
-        .join(applications, a.id == e.app_id)
-        .where(s.ready_at <= now_ms)
-        .order_by(s.served_at, s.endpoint_id)
+        select(
+            endpoint_state,
+            endpoint.fifo,
+            rate_limit,
+            endpoint.batch_size,
+            endpoint.batch_max_wait_ms,
+            sending,
+        )
+        .join(endpoints, endpoint.id == state.endpoint_id)
+        .join(applications, app.id == endpoint.app_id)
+        .where(state.ready_at <= now_ms)
+        .order_by(state.served_at, state.endpoint_id)
         .limit(limit)
     )
     if healthy_only:
-        query = query.where(s.failures == 0)
+        query = query.where(state.failures == 0)
     if only is not None:
-        query = query.where(s.endpoint_id.in_(sorted(only)))
+        query = query.where(state.endpoint_id.in_(sorted(only)))
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=endpoint_state)
     return list(conn.execute(query).all())
@@ -176,10 +183,10 @@ def _ready_rows(
 # building SQLAlchemy statements per round costs more than running them.
 
 
-def _fifo_head(endpoint: Any) -> Any:
+def _fifo_head(endpoint_id: Any) -> Any:
     return (
-        select(func.min(d.msg_id))
-        .where(d.endpoint_id == endpoint, d.status == PENDING)
+        select(func.min(delivery.msg_id))
+        .where(delivery.endpoint_id == endpoint_id, delivery.status == PENDING)
         .scalar_subquery()
     )
 
@@ -190,15 +197,17 @@ def _union(parts: list[Select[Any]]) -> Any:
 
 def _due_ids(i: int, fifo: bool) -> Select[Any]:
     """Pick ``i``'s oldest due deliveries (``n_i`` of them); FIFO: its oldest message, if due."""
-    endpoint: Any = bindparam(f"ep_{i}")
-    query = select(d.id).where(
-        d.endpoint_id == endpoint, d.status == PENDING, d.next_attempt_at <= bindparam("now")
+    endpoint_id: Any = bindparam(f"ep_{i}")
+    query = select(delivery.id).where(
+        delivery.endpoint_id == endpoint_id,
+        delivery.status == PENDING,
+        delivery.next_attempt_at <= bindparam("now"),
     )
     if fifo:
-        return query.where(d.msg_id == _fifo_head(endpoint)).limit(1)
+        return query.where(delivery.msg_id == _fifo_head(endpoint_id)).limit(1)
     # Index order only (ties in insertion order): a tie-breaker column would make SQLite sort
     # every due row of the endpoint.
-    return query.order_by(d.next_attempt_at).limit(bindparam(f"n_{i}", type_=Integer))
+    return query.order_by(delivery.next_attempt_at).limit(bindparam(f"n_{i}", type_=Integer))
 
 
 @lru_cache(maxsize=128)
@@ -206,9 +215,16 @@ def _take_statement(fifo: tuple[bool, ...]) -> Any:
     ids = _union([_due_ids(i, f) for i, f in enumerate(fifo)])
     return (
         update(deliveries)
-        .where(d.id.in_(ids.scalar_subquery()), d.status == PENDING)
+        .where(delivery.id.in_(ids.scalar_subquery()), delivery.status == PENDING)
         .values(status=SENDING, lease_until=bindparam("lease"), updated_at=bindparam("now"))
-        .returning(d.id, d.msg_id, d.endpoint_id, d.app_id, d.attempts, d.manual)
+        .returning(
+            delivery.id,
+            delivery.msg_id,
+            delivery.endpoint_id,
+            delivery.app_id,
+            delivery.attempts,
+            delivery.manual,
+        )
     )
 
 
@@ -236,13 +252,15 @@ def _take(
 
 
 def _next_due_of(i: int, fifo: bool) -> Select[Any]:
-    endpoint: Any = bindparam(f"ep_{i}")
-    query = select(d.endpoint_id, d.next_attempt_at)
+    endpoint_id: Any = bindparam(f"ep_{i}")
+    query = select(delivery.endpoint_id, delivery.next_attempt_at)
     if fifo:
-        return query.where(d.endpoint_id == endpoint, d.msg_id == _fifo_head(endpoint))
+        return query.where(
+            delivery.endpoint_id == endpoint_id, delivery.msg_id == _fifo_head(endpoint_id)
+        )
     return (
-        query.where(d.endpoint_id == endpoint, d.status == PENDING)
-        .order_by(d.next_attempt_at)
+        query.where(delivery.endpoint_id == endpoint_id, delivery.status == PENDING)
+        .order_by(delivery.next_attempt_at)
         .limit(1)
     )
 
@@ -275,13 +293,13 @@ def _hold_partial_batch(conn: Connection, row: Any, op: Opening, now: datetime) 
     """A batch endpoint with fewer due than a batch waits until its oldest due one has waited
     ``batch_max_wait_ms``."""
     due = (
-        select(d.next_attempt_at)
+        select(delivery.next_attempt_at)
         .where(
-            d.endpoint_id == row.endpoint_id,
-            d.status == PENDING,
-            d.next_attempt_at <= to_ms(now),
+            delivery.endpoint_id == row.endpoint_id,
+            delivery.status == PENDING,
+            delivery.next_attempt_at <= to_ms(now),
         )
-        .order_by(d.next_attempt_at)
+        .order_by(delivery.next_attempt_at)
         .limit(row.batch_size)
         .subquery()
     )
@@ -366,8 +384,8 @@ def _save_rounds(conn: Connection, updates: list[dict[str, Any]]) -> None:
 
 def next_ready_ms(conn: Connection, *, healthy_only: bool) -> int | None:
     """When the earliest endpoint becomes ready (for the worker's sleep)."""
-    query = select(func.min(s.ready_at))
+    query = select(func.min(state.ready_at))
     if healthy_only:
-        query = query.where(s.failures == 0)
+        query = query.where(state.failures == 0)
     ready: int | None = conn.execute(query).scalar()
     return ready

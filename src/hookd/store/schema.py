@@ -57,7 +57,7 @@ endpoints = Table(
     Column("old_secrets", JSON, nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
-    # Synchronous call settings (hookd.core.calls).
+    # Synchronous call settings (hookd.core.calls.plan).
     Column("method", String(8), nullable=False, server_default="POST"),
     Column("timeout_ms", Integer, nullable=False, server_default="5000"),
     Column("url_template", Text),
@@ -76,6 +76,8 @@ endpoints = Table(
     # Batch webhooks: up to batch_size messages per POST, the first waiting at most the max wait.
     Column("batch_size", Integer),
     Column("batch_max_wait_ms", Integer),
+    # Send W3C trace context with each request when tracing is on (hookd.tracing).
+    Column("trace_context", Boolean, nullable=False, default=True, server_default=text("true")),
     UniqueConstraint("app_id", "uid", name="uq_endpoints_app_uid"),
     Index("ix_endpoints_app", "app_id", "id"),
 )
@@ -116,6 +118,10 @@ messages = Table(
     Column("payload_expires_at", BigInteger),
     # The producer's deliverAt (Unix ms), echoed on create and get; deliveries carry the wait.
     Column("deliver_at", BigInteger),
+    # The W3C trace context of the span that created the message (tracing on), which its
+    # attempts continue: traceparent and tracestate as the headers carry them.
+    Column("traceparent", String(55)),
+    Column("tracestate", Text),
     # The request id (X-Request-Id) of the API or /in/ request that created it: the worker's
     # attempt log lines name it (docs/observability.md). Not in the Svix API's answers.
     Column("request_id", String(128)),
@@ -350,4 +356,120 @@ background_tasks = Table(
     Column("data", JSON, nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+)
+
+# Where alert issues' notices go (services.alerts): Slack, Teams, Discord, email or a webhook.
+# ``config`` is sealed (the incoming-webhook URLs are credentials); a webhook channel's URL and
+# signing secret live on its endpoint, in the hidden application of kind "alert".
+alert_channels = Table(
+    "alert_channels",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(256), nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("config", JSON, nullable=False),
+    Column("disabled", Boolean, nullable=False, default=False, server_default=text("false")),
+    Column("endpoint_id", String(40), ForeignKey("endpoints.id", ondelete="SET NULL")),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+# Counters rolled up as attempts are recorded (core.rollups): one row per endpoint and minute
+# (``minute``: the minute's start, Unix ms), written by the worker's flush and by calls in the
+# transaction that records the attempts. No foreign key: a deleted endpoint's counts stay
+# (statistics of a period) until the stats retention prunes them.
+endpoint_rollups = Table(
+    "endpoint_rollups",
+    metadata,
+    Column("endpoint_id", String(40), primary_key=True),
+    Column("minute", BigInteger, primary_key=True),
+    Column("app_id", String(40), nullable=False),
+    Column("success", Integer, nullable=False, default=0, server_default="0"),
+    Column("fail", Integer, nullable=False, default=0, server_default="0"),
+    Column("canceled", Integer, nullable=False, default=0, server_default="0"),
+    Column("fail_4xx", Integer, nullable=False, default=0, server_default="0"),
+    Column("fail_5xx", Integer, nullable=False, default=0, server_default="0"),
+    Column("fail_no_response", Integer, nullable=False, default=0, server_default="0"),
+    Column("transform_failures", Integer, nullable=False, default=0, server_default="0"),
+    Column("destinations", Integer, nullable=False, default=0, server_default="0"),
+    # The windows over every endpoint (global rules, application usage, the prune).
+    Index("ix_endpoint_rollups_minute", "minute", "app_id"),
+)
+
+# Inbound requests rolled up per source and minute, by outcome, in the ingest group commit.
+source_rollups = Table(
+    "source_rollups",
+    metadata,
+    Column("source_id", String(40), primary_key=True),
+    Column("minute", BigInteger, primary_key=True),
+    Column("accepted", Integer, nullable=False, default=0, server_default="0"),
+    Column("duplicate", Integer, nullable=False, default=0, server_default="0"),
+    Column("rejected", Integer, nullable=False, default=0, server_default="0"),
+    Column("handshake", Integer, nullable=False, default=0, server_default="0"),
+    Index("ix_source_rollups_minute", "minute"),
+)
+
+# Alert rules (core.alerts.rules): what to watch, where, and whom to tell (channel ids).
+alert_rules = Table(
+    "alert_rules",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(256), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("scope", String(16), nullable=False),
+    Column("scope_id", String(40)),
+    Column("threshold", Float, nullable=False),
+    Column("window_seconds", Integer),
+    Column("min_volume", Integer),
+    Column("escalate_threshold", Float),
+    Column("escalate_after_seconds", Integer),
+    Column("quiet_period_seconds", Integer, nullable=False),
+    Column("channels", JSON, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+# What a rule's firing opened: one unresolved issue at most per (rule, subject), by index.
+alert_issues = Table(
+    "alert_issues",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("rule_id", String(40), ForeignKey("alert_rules.id", ondelete="CASCADE"), nullable=False),
+    Column("subject", String(40), nullable=False),  # the endpoint or source id
+    Column("app_id", String(40)),
+    Column("kind", String(32), nullable=False),
+    Column("scope", String(16), nullable=False),
+    Column("status", String(16), nullable=False),  # open | acknowledged | resolved
+    Column("value", Float, nullable=False),
+    Column("peak_value", Float, nullable=False),
+    Column("threshold", Float, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("opened_at", BigInteger, nullable=False),
+    Column("acknowledged_at", BigInteger),
+    Column("escalated_at", BigInteger),
+    Column("cleared_at", BigInteger),
+    Column("resolved_at", BigInteger),
+    Column("updated_at", BigInteger, nullable=False),
+    Index(
+        "uq_alert_issues_unresolved",
+        "rule_id",
+        "subject",
+        unique=True,
+        sqlite_where=text("status != 'resolved'"),
+        postgresql_where=text("status != 'resolved'"),
+    ),
+    Index("ix_alert_issues_status", "status", "id"),
+)
+
+# Leases that make one process at a time do a job (the alert evaluator): taken with one
+# UPDATE ... WHERE the lease ran out, renewed by its holder.
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(128), nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    # How many times the lease changed hands (a new holder took it).
+    Column("generation", BigInteger, nullable=False, default=1, server_default="1"),
 )

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd.store import sealing
 from hookd.store.db import Database
-from hookd.store.schema import endpoints, idempotency_keys, server_keys, sources
+from hookd.store.schema import alert_channels, endpoints, idempotency_keys, server_keys, sources
 
 CHECK_NAME = "main_key_check"
 CHECK_VALUE = b"hookd main key check"
@@ -56,6 +56,7 @@ SEALED_COLUMNS = (
     SealedColumn(endpoints, "id", "auth", "json"),
     SealedColumn(endpoints, "id", "tls", "json"),
     SealedColumn(sources, "id", "config", "json"),
+    SealedColumn(alert_channels, "id", "config", "json"),
     SealedColumn(server_keys, "name", "key", "bytes"),
     SealedColumn(idempotency_keys, "key", "body", "bytes", seal_plain=False),
 )

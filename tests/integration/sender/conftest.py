@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from hookd.engine.http import HttpSender
+from hookd.engine.http.sender import HttpSender
 from tests.integration.sender.peers import ALLOW, UA, RawServer, Reply, StartApp, StartRaw
 from tests.support import free_port
 

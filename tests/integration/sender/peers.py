@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import serialization
 
 from hookd.core.delivery import AttemptResult
 from hookd.core.ssrf import parse_networks
-from hookd.engine.http import HttpSender
+from hookd.engine.http.sender import HttpSender
 
 ALLOW = parse_networks(["127.0.0.0/8", "::1/128"])
 UA = "hookd-test/1.0"

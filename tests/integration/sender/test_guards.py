@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from hookd.engine.http import HttpSender
+from hookd.engine.http.sender import HttpSender
 from tests.integration.sender.peers import (
     ALLOW,
     CHUNKED,

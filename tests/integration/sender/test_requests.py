@@ -12,8 +12,8 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from hookd.core.delivery import RESPONSE_READ_LIMIT
-from hookd.engine.http import CONNECTIONS_PER_HOST, HttpSender
-from hookd.engine.http_pool import HAPPY_EYEBALLS_DELAY, open_socket
+from hookd.engine.http.pool import HAPPY_EYEBALLS_DELAY, open_socket
+from hookd.engine.http.sender import CONNECTIONS_PER_HOST, HttpSender
 from tests.integration.sender.peers import (
     ALLOW,
     CHUNKED,

@@ -8,8 +8,8 @@ import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hookd.core.batch import batch_body, wait_until
 from hookd.core.domain import Message
+from hookd.core.payloads.batch import batch_body, wait_until
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hookd.core.calls import CallSettings, plan_call
+from hookd.core.calls.plan import CallSettings, plan_call
+from hookd.core.calls.templates import MissingParam
 from hookd.core.endpoint_auth import (
     AuthConfigError,
     BasicAuth,
@@ -22,7 +23,6 @@ from hookd.core.endpoint_auth import (
     parse_token_response,
     token_request,
 )
-from hookd.core.templates import MissingParam
 
 secrets = st.text(min_size=1).filter(lambda s: "\r" not in s and "\n" not in s)
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hookd.core.filters import (
+from hookd.core.filters.match import (
     MAX_DEPTH,
     FilterError,
     compile_filter,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hookd.core.http_wire import decoded_body, fully_decoded, parse_destination, request_head
+from hookd.core.http_wire import decoded_body, fully_decoded, parse_http_target, request_head
 
 
 class _Parsed:
@@ -35,7 +35,7 @@ class _Parsed:
 
 
 def _head(url: str, headers: dict[str, str], body: bytes = b"x", method: str = "POST") -> _Parsed:
-    head = request_head(method, parse_destination(url), headers, len(body), user_agent="hookd/1")
+    head = request_head(method, parse_http_target(url), headers, len(body), user_agent="hookd/1")
     return _Parsed(head + body)
 
 
@@ -76,9 +76,9 @@ def test_credentials_in_the_url_become_basic_auth() -> None:
 
 
 def test_default_ports_are_left_out_of_host_and_ipv6_is_bracketed() -> None:
-    assert parse_destination("https://example.com:443/").host_header == "example.com"
-    assert parse_destination("http://[::1]:8080/").host_header == "[::1]:8080"
-    destination = parse_destination("http://[::1]/")
+    assert parse_http_target("https://example.com:443/").host_header == "example.com"
+    assert parse_http_target("http://[::1]:8080/").host_header == "[::1]:8080"
+    destination = parse_http_target("http://[::1]/")
     assert (destination.host, destination.port, destination.literal) == ("::1", 80, True)
 
 
@@ -88,7 +88,7 @@ def test_paths_are_percent_encoded_and_escapes_kept() -> None:
 
 
 def test_unicode_host_names_go_out_as_punycode() -> None:
-    assert parse_destination("http://bücher.example/").host_header == "xn--bcher-kva.example"
+    assert parse_http_target("http://bücher.example/").host_header == "xn--bcher-kva.example"
 
 
 def test_get_without_a_body_has_no_content_length() -> None:
@@ -109,7 +109,7 @@ def test_get_without_a_body_has_no_content_length() -> None:
 )
 def test_bad_urls_raise_value_error(url: str, reason: str) -> None:
     with pytest.raises(ValueError, match=reason):
-        parse_destination(url)
+        parse_http_target(url)
 
 
 @pytest.mark.parametrize(
@@ -124,12 +124,12 @@ def test_bad_urls_raise_value_error(url: str, reason: str) -> None:
 )
 def test_headers_that_would_break_the_head_are_refused(name: str, value: str) -> None:
     with pytest.raises(ValueError, match="header"):
-        request_head("POST", parse_destination("http://e.com/"), {name: value}, 0, user_agent="u")
+        request_head("POST", parse_http_target("http://e.com/"), {name: value}, 0, user_agent="u")
 
 
 def test_methods_must_be_tokens() -> None:
     with pytest.raises(ValueError, match="method"):
-        request_head("PO ST", parse_destination("http://e.com/"), {}, 0, user_agent="u")
+        request_head("PO ST", parse_http_target("http://e.com/"), {}, 0, user_agent="u")
 
 
 @given(
@@ -142,7 +142,7 @@ def test_methods_must_be_tokens() -> None:
 def test_any_accepted_head_parses_back_to_exactly_the_given_headers(
     headers: dict[str, str],
 ) -> None:
-    destination = parse_destination("http://example.com/p")
+    destination = parse_http_target("http://example.com/p")
     try:
         head = request_head("POST", destination, headers, 1, user_agent="u")
     except ValueError:

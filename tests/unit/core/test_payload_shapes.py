@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hookd.core.domain import Endpoint, Message
-from hookd.core.payload_links import LinkError, PayloadLink, sign_link, verify_link
-from hookd.core.payload_schemas import message_version, schema_violation
-from hookd.core.payloads import LinkSigning, payload_of_version, selected_version, shape
+from hookd.core.payloads.links import LinkError, PayloadLink, sign_link, verify_link
+from hookd.core.payloads.schemas import message_version, schema_violation
+from hookd.core.payloads.shapes import LinkSigning, payload_of_version, selected_version, shape
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 ids = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEF0123456789_", min_size=1, max_size=40)

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hookd.core.calls import read_response
-from hookd.core.response_mapping import MappingError, apply_mapping, check_mapping
+from hookd.core.calls.plan import read_response
+from hookd.core.calls.response_mapping import MappingError, apply_mapping, check_mapping
 
 
 def test_outputs_take_one_value_a_list_or_null() -> None:

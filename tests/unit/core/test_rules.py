@@ -10,7 +10,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from hookd import ids
-from hookd.core.delivery import AttemptResult, next_step
+from hookd.core.delivery import AttemptResult, Failure, next_step
 from hookd.core.domain import DeliveryStatus, Endpoint
 from hookd.core.fanout import endpoint_accepts
 from hookd.core.retry import RetrySchedule
@@ -98,6 +98,10 @@ def test_ids_sort_by_time(moment: datetime, millis: int) -> None:
     assert abs((ids.id_time(earlier) - moment).total_seconds()) < 0.001
 
 
+def test_no_moment_is_an_open_end() -> None:
+    assert ids.floor_id(ids.MESSAGE, None) is None
+
+
 SCHEDULE = RetrySchedule(delays=(5, 60))
 
 
@@ -120,7 +124,7 @@ def test_next_step(status: int, attempts: int, expected: DeliveryStatus, disable
 
 
 def test_network_errors_are_retried_and_excerpts_hold_the_reason() -> None:
-    result = AttemptResult(0, b"", 10, error="connection failed: refused")
+    result = AttemptResult.no_response("connection failed: refused", 10, failure=Failure.CONNECTION)
     step = next_step(result, 1, SCHEDULE, NOW, random.Random(0))
     assert step.status == DeliveryStatus.PENDING
     assert result.excerpt() == "connection failed: refused"

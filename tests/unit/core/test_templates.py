@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hookd.core.calls import check_body_template, check_url_template
-from hookd.core.templates import (
+from hookd.core.calls.plan import check_body_template, check_url_template
+from hookd.core.calls.templates import (
     MissingParam,
     TemplateError,
     check_syntax,

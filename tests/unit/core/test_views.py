@@ -6,7 +6,7 @@ import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hookd.core.filters import json_or_text
+from hookd.core.filters.match import json_or_text
 from hookd.core.transformations import (
     TransformedRequest,
     TransformInput,

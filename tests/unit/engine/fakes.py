@@ -8,6 +8,7 @@ import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from hookd.core.delivery import AttemptResult
 from hookd.core.domain import DeliveryStatus
 from hookd.services.applications import create_app
 from hookd.services.context import Context
-from hookd.services.endpoints import create_endpoint
+from hookd.services.endpoints.crud import create_endpoint
 from hookd.store import deliveries
 from hookd.store.db import Database
 from hookd.store.migrate import upgrade
@@ -84,9 +85,18 @@ class RecordingTelemetry:
                 await self._changed.wait()
 
     def attempt_finished(
-        self, app_id: str, endpoint_id: str, status: int, duration_ms: int, succeeded: bool
+        self,
+        app_id: str,
+        endpoint_id: str,
+        status: int,
+        duration_ms: int,
+        succeeded: bool,
+        failure: str | None,
+        destination: str,
+        due_since: datetime | None,
     ) -> None:
-        self._report("attempt_finished", app_id, endpoint_id, status, duration_ms, succeeded)
+        report = (app_id, endpoint_id, status, duration_ms, succeeded, failure, destination)
+        self._report("attempt_finished", *report)
 
     def claim_round(self, claimed: int, budget: int, duration_s: float) -> None:
         self._report("claim_round", claimed, budget)
@@ -103,8 +113,22 @@ class RecordingTelemetry:
     def request_served(self, method: str, route: str, status: int, duration_s: float) -> None:
         self._report("request_served", method, route, status)
 
-    def ingest_outcome(self, source_id: str, outcome: str, code: str, status: int) -> None:
-        self._report("ingest_outcome", source_id, outcome, code, status)
+    def ingest_outcome(
+        self, source_id: str, outcome: str, code: str, status: int, source_type: str
+    ) -> None:
+        self._report("ingest_outcome", source_id, outcome, code, status, source_type)
+
+    def message_accepted(self, app_id: str, origin: str) -> None:
+        self._report("message_accepted", app_id, origin)
+
+    def call_finished(self, app_id: str, outcome: str, duration_s: float) -> None:
+        self._report("call_finished", app_id, outcome)
+
+    def transformation_finished(self, outcome: str, duration_s: float) -> None:
+        self._report("transformation_finished", outcome)
+
+    def alert_issues_open(self, count: int) -> None:
+        self._report("alert_issues_open", count)
 
     def breaker_changed(self, app_id: str, endpoint_id: str, opened: bool) -> None:
         self._report("breaker_changed", app_id, endpoint_id, opened)

@@ -12,7 +12,7 @@ import pytest
 
 from hookd.core.domain import Claim, DeliveryStatus
 from hookd.services.context import Context
-from hookd.services.messages import create_message
+from hookd.services.messages.crud import create_message
 from hookd.store import scheduling
 from hookd.store.scheduling import Limits
 from tests.unit.engine.fakes import (

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from hookd.core.providers.request import Headers, InboundRequest
-from hookd.services import ingest
 from hookd.services.context import Context
-from hookd.services.sources import create_source
+from hookd.services.ingest import receive as ingest
+from hookd.services.ingest.sources import create_source
 from tests.unit.engine.fakes import SETTINGS, RecordingTelemetry, sqlite_database
 
 SECRET = "whsec_not_reported"
@@ -35,8 +35,8 @@ async def test_a_refused_request_is_reported(tmp_path: Path) -> None:
         answer = await ingest.ingest(ctx, found, request, now)
 
     assert answer.status == 401
-    [(source_id, outcome, code, status)] = telemetry.of("ingest_outcome")
-    assert (source_id, outcome, status) == (source.id, "rejected", 401)
+    [(source_id, outcome, code, status, source_type)] = telemetry.of("ingest_outcome")
+    assert (source_id, outcome, status, source_type) == (source.id, "rejected", 401, source.type)
     assert code
     assert SECRET not in repr(telemetry.reports)
     assert source.token not in repr(telemetry.reports)  # the ingest URL's token is a secret

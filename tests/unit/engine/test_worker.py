@@ -13,12 +13,12 @@ import pytest
 import structlog
 
 from hookd.core.delivery import AttemptResult
-from hookd.core.domain import DeliveryStatus
+from hookd.core.domain import DeliveryStatus, ListQuery
 from hookd.engine.destinations import BrokerDestinations
 from hookd.engine.worker import DeliveryWorker
 from hookd.services.attempts import list_by_message
 from hookd.services.context import Context
-from hookd.services.messages import create_message
+from hookd.services.messages.crud import create_message
 from hookd.telemetry import REQUEST_ID
 from tests.unit.engine.fakes import (
     SETTINGS,
@@ -50,17 +50,7 @@ async def recorded(ctx: Context, count: int) -> None:
 
 
 async def attempts(ctx: Context, app_id: str, msg_id: str) -> list[tuple[DeliveryStatus, int]]:
-    page = await list_by_message(
-        ctx,
-        app_id,
-        msg_id,
-        iterator=None,
-        limit=10,
-        endpoint_id=None,
-        status=None,
-        before=None,
-        after=None,
-    )
+    page = await list_by_message(ctx, app_id, msg_id, ListQuery(10), endpoint_id=None)
     return [(a.status, a.response_status_code) for a in page.items]
 
 
@@ -87,7 +77,8 @@ async def test_sends_a_due_delivery_signed_and_records_its_success(ctx: Context)
     assert await attempts(ctx, app_id, message.id) == [(DeliveryStatus.SUCCESS, 200)]
     assert await delivery_status(ctx, message.id, endpoint_id) == DeliveryStatus.SUCCESS
     reports = telemetry(ctx)
-    assert reports.of("attempt_finished") == [(app_id, endpoint_id, 200, 1, True)]
+    assert reports.of("attempt_finished") == [(app_id, endpoint_id, 200, 1, True, None, "http")]
+    assert reports.of("message_accepted") == [(app_id, "api")]
     assert (1, SETTINGS.concurrency) in reports.of("claim_round")
     assert reports.of("group_commit") == [("messages", 1, True)]  # the create's transaction
 
@@ -109,7 +100,9 @@ async def test_a_failed_attempt_is_recorded_and_the_delivery_waits_for_its_retry
 
     assert await attempts(ctx, app_id, message.id) == [(DeliveryStatus.FAIL, 503)]
     assert await delivery_status(ctx, message.id, endpoint_id) == DeliveryStatus.PENDING
-    assert telemetry(ctx).of("attempt_finished") == [(app_id, endpoint_id, 503, 2, False)]
+    assert telemetry(ctx).of("attempt_finished") == [
+        (app_id, endpoint_id, 503, 2, False, None, "http")
+    ]
 
 
 async def test_takes_deliveries_a_create_hands_over(ctx: Context) -> None:

@@ -10,9 +10,9 @@ from urllib.parse import parse_qsl, urlsplit
 from hookd.core.providers import (
     Headers,
     InboundRequest,
-    Source,
     Verification,
-    parse_source,
+    Verifier,
+    parse_verifier,
     verify_request,
 )
 
@@ -35,11 +35,11 @@ def inbound(
     return InboundRequest(method, url, parts.path, query, Headers(pairs), body, remote_ip)
 
 
-def source(provider: str, **raw: Any) -> Source:
-    return parse_source(provider, raw)
+def source(provider: str, **raw: Any) -> Verifier:
+    return parse_verifier(provider, raw)
 
 
-def check(src: Source, request: InboundRequest, now: datetime = NOW) -> Verification:
+def check(src: Verifier, request: InboundRequest, now: datetime = NOW) -> Verification:
     return verify_request(src, request, now)
 
 

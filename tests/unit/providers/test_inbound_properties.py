@@ -19,7 +19,7 @@ from hookd.core.providers import (
     InboundRequest,
     describe_request,
     handshake_reply,
-    parse_source,
+    parse_verifier,
     verify_request,
 )
 from tests.unit.providers.inbound_builders import NOW
@@ -155,7 +155,7 @@ def test_every_provider_has_a_property_config() -> None:
 def test_providers_are_total_and_garbage_never_verifies(
     name: str, raw: dict[str, Any], request: InboundRequest
 ) -> None:
-    source = parse_source(name, raw)
+    source = parse_verifier(name, raw)
     verdict = verify_request(source, request, NOW)
     assert not verdict.ok
     assert verdict.reason
@@ -196,7 +196,7 @@ def test_providers_are_total_and_garbage_never_verifies(
 )
 def test_config_parsing_raises_only_config_errors(raw: dict[str, Any], name: str) -> None:
     try:
-        parse_source(name, raw)
+        parse_verifier(name, raw)
     except ConfigError as error:
         failure: ConfigError | None = error
     else:

@@ -12,7 +12,7 @@ from hookd.core.providers import (
     handshake_reply,
     ip_allowed,
     parse_cidrs,
-    parse_source,
+    parse_verifier,
 )
 from hookd.core.providers.request import Headers
 from tests.unit.providers.inbound_builders import NOW, check, inbound, source
@@ -84,13 +84,13 @@ def test_allowlist_gates_verify_and_handshake() -> None:
 )
 def test_config_errors(raw: dict[str, Any], field: str) -> None:
     with pytest.raises(ConfigError) as error:
-        parse_source("stripe", raw)
+        parse_verifier("stripe", raw)
     assert error.value.field == field
 
 
 def test_unknown_provider() -> None:
     with pytest.raises(ConfigError) as error:
-        parse_source("myspace", {})
+        parse_verifier("myspace", {})
     assert error.value.field == "provider"
 
 

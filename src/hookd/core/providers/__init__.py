@@ -1,7 +1,7 @@
 """Inbound verification: pure checks of what third parties POST to ``/in/{source}``.
 
 The HTTP layer builds an :class:`InboundRequest`, parses the source once with
-:func:`parse_source`, then calls :func:`handshake_reply`, :func:`verify_request` and
+:func:`parse_verifier`, then calls :func:`handshake_reply`, :func:`verify_request` and
 :func:`describe_request`. ``PROVIDERS`` maps each provider name to its implementation.
 """
 
@@ -11,12 +11,12 @@ from hookd.core.providers.allowlist import ip_allowed, parse_cidrs
 from hookd.core.providers.model import ConfigError, HandshakeReply, Provider, Verification
 from hookd.core.providers.registry import PROVIDERS
 from hookd.core.providers.request import Headers, InboundRequest
-from hookd.core.providers.source import (
+from hookd.core.providers.verifier import (
     RequestDescription,
-    Source,
+    Verifier,
     describe_request,
     handshake_reply,
-    parse_source,
+    parse_verifier,
     verify_request,
 )
 
@@ -28,12 +28,12 @@ __all__ = [
     "InboundRequest",
     "Provider",
     "RequestDescription",
-    "Source",
     "Verification",
+    "Verifier",
     "describe_request",
     "handshake_reply",
     "ip_allowed",
     "parse_cidrs",
-    "parse_source",
+    "parse_verifier",
     "verify_request",
 ]

@@ -6,7 +6,7 @@ gets the same :class:`~hookd.core.delivery.AttemptResult` as from the HTTP sende
 client libraries load lazily, so nothing here is imported unless such an endpoint exists.
 """
 
-from hookd.engine.destinations.destination import Destination
+from hookd.engine.destinations.client import BrokerClient
 from hookd.engine.destinations.router import BrokerDestinations
 
-__all__ = ["BrokerDestinations", "Destination"]
+__all__ = ["BrokerClient", "BrokerDestinations"]

@@ -8,11 +8,11 @@ connect to the checked address itself, so a second DNS answer cannot redirect th
 from __future__ import annotations
 
 from hookd.core.ssrf import Network
-from hookd.engine.http_names import checked_addresses
+from hookd.engine.http.names import checked_addresses
 
 
 async def checked_address(host: str, port: int, allow: tuple[Network, ...]) -> str:
-    """Resolve ``host`` and return an address to connect to, or raise DestinationRefused."""
+    """Resolve ``host`` and return an address to connect to, or raise AddressRefused."""
     return (await checked_addresses(host, port, allow))[0]
 
 

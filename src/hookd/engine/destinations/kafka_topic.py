@@ -10,7 +10,7 @@ from aiokafka import AIOKafkaProducer  # type: ignore[import-untyped]
 from aiokafka.errors import KafkaConnectionError  # type: ignore[import-untyped]
 
 from hookd.core.destinations import DestinationTarget
-from hookd.engine.destinations.destination import receipt, webhook_id
+from hookd.engine.destinations.client import receipt, webhook_id
 from hookd.engine.destinations.guard import checked_address, host_for_url
 from hookd.engine.destinations.pooled import PooledDestination
 

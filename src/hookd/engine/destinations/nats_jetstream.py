@@ -10,7 +10,7 @@ import nats.js.errors
 from nats.aio.client import Client as NatsClient
 
 from hookd.core.destinations import DestinationTarget
-from hookd.engine.destinations.destination import BrokerRejected, log, receipt, webhook_id
+from hookd.engine.destinations.client import BrokerRejected, log, receipt, webhook_id
 from hookd.engine.destinations.guard import checked_address, host_for_url
 from hookd.engine.destinations.pooled import PooledDestination
 

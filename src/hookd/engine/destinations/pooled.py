@@ -13,14 +13,14 @@ from typing import ClassVar, Generic, TypeVar
 from hookd.core.delivery import AttemptResult
 from hookd.core.destinations import DestinationTarget
 from hookd.core.ssrf import Network
-from hookd.engine.destinations.destination import publish_attempt
+from hookd.engine.destinations.client import publish_attempt
 from hookd.engine.destinations.pool import ClientPool
 
 ClientT = TypeVar("ClientT")
 
 
 class PooledDestination(ABC, Generic[ClientT]):
-    """A :class:`~hookd.engine.destinations.destination.Destination` with pooled clients."""
+    """A :class:`~hookd.engine.destinations.client.Destination` with pooled clients."""
 
     # The client library's own connection errors, reported like OSError.
     unreachable: ClassVar[tuple[type[Exception], ...]] = ()

@@ -11,7 +11,7 @@ import aiormq
 from aio_pika.abc import AbstractChannel, AbstractConnection, DeliveryMode
 
 from hookd.core.destinations import DestinationTarget
-from hookd.engine.destinations.destination import BrokerRejected, content_type, receipt, webhook_id
+from hookd.engine.destinations.client import BrokerRejected, content_type, receipt, webhook_id
 from hookd.engine.destinations.guard import checked_address
 from hookd.engine.destinations.pooled import PooledDestination
 

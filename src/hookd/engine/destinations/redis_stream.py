@@ -10,7 +10,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from hookd.core.destinations import DestinationTarget
-from hookd.engine.destinations.destination import headers_json, receipt
+from hookd.engine.destinations.client import headers_json, receipt
 from hookd.engine.destinations.guard import checked_address
 from hookd.engine.destinations.pooled import PooledDestination
 

@@ -9,45 +9,45 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping
 
-from hookd.core.delivery import AttemptResult
+from hookd.core.delivery import AttemptResult, Failure
 from hookd.core.destinations import DestinationKind, DestinationTarget, parse_destination
 from hookd.core.ssrf import Network
-from hookd.engine.destinations.destination import Destination
+from hookd.engine.destinations.client import BrokerClient
 
 EXTRA = "hookd[destinations]"
 
 
-def _redis(allow: tuple[Network, ...]) -> Destination:
+def _redis(allow: tuple[Network, ...]) -> BrokerClient:
     from hookd.engine.destinations.redis_stream import RedisStreamDestination
 
     return RedisStreamDestination(allow)
 
 
-def _amqp(allow: tuple[Network, ...]) -> Destination:
+def _amqp(allow: tuple[Network, ...]) -> BrokerClient:
     from hookd.engine.destinations.rabbitmq import RabbitMqDestination
 
     return RabbitMqDestination(allow)
 
 
-def _nats(allow: tuple[Network, ...]) -> Destination:
+def _nats(allow: tuple[Network, ...]) -> BrokerClient:
     from hookd.engine.destinations.nats_jetstream import NatsJetStreamDestination
 
     return NatsJetStreamDestination(allow)
 
 
-def _kafka(allow: tuple[Network, ...]) -> Destination:
+def _kafka(allow: tuple[Network, ...]) -> BrokerClient:
     from hookd.engine.destinations.kafka_topic import KafkaDestination
 
     return KafkaDestination(allow)
 
 
-def _sqs(allow: tuple[Network, ...]) -> Destination:
+def _sqs(allow: tuple[Network, ...]) -> BrokerClient:
     from hookd.engine.destinations.sqs_queue import SqsDestination
 
     return SqsDestination(allow)
 
 
-FACTORIES: dict[DestinationKind, Callable[[tuple[Network, ...]], Destination]] = {
+FACTORIES: dict[DestinationKind, Callable[[tuple[Network, ...]], BrokerClient]] = {
     DestinationKind.REDIS: _redis,
     DestinationKind.AMQP: _amqp,
     DestinationKind.NATS: _nats,
@@ -63,11 +63,11 @@ def cached_target(url: str) -> DestinationTarget:
 
 
 class BrokerDestinations:
-    """Every broker destination behind one :class:`Destination`, dispatched by target kind."""
+    """Every broker destination behind one :class:`BrokerClient`, dispatched by target kind."""
 
     def __init__(self, allow: tuple[Network, ...]) -> None:
         self._allow = allow
-        self._destinations: dict[DestinationKind, Destination] = {}
+        self._destinations: dict[DestinationKind, BrokerClient] = {}
 
     async def start(self) -> None:
         """Nothing to do: each broker's client library loads on its first send."""
@@ -89,12 +89,9 @@ class BrokerDestinations:
             try:
                 destination = FACTORIES[target.kind](self._allow)
             except ModuleNotFoundError as exc:
-                return AttemptResult(
-                    0,
-                    b"",
-                    0,
-                    error=f"install {EXTRA} for {target.kind.value}:// endpoints "
-                    f"({exc.name} is missing)",
+                return AttemptResult.no_response(
+                    f"install {EXTRA} for {target.kind.value}:// endpoints ({exc.name} is missing)",
+                    failure=Failure.ERROR,
                 )
             await destination.start()
             self._destinations[target.kind] = destination
@@ -111,5 +108,7 @@ class BrokerDestinations:
         try:
             target = cached_target(url)
         except ValueError as exc:
-            return AttemptResult(0, b"", 0, error=f"invalid destination URL: {exc}")
+            return AttemptResult.no_response(
+                f"invalid destination URL: {exc}", failure=Failure.ERROR
+            )
         return await self.send(target, headers, body, timeout)

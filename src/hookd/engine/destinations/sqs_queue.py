@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 
 from hookd.core.destinations import DestinationTarget
 from hookd.core.ssrf import Network
-from hookd.engine.destinations.destination import (
+from hookd.engine.destinations.client import (
     WEBHOOK_HEADER_PREFIXES,
     BrokerRejected,
     receipt,

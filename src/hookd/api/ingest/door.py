@@ -1,0 +1,134 @@
+"""/in/{source}: where providers send webhooks. Public: the provider's signature is the proof."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from urllib.parse import parse_qsl
+
+import structlog
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from hookd.api.errors import error
+from hookd.api.request_log import record_of
+from hookd.api.served import INGEST_ROUTE
+from hookd.core.providers import Headers, InboundRequest
+from hookd.services.context import Context
+from hookd.services.errors import PayloadTooLarge, ServiceError, unavailable
+from hookd.services.ingest import receive as service
+
+log = structlog.get_logger("hookd.api")
+
+# Any method; the source's provider decides which it takes (405 otherwise).
+INGEST_PATH = re.compile(r"^/in/([^/]+)$")
+INGEST_PREFIX = "/in/"
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    """The body, refused with 413 as soon as it passes ``limit`` (never read whole first)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk: bytes = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"request body is over the {limit}-byte limit")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _inbound(scope: Scope, public_url: str, body: bytes) -> InboundRequest:
+    """The request as providers sign it, read straight from the ASGI scope (no ``Request``)."""
+    raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+    query = scope.get("query_string", b"").decode("latin-1")
+    # The URL as the provider called it (Twilio signs it): the public base, then the path and
+    # query exactly as they came over the wire, so proxies in front do not break signatures.
+    url = public_url + raw_path.decode("latin-1") + ("?" + query if query else "")
+    client = scope.get("client")
+    return InboundRequest(
+        method=scope["method"],
+        url=url,
+        path=scope["path"],  # /in/{key}: INGEST_PATH and the key's alphabet need no escaping
+        query=tuple(parse_qsl(query, keep_blank_values=True)) if query else (),
+        # ASGI servers send header names lower-cased, as the protocol requires.
+        headers=Headers.lowercased(
+            tuple([(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]])
+        ),
+        body=body,
+        remote_ip=client[0] if client else None,
+    )
+
+
+async def _send(
+    send: Send,
+    status: int,
+    content_type: str | None,
+    body: bytes,
+    headers: Iterable[tuple[str, str]] = (),
+) -> None:
+    """The answer as two ASGI messages, with the headers Starlette's ``Response`` would set."""
+    raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
+    if not (status < 200 or status in (204, 304)):
+        raw.append((b"content-length", str(len(body)).encode()))
+    if content_type is not None:
+        if content_type.startswith("text/") and "charset=" not in content_type.lower():
+            content_type += "; charset=utf-8"
+        raw.append((b"content-type", content_type.encode("latin-1")))
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+class IngestDoor:
+    """The ASGI application uvicorn serves: ``/in/{source}`` here, everything else to ``app``.
+
+    Providers call this path at their rate, not the management API's; it needs nothing FastAPI
+    adds (no auth, no validation of a JSON body, no idempotency keys, no telemetry hooks), so it
+    is dispatched before FastAPI sees the request. Its errors keep the API's shape
+    (``{"code", "detail"}``, 500 ``internal_error`` for the unexpected).
+    """
+
+    def __init__(self, app: ASGIApp, ctx: Context) -> None:
+        self.app = app
+        self.ctx = ctx
+        self.public_url = ctx.settings.effective_public_url
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(INGEST_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        match = INGEST_PATH.match(scope["path"])
+        if match is None:  # /in/a/b and the like: FastAPI's 404
+            await self.app(scope, receive, send)
+            return
+        try:
+            await self.ingest(match.group(1), scope, receive, send)
+        except ServiceError as exc:
+            response = error(exc.status_code, exc.detail, exc.code)
+            if isinstance(exc, service.MethodNotAllowed):
+                response.headers["Allow"] = exc.allowed
+            await response(scope, receive, send)
+        except ClientDisconnect:
+            return  # nobody is left to answer; a stored request stays stored
+        except Exception as exc:  # the API's answer to the unexpected, as its handler gives it
+            if unavailable(exc) is not None:
+                raise  # errors.DatabaseOutage, around the whole server, answers 503
+            # Never the path: it holds the source's ingest token.
+            log.exception("unhandled error", route=INGEST_ROUTE, exc_info=exc)
+            response = error(500, "internal error; the request was not applied", "internal_error")
+            await response(scope, receive, send)
+
+    async def ingest(self, key: str, scope: Scope, receive: Receive, send: Send) -> None:
+        ctx = self.ctx
+        now = ctx.clock()
+        found = await service.find_source(ctx, key, scope["method"], now)
+        record = record_of(scope)
+        if record is not None:
+            record.source_id = found.id  # the request's log line names the source, not its token
+        body = await _read_body(receive, ctx.settings.max_payload_bytes)
+        answer = await service.ingest(ctx, found, _inbound(scope, self.public_url, body), now)
+        await _send(send, answer.status, answer.content_type, answer.body, answer.headers)

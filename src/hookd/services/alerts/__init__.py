@@ -1,0 +1,1 @@
+"""Alerts: rules over hookd's own records, the issues they open, and the channels told."""
