@@ -136,8 +136,8 @@ class Settings(BaseSettings):
     public_url: str = Field(
         default="",
         description="the base URL providers and consumers call, for ingest URLs, signed-URL "
-        "checks and thin webhooks' payload links "
-        "(default: http://{host}:{port})",
+        "checks, thin webhooks' payload links and app portal links "
+        "(default: http://{host}:{port}; portal links: the request's URL)",
     )
     transform_timeout_ms: int = Field(
         default=1000, ge=10, le=30_000, description="run-time limit of a JavaScript transformation"

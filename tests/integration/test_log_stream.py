@@ -265,6 +265,7 @@ async def test_no_secret_reaches_a_debug_log(new_server: NewServer, tmp_path: Pa
     try:
         async with httpx.AsyncClient(base_url=server.url, headers=AUTH, timeout=10) as api:
             await secrets_scenario(api, planted, receiver, failing, idp)
+            key_id = await access_scenario(api, planted)
             wrong = planted.add("wrong admin token", "hk_" + secrets.token_urlsafe(24))
             refused = await api.get("/api/v1/app", headers={"Authorization": f"Bearer {wrong}"})
             assert refused.status_code == 401
@@ -278,6 +279,30 @@ async def test_no_secret_reaches_a_debug_log(new_server: NewServer, tmp_path: Pa
     assert events(lines, "attempt succeeded")  # debug lines of deliveries are there
     log = server.log_path.read_bytes()
     assert [name for name, needle in planted.needles() if needle in log] == []
+    # An API key's and a portal token's requests name them by id.
+    principals = {line["request_id"]: line["principal"] for line in events(lines, ACCESS)}
+    assert principals["as-key"] == key_id
+    assert principals["as-portal"].startswith("ptok_")
+
+
+async def access_scenario(api: httpx.AsyncClient, planted: Planted) -> str:
+    """An API key and an app portal token (docs/access.md), each used once; the key's id."""
+    app = (await api.post("/api/v1/app", json={"name": "access"})).json()["id"]
+    key = await api.post(
+        "/api/v1/api-key", json={"name": "backend", "scope": "application", "appId": app}
+    )
+    assert key.status_code == 201, key.text
+    key_token = planted.add("API key", key.json()["token"])
+    portal = await api.post(f"/api/v1/auth/app-portal-access/{app}", json={})
+    assert portal.status_code == 200, portal.text
+    portal_token = planted.add("app portal token", portal.json()["token"])
+    planted.add("app portal URL fragment", portal.json()["url"].split("#key=", 1)[1])
+    for bearer, request_id in ((key_token, "as-key"), (portal_token, "as-portal")):
+        headers = {"Authorization": f"Bearer {bearer}", "X-Request-Id": request_id}
+        used = await api.get(f"/api/v1/app/{app}/endpoint", headers=headers)
+        assert used.status_code == 200, used.text
+    key_id: str = key.json()["id"]
+    return key_id
 
 
 async def secrets_scenario(

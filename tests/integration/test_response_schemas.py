@@ -6,9 +6,9 @@ The routes answer with hand-built dicts (``api/send/serialize.py``, ``api/ingest
 ids name nothing, so it sees 404s and empty lists. Here every object exists (an application,
 an endpoint with every optional field, delivered and failed messages with attempts, an event
 type, an ingest source with a forwarded request, a call, an operational endpoint, a background
-task) and every GET operation of the document, plus the creating and acting POSTs, is answered
-and checked by schemathesis's own check. The test fails when a GET operation of the document is
-left unchecked, so a new route cannot skip it.
+task, an API key and an app portal token) and every GET operation of the document, plus the
+creating and acting POSTs, is answered and checked by schemathesis's own check. The test fails
+when a GET operation of the document is left unchecked, so a new route cannot skip it.
 """
 
 from __future__ import annotations
@@ -403,6 +403,21 @@ async def _exercise(check: Checked, client: httpx.AsyncClient, receiver: Receive
     await check("GET", "/api/v1/background-task/{task_id}", 200, task_id=task["id"])
     for path in ("/api/v1/health", "/api/v1/health/ready", "/api/v1/health/live"):
         await check("GET", path, 200)
+
+    # Access: API keys and app portal access.
+    key = await check(
+        "POST",
+        "/api/v1/api-key",
+        201,
+        json={"name": "k", "scope": "application", "appId": app["id"], "expiresAt": "2100-01-01"},
+    )
+    await check("GET", "/api/v1/api-key", 200)
+    await check("GET", "/api/v1/api-key/{key_id}", 200, key_id=key["id"])
+    access = {"capabilities": ["ViewBase"], "expiry": 3600, "featureFlags": ["f"]}
+    await check("POST", "/api/v1/auth/app-portal-access/{app_id}", 200, json=access, **a)
+    await check("POST", "/api/v1/auth/app/{app_id}/expire-all", 204, json={"expiry": 0}, **a)
+    await check("POST", "/api/v1/auth/logout", 403)  # the admin token is no portal token
+    await check("DELETE", "/api/v1/api-key/{key_id}", 204, key_id=key["id"])
 
     # Alert channels: a Slack channel's answers and test sends (taken, refused), a webhook
     # channel's secrets and queued test.

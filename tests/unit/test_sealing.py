@@ -7,6 +7,7 @@ import pickle
 import pytest
 
 from hookd.api.auth import ApiKeys
+from hookd.core.access import ADMIN
 from hookd.store import sealing
 
 
@@ -59,10 +60,10 @@ def test_main_keys_are_a_list_by_commas_or_lines() -> None:
     assert sealing.parse_main_keys(f"{a}, {b},") == sealing.parse_main_keys(f"{a}\n{b}\n")
 
 
-def test_api_keys_keep_only_a_digest() -> None:
+async def test_api_keys_keep_only_a_digest() -> None:
     keys = ApiKeys.admin("hk_secret-token")
     assert b"hk_secret-token" not in pickle.dumps(keys.__dict__)
-    assert keys.authorization(b"Bearer hk_secret-token") == "admin"
-    assert keys.authorization(b"bearer  hk_secret-token ") == "admin"
-    assert keys.authorization(b"Bearer hk_secret-tokeN") is None
-    assert keys.authorization(b"Basic hk_secret-token") is None
+    assert await keys.authorization(b"Bearer hk_secret-token") is ADMIN
+    assert await keys.authorization(b"bearer  hk_secret-token ") is ADMIN
+    assert await keys.authorization(b"Bearer hk_secret-tokeN") is None
+    assert await keys.authorization(b"Basic hk_secret-token") is None

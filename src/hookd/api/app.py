@@ -12,9 +12,11 @@ from starlette.types import ASGIApp
 
 from hookd import __version__, gc_tuning
 from hookd.api import allow, docs, errors, metrics, openapi
+from hookd.api.access import api_keys as access_keys
+from hookd.api.access import portal as access_portal
 from hookd.api.alerts import channels as alert_channels
 from hookd.api.alerts import routes as alerts
-from hookd.api.auth import ApiKeys, require_admin
+from hookd.api.auth import ApiKeys, authorize, require_admin
 from hookd.api.body_limit import BodyLimit
 from hookd.api.calls import routes as calls
 from hookd.api.health import routes as health
@@ -108,6 +110,8 @@ def create_app(
         redoc_url=None,
     )
     app.state.ctx = ctx
+    # The admin token and the API keys and app portal tokens stored in the database.
+    api_keys = api_keys.bound(ctx)
     app.state.api_keys = api_keys
     app.state.readiness = readiness
     app.state.metrics = metrics_port.exporter_of(runtime.telemetry)  # None: metrics off
@@ -116,7 +120,8 @@ def create_app(
     allow.install(app)  # 405: Allow lists every method of the path
     docs.install(app)
     openapi.install(app)  # shared answers and the bearer scheme, on every route
-    authenticated = [Depends(require_admin)]
+    # Each route's rule in api/access/rules.py (full admins only when it has none).
+    authorized = [Depends(authorize)]
     for module in (
         applications,
         endpoints,
@@ -129,18 +134,32 @@ def create_app(
         calls,
         operational_endpoints,
         background_tasks,
-        metrics,
-        alert_channels,
-        statistics,
-        alerts,
     ):
-        app.include_router(module.router, dependencies=authenticated)
-    app.include_router(statistics.endpoint_router, dependencies=authenticated)
-    app.include_router(statistics.source_router, dependencies=authenticated)
+        app.include_router(module.router, dependencies=authorized)
+    # Full admins only: hookd's own API keys, and the observability routes.
+    admins = [Depends(require_admin)]
+    for router in (
+        access_keys.router,
+        metrics.router,
+        alert_channels.router,
+        statistics.router,
+        alerts.router,
+        statistics.endpoint_router,
+        statistics.source_router,
+    ):
+        app.include_router(router, dependencies=admins)
+    app.include_router(access_portal.router)  # each route declares its own
     app.router.routes.insert(0, fast_create.route())  # the hot route, matched first
     app.include_router(health.router)
     app.include_router(payloads.router)  # public: the link's signature is the proof
-    app.add_middleware(Idempotency, ctx=ctx, api_keys=api_keys, own_keys=[fast_create.PATH])
+    app.add_middleware(
+        Idempotency,
+        ctx=ctx,
+        api_keys=api_keys,
+        own_keys=[fast_create.PATH],
+        # Their answers carry a new token, which is never kept (a repeat makes another token).
+        unkept=[access_keys.CREATE_PATH, access_portal.ACCESS_PATH],
+    )
     app.add_middleware(BodyLimit, limit=ctx.settings.max_payload_bytes + ENVELOPE_BYTES)
     app.add_middleware(NulGuard)  # a NUL in the path or query: 422 before any route (api/nul.py)
     # A database outage is a 503 with Retry-After, not a 500. Inside the app, because

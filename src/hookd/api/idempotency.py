@@ -1,14 +1,17 @@
 """``Idempotency-Key`` on POST, the ASGI side: the protocol itself (12 h, 2xx only, scope,
 fingerprint, waiting for a running request) is ``services/idempotency.py``.
 
-The key is scoped by the authenticated caller (``api.auth.ApiKeys.authorization``: every form of
-the ``Authorization`` header authentication accepts is the same caller), method and path. This
+The key is scoped by the authenticated caller (the name of the request's principal,
+``api.auth.principal_of``: every form of the ``Authorization`` header authentication accepts is
+the same caller, and each API key and portal token is a caller of its own), method and path. This
 middleware reads the body for the fingerprint, asks the service for a decision, and runs the route
 (capturing its answer for the service to keep), replays the kept answer, or answers 422 or 409.
 
 Routes that claim their key in their own transaction (the message create, the hot route) only
 get their scoped key here (``scope[CREATE_KEY]``): the route fingerprints the body it reads
 anyway, and the create's transaction claims and answers the key (``services/create_keys.py``).
+Routes whose answer carries a new token (``unkept``) are never kept: a token is stored only as
+its digest, so a repeat of such a request makes another token.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from starlette.responses import Response
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hookd.api.auth import ApiKeys
+from hookd.api.auth import ApiKeys, principal_of
 from hookd.api.errors import error
 from hookd.services import idempotency as keys
 from hookd.services.context import Context
@@ -41,23 +44,30 @@ class Idempotency:
     """ASGI middleware replaying the stored response of a repeated ``Idempotency-Key``."""
 
     def __init__(
-        self, app: ASGIApp, ctx: Context, api_keys: ApiKeys, own_keys: Iterable[str] = ()
+        self,
+        app: ASGIApp,
+        ctx: Context,
+        api_keys: ApiKeys,
+        own_keys: Iterable[str] = (),
+        unkept: Iterable[str] = (),
     ) -> None:
-        """``own_keys``: the path templates of the routes that claim their key themselves."""
+        """``own_keys``: the path templates of the routes that claim their key themselves;
+        ``unkept``: those of the routes whose answers are never kept."""
         self.app = app
         self.ctx = ctx
         self.api_keys = api_keys
         self.own_keys = tuple(compile_path(path)[0] for path in own_keys)
+        self.unkept = tuple(compile_path(path)[0] for path in unkept)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = caller = None
         if scope["type"] == "http" and scope["method"] == "POST":
             headers = dict(scope["headers"])
             key = headers.get(b"idempotency-key")
-            auth = headers.get(b"authorization")
             # Unauthenticated requests never reach the key store; the route answers them 401.
-            if key and auth:
-                caller = self.api_keys.authorization(auth)
+            if key and not any(path.fullmatch(scope["path"]) for path in self.unkept):
+                principal = await principal_of(scope, self.api_keys)
+                caller = None if principal is None else principal.name
         if not key or caller is None:
             await self.app(scope, receive, send)
             return

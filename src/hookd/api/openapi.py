@@ -17,7 +17,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from pydantic import BaseModel
 
-from hookd.api.auth import require_admin
+from hookd.api.auth import authenticate
 from hookd.api.send.models import ErrorOut
 
 SCHEME = "bearerAuth"
@@ -25,7 +25,8 @@ SECURITY_SCHEME = {
     "type": "http",
     "scheme": "bearer",
     "description": "the admin token (HOOKD_ADMIN_TOKEN, else the one `hookd serve` generated "
-    "and stored in its data directory's admin_token file)",
+    "and stored in its data directory's admin_token file), an API key (hookd_key_...) or an "
+    "app portal token (hookd_portal_...); see docs/access.md",
 }
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
@@ -49,6 +50,7 @@ def _error(description: str, model: str = "ErrorOut") -> dict[str, Any]:
 
 
 UNAUTHORIZED = _error("the bearer token is missing or wrong")
+FORBIDDEN = _error("the token's scope or capabilities do not cover this route")
 NOT_FOUND = _error("no such resource")
 CONFLICT = _error(
     "conflict: a uid or eventId already in use, or a request with the same Idempotency-Key "
@@ -72,8 +74,9 @@ def _calls(dependant: Dependant, call: Callable[..., Any]) -> bool:
 def _common(route: RouteContext, method: str, operation: dict[str, Any]) -> dict[str, Any]:
     """The shared answers ``operation`` can give, by status."""
     answers: dict[str, Any] = {}
-    if _calls(route.dependant, require_admin):
+    if _calls(route.dependant, authenticate):
         answers["401"] = UNAUTHORIZED
+        answers["403"] = FORBIDDEN
     if route.param_convertors:  # a path parameter names something that may not exist
         answers["404"] = NOT_FOUND
     if method in BODY_METHODS:
@@ -108,7 +111,7 @@ def complete(app: FastAPI, document: dict[str, Any]) -> dict[str, Any]:
                 del responses["422"]
             for status, answer in _common(route, method, operation).items():
                 responses.setdefault(status, answer)
-            if "401" in responses and _calls(route.dependant, require_admin):
+            if "401" in responses and _calls(route.dependant, authenticate):
                 operation["security"] = [{SCHEME: []}]
     for unused in ("HTTPValidationError", "ValidationError"):
         if unused in schemas and f'"#/components/schemas/{unused}"' not in json.dumps(document):

@@ -1,11 +1,13 @@
 """One log line per HTTP request, and the request id every answer carries (``X-Request-Id``).
 
-``RequestLog`` wraps the whole server (``api.app.create_server``), in front of the ingest door
-and FastAPI, so every request the application answers is logged once, whoever answered it: a
+``RequestLog`` wraps the server (``api.app.create_server``), in front of the ingest door and
+FastAPI (inside ``api.served`` and ``api.traced``, which see what it answers), so every request
+the application answers is logged once, whoever answered it: a
 route, an error handler, the body limit's 413, the ingest door. The line (``request served``)
 names the method, the route's path template (``api.served.route_of``: never the path, which
 holds ids and an ingest URL's token), the status, the time taken, the request id, the
-principal (``"admin"``, never a token) and the client's address.
+principal (``"admin"``, an API key's or a portal token's id: never a token) and the client's
+address.
 
 The request id is the client's ``X-Request-Id`` when well-formed (1 to 128 characters of
 ``A-Z a-z 0-9 . _ : -``), else a new one (16 random URL-safe characters); a malformed one is

@@ -20,10 +20,15 @@ EDITABLE = ("name", "uid", "rate_limit", "metadata")
 NULLABLE = ("uid", "rate_limit")
 
 
+def not_found(app_id: str) -> NotFound:
+    """The answer for an application that does not exist, or that the caller may not see."""
+    return NotFound(f"application {app_id!r} not found")
+
+
 async def require_app(conn: AsyncConnection, app_id: str) -> Application:
     app = await store.get_app(conn, app_id)
     if app is None:
-        raise NotFound(f"application {app_id!r} not found")
+        raise not_found(app_id)
     return app
 
 
@@ -86,7 +91,7 @@ async def update_app(
             app = await store.get_app(conn, app_id)
             if app is None:
                 if not replace:
-                    raise NotFound(f"application {app_id!r} not found")
+                    raise not_found(app_id)
                 created = new_app(fields, fields.get("uid") or app_id, now)
                 await store.insert_app(conn, created)
                 return created, True

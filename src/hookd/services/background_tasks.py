@@ -75,10 +75,11 @@ async def record(
     return done
 
 
-async def get_task(ctx: Context, task_id: str) -> BackgroundTask:
+async def get_task(ctx: Context, task_id: str, *, app_id: str | None = None) -> BackgroundTask:
+    """The task; with ``app_id``, only a task of that application (another one is not found)."""
     async with ctx.db.read() as conn:
         task = await store.get_task(conn, task_id)
-    if task is None:
+    if task is None or (app_id is not None and task.app_id != app_id):
         raise NotFound(f"background task {task_id!r} not found")
     return _as_seen(task, ctx.clock())
 

@@ -10,6 +10,7 @@ from typing import Any
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import SchemaError
 
+from hookd.core.access import flagged_visible
 from hookd.core.domain import EventType, ListQuery, Page
 from hookd.services.context import Context
 from hookd.services.errors import Conflict, Invalid, NotFound
@@ -73,22 +74,38 @@ async def create_event_type(ctx: Context, fields: Mapping[str, Any]) -> EventTyp
     return event_type
 
 
-async def get_event_type(ctx: Context, name: str) -> EventType:
+async def get_event_type(
+    ctx: Context, name: str, *, feature_flags: frozenset[str] | None = None
+) -> EventType:
+    """The event type; with ``feature_flags`` (an app portal token's), only one it may see."""
     async with ctx.db.read() as conn:
-        return await _require(conn, name)
+        found = await _require(conn, name)
+    if not flagged_visible(found.feature_flags, feature_flags):
+        raise NotFound(f"event type {name!r} not found")
+    return found
 
 
 async def list_event_types(
-    ctx: Context, query: ListQuery, *, include_archived: bool
+    ctx: Context,
+    query: ListQuery,
+    *,
+    include_archived: bool,
+    feature_flags: frozenset[str] | None = None,
 ) -> Page[EventType]:
+    """A page of event types; with ``feature_flags``, those a holder of them sees only (the page
+    may be shorter than ``limit``, its iterators are those of the whole list)."""
     async with ctx.db.read() as conn:
-        return await store.list_event_types(
+        page = await store.list_event_types(
             conn,
             iterator=query.iterator,
             limit=query.limit,
             descending=query.descending(False),
             include_archived=include_archived,
         )
+    if feature_flags is None:
+        return page
+    shown = [et for et in page.items if flagged_visible(et.feature_flags, feature_flags)]
+    return dataclasses.replace(page, items=shown)
 
 
 async def update_event_type(

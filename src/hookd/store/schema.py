@@ -358,6 +358,37 @@ background_tasks = Table(
     Column("updated_at", BigInteger, nullable=False),
 )
 
+# API keys (hookd.core.access.ApiKey): the token is kept only as its SHA-256 digest.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(256), nullable=False),
+    Column("scope", String(16), nullable=False),  # admin, read_only or application
+    Column("app_id", String(40), ForeignKey("applications.id", ondelete="CASCADE")),
+    Column("digest", LargeBinary(32), nullable=False, unique=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_used_at", BigInteger),  # to the minute (services.access.tokens)
+    Column("expires_at", BigInteger),
+)
+
+# App portal tokens (Svix's app portal access; hookd.core.access.PortalToken), as digests too.
+# Deleted when their application is; expired ones are deleted when the next one is made.
+portal_tokens = Table(
+    "portal_tokens",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("app_id", String(40), ForeignKey("applications.id", ondelete="CASCADE"), nullable=False),
+    Column("digest", LargeBinary(32), nullable=False, unique=True),
+    Column("capabilities", JSON, nullable=False),
+    Column("feature_flags", JSON, nullable=False),
+    Column("session_id", String(256)),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Index("ix_portal_tokens_app", "app_id", "session_id"),
+    Index("ix_portal_tokens_expires", "expires_at"),
+)
+
 # Where alert issues' notices go (services.alerts): Slack, Teams, Discord, email or a webhook.
 # ``config`` is sealed (the incoming-webhook URLs are credentials); a webhook channel's URL and
 # signing secret live on its endpoint, in the hidden application of kind "alert".

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from hookd.api.auth import PrincipalDep
 from hookd.api.params import CtxDep, ListQueryDep
 from hookd.api.send.models import BackgroundTaskOut, BackgroundTaskStatus, ListResponse
 from hookd.api.send.serialize import JSON, page_out, task_out
@@ -28,5 +29,7 @@ async def list_tasks(
 
 
 @router.get("/{task_id}", response_model=BackgroundTaskOut, summary="Get a background task")
-async def get_task(ctx: CtxDep, task_id: str) -> Response:
-    return JSON(task_out(await service.get_task(ctx, task_id)))
+async def get_task(ctx: CtxDep, principal: PrincipalDep, task_id: str) -> Response:
+    # An application's principal reads its application's tasks only (api/access/rules.py).
+    task = await service.get_task(ctx, task_id, app_id=principal.app_id)
+    return JSON(task_out(task))

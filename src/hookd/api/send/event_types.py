@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from hookd.api.auth import PrincipalDep
 from hookd.api.params import CtxDep, ListQueryDep
 from hookd.api.send.models import (
     EventTypeIn,
@@ -20,9 +21,18 @@ router = APIRouter(prefix="/api/v1/event-type", tags=["Event Type"])
 
 @router.get("", response_model=ListResponse[EventTypeOut], summary="List event types")
 async def list_event_types(
-    ctx: CtxDep, query: ListQueryDep, include_archived: bool = False, with_content: bool = True
+    ctx: CtxDep,
+    principal: PrincipalDep,
+    query: ListQueryDep,
+    include_archived: bool = False,
+    with_content: bool = True,
 ) -> Response:
-    page = await service.list_event_types(ctx, query, include_archived=include_archived)
+    page = await service.list_event_types(
+        ctx,
+        query,
+        include_archived=include_archived,
+        feature_flags=principal.feature_flags,  # an app portal token sees its flags' types
+    )
     return JSON(page_out(page, lambda et: event_type_out(et, with_schemas=with_content)))
 
 
@@ -33,8 +43,9 @@ async def create_event_type(ctx: CtxDep, body: EventTypeIn) -> Response:
 
 
 @router.get("/{name}", response_model=EventTypeOut, summary="Get an event type")
-async def get_event_type(ctx: CtxDep, name: str) -> Response:
-    return JSON(event_type_out(await service.get_event_type(ctx, name)))
+async def get_event_type(ctx: CtxDep, principal: PrincipalDep, name: str) -> Response:
+    found = await service.get_event_type(ctx, name, feature_flags=principal.feature_flags)
+    return JSON(event_type_out(found))
 
 
 @router.put(

@@ -2,7 +2,8 @@
 
 Profiles at 500 creates/s showed FastAPI's route matching over every route and its dependency
 solving as the larger part of a create's CPU. :func:`route` is a plain Starlette route placed
-first in the app: it authenticates with the same check, parses the body with pydantic's JSON
+first in the app: it authenticates and authorizes with the same checks (``api.auth``, the
+route's rule in ``api.access.rules``), parses the body with pydantic's JSON
 parser into the same ``MessageIn`` and calls the same ``create_response``. Anything it does not
 handle plainly (a body that does not validate, another content type, an odd ``with_content``) is
 handed, body and all, to the FastAPI route, so every error answer stays exactly what the
@@ -15,7 +16,8 @@ from starlette.requests import Request
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
-from hookd.api.auth import require_admin
+from hookd.api.access.rules import rule_for
+from hookd.api.auth import authenticated, check
 from hookd.api.idempotency import CREATE_KEY
 from hookd.api.send.messages import create_response
 from hookd.api.send.messages import router as messages_router
@@ -24,6 +26,7 @@ from hookd.services.context import Context
 from hookd.services.idempotency import fingerprint
 
 PATH = "/api/v1/app/{app_id}/msg"
+RULE = rule_for("POST", PATH)
 TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
 FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
 
@@ -38,18 +41,22 @@ class FastCreate:
         # that report the route template (``api.served``, ``api.traced``, ``api.request_log``).
         scope.setdefault("route", self)
         request = Request(scope, receive)
-        await require_admin(request)  # before anything else, also before the fallback
+        ctx: Context = request.app.state.ctx
+        app_id = scope["path_params"]["app_id"]
+        # Before anything else, also before the fallback (the bare router: no dependencies).
+        principal = await authenticated(scope, request.app.state.api_keys)
+        if not principal.full_admin:
+            await check(ctx, principal, RULE, "POST", app_id)
         body = await request.body()
         parsed = _parse(request, body)
         if parsed is None:
             await messages_router(scope, _replay(body), send)
             return
         message_in, with_content, validate = parsed
-        ctx: Context = request.app.state.ctx
         scoped = scope.get(CREATE_KEY)
         response = await create_response(
             ctx,
-            scope["path_params"]["app_id"],
+            app_id,
             message_in,
             with_content=with_content,
             validate=validate,
