@@ -26,7 +26,7 @@ def sample_notice(event: str = "opened", **changes: Any) -> AlertNotice:
     fields: dict[str, Any] = {
         "event": event,
         "issue_id": "iss_2Ab",
-        "rule_id": "rule_9Xy",
+        "rule_id": "alrt_9Xy",
         "rule_name": "Checkout endpoints failing",
         "kind": "failure_rate",
         "summary": "Failure rate 62% ≥ 50% over 5 min (120 attempts)",

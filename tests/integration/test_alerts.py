@@ -449,7 +449,7 @@ async def test_rules_are_managed_through_the_api(
             "scopeId",
         ),
         (
-            {"name": "x", "kind": "failure_rate", "channels": ["ach_nobody"]},
+            {"name": "x", "kind": "failure_rate", "channels": ["achan_nobody"]},
             "unknown_channel",
             "channels",
         ),

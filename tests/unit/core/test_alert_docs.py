@@ -17,15 +17,15 @@ SAMPLE = re.compile(r"<!-- alert sample: (\w+) -->\n```\w*\n(.*?)\n```", re.DOTA
 NOTICE = AlertNotice(
     event="opened",
     issue_id="iss_2Ab7Kq",
-    rule_id="rule_9XyQ3z",
+    rule_id="alrt_9XyQ3z",
     rule_name="Checkout endpoints failing",
     kind="failure_rate",
     summary="Failure rate 62% ≥ 50% over 5 min (120 attempts)",
-    scope="endpoint",
-    affected=("ep_2Zt8CheckoutA", "ep_2Zt8CheckoutB"),
+    scope="application",
+    affected=("ep_2Zt8Checkout",),
     opened_at=datetime(2026, 12, 8, 12, 0, tzinfo=UTC),
     resolved_at=None,
-    link="https://hookd.example.com/api/v1/app/app_2Zt8/msg?status=2",
+    link="https://hookd.example.com/api/v1/app/app_2Zt8/attempt/endpoint/ep_2Zt8Checkout?status=2",
 )
 SENT_AT = datetime(2026, 12, 8, 12, 0, 5, tzinfo=UTC)
 

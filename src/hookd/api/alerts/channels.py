@@ -20,7 +20,7 @@ from hookd.api.alerts.channel_models import (
 )
 from hookd.api.errors import error
 from hookd.api.params import CtxDep, ListQueryDep
-from hookd.api.send.models import EndpointSecretRotateIn, ListResponse
+from hookd.api.send.models import EndpointSecretRotateIn, ErrorOut, ListResponse
 from hookd.api.send.serialize import JSON, page_out
 from hookd.core.alerts.channels import POSTED, WEBHOOK, mask_secret_url
 from hookd.core.masking import mask_url
@@ -87,7 +87,14 @@ async def patch_channel(ctx: CtxDep, channel_id: str, body: AlertChannelPatch) -
     return JSON(channel_out(view))
 
 
-@router.delete("/{channel_id}", status_code=204, summary="Delete an alert channel")
+@router.delete(
+    "/{channel_id}",
+    status_code=204,
+    responses={
+        409: {"model": ErrorOut, "description": "channel_in_use: alert rules notify the channel"}
+    },
+    summary="Delete an alert channel (not one that alert rules notify)",
+)
 async def delete_channel(ctx: CtxDep, channel_id: str) -> Response:
     await service.delete_channel(ctx, channel_id)
     return Response(status_code=204)

@@ -5,15 +5,14 @@ Every process the runtime runs (API, worker, both) runs an evaluator; the lease 
 database lets one of them evaluate at a time. The holder renews the lease at each evaluation;
 if it dies, the lease runs out (``lease_seconds``: three intervals, at least 5 s) and another
 process takes it. A stopping holder gives the lease up. Notices go through ``notify``
-(``services.alerts.notify.notify`` by default, looked up when first needed) after the changes
-are committed; a notification that fails or hangs is logged and never stops the evaluator.
+(``services.alerts.notify.notify``, the channels, by default) after the changes are committed;
+a notification that fails or hangs is logged and never stops the evaluator.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import os
 import secrets
 import socket
@@ -23,33 +22,15 @@ import structlog
 
 from hookd.services.alerts.evaluate import Evaluation, evaluate, release_lease, take_lease
 from hookd.services.alerts.notice import AlertNotice
+from hookd.services.alerts.notify import notify as notify_channels
 from hookd.services.context import Context
 from hookd.services.errors import unavailable
 
 log = structlog.get_logger("hookd.alerts")
 
 Notify = Callable[[Context, AlertNotice, Sequence[str]], Awaitable[None]]
-NOTIFY_MODULE = "hookd.services.alerts.notify"
 NOTIFY_TIMEOUT_SECONDS = 30.0
 MIN_LEASE_SECONDS = 5.0
-
-
-async def _not_sent(ctx: Context, notice: AlertNotice, channel_ids: Sequence[str]) -> None:
-    log.info(
-        "alert notice not sent: no notification channels installed",
-        issue_id=notice.issue_id,
-        event=notice.event,
-    )
-
-
-def default_notify() -> Notify:
-    """``services.alerts.notify.notify`` (the channels), or a stand-in that logs."""
-    try:
-        module = importlib.import_module(NOTIFY_MODULE)
-    except ModuleNotFoundError:
-        return _not_sent
-    found: Notify = module.notify
-    return found
 
 
 def holder_name() -> str:
@@ -72,7 +53,7 @@ class AlertEvaluator:
         self.interval = ctx.settings.alert_interval if interval is None else interval
         self.lease_seconds = max(3 * self.interval, MIN_LEASE_SECONDS)
         self.holder = holder or holder_name()
-        self._notify = notify
+        self._notify: Notify = notify_channels if notify is None else notify
         self._task: asyncio.Task[None] | None = None
         self.evaluations = 0
 
@@ -107,16 +88,14 @@ class AlertEvaluator:
         return result
 
     async def _send(self, notice: AlertNotice, channel_ids: Sequence[str]) -> None:
-        if self._notify is None:
-            self._notify = default_notify()
         try:
             async with asyncio.timeout(NOTIFY_TIMEOUT_SECONDS):
                 await self._notify(self.ctx, notice, channel_ids)
         except Exception as exc:
             log.warning(
                 "alert notice failed",
-                issue_id=notice.issue_id,
-                event=notice.event,
+                issue=notice.issue_id,
+                notice=notice.event,
                 error=type(exc).__name__,
             )
 

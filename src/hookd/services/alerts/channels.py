@@ -3,7 +3,8 @@
 The rules of a channel's configuration are ``core.alerts.channels``'; here they meet the
 settings (the SSRF allow list, whether an SMTP server is configured) and the store. A webhook
 channel owns an endpoint of the hidden alert application (``webhook_app``): it is created,
-changed and deleted with the channel, in the same transaction.
+changed and deleted with the channel, in the same transaction. A channel that a rule names
+cannot be deleted (409 ``channel_in_use``).
 """
 
 from __future__ import annotations
@@ -25,9 +26,13 @@ from hookd.core.signing import SignatureError, generate_hmac_secret, parse_signi
 from hookd.services.alerts.email import smtp_configured
 from hookd.services.alerts.webhook_app import ALERT_APP_ID, ensure_app, ensure_app_in
 from hookd.services.context import Context
-from hookd.services.errors import Invalid, NotFound
+from hookd.services.errors import Conflict, Invalid, NotFound
 from hookd.store import endpoints as endpoint_store
 from hookd.store.alerts import channels as store
+from hookd.store.alerts import records as rule_store
+
+# The rules a refused delete names (the rest are counted).
+MAX_NAMED = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,9 +300,24 @@ async def _update_webhook(
 
 
 async def delete_channel(ctx: Context, channel_id: str) -> None:
-    """The channel, and a webhook channel's endpoint (its queued notices with it)."""
+    """The channel, and a webhook channel's endpoint (its queued notices with it). A channel
+    that rules notify is not deleted (409 ``channel_in_use``, naming them): deleting it would
+    leave those rules telling nobody. Take it out of the rules first, or disable it."""
     async with ctx.db.write() as conn:
-        channel = await _require(conn, channel_id)
+        channel = await store.get_channel(conn, channel_id, lock=True)
+        if channel is None:
+            raise NotFound(f"alert channel {channel_id!r} not found")
+        users = await rule_store.rules_naming_channel(conn, channel.id)
+        if users:
+            named = ", ".join(f"{rule_id} ({name!r})" for rule_id, name in users[:MAX_NAMED])
+            if len(users) > MAX_NAMED:
+                named += f" and {len(users) - MAX_NAMED} more"
+            raise Conflict(
+                f"alert channel {channel_id!r} is notified by {len(users)} alert "
+                f"rule{'s' if len(users) > 1 else ''}: {named}; take it out of their channels "
+                "first (or disable the channel)",
+                code="channel_in_use",
+            )
         await store.delete_channel(conn, channel.id)
         if channel.endpoint_id is not None:
             await endpoint_store.delete_endpoint(conn, channel.endpoint_id)

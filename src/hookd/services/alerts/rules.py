@@ -2,12 +2,12 @@
 
 A rule is built from the fields a caller sent over what is stored (PATCH) or nothing (create,
 PUT): the kind's defaults (``core.alerts.rules.KINDS``) fill what is left, its scope is resolved to
-the id of what it watches, and its channels must exist.
+the id of what it watches, and its channels must exist (a channel a rule names cannot be
+deleted: ``services.alerts.channels.delete_channel``).
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
@@ -28,28 +28,22 @@ from hookd.services.context import Context
 from hookd.services.errors import Invalid, NotFound
 from hookd.store import applications as app_store
 from hookd.store import endpoints as endpoint_store
+from hookd.store.alerts import channels as channel_store
 from hookd.store.alerts import records as store
 from hookd.store.ingest import sources as source_store
 
 # The fields whose meaning depends on the kind: a PATCH that changes the kind starts them over
 # from the new kind's defaults unless it sends them too.
 KIND_FIELDS = ("threshold", "window_seconds", "min_volume", "escalate_threshold")
-# Where the alert channels are stored (the channels' module): ``channels_by_id(conn, ids)``.
-CHANNELS_STORE = "hookd.store.alerts.channels"
 
 
 async def _missing_channels(conn: AsyncConnection, wanted: Collection[str]) -> list[str]:
-    """The channel ids among ``wanted`` that name no alert channel.
-
-    The channels' store is looked up by name when needed, so rules work (with no channel)
-    where it is not installed."""
+    """The channel ids among ``wanted`` that name no alert channel. Those found are locked
+    against deletion until the rule is saved (``services.alerts.channels.delete_channel``
+    refuses to delete a channel a rule names)."""
     if not wanted:
         return []
-    try:
-        store_module = importlib.import_module(CHANNELS_STORE)
-    except ModuleNotFoundError:
-        return sorted(wanted)
-    found: Mapping[str, object] = await store_module.channels_by_id(conn, sorted(wanted))
+    found = await channel_store.channels_by_id(conn, sorted(wanted), share=True)
     return sorted(set(wanted) - found.keys())
 
 

@@ -58,17 +58,29 @@ async def delete_channel(conn: AsyncConnection, channel_id: str) -> None:
     await conn.execute(delete(t).where(t.c.id == channel_id))
 
 
-async def get_channel(conn: AsyncConnection, channel_id: str) -> AlertChannel | None:
-    row = (await conn.execute(select(t).where(t.c.id == channel_id))).first()
+async def get_channel(
+    conn: AsyncConnection, channel_id: str, *, lock: bool = False
+) -> AlertChannel | None:
+    """The channel; ``lock``: locked against other writers until the transaction ends
+    (PostgreSQL; SQLite has one writer at a time anyway)."""
+    query = select(t).where(t.c.id == channel_id)
+    if lock:
+        query = query.with_for_update()
+    row = (await conn.execute(query)).first()
     return channel_from_row(row) if row else None
 
 
 async def channels_by_id(
-    conn: AsyncConnection, channel_ids: Collection[str]
+    conn: AsyncConnection, channel_ids: Collection[str], *, share: bool = False
 ) -> dict[str, AlertChannel]:
+    """The channels found among ``channel_ids``; ``share``: locked against deletion until the
+    transaction ends (``FOR SHARE`` on PostgreSQL), as a rule naming them is saved."""
     if not channel_ids:
         return {}
-    rows = await conn.execute(select(t).where(t.c.id.in_(list(channel_ids))))
+    query = select(t).where(t.c.id.in_(list(channel_ids)))
+    if share:
+        query = query.with_for_update(read=True)
+    rows = await conn.execute(query)
     return {row.id: channel_from_row(row) for row in rows}
 
 

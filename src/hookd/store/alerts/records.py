@@ -73,6 +73,13 @@ async def get_rule(conn: AsyncConnection, rule_id: str) -> AlertRule | None:
     return rule_from_row(row) if row else None
 
 
+async def rules_naming_channel(conn: AsyncConnection, channel_id: str) -> list[tuple[str, str]]:
+    """The rules (id, name) that notify ``channel_id``, oldest first. Rules are few: their
+    channel lists are read and searched here, the same way on SQLite and PostgreSQL."""
+    rows = await conn.execute(select(r.id, r.name, r.channels).order_by(r.id))
+    return [(row.id, row.name) for row in rows if channel_id in (row.channels or ())]
+
+
 async def delete_rule(conn: AsyncConnection, rule_id: str) -> bool:
     """Delete a rule and its issues (ON DELETE CASCADE); False when there was none."""
     result = await conn.execute(delete(alert_rules).where(r.id == rule_id))
