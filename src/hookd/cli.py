@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import secrets
 import sys
@@ -18,6 +17,7 @@ from pydantic import ValidationError
 
 from hookd import __version__, open_files
 from hookd.config import Settings
+from hookd.observability.logs import configure_logging
 from hookd.store import migrate
 from hookd.store.db import Database
 from hookd.store.sqlite import files as sqlite_files
@@ -27,30 +27,6 @@ cli = typer.Typer(
 )
 log = structlog.get_logger("hookd")
 TOKEN_FILE = "admin_token"  # noqa: S105 - a file name, not a secret
-SQL_LOGGERS = ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool")
-
-
-def configure_logging(level: str, *, sql: bool = False) -> None:
-    numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
-    logging.basicConfig(format="%(message)s", stream=sys.stderr, level=numeric)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    # The drivers log every statement with its parameters at debug level: only with
-    # HOOKD_LOG_SQL (``sql``), never because the log level is debug.
-    for name in SQL_LOGGERS:
-        logging.getLogger(name).setLevel(logging.DEBUG if sql else logging.WARNING)
-    structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
-            if sys.stderr.isatty()
-            else structlog.processors.JSONRenderer(),
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        cache_logger_on_first_use=True,
-    )
 
 
 def admin_token(settings: Settings) -> str:
@@ -65,7 +41,11 @@ def admin_token(settings: Settings) -> str:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(token + "\n")
-    typer.echo(f"hookd: generated an admin token (stored in {path}):\n\n    {token}\n", err=True)
+    if sys.stderr.isatty():  # someone is watching: shown once
+        shown = f"hookd: generated an admin token (stored in {path}):\n\n    {token}\n"
+        typer.echo(shown, err=True)
+    else:  # stderr is the log stream (a container, a file): never a secret there
+        log.info("admin token generated", path=str(path))
     return token
 
 
@@ -137,7 +117,7 @@ def rotate_main_key(
 
     given = {"database_url": database_url} if database_url else {}
     settings = Settings(**given)  # type: ignore[arg-type]
-    configure_logging(settings.log_level, sql=settings.log_sql)
+    configure_logging(settings.log_level, sql=settings.log_sql, log_format=settings.log_format)
     db = Database(settings.effective_database_url)
     uvloop.run(prepare_secrets(db, settings))
 
@@ -165,7 +145,7 @@ def migrate_command(
     """Bring the database schema up to date (run before starting a new version on PostgreSQL)."""
     given = {"database_url": database_url} if database_url else {}
     settings = Settings(**given)  # type: ignore[arg-type]
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, log_format=settings.log_format)
 
     async def run() -> tuple[str | None, str]:
         db = Database(settings.effective_database_url, busy_timeout=settings.sqlite_busy_timeout)
@@ -199,7 +179,7 @@ def serve(
     except ValidationError as exc:
         typer.echo(f"hookd: invalid settings:\n{exc}", err=True)
         raise typer.Exit(2) from exc
-    configure_logging(settings.log_level, sql=settings.log_sql)
+    configure_logging(settings.log_level, sql=settings.log_sql, log_format=settings.log_format)
     before, after = open_files.raise_soft_limit()  # one file per connection
     if after != before:
         log.info("open files limit raised", soft_before=before, soft=after)
@@ -249,6 +229,9 @@ def serve(
         # httptools with head and body deadlines, answering health probes (api/connections)
         http=guarded_http(limits, readiness),
         log_level=settings.log_level.lower(),
+        # uvicorn's records reach the root logger's one format (observability.logs), and its
+        # access log stays off: api.request_log writes one line per request.
+        log_config=None,
         access_log=False,
         timeout_graceful_shutdown=2,
         lifespan="on",
@@ -257,7 +240,7 @@ def serve(
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=[str(network) for network in settings.proxy_networks],
     )
-    typer.echo(f"hookd {__version__} listening on http://{settings.host}:{settings.port}", err=True)
+    log.info("hookd listening", version=__version__, url=f"http://{settings.host}:{settings.port}")
     uvicorn.Server(config).run()
 
 
@@ -282,7 +265,7 @@ def prune(
     after HOOKD_STATS_RETENTION_DAYS, 90 by default)."""
     given = {"database_url": database_url, "retention_days": older_than_days}
     settings = Settings(**{k: v for k, v in given.items() if v is not None})  # type: ignore[arg-type]
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, log_format=settings.log_format)
     from hookd.services import retention
     from hookd.services.context import utc_now
 

@@ -123,6 +123,11 @@ class Settings(BaseSettings):
         "evaluates (a lease in the database), any process may; 0: this process never does",
     )
     log_level: str = "info"
+    log_format: Literal["auto", "json", "console"] = Field(
+        default="auto",
+        description="json: one JSON object per line; console: for people, coloured on a "
+        "terminal; auto: console on a terminal, json otherwise",
+    )
     log_sql: bool = Field(
         default=False,
         description="log every SQL statement the database drivers run (their parameters hold "

@@ -2,9 +2,10 @@
 
 hookd calls a :class:`Telemetry` at fixed points (an attempt finished, a claim round ran, a
 group of creates committed, a request was answered, an inbound request was decided, a message
-was accepted, a call was answered, a transformation ran). The one
-given at start-up (``engine.runtime.Runtime``) is :data:`NO_TELEMETRY` unless another is passed:
-its methods do nothing, so the hot paths pay one call of an empty method.
+was accepted, a call was answered, a transformation ran, a circuit breaker opened or closed, an
+endpoint was disabled, a message's retries ran out). The one given at start-up
+(``engine.runtime.Runtime``) is :data:`NO_TELEMETRY` unless another is passed: its methods do
+nothing, so the hot paths pay one call of an empty method.
 
 Every argument is a plain value: ids, counts, statuses, durations. Never a secret, a payload, a
 header or a URL, so an implementation may export all of it (metrics, traces, a log stream).
@@ -12,13 +13,19 @@ Implementations must be cheap and must not raise or block: they run on the event
 the delivery and request paths.
 
 This module sits beside ``config``, outside the layers: every layer reports, and it imports
-nothing of hookd.
+nothing of hookd. It also holds :data:`REQUEST_ID`, the id of the HTTP request being served
+(``api.request_log`` sets it): every log line carries it, and what a request creates (a
+message) keeps it.
 """
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Protocol
+
+# The id of the HTTP request the current task serves (None outside a request: the worker, start-up).
+REQUEST_ID: ContextVar[str | None] = ContextVar("hookd_request_id", default=None)
 
 
 class Telemetry(Protocol):
@@ -92,6 +99,21 @@ class Telemetry(Protocol):
         """The alert evaluator (the lease holder) evaluated the rules: ``count`` issues are
         unresolved now (open or acknowledged)."""
 
+    def breaker_changed(self, app_id: str, endpoint_id: str, opened: bool) -> None:
+        """An endpoint's circuit breaker opened (``opened``: its consecutive failures reached
+        ``HOOKD_BREAKER_FAILURES``) or closed again (an attempt succeeded). A probe that fails
+        keeps it open: no report."""
+
+    def endpoint_disabled(self, app_id: str, endpoint_id: str, reason: str) -> None:
+        """The worker disabled an endpoint. ``reason``: ``"failing"`` (it failed for
+        ``HOOKD_DISABLE_AFTER`` seconds) or ``"receiver"`` (it answered 410 or
+        ``webhook-delivery: disable``)."""
+
+    def message_exhausted(self, app_id: str, endpoint_id: str) -> None:
+        """A message's delivery to an endpoint failed for good: its last attempt failed and no
+        retry is left (the schedule ran out, or the receiver answered 410 or
+        ``webhook-delivery: abort-message``). Reported once the outcome is recorded."""
+
 
 class NoTelemetry:
     """The default: every report does nothing."""
@@ -141,6 +163,15 @@ class NoTelemetry:
         return None
 
     def alert_issues_open(self, count: int) -> None:
+        return None
+
+    def breaker_changed(self, app_id: str, endpoint_id: str, opened: bool) -> None:
+        return None
+
+    def endpoint_disabled(self, app_id: str, endpoint_id: str, reason: str) -> None:
+        return None
+
+    def message_exhausted(self, app_id: str, endpoint_id: str) -> None:
         return None
 
 

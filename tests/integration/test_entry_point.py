@@ -2,11 +2,13 @@
 
 Every other test runs hookd in a fork of the tests' fork server (tests/launcher.py); this one
 starts the command an operator runs, and checks that a launched server behaves the same: it
-answers, stops on SIGTERM (uvicorn re-raises it after the graceful shutdown) and logs as it goes.
+answers, stops on SIGTERM (uvicorn re-raises it after the graceful shutdown) and logs as it goes
+(JSON lines, every one of them, off a terminal).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
@@ -32,6 +34,7 @@ def test_serve_starts_answers_and_stops_on_sigterm(tmp_path: Path, fresh_interpr
         server.stop()
 
     assert server.process is not None and server.process.returncode in (0, -15)
-    log = server.log_path.read_text()
-    assert f"hookd {__version__} listening on {server.url}" in log
-    assert "hookd stopped" in log
+    lines = [json.loads(line) for line in server.log_path.read_text().splitlines()]
+    [listening] = [line for line in lines if line["event"] == "hookd listening"]
+    assert (listening["version"], listening["url"]) == (__version__, server.url)
+    assert any(line["event"] == "hookd stopped" for line in lines)

@@ -25,15 +25,18 @@ async def test_live_and_ready_answer_get_and_head(hookd: HookdServer) -> None:
             ("/livez", {"status": "ok"}),
             ("/livez?verbose=1", {"status": "ok"}),
         ):
-            got = await client.get(path)
+            got = await client.get(path, headers={"X-Request-Id": "probe:1"})
             assert (got.status_code, got.json()) == (200, body), path
             assert got.headers["content-type"] == "application/json"
-            head = await client.head(path)
+            assert got.headers["x-request-id"] == "probe:1"  # as on every answer
+            head = await client.head(path, headers={"X-Request-Id": "not well-formed"})
             assert (head.status_code, head.content) == (200, b""), path
             assert head.headers["content-length"] == got.headers["content-length"]
+            assert len(head.headers["x-request-id"]) == 16  # a new one
         # Another method is the API's answer, in its error shape.
         refused = await client.post("/livez")
         assert (refused.status_code, refused.json()["code"]) == (405, "method_not_allowed")
+        assert len(refused.headers["x-request-id"]) == 16
     await svix_for(hookd).health.get()  # the SDK's own call
 
 
@@ -105,9 +108,11 @@ async def test_the_health_port_answers_probes_only(new_server: NewServer) -> Non
             ("/livez", {"status": "ok"}),
             ("/api/v1/health/live", {"status": "ok"}),
         ):
-            got = await client.get(path)
+            got = await client.get(path, headers={"X-Request-Id": "probe:2"})
             assert (got.status_code, got.json()) == (200, body), path
+            assert got.headers["x-request-id"] == "probe:2"
             head = await client.head(path)
             assert (head.status_code, head.content) == (200, b""), path
+            assert len(head.headers["x-request-id"]) == 16
         other = await client.get("/api/v1/app")
         assert (other.status_code, other.json()["code"]) == (404, "not_found")

@@ -68,6 +68,11 @@ def test_each_point_moves_its_series() -> None:
     telemetry.message_accepted("app_1", "api")
     telemetry.call_finished("app_1", "timeout", 0.5)
     telemetry.transformation_finished("transformed", 0.002)
+    telemetry.breaker_changed("app_1", "ep_1", True)
+    telemetry.breaker_changed("app_1", "ep_1", False)
+    telemetry.breaker_changed("app_1", "ep_2", True)
+    telemetry.endpoint_disabled("app_1", "ep_1", "receiver")
+    telemetry.message_exhausted("app_1", "ep_1")
 
     success = {"outcome": "success", "destination": "http"}
     assert value(telemetry, "hookd_delivery_attempts_total", **success) == 1
@@ -96,6 +101,11 @@ def test_each_point_moves_its_series() -> None:
     assert value(telemetry, "hookd_call_duration_seconds_count", outcome="timeout") == 1
     assert value(telemetry, "hookd_transformations_total", outcome="transformed") == 1
     assert value(telemetry, "hookd_transformation_duration_seconds_count") == 1
+    assert value(telemetry, "hookd_breaker_transitions_total", state="open") == 2
+    assert value(telemetry, "hookd_breaker_transitions_total", state="closed") == 1
+    assert value(telemetry, "hookd_endpoints_disabled_total", reason="receiver") == 1
+    assert value(telemetry, "hookd_endpoints_disabled_total", reason="failing") == 0
+    assert value(telemetry, "hookd_messages_exhausted_total") == 1
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,7 @@ from hookd.api.ingest import requests as ingest_requests
 from hookd.api.ingest import sources as ingest_sources
 from hookd.api.nul import NulGuard
 from hookd.api.operational import endpoints as operational_endpoints
+from hookd.api.request_log import RequestLog
 from hookd.api.send import (
     applications,
     attempts,
@@ -178,10 +179,13 @@ def create_server(
     readiness: health.Readiness | None = None,
 ) -> ASGIApp:
     """What uvicorn serves: ``/in/{source}`` (public: each provider's signature is the proof)
-    answered in front of FastAPI, everything else (and the lifespan) by ``create_app``."""
+    answered in front of FastAPI, everything else (and the lifespan) by ``create_app``; every
+    request logged once, with its request id (``api.request_log``)."""
     app = create_app(runtime, api_keys, run_worker=run_worker, readiness=readiness)
     ingest_door = door.IngestDoor(app, runtime.ctx)
     server: ASGIApp = errors.DatabaseOutage(ingest_door)  # /in/: the door re-raises outages to it
+    # Inside the reporting wrappers: what it answers (an unexpected error's 500) they see too.
+    server = RequestLog(server)
     if runtime.telemetry is not NO_TELEMETRY:  # the default reports nothing: no wrapper
         server = Served(server, runtime.telemetry)
     if runtime.tracing is not None:  # tracing off: no wrapper

@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import Scope
 
 from hookd.api.access.rules import rule_for
+from hookd.api.request_log import record_of
 from hookd.core.access import ADMIN as ADMIN_PRINCIPAL
 from hookd.core.access import Principal, Rule, allows
 from hookd.services.access import tokens
@@ -88,6 +89,9 @@ async def principal_of(scope: Scope, keys: ApiKeys) -> Principal | None:
             principal = await keys.authorization(value)
             break
     scope[PRINCIPAL] = principal
+    record = record_of(scope)
+    if record is not None and principal is not None:
+        record.principal = principal.name  # for the request's log line: an id, never a token
     return principal
 
 

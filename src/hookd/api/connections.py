@@ -21,6 +21,8 @@ and closed at once. Trusted proxies are exempt: every client behind one shares i
 Health probes (GET and HEAD on ``api/health/routes``' paths) are answered here, as soon as
 their head is parsed, from ``Readiness``'s state: no ASGI task, so under load a probe waits for
 no more turns of the event loop than it takes to read it (a kubelet's default timeout is 1 s).
+Their answers carry ``X-Request-Id`` as every answer does (``api.request_log``); they are not
+logged.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from uvicorn.protocols.http.httptools_impl import (
 from uvicorn.server import ServerState
 
 from hookd.api.health.routes import Readiness
+from hookd.api.request_log import request_id_of
 from hookd.core.ssrf import Network
 
 log = structlog.get_logger("hookd.api")
@@ -232,7 +235,9 @@ class GuardedHttp(HttpToolsProtocol):
         cycle.response_started = cycle.response_complete = True
         self.cycle = cycle
         status, body = answer
-        self.transport.write(_probe_answer(status, body, method == b"HEAD", keep_alive))
+        head, rest = _probe_answer(status, body, method == b"HEAD", keep_alive)
+        request_id = request_id_of(self.headers).encode("ascii")
+        self.transport.write(head + b"x-request-id: " + request_id + b"\r\n" + rest)
         if keep_alive:
             self.on_response_complete()  # the keep-alive timer, as after any answer
         else:
@@ -273,21 +278,20 @@ class GuardedHttp(HttpToolsProtocol):
         self.transport.close()
 
 
-_PROBE_ANSWERS: dict[tuple[int, bytes, bool, bool], bytes] = {}
+_PROBE_ANSWERS: dict[tuple[int, bytes, bool, bool], tuple[bytes, bytes]] = {}
 
 
-def _probe_answer(status: int, body: bytes, head: bool, keep_alive: bool) -> bytes:
-    """A health answer's bytes (a handful of them: built once each)."""
+def _probe_answer(status: int, body: bytes, head: bool, keep_alive: bool) -> tuple[bytes, bytes]:
+    """A health answer's bytes (a handful of them: built once each), in two parts: the status
+    line and headers, and the blank line and body; the request id's header goes between."""
     key = (status, body, head, keep_alive)
     answer = _PROBE_ANSWERS.get(key)
     if answer is None:
         answer = (
             STATUS_LINE[status] + b"content-type: application/json\r\n"
             b"content-length: " + str(len(body)).encode() + b"\r\n"
-            b"cache-control: no-store\r\n"
-            + (b"" if keep_alive else b"connection: close\r\n")
-            + b"\r\n"
-            + (b"" if head else body)
+            b"cache-control: no-store\r\n" + (b"" if keep_alive else b"connection: close\r\n"),
+            b"\r\n" + (b"" if head else body),
         )
         _PROBE_ANSWERS[key] = answer
     return answer

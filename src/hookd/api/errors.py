@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hookd.api.send.serialize import JSON
+from hookd.api.served import route_of
 from hookd.services.errors import Invalid, ServiceError, unavailable
 
 log = structlog.get_logger("hookd.api")
@@ -78,7 +79,8 @@ async def _http_error(_: Request, exc: Exception) -> JSON:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSON:
-    log.exception("unhandled error", path=request.url.path, exc_info=exc)
+    # The route's template, never the path (ids; an ingest URL's token).
+    log.exception("unhandled error", route=route_of(request.scope), exc_info=exc)
     # Starlette raises it again after this answer; DatabaseOutage, outermost, ends it there.
     setattr(exc, ANSWERED, True)
     return error(500, "internal error; the request was not applied", "internal_error")
@@ -140,17 +142,17 @@ class DatabaseOutage:
         except Exception as exc:
             if complete:
                 if not getattr(exc, ANSWERED, False):
-                    log.exception("error after the answer", path=scope["path"], exc_info=exc)
+                    log.exception("error after the answer", route=route_of(scope), exc_info=exc)
                 return
             if started:
                 raise  # half an answer: only closing the connection ends it
             trouble = unavailable(exc)
             if trouble == "storage_full":
-                log.error("storage full", path=scope["path"], error=str(exc).split("\n")[0])
+                log.error("storage full", route=route_of(scope), error=str(exc).split("\n")[0])
                 await storage_unavailable()(scope, receive, send)
             elif trouble == "outage":
                 log.warning(
-                    "database unavailable", path=scope["path"], error=str(exc).split("\n")[0]
+                    "database unavailable", route=route_of(scope), error=str(exc).split("\n")[0]
                 )
                 await database_unavailable()(scope, receive, send)
             else:

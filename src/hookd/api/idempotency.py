@@ -74,7 +74,7 @@ class Idempotency:
         scoped = keys.scoped_key(caller, scope["method"], scope["path"], key)
         if any(path.fullmatch(scope["path"]) for path in self.own_keys):
             # In the scope itself, not a copy: the wrappers outside read what routing adds to
-            # it (the route template of api.served and api.traced).
+            # it (the route template of api.served, api.traced and api.request_log).
             scope[CREATE_KEY] = scoped
             await self.app(scope, receive, send)
             return

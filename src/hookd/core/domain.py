@@ -131,6 +131,8 @@ class Message:
     # its attempts continue that trace, in whichever process and however late they run.
     traceparent: str | None = None
     tracestate: str | None = None
+    # The X-Request-Id of the request that created it (api.request_log), for the logs only.
+    request_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

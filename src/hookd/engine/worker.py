@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import os
 import random
 import socket
@@ -46,6 +47,7 @@ from hookd.store import endpoints as endpoint_store
 from hookd.store import messages as message_store
 from hookd.store.codec import to_ms
 from hookd.store.scheduling import Limits
+from hookd.telemetry import REQUEST_ID
 from hookd.tracing import Attributes, TraceContext, Tracing
 
 log = structlog.get_logger("hookd.worker")
@@ -90,7 +92,7 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._stopping = False
         self._inflight: dict[asyncio.Task[None], list[Claim]] = {}
-        self.outcomes = Outcomes(ctx.settings, rng or random.Random())
+        self.outcomes = Outcomes(ctx.settings, rng or random.Random(), ctx.telemetry)
         self._loop_task: asyncio.Task[None] | None = None
         self._next_reclaim_check = 0.0  # time.monotonic()
         self.name = f"{socket.gethostname()}:{os.getpid()}"  # in the logs
@@ -306,7 +308,14 @@ class DeliveryWorker:
 
     def _start(self, work: Coroutine[Any, Any, None], claims: list[Claim]) -> None:
         """Run ``work`` for ``claims``, whose slots are already counted in ``handoff``."""
-        task = asyncio.create_task(work)
+        if REQUEST_ID.get() is None:
+            task = asyncio.create_task(work)
+        else:
+            # Handed off by a create's transaction, in the context of the request that led it:
+            # the delivery is no part of that request (its line names its message's own).
+            context = contextvars.copy_context()
+            context.run(REQUEST_ID.set, None)
+            task = asyncio.create_task(work, context=context)
         self._inflight[task] = claims
         task.add_done_callback(self._on_done)
 
@@ -401,7 +410,7 @@ class DeliveryWorker:
             headers[f"{style}-version"] = str(shaped.version)
             result = await self._post(out.endpoint, headers, out.body, method=out.method)
             self._record(claim, message, out.endpoint, result, now)
-            self.outcomes.sent(endpoint.id, result.succeeded)
+            self.outcomes.sent(endpoint, result.succeeded)
             return
         self._record(claim, message, endpoint, result, now, retryable=False)
 
@@ -427,6 +436,7 @@ class DeliveryWorker:
             retryable=retryable,
             cancel=cancel,
             transform_failed=transform_failed,
+            request_id=message.request_id,
         )
         self.telemetry.attempt_finished(
             claim.app_id,
@@ -505,7 +515,7 @@ class DeliveryWorker:
         result = await self._post(endpoint, headers, body)
         for claim, message in batch:
             self._record(claim, message, endpoint, result, now)
-        self.outcomes.sent(endpoint.id, result.succeeded)
+        self.outcomes.sent(endpoint, result.succeeded)
 
     async def _flush(self) -> None:
         if not self.outcomes.pending:

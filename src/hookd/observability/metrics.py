@@ -21,7 +21,7 @@ children's files into its answer (:class:`ProcessesCollector`). A counter of a c
 stays in the sum, so the totals never go down when a child is restarted.
 
 :func:`running` serves the metrics while a process runs: on ``HOOKD_METRICS_ADDRESS`` (a
-listener thread of ``prometheus_client``, no authentication) and, through ``api.routes.metrics``,
+listener thread of ``prometheus_client``, no authentication) and, through ``api.metrics``,
 on the API port behind the admin token.
 """
 
@@ -56,6 +56,7 @@ from hookd.config import Settings, metrics_listen_address
 from hookd.core.delivery import Failure
 from hookd.core.destinations import KINDS
 from hookd.engine.delivery_processes import PARENT_PIPE_ENV
+from hookd.engine.outcomes import FAILING, RECEIVER
 from hookd.store import backlog as backlog_store
 from hookd.store.alerts import records as alert_records
 from hookd.store.codec import to_ms
@@ -100,6 +101,9 @@ TRANSFORMATION_OUTCOMES = (
     "output",
 )
 GROUP_KINDS = ("messages", "ingest", "writes")
+# The state an endpoint's circuit breaker went to (``Telemetry.breaker_changed``).
+BREAKER_OPEN, BREAKER_CLOSED = "open", "closed"
+DISABLE_REASONS = (FAILING, RECEIVER)  # why the worker disabled an endpoint
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 OTHER_METHOD = "other"
 
@@ -231,6 +235,20 @@ class MetricsTelemetry:
             "Time of an endpoint transformation in the sandbox.",
             TRANSFORM_BUCKETS,
         )
+        self.breaker_transitions = counter(
+            "hookd_breaker_transitions",
+            "Endpoints' circuit breakers opening and closing, by the state they went to.",
+            ("state",),
+        )
+        self.endpoints_disabled = counter(
+            "hookd_endpoints_disabled",
+            "Endpoints the worker disabled, by reason.",
+            ("reason",),
+        )
+        self.exhausted = counter(
+            "hookd_messages_exhausted",
+            "Deliveries of a message to an endpoint that failed for good (no retry left).",
+        )
         self.requests = counter(
             "hookd_http_requests",
             "HTTP requests answered, by method, route template and status code.",
@@ -261,6 +279,9 @@ class MetricsTelemetry:
         self._group_seconds = {k: self.group_seconds.labels(k) for k in GROUP_KINDS}
         self._group_failures = {k: self.group_failures.labels(k) for k in GROUP_KINDS}
         self._transformations = {o: self.transformations.labels(o) for o in TRANSFORMATION_OUTCOMES}
+        self._opened = self.breaker_transitions.labels(BREAKER_OPEN)
+        self._closed = self.breaker_transitions.labels(BREAKER_CLOSED)
+        self._disabled = {r: self.endpoints_disabled.labels(r) for r in DISABLE_REASONS}
         self._ingest: dict[tuple[str, str, str], Counter] = {}
         self._requests: dict[tuple[str, str, int], Counter] = {}
         self._request_seconds: dict[str, Histogram] = {}
@@ -364,6 +385,15 @@ class MetricsTelemetry:
         # hookd_alert_issues_open is read from the database on scrape (StateCollector), so
         # every process answers the same, not only the evaluator's lease holder.
         return None
+
+    def breaker_changed(self, app_id: str, endpoint_id: str, opened: bool) -> None:
+        (self._opened if opened else self._closed).inc()
+
+    def endpoint_disabled(self, app_id: str, endpoint_id: str, reason: str) -> None:
+        _child(self._disabled, self.endpoints_disabled, reason).inc()
+
+    def message_exhausted(self, app_id: str, endpoint_id: str) -> None:
+        self.exhausted.inc()
 
 
 def _child(children: dict[Any, ChildT], metric: Any, key: Any) -> ChildT:

@@ -33,6 +33,7 @@ from hookd.store import messages as message_store
 from hookd.store import operational as facts
 from hookd.store.codec import from_ms
 from hookd.store.deliveries import Finish
+from hookd.telemetry import REQUEST_ID
 
 # One well-known id (as Svix's management organisation): processes racing to create it collide
 # on the primary key instead of creating two.
@@ -77,6 +78,7 @@ def emit(conn: Connection, events: Sequence[OperationalEvent], now: datetime) ->
             tags=None,
             payload=orjson.dumps(event.body()),
             created_at=now,
+            request_id=REQUEST_ID.get(),  # an API request's change (a worker's flush: none)
         )
         targets = outbound_targets(message, endpoints)
         if targets:

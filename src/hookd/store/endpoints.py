@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import delete, false, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -146,15 +146,22 @@ async def delete_endpoint(conn: AsyncConnection, endpoint_id: str) -> None:
     await conn.execute(delete(endpoints).where(endpoints.c.id == endpoint_id))
 
 
-def disable_endpoints(conn: Connection, ids: list[str], now_ms: int) -> None:
-    """Synchronous: part of the worker's flush (``Database.run_write``)."""
-    if ids:
+def disable_endpoints(conn: Connection, ids: list[str], now_ms: int) -> dict[str, str]:
+    """Disable these endpoints; return those that were enabled (id: app id). Synchronous: part
+    of the worker's flush (``Database.run_write``)."""
+    if not ids:
+        return {}
+    c = endpoints.c
+    enabled = select(c.id, c.app_id).where(c.id.in_(ids), c.disabled == false())
+    flipped: dict[str, str] = {row.id: row.app_id for row in conn.execute(enabled)}
+    if flipped:
         query = (
             update(endpoints)
-            .where(endpoints.c.id.in_(ids))
+            .where(c.id.in_(sorted(flipped)))
             .values(disabled=True, updated_at=now_ms)
         )
         conn.execute(query)
+    return flipped
 
 
 async def list_endpoints(

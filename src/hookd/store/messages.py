@@ -45,6 +45,7 @@ def message_from_row(row: Row[Any]) -> Message:
         deliver_at=None if m["deliver_at"] is None else from_ms(m["deliver_at"]),
         traceparent=m["traceparent"],
         tracestate=m["tracestate"],
+        request_id=m["request_id"],
     )
 
 
@@ -78,6 +79,7 @@ def message_values(
         "deliver_at": None if msg.deliver_at is None else to_ms(msg.deliver_at),
         "traceparent": msg.traceparent,
         "tracestate": msg.tracestate,
+        "request_id": msg.request_id,
     }
 
 

@@ -122,6 +122,9 @@ messages = Table(
     # attempts continue: traceparent and tracestate as the headers carry them.
     Column("traceparent", String(55)),
     Column("tracestate", Text),
+    # The request id (X-Request-Id) of the API or /in/ request that created it: the worker's
+    # attempt log lines name it (docs/observability.md). Not in the Svix API's answers.
+    Column("request_id", String(128)),
     UniqueConstraint("app_id", "event_id", name="uq_messages_app_event_id"),
     Index("ix_messages_app", "app_id", "id"),
     # Payloads still to expunge: expunged rows leave the index.

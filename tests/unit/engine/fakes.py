@@ -130,6 +130,15 @@ class RecordingTelemetry:
     def alert_issues_open(self, count: int) -> None:
         self._report("alert_issues_open", count)
 
+    def breaker_changed(self, app_id: str, endpoint_id: str, opened: bool) -> None:
+        self._report("breaker_changed", app_id, endpoint_id, opened)
+
+    def endpoint_disabled(self, app_id: str, endpoint_id: str, reason: str) -> None:
+        self._report("endpoint_disabled", app_id, endpoint_id, reason)
+
+    def message_exhausted(self, app_id: str, endpoint_id: str) -> None:
+        self._report("message_exhausted", app_id, endpoint_id)
+
 
 @asynccontextmanager
 async def sqlite_database(path: Path) -> AsyncIterator[Database]:

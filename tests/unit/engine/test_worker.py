@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import structlog
 
 from hookd.core.delivery import AttemptResult
 from hookd.core.domain import DeliveryStatus, ListQuery
@@ -18,6 +19,7 @@ from hookd.engine.worker import DeliveryWorker
 from hookd.services.attempts import list_by_message
 from hookd.services.context import Context
 from hookd.services.messages.crud import create_message
+from hookd.telemetry import REQUEST_ID
 from tests.unit.engine.fakes import (
     SETTINGS,
     URL,
@@ -145,3 +147,111 @@ async def test_stopping_releases_what_did_not_finish_within_the_grace(ctx: Conte
     assert await delivery_status(ctx, message.id, endpoint_id) == DeliveryStatus.PENDING
     assert await attempts(ctx, app_id, message.id) == []
     assert worker.handoff.in_flight == 0
+
+
+async def test_a_delivery_that_fails_for_good_is_logged_and_reported(ctx: Context) -> None:
+    once = replace(
+        ctx, settings=SETTINGS.model_copy(update={"retry_schedule": (), "breaker_failures": 1})
+    )
+    app_id, [endpoint_id] = await app_with_endpoints(once, 1)
+    token = REQUEST_ID.set("req-create")  # as api.request_log sets it while serving
+    try:
+        message, _ = await create_message(once, app_id, payload=b"{}", event_type="order.paid")
+    finally:
+        REQUEST_ID.reset(token)
+
+    async def refuse(_: Sent) -> AttemptResult:
+        return AttemptResult(503, b"busy", 2)
+
+    with structlog.testing.capture_logs() as logged:
+        worker = await running(once, FakeSender(refuse))
+        try:
+            await recorded(once, 1)
+        finally:
+            await worker.stop(grace=1)
+
+    reports = telemetry(once)
+    assert reports.of("message_exhausted") == [(app_id, endpoint_id)]
+    assert reports.of("breaker_changed") == [(app_id, endpoint_id, True)]
+    ids = {"msg_id": message.id, "endpoint_id": endpoint_id, "app_id": app_id}
+    [failed, exhausted, opened] = [line for line in logged if line.get("endpoint_id")]
+    assert (
+        failed.items()
+        >= {
+            **ids,
+            "event": "attempt failed",
+            "log_level": "warning",
+            "attempt": 1,
+            "outcome": "failed",
+            "status": 503,
+            "duration_ms": 2,
+            "request_id": "req-create",
+        }.items()
+    )
+    assert (
+        exhausted.items()
+        >= {
+            **ids,
+            "event": "message exhausted",
+            "log_level": "warning",
+            "attempts": 1,
+            "request_id": "req-create",
+        }.items()
+    )
+    assert (opened["event"], opened["log_level"], opened["app_id"]) == (
+        "circuit opened",
+        "warning",
+        app_id,
+    )
+
+
+async def test_an_endpoint_a_receiver_asks_to_stop_is_disabled_and_logged(ctx: Context) -> None:
+    app_id, [endpoint_id] = await app_with_endpoints(ctx, 1)
+    await create_message(ctx, app_id, payload=b"{}", event_type="order.paid")
+
+    async def gone(_: Sent) -> AttemptResult:
+        return AttemptResult(410, b"", 1)
+
+    with structlog.testing.capture_logs() as logged:
+        worker = await running(ctx, FakeSender(gone))
+        try:
+            await recorded(ctx, 1)
+        finally:
+            await worker.stop(grace=1)
+
+    assert telemetry(ctx).of("endpoint_disabled") == [(app_id, endpoint_id, "receiver")]
+    [disabled] = [line for line in logged if line["event"] == "endpoint disabled"]
+    assert (
+        disabled.items()
+        >= {
+            "endpoint_id": endpoint_id,
+            "app_id": app_id,
+            "reason": "receiver",
+            "log_level": "warning",
+        }.items()
+    )
+
+
+async def test_a_handed_off_delivery_runs_outside_the_request_that_created_it(
+    ctx: Context,
+) -> None:
+    app_id, _ = await app_with_endpoints(ctx, 1)
+    seen: list[str | None] = []
+
+    async def answer(_: Sent) -> AttemptResult:
+        seen.append(REQUEST_ID.get())
+        return AttemptResult(200, b"", 1)
+
+    worker = await running(ctx, FakeSender(answer))
+    worker.take_handoffs()
+    creating = replace(ctx, handoff=worker.handoff, wake_worker=worker.wake)
+    token = REQUEST_ID.set("req-create")
+    try:
+        await create_message(creating, app_id, payload=b"{}", event_type="order.paid")
+        await recorded(ctx, 1)
+    finally:
+        REQUEST_ID.reset(token)
+        await worker.stop(grace=1)
+
+    assert telemetry(ctx).of("handed_off") == [(1,)]
+    assert seen == [None]

@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 import orjson
 
 from hookd.api.health.routes import Readiness
+from hookd.api.request_log import request_id_from
 
 NOT_FOUND = orjson.dumps({"code": "not_found", "detail": "not a health path"})
 
@@ -40,6 +41,7 @@ class _Probe(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Request-Id", request_id_from(self.headers.get("X-Request-Id")))
         self.end_headers()
         if not head:
             self.wfile.write(body)

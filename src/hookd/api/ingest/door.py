@@ -11,6 +11,8 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hookd.api.errors import error
+from hookd.api.request_log import record_of
+from hookd.api.served import INGEST_ROUTE
 from hookd.core.providers import Headers, InboundRequest
 from hookd.services.context import Context
 from hookd.services.errors import PayloadTooLarge, ServiceError, unavailable
@@ -115,7 +117,8 @@ class IngestDoor:
         except Exception as exc:  # the API's answer to the unexpected, as its handler gives it
             if unavailable(exc) is not None:
                 raise  # errors.DatabaseOutage, around the whole server, answers 503
-            log.exception("unhandled error", path=scope["path"], exc_info=exc)
+            # Never the path: it holds the source's ingest token.
+            log.exception("unhandled error", route=INGEST_ROUTE, exc_info=exc)
             response = error(500, "internal error; the request was not applied", "internal_error")
             await response(scope, receive, send)
 
@@ -123,6 +126,9 @@ class IngestDoor:
         ctx = self.ctx
         now = ctx.clock()
         found = await service.find_source(ctx, key, scope["method"], now)
+        record = record_of(scope)
+        if record is not None:
+            record.source_id = found.id  # the request's log line names the source, not its token
         body = await _read_body(receive, ctx.settings.max_payload_bytes)
         answer = await service.ingest(ctx, found, _inbound(scope, self.public_url, body), now)
         await _send(send, answer.status, answer.content_type, answer.body, answer.headers)

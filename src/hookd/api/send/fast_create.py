@@ -38,7 +38,7 @@ class FastCreate:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # FastAPI's router names only its own routes (``scope["route"]``) for the wrappers
-        # that report the route template (``api.served``, ``api.traced``).
+        # that report the route template (``api.served``, ``api.traced``, ``api.request_log``).
         scope.setdefault("route", self)
         request = Request(scope, receive)
         ctx: Context = request.app.state.ctx

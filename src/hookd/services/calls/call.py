@@ -37,6 +37,7 @@ from hookd.store import deliveries, rollups
 from hookd.store import messages as message_store
 from hookd.store.attempts import attempt_row
 from hookd.store.codec import to_ms
+from hookd.telemetry import REQUEST_ID
 from hookd.tracing import TraceContext
 
 
@@ -199,6 +200,7 @@ async def _record(
         created_at=now,
         traceparent=None if trace is None else trace.traceparent,
         tracestate=None if trace is None else trace.tracestate,
+        request_id=REQUEST_ID.get(),
     )
     attempt = Attempt(
         id=ids.new_id(ids.ATTEMPT, now),

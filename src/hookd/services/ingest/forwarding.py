@@ -38,6 +38,7 @@ from hookd.store.message_writes import insert_rows
 from hookd.store.messages import message_values
 from hookd.store.row_inserts import insert_many
 from hookd.store.schema import messages
+from hookd.telemetry import REQUEST_ID
 from hookd.tracing import TraceContext
 
 # Request headers that describe the hop to hookd, or that hookd sets itself when forwarding.
@@ -84,9 +85,14 @@ def forwarded_headers(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
 
 
 def message_for(
-    source: Source, record: InboundRecord, now: datetime, trace: TraceContext | None = None
+    source: Source,
+    record: InboundRecord,
+    now: datetime,
+    trace: TraceContext | None = None,
+    request_id: str | None = None,
 ) -> Message:
-    """The message an accepted request becomes; ``trace``: its ingest span's (tracing on)."""
+    """The message an accepted request becomes; ``trace``: its ingest span's (tracing on);
+    ``request_id``: the request that made it (the ``/in/`` request, or a replay's)."""
     content_type = next((v for n, v in record.headers if n.lower() == "content-type"), None)
     return Message(
         id=ids.new_id(ids.MESSAGE, now),
@@ -101,6 +107,7 @@ def message_for(
         headers=forwarded_headers(record.headers),
         traceparent=None if trace is None else trace.traceparent,
         tracestate=None if trace is None else trace.tracestate,
+        request_id=request_id,
     )
 
 
@@ -127,7 +134,7 @@ async def persist_message(
     conn: AsyncConnection, source: Source, record: InboundRecord, now: datetime
 ) -> tuple[Message, int]:
     """Write the message of an accepted request and its deliveries; return it and the count."""
-    message = message_for(source, record, now)
+    message = message_for(source, record, now, request_id=REQUEST_ID.get())
     count = await persist_with_deliveries(
         conn, message, lambda endpoints: forwarding_targets(endpoints, message.event_type, record)
     )
@@ -148,6 +155,7 @@ class Arrival:
     repeat_of: str | None = None
     # The trace context its message keeps: the request's ingest span's (tracing on).
     trace: TraceContext | None = None
+    request_id: str | None = None  # the /in/ request's id, kept on its message
 
 
 # What a request was stored as (its outcome: accepted, duplicate, ...) and deliveries queued.
@@ -198,7 +206,9 @@ def store_group(
                 stored.append((domain.DUPLICATE, 0))
                 continue
             seen[key] = record.received_at
-        message = message_for(arrival.source, record, record.received_at, arrival.trace)
+        message = message_for(
+            arrival.source, record, record.received_at, arrival.trace, arrival.request_id
+        )
         endpoints = endpoints_of(conn, message.app_id, cache)
         targets = forwarding_targets(endpoints, message.event_type, record)
         message_rows.append(message_values(message))

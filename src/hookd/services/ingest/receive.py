@@ -34,6 +34,7 @@ from hookd.services.ingest.forwarding import Arrival, store_request, text_safe
 from hookd.services.ingest.rejections import gate_for
 from hookd.services.ingest.source_cache import source_for_ingest
 from hookd.services.ingest.sources import answer_for, resolve
+from hookd.telemetry import REQUEST_ID
 from hookd.tracing import TraceContext
 
 INGEST_KEY = re.compile(r"^[A-Za-z0-9\-_.]{1,256}$")
@@ -167,7 +168,8 @@ async def _ingest(
     outcome = (domain.ACCEPTED, verdict.code, answer.status, verdict.reason)
     record = _record(source, request, now, *outcome, key, event_type)
     since = now - window if key and window else None
-    stored, queued = await store_request(ctx, Arrival(source, record, since, trace=_trace(ctx)))
+    arrival = Arrival(source, record, since, trace=_trace(ctx), request_id=REQUEST_ID.get())
+    stored, queued = await store_request(ctx, arrival)
     if queued:
         ctx.wake_worker()
     _report(ctx, source, stored, verdict.code, answer.status, queued)

@@ -62,6 +62,7 @@ class NewMessage:
     handoff: HandOffLedger | None = None  # the local worker, when it may take deliveries directly
     key: KeyRequest | None = None  # its Idempotency-Key, claimed in the group's transaction
     trace: TraceContext | None = None  # its create span's, kept with it (tracing on)
+    request_id: str | None = None  # the API request's id (X-Request-Id), kept on the message
 
 
 class _Accepted(NamedTuple):
@@ -247,4 +248,5 @@ def _message(new: NewMessage, app_id: str) -> Message:
         deliver_at=new.deliver_at,
         traceparent=None if new.trace is None else new.trace.traceparent,
         tracestate=None if new.trace is None else new.trace.tracestate,
+        request_id=new.request_id,
     )

@@ -20,6 +20,7 @@ from hookd.services.messages import batch as message_batch
 from hookd.services.messages.batch import Created, NewMessage
 from hookd.services.messages.payload_shapes import accept_versions
 from hookd.store import messages as store
+from hookd.telemetry import REQUEST_ID
 from hookd.tracing import Tracing
 
 NAME = re.compile(r"^[a-zA-Z0-9\-_.]{1,256}$")
@@ -103,6 +104,7 @@ async def create_message(
         due=_due(deliver_at, now),
         handoff=ctx.handoff,
         key=key,
+        request_id=REQUEST_ID.get(),
     )
     try:
         if ctx.tracing is None:

@@ -1,7 +1,7 @@
 """access: API keys with scopes and app portal tokens
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-07 18:00:00
 
 ``api_keys`` holds the scoped API keys (admin, read_only, or one application) and
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
