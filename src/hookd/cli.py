@@ -460,7 +460,8 @@ register(cli)
 
 
 def main() -> None:
-    cli()
+    # "hookd" however it was started (`python -m hookd` too): in usage lines and completion.
+    cli(prog_name="hookd")
 
 
 if __name__ == "__main__":
