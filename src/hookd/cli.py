@@ -19,6 +19,7 @@ import typer
 from hookd import __version__
 from hookd.commands import register
 from hookd.commands.family import (
+    API_PANEL,
     ApiCommand,
     HookdTyper,
     OutputOption,
@@ -31,6 +32,7 @@ from hookd.commands.family import (
 )
 from hookd.commands.output import Format
 from hookd.commands.serve_options import SettingsCommand, given_settings
+from hookd.commands.serve_options import export as export_settings
 
 if TYPE_CHECKING:
     from hookd.config import Settings
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
 cli = HookdTyper(
     name="hookd", help="Self-hosted webhooks: send, receive and fulfill.", no_args_is_help=True
 )
+SERVER_PANEL = "Server"
 SQL_LOGGERS = ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool")
 
 
@@ -182,7 +185,7 @@ def primary_id() -> str:
     return sealing.current().primary_id
 
 
-@cli.command(name="rotate-main-key")
+@cli.command(name="rotate-main-key", rich_help_panel=SERVER_PANEL)
 def rotate_main_key(
     database_url: Annotated[
         str | None, typer.Option(help="sqlite:///path or postgresql://... [HOOKD_DATABASE_URL]")
@@ -218,7 +221,7 @@ def rotate_main_key(
     typer.echo(f"hookd: the first key of HOOKD_MAIN_KEY is {primary_id()}", err=True)
 
 
-@cli.command(name="migrate")
+@cli.command(name="migrate", rich_help_panel=SERVER_PANEL)
 def migrate_command(
     database_url: Annotated[
         str | None, typer.Option(help="sqlite:///path or postgresql://... [HOOKD_DATABASE_URL]")
@@ -251,6 +254,7 @@ def migrate_command(
 
 @cli.command(
     cls=SettingsCommand,
+    rich_help_panel=SERVER_PANEL,
     epilog="Every setting is read from its HOOKD_* environment variable too; a flag wins.",
 )
 def serve(ctx: typer.Context) -> None:
@@ -263,11 +267,13 @@ def serve(ctx: typer.Context) -> None:
     from hookd.config import Settings
     from hookd.store.db import Database
 
+    given = given_settings(ctx)
     try:
-        settings = Settings(**given_settings(ctx))
+        settings = Settings(**given)
     except ValidationError as exc:
         typer.echo(f"hookd: invalid settings:\n{exc}", err=True)
         raise typer.Exit(2) from exc
+    export_settings(given)  # the delivery processes read theirs from the environment
     configure_logging(settings.log_level, sql=settings.log_sql)
     before, after = open_files.raise_soft_limit()  # one file per connection
     if after != before:
@@ -330,7 +336,7 @@ def serve(ctx: typer.Context) -> None:
     uvicorn.Server(config).run()
 
 
-@cli.command()
+@cli.command(rich_help_panel=SERVER_PANEL)
 def prune(
     database_url: Annotated[
         str | None, typer.Option(help="sqlite:///path or postgresql://... [HOOKD_DATABASE_URL]")
@@ -395,7 +401,7 @@ def prune(
         typer.echo(f"  {name.replace('_', ' '):<26} {value:>10}")
 
 
-@cli.command()
+@cli.command(rich_help_panel=SERVER_PANEL)
 def fulfill(
     target: Annotated[str, typer.Argument(help="MODULE:APP, a hookd.fulfillment.Fulfillment")],
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
@@ -412,7 +418,7 @@ def fulfill(
         raise typer.Exit(2) from exc
 
 
-@cli.command(name="call", cls=ApiCommand)
+@cli.command(name="call", cls=ApiCommand, rich_help_panel=API_PANEL)
 def call_command(
     ctx: typer.Context,
     app: Annotated[str, typer.Argument(help="Application id or uid")],

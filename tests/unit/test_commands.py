@@ -78,6 +78,8 @@ def test_the_client_retries_with_the_same_key_and_maps_errors() -> None:
     assert seen[0].headers["Idempotency-Key"] == seen[1].headers["Idempotency-Key"]
     with pytest.raises(CliError, match="http:// or https://"):
         ApiClient("ftp://x", None)
+    with pytest.raises(CliError, match="is not valid"):
+        ApiClient("http://[::1", None)
 
 
 def test_cells_and_lookups() -> None:
@@ -142,3 +144,23 @@ def test_help_imports_no_server_module() -> None:
     )
     assert done.stderr.strip().splitlines()[-1] == "[]"
     assert "serve" in done.stdout and "endpoint" in done.stdout
+
+
+def test_serve_flags_are_exported_for_the_processes_serve_starts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from hookd.commands.serve_options import export
+    from hookd.config import Settings
+
+    given = {"retry_schedule": "1,2.5", "log_sql": True, "metrics": False, "port": "9123"}
+    environ: dict[str, str] = {}
+    export(given, environ)
+    assert environ == {
+        "HOOKD_RETRY_SCHEDULE": "1,2.5",
+        "HOOKD_LOG_SQL": "true",
+        "HOOKD_METRICS": "false",
+        "HOOKD_PORT": "9123",
+    }
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    assert Settings() == Settings(**given)  # type: ignore[arg-type]

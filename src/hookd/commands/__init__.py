@@ -39,8 +39,10 @@ Adding a command family (or a top-level command such as ``hookd demo``):
        def register(cli: typer.Typer) -> None:
            cli.add_typer(family)
 
-   A top-level command registers itself instead: ``cli.command("demo", cls=ApiCommand)(demo)``
-   (``ApiCommand`` from ``family``: the same options, errors and exit codes).
+   A family added to the root is listed in ``hookd --help``'s API panel. A top-level command
+   registers itself instead:
+   ``cli.command("demo", cls=ApiCommand, rich_help_panel=API_PANEL)(demo)`` (both from
+   ``family``: the same options, errors and exit codes as a family's verbs).
 2. Add ``"<name>"`` to ``COMMAND_MODULES`` below (the order is the order of ``hookd --help``).
 3. Keep imports of heavy modules (rich, yaml, anything of the server) inside functions:
    ``hookd --help`` imports every command module.

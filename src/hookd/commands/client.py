@@ -165,6 +165,11 @@ class ApiClient:
 
         if not base_url.startswith(("http://", "https://")):
             raise CliError(f"the server must be an http:// or https:// URL, not {base_url!r}")
+        try:
+            if not httpx.URL(base_url).host:
+                raise httpx.InvalidURL("no host")
+        except httpx.InvalidURL as exc:
+            raise CliError(f"the server URL {base_url!r} is not valid: {exc}") from exc
         self.base_url = base_url.rstrip("/")
         self.retries = retries
         self.max_retry_after = max_retry_after

@@ -31,6 +31,7 @@ OPTIONS_KEY = "hookd.options"
 CLIENT_KEY = "hookd.client"
 OUTPUT_ENV = "HOOKD_OUTPUT"
 CONNECTION_PANEL = "Connection and output"
+API_PANEL = "API"  # `hookd --help`'s panel of the API's commands
 SHARED = ("server", "token", "profile", "output")
 
 ServerOption = Annotated[
@@ -147,12 +148,20 @@ class HookdTyper(typer.Typer):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("cls", HookdGroup)
+        # A traceback never shows local values: a token or a secret could be one.
+        kwargs.setdefault("pretty_exceptions_show_locals", False)
         super().__init__(**kwargs)
 
     def command(  # type: ignore[override]
         self, name: str | None = None, *, cls: type[TyperCommand] | None = None, **kwargs: Any
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         return super().command(name, cls=cls or self.default_command, **kwargs)
+
+    def add_typer(self, typer_instance: typer.Typer, **kwargs: Any) -> None:
+        """Families added to the root ``hookd`` are listed in its help's API panel."""
+        if isinstance(typer_instance, Family) and not isinstance(self, Family):
+            kwargs.setdefault("rich_help_panel", API_PANEL)
+        super().add_typer(typer_instance, **kwargs)
 
 
 class Family(HookdTyper):

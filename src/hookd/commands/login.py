@@ -9,7 +9,7 @@ import typer
 
 from hookd.commands import config
 from hookd.commands.client import DEFAULT_SERVER, ApiClient, AuthFailed
-from hookd.commands.family import ApiCommand, given, say
+from hookd.commands.family import API_PANEL, ApiCommand, given, say
 
 
 def login(
@@ -44,4 +44,4 @@ def login(
 
 
 def register(cli: typer.Typer) -> None:
-    cli.command("login", cls=ApiCommand)(login)
+    cli.command("login", cls=ApiCommand, rich_help_panel=API_PANEL)(login)

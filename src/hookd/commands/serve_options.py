@@ -4,7 +4,8 @@ Each field of ``Settings`` is an option ``--field-name`` (a flag pair ``--x/--no
 boolean) shown with its description, environment variable (``HOOKD_FIELD_NAME``) and default,
 in the help panel ``GROUPS`` puts it in. Only values given on the command line are passed to
 ``Settings``; the environment is read by ``Settings`` itself, as without flags, so a flag wins
-over its variable.
+over its variable. `hookd serve` then puts the flags' values into its environment
+(``export``): the delivery processes it starts get the same settings.
 
 The options are built when ``serve`` is parsed or its help printed (``SettingsCommand``), not
 when `hookd` starts: ``hookd --help`` and the API commands never import the settings module.
@@ -14,8 +15,9 @@ A new setting needs a group here (a test walks ``Settings.model_fields``).
 from __future__ import annotations
 
 import inspect
+import os
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from types import NoneType, UnionType
 from typing import Annotated, Any, Literal
 
@@ -229,6 +231,17 @@ class SettingsCommand(HookdCommand):
                 given[name] = value
         ctx.meta[GIVEN_KEY] = given
         return super().invoke(ctx)
+
+
+def export(given: Mapping[str, Any], environ: MutableMapping[str, str] | None = None) -> None:
+    """Put the settings the command line gave into the environment (``HOOKD_*``), for the
+    processes `hookd serve` starts (its delivery processes read their settings from it)."""
+    env = os.environ if environ is None else environ
+    for name, value in given.items():
+        if isinstance(value, bool):
+            env[env_var(name)] = "true" if value else "false"
+        elif value is not None:
+            env[env_var(name)] = str(value)
 
 
 def given_settings(ctx: typer.Context) -> dict[str, Any]:
