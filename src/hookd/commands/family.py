@@ -18,7 +18,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 from urllib.parse import quote
 
 import typer
@@ -134,7 +134,7 @@ class ApiCommand(HookdCommand):
             fail(exc)
 
 
-def fail(exc: CliError) -> None:
+def fail(exc: CliError) -> NoReturn:
     """Print the error as ``hookd: ...`` on stderr and exit with its code."""
     typer.echo(f"hookd: {exc.message}", err=True)
     raise typer.Exit(int(exc.exit_code))
