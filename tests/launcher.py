@@ -52,6 +52,12 @@ PRELOAD = [
     "encodings.idna",
     "fastapi.telemetry._runtime",
     "typer._adapters",
+    # The API's commands (`hookd app list`, ...): their client, tables and YAML.
+    "httpx",
+    "rich.console",
+    "rich.progress",
+    "rich.table",
+    "yaml",
     "tests.launcher",
     "tests.fork_server_heap",
 ]

@@ -1,20 +1,22 @@
-"""The HTTP side of ``hookd call``: one request to a hookd API, with the standard library."""
+"""The HTTP side of ``hookd call``: one call through hookd's API, on the commands' client."""
 
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
+
+from hookd.commands.client import ExitCode, ServerError
+
+if TYPE_CHECKING:
+    from hookd.commands.client import ApiClient
 
 # The API answers within the call's deadline (at most 30 s) plus the time to record it.
 CLIENT_TIMEOUT_SECONDS = 60
-
-
-class CallClientError(Exception):
-    """The API could not be reached or did not answer JSON."""
+# A call that failed (the endpoint unreachable, or past its deadline) is answered 502 or 504
+# with the call's own answer: printed like a 200's.
+CALL_ANSWERS = (502, 504)
 
 
 def parse_params(params_json: str | None, pairs: Sequence[str]) -> dict[str, Any]:
@@ -34,35 +36,15 @@ def parse_params(params_json: str | None, pairs: Sequence[str]) -> dict[str, Any
 
 
 def call_endpoint(
-    base_url: str, token: str, app: str, endpoint: str, body: dict[str, Any]
+    client: ApiClient, app: str, endpoint: str, body: dict[str, Any]
 ) -> tuple[int, dict[str, Any]]:
-    """POST the call; return the HTTP status and the JSON answer (errors included)."""
-    url = (
-        f"{base_url.rstrip('/')}/api/v1/app/{quote(app, safe='')}"
-        f"/endpoint/{quote(endpoint, safe='')}/call"
+    """POST the call; return the HTTP status and the call's answer (a 502's or 504's too)."""
+    path = f"/api/v1/app/{quote(app, safe='')}/endpoint/{quote(endpoint, safe='')}/call"
+    status, answer = client.request(
+        "POST", path, json=body, answers=CALL_ANSWERS, timeout=CLIENT_TIMEOUT_SECONDS
     )
-    if not url.startswith(("http://", "https://")):
-        raise CallClientError(f"--url must be http or https, not {base_url!r}")
-    request = urllib.request.Request(  # noqa: S310 - the scheme is checked above
-        url,
-        data=json.dumps(body).encode(),
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=CLIENT_TIMEOUT_SECONDS) as response:  # noqa: S310
-            return response.status, _json(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, _json(exc.read())
-    except (urllib.error.URLError, OSError) as exc:
-        raise CallClientError(f"cannot reach {base_url}: {exc}") from exc
-
-
-def _json(raw: bytes) -> dict[str, Any]:
-    try:
-        value = json.loads(raw)
-    except ValueError as exc:
-        raise CallClientError(f"the API did not answer JSON: {raw[:200]!r}") from exc
-    if not isinstance(value, dict):
-        raise CallClientError("the API answered JSON that is not an object")
-    return value
+    if not isinstance(answer, dict):
+        raise ServerError(
+            status, "not_json", "the API answered JSON that is not an object", ExitCode.SERVER
+        )
+    return status, answer

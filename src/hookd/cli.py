@@ -1,4 +1,9 @@
-"""The ``hookd`` command: wires settings to the API and the engine."""
+"""The ``hookd`` command: wires settings to the API and the engine, and holds the API's
+commands (``hookd.commands``: ``hookd app list``, ``hookd msg send``, ...).
+
+`hookd --help` and the API commands import little: the server's modules (the settings, the
+store, uvicorn, structlog) are imported inside the commands that run a server or a database.
+"""
 
 from __future__ import annotations
 
@@ -6,34 +11,89 @@ import json
 import os
 import secrets
 import sys
-from datetime import datetime, timedelta
-from typing import Annotated
+from datetime import timedelta
+from typing import TYPE_CHECKING, Annotated, Any
 
-import structlog
 import typer
-import uvicorn
-import uvloop
-from pydantic import ValidationError
 
-from hookd import __version__, open_files
-from hookd.config import Settings
-from hookd.observability.logs import configure_logging
-from hookd.store import migrate
-from hookd.store.db import Database
-from hookd.store.sqlite import files as sqlite_files
+from hookd import __version__
+from hookd.commands import register
+from hookd.commands.family import (
+    API_PANEL,
+    ApiCommand,
+    HookdTyper,
+    OutputOption,
+    ProfileOption,
+    ServerOption,
+    TokenOption,
+    api,
+    remember,
+    show,
+)
+from hookd.commands.output import Format
+from hookd.commands.serve_options import SettingsCommand, given_settings
+from hookd.commands.serve_options import export as export_settings
 
-cli = typer.Typer(
+if TYPE_CHECKING:
+    from hookd.config import Settings
+    from hookd.store.db import Database
+
+cli = HookdTyper(
     name="hookd", help="Self-hosted webhooks: send, receive and fulfill.", no_args_is_help=True
 )
-log = structlog.get_logger("hookd")
-TOKEN_FILE = "admin_token"  # noqa: S105 - a file name, not a secret
+SERVER_PANEL = "Server"
+
+
+def _log() -> Any:
+    import structlog
+
+    return structlog.get_logger("hookd")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@cli.callback()
+def root(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+    server: ServerOption = None,
+    token: TokenOption = None,
+    profile: ProfileOption = None,
+    output: OutputOption = None,
+) -> None:
+    """Self-hosted webhooks: send, receive and fulfill.
+
+    The API's commands (app, endpoint, msg, ...) print tables, or JSON or YAML with
+    -o json|yaml; they exit 0 on success, 2 on invalid input, 3 when not found, 4 on an
+    authentication error, 5 on a server error or no answer (docs/cli.md).
+    """
+    remember(ctx, server=server, token=token, profile=profile, output=output)
+
+
+def configure_logging(level: str, *, sql: bool = False, log_format: str = "auto") -> None:
+    """The one log stream (``hookd.observability.logs``), imported when a command needs it."""
+    from hookd.observability.logs import configure_logging as configure
+
+    configure(level, sql=sql, log_format=log_format)  # type: ignore[arg-type]  # a Settings value
 
 
 def admin_token(settings: Settings) -> str:
     """The configured token, else the one stored in the data directory, else a new one."""
+    from hookd.config import ADMIN_TOKEN_FILE
+    from hookd.store.sqlite import files as sqlite_files
+
     if settings.admin_token:
         return settings.admin_token
-    path = settings.data_dir / TOKEN_FILE
+    path = settings.data_dir / ADMIN_TOKEN_FILE
     if path.exists():
         return path.read_text().strip()
     token = "hk_" + secrets.token_urlsafe(32)
@@ -45,7 +105,7 @@ def admin_token(settings: Settings) -> str:
         shown = f"hookd: generated an admin token (stored in {path}):\n\n    {token}\n"
         typer.echo(shown, err=True)
     else:  # stderr is the log stream (a container, a file): never a secret there
-        log.info("admin token generated", path=str(path))
+        _log().info("admin token generated", path=str(path))
     return token
 
 
@@ -54,23 +114,27 @@ def warn_loose_permissions(db: Database, settings: Settings) -> None:
     ``store.sqlite.files``: hookd creates them 0700 and 0600)."""
     if db.sqlite_path is None:
         return
+    from hookd.config import ADMIN_TOKEN_FILE
     from hookd.main_key import KEY_FILE
+    from hookd.store.sqlite import files as sqlite_files
 
-    others = (settings.data_dir / TOKEN_FILE, settings.data_dir / KEY_FILE)
+    others = (settings.data_dir / ADMIN_TOKEN_FILE, settings.data_dir / KEY_FILE)
     for path, mode in sqlite_files.loose_permissions(db.sqlite_path, *others):
         wanted = sqlite_files.DIRECTORY_MODE if path.is_dir() else sqlite_files.FILE_MODE
-        log.warning(
+        _log().warning(
             "data file open to other users", path=str(path), mode=mode, expected=f"{wanted:04o}"
         )
 
 
 async def prepare_schema(db: Database) -> None:
     """Migrate an embedded SQLite file; refuse to start on an out-of-date PostgreSQL schema."""
+    from hookd.store import migrate
+
     try:
         if db.is_sqlite:
             before, after = await migrate.upgrade(db)
             if before != after:
-                log.info("database schema migrated", before=before, after=after)
+                _log().info("database schema migrated", before=before, after=after)
         else:
             await migrate.require_current(db)
     except migrate.SchemaOutOfDate as exc:
@@ -93,9 +157,9 @@ async def prepare_secrets(db: Database, settings: Settings) -> None:
     finally:
         await db.close()
     if sealed is not None and sealed.plain:
-        log.info("secrets sealed with the main key", values=sealed.plain)
+        _log().info("secrets sealed with the main key", values=sealed.plain)
     keyring = sealing.current()
-    log.debug("main key checked", key_id=keyring.primary_id, keys=len(keyring.key_ids))
+    _log().debug("main key checked", key_id=keyring.primary_id, keys=len(keyring.key_ids))
 
 
 def primary_id() -> str:
@@ -104,7 +168,7 @@ def primary_id() -> str:
     return sealing.current().primary_id
 
 
-@cli.command(name="rotate-main-key")
+@cli.command(name="rotate-main-key", rich_help_panel=SERVER_PANEL)
 def rotate_main_key(
     database_url: Annotated[
         str | None, typer.Option(help="sqlite:///path or postgresql://... [HOOKD_DATABASE_URL]")
@@ -113,7 +177,11 @@ def rotate_main_key(
 ) -> None:
     """Seal every stored secret again with the first key of HOOKD_MAIN_KEY (docs/production.md:
     run it while hookd runs with HOOKD_MAIN_KEY=new,old, then drop the old key)."""
+    import uvloop
+
+    from hookd.config import Settings
     from hookd.store import sealed_columns
+    from hookd.store.db import Database
 
     given = {"database_url": database_url} if database_url else {}
     settings = Settings(**given)  # type: ignore[arg-type]
@@ -136,13 +204,19 @@ def rotate_main_key(
     typer.echo(f"hookd: the first key of HOOKD_MAIN_KEY is {primary_id()}", err=True)
 
 
-@cli.command(name="migrate")
+@cli.command(name="migrate", rich_help_panel=SERVER_PANEL)
 def migrate_command(
     database_url: Annotated[
         str | None, typer.Option(help="sqlite:///path or postgresql://... [HOOKD_DATABASE_URL]")
     ] = None,
 ) -> None:
     """Bring the database schema up to date (run before starting a new version on PostgreSQL)."""
+    import uvloop
+
+    from hookd.config import Settings
+    from hookd.store import migrate
+    from hookd.store.db import Database
+
     given = {"database_url": database_url} if database_url else {}
     settings = Settings(**given)  # type: ignore[arg-type]
     configure_logging(settings.log_level, log_format=settings.log_format)
@@ -161,28 +235,32 @@ def migrate_command(
         typer.echo(f"hookd: schema migrated from {before or 'empty'} to {after}")
 
 
-@cli.command()
-def serve(
-    host: Annotated[str | None, typer.Option(help="Address to listen on [HOOKD_HOST]")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on [HOOKD_PORT]")] = None,
-    database_url: Annotated[
-        str | None, typer.Option(help="sqlite:///path or postgresql://... [HOOKD_DATABASE_URL]")
-    ] = None,
-    role: Annotated[
-        str | None, typer.Option(help="all | api | worker (default all) [HOOKD_ROLE]")
-    ] = None,
-) -> None:
+@cli.command(
+    cls=SettingsCommand,
+    rich_help_panel=SERVER_PANEL,
+    epilog="Every setting is read from its HOOKD_* environment variable too; a flag wins.",
+)
+def serve(ctx: typer.Context) -> None:
     """Run the API and the delivery worker (in one process by default, or one role)."""
-    given = {"host": host, "port": port, "database_url": database_url, "role": role}
+    import uvicorn
+    import uvloop
+    from pydantic import ValidationError
+
+    from hookd import open_files
+    from hookd.config import Settings
+    from hookd.store.db import Database
+
+    given = given_settings(ctx)
     try:
-        settings = Settings(**{k: v for k, v in given.items() if v is not None})  # type: ignore[arg-type]
+        settings = Settings(**given)
     except ValidationError as exc:
         typer.echo(f"hookd: invalid settings:\n{exc}", err=True)
         raise typer.Exit(2) from exc
+    export_settings(given)  # the delivery processes read theirs from the environment
     configure_logging(settings.log_level, sql=settings.log_sql, log_format=settings.log_format)
     before, after = open_files.raise_soft_limit()  # one file per connection
     if after != before:
-        log.info("open files limit raised", soft_before=before, soft=after)
+        _log().info("open files limit raised", soft_before=before, soft=after)
     database = Database(settings.effective_database_url, busy_timeout=settings.sqlite_busy_timeout)
     uvloop.run(prepare_schema(database))
     warn_loose_permissions(database, settings)
@@ -240,11 +318,13 @@ def serve(
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=[str(network) for network in settings.proxy_networks],
     )
-    log.info("hookd listening", version=__version__, url=f"http://{settings.host}:{settings.port}")
+    _log().info(
+        "hookd listening", version=__version__, url=f"http://{settings.host}:{settings.port}"
+    )
     uvicorn.Server(config).run()
 
 
-@cli.command()
+@cli.command(rich_help_panel=SERVER_PANEL)
 def prune(
     database_url: Annotated[
         str | None, typer.Option(help="sqlite:///path or postgresql://... [HOOKD_DATABASE_URL]")
@@ -263,6 +343,11 @@ def prune(
     """Expunge expired payloads and delete old messages, attempts and inbound requests (rejected
     ones after HOOKD_REJECTED_RETENTION_DAYS, 7 by default; counters and resolved alert issues
     after HOOKD_STATS_RETENTION_DAYS, 90 by default)."""
+    import uvloop
+
+    from hookd.config import Settings
+    from hookd.store.db import Database
+
     given = {"database_url": database_url, "retention_days": older_than_days}
     settings = Settings(**{k: v for k, v in given.items() if v is not None})  # type: ignore[arg-type]
     configure_logging(settings.log_level, log_format=settings.log_format)
@@ -304,7 +389,7 @@ def prune(
         typer.echo(f"  {name.replace('_', ' '):<26} {value:>10}")
 
 
-@cli.command()
+@cli.command(rich_help_panel=SERVER_PANEL)
 def fulfill(
     target: Annotated[str, typer.Argument(help="MODULE:APP, a hookd.fulfillment.Fulfillment")],
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
@@ -321,8 +406,9 @@ def fulfill(
         raise typer.Exit(2) from exc
 
 
-@cli.command(name="call")
+@cli.command(name="call", cls=ApiCommand, rich_help_panel=API_PANEL)
 def call_command(
+    ctx: typer.Context,
     app: Annotated[str, typer.Argument(help="Application id or uid")],
     endpoint: Annotated[str, typer.Argument(help="Endpoint id or uid")],
     payload: Annotated[
@@ -336,40 +422,29 @@ def call_command(
         int | None, typer.Option(help="Deadline in ms (default: the endpoint's timeoutMs)")
     ] = None,
     url: Annotated[
-        str, typer.Option(envvar="HOOKD_URL", help="The hookd API")
-    ] = "http://127.0.0.1:8071",
-    token: Annotated[
-        str | None,
-        typer.Option(envvar="HOOKD_ADMIN_TOKEN", help="Admin token (default: the stored one)"),
+        str | None, typer.Option(help="The hookd API (the same as --server)", show_default=False)
     ] = None,
 ) -> None:
     """Call an endpoint now through the API and print its answer (docs/calls.md)."""
-    from hookd.call_client import CallClientError, call_endpoint, parse_params
+    from hookd.call_client import call_endpoint, parse_params
+    from hookd.commands.client import CliError
 
     try:
         body: dict[str, object] = {"params": parse_params(params, param or [])}
         if payload is not None:
             body["payload"] = json.loads(payload)
-        if timeout_ms is not None:
-            body["timeoutMs"] = timeout_ms
-        status, answer = call_endpoint(url, token or stored_admin_token(), app, endpoint, body)
-    except (CallClientError, ValueError) as exc:
-        typer.echo(f"hookd call: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    typer.echo(json.dumps(answer, indent=2, ensure_ascii=False))
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    if timeout_ms is not None:
+        body["timeoutMs"] = timeout_ms
+    remember(ctx, server=url)
+    status, answer = call_endpoint(api(ctx), app, endpoint, body)
+    show(ctx, answer, default=Format.JSON)
     answered = status == 200 and (answer.get("fallback") or 200 <= answer.get("status", 0) < 300)
     raise typer.Exit(0 if answered else 1)
 
 
-def stored_admin_token() -> str:
-    """The admin token ``hookd serve`` stored in the default data directory."""
-    path = Settings().data_dir / TOKEN_FILE
-    if not path.exists():
-        raise ValueError("no admin token: pass --token or set HOOKD_ADMIN_TOKEN")
-    return path.read_text().strip()
-
-
-@cli.command(name="console-link")
+@cli.command(name="console-link", rich_help_panel=SERVER_PANEL)
 def console_link(
     database_url: Annotated[
         str | None, typer.Option(help="sqlite:///path or postgresql://... [HOOKD_DATABASE_URL]")
@@ -380,12 +455,20 @@ def console_link(
     ] = None,
 ) -> None:
     """Print a one-time login link to the web console (valid 10 minutes, works once)."""
-    given = {"database_url": database_url} if database_url else {}
-    settings = Settings(**given)  # type: ignore[arg-type]
-    configure_logging(settings.log_level)
+    from datetime import datetime
+
+    import uvloop
+
     from hookd.api.auth import ADMIN
+    from hookd.config import Settings
     from hookd.services import console
     from hookd.services.context import Context
+    from hookd.store import migrate
+    from hookd.store.db import Database
+
+    given = {"database_url": database_url} if database_url else {}
+    settings = Settings(**given)  # type: ignore[arg-type]
+    configure_logging(settings.log_level, log_format=settings.log_format)
 
     async def run() -> tuple[str, datetime]:
         db = Database(settings.effective_database_url, busy_timeout=settings.sqlite_busy_timeout)
@@ -411,8 +494,12 @@ def version() -> None:
     typer.echo(__version__)
 
 
+register(cli)
+
+
 def main() -> None:
-    cli()
+    # "hookd" however it was started (`python -m hookd` too): in usage lines and completion.
+    cli(prog_name="hookd")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ from hookd.core.retry import DEFAULT_DELAYS, RetrySchedule
 from hookd.core.ssrf import Network, parse_networks
 
 DEFAULT_DATA_DIR = Path(".hookd")
+# The admin token `hookd serve` generates, in the data directory (the commands read it too).
+ADMIN_TOKEN_FILE = "admin_token"  # noqa: S105 - a file name, not a secret
 # ``HOOKD_DELIVERY_PROCESSES=auto`` starts one per core, at most this many: the processes take
 # turns on one database writer (SQLite's lock), and on 2 cores 3 processes already delivered less
 # than 2.
@@ -45,20 +47,31 @@ class Settings(BaseSettings):
     role: Literal["all", "api", "worker"] = Field(
         default="all", description="all: API and worker in one process; api or worker alone"
     )
-    host: str = "127.0.0.1"
-    port: int = 8071
+    host: str = Field(default="127.0.0.1", description="the address the API listens on")
+    port: int = Field(default=8071, description="the port the API listens on")
     admin_token: str | None = Field(default=None, description="generated on first start if unset")
     main_key: SecretStr | None = Field(
         default=None,
         description="the key that seals secrets in the database: base64url keys of 32 bytes, "
         "comma-separated, the first seals and all open (generated on first start if unset)",
     )
-    retry_schedule: Annotated[tuple[float, ...], NoDecode] = DEFAULT_DELAYS
-    request_timeout: float = Field(default=15.0, gt=0, le=300)
-    allow_networks: Annotated[tuple[str, ...], NoDecode] = ()
-    max_payload_bytes: int = Field(default=1024 * 1024, gt=0)
-    signature_headers: Literal["webhook", "svix"] = "webhook"
-    max_retry_after: float = Field(default=3600.0, ge=0)
+    retry_schedule: Annotated[tuple[float, ...], NoDecode] = Field(
+        default=DEFAULT_DELAYS, description="seconds between a message's attempts, comma-separated"
+    )
+    request_timeout: float = Field(default=15.0, gt=0, le=300, description="seconds per attempt")
+    allow_networks: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), description="comma-separated CIDRs exempt from the SSRF guard"
+    )
+    max_payload_bytes: int = Field(
+        default=1024 * 1024, gt=0, description="the largest accepted payload, in bytes"
+    )
+    signature_headers: Literal["webhook", "svix"] = Field(
+        default="webhook",
+        description="the signature headers' names: webhook-id/-timestamp/-signature or svix-*",
+    )
+    max_retry_after: float = Field(
+        default=3600.0, ge=0, description="seconds an endpoint's Retry-After may postpone a retry"
+    )
     concurrency: int = Field(default=256, ge=1, description="deliveries in flight at once")
     # As many as the sender's connections per host (engine.http.sender.CONNECTIONS_PER_HOST).
     # With 16
@@ -122,7 +135,7 @@ class Settings(BaseSettings):
         description="seconds between evaluations of the alert rules; one process at a time "
         "evaluates (a lease in the database), any process may; 0: this process never does",
     )
-    log_level: str = "info"
+    log_level: str = Field(default="info", description="debug, info, warning or error")
     log_format: Literal["auto", "json", "console"] = Field(
         default="auto",
         description="json: one JSON object per line; console: for people, coloured on a "
