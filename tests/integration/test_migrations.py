@@ -5,6 +5,7 @@ A change to ``store/schema.py`` without a migration fails ``test_migrations_matc
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -74,3 +75,21 @@ def test_serve_refuses_an_unmigrated_postgresql_database(tmp_path: Path) -> None
         assert "revision none" in result.stderr
     finally:
         pg.drop_database(url)
+
+
+def test_every_config_clock_trigger_survives_the_migrations(tmp_path: Path) -> None:
+    """A migration that copies a table anew on SQLite (an Alembic batch) drops its triggers:
+    the config clock (0002) would then miss another process's endpoint changes."""
+    path = tmp_path / "hookd.db"
+    done = hookd("migrate", "--database-url", f"sqlite:///{path}")
+    assert done.returncode == 0, done.stderr
+    with sqlite3.connect(path) as conn:
+        found = {
+            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        }
+    expected = {
+        f"config_clock_{table}_{event}"
+        for table in ("applications", "endpoints", "event_types")
+        for event in ("insert", "update", "delete")
+    }
+    assert expected <= found

@@ -153,6 +153,13 @@ def configure_logging(
     root.setLevel(max(numeric, logging.INFO))
     for name in LEVELLED_LOGGERS:
         logging.getLogger(name).setLevel(numeric)
+    # uvicorn's own logging config (when something ran uvicorn with it in this process) gives
+    # its loggers handlers of their own and stops them propagating: back to the one stream.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        library = logging.getLogger(name)
+        library.handlers.clear()
+        library.propagate = True
+        library.disabled = False
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # The drivers log every statement with its parameters at debug level: only with
     # HOOKD_LOG_SQL (``sql``), never because the log level is debug.

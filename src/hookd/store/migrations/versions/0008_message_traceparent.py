@@ -26,13 +26,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("messages", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("traceparent", sa.String(length=55), nullable=True))
-        batch_op.add_column(sa.Column("tracestate", sa.Text(), nullable=True))
-    with op.batch_alter_table("endpoints", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("trace_context", sa.Boolean(), nullable=False, server_default=sa.text("true"))
-        )
+    # Plain ALTER TABLE ADD COLUMN, not a batch: on SQLite a batch may copy the table anew,
+    # which drops its triggers (the endpoints' config clock, 0002).
+    op.add_column("messages", sa.Column("traceparent", sa.String(length=55), nullable=True))
+    op.add_column("messages", sa.Column("tracestate", sa.Text(), nullable=True))
+    op.add_column(
+        "endpoints",
+        sa.Column("trace_context", sa.Boolean(), nullable=False, server_default=sa.text("true")),
+    )
 
 
 def downgrade() -> None:
