@@ -17,6 +17,8 @@ import uvloop
 from pydantic import ValidationError
 
 from hookd import __version__, open_files
+from hookd.commands import bins as bins_commands
+from hookd.commands import demo as demo_command
 from hookd.config import Settings
 from hookd.store import migrate
 from hookd.store.db import Database
@@ -25,6 +27,9 @@ from hookd.store.sqlite import files as sqlite_files
 cli = typer.Typer(
     name="hookd", help="Self-hosted webhooks: send, receive and fulfill.", no_args_is_help=True
 )
+# The API from the terminal (hookd.commands): request bins, and the five-minute demo.
+cli.add_typer(bins_commands.app, name="bin")
+cli.command(name="demo")(demo_command.demo)
 log = structlog.get_logger("hookd")
 TOKEN_FILE = "admin_token"  # noqa: S105 - a file name, not a secret
 SQL_LOGGERS = ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool")
@@ -258,7 +263,25 @@ def serve(
         forwarded_allow_ips=[str(network) for network in settings.proxy_networks],
     )
     typer.echo(f"hookd {__version__} listening on http://{settings.host}:{settings.port}", err=True)
+    typer.echo(first_steps(settings), err=True)
     uvicorn.Server(config).run()
+
+
+def first_steps(settings: Settings) -> str:
+    """What ``hookd serve`` says at start: the console, where the admin token is, a first
+    command to try."""
+    url = settings.effective_public_url
+    where = (
+        "HOOKD_ADMIN_TOKEN (as set)"
+        if settings.admin_token
+        else f"in {settings.data_dir / TOKEN_FILE}"
+    )
+    demo = "hookd demo" if url == bins_commands.DEFAULT_SERVER else f"hookd demo --server {url}"
+    return (
+        f"  console      {url}/console\n"
+        f"  admin token  {where}\n"
+        f"  try          {demo}   (sends a webhook to a request bin and checks it)\n"
+    )
 
 
 @cli.command()
