@@ -96,7 +96,11 @@ def _get_or_create(server: Server, path: str, body: dict[str, Any]) -> Any:
 
 
 def _endpoint(server: Server, app_id: str, url: str) -> Any:
-    fields = {"url": url, "description": "hookd demo: delivers to the demo's request bin"}
+    fields = {
+        "uid": DEMO_UID,  # a PUT replaces every field: the uid is said again to keep it
+        "url": url,
+        "description": "hookd demo: delivers to the demo's request bin",
+    }
     return _api(server, "PUT", f"/api/v1/app/{app_id}/endpoint/{DEMO_UID}", body=fields)
 
 

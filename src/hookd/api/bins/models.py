@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import Field
 
@@ -15,6 +16,8 @@ from hookd.core.providers.request_bin import (
 )
 
 MAX_REPLAY_TIMEOUT_MS = 60_000
+# A header as received: [name, value] (a list of pairs keeps repeated names and their order).
+HeaderPair = Annotated[list[str], Field(min_length=2, max_length=2)]
 
 
 class BinAnswerIn(CamelModel):
@@ -78,7 +81,7 @@ class BinRequestOut(CamelModel):
     path: str = Field(description="the path under the capture URL ('' for the URL itself)")
     query: str = Field(description="the query string as sent, without '?'")
     url: str = Field(description="the full URL the request was sent to")
-    headers: list[tuple[str, str]] = Field(description="as received, repeated names kept")
+    headers: list[HeaderPair] = Field(description="as received: [name, value], in order")
     body: str = Field(description="the exact body, base64")
     body_text: str | None = Field(description="the body when it is UTF-8 text")
     body_size: int
@@ -98,7 +101,7 @@ class ReplayIn(CamelModel):
 
 class ReplayOut(CamelModel):
     status_code: int = Field(description="0 when nothing answered (see error)")
-    headers: list[tuple[str, str]]
+    headers: list[HeaderPair]
     body: str = Field(description="the answer's body, base64")
     body_text: str | None
     duration_ms: int
