@@ -364,6 +364,8 @@ async def test_bad_input_gets_a_code_and_a_detail(
         {"answer": {"statusCode": 600}},
         {"answer": {"delayMs": 60_001}},
         {"answer": {"delayMs": -1}},
+        {"answer": {"delayMs": False}},  # a boolean is no number (pydantic's lax mode)
+        {"ttlSeconds": True},
         {"answer": {"headers": {"Content-Length": "3"}}},
         {"answer": {"headers": {"Bad Name": "x"}}},
         {"answer": {"headers": {"X-A": "line\nbreak"}}},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from hookd.api.send.models import UID, CamelModel, Headers
 from hookd.core.providers.request_bin import (
@@ -21,15 +21,16 @@ HeaderPair = Annotated[list[str], Field(min_length=2, max_length=2)]
 
 
 class BinAnswerIn(CamelModel):
-    """What every request to the bin is answered with."""
+    """What every request to the bin is answered with. Numbers are strict: pydantic's lax mode
+    would take ``false`` as 0."""
 
-    status_code: int = Field(default=200, ge=200, le=599)
+    status_code: StrictInt = Field(default=200, ge=200, le=599)
     headers: Headers = Field(
         default_factory=dict,
         description="response headers (not Content-Length, Transfer-Encoding or Connection)",
     )
     body: str = Field(default="", max_length=MAX_ANSWER_BODY_BYTES)
-    delay_ms: int = Field(
+    delay_ms: StrictInt = Field(
         default=0, ge=0, le=MAX_DELAY_MS, description="wait this long before answering"
     )
 
@@ -38,7 +39,7 @@ class BinIn(CamelModel):
     name: str | None = Field(default=None, min_length=1, max_length=256)
     uid: str | None = Field(default=None, min_length=1, max_length=256, pattern=UID)
     answer: BinAnswerIn | None = None
-    ttl_seconds: int | None = Field(
+    ttl_seconds: StrictInt | None = Field(
         default=None,
         ge=1,
         le=MAX_TTL_SECONDS,
@@ -49,7 +50,7 @@ class BinIn(CamelModel):
 
 class BinPatch(CamelModel):
     answer: BinAnswerIn | None = Field(default=None, description="replaces the whole answer")
-    ttl_seconds: int | None = Field(default=None, ge=1, le=MAX_TTL_SECONDS)
+    ttl_seconds: StrictInt | None = Field(default=None, ge=1, le=MAX_TTL_SECONDS)
 
 
 class BinAnswerOut(CamelModel):
@@ -91,7 +92,7 @@ class BinRequestOut(CamelModel):
 
 class ReplayIn(CamelModel):
     url: str = Field(min_length=1, max_length=65_536, description="where to send the request")
-    timeout_ms: int | None = Field(
+    timeout_ms: StrictInt | None = Field(
         default=None,
         ge=1,
         le=MAX_REPLAY_TIMEOUT_MS,
