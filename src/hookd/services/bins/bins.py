@@ -17,6 +17,7 @@ from hookd.core.providers.verifier import ALLOWLIST_FIELD
 from hookd.services.context import Context
 from hookd.services.errors import Invalid, NotFound
 from hookd.services.ingest import sources as source_service
+from hookd.services.ingest.receive import SourceMisconfigured
 from hookd.services.ingest.source_cache import forget
 from hookd.store import applications as app_store
 from hookd.store.ingest import bins as store
@@ -24,6 +25,8 @@ from hookd.store.ingest import inbound_requests as records
 from hookd.store.ingest import sources as source_store
 
 DEFAULT_NAME = "request bin"
+
+
 PARSED_CACHE_SIZE = 1024
 
 _parsed: dict[tuple[str, datetime], Verifier] = {}
@@ -34,7 +37,11 @@ def verifier_of(source: Source) -> Verifier:
     key = (source.id, source.updated_at)
     verifier = _parsed.get(key)
     if verifier is None:
-        verifier = parse_verifier(BIN, source.config)
+        try:
+            verifier = parse_verifier(BIN, source.config)
+        except ConfigError as exc:
+            # Saved configs were valid; this only happens when a newer hookd reads older ones.
+            raise SourceMisconfigured(f"the bin's config is no longer valid: {exc}") from exc
         if len(_parsed) >= PARSED_CACHE_SIZE:
             _parsed.clear()
         _parsed[key] = verifier
