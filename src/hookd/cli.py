@@ -321,7 +321,32 @@ def serve(ctx: typer.Context) -> None:
     _log().info(
         "hookd listening", version=__version__, url=f"http://{settings.host}:{settings.port}"
     )
+    steps = first_steps(settings)
+    if sys.stderr.isatty():  # for the person who started it; the log stream has its line
+        typer.echo("\n".join(f"  {name:<12} {value}" for name, value in steps.items()), err=True)
+    else:
+        _log().info("first steps", **steps)
     uvicorn.Server(config).run()
+
+
+def first_steps(settings: Settings) -> dict[str, str]:
+    """What ``hookd serve`` says at start: the console, where the admin token is, a first
+    command to try."""
+    from hookd.commands.bins import DEFAULT_SERVER
+    from hookd.config import ADMIN_TOKEN_FILE
+
+    url = settings.effective_public_url
+    where = (
+        "HOOKD_ADMIN_TOKEN (as set)"
+        if settings.admin_token
+        else f"in {settings.data_dir / ADMIN_TOKEN_FILE}"
+    )
+    demo = "hookd demo" if url == DEFAULT_SERVER else f"hookd demo --server {url}"
+    return {
+        "console": f"{url}/console",
+        "admin token": where,
+        "try": f"{demo}   (sends a webhook to a request bin and checks it)",
+    }
 
 
 @cli.command(rich_help_panel=SERVER_PANEL)

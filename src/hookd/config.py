@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from hookd.core.breaker import BreakerPolicy
 from hookd.core.retry import DEFAULT_DELAYS, RetrySchedule
 from hookd.core.ssrf import Network, parse_networks
+from hookd.core.urls import url_address
 
 DEFAULT_DATA_DIR = Path(".hookd")
 # The admin token `hookd serve` generates, in the data directory (the commands read it too).
@@ -189,6 +190,25 @@ class Settings(BaseSettings):
         ge=0,
         description="rejected requests a second (burst: one second's worth) per source and "
         "address; past it /in/ answers 429 with Retry-After and stores nothing (0: no limit)",
+    )
+
+    bin_max_body_bytes: int = Field(
+        default=1024 * 1024,
+        gt=0,
+        description="the largest body a request bin captures; a larger request is answered 413 "
+        "and not stored",
+    )
+    bin_max_requests: int = Field(
+        default=1000,
+        ge=1,
+        le=1_000_000,
+        description="requests a request bin keeps; beyond it its oldest are forgotten",
+    )
+    allow_own_url: bool = Field(
+        default=True,
+        description="endpoints may point at this server's own public URL (the host and port of "
+        "HOOKD_PUBLIC_URL) even when the SSRF guard would refuse its address, e.g. a bin's "
+        "capture URL on 127.0.0.1; false: the guard treats it like any other",
     )
 
     thin_link_ttl_seconds: int = Field(
@@ -388,6 +408,14 @@ class Settings(BaseSettings):
     def effective_public_url(self) -> str:
         """Where providers reach this server, without a trailing slash."""
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def own_address(self) -> tuple[str, int] | None:
+        """Host and port of the public URL, which the SSRF guard lets endpoints reach
+        (``HOOKD_ALLOW_OWN_URL``); None when it is off."""
+        if not self.allow_own_url:
+            return None
+        return url_address(self.effective_public_url)
 
     @property
     def schedule(self) -> RetrySchedule:

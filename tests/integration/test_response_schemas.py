@@ -123,8 +123,12 @@ async def test_every_answer_matches_its_published_schema(
         for template, operations in schema.raw_schema["paths"].items()
         if "get" in operations
     }
-    # A thin webhook's payload is the sender's JSON: its 200 declares no schema.
-    assert documented - check.seen == {("GET", "/api/v1/payload/{msg_id}")}
+    # A thin webhook's payload is the sender's JSON: its 200 declares no schema; a bin's stream
+    # is server-sent events (tests/integration/test_bins.py reads it).
+    assert documented - check.seen == {
+        ("GET", "/api/v1/payload/{msg_id}"),
+        ("GET", "/api/v1/bin/{bin_id}/stream"),
+    }
     assert check.mismatches == [], "\n\n".join(check.mismatches)
 
 
@@ -378,6 +382,29 @@ async def _exercise(check: Checked, client: httpx.AsyncClient, receiver: Receive
     await check(
         "GET", "/api/v1/app/{app_id}/msg/{msg_id}", 200, app_id=custom["id"], msg_id=stored["msgId"]
     )
+
+    # A request bin: made, sent a binary body on a sub-path, read, replayed, deleted.
+    bin_fields = {
+        "name": "b",
+        "uid": "bin-uid",
+        "answer": {"statusCode": 201, "headers": {"X-A": "1"}, "body": "ok", "delayMs": 0},
+        "ttlSeconds": 60,
+        "metadata": {"k": "v"},
+    }
+    made = await check("POST", "/api/v1/bin", 201, json=bin_fields)
+    b = {"bin_id": made["id"]}
+    await check("GET", "/api/v1/bin", 200)
+    await check("GET", "/api/v1/bin/{bin_id}", 200, **b)
+    await check("PATCH", "/api/v1/bin/{bin_id}", 200, json={"ttlSeconds": 120}, **b)
+    captured = await client.put(made["url"] + "/x?y=1", content=b"\xff\x00")
+    assert captured.status_code == 201, captured.text
+    bins_page = await check("GET", "/api/v1/bin/{bin_id}/request", 200, **b)
+    br = b | {"request_id": bins_page["data"][0]["id"]}
+    await check("GET", "/api/v1/bin/{bin_id}/request/{request_id}", 200, **br)
+    replay = "/api/v1/bin/{bin_id}/request/{request_id}/replay"
+    await check("POST", replay, 200, json={"url": receiver.url, "timeoutMs": 5000}, **br)
+    await check("POST", replay, 422, json={"url": "ftp://example.com/"}, **br)
+    await check("DELETE", "/api/v1/bin/{bin_id}", 204, **b)
 
     # Errors: hookd's {"code", "detail"} where the document declares them.
     await check("GET", "/api/v1/app/{app_id}", 404, app_id="app_missing")

@@ -17,6 +17,7 @@ from hookd.api.access import portal as access_portal
 from hookd.api.alerts import channels as alert_channels
 from hookd.api.alerts import routes as alerts
 from hookd.api.auth import ApiKeys, authorize, require_admin
+from hookd.api.bins import routes as bins
 from hookd.api.body_limit import BodyLimit
 from hookd.api.calls import routes as calls
 from hookd.api.console import site as console
@@ -44,6 +45,7 @@ from hookd.api.served import Served
 from hookd.api.statistics import routes as statistics
 from hookd.api.traced import Traced
 from hookd.engine.calls import call_sender
+from hookd.engine.replay import replay_sender
 from hookd.engine.runtime import Runtime
 from hookd.observability import metrics as metrics_port
 from hookd.telemetry import NO_TELEMETRY
@@ -87,6 +89,8 @@ def create_app(
             app.state.call_sender = await stack.enter_async_context(
                 call_sender(ctx.settings, ctx.tracing)
             )
+            # Request bins' replays to a URL (api/bins), through the same SSRF guard.
+            app.state.replay_sender = await stack.enter_async_context(replay_sender(ctx.settings))
             await stack.enter_async_context(readiness.running())
             if ctx.settings.health_port is not None:
                 bound = stack.enter_context(
@@ -145,6 +149,7 @@ def create_app(
         alert_channels.router,
         statistics.router,
         alerts.router,
+        bins.router,
         statistics.endpoint_router,
         statistics.source_router,
     ):

@@ -67,6 +67,8 @@ COMMAND_MODULES = (
     "key",
     "alert",
     "task",
+    "bins",
+    "demo",
 )
 
 

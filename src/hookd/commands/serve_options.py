@@ -62,6 +62,8 @@ GROUPS: Mapping[str, tuple[str, ...]] = {
     ),
     "Transformations": ("transform_timeout_ms", "transform_max_memory_mb", "transform_workers"),
     "Receiving": (
+        "bin_max_requests",
+        "bin_max_body_bytes",
         "dedup_window_seconds",
         "rejected_body_bytes",
         "rejected_coalesce_seconds",
@@ -73,7 +75,7 @@ GROUPS: Mapping[str, tuple[str, ...]] = {
         "stats_retention_days",
         "prune_interval",
     ),
-    "Security": ("admin_token", "main_key", "allow_networks"),
+    "Security": ("admin_token", "main_key", "allow_networks", "allow_own_url"),
     "Observability": (
         "log_level",
         "log_format",

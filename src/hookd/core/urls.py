@@ -12,6 +12,7 @@ from hookd.core.ssrf import Network, literal_refusal
 
 MAX_URL_LENGTH = 65_536
 SCHEMES = ("http", "https")
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def url_problem(url: str) -> str | None:
@@ -46,11 +47,30 @@ def url_problem(url: str) -> str | None:
     return None
 
 
-def url_host_refusal(url: str, allow: tuple[Network, ...]) -> str | None:
+def url_address(url: str) -> tuple[str, int] | None:
+    """The host (lower-case, IPv6 without brackets) and port an http(s) URL connects to; None
+    for another scheme or a malformed URL."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS or not parts.hostname:
+        return None
+    return parts.hostname.lower(), port or DEFAULT_PORTS[scheme]
+
+
+def url_host_refusal(
+    url: str, allow: tuple[Network, ...], own: tuple[str, int] | None = None
+) -> str | None:
     """Why the SSRF guard would refuse ``url`` (one :func:`url_problem` accepts) whatever its
-    host resolves to: its host is a literal address outside ``allow``. None otherwise."""
+    host resolves to: its host is a literal address outside ``allow``. None otherwise, and for a
+    URL on ``own``, the server's own public host and port (``Settings.own_address``)."""
     from hookd.core.destinations import is_destination_url, parse_destination
 
+    if own is not None and url_address(url) == own:
+        return None
     host = parse_destination(url).host if is_destination_url(url) else urlsplit(url).hostname
     reason = literal_refusal(host or "", allow)
     if reason is None:

@@ -62,7 +62,12 @@ async def call_sender(
     settings: Settings, tracing: Tracing | None = None
 ) -> AsyncIterator[CallSender]:
     """A sender with its own connection pool, open while the block runs."""
-    sender = HttpSender(settings.networks, user_agent=USER_AGENT, limit=CALL_CONCURRENCY)
+    sender = HttpSender(
+        settings.networks,
+        user_agent=USER_AGENT,
+        limit=CALL_CONCURRENCY,
+        own=settings.own_address,
+    )
     await sender.start()
     try:
         yield CallSender(Authenticator(sender), settings.signature_headers, tracing)

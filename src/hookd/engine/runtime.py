@@ -197,7 +197,12 @@ class Runtime:
     async def _delivery_engine(self) -> AsyncIterator[DeliveryWorker]:
         """Run deliveries while the block runs; on exit finish or release what is in flight."""
         ctx, settings = self.ctx, self.settings
-        sender = HttpSender(settings.networks, user_agent=USER_AGENT, limit=settings.concurrency)
+        sender = HttpSender(
+            settings.networks,
+            user_agent=USER_AGENT,
+            limit=settings.concurrency,
+            own=settings.own_address,
+        )
         await sender.start()
         brokers = BrokerDestinations(settings.networks)
         await brokers.start()

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd import ids
 from hookd.core.rollups import minute_of
+from hookd.services.bins import expiry as bin_expiry
 from hookd.store import idempotency, rollups
 from hookd.store import retention as store
 from hookd.store.alerts import records as alert_store
@@ -66,7 +67,8 @@ async def prune(
     """Expunge payloads past their retention period; with ``older_than``, delete older records.
 
     Messages (with their deliveries and attempts) and inbound requests older than ``older_than``
-    are deleted, except messages with a delivery still to make; rejected inbound requests go
+    are deleted, except messages with a delivery still to make; a request bin's requests go
+    once older than its TTL (``ttlSeconds``); rejected inbound requests go
     once older than ``rejected_older_than`` (``HOOKD_REJECTED_RETENTION_DAYS``), counted with
     the inbound requests; rolled-up counters and resolved alert issues once older than
     ``stats_older_than`` (``HOOKD_STATS_RETENTION_DAYS``). Each batch of at most
@@ -82,6 +84,7 @@ async def prune(
         rejected = await _in_batches(
             db, lambda c: store.delete_rejected_requests(c, cut, batch_size)
         )
+    rejected += await bin_expiry.prune_expired(db, now, batch_size)  # past each bin's TTL
     counters = issues = 0
     if stats_older_than is not None:
         stats_cut = _stats_cut_off(now - stats_older_than)
@@ -132,6 +135,7 @@ async def count(
             rejected = 0
             if rejected_cut is not None:
                 rejected = await store.count_old_rejected_requests(conn, rejected_cut)
+            rejected += await bin_expiry.count_expired(db, now)
             return PruneCounts(
                 payloads_expunged=payloads,
                 inbound_requests_deleted=rejected,
@@ -146,6 +150,8 @@ async def count(
             # Rejected requests between the two cut-offs go too (older ones are counted above).
             requests += await store.count_old_rejected_requests(conn, rejected_cut)
             requests -= await store.count_old_rejected_requests(conn, req_cut)
+    # Bins' expired requests newer than the cut-off (older ones are counted above).
+    requests += await bin_expiry.count_expired(db, now, newer_than=req_cut)
     return PruneCounts(payloads, messages, attempts, requests, keys, counters, issues)
 
 

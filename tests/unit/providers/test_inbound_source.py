@@ -21,7 +21,7 @@ from tests.unit.providers.inbound_builders import NOW, check, inbound, source
 def test_registry_names_match_providers() -> None:
     assert set(PROVIDERS) == {
         "generic-webhook", "standard-webhooks", "svix", "stripe", "github", "gitlab", "shopify",
-        "slack", "twilio", "meta", "paddle", "zoom", "discord", "twitch", "microsoft-graph",
+        "slack", "twilio", "meta", "paddle", "zoom", "discord", "twitch", "microsoft-graph", "bin",
     }  # fmt: skip
     assert all(provider.name == name for name, provider in PROVIDERS.items())
 

@@ -26,7 +26,10 @@ from tests.unit.providers.inbound_builders import NOW, inbound, source
 def test_methods_and_default_answers_are_the_providers_own() -> None:
     assert PROVIDERS["meta"].methods == {"GET", "POST"}  # GET: the hub.challenge handshake
     assert PROVIDERS["generic-webhook"].methods == {"GET", "POST", "PUT", "PATCH", "DELETE"}
-    others = [p for name, p in PROVIDERS.items() if name not in {"meta", "generic-webhook"}]
+    # A request bin lists the common methods; the ingest door lets it take any at all.
+    assert {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"} == PROVIDERS["bin"].methods
+    special = {"meta", "generic-webhook", "bin"}
+    others = [p for name, p in PROVIDERS.items() if name not in special]
     assert all(p.methods == POST_ONLY for p in others)
     twiml = b'<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
     assert provider_response("twilio") == StaticResponse(200, "text/xml", twiml)

@@ -1,7 +1,11 @@
-"""/in/{source}: where providers send webhooks. Public: the provider's signature is the proof."""
+"""/in/{source}: where providers send webhooks. Public: the provider's signature is the proof.
+
+A request bin's capture URL is an ingest URL too (``/in/{token}`` and any path under it): it
+takes any method, stores the request whole and answers as the bin is configured."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl
@@ -13,15 +17,19 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from hookd.api.errors import error
 from hookd.api.request_log import record_of
 from hookd.api.served import INGEST_ROUTE
+from hookd.core.domain import Source
 from hookd.core.providers import Headers, InboundRequest
+from hookd.core.providers.request_bin import BIN
+from hookd.services.bins import capture as bin_capture
 from hookd.services.context import Context
 from hookd.services.errors import PayloadTooLarge, ServiceError, unavailable
 from hookd.services.ingest import receive as service
 
 log = structlog.get_logger("hookd.api")
 
-# Any method; the source's provider decides which it takes (405 otherwise).
-INGEST_PATH = re.compile(r"^/in/([^/]+)$")
+# Any method; the source's provider decides which it takes (405 otherwise). Paths under the
+# URL (group 2) are a request bin's only (docs/bins.md).
+INGEST_PATH = re.compile(r"^/in/([^/]+)(/.*)?$", re.DOTALL)
 INGEST_PREFIX = "/in/"
 
 
@@ -53,7 +61,9 @@ def _inbound(scope: Scope, public_url: str, body: bytes) -> InboundRequest:
     return InboundRequest(
         method=scope["method"],
         url=url,
-        path=scope["path"],  # /in/{key}: INGEST_PATH and the key's alphabet need no escaping
+        # /in/{key}: INGEST_PATH and the key's alphabet need no escaping (a bin's sub-path is
+        # kept as decoded; its raw form is in ``url``)
+        path=scope["path"],
         query=tuple(parse_qsl(query, keep_blank_values=True)) if query else (),
         # ASGI servers send header names lower-cased, as the protocol requires.
         headers=Headers.lowercased(
@@ -106,7 +116,7 @@ class IngestDoor:
             await self.app(scope, receive, send)
             return
         try:
-            await self.ingest(match.group(1), scope, receive, send)
+            await self.ingest(match.group(1), match.group(2) is not None, scope, receive, send)
         except ServiceError as exc:
             response = error(exc.status_code, exc.detail, exc.code)
             if isinstance(exc, service.MethodNotAllowed):
@@ -122,13 +132,29 @@ class IngestDoor:
             response = error(500, "internal error; the request was not applied", "internal_error")
             await response(scope, receive, send)
 
-    async def ingest(self, key: str, scope: Scope, receive: Receive, send: Send) -> None:
+    async def ingest(
+        self, key: str, sub_path: bool, scope: Scope, receive: Receive, send: Send
+    ) -> None:
         ctx = self.ctx
         now = ctx.clock()
-        found = await service.find_source(ctx, key, scope["method"], now)
+        found = await service.find_source(ctx, key, scope["method"], now, sub_path=sub_path)
         record = record_of(scope)
         if record is not None:
             record.source_id = found.id  # the request's log line names the source, not its token
+        if found.provider == BIN:
+            await self.capture(found, scope, receive, send)
+            return
         body = await _read_body(receive, ctx.settings.max_payload_bytes)
         answer = await service.ingest(ctx, found, _inbound(scope, self.public_url, body), now)
         await _send(send, answer.status, answer.content_type, answer.body, answer.headers)
+
+    async def capture(self, found: Source, scope: Scope, receive: Receive, send: Send) -> None:
+        """A request bin's request: stored whole, then answered as the bin says, after its
+        delay (slept here, after the commit: the loop goes on, no transaction waits)."""
+        ctx = self.ctx
+        body = await _read_body(receive, ctx.settings.bin_max_body_bytes)
+        request = _inbound(scope, self.public_url, body)
+        answer = await bin_capture.capture(ctx, found, request, ctx.clock())
+        if answer.delay_ms:
+            await asyncio.sleep(answer.delay_ms / 1000)
+        await _send(send, answer.status, None, answer.body, answer.headers)

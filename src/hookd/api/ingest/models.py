@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from hookd.api.send.models import UID, Bool, CamelModel, Time
 
@@ -49,7 +49,8 @@ class IngestSourceIn(CamelModel):
     config: dict[str, Any] = Field(default_factory=dict)
     metadata: dict[str, str] | None = None
     response: StaticResponseIn | None = None
-    dedup_window_seconds: int | None = Field(default=None, ge=0, le=30 * 24 * 3600)
+    # Strict: a JSON boolean is no number of seconds (pydantic's lax mode takes false as 0).
+    dedup_window_seconds: StrictInt | None = Field(default=None, ge=0, le=30 * 24 * 3600)
 
     def fields_set(self) -> dict[str, Any]:
         fields = super().fields_set()

@@ -39,6 +39,10 @@ class ConfigReader:
         self._read.add(field)
         return self._raw.get(field)
 
+    def raw(self, field: str) -> Any:
+        """The field's value as it came (None when missing), for a caller that parses it."""
+        return self._value(field)
+
     def text(self, field: str, default: str | None = None, *, allow_empty: bool = False) -> str:
         value = self._value(field)
         if value is None:

@@ -15,6 +15,7 @@ from hookd.core.providers import (
     meta,
     microsoft_graph,
     paddle,
+    request_bin,
     shopify,
     slack,
     standard,
@@ -43,6 +44,7 @@ _ALL: tuple[Provider[Any], ...] = (
     discord.PROVIDER,
     twitch.PROVIDER,
     microsoft_graph.PROVIDER,
+    request_bin.PROVIDER,  # a request bin: captures, verifies nothing (docs/bins.md)
 )
 
 PROVIDERS: Mapping[str, Provider[Any]] = MappingProxyType({p.name: p for p in _ALL})

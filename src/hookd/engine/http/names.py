@@ -11,12 +11,14 @@ import asyncio
 import socket
 import time
 
-from hookd.core.ssrf import Network, parse_address, refusal_reason
+from hookd.core.ssrf import Network, parse_address, parse_networks, refusal_reason
 
 DNS_TTL_SECONDS = 30.0
 # Said with every refusal: the one setting that lets an operator reach such a network on purpose.
 ALLOW_HINT = " (HOOKD_ALLOW_NETWORKS lists the networks exempt from this guard)"
 MAX_CACHED_NAMES = 4096
+# Every address: what the server's own public host and port may resolve to (``own`` below).
+EVERYWHERE = parse_networks(("0.0.0.0/0", "::/0"))
 
 
 class AddressRefused(OSError):
@@ -60,11 +62,22 @@ async def checked_addresses(host: str, port: int, allow: tuple[Network, ...]) ->
 
 
 class GuardedNames:
-    """:func:`checked_addresses` with answers (refusals too) kept for ``ttl`` seconds."""
+    """:func:`checked_addresses` with answers (refusals too) kept for ``ttl`` seconds.
 
-    def __init__(self, allow: tuple[Network, ...], *, ttl: float = DNS_TTL_SECONDS) -> None:
+    ``own``, the host and port of the server's public URL (``Settings.own_address``), is reached
+    whatever it resolves to: the server's own listener (its bins' and sources' capture URLs),
+    whose every other route needs a token. Only that port of that host name or address."""
+
+    def __init__(
+        self,
+        allow: tuple[Network, ...],
+        *,
+        ttl: float = DNS_TTL_SECONDS,
+        own: tuple[str, int] | None = None,
+    ) -> None:
         self._allow = allow
         self._ttl = ttl
+        self._own = own
         # (name, port) -> (expires at, addresses or the refusal)
         self._answers: dict[tuple[str, int], tuple[float, list[str] | AddressRefused]] = {}
 
@@ -74,7 +87,8 @@ class GuardedNames:
         if cached is None or cached[0] <= now:
             answer: list[str] | AddressRefused
             try:
-                answer = await checked_addresses(host, port, self._allow)
+                allow = EVERYWHERE if (host.lower(), port) == self._own else self._allow
+                answer = await checked_addresses(host, port, allow)
             except AddressRefused as exc:
                 answer = exc
             if len(self._answers) >= MAX_CACHED_NAMES:

@@ -50,8 +50,16 @@ class Sender(Protocol):
 class HttpSender:
     """Sends one signed request and reports what came back, never raising for network trouble."""
 
-    def __init__(self, allow: tuple[Network, ...], *, user_agent: str, limit: int = 512) -> None:
-        self._names = GuardedNames(allow)
+    def __init__(
+        self,
+        allow: tuple[Network, ...],
+        *,
+        user_agent: str,
+        limit: int = 512,
+        own: tuple[str, int] | None = None,
+    ) -> None:
+        # ``own``: the server's public host and port, which the guard lets through (names.py).
+        self._names = GuardedNames(allow, own=own)
         self._user_agent = user_agent
         self._limit = limit
         self._pool: ConnectionPool | None = None

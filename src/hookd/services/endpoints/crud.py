@@ -130,12 +130,14 @@ def _kept_url(fields: Mapping[str, Any], stored: str | None) -> Mapping[str, Any
         raise Invalid(str(exc), loc=("body", "url")) from exc
 
 
-def _check_fields(fields: Mapping[str, Any], allow: tuple[Network, ...]) -> None:
+def _check_fields(
+    fields: Mapping[str, Any], allow: tuple[Network, ...], own: tuple[str, int] | None = None
+) -> None:
     if "url" in fields:
         problem = url_problem(fields["url"])
         if problem:
             raise Invalid(problem, loc=("body", "url"))
-        refusal = url_host_refusal(fields["url"], allow)
+        refusal = url_host_refusal(fields["url"], allow, own)
         if refusal:
             raise Invalid(refusal, loc=("body", "url"), code="url_not_allowed")
     if fields.get("filter_types") is not None and not fields["filter_types"]:
@@ -160,10 +162,14 @@ def _tuple(values: Any) -> tuple[str, ...] | None:
 
 
 def _new_endpoint(
-    app_id: str, fields: Mapping[str, Any], now: datetime, allow: tuple[Network, ...]
+    app_id: str,
+    fields: Mapping[str, Any],
+    now: datetime,
+    allow: tuple[Network, ...],
+    own: tuple[str, int] | None = None,
 ) -> Endpoint:
     fields = _kept_url(fields, None)
-    _check_fields(fields, allow)
+    _check_fields(fields, allow, own)
     secret = fields.get("secret")
     return Endpoint(
         id=ids.new_id(ids.ENDPOINT, now),
@@ -203,7 +209,9 @@ async def create_endpoint(ctx: Context, app_id: str, fields: Mapping[str, Any]) 
     try:
         async with ctx.db.write() as conn:
             app = await require_app(conn, app_id)
-            endpoint = _new_endpoint(app.id, fields, now, ctx.settings.networks)
+            endpoint = _new_endpoint(
+                app.id, fields, now, ctx.settings.networks, ctx.settings.own_address
+            )
             await store.insert_endpoint(conn, endpoint)
             await endpoint_changed(conn, app, None, endpoint, now)
     except IntegrityError as exc:
@@ -243,13 +251,17 @@ async def update_endpoint(
                 if not replace:
                     raise NotFound(f"endpoint {endpoint_id!r} not found")
                 created = _new_endpoint(
-                    app.id, {"uid": endpoint_id, **fields}, now, ctx.settings.networks
+                    app.id,
+                    {"uid": endpoint_id, **fields},
+                    now,
+                    ctx.settings.networks,
+                    ctx.settings.own_address,
                 )
                 await store.insert_endpoint(conn, created)
                 await endpoint_changed(conn, app, None, created, now)
                 return created, True
             fields = _kept_url(fields, endpoint.url)
-            _check_fields(fields, ctx.settings.networks)
+            _check_fields(fields, ctx.settings.networks, ctx.settings.own_address)
             if replace:
                 changes: dict[str, Any] = {name: fields.get(name) for name in EDITABLE}
                 changes["description"] = changes["description"] or ""

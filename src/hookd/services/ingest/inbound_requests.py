@@ -19,6 +19,7 @@ from hookd.core.domain import (
     Page,
     Source,
 )
+from hookd.core.providers.request_bin import BIN
 from hookd.services import background_tasks
 from hookd.services.context import Context
 from hookd.services.errors import Conflict, Invalid, NotFound
@@ -34,6 +35,10 @@ from hookd.store.message_deliveries import message_destinations
 # A bulk replay runs inside one request; a wider range is replayed by calling again.
 MAX_BULK_REPLAY = 1000
 MAX_DESTINATIONS_SHOWN = 250
+BIN_REPLAY = (
+    "a request bin forwards nothing: replay its requests to a URL with "
+    "POST /api/v1/bin/{bin_id}/request/{request_id}/replay"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +134,8 @@ async def _replay(
 ) -> int:
     if record.outcome == domain.HANDSHAKE:
         raise Conflict("handshakes are answered, never forwarded", code="not_replayable")
+    if source.provider == BIN:
+        raise Conflict(BIN_REPLAY, code="not_replayable")
     if record.msg_id is not None:
         return await _rearm(conn, source, record, record.msg_id, now)
     if record.outcome == domain.REJECTED and not force:
@@ -184,6 +191,8 @@ async def replay_requests(
     queued = replayed = 0
     async with ctx.db.write() as conn:
         source = await require_source(conn, source_id)
+        if source.provider == BIN:
+            raise Conflict(BIN_REPLAY, code="not_replayable")
         chosen = await records.select_records(
             conn,
             source.id,

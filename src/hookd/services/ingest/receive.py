@@ -28,6 +28,7 @@ from hookd.core.providers import (
 from hookd.core.providers.body_shape import MALFORMED_BODY
 from hookd.core.providers.redaction import config_secrets, redact_headers, redact_text
 from hookd.core.providers.registry import provider_methods
+from hookd.core.providers.request_bin import BIN
 from hookd.services.context import Context
 from hookd.services.errors import NotFound, ServiceError
 from hookd.services.ingest.forwarding import Arrival, store_request, text_safe
@@ -86,13 +87,18 @@ def _optional_text(value: str | None) -> str | None:
     return None if value is None else text_safe(value)
 
 
-async def find_source(ctx: Context, key: str, method: str, now: datetime) -> Source:
-    """The source ``/in/{key}`` names (404) if it takes ``method`` (405)."""
+async def find_source(
+    ctx: Context, key: str, method: str, now: datetime, *, sub_path: bool = False
+) -> Source:
+    """The source ``/in/{key}`` names (404) if it takes ``method`` (405). Only a request bin
+    takes any method, and paths under its URL (``sub_path``: 404 for any other source)."""
     source = None
     if INGEST_KEY.match(key):  # tokens never hold anything else
         source = await source_for_ingest(ctx, key, now)
-    if source is None:
+    if source is None or (sub_path and source.provider != BIN):
         raise NotFound("no source has this ingest URL")
+    if source.provider == BIN:
+        return source
     allowed = allowed_methods(source)
     if method not in allowed and method.upper() not in allowed:
         raise MethodNotAllowed(f"a {source.provider} source accepts {', '.join(allowed)}", allowed)
