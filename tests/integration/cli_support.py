@@ -24,6 +24,10 @@ class Cli:
     server: str | None = None
     token: str | None = TOKEN
     env: dict[str, str] = field(default_factory=dict)
+    # In the test process (typer's CliRunner) instead of a new one: the same command code, and
+    # CI's coverage, which measures the test process only, counts it. The entry point itself is
+    # tested as a process elsewhere (test_cli_behaviour, test_bin_commands).
+    in_process: bool = False
 
     @property
     def config_home(self) -> Path:
@@ -45,7 +49,26 @@ class Cli:
         self, *args: str, env: Mapping[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
         self.home.mkdir(parents=True, exist_ok=True)
+        if self.in_process:
+            return self._run_here(list(args), self.environment(env))
         return run_hookd(list(args), env=self.environment(env), cwd=self.home)
+
+    @staticmethod
+    def _run_here(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        from typer.testing import CliRunner
+
+        from hookd.cli import cli
+
+        # The runner sets these for the command's duration; HOOKD_* the test process has and
+        # the command must not see are unset (None).
+        given: dict[str, str | None] = {k: None for k in os.environ if k.startswith("HOOKD_")}
+        given.update(env)
+        result = CliRunner().invoke(cli, args, env=given, prog_name="hookd")
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return subprocess.CompletedProcess(
+            ["hookd", *args], result.exit_code, result.stdout, result.stderr
+        )
 
     def json(self, *args: str, env: Mapping[str, str] | None = None) -> Any:
         """Run with ``-o json``; it must succeed; its stdout parsed."""

@@ -160,6 +160,8 @@ def configure_logging(
         library.handlers.clear()
         library.propagate = True
         library.disabled = False
+        if name != "uvicorn":
+            library.setLevel(logging.NOTSET)  # the level is "uvicorn"'s, set above
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # The drivers log every statement with its parameters at debug level: only with
     # HOOKD_LOG_SQL (``sql``), never because the log level is debug.
