@@ -92,7 +92,7 @@ def load_profiles(path: Path | None = None) -> dict[str, Profile]:
 
 
 def _toml_string(value: str) -> str:
-    # A JSON string with ASCII escapes is a TOML basic string (quote, backslash, newline and \u escapes).
+    # A JSON string with ASCII escapes is a TOML basic string (quote, backslash, \u escapes).
     return json.dumps(value, ensure_ascii=True)
 
 
