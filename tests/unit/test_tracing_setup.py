@@ -17,10 +17,11 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
     OTLPSpanExporter as HttpExporter,
 )
 from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+from opentelemetry.sdk.trace.sampling import ParentBased
 
 from hookd.config import Settings
 from hookd.observability import build_tracing, tracing_wanted
-from hookd.observability.tracing import OtelTracing, exporters, resource
+from hookd.observability.tracing import OtelTracing, exporters, resource, sampler
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 ENDPOINT = {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318"}
@@ -107,3 +108,26 @@ def test_off_never_imports_the_sdk() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("environ", "ratio"),
+    [
+        ({}, 0.01),  # hookd's default: one new trace in a hundred
+        ({"OTEL_TRACES_SAMPLER_ARG": "0.25"}, 0.25),
+        ({"OTEL_TRACES_SAMPLER_ARG": "lots"}, 0.01),  # warned
+        ({"OTEL_TRACES_SAMPLER_ARG": "2"}, 0.01),  # warned
+    ],
+)
+def test_the_default_sampler_follows_parents_and_samples_a_ratio_of_new_traces(
+    environ: dict[str, str], ratio: float
+) -> None:
+    chosen = sampler(environ)
+    assert isinstance(chosen, ParentBased)
+    description = chosen.get_description()
+    assert description.startswith(f"ParentBased{{root:TraceIdRatioBased{{{ratio}}},")
+    assert "remoteParentNotSampled:AlwaysOffSampler" in description
+
+
+def test_a_named_sampler_is_the_sdks_to_build() -> None:
+    assert sampler({"OTEL_TRACES_SAMPLER": "always_on"}) is None

@@ -5,12 +5,24 @@ imports it, when tracing is asked for (docs/observability.md, "Traces"): without
 extra hookd never loads it.
 
 What the standard variables configure is left to the SDK: the sampler (``OTEL_TRACES_SAMPLER``,
-``..._ARG``; parent-based always-on by default), the resource (``OTEL_SERVICE_NAME``, else
+``..._ARG``), the resource (``OTEL_SERVICE_NAME``, else
 ``hookd``; ``OTEL_RESOURCE_ATTRIBUTES``), the batch processor (``OTEL_BSP_*``) and each
 exporter's endpoint, headers, timeout and compression (``OTEL_EXPORTER_OTLP_*``). hookd picks the
 exporters: ``OTEL_TRACES_EXPORTER`` (``otlp`` by default, ``console``) and, for OTLP, the
 protocol (``OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`` or ``OTEL_EXPORTER_OTLP_PROTOCOL``:
 ``http/protobuf`` by default, or ``grpc``).
+
+The one default hookd changes is the sampler's: unset, it is ``parentbased_traceidratio`` at
+:data:`DEFAULT_RATIO` (a caller's sampled ``traceparent`` is always followed; one new trace in a
+hundred is recorded), not the SDK's ``parentbased_always_on``, which records every delivery and
+costs more than a delivery does (bench, "telemetry"). ``OTEL_TRACES_SAMPLER_ARG`` alone sets the
+ratio.
+
+Spans not recorded cost next to nothing: under a parent-based sampler, a span whose parent was
+not sampled is not recorded either, so :meth:`OtelTracing.span` answers it with an
+:class:`Unrecorded` span (no OpenTelemetry object, the parent's trace context passed on
+unchanged) without asking the SDK; only a trace's root (a request from a caller without a
+``traceparent``) goes through the sampler.
 
 Trace context travels as W3C ``traceparent`` and ``tracestate`` only (no baggage): hookd
 propagates it with the SDK's W3C propagator whatever ``OTEL_PROPAGATORS`` says. The provider is
@@ -23,8 +35,11 @@ when the process exits.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar, Token
+from types import TracebackType
 
 import structlog
 from opentelemetry import trace
@@ -36,6 +51,7 @@ from opentelemetry.sdk.trace.export import (
     ConsoleSpanExporter,
     SpanExporter,
 )
+from opentelemetry.sdk.trace.sampling import ParentBased, Sampler, TraceIdRatioBased
 from opentelemetry.trace import Link, SpanContext, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
@@ -55,6 +71,15 @@ KINDS: Mapping[SpanKind, trace.SpanKind] = {
     "consumer": trace.SpanKind.CONSUMER,
 }
 _PROPAGATOR = TraceContextTextMapPropagator()
+# hookd's default sampling (the module's docstring says why).
+DEFAULT_RATIO = 0.01
+SAMPLER = "OTEL_TRACES_SAMPLER"
+SAMPLER_ARG = "OTEL_TRACES_SAMPLER_ARG"
+# A version-00 traceparent whose sampled flag is clear (W3C Trace Context; ids not all zero,
+# checked apart): what the fast path may pass on unchanged.
+_UNSAMPLED_TRACEPARENT = re.compile(r"00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f][02468ace]")
+_ZERO_TRACE_ID = "0" * 32
+_ZERO_SPAN_ID = "0" * 16
 
 
 class OtelSpan:
@@ -77,6 +102,66 @@ class OtelSpan:
 
     def context(self) -> TraceContext:
         return trace_context(self._span.get_span_context())
+
+
+class Unrecorded:
+    """A span that is not recorded because its parent was not (``hookd.tracing.Span``, and
+    the context manager of its block): nothing of OpenTelemetry behind it, its parent's trace
+    context passed on as it came. While its block runs it is the current span of the task, so
+    the spans opened inside it are not recorded either."""
+
+    __slots__ = ("_parent", "_token", "_trace")
+
+    def __init__(self, trace: TraceContext | None, parent: SpanContext | None = None) -> None:
+        self._trace = trace
+        self._parent = parent  # formatted only when asked for (most never are)
+        self._token: Token[Unrecorded | None] | None = None
+
+    def set(self, key: str, value: AttributeValue) -> None:
+        return None
+
+    def rename(self, name: str) -> None:
+        return None
+
+    def fail(self, error_type: str) -> None:
+        return None
+
+    def context(self) -> TraceContext:
+        if self._trace is None:
+            assert self._parent is not None
+            self._trace = trace_context(self._parent)
+        return self._trace
+
+    def child(self) -> Unrecorded:
+        return Unrecorded(self._trace, self._parent)
+
+    def __enter__(self) -> Unrecorded:
+        self._token = _UNRECORDED.set(self)
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._token is not None:
+            _UNRECORDED.reset(self._token)
+            self._token = None
+
+
+# The task's current span when it is an Unrecorded one (None inside a recorded span).
+_UNRECORDED: ContextVar[Unrecorded | None] = ContextVar("hookd_unrecorded_span", default=None)
+
+
+def unsampled(trace: TraceContext) -> bool:
+    """Whether ``trace`` is a well-formed parent that was not sampled."""
+    traceparent = trace.traceparent
+    return (
+        _UNSAMPLED_TRACEPARENT.fullmatch(traceparent) is not None
+        and traceparent[3:35] != _ZERO_TRACE_ID
+        and traceparent[36:52] != _ZERO_SPAN_ID
+    )
 
 
 def trace_context(span: SpanContext) -> TraceContext:
@@ -103,8 +188,10 @@ class OtelTracing:
     def __init__(self, provider: TracerProvider) -> None:
         self.provider = provider
         self._tracer = provider.get_tracer("hookd", __version__)
+        # Under a parent-based sampler (the default, and every OTEL_TRACES_SAMPLER named
+        # parentbased_*), a child of a span not sampled is not sampled: the fast path.
+        self._follows_parents = isinstance(provider.sampler, ParentBased)
 
-    @contextmanager
     def span(
         self,
         name: str,
@@ -113,7 +200,29 @@ class OtelTracing:
         parent: TraceContext | Inherit | None = INHERIT,
         links: Sequence[TraceContext] = (),
         attributes: Attributes | None = None,
+    ) -> AbstractContextManager[OtelSpan | Unrecorded]:
+        if self._follows_parents:
+            if isinstance(parent, Inherit):
+                current = _UNRECORDED.get()
+                if current is not None:
+                    return current.child()
+                span_context = trace.get_current_span().get_span_context()
+                if span_context.is_valid and not span_context.trace_flags.sampled:
+                    return Unrecorded(None, span_context)
+            elif parent is not None and unsampled(parent):
+                return Unrecorded(parent)
+        return self._recorded(name, kind, parent, links, attributes)
+
+    @contextmanager
+    def _recorded(
+        self,
+        name: str,
+        kind: SpanKind,
+        parent: TraceContext | Inherit | None,
+        links: Sequence[TraceContext],
+        attributes: Attributes | None,
     ) -> Iterator[OtelSpan]:
+        """A span the sampler decides on (recorded or not: OpenTelemetry's span either way)."""
         context = None if isinstance(parent, Inherit) else _context_of(parent)
         linked = [Link(c) for c in map(_span_context, links) if c.is_valid]
         span = self._tracer.start_span(
@@ -128,16 +237,23 @@ class OtelTracing:
             set_status_on_exception=False,
         )
         opened = OtelSpan(span)
-        with trace.use_span(
-            span, end_on_exit=True, record_exception=False, set_status_on_exception=False
-        ):
-            try:
-                yield opened
-            except BaseException as exc:
-                opened.fail(type(exc).__name__)
-                raise
+        outer = _UNRECORDED.set(None)  # inside this span, OpenTelemetry's current one counts
+        try:
+            with trace.use_span(
+                span, end_on_exit=True, record_exception=False, set_status_on_exception=False
+            ):
+                try:
+                    yield opened
+                except BaseException as exc:
+                    opened.fail(type(exc).__name__)
+                    raise
+        finally:
+            _UNRECORDED.reset(outer)
 
-    def current(self) -> OtelSpan | None:
+    def current(self) -> OtelSpan | Unrecorded | None:
+        unrecorded = _UNRECORDED.get()
+        if unrecorded is not None:
+            return unrecorded
         span = trace.get_current_span()
         return OtelSpan(span) if span.get_span_context().is_valid else None
 
@@ -197,9 +313,30 @@ def otlp_exporter(environ: Mapping[str, str]) -> SpanExporter:
     return HttpExporter()
 
 
+def sampler(environ: Mapping[str, str]) -> Sampler | None:
+    """hookd's default sampler when ``OTEL_TRACES_SAMPLER`` names none (``..._ARG`` alone sets
+    its ratio); None: the SDK reads the variables itself."""
+    if environ.get(SAMPLER, "").strip():
+        return None
+    given = environ.get(SAMPLER_ARG, "").strip()
+    try:
+        ratio = float(given) if given else DEFAULT_RATIO
+    except ValueError:
+        log.warning(
+            "OTEL_TRACES_SAMPLER_ARG is not a number; using the default", default=DEFAULT_RATIO
+        )
+        ratio = DEFAULT_RATIO
+    if not 0.0 <= ratio <= 1.0:
+        log.warning(
+            "OTEL_TRACES_SAMPLER_ARG is not in [0, 1]; using the default", default=DEFAULT_RATIO
+        )
+        ratio = DEFAULT_RATIO
+    return ParentBased(TraceIdRatioBased(ratio))
+
+
 def from_environment(environ: Mapping[str, str]) -> OtelTracing:
     """The tracing the ``OTEL_*`` variables configure, exporting in batches."""
-    provider = TracerProvider(resource=resource(environ))
+    provider = TracerProvider(resource=resource(environ), sampler=sampler(environ))
     for exporter in exporters(environ):
         provider.add_span_processor(BatchSpanProcessor(exporter))
     return OtelTracing(provider)

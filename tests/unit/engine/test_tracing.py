@@ -381,3 +381,70 @@ async def test_each_job_of_a_failed_group_is_retried_in_a_span_of_its_own(
     assert attributes(shared)["error.type"] == "RuntimeError"
     requests = [only(exported, f"request {n}") for n in range(2)]
     assert [parent_of(span) for span in alone] == [span_id(r) for r in requests]
+
+
+NOT_SAMPLED = TraceContext(f"00-{TRACE_ID}-{PRODUCER_SPAN}-00", "vendor=opaque")
+
+
+async def test_a_producers_trace_not_sampled_is_passed_on_and_nothing_is_recorded(
+    ctx: Context, tracing: OtelTracing, exported: InMemorySpanExporter
+) -> None:
+    """Under a parent-based sampler the producer's decision holds all the way: no span is
+    recorded, and the message and the endpoint get the producer's own trace context."""
+    app_id, _ = await app_with_endpoints(ctx, 1)
+    with tracing.span("POST /api/v1/app/{app_id}/msg", "server", parent=NOT_SAMPLED):
+        message, _ = await create_message(ctx, app_id, payload=b"{}", event_type="order.paid")
+    sender = FakeSender()
+    await deliver_all(ctx, sender, 1)
+
+    assert exported.get_finished_spans() == ()
+    assert (message.traceparent, message.tracestate) == (
+        NOT_SAMPLED.traceparent,
+        NOT_SAMPLED.tracestate,
+    )
+    [sent] = sender.sent
+    assert sent.headers["traceparent"] == NOT_SAMPLED.traceparent
+    assert sent.headers["tracestate"] == "vendor=opaque"
+
+
+def test_a_sampled_span_inside_one_not_recorded_is_recorded_with_its_children(
+    tracing: OtelTracing, exported: InMemorySpanExporter
+) -> None:
+    with tracing.span("outer", parent=NOT_SAMPLED) as outer:
+        assert tracing.current() is outer
+        with tracing.span("inner") as inner:
+            assert inner.context() == NOT_SAMPLED  # not recorded: passed on as it came
+        with tracing.span("other trace", parent=PRODUCER), tracing.span("its child"):
+            pass
+        assert tracing.current() is outer
+    assert tracing.current() is None
+    [child, other] = exported.get_finished_spans()
+    assert (other.name, child.name) == ("other trace", "its child")
+    assert parent_of(child) == span_id(other)
+    assert parent_of(other) == int(PRODUCER_SPAN, 16)
+
+
+def test_a_span_not_recorded_still_lets_its_exception_through(tracing: OtelTracing) -> None:
+    with pytest.raises(KeyError), tracing.span("outer", parent=NOT_SAMPLED):
+        raise KeyError("x")
+    assert tracing.current() is None
+
+
+@pytest.mark.parametrize(
+    "traceparent",
+    [
+        f"00-{'0' * 32}-{PRODUCER_SPAN}-00",  # a zero trace id: invalid
+        f"00-{TRACE_ID}-{'0' * 16}-00",  # a zero span id: invalid
+        f"00-{TRACE_ID.upper()}-{PRODUCER_SPAN}-00",  # upper case: invalid
+        "garbage",
+    ],
+)
+def test_a_malformed_parent_is_the_samplers_to_decide(
+    tracing: OtelTracing, exported: InMemorySpanExporter, traceparent: str
+) -> None:
+    """The fast path takes only well-formed W3C parents; anything else goes to the SDK (which
+    starts a new trace, recorded here under parent-based always-on)."""
+    with tracing.span("root", parent=TraceContext(traceparent)):
+        pass
+    [root] = exported.get_finished_spans()
+    assert root.parent is None
