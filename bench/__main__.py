@@ -25,9 +25,11 @@ from bench.report import render, write_json
 from bench.scenarios import (
     backlog,
     celery,
+    create_api,
     fixed_rate,
     hookd,
     ingest,
+    one_to_one,
     postgres,
     profile,
     raw,
@@ -42,6 +44,8 @@ from bench.sizes import FULL, QUICK
 SCENARIOS: dict[str, Callable[[RunContext], ScenarioResult]] = {
     raw.NAME: raw.run,
     **hookd.SCENARIOS,
+    one_to_one.NAME: one_to_one.run,
+    create_api.NAME: create_api.run,
     **postgres.SCENARIOS,
     celery.NAME: celery.run,
     fixed_rate.NAME: fixed_rate.run,

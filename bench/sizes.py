@@ -21,6 +21,9 @@ class Sizes:
     backlog_window: float
     ingest_requests: int
     ingest_concurrency: int
+    one_to_one_messages: int
+    create_requests: int
+    create_open_loop_seconds: float
 
 
 FULL = Sizes(
@@ -38,6 +41,9 @@ FULL = Sizes(
     backlog_window=60.0,
     ingest_requests=50_000,
     ingest_concurrency=32,
+    one_to_one_messages=20_000,
+    create_requests=30_000,
+    create_open_loop_seconds=10.0,
 )
 
 QUICK = Sizes(
@@ -55,4 +61,7 @@ QUICK = Sizes(
     backlog_window=25.0,
     ingest_requests=10_000,
     ingest_concurrency=32,
+    one_to_one_messages=4_000,
+    create_requests=6_000,
+    create_open_loop_seconds=4.0,
 )

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from bench.model import ScenarioResult
 
 TARGET_RATE = 500.0
+# The create API's keyed creates per second before issue 19's work, measured on this machine
+# on 2026-12-07 (32 in flight, no endpoint): its target is 2.5 times this.
+CREATES_BEFORE = 2_440.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +35,16 @@ def comparisons(results: dict[str, ScenarioResult]) -> dict[str, float]:
     if hookd and celery:
         out["hookd/celery deliveries/s"] = _ratio(hookd.per_second, celery.per_second)
         out["celery/hookd CPU per delivery"] = _ratio(celery.cpu_per_1k, hookd.cpu_per_1k)
+    if (single := results.get("one-to-one")) and raw:
+        out["one-to-one/raw deliveries/s"] = _ratio(single.per_second, raw.per_second)
+        out["one-to-one/raw CPU per delivery"] = _ratio(single.cpu_per_1k, raw.cpu_per_1k)
+    if create := results.get("create-api"):
+        out["create API/before creates/s"] = _ratio(create.per_second, CREATES_BEFORE)
+    # Two processes each: the API and a worker, the server and a delivery process.
+    if (pg1 := results.get("hookd-pg-1w")) and hookd:
+        out["PostgreSQL 1 worker/SQLite deliveries/s"] = _ratio(pg1.per_second, hookd.per_second)
+    if pg1 and (pg2 := results.get("hookd-pg-2w")):
+        out["PostgreSQL 2 workers/1 worker deliveries/s"] = _ratio(pg2.per_second, pg1.per_second)
     if ingest := results.get("ingest"):
         out["ingest hookd/bare Starlette requests/s"] = ingest.details["ratio_vs_bare"]
     return out
@@ -66,6 +79,17 @@ def targets(results: dict[str, ScenarioResult], quick: bool) -> list[Target]:
     sealed = results.get("secrets")
     cost = sealed.details.get("sealed_vs_plain_cpu") if sealed else None
     add("sealed secrets <= 1.05x CPU per delivery", cost, "{:.3f}x", (cost or math.inf) <= 1.05)
+    single = ratios.get("one-to-one/raw deliveries/s")
+    add("one-to-one >= 0.4x raw", single, "{:.2f}x", (single or 0) >= 0.4)
+    creates = ratios.get("create API/before creates/s")
+    add("create API >= 2.5x before", creates, "{:.2f}x", (creates or 0) >= 2.5)
+    create = results.get("create-api")
+    open_p99 = create.details["open_loop_latency_ms"]["p99_ms"] if create else None
+    add("create API p99 <= 10 ms at half rate", open_p99, "{:.1f} ms", (open_p99 or 99) <= 10)
+    pg_one = ratios.get("PostgreSQL 1 worker/SQLite deliveries/s")
+    add("PostgreSQL 1 worker >= 0.6x SQLite", pg_one, "{:.2f}x", (pg_one or 0) >= 0.6)
+    pg_two = ratios.get("PostgreSQL 2 workers/1 worker deliveries/s")
+    add("PostgreSQL 2 workers >= 1 worker", pg_two, "{:.2f}x", (pg_two or 0) >= 1.0)
     backlog = results.get("backlog")
     rss = backlog.peak_rss_mb if backlog else None
     label = "RSS <= 300 MB with 1M pending" + (" (quick: 100k)" if quick else "")

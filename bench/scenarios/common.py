@@ -81,6 +81,7 @@ def run_hookd_load(
     database_url: str | None = None,
     workers: int = 0,
     module: str = "hookd.cli",
+    svix: bool = False,
 ) -> HookdRun:
     """Start sink(s) and hookd, create ``messages`` through the API, wait for every delivery.
 
@@ -140,6 +141,7 @@ def run_hookd_load(
                 "--rate", str(rate),
                 "--deadline", str(load_seconds + 120),
                 "--out", str(out),
+                *(["--svix"] if svix else []),
             ),
             log=workdir / "loadgen.log",
         )  # fmt: skip

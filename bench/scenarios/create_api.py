@@ -1,0 +1,111 @@
+"""The create API by itself: keyed creates per second with no endpoint to deliver to, then the
+latency at half that rate.
+
+``hookd serve`` in its default configuration (SQLite), one application and no endpoint, so a
+create is the request, its validation, the idempotency key and the group commit, nothing else.
+First a closed loop: 32 producers sending the svix SDK's request (``bench.loadgen --svix``)
+as fast as answers come (the rate); then an open loop at half the rate measured (the latency,
+p50 and p99 of the API's answers). The row is the closed loop; ``details`` has the open loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+from bench.hookd_server import TOKEN, HookdServer
+from bench.measure import TreeSampler, Usage, summarize_latencies
+from bench.model import ScenarioResult
+from bench.procs import python_module, run_to_end, spawn
+from bench.records import ProducerRecords, read_records
+from bench.scenarios.common import RunContext
+
+NAME = "create-api"
+# The open loop: at most this many requests in flight before starts are late.
+MAX_IN_FLIGHT = 256
+
+
+def _load(
+    server: HookdServer, app_id: str, out: Path, *, count: int, concurrency: int, rate: float
+) -> tuple[ProducerRecords, Usage]:
+    sampler = TreeSampler({"hookd": [server.pid]})
+    sampler.start()
+    deadline = 300.0
+    loadgen = spawn(
+        python_module(
+            "bench.loadgen",
+            "--base-url", server.base_url,
+            "--token", TOKEN,
+            "--app", app_id,
+            "--count", str(count),
+            "--concurrency", str(concurrency),
+            "--rate", str(rate),
+            "--deadline", str(deadline),
+            "--out", str(out),
+            "--svix",
+        ),
+        log=out.with_suffix(".log"),
+    )  # fmt: skip
+    run_to_end(loadgen, timeout=deadline + 60, what="load generator")
+    return read_records(out), sampler.stop()
+
+
+def _span(records: ProducerRecords) -> float:
+    return max(records.answered.values(), default=0.0) - records.first_sent
+
+
+def run(ctx: RunContext) -> ScenarioResult:
+    sizes = ctx.sizes
+    workdir = ctx.workdir / NAME
+    server = HookdServer(workdir / "hookd")
+    try:
+        server.start()
+        app_id = server.create_app("bench")
+        closed, usage = _load(
+            server,
+            app_id,
+            workdir / "closed.txt",
+            count=sizes.create_requests,
+            concurrency=sizes.api_concurrency,
+            rate=0.0,
+        )
+        seconds = _span(closed)
+        rate = len(closed.sent) / seconds if seconds > 0 else 0.0
+        half = max(rate / 2, 1.0)
+        count = int(half * sizes.create_open_loop_seconds)
+        opened, open_usage = _load(
+            server, app_id, workdir / "open.txt", count=count, concurrency=MAX_IN_FLIGHT, rate=half
+        )
+    finally:
+        server.stop()
+    stored = server.count_rows("messages")
+    answered = len(closed.sent) + len(opened.sent)
+    failures = closed.failures + opened.failures
+    verified = (
+        f"{'ok' if stored == answered and not failures else 'MISMATCH'}: {answered} creates "
+        f"answered 201, {stored} messages stored, {failures} failed"
+    )
+    closed_latency = [closed.answered[k] - closed.sent[k] for k in closed.sent]
+    open_latency = [opened.answered[k] - opened.sent[k] for k in opened.sent]
+    open_seconds = _span(opened)
+    return ScenarioResult(
+        name=NAME,
+        summary=(
+            f"keyed creates (the svix SDK's request) with no endpoint: {sizes.create_requests} "
+            f"in a closed loop at concurrency {sizes.api_concurrency}, then "
+            f"{sizes.create_open_loop_seconds:g} s open loop at half the rate measured"
+        ),
+        deliveries=len(closed.sent),
+        seconds=seconds,
+        latency=summarize_latencies(closed_latency),
+        usage=usage,
+        verified=verified,
+        details={
+            "open_loop_rate": half,
+            "open_loop_achieved_per_s": len(opened.sent) / open_seconds if open_seconds else 0.0,
+            "open_loop_latency_ms": asdict(summarize_latencies(open_latency)),
+            "open_loop_late_starts": opened.summary.get("late", 0),
+            "open_loop_cpu_seconds": open_usage.cpu_seconds,
+            "loadgen_cpu_seconds": closed.summary.get("cpu_seconds"),
+        },
+    )
