@@ -143,3 +143,20 @@ def test_levels_sql_drivers_and_other_libraries() -> None:
     logging.getLogger("alembic.runtime.migration").info("Running upgrade")
     assert [line["event"] for line in json_lines(stream)] == ["SELECT 1"]
     assert len([h for h in logging.getLogger().handlers if isinstance(h, _OwnHandler)]) == 1
+
+
+def test_any_value_makes_a_json_line() -> None:
+    """orjson writes the lines; what it refuses (an integer beyond 64 bits) still makes one,
+    and a value JSON has no form for is its repr."""
+    stream = io.StringIO()
+    configure_logging("info", log_format="json", stream=stream)
+    log = structlog.get_logger("hookd.test")
+    log.info("big", value=2**70, other=object(), keyed={1: "one"})
+    [line] = stream.getvalue().splitlines()
+    parsed = json.loads(line)
+    assert parsed["value"] == 2**70 and parsed["other"].startswith("<object object")
+    assert list(parsed)[:4] == ["timestamp", "level", "logger", "event"]
+    stream.truncate(0)
+    stream.seek(0)
+    log.info("small", keyed={1: "one"})
+    assert json.loads(stream.getvalue())["keyed"] == {"1": "one"}
