@@ -148,6 +148,30 @@ async def test_a_server_error_exits_5(tmp_path: Path, fake: Receiver) -> None:
     assert done.returncode == 5 and "500 internal_error: boom" in done.stderr
 
 
+@pytest.mark.parametrize("command", [("bin", "list"), ("bin", "tail", "bin_1"), ("demo",)])
+async def test_bin_and_demo_exit_5_on_a_server_error(
+    tmp_path: Path, fake: Receiver, command: tuple[str, ...]
+) -> None:
+    fake.default = always(500, {"code": "internal_error", "detail": "boom"})
+    done = await fake_cli(tmp_path, fake).arun(*command)
+    assert done.returncode == 5, done.stderr
+    assert "500 internal_error: boom" in done.stderr
+
+
+async def test_bin_create_is_retried_with_one_idempotency_key(
+    tmp_path: Path, fake: Receiver
+) -> None:
+    made = {"id": "src_1", "name": "b", "url": "http://127.0.0.1:1/in/x"}
+    fake.responses = [
+        answer(503, {"code": "database_unavailable", "detail": "retry"}, {"Retry-After": "0"}),
+        answer(201, made),
+    ]
+    created = await fake_cli(tmp_path, fake).ajson("bin", "create", "--name", "b")
+    assert created == made
+    assert [r.method for r in fake.requests] == ["POST", "POST"]
+    assert len({r.headers["Idempotency-Key"] for r in fake.requests}) == 1
+
+
 async def test_flags_win_over_the_environment_and_a_profile_token_stays_with_its_server(
     tmp_path: Path, fake: Receiver
 ) -> None:
