@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import typer
@@ -124,7 +124,6 @@ class Resource:
     # Update by GET and PUT, these fields of what GET shows kept (the server's PUT replaces
     # the whole object); empty: update is a PATCH of the fields given.
     replace: Sequence[str] = ()
-    options: Mapping[str, Any] = field(default_factory=dict)  # more of Family's arguments
 
     @property
     def one(self) -> str:
@@ -133,7 +132,7 @@ class Resource:
 
 def build(resource: Resource) -> Family:
     """The resource's family, with the verbs its ``helps`` name."""
-    family = Family(resource.name, help=resource.help, **resource.options)
+    family = Family(resource.name, help=resource.help)
     makers = {"list": _list, "get": _get, "create": _create, "update": _update, "delete": _delete}
     for verb in VERBS:
         if verb in resource.helps:
