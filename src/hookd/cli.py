@@ -332,7 +332,7 @@ def serve(ctx: typer.Context) -> None:
 def first_steps(settings: Settings) -> dict[str, str]:
     """What ``hookd serve`` says at start: the console, where the admin token is, a first
     command to try."""
-    from hookd.commands.bins import DEFAULT_SERVER
+    from hookd.commands.client import DEFAULT_SERVER
     from hookd.config import ADMIN_TOKEN_FILE
 
     url = settings.effective_public_url

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import standardwebhooks
+import yaml
 
 from tests.launcher import run_hookd, start_hookd
 from tests.support import TOKEN, HookdServer, NewServer, Receiver, eventually
@@ -69,6 +70,8 @@ async def test_every_bin_command(hookd: HookdServer, receiver: Receiver, tmp_pat
     listed = await _json(hookd, "bin", "list", "--limit", "250")
     assert bin_id in {b["id"] for b in listed["data"]}
     assert (await _json(hookd, "bin", "get", bin_id)) == made
+    as_yaml = await _hookd(hookd, "bin", "get", bin_id, "-o", "yaml")
+    assert as_yaml.returncode == 0 and yaml.safe_load(as_yaml.stdout) == made
     table = await _hookd(hookd, "bin", "list", "--limit", "250")
     assert table.returncode == 0 and bin_id in table.stdout and url in table.stdout
 
@@ -141,7 +144,7 @@ async def test_exit_codes_tell_failures_apart(hookd: HookdServer) -> None:
         ["bin", "list", "--server", "http://127.0.0.1:1", "--token", TOKEN],
         env=_env(),
     )
-    assert nobody.returncode == 1
+    assert nobody.returncode == 5  # no server: as every API command
     assert "cannot reach" in nobody.stderr
 
 
@@ -165,12 +168,20 @@ async def test_demo_on_a_fresh_data_directory(new_server: NewServer) -> None:
     assert steps["try"].startswith(f"hookd demo --server {server.url}")
     token = (server.data_dir / ".hookd" / "admin_token").read_text().strip()
 
-    for _ in range(3):  # later runs reuse what the first made
+    summaries = []
+    for output_format in ("table", "table", "json"):  # later runs reuse what the first made
         done = await asyncio.to_thread(
-            run_hookd, ["demo", "--server", server.url], env=_env(), cwd=server.data_dir
+            run_hookd,
+            ["demo", "--server", server.url, "-o", output_format],
+            env=_env(),
+            cwd=server.data_dir,
         )
         assert done.returncode == 0, done.stdout + done.stderr
-        output = done.stdout
+        if output_format == "json":  # the steps on stderr, a summary on stdout
+            summaries.append(json.loads(done.stdout))
+            output = done.stderr
+        else:
+            output = done.stdout
         assert "delivered" in output and "the bin answered 200" in output
         assert "signature    verified with the endpoint's secret" in output
         assert f"{server.url}/console/apps/app_" in output
@@ -188,6 +199,9 @@ async def test_demo_on_a_fresh_data_directory(new_server: NewServer) -> None:
         secret = (await api.get(path)).json()
         captures = (await api.get(f"/api/v1/bin/{bins[0]['id']}/request")).json()["data"]
         assert len(captures) == 3
+        [summary] = summaries
+        assert summary["appId"] == apps[0]["id"] and summary["signatureVerified"] is True
+        assert summary["requestId"] in {capture["id"] for capture in captures}
         for capture in captures:
             body = base64.b64decode(capture["body"])
             standardwebhooks.Webhook(secret["key"]).verify(body, dict(capture["headers"]))
@@ -201,5 +215,5 @@ async def test_demo_without_a_server_says_what_to_do(tmp_path: Path) -> None:
         env=_env(),
         cwd=tmp_path,
     )
-    assert done.returncode == 1
-    assert "hookd serve" in done.stderr
+    assert done.returncode == 5
+    assert "cannot reach" in done.stderr and "hookd serve" in done.stderr

@@ -5,7 +5,10 @@ Idempotency-Key on POST, configuration from flags, environment and profiles; `ho
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -148,6 +151,30 @@ async def test_a_server_error_exits_5(tmp_path: Path, fake: Receiver) -> None:
     assert done.returncode == 5 and "500 internal_error: boom" in done.stderr
 
 
+@pytest.mark.parametrize("command", [("bin", "list"), ("bin", "tail", "bin_1"), ("demo",)])
+async def test_bin_and_demo_exit_5_on_a_server_error(
+    tmp_path: Path, fake: Receiver, command: tuple[str, ...]
+) -> None:
+    fake.default = always(500, {"code": "internal_error", "detail": "boom"})
+    done = await fake_cli(tmp_path, fake).arun(*command)
+    assert done.returncode == 5, done.stderr
+    assert "500 internal_error: boom" in done.stderr
+
+
+async def test_bin_create_is_retried_with_one_idempotency_key(
+    tmp_path: Path, fake: Receiver
+) -> None:
+    made = {"id": "src_1", "name": "b", "url": "http://127.0.0.1:1/in/x"}
+    fake.responses = [
+        answer(503, {"code": "database_unavailable", "detail": "retry"}, {"Retry-After": "0"}),
+        answer(201, made),
+    ]
+    created = await fake_cli(tmp_path, fake).ajson("bin", "create", "--name", "b")
+    assert created == made
+    assert [r.method for r in fake.requests] == ["POST", "POST"]
+    assert len({r.headers["Idempotency-Key"] for r in fake.requests}) == 1
+
+
 async def test_flags_win_over_the_environment_and_a_profile_token_stays_with_its_server(
     tmp_path: Path, fake: Receiver
 ) -> None:
@@ -241,3 +268,38 @@ def test_shell_completion_completes_commands_and_verbs(tmp_path: Path) -> None:
     done = Cli(tmp_path).run(env=env)
     assert done.returncode == 0, done.stderr
     assert "recover" in done.stdout.split()
+
+
+def test_the_completion_script_is_installed_and_completes_in_bash(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    cli = Cli(tmp_path / "cli")
+    installed = cli.run("--install-completion", "bash", env={"HOME": str(home)})
+    assert installed.returncode == 0, installed.stderr
+    script = home / ".bash_completions" / "hookd.sh"
+    assert f"source '{script}'" in (home / ".bashrc").read_text()
+    shown = cli.run("--show-completion", "bash")
+    assert shown.returncode == 0 and shown.stdout.strip() == script.read_text().strip()
+
+    # bash itself completes through the script, calling `hookd` from the PATH as a shell would.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    shim = bin_dir / "hookd"
+    shim.write_text(f'#!/bin/sh\nexec {sys.executable} -m hookd "$@"\n')
+    shim.chmod(0o755)
+    env = cli.environment({"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"})
+    words = "COMP_WORDS=(hookd endpoint re); COMP_CWORD=2"
+    done = subprocess.run(
+        [
+            "bash",
+            "-c",
+            f'source {script}; {words}; _hookd_completion hookd; echo "${{COMPREPLY[@]}}"',
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "recover" in done.stdout.split(), done.stdout

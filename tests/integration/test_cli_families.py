@@ -5,6 +5,7 @@ is the SQLite one."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -201,6 +202,12 @@ async def test_source_and_request(cli: Cli) -> None:
     assert (task["task"], task["status"]) == ("source.replay", "finished")
     assert task["data"]["requestsReplayed"] == 1 and task["data"]["done"] is True
     assert f"source.replay {task['id']} finished requestsReplayed=1" in bulk.stderr
+    # On a terminal, a progress bar follows the task and ends on its result.
+    terminal = {"TTY_COMPATIBLE": "1", "TTY_INTERACTIVE": "1"}
+    followed = await cli.arun("request", "replay", uid, "--since", "1h", env=terminal)
+    assert followed.returncode == 0, followed.stderr
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", followed.stderr)
+    assert re.search(r"done +source\.replay qtask_\S+ finished\b.*\brequestsReplayed=1", shown)
     everything = await cli.ajson("request", "replay", uid, "--all", "--no-wait")
     assert everything["data"]["requestsReplayed"] == 1
     # Replaying many needs a range; one request's id takes no filter.

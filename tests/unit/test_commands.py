@@ -82,6 +82,29 @@ def test_the_client_retries_with_the_same_key_and_maps_errors() -> None:
         ApiClient("http://[::1", None)
 
 
+def test_the_client_follows_server_sent_events() -> None:
+    stream = b': following bin_1\n\nevent: request\ndata: {"a":\ndata: 1}\n\ndata: x\n\n'
+    answers = [
+        httpx.Response(429, headers={"Retry-After": "0"}, json={"code": "r", "detail": "slow"}),
+        httpx.Response(200, content=stream, headers={"Content-Type": "text/event-stream"}),
+        httpx.Response(404, json={"code": "not_found", "detail": "no such bin"}),
+    ]
+    client = ApiClient(
+        "http://hookd.test",
+        "hk_t",
+        transport=httpx.MockTransport(lambda _: answers.pop(0)),
+        sleep=lambda _: None,
+    )
+    assert list(client.events("/api/v1/bin/bin_1/stream")) == [
+        ("", "following bin_1"),
+        ("request", '{"a":\n1}'),
+        ("message", "x"),
+    ]
+    with pytest.raises(CliError) as raised:
+        list(client.events("/api/v1/bin/nope/stream"))
+    assert raised.value.exit_code is ExitCode.NOT_FOUND
+
+
 def test_cells_and_lookups() -> None:
     assert cell(None) == "" and cell(True) == "true" and cell(["a", "b"]) == "a, b"
     assert cell({"a": 1}) == '{"a":1}'

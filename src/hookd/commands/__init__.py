@@ -21,6 +21,9 @@ Shared pieces (import them, do not copy them):
 - ``output``: tables (rich), ``--output json|yaml``.
 - ``inputs``: JSON options (text, ``@file``, ``-``), times (``2h`` or ISO 8601), ``key=value``.
 - ``progress``: ``follow(client, task)`` polls a background task with a progress bar.
+- ``resource``: ``build(Resource(...))``, the family of a resource's list, get, create, update
+  and delete made from a description (its path, id, columns, helps and ``Field``s); ``app.py``
+  is the shortest example. Describe such a family there rather than write its verbs out.
 
 Adding a command family (or a top-level command such as ``hookd demo``):
 

@@ -1,203 +1,37 @@
 """``hookd bin``: request bins from the terminal (docs/bins.md).
 
 ``create``, ``list``, ``get``, ``update``, ``delete``, ``requests``, ``tail`` (follows the bin's
-server-sent events) and ``replay``. Tables by default, ``--output json`` for scripts; exit codes:
-0 success, 1 a server error or no server, 2 invalid input, 3 not found, 4 the token was refused.
-
-The HTTP calls are the few functions under "The API" below.
+server-sent events) and ``replay``. A family of ``commands.family`` on its ``ApiClient``: the
+shared connection and output options, retries, idempotency keys and exit codes (2 invalid input,
+3 not found, 4 authentication, 5 a server error or no server; ``replay``: 1 when the target did
+not answer 2xx). Tables by default (a bin and a request have their own layout), ``-o json|yaml``
+the API's answer; ``tail -o json`` one JSON object a line.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import os
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
-if TYPE_CHECKING:
-    import httpx
+from hookd.commands.client import CliError, ExitCode
+from hookd.commands.family import Family, api, output_format, route, say, show
+from hookd.commands.output import Format, to_yaml
 
-app = typer.Typer(
-    name="bin",
-    help="Request bins: capture URLs that store every request sent to them (docs/bins.md).",
-    no_args_is_help=True,
+family = Family(
+    "bin", help="Request bins: capture URLs that store every request sent to them (docs/bins.md)."
 )
-
-DEFAULT_SERVER = "http://127.0.0.1:8071"
-TOKEN_FILE = "admin_token"  # noqa: S105 - a file name (hookd serve stores the token in it)
-TIMEOUT_SECONDS = 30.0
-
-EXIT_SERVER, EXIT_INVALID, EXIT_NOT_FOUND, EXIT_REFUSED = 1, 2, 3, 4
+ONE = "/api/v1/bin/{}"
+BinArgument = Annotated[str, typer.Argument(help="the bin's id or uid")]
 
 
-class Output(StrEnum):
-    table = "table"
-    json = "json"
-
-
-ServerOption = Annotated[
-    str | None,
-    typer.Option("--server", envvar="HOOKD_URL", help=f"The hookd API [default: {DEFAULT_SERVER}]"),
-]
-TokenOption = Annotated[
-    str | None,
-    typer.Option(
-        "--token",
-        envvar="HOOKD_TOKEN",
-        help="Admin token [default: HOOKD_ADMIN_TOKEN, else the one hookd serve stored]",
-        show_default=False,
-    ),
-]
-OutputOption = Annotated[Output, typer.Option("--output", "-o", help="table or json")]
-
-
-# ---- The API: the only functions that speak HTTP.
-
-
-class ApiError(Exception):
-    """The server refused the call (``status`` >= 400, with its ``code`` and ``detail``), or
-    could not be reached (``status`` 0)."""
-
-    def __init__(self, status: int, code: str, detail: str) -> None:
-        super().__init__(f"{detail} ({code})" if status else detail)
-        self.status = status
-        self.code = code
-        self.detail = detail
-
-
-def stored_token() -> str | None:
-    """The admin token ``hookd serve`` stored in the default data directory, if any."""
-    from hookd.config import Settings
-
-    path: Path = Settings().data_dir / TOKEN_FILE
-    return path.read_text().strip() if path.exists() else None
-
-
-@dataclass(frozen=True, slots=True)
-class Server:
-    url: str
-    token: str
-
-
-def server_from(server: str | None, token: str | None) -> Server:
-    """The server and token to use: the options (or HOOKD_URL, HOOKD_TOKEN), else
-    HOOKD_ADMIN_TOKEN, else the token stored in the data directory, on 127.0.0.1:8071."""
-    found = token or os.environ.get("HOOKD_ADMIN_TOKEN") or stored_token()
-    if not found:
-        fail(
-            "no admin token: pass --token, set HOOKD_TOKEN, or run this where `hookd serve` "
-            f"stored it ({Path('.hookd') / TOKEN_FILE})",
-            EXIT_REFUSED,
-        )
-    return Server((server or DEFAULT_SERVER).rstrip("/"), found)
-
-
-def _client(server: Server, timeout: float | None = TIMEOUT_SECONDS) -> httpx.Client:
-    import httpx
-
-    return httpx.Client(
-        base_url=server.url,
-        headers={"Authorization": f"Bearer {server.token}"},
-        timeout=httpx.Timeout(TIMEOUT_SECONDS, read=timeout),
-    )
-
-
-def _error(response: httpx.Response) -> ApiError:
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    code = str(body.get("code") or "http_error") if isinstance(body, dict) else "http_error"
-    detail = body.get("detail") if isinstance(body, dict) else None
-    if isinstance(detail, list):  # validation errors: [{"loc": [...], "msg": "..."}]
-        detail = "; ".join(
-            f"{'.'.join(str(part) for part in item.get('loc', [])[1:])}: {item.get('msg')}"
-            for item in detail
-            if isinstance(item, dict)
-        )
-    return ApiError(response.status_code, code, str(detail or response.reason_phrase))
-
-
-def call(
-    server: Server,
-    method: str,
-    path: str,
-    *,
-    body: Any = None,
-    params: dict[str, Any] | None = None,
-) -> Any:
-    """One API call; its JSON answer (None for 204); ApiError otherwise."""
-    import httpx
-
-    try:
-        with _client(server) as client:
-            response = client.request(method, path, json=body, params=params)
-    except httpx.HTTPError as exc:
-        raise ApiError(0, "unreachable", f"cannot reach {server.url}: {exc}") from exc
-    if response.status_code >= 400:
-        raise _error(response)
-    return response.json() if response.content else None
-
-
-def events(server: Server, path: str) -> Iterator[tuple[str, str]]:
-    """The server-sent events of ``path``: (event, data) pairs, a comment as ("", text)."""
-    import httpx
-
-    try:
-        with _client(server, timeout=None) as client, client.stream("GET", path) as response:
-            if response.status_code >= 400:
-                response.read()
-                raise _error(response)
-            event, data = "message", []
-            for line in response.iter_lines():
-                if line.startswith(":"):
-                    yield "", line[1:].strip()
-                elif line.startswith("event:"):
-                    event = line[6:].strip()
-                elif line.startswith("data:"):
-                    data.append(line[5:].removeprefix(" "))
-                elif not line and data:
-                    yield event, "\n".join(data)
-                    event, data = "message", []
-    except httpx.HTTPError as exc:
-        raise ApiError(0, "unreachable", f"lost {server.url}: {exc}") from exc
-
-
-# ---- Output and exit codes.
-
-
-def fail(message: str, code: int) -> NoReturn:
-    typer.echo(f"hookd: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def exit_code(error: ApiError) -> int:
-    if error.status in (401, 403):
-        return EXIT_REFUSED
-    if error.status == 404:
-        return EXIT_NOT_FOUND
-    if 400 <= error.status < 500:
-        return EXIT_INVALID
-    return EXIT_SERVER
-
-
-def api(server: Server, method: str, path: str, **kwargs: Any) -> Any:
-    """:func:`call`, its failure told on stderr with the exit code it deserves."""
-    try:
-        return call(server, method, path, **kwargs)
-    except ApiError as exc:
-        fail(str(exc), exit_code(exc))
-
-
-def print_json(value: Any) -> None:
-    typer.echo(json.dumps(value, indent=2, ensure_ascii=False))
+def _machine(ctx: typer.Context) -> bool:
+    """JSON or YAML asked for: the API's answer is printed as it came."""
+    return output_format(ctx) is not Format.TABLE
 
 
 def _table(columns: list[str], rows: list[list[str]]) -> None:
@@ -213,19 +47,9 @@ def _table(columns: list[str], rows: list[list[str]]) -> None:
     Console(width=None if sys.stdout.isatty() else 1000).print(table)
 
 
-def _bin_rows(bins: list[dict[str, Any]]) -> None:
-    _table(
-        ["ID", "NAME", "ANSWER", "TTL", "CAPTURE URL"],
-        [
-            [b["id"], b["name"], str(b["answer"]["statusCode"]), f"{b['ttlSeconds']}s", b["url"]]
-            for b in bins
-        ],
-    )
-
-
-def _show_bin(found: dict[str, Any], output: Output) -> None:
-    if output == Output.json:
-        print_json(found)
+def _show_bin(ctx: typer.Context, found: dict[str, Any]) -> None:
+    if _machine(ctx):
+        show(ctx, found)
         return
     answer = found["answer"]
     typer.echo(f"bin         {found['id']} ({found['name']})")
@@ -255,7 +79,16 @@ def request_line(request: dict[str, Any]) -> str:
     )
 
 
-# ---- The commands.
+def _show_request(request: dict[str, Any]) -> None:
+    typer.echo(request_line(request))
+    for name, value in request["headers"]:
+        typer.echo(f"  {name}: {value}")
+    typer.echo("")
+    if request["bodyText"] is not None:
+        typer.echo(request["bodyText"])
+    else:
+        typer.echo(f"({request['bodySize']} bytes, not UTF-8; base64:)")
+        typer.echo(request["body"])
 
 
 def _answer(
@@ -273,13 +106,16 @@ def _answer(
         for item in header:
             name, sep, value = item.partition(":")
             if not sep or not name.strip():
-                fail(f"--header {item!r} is not 'Name: value'", EXIT_INVALID)
+                raise CliError(f"--header {item!r} is not 'Name: value'")
             headers[name.strip()] = value.strip()
         answer["headers"] = headers
     if body is not None and body_file is not None:
-        fail("--body and --body-file: give one", EXIT_INVALID)
+        raise CliError("--body and --body-file: give one")
     if body_file is not None:
-        body = body_file.read_text()
+        try:
+            body = body_file.read_text()
+        except OSError as exc:
+            raise CliError(f"--body-file: cannot read {body_file}: {exc.strerror}") from exc
     if body is not None:
         answer["body"] = body
     if delay_ms is not None:
@@ -299,10 +135,12 @@ DelayOption = Annotated[
 TtlOption = Annotated[
     int | None, typer.Option(help="forget a request this many seconds after it came")
 ]
+LimitOption = Annotated[int, typer.Option(min=1, max=250)]
 
 
-@app.command()
+@family.command("create")
 def create(
+    ctx: typer.Context,
     name: Annotated[str | None, typer.Option(help="a name for people")] = None,
     status: StatusOption = None,
     header: HeaderOption = None,
@@ -310,9 +148,6 @@ def create(
     body_file: BodyFileOption = None,
     delay_ms: DelayOption = None,
     ttl_seconds: TtlOption = None,
-    server: ServerOption = None,
-    token: TokenOption = None,
-    output: OutputOption = Output.table,
 ) -> None:
     """Make a bin: a capture URL that stores every request (any method, any path under it)."""
     fields: dict[str, Any] = {"answer": _answer(status, header, body, body_file, delay_ms)}
@@ -320,94 +155,82 @@ def create(
         fields["name"] = name
     if ttl_seconds is not None:
         fields["ttlSeconds"] = ttl_seconds
-    _show_bin(api(server_from(server, token), "POST", "/api/v1/bin", body=fields), output)
+    _show_bin(ctx, api(ctx).post("/api/v1/bin", fields))
 
 
-@app.command(name="list")
-def list_bins(
-    limit: Annotated[int, typer.Option(min=1, max=250)] = 50,
-    server: ServerOption = None,
-    token: TokenOption = None,
-    output: OutputOption = Output.table,
-) -> None:
+@family.command("list")
+def list_bins(ctx: typer.Context, limit: LimitOption = 50) -> None:
     """List bins."""
-    page = api(server_from(server, token), "GET", "/api/v1/bin", params={"limit": limit})
-    if output == Output.json:
-        print_json(page)
-    else:
-        _bin_rows(page["data"])
+    page = api(ctx).get("/api/v1/bin", limit=limit)
+    if _machine(ctx):
+        show(ctx, page)
+        return
+    _table(
+        ["ID", "NAME", "ANSWER", "TTL", "CAPTURE URL"],
+        [
+            [b["id"], b["name"], str(b["answer"]["statusCode"]), f"{b['ttlSeconds']}s", b["url"]]
+            for b in page["data"]
+        ],
+    )
 
 
-@app.command()
-def get(
-    bin_id: Annotated[str, typer.Argument(help="the bin's id or uid")],
-    server: ServerOption = None,
-    token: TokenOption = None,
-    output: OutputOption = Output.table,
-) -> None:
+@family.command("get")
+def get(ctx: typer.Context, bin_id: BinArgument) -> None:
     """Show a bin: its capture URL, answer and limits."""
-    _show_bin(api(server_from(server, token), "GET", f"/api/v1/bin/{bin_id}"), output)
+    _show_bin(ctx, api(ctx).get(route(ONE, bin_id)))
 
 
-@app.command()
+@family.command("update")
 def update(
-    bin_id: Annotated[str, typer.Argument(help="the bin's id or uid")],
+    ctx: typer.Context,
+    bin_id: BinArgument,
     status: StatusOption = None,
     header: HeaderOption = None,
     body: BodyOption = None,
     body_file: BodyFileOption = None,
     delay_ms: DelayOption = None,
     ttl_seconds: TtlOption = None,
-    server: ServerOption = None,
-    token: TokenOption = None,
-    output: OutputOption = Output.table,
 ) -> None:
     """Change a bin's answer (the options given; the rest stays) or TTL."""
-    target = server_from(server, token)
+    client = api(ctx)
     changes = _answer(status, header, body, body_file, delay_ms)
     fields: dict[str, Any] = {}
     if changes:
-        current = api(target, "GET", f"/api/v1/bin/{bin_id}")["answer"]
+        current = client.get(route(ONE, bin_id))["answer"]
         fields["answer"] = {**current, **changes}
     if ttl_seconds is not None:
         fields["ttlSeconds"] = ttl_seconds
-    _show_bin(api(target, "PATCH", f"/api/v1/bin/{bin_id}", body=fields), output)
+    _show_bin(ctx, client.patch(route(ONE, bin_id), fields))
 
 
-@app.command()
-def delete(
-    bin_id: Annotated[str, typer.Argument(help="the bin's id or uid")],
-    server: ServerOption = None,
-    token: TokenOption = None,
-) -> None:
+@family.command("delete")
+def delete(ctx: typer.Context, bin_id: BinArgument) -> None:
     """Delete a bin and every request it captured."""
-    api(server_from(server, token), "DELETE", f"/api/v1/bin/{bin_id}")
-    typer.echo(f"bin {bin_id} deleted", err=True)
+    api(ctx).delete(route(ONE, bin_id))
+    say(f"bin {bin_id} deleted")
 
 
-@app.command()
+@family.command("requests")
 def requests(
-    bin_id: Annotated[str, typer.Argument(help="the bin's id or uid")],
+    ctx: typer.Context,
+    bin_id: BinArgument,
     request_id: Annotated[
         str | None, typer.Argument(help="one request: shown whole (headers, body)")
     ] = None,
-    limit: Annotated[int, typer.Option(min=1, max=250)] = 50,
-    server: ServerOption = None,
-    token: TokenOption = None,
-    output: OutputOption = Output.table,
+    limit: LimitOption = 50,
 ) -> None:
     """List what a bin captured, newest first; or show one request whole."""
-    target = server_from(server, token)
+    client = api(ctx)
     if request_id is not None:
-        found = api(target, "GET", f"/api/v1/bin/{bin_id}/request/{request_id}")
-        if output == Output.json:
-            print_json(found)
+        found = client.get(route(ONE + "/request/{}", bin_id, request_id))
+        if _machine(ctx):
+            show(ctx, found)
         else:
             _show_request(found)
         return
-    page = api(target, "GET", f"/api/v1/bin/{bin_id}/request", params={"limit": limit})
-    if output == Output.json:
-        print_json(page)
+    page = client.get(route(ONE + "/request", bin_id), limit=limit)
+    if _machine(ctx):
+        show(ctx, page)
         return
     _table(
         ["RECEIVED", "METHOD", "PATH", "BYTES", "FROM", "ANSWER", "ID"],
@@ -426,71 +249,57 @@ def requests(
     )
 
 
-def _show_request(request: dict[str, Any]) -> None:
-    typer.echo(request_line(request))
-    for name, value in request["headers"]:
-        typer.echo(f"  {name}: {value}")
-    typer.echo("")
-    if request["bodyText"] is not None:
-        typer.echo(request["bodyText"])
-    else:
-        typer.echo(f"({request['bodySize']} bytes, not UTF-8; base64:)")
-        typer.echo(request["body"])
-
-
-@app.command()
+@family.command("tail")
 def tail(
-    bin_id: Annotated[str, typer.Argument(help="the bin's id or uid")],
+    ctx: typer.Context,
+    bin_id: BinArgument,
     count: Annotated[int | None, typer.Option(min=1, help="stop after this many requests")] = None,
-    server: ServerOption = None,
-    token: TokenOption = None,
-    output: Annotated[
-        Output, typer.Option("--output", "-o", help="table: a line each; json: one JSON each")
-    ] = Output.table,
 ) -> None:
-    """Follow a bin live: print each request as it arrives (Ctrl-C stops)."""
-    target = server_from(server, token)
+    """Follow a bin live: print each request as it arrives (Ctrl-C stops). -o json prints one
+    JSON object a line, -o yaml one document each."""
+    fmt = output_format(ctx)
     seen = 0
     try:
-        for event, data in events(target, f"/api/v1/bin/{bin_id}/stream"):
+        for event, data in api(ctx).events(route(ONE + "/stream", bin_id)):
             if event == "" and data.startswith("following"):
-                typer.echo(f"hookd: {data}; waiting for requests (Ctrl-C stops)", err=True)
+                say(f"hookd: {data}; waiting for requests (Ctrl-C stops)")
             if event != "request":
                 continue
             request = json.loads(data)
-            typer.echo(json.dumps(request) if output == Output.json else request_line(request))
+            if fmt is Format.JSON:
+                typer.echo(json.dumps(request))
+            elif fmt is Format.YAML:
+                typer.echo("---\n" + to_yaml(request), nl=False)
+            else:
+                typer.echo(request_line(request))
             sys.stdout.flush()
             seen += 1
             if count is not None and seen >= count:
                 return
-    except ApiError as exc:
-        fail(str(exc), exit_code(exc))
     except KeyboardInterrupt:
         return
-    fail("the stream ended: the bin was deleted", EXIT_NOT_FOUND)
+    raise CliError("the stream ended: the bin was deleted", ExitCode.NOT_FOUND)
 
 
-@app.command()
+@family.command("replay")
 def replay(
-    bin_id: Annotated[str, typer.Argument(help="the bin's id or uid")],
+    ctx: typer.Context,
+    bin_id: BinArgument,
     request_id: Annotated[str, typer.Argument(help="the captured request's id")],
     to: Annotated[str, typer.Option("--to", help="the URL to send it to")],
     timeout_ms: Annotated[
         int | None, typer.Option(min=1, max=60_000, help="[default: HOOKD_REQUEST_TIMEOUT]")
     ] = None,
-    server: ServerOption = None,
-    token: TokenOption = None,
-    output: OutputOption = Output.table,
 ) -> None:
     """Send a captured request to a URL: same method, headers and exact body. Exit 0 when it
     answered 2xx, 1 otherwise."""
     fields: dict[str, Any] = {"url": to}
     if timeout_ms is not None:
         fields["timeoutMs"] = timeout_ms
-    path = f"/api/v1/bin/{bin_id}/request/{request_id}/replay"
-    answer = api(server_from(server, token), "POST", path, body=fields)
-    if output == Output.json:
-        print_json(answer)
+    path = route(ONE + "/request/{}/replay", bin_id, request_id)
+    answer = api(ctx).post(path, fields)
+    if _machine(ctx):
+        show(ctx, answer)
     elif answer["error"]:
         typer.echo(f"no answer after {answer['durationMs']} ms: {answer['error']}")
     else:
@@ -499,8 +308,9 @@ def replay(
         body = text if text is not None else base64.b64decode(answer["body"]).hex()
         if body:
             typer.echo(body)
-    raise typer.Exit(0 if 200 <= answer["statusCode"] < 300 else 1)
+    if not 200 <= answer["statusCode"] < 300:
+        raise typer.Exit(int(ExitCode.FAILED))
 
 
 def register(cli: typer.Typer) -> None:
-    cli.add_typer(app, name="bin")
+    cli.add_typer(family)

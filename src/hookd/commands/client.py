@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import IntEnum
@@ -204,6 +204,53 @@ class ApiClient:
 
         A status in ``answers`` is returned like a success (``hookd call``'s 502 and 504 carry
         the call's answer); any other error status raises its ``ApiError``."""
+        response = self._send(
+            method, path, params=params, json=json, answers=answers, timeout=timeout
+        )
+        return response.status_code, _body(response)
+
+    def events(self, path: str, **params: Any) -> Iterator[tuple[str, str]]:
+        """Follow the server-sent events at ``path`` (a bin's stream): ``(event, data)`` pairs as
+        they come, a comment line as ``("", text)``; no read deadline. Opening the stream is
+        retried and its errors raised as ``request``'s are; a stream cut off raises
+        ``Unreachable``."""
+        import httpx
+
+        limits = self._http.timeout
+        endless = httpx.Timeout(
+            connect=limits.connect, read=None, write=limits.write, pool=limits.pool
+        )
+        response = self._send("GET", path, params=params, timeout=endless, stream=True)
+        try:
+            event, data = "message", []
+            for line in response.iter_lines():
+                if line.startswith(":"):
+                    yield "", line[1:].strip()
+                elif line.startswith("event:"):
+                    event = line[6:].strip()
+                elif line.startswith("data:"):
+                    data.append(line[5:].removeprefix(" "))
+                elif not line and data:
+                    yield event, "\n".join(data)
+                    event, data = "message", []
+        except httpx.TransportError as exc:
+            raise Unreachable(f"lost {self.base_url}: {exc}") from exc
+        finally:
+            response.close()
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        answers: Collection[int] = (),
+        timeout: float | httpx.Timeout | None = None,
+        stream: bool = False,
+    ) -> httpx.Response:
+        """The response to a request, after the retries; an error status raises (its body
+        read first). ``stream``: the body is left to read (the caller closes it)."""
         import httpx
 
         headers = {}
@@ -212,20 +259,30 @@ class ApiClient:
         query = {k: v for k, v in (params or {}).items() if v is not None}
         attempt = 0
         while True:
+            # Made again for each try (its body read afresh), with the same headers: the same
+            # Idempotency-Key on every retry.
+            request = self._http.build_request(
+                method,
+                path,
+                params=query,
+                json=json,
+                headers=headers,
+                timeout=self._http.timeout if timeout is None else timeout,
+            )
             try:
-                response = self._http.request(
-                    method,
-                    path,
-                    params=query,
-                    json=json,
-                    headers=headers,
-                    timeout=self._http.timeout if timeout is None else timeout,
-                )
+                response = self._http.send(request, stream=stream)
             except httpx.TimeoutException as exc:
                 raise Unreachable(f"{self.base_url} did not answer in time ({exc})") from exc
             except httpx.TransportError as exc:
                 raise Unreachable(f"cannot reach {self.base_url}: {exc}") from exc
-            if response.status_code in RETRIED_STATUSES and attempt < self.retries:
+            retried = response.status_code in RETRIED_STATUSES and attempt < self.retries
+            if not retried and (response.is_success or response.status_code in answers):
+                return response
+            try:
+                response.read()
+            finally:
+                response.close()
+            if retried:
                 wait = retry_after(response)
                 if wait is None:
                     wait = BACKOFF_SECONDS * 2**attempt
@@ -233,8 +290,6 @@ class ApiClient:
                     attempt += 1
                     self._sleep(wait)
                     continue
-            if response.is_success or response.status_code in answers:
-                return response.status_code, _body(response)
             raise error_for(response)
 
     def get(self, path: str, **params: Any) -> Any:

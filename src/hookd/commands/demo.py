@@ -16,22 +16,21 @@ import base64
 import sys
 import time
 from datetime import UTC, datetime
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
-from hookd.commands.bins import (
-    EXIT_REFUSED,
-    EXIT_SERVER,
+from hookd.commands.client import (
+    ApiClient,
     ApiError,
-    Server,
-    ServerOption,
-    TokenOption,
-    call,
-    exit_code,
-    fail,
-    server_from,
+    AuthFailed,
+    CliError,
+    ExitCode,
+    NotFound,
+    Unreachable,
 )
+from hookd.commands.family import API_PANEL, ApiCommand, api, output_format, route, show
+from hookd.commands.output import Format
 from hookd.core import signing
 
 DEMO_UID = "hookd-demo"
@@ -49,88 +48,76 @@ def _mark(ok: bool) -> str:
     return mark
 
 
-def _step(what: str, detail: str, ok: bool = True) -> None:
-    typer.echo(f"  {_mark(ok)} {what:<12} {detail}")
-
-
-def _refused(exc: ApiError, what: str) -> NoReturn:
-    """Say why a call failed, and what to do about it, and exit."""
-    if exc.status == 0:
-        fail(
-            f"{exc}\n\nStart a server first, in another terminal: `hookd serve` (or "
-            "`make run` in a checkout), then run `hookd demo` again; or pass --server.",
-            EXIT_SERVER,
+def _hint(exc: CliError) -> CliError:
+    """The error, with what to do about it where the demo knows."""
+    if isinstance(exc, Unreachable):
+        hint = (
+            "Start a server first, in another terminal: `hookd serve` (or `make run` in a "
+            "checkout), then run `hookd demo` again; or pass --server."
         )
-    if exc.status in (401, 403):
-        fail(
-            f"{exc}\n\nThe server refused the token: pass --token (or set HOOKD_TOKEN) with "
-            "the admin token; `hookd serve` stores it in .hookd/admin_token.",
-            EXIT_REFUSED,
+    elif isinstance(exc, AuthFailed) or exc.exit_code is ExitCode.AUTH:
+        hint = (
+            "The server refused the token: pass --token (or set HOOKD_TOKEN) with the admin "
+            "token; `hookd serve` stores it in .hookd/admin_token."
         )
-    if exc.code == "url_not_allowed":
-        fail(
-            f"{exc}\n\nThe server refuses to deliver to its own capture URL: it runs with "
+    elif isinstance(exc, ApiError) and exc.code == "url_not_allowed":
+        hint = (
+            "The server refuses to deliver to its own capture URL: it runs with "
             "HOOKD_ALLOW_OWN_URL=false, or HOOKD_PUBLIC_URL names another address. Restart it "
             "with HOOKD_ALLOW_OWN_URL=true (the default), or allow the address with "
-            "HOOKD_ALLOW_NETWORKS (e.g. 127.0.0.1/32), and run hookd demo again.",
-            EXIT_SERVER,
+            "HOOKD_ALLOW_NETWORKS (e.g. 127.0.0.1/32), and run hookd demo again."
         )
-    fail(f"{what}: {exc}", exit_code(exc))
+    else:
+        return exc
+    return CliError(f"{exc.message}\n\n{hint}", exc.exit_code)
 
 
-def _api(server: Server, method: str, path: str, **kwargs: Any) -> Any:
-    try:
-        return call(server, method, path, **kwargs)
-    except ApiError as exc:
-        _refused(exc, f"{method} {path}")
-
-
-def _get_or_create(server: Server, path: str, body: dict[str, Any]) -> Any:
+def _get_or_create(client: ApiClient, path: str, body: dict[str, Any]) -> Any:
     """The demo's object at ``path`` (its uid), made when missing: reruns reuse it."""
     try:
-        return call(server, "GET", f"{path}/{DEMO_UID}")
-    except ApiError as exc:
-        if exc.status != 404:
-            _refused(exc, f"GET {path}/{DEMO_UID}")
-    return _api(server, "POST", path, body=body)
+        return client.get(f"{path}/{DEMO_UID}")
+    except NotFound:
+        return client.post(path, body)
 
 
-def _endpoint(server: Server, app_id: str, url: str) -> Any:
+def _endpoint(client: ApiClient, app_id: str, url: str) -> Any:
     fields = {
         "uid": DEMO_UID,  # a PUT replaces every field: the uid is said again to keep it
         "url": url,
         "description": "hookd demo: delivers to the demo's request bin",
     }
-    return _api(server, "PUT", f"/api/v1/app/{app_id}/endpoint/{DEMO_UID}", body=fields)
+    return client.put(route("/api/v1/app/{}/endpoint/{}", app_id, DEMO_UID), fields)
 
 
-def _wait_for_attempt(server: Server, app_id: str, msg_id: str, timeout: float) -> Any:
+def _wait_for_attempt(client: ApiClient, app_id: str, msg_id: str, timeout: float) -> Any:
     deadline = time.monotonic() + timeout
-    path = f"/api/v1/app/{app_id}/attempt/msg/{msg_id}"
+    path = route("/api/v1/app/{}/attempt/msg/{}", app_id, msg_id)
     while True:
-        attempts = _api(server, "GET", path)["data"]
+        attempts = client.get(path)["data"]
         if attempts:
             return attempts[-1]  # the first attempt (newest first)
         if time.monotonic() > deadline:
-            fail(
+            raise CliError(
                 f"no delivery attempt of {msg_id} within {timeout:g} s: is the server's worker "
                 "running (HOOKD_ROLE all or a worker process)?",
-                EXIT_SERVER,
+                ExitCode.SERVER,
             )
         time.sleep(POLL_SECONDS)
 
 
-def _captured(server: Server, bin_id: str, msg_id: str, timeout: float) -> Any:
+def _captured(client: ApiClient, bin_id: str, msg_id: str, timeout: float) -> Any:
     """The request the bin captured for ``msg_id`` (its webhook-id header)."""
     deadline = time.monotonic() + timeout
     while True:
-        page = _api(server, "GET", f"/api/v1/bin/{bin_id}/request", params={"limit": 50})
+        page = client.get(route("/api/v1/bin/{}/request", bin_id), limit=50)
         for request in page["data"]:
             headers = {name.lower(): value for name, value in request["headers"]}
             if msg_id in (headers.get("webhook-id"), headers.get("svix-id")):
                 return request
         if time.monotonic() > deadline:
-            fail(f"the bin did not capture {msg_id} within {timeout:g} s", EXIT_SERVER)
+            raise CliError(
+                f"the bin did not capture {msg_id} within {timeout:g} s", ExitCode.SERVER
+            )
         time.sleep(POLL_SECONDS)
 
 
@@ -152,32 +139,47 @@ def verify_signature(request: dict[str, Any], secret: str) -> str:
 
 
 def demo(
-    server: ServerOption = None,
-    token: TokenOption = None,
+    ctx: typer.Context,
     timeout: Annotated[float, typer.Option(min=1, help="seconds to wait for the delivery")] = 30.0,
 ) -> None:
-    """Send a webhook to a request bin on a running server and check it arrived signed."""
-    target = server_from(server, token)
-    typer.echo(f"hookd demo against {target.url}\n")
-    app = _get_or_create(target, "/api/v1/app", {"name": "hookd demo", "uid": DEMO_UID})
-    _step("application", f"{app['id']} ({app['name']})")
-    bin_ = _get_or_create(target, "/api/v1/bin", {"name": "hookd demo", "uid": DEMO_UID})
-    _step("request bin", f"{bin_['id']} captures at {bin_['url']}")
-    endpoint = _endpoint(target, app["id"], bin_["url"])
-    _step("endpoint", f"{endpoint['id']} delivers to the bin")
+    """Send a webhook to a request bin on a running server and check it arrived signed.
+
+    Its steps print on stdout; with -o json|yaml they go to stderr and stdout has a summary."""
+    machine = output_format(ctx) is not Format.TABLE
+    try:
+        summary = _run(api(ctx), timeout, err=machine)
+    except CliError as exc:
+        raise _hint(exc) from exc
+    if machine:
+        show(ctx, summary)
+
+
+def _run(client: ApiClient, timeout: float, *, err: bool) -> dict[str, Any]:
+    """The demo's steps; what it made and saw."""
+
+    def echo(line: str) -> None:
+        typer.echo(line, err=err)
+
+    def step(what: str, detail: str, ok: bool = True) -> None:
+        echo(f"  {_mark(ok)} {what:<12} {detail}")
+
+    echo(f"hookd demo against {client.base_url}\n")
+    app = _get_or_create(client, "/api/v1/app", {"name": "hookd demo", "uid": DEMO_UID})
+    step("application", f"{app['id']} ({app['name']})")
+    bin_ = _get_or_create(client, "/api/v1/bin", {"name": "hookd demo", "uid": DEMO_UID})
+    step("request bin", f"{bin_['id']} captures at {bin_['url']}")
+    endpoint = _endpoint(client, app["id"], bin_["url"])
+    step("endpoint", f"{endpoint['id']} delivers to the bin")
     payload = {"hello": "world", "sentBy": "hookd demo", "at": datetime.now(UTC).isoformat()}
-    message = _api(
-        target,
-        "POST",
-        f"/api/v1/app/{app['id']}/msg",
-        body={"eventType": EVENT_TYPE, "payload": payload},
+    message = client.post(
+        route("/api/v1/app/{}/msg", app["id"]), {"eventType": EVENT_TYPE, "payload": payload}
     )
     msg_id = message["id"]
-    _step("message", f"{msg_id} ({EVENT_TYPE}) sent")
-    attempt = _wait_for_attempt(target, app["id"], msg_id, timeout)
+    step("message", f"{msg_id} ({EVENT_TYPE}) sent")
+    attempt = _wait_for_attempt(client, app["id"], msg_id, timeout)
     answered = attempt["responseStatusCode"]
     delivered = 200 <= answered < 300
-    _step(
+    step(
         "delivered" if delivered else "not delivered",
         f"attempt {attempt['id']}: the bin answered {answered} "
         f"in {attempt['responseDurationMs']} ms"
@@ -186,27 +188,39 @@ def demo(
         delivered,
     )
     if not delivered:
-        fail("the delivery failed; see the attempt above", EXIT_SERVER)
-    request = _captured(target, bin_["id"], msg_id, timeout)
-    _step(
+        raise CliError("the delivery failed; see the attempt above", ExitCode.SERVER)
+    request = _captured(client, bin_["id"], msg_id, timeout)
+    step(
         "captured",
         f"{request['method']} with {request['bodySize']} bytes: {request['bodyText'] or ''}",
     )
-    secret = _api(target, "GET", f"/api/v1/app/{app['id']}/endpoint/{endpoint['id']}/secret")
+    secret = client.get(route("/api/v1/app/{}/endpoint/{}/secret", app["id"], endpoint["id"]))
     try:
         matched = verify_signature(request, secret["key"])
     except signing.SignatureError as exc:
-        _step("signature", f"NOT verified: {exc}", False)
-        fail("the captured request's signature does not verify", EXIT_SERVER)
-    _step("signature", f"verified with the endpoint's secret (Standard Webhooks): {matched}")
-    typer.echo("")
-    typer.echo("See the message and its attempt in the console:")
-    typer.echo(f"  {target.url}/console/apps/{app['id']}/messages/{msg_id}")
-    typer.echo("What the bin captured, headers and body:")
-    typer.echo(f"  hookd bin requests {bin_['id']} {request['id']}")
-    typer.echo("Watch the bin live (then send to its URL from anywhere):")
-    typer.echo(f"  hookd bin tail {bin_['id']}")
+        step("signature", f"NOT verified: {exc}", False)
+        raise CliError("the captured request's signature does not verify", ExitCode.SERVER) from exc
+    step("signature", f"verified with the endpoint's secret (Standard Webhooks): {matched}")
+    console = f"{client.base_url}/console/apps/{app['id']}/messages/{msg_id}"
+    echo("")
+    echo("See the message and its attempt in the console:")
+    echo(f"  {console}")
+    echo("What the bin captured, headers and body:")
+    echo(f"  hookd bin requests {bin_['id']} {request['id']}")
+    echo("Watch the bin live (then send to its URL from anywhere):")
+    echo(f"  hookd bin tail {bin_['id']}")
+    return {
+        "appId": app["id"],
+        "binId": bin_["id"],
+        "binUrl": bin_["url"],
+        "endpointId": endpoint["id"],
+        "msgId": msg_id,
+        "attemptId": attempt["id"],
+        "requestId": request["id"],
+        "signatureVerified": True,
+        "console": console,
+    }
 
 
 def register(cli: typer.Typer) -> None:
-    cli.command(name="demo")(demo)
+    cli.command("demo", cls=ApiCommand, rich_help_panel=API_PANEL)(demo)

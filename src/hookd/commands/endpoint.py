@@ -7,25 +7,16 @@ from typing import Annotated
 
 import typer
 
-from hookd.commands.app import AppArgument, MetadataOption, RateLimitOption, UidOption
-from hookd.commands.family import (
-    DataOption,
-    Family,
-    IteratorOption,
-    LimitOption,
-    api,
-    page,
-    route,
-    say,
-    show,
+from hookd.commands.app import (
+    AppArgument,
+    RateLimitOption,
+    UidOption,
+    metadata,
 )
-from hookd.commands.inputs import body, moment, pairs
+from hookd.commands.family import api, route, show
+from hookd.commands.inputs import body, moment
 from hookd.commands.progress import finished, follow
-
-family = Family("endpoint", help="An application's endpoints: where its messages are delivered.")
-COLUMNS = ("id", "uid", "url", "disabled", "filterTypes", "channels", "createdAt")
-BASE = "/api/v1/app/{}/endpoint"
-ONE = BASE + "/{}"
+from hookd.commands.resource import REQUIRED, Field, Param, Resource, both, build, switch
 
 EndpointArgument = Annotated[
     str, typer.Argument(help="the endpoint's id or uid", show_default=False)
@@ -47,92 +38,47 @@ WaitOption = Annotated[
         "--wait/--no-wait", help="follow the background task with a progress bar until it ends"
     ),
 ]
+UrlOption = Annotated[str, typer.Option(help="where messages are sent", show_default=False)]
+NewUrlOption = Annotated[str | None, typer.Option(help="a new URL", show_default=False)]
+DisabledFlag = Annotated[bool, typer.Option("--disabled", help="create it disabled")]
+DisabledToggle = Annotated[
+    bool | None,
+    typer.Option("--disabled/--enabled", help="disable or enable it", show_default=False),
+]
+SecretOption = Annotated[
+    str | None,
+    typer.Option(help="its signing secret, whsec_... (default: a new one)", show_default=False),
+]
 
-
-@family.command("list")
-def list_endpoints(
-    ctx: typer.Context, app: AppArgument, limit: LimitOption = 50, iterator: IteratorOption = None
-) -> None:
-    """List an application's endpoints."""
-    show(ctx, api(ctx).get(route(BASE, app), **page(limit, iterator)), COLUMNS)
-
-
-@family.command("get")
-def get_endpoint(ctx: typer.Context, app: AppArgument, endpoint: EndpointArgument) -> None:
-    """Show an endpoint."""
-    show(ctx, api(ctx).get(route(ONE, app, endpoint)))
-
-
-@family.command("create")
-def create_endpoint(
-    ctx: typer.Context,
-    app: AppArgument,
-    url: Annotated[str, typer.Option(help="where messages are sent", show_default=False)],
-    uid: UidOption = None,
-    description: DescriptionOption = None,
-    event_types: EventTypesOption = None,
-    channels: ChannelsOption = None,
-    rate_limit: RateLimitOption = None,
-    disabled: Annotated[bool, typer.Option("--disabled", help="create it disabled")] = False,
-    secret: Annotated[
-        str | None,
-        typer.Option(help="its signing secret, whsec_... (default: a new one)", show_default=False),
-    ] = None,
-    metadata: MetadataOption = None,
-    data: DataOption = None,
-) -> None:
-    """Create an endpoint (any other field of the API's EndpointIn with --data)."""
-    fields = {
-        "url": url,
-        "uid": uid,
-        "description": description,
-        "filterTypes": event_types,
-        "channels": channels,
-        "rateLimit": rate_limit,
-        "disabled": disabled or None,
-        "secret": secret,
-        "metadata": pairs(metadata, "--metadata"),
-    }
-    show(ctx, api(ctx).post(route(BASE, app), body(data, fields)))
-
-
-@family.command("update")
-def update_endpoint(
-    ctx: typer.Context,
-    app: AppArgument,
-    endpoint: EndpointArgument,
-    url: Annotated[str | None, typer.Option(help="a new URL", show_default=False)] = None,
-    uid: UidOption = None,
-    description: DescriptionOption = None,
-    event_types: EventTypesOption = None,
-    channels: ChannelsOption = None,
-    rate_limit: RateLimitOption = None,
-    disabled: Annotated[
-        bool | None,
-        typer.Option("--disabled/--enabled", help="disable or enable it", show_default=False),
-    ] = None,
-    metadata: MetadataOption = None,
-    data: DataOption = None,
-) -> None:
-    """Change the fields given of an endpoint (PATCH; --data for any other)."""
-    fields = {
-        "url": url,
-        "uid": uid,
-        "description": description,
-        "filterTypes": event_types,
-        "channels": channels,
-        "rateLimit": rate_limit,
-        "disabled": disabled,
-        "metadata": pairs(metadata, "--metadata"),
-    }
-    show(ctx, api(ctx).patch(route(ONE, app, endpoint), body(data, fields)))
-
-
-@family.command("delete")
-def delete_endpoint(ctx: typer.Context, app: AppArgument, endpoint: EndpointArgument) -> None:
-    """Delete an endpoint."""
-    api(ctx).delete(route(ONE, app, endpoint))
-    say(f"deleted endpoint {endpoint}")
+ENDPOINT = Resource(
+    name="endpoint",
+    help="An application's endpoints: where its messages are delivered.",
+    path="/api/v1/app/{}/endpoint",
+    parents=(("app", AppArgument),),
+    argument=("endpoint", EndpointArgument),
+    columns=("id", "uid", "url", "disabled", "filterTypes", "channels", "createdAt"),
+    fields=(
+        Field("url", "url", create=Param(UrlOption, REQUIRED), update=Param(NewUrlOption)),
+        both("uid", "uid", UidOption),
+        both("description", "description", DescriptionOption),
+        both("event_types", "filterTypes", EventTypesOption),
+        both("channels", "channels", ChannelsOption),
+        both("rate_limit", "rateLimit", RateLimitOption),
+        switch("disabled", "disabled", DisabledFlag, DisabledToggle),
+        Field("secret", "secret", create=Param(SecretOption)),
+        metadata,
+    ),
+    helps={
+        "list": "List an application's endpoints.",
+        "get": "Show an endpoint.",
+        "create": "Create an endpoint (any other field of the API's EndpointIn with --data).",
+        "update": "Change the fields given of an endpoint (PATCH; --data for any other).",
+        "delete": "Delete an endpoint.",
+    },
+    deleted="deleted endpoint {}",
+)
+family = build(ENDPOINT)
+ONE = ENDPOINT.one
 
 
 @family.command("secret")

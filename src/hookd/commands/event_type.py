@@ -6,22 +6,17 @@ from typing import Annotated, Any
 
 import typer
 
-from hookd.commands.family import (
-    DataOption,
-    Family,
-    IteratorOption,
-    LimitOption,
-    api,
-    page,
-    route,
-    say,
-    show,
+from hookd.commands.inputs import json_object
+from hookd.commands.resource import (
+    REQUIRED,
+    Field,
+    Param,
+    Resource,
+    both,
+    build,
+    only_true,
+    switch,
 )
-from hookd.commands.inputs import body, json_object
-
-family = Family("event-type", help="Event types: the kinds of messages (/api/v1/event-type).")
-COLUMNS = ("name", "description", "groupName", "archived", "deprecated", "updatedAt")
-ONE = "/api/v1/event-type/{}"
 
 NameArgument = Annotated[
     str, typer.Argument(help="the event type's name, e.g. invoice.paid", show_default=False)
@@ -40,6 +35,12 @@ FeatureFlagsOption = Annotated[
         "--feature-flag", help="only for these feature flags (repeatable)", show_default=False
     ),
 ]
+DeprecatedFlag = Annotated[bool, typer.Option("--deprecated", help="mark it deprecated")]
+DeprecatedToggle = Annotated[
+    bool | None, typer.Option("--deprecated/--not-deprecated", show_default=False)
+]
+ArchivedToggle = Annotated[bool | None, typer.Option("--archived/--unarchived", show_default=False)]
+IncludeArchivedFlag = Annotated[bool, typer.Option("--include-archived", help="archived ones too")]
 
 
 def _schemas(schema: str | None) -> dict[str, Any] | None:
@@ -47,82 +48,36 @@ def _schemas(schema: str | None) -> dict[str, Any] | None:
     return None if found is None else {"1": found}
 
 
-@family.command("list")
-def list_event_types(
-    ctx: typer.Context,
-    limit: LimitOption = 50,
-    iterator: IteratorOption = None,
-    include_archived: Annotated[
-        bool, typer.Option("--include-archived", help="archived ones too")
-    ] = False,
-) -> None:
-    """List event types."""
-    query = page(limit, iterator, include_archived=include_archived or None)
-    show(ctx, api(ctx).get("/api/v1/event-type", **query), COLUMNS)
-
-
-@family.command("get")
-def get_event_type(ctx: typer.Context, name: NameArgument) -> None:
-    """Show an event type."""
-    show(ctx, api(ctx).get(route(ONE, name)))
-
-
-@family.command("create")
-def create_event_type(
-    ctx: typer.Context,
-    name: NameArgument,
-    description: DescriptionOption = None,
-    schema: SchemaOption = None,
-    group: GroupOption = None,
-    feature_flags: FeatureFlagsOption = None,
-    deprecated: Annotated[bool, typer.Option("--deprecated", help="mark it deprecated")] = False,
-    data: DataOption = None,
-) -> None:
-    """Create an event type."""
-    fields = {
-        "name": name,
-        "description": description,
-        "schemas": _schemas(schema),
-        "groupName": group,
-        "featureFlags": feature_flags,
-        "deprecated": deprecated or None,
-    }
-    show(ctx, api(ctx).post("/api/v1/event-type", body(data, fields)))
-
-
-@family.command("update")
-def update_event_type(
-    ctx: typer.Context,
-    name: NameArgument,
-    description: DescriptionOption = None,
-    schema: SchemaOption = None,
-    group: GroupOption = None,
-    feature_flags: FeatureFlagsOption = None,
-    deprecated: Annotated[
-        bool | None, typer.Option("--deprecated/--not-deprecated", show_default=False)
-    ] = None,
-    archived: Annotated[
-        bool | None, typer.Option("--archived/--unarchived", show_default=False)
-    ] = None,
-    data: DataOption = None,
-) -> None:
-    """Change the fields given of an event type (PATCH)."""
-    fields = {
-        "description": description,
-        "schemas": _schemas(schema),
-        "groupName": group,
-        "featureFlags": feature_flags,
-        "deprecated": deprecated,
-        "archived": archived,
-    }
-    show(ctx, api(ctx).patch(route(ONE, name), body(data, fields)))
-
-
-@family.command("delete")
-def delete_event_type(ctx: typer.Context, name: NameArgument) -> None:
-    """Archive an event type (update --unarchived brings it back)."""
-    api(ctx).delete(route(ONE, name))
-    say(f"archived event type {name}")
+EVENT_TYPE = Resource(
+    name="event-type",
+    help="Event types: the kinds of messages (/api/v1/event-type).",
+    path="/api/v1/event-type",
+    argument=("name", NameArgument),
+    columns=("name", "description", "groupName", "archived", "deprecated", "updatedAt"),
+    fields=(
+        Field("name", "name", create=Param(NameArgument, REQUIRED)),
+        both("description", "description", DescriptionOption),
+        both("schema", "schemas", SchemaOption, _schemas),
+        both("group", "groupName", GroupOption),
+        both("feature_flags", "featureFlags", FeatureFlagsOption),
+        switch("deprecated", "deprecated", DeprecatedFlag, DeprecatedToggle),
+        Field("archived", "archived", update=Param(ArchivedToggle)),
+        Field(
+            "include_archived",
+            "include_archived",
+            filter=Param(IncludeArchivedFlag, False, only_true),
+        ),
+    ),
+    helps={
+        "list": "List event types.",
+        "get": "Show an event type.",
+        "create": "Create an event type.",
+        "update": "Change the fields given of an event type (PATCH).",
+        "delete": "Archive an event type (update --unarchived brings it back).",
+    },
+    deleted="archived event type {}",
+)
+family = build(EVENT_TYPE)
 
 
 def register(cli: typer.Typer) -> None:

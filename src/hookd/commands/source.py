@@ -2,34 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from functools import partial
+from typing import Annotated
 
 import typer
 
-from hookd.commands.app import MetadataOption, UidOption
-from hookd.commands.family import (
-    DataOption,
-    Family,
-    IteratorOption,
-    LimitOption,
-    api,
-    page,
-    route,
-    say,
-    show,
-)
-from hookd.commands.inputs import body, json_object, pairs
-
-family = Family(
-    "source", help="Sources: where providers post webhooks to hookd (/ingest/api/v1/source)."
-)
-COLUMNS = ("id", "uid", "name", "type", "provider", "ingestUrl", "createdAt")
-BASE = "/ingest/api/v1/source"
-ONE = BASE + "/{}"
-# What a PUT takes of what a GET shows (the rest is the server's).
-WRITABLE = ("name", "uid", "type", "config", "metadata", "response", "dedupWindowSeconds")
+from hookd.commands.app import UidOption, metadata, name
+from hookd.commands.family import api, route, show
+from hookd.commands.inputs import json_object
+from hookd.commands.resource import REQUIRED, Field, Param, Resource, both, build
 
 SourceArgument = Annotated[str, typer.Argument(help="the source's id or uid", show_default=False)]
+TypeOption = Annotated[
+    str,
+    typer.Option(
+        "--type",
+        help="the provider: stripe, github, shopify, ... or generic-webhook",
+        show_default=False,
+    ),
+]
+NewTypeOption = Annotated[
+    str | None, typer.Option("--type", help="another provider", show_default=False)
+]
 ConfigOption = Annotated[
     str | None,
     typer.Option(
@@ -44,86 +38,34 @@ DedupOption = Annotated[
     ),
 ]
 
-
-@family.command("list")
-def list_sources(
-    ctx: typer.Context, limit: LimitOption = 50, iterator: IteratorOption = None
-) -> None:
-    """List sources."""
-    show(ctx, api(ctx).get(BASE, **page(limit, iterator)), COLUMNS)
-
-
-@family.command("get")
-def get_source(ctx: typer.Context, source: SourceArgument) -> None:
-    """Show a source (its secrets masked; `hookd source secret` shows them)."""
-    show(ctx, api(ctx).get(route(ONE, source)))
-
-
-@family.command("create")
-def create_source(
-    ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="its name", show_default=False)],
-    type_: Annotated[
-        str,
-        typer.Option(
-            "--type",
-            help="the provider: stripe, github, shopify, ... or generic-webhook",
-            show_default=False,
-        ),
-    ],
-    uid: UidOption = None,
-    config: ConfigOption = None,
-    dedup_window: DedupOption = None,
-    metadata: MetadataOption = None,
-    data: DataOption = None,
-) -> None:
-    """Create a source; its answer has the ingest URL to give the provider."""
-    fields = {
-        "name": name,
-        "type": type_,
-        "uid": uid,
-        "config": json_object(config, "--config"),
-        "dedupWindowSeconds": dedup_window,
-        "metadata": pairs(metadata, "--metadata"),
-    }
-    show(ctx, api(ctx).post(BASE, body(data, fields)))
-
-
-@family.command("update")
-def update_source(
-    ctx: typer.Context,
-    source: SourceArgument,
-    name: Annotated[str | None, typer.Option(help="a new name", show_default=False)] = None,
-    uid: UidOption = None,
-    type_: Annotated[
-        str | None, typer.Option("--type", help="another provider", show_default=False)
-    ] = None,
-    config: ConfigOption = None,
-    dedup_window: DedupOption = None,
-    metadata: MetadataOption = None,
-    data: DataOption = None,
-) -> None:
-    """Change the fields given of a source (the others are kept, its secrets too)."""
-    client = api(ctx)
-    current: dict[str, Any] = client.get(route(ONE, source))
-    kept = {key: current[key] for key in WRITABLE if key in current}
-    fields = {
-        "name": name,
-        "uid": uid,
-        "type": type_,
-        "config": json_object(config, "--config"),
-        "dedupWindowSeconds": dedup_window,
-        "metadata": pairs(metadata, "--metadata"),
-    }
-    changed = {**kept, **body(data, fields)}
-    show(ctx, client.put(route(ONE, current["id"]), changed))
-
-
-@family.command("delete")
-def delete_source(ctx: typer.Context, source: SourceArgument) -> None:
-    """Delete a source with everything it received."""
-    api(ctx).delete(route(ONE, source))
-    say(f"deleted source {source}")
+SOURCE = Resource(
+    name="source",
+    help="Sources: where providers post webhooks to hookd (/ingest/api/v1/source).",
+    path="/ingest/api/v1/source",
+    argument=("source", SourceArgument),
+    columns=("id", "uid", "name", "type", "provider", "ingestUrl", "createdAt"),
+    fields=(
+        name,
+        Field("type_", "type", create=Param(TypeOption, REQUIRED)),
+        both("uid", "uid", UidOption),
+        Field("type_", "type", update=Param(NewTypeOption)),
+        both("config", "config", ConfigOption, partial(json_object, option="--config")),
+        both("dedup_window", "dedupWindowSeconds", DedupOption),
+        metadata,
+    ),
+    helps={
+        "list": "List sources.",
+        "get": "Show a source (its secrets masked; `hookd source secret` shows them).",
+        "create": "Create a source; its answer has the ingest URL to give the provider.",
+        "update": "Change the fields given of a source (the others are kept, its secrets too).",
+        "delete": "Delete a source with everything it received.",
+    },
+    deleted="deleted source {}",
+    # What a PUT takes of what a GET shows (the rest is the server's).
+    replace=("name", "uid", "type", "config", "metadata", "response", "dedupWindowSeconds"),
+)
+family = build(SOURCE)
+ONE = SOURCE.one
 
 
 @family.command("secret")
