@@ -124,7 +124,7 @@ def test_the_default_sampler_follows_parents_and_samples_a_ratio_of_new_traces(
 ) -> None:
     chosen = sampler(environ)
     assert isinstance(chosen, ParentBased)
-    description = chosen.get_description()
+    description = chosen.get_description()  # type: ignore[no-untyped-call]
     assert description.startswith(f"ParentBased{{root:TraceIdRatioBased{{{ratio}}},")
     assert "remoteParentNotSampled:AlwaysOffSampler" in description
 
