@@ -21,6 +21,9 @@ class Sizes:
     backlog_window: float
     ingest_requests: int
     ingest_concurrency: int
+    metrics_seconds: float  # the metrics scenario's mixed load
+    metrics_rate: float  # its messages per second (each to every endpoint of its application)
+    metrics_burst: int  # and the creates it sends at once first
 
 
 FULL = Sizes(
@@ -38,6 +41,9 @@ FULL = Sizes(
     backlog_window=60.0,
     ingest_requests=50_000,
     ingest_concurrency=32,
+    metrics_seconds=40.0,
+    metrics_rate=25.0,
+    metrics_burst=300,
 )
 
 QUICK = Sizes(
@@ -55,4 +61,7 @@ QUICK = Sizes(
     backlog_window=25.0,
     ingest_requests=10_000,
     ingest_concurrency=32,
+    metrics_seconds=12.0,
+    metrics_rate=10.0,
+    metrics_burst=100,
 )
