@@ -154,6 +154,10 @@ class Scraper:
         self._thread.join()
         self._once()  # the last scrape, after everything
 
+    def cancel(self) -> None:
+        """Stop without a last scrape (the run failed)."""
+        self._stop.set()
+
 
 def moved(scrapes: list[Scrape], name: str) -> bool:
     """Whether ``name`` moved across ``scrapes`` (module docstring)."""
@@ -451,6 +455,7 @@ def run(ctx: RunContext) -> ScenarioResult:
         usage = sampler.stop()
         seconds = time.time() - started
     finally:
+        scraper.cancel()
         if load is not None:
             load.close()
         server.stop()
