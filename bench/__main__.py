@@ -29,6 +29,7 @@ from bench.scenarios import (
     fixed_rate,
     hookd,
     ingest,
+    metrics,
     one_to_one,
     postgres,
     profile,
@@ -56,6 +57,7 @@ SCENARIOS: dict[str, Callable[[RunContext], ScenarioResult]] = {
     # which took the ingest ratio from 0.51x (run alone) to 0.43x in a full run.
     ingest.NAME: ingest.run,
     backlog.NAME: backlog.run,
+    metrics.NAME: metrics.run,
     profile.NAME: profile.run,
 }
 # py-spy slows hookd down while it samples, so the profile is a separate run, full mode only.

@@ -89,11 +89,21 @@ class HookdServer:
         self.launch()
         self.wait_ready(timeout=timeout)
 
+    def restart(self, env: dict[str, str]) -> None:
+        """Stop, change or add these ``HOOKD_*`` settings, start again (same port, same file)."""
+        self.stop()
+        self._env.update(env)
+        self.start()
+
     def stop(self) -> None:
         if self._proc is not None:
             # SIGINT is uvicorn's graceful stop: the worker flushes finished attempts.
             stop(self._proc, sig=signal.SIGINT, grace=30)
             self._proc = None
+
+    def call_api(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        """One management API call with the admin token; the decoded JSON answer."""
+        return self._call(method, path, body)
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         request = urllib.request.Request(
@@ -108,8 +118,10 @@ class HookdServer:
     def create_app(self, uid: str) -> str:
         return str(self._call("POST", "/api/v1/app", {"name": uid, "uid": uid})["id"])
 
-    def create_endpoint(self, app_id: str, url: str) -> str:
-        return str(self._call("POST", f"/api/v1/app/{app_id}/endpoint", {"url": url})["id"])
+    def create_endpoint(self, app_id: str, url: str, **fields: Any) -> str:
+        """An endpoint; ``fields`` adds API fields (``transformation``, ...)."""
+        body = {"url": url, **fields}
+        return str(self._call("POST", f"/api/v1/app/{app_id}/endpoint", body)["id"])
 
     def create_source(self, uid: str, source_type: str, config: dict[str, Any]) -> str:
         """An ingest source; returns its ingest URL."""

@@ -96,6 +96,19 @@ def notes(results: dict[str, ScenarioResult]) -> list[str]:
             f"p50 {api['p50_ms']:.1f} ms, p99 {api['p99_ms']:.1f} ms; "
             f"late starts {f.details['late_starts']}"
         )
+    if (m := results.get("metrics")) is not None:
+        d = m.details
+        outcomes = d["moved"].get("hookd_delivery_attempts_total", {})
+        seen = sorted(
+            {k.split("outcome=", 1)[1].split(",")[0] for k in outcomes if "outcome=" in k}
+        )
+        timed = [(t, name) for name, t in d["moved_after_seconds"].items() if t is not None]
+        last = max(timed) if timed else None
+        lines.append(
+            f"metrics: {d['scrapes']} scrapes ({d['scrape_errors']} failed); attempt outcomes "
+            f"seen: {', '.join(seen)}"
+            + (f"; the last series to move: {last[1]}, after {last[0]:.0f} s" if last else "")
+        )
     if (p := results.get("profile")) is not None and "profile" in p.details:
         prof = p.details["profile"]
         lines.append(f"profile ({prof['samples']} samples), top self time:")

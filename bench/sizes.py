@@ -24,6 +24,9 @@ class Sizes:
     one_to_one_messages: int
     create_requests: int
     create_open_loop_seconds: float
+    metrics_seconds: float  # the metrics scenario's mixed load
+    metrics_rate: float  # its messages per second (each to every endpoint of its application)
+    metrics_burst: int  # and the creates it sends at once first
 
 
 FULL = Sizes(
@@ -44,6 +47,9 @@ FULL = Sizes(
     one_to_one_messages=20_000,
     create_requests=30_000,
     create_open_loop_seconds=10.0,
+    metrics_seconds=40.0,
+    metrics_rate=25.0,
+    metrics_burst=300,
 )
 
 QUICK = Sizes(
@@ -64,4 +70,7 @@ QUICK = Sizes(
     one_to_one_messages=4_000,
     create_requests=6_000,
     create_open_loop_seconds=4.0,
+    metrics_seconds=12.0,
+    metrics_rate=10.0,
+    metrics_burst=100,
 )
