@@ -46,6 +46,7 @@ from hookd.store import deliveries, scheduling
 from hookd.store import endpoints as endpoint_store
 from hookd.store import messages as message_store
 from hookd.store.codec import to_ms
+from hookd.store.outages import is_outage
 from hookd.store.scheduling import Limits
 from hookd.telemetry import REQUEST_ID
 from hookd.tracing import Attributes, TraceContext, Tracing
@@ -175,10 +176,15 @@ class DeliveryWorker:
                 await self._sleep()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                # A database hiccup must not kill delivery: log, back off, try again.
+            except Exception as exc:
+                # A database hiccup must not kill delivery: log, back off, try again. An
+                # outage (locked, unreachable) is a warning, as the API logs it; anything
+                # else an error with its traceback.
                 self._look = True
-                log.exception("delivery loop error; retrying")
+                if is_outage(exc):
+                    log.warning("database unavailable; delivery retries", error=type(exc).__name__)
+                else:
+                    log.exception("delivery loop error; retrying")
                 await asyncio.sleep(ERROR_BACKOFF_SECONDS)
 
     async def _reclaim_if_due(self) -> None:

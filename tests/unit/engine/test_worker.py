@@ -5,6 +5,7 @@ stops. Its telemetry reports say when a round or a flush is done, so no test sle
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 import structlog
 
+import hookd.engine.worker as worker_module
 from hookd.core.delivery import AttemptResult
 from hookd.core.domain import DeliveryStatus, ListQuery
 from hookd.engine.destinations import BrokerDestinations
@@ -255,3 +257,36 @@ async def test_a_handed_off_delivery_runs_outside_the_request_that_created_it(
 
     assert telemetry(ctx).of("handed_off") == [(1,)]
     assert seen == [None]
+
+
+async def test_a_database_outage_in_the_loop_is_a_warning_other_errors_an_error(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loop survives both; a locked database is logged as the API logs it (a warning, no
+    traceback), anything else with its traceback at error level."""
+    monkeypatch.setattr(worker_module, "ERROR_BACKOFF_SECONDS", 0.0)
+    failures = [sqlite3.OperationalError("database is locked"), ValueError("a bug")]
+    raised = asyncio.Event()
+    worker = DeliveryWorker(ctx, FakeSender(), BrokerDestinations(ctx.settings.networks))
+
+    async def failing() -> bool:
+        if failures:
+            raise failures.pop(0)
+        raised.set()
+        return False
+
+    monkeypatch.setattr(worker, "_claim_and_start", failing)
+    with structlog.testing.capture_logs() as logged:
+        await worker.start(reclaim_all=True)
+        try:
+            worker.wake()
+            await asyncio.wait_for(raised.wait(), 10)
+        finally:
+            await worker.stop(grace=1)
+    looped = [line for line in logged if "retr" in line["event"]]
+    assert [(line["event"], line["log_level"]) for line in looped] == [
+        ("database unavailable; delivery retries", "warning"),
+        ("delivery loop error; retrying", "error"),
+    ]
+    assert looped[0]["error"] == "OperationalError" and "exc_info" not in looped[0]
+    assert looped[1]["exc_info"] is True
