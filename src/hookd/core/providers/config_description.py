@@ -46,8 +46,13 @@ class ConfigField:
     example: str | int | bool | tuple[str, ...] = ""
 
 
-def _secret(hint: str, name: str = "secret", label: str = "Secret") -> ConfigField:
-    return ConfigField(name, label, "secret", required=True, hint=hint, example="shh-secret")
+def _secret(
+    hint: str, name: str = "secret", label: str = "Secret", example: str = "shh-secret"
+) -> ConfigField:
+    return ConfigField(name, label, "secret", required=True, hint=hint, example=example)
+
+
+SIGNING_KEY_EXAMPLE = "whsec_" + "A" * 32  # noqa: S105 (a key of zero bytes: an example)
 
 
 def _tolerance(default: int) -> ConfigField:
@@ -192,11 +197,11 @@ CONFIG_FIELDS: Mapping[str, tuple[ConfigField, ...]] = MappingProxyType(
             ),
         ),
         "standard-webhooks": (
-            _secret("whsec_… (v1) or whpk_… (v1a)."),
+            _secret("whsec_… (v1) or whpk_… (v1a).", example=SIGNING_KEY_EXAMPLE),
             _tolerance(300),
         ),
         "svix": (
-            _secret("whsec_… from the sender's Svix settings."),
+            _secret("whsec_… from the sender's Svix settings.", example=SIGNING_KEY_EXAMPLE),
             _tolerance(300),
         ),
         "stripe": (_secret("The endpoint's signing secret, whsec_…."), _tolerance(300)),

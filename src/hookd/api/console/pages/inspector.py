@@ -8,11 +8,14 @@ bins' ``/stream``: each event's data is the row's HTML, rendered (and escaped) h
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
+from urllib.parse import urlencode
 
 from fastapi import Request
 from starlette.responses import Response, StreamingResponse
 
+from hookd import ids
 from hookd.api.console.forms import parse_time, read_form
 from hookd.api.console.render import environment, notice, page, page_links, see_other
 from hookd.api.console.routing import console_router
@@ -32,6 +35,7 @@ FORWARDS_SHOWN = 50
 KEEPALIVE_SECONDS = 15.0
 OUTCOMES = (domain.ACCEPTED, domain.DUPLICATE, domain.REJECTED, domain.HANDSHAKE)
 REPLAYABLE = (domain.ACCEPTED, domain.DUPLICATE, domain.REJECTED)
+REQUEST_ID = re.compile(r"^req_[0-9A-Za-z]{27}$")
 REPLAYED = notice("request-replayed", "Replayed: {count} deliveries queued.")
 
 
@@ -53,9 +57,11 @@ async def inspector(request: Request, source_id: str) -> Response:
     )
     forwards = await endpoints_with_health(ctx, source.id, iterator=None, limit=FORWARDS_SHOWN)
     previous, following = page_links(request, result)
-    stream = f"/console/sources/{source.id}/stream"
-    if outcomes:
-        stream += "?" + "&".join(f"outcome={o}" for o in outcomes)
+    # The stream starts after what the page shows: the newest row, else the page's moment.
+    after = result.items[0].id if result.items else ids.floor_id(ids.REQUEST, ctx.clock())
+    stream = f"/console/sources/{source.id}/stream?" + urlencode(
+        [("after", after), *(("outcome", o) for o in outcomes or ())]
+    )
     return page(
         request,
         "inspector/list.html",
@@ -86,18 +92,22 @@ def _row_event(record: InboundRecord) -> bytes:
 
 @router.get("/console/sources/{source_id}/stream")
 async def stream(request: Request, source_id: str) -> Response:
-    """The source's new requests as server-sent events (``request``, data: the row's HTML)."""
+    """The source's requests after request id ``after`` (or ``Last-Event-ID``, a reconnection)
+    as server-sent events: ``ready`` once it follows, then a ``request`` each (data: the row's
+    HTML, id: the request's id)."""
     ctx = context(request)
     source = await get_source(ctx, source_id)
     outcomes = _outcomes([o for o in request.query_params.getlist("outcome") if o])
+    resumed = request.headers.get("last-event-id") or request.query_params.get("after") or ""
+    after = resumed if REQUEST_ID.match(resumed) else None
 
     async def events() -> AsyncIterator[bytes]:
         idle = 0.0
         opened = False
-        async for batch in tail.follow(ctx, source.id):
+        async for batch in tail.follow(ctx, source.id, after=after):
             if not opened:
                 opened = True
-                yield b": following\n\n"
+                yield b"event: ready\ndata: following\n\n"
             shown = [r for r in batch if outcomes is None or r.outcome in outcomes]
             for record in shown:
                 yield _row_event(record)

@@ -196,12 +196,16 @@ async def _form_page(
     )
 
 
-def _errors(exc: ServiceError) -> dict[str, str]:
-    """A service error under its field: ``("body", "config", "secret")`` is ``config.secret``."""
+def _errors(exc: ServiceError, provider: str) -> dict[str, str]:
+    """A service error under its field (``("body", "config", "secret")`` is ``config.secret``),
+    and at the top with the field's label (the parsers' texts do not name it)."""
     errors = field_errors(exc)
     loc: tuple[str | int, ...] = getattr(exc, "loc", ())
     if len(loc) > 2 and loc[1] == "config":
-        errors["config." + ".".join(str(part) for part in loc[2:])] = exc.detail
+        name = ".".join(str(part) for part in loc[2:])
+        errors["config." + name] = exc.detail
+        labels = {field.name: field.label for field in fields_of(provider)}
+        errors["_"] = f"{labels.get(name, name)}: {exc.detail}"
     if len(loc) > 1 and loc[1] == "dedup_window_seconds":
         errors["dedup_window_seconds"] = exc.detail
     return errors
@@ -248,7 +252,7 @@ async def create_source(request: Request) -> Response:
         values = {"name": form.get("name"), **posted_config(form, provider)}
         values["dedup_window_seconds"] = form.get("dedup_window_seconds")
         return await _form_page(
-            request, None, provider, values, _errors(exc), status_code=exc.status_code
+            request, None, provider, values, _errors(exc, provider), status_code=exc.status_code
         )
     return see_other(base(source.id), notice_code=CREATED)
 
@@ -290,7 +294,7 @@ async def save_source(request: Request, source_id: str) -> Response:
         values = {"name": form.get("name"), **posted_config(form, provider)}
         values["dedup_window_seconds"] = form.get("dedup_window_seconds")
         return await _form_page(
-            request, source, provider, values, _errors(exc), status_code=exc.status_code
+            request, source, provider, values, _errors(exc, provider), status_code=exc.status_code
         )
     return see_other(base(saved.id), notice_code=SAVED)
 

@@ -18,7 +18,7 @@
         status.className = "badge live-status " + kind;
       }
     }
-    source.addEventListener("open", function () {
+    source.addEventListener("ready", function () {
       show("live", "ok");
     });
     source.addEventListener("error", function () {
