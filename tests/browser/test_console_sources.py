@@ -115,6 +115,11 @@ async def test_a_source_made_in_the_console_shows_its_requests_live(
     await page.get_by_role("button", name="Filter").click()
     await expect(page.locator("#request-rows tr")).to_have_count(1)
     await expect(page.locator("#request-rows tr")).to_contain_text("signature_mismatch")
+    # A time window that ends before them: none.
+    await page.get_by_label("To (UTC)", exact=True).fill("2001-01-01T00:00:00")
+    await page.get_by_role("button", name="Filter").click()
+    await expect(page.locator("#request-rows tr")).to_have_count(0)
+    await expect(page.locator("#no-requests")).to_contain_text("that matches")
     await page.get_by_role("link", name="Clear").click()
 
     # The accepted one: headers, the body as text (pretty JSON, the markup not run), forwards.
@@ -163,7 +168,7 @@ async def test_a_source_made_in_the_console_shows_its_requests_live(
 
     # Bulk replay of the accepted requests since an hour ago.
     await v.goto(f"/console/sources/{source_id}")
-    await page.get_by_label("Received from (UTC)").fill("2000-01-01T00:00:00")
+    await page.get_by_label("Replay requests received from (UTC)").fill("2000-01-01T00:00:00")
     await page.get_by_role("button", name="Replay matching requests").click()
     await expect(page.get_by_role("status").first).to_have_text(
         "1 requests replayed, 1 deliveries queued."

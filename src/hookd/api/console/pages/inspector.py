@@ -52,15 +52,17 @@ async def inspector(request: Request, source_id: str) -> Response:
     source = await get_source(ctx, source_id)
     outcomes = _outcomes([o for o in request.query_params.getlist("outcome") if o])
     iterator = request.query_params.get("iterator") or None
-    result = await service.list_requests(
-        ctx, source.id, ListQuery(PAGE_SIZE, iterator, "descending"), outcomes=outcomes
-    )
+    query = request.query_params
+    after = parse_time(query.get("after", "").strip(), label="From", loc=("query", "after"))
+    before = parse_time(query.get("before", "").strip(), label="To", loc=("query", "before"))
+    window = ListQuery(PAGE_SIZE, iterator, "descending", before=before, after=after)
+    result = await service.list_requests(ctx, source.id, window, outcomes=outcomes)
     forwards = await endpoints_with_health(ctx, source.id, iterator=None, limit=FORWARDS_SHOWN)
     previous, following = page_links(request, result)
     # The stream starts after what the page shows: the newest row, else the page's moment.
-    after = result.items[0].id if result.items else ids.floor_id(ids.REQUEST, ctx.clock())
+    newest = result.items[0].id if result.items else ids.floor_id(ids.REQUEST, ctx.clock())
     stream = f"/console/sources/{source.id}/stream?" + urlencode(
-        [("after", after), *(("outcome", o) for o in outcomes or ())]
+        [("after", newest), *(("outcome", o) for o in outcomes or ())]
     )
     return page(
         request,
@@ -77,8 +79,9 @@ async def inspector(request: Request, source_id: str) -> Response:
             "chosen": outcomes or [],
             "previous": previous,
             "following": following,
-            # Live rows only where the newest are: the first page.
-            "stream": None if iterator else stream,
+            "query": query,
+            # Live rows only where the newest are: the first page, up to now.
+            "stream": None if iterator or before else stream,
         },
         title=f"{source.name} · requests",
     )
