@@ -2,7 +2,8 @@
 source made in the console (its form generated from the provider's description), a signed and a
 badly signed request arriving live in the inspector, one opened (headers, body as text) and
 replayed, a filtered bulk replay, the source edited and deleted; a call tried against a local
-receiver with its mapped answer; accessibility (axe-core) and screenshots in both themes."""
+receiver with its mapped answer; bad input as 4xx pages; accessibility (axe-core) and
+screenshots in both themes."""
 
 from __future__ import annotations
 
@@ -389,3 +390,44 @@ async def _accessible(
     for name in taken:
         assert f"console/{name}" in documented, f"docs/console.md does not show {name}"
         assert (SCREENSHOTS / name).exists(), f"run with HOOKD_UPDATE_SCREENSHOTS=1: {name}"
+
+
+async def test_bad_input_is_a_clear_4xx_page(browser: Browser, console_server: HookdServer) -> None:
+    async with api(console_server) as client:
+        made = await client.post(
+            "/ingest/api/v1/source",
+            json={"name": "Bad input", "type": "github", "config": {"secret": SECRET}},
+        )
+        source = made.json()
+    v = await visit(browser, console_server)
+    page = v.page
+    await v.sign_in()
+    await v.goto(f"/console/sources/{source['id']}")
+    csrf = await page.locator("input[name=csrf]").first.input_value()
+    base = console_server.url + f"/console/sources/{source['id']}"
+
+    unknown = await page.request.get(base + "?outcome=maybe")
+    assert unknown.status == 422 and "unknown outcome" in await unknown.text()
+    when = await page.request.get(base + "?after=yesterday")
+    assert when.status == 422 and "From is not a date and time" in await when.text()
+    no_since = await page.request.post(base + "/replay", form={"csrf": csrf})
+    assert no_since.status == 422 and "Choose the time" in await no_since.text()
+    unforced = await page.request.post(
+        base + "/replay", form={"csrf": csrf, "since": "2000-01-01T00:00", "outcomes": "rejected"}
+    )
+    assert unforced.status == 422 and "set force to true" in await unforced.text()
+    missing = await page.request.get(base + "/requests/req_0ESFSUO6tKtL95HBurZLYPUGMIC")
+    assert missing.status == 404
+    no_csrf = await page.request.post(base + "/delete", form={})
+    assert no_csrf.status == 403
+    bad_type = await page.request.post(
+        console_server.url + "/console/sources/new",
+        form={"csrf": csrf, "name": "x", "type": "fax-machine"},
+    )
+    assert bad_type.status == 422 and "choose a provider" in await bad_type.text()
+    no_app = await page.request.post(console_server.url + "/console/calls", form={"csrf": csrf})
+    assert no_app.status == 422 and "Choose an application" in await no_app.text()
+    async with api(console_server) as client:
+        still = await client.get(f"/ingest/api/v1/source/{source['id']}")
+    assert still.status_code == 200
+    await v.context.close()

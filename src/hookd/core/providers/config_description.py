@@ -52,7 +52,7 @@ def _secret(
     return ConfigField(name, label, "secret", required=True, hint=hint, example=example)
 
 
-SIGNING_KEY_EXAMPLE = "whsec_" + "A" * 32  # noqa: S105 (a key of zero bytes: an example)
+SIGNING_KEY_EXAMPLE = "whsec_" + "A" * 32  # a key of zero bytes: an example that parses
 
 
 def _tolerance(default: int) -> ConfigField:
