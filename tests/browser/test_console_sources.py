@@ -215,6 +215,30 @@ async def test_edit_and_delete_a_source(browser: Browser, console_server: HookdS
         kept = (await client.get(f"/ingest/api/v1/source/{source_id}")).json()
     assert kept["provider"] == "github"
 
+    # Sources made through the API with a Svix type keep it when edited here.
+    async with api(console_server) as client:
+        typed = [
+            (
+                await client.post(
+                    "/ingest/api/v1/source",
+                    json={"name": name, "type": kind, "config": config},
+                )
+            ).json()
+            for name, kind, config in (
+                ("Clerk", "clerk", {"secret": "whsec_" + "A" * 32}),
+                ("Via generic", "generic-webhook", {"provider": "github", "secret": SECRET}),
+            )
+        ]
+    for made in typed:
+        await v.goto(f"/console/sources/{made['id']}/edit")
+        await page.get_by_label("Name", exact=True).fill(made["name"] + " (edited)")
+        await page.get_by_role("button", name="Save").click()
+        await expect(page.get_by_role("status").first).to_have_text("Source saved.")
+        async with api(console_server) as client:
+            saved = (await client.get(f"/ingest/api/v1/source/{made['id']}")).json()
+        assert (saved["type"], saved["provider"]) == (made["type"], made["provider"])
+        assert saved["name"] == made["name"] + " (edited)"
+
     await v.goto(f"/console/sources/{source_id}")
     await page.get_by_role("link", name="Delete…").click()
     await page.get_by_role("button", name="Delete the source").click()

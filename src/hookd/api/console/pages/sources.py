@@ -128,10 +128,13 @@ def source_fields(form: Form, existing: Source | None) -> dict[str, Any]:
     name = form.text("name")
     if not name:
         raise Invalid("Name is required", loc=("form", "name"))
-    stored = existing.config if existing is not None and existing.provider == provider else {}
+    same = existing is not None and existing.provider == provider
+    stored = existing.config if existing is not None and same else {}
     fields: dict[str, Any] = {
         "name": name,
-        "type": provider,
+        # A source made through the API keeps its Svix type (``clerk``, or ``generic-webhook``
+        # naming its provider in the config) while its provider stays the same.
+        "type": existing.type if existing is not None and same else provider,
         "config": config_from_form(form, provider, stored),
         "dedup_window_seconds": form.integer(
             "dedup_window_seconds", label="Deduplication window", minimum=0, maximum=30 * 86400
