@@ -53,6 +53,12 @@ async def make_github_source(v: Visit, name: str) -> str:
     await page.get_by_role("link", name="New source").click()
     # The generic receiver's fields first; picking GitHub swaps in GitHub's (htmx).
     await expect(page.get_by_label("Authentication")).to_be_visible()
+    # Fields that apply only to some authentication show only with it.
+    await expect(page.get_by_label("Signature header")).to_be_visible()
+    await expect(page.get_by_label("Username")).to_be_hidden()
+    await page.get_by_label("Authentication").select_option("basic")
+    await expect(page.get_by_label("Username")).to_be_visible()
+    await expect(page.get_by_label("Signature header")).to_be_hidden()
     await page.get_by_label("Provider", exact=True).select_option("github")
     await expect(page.get_by_label("Accept SHA-1 signatures")).to_be_visible()
     await expect(page.get_by_label("Authentication")).to_have_count(0)
