@@ -23,8 +23,8 @@ from hookd.api.send.models import ListResponse
 from hookd.api.send.serialize import JSON, page_out
 from hookd.core.domain import InboundRecord
 from hookd.services.bins import bins as service
-from hookd.services.bins import tail
 from hookd.services.bins.replay import RequestSender, replay_capture
+from hookd.services.ingest import tail
 
 router = APIRouter(prefix="/api/v1/bin", tags=["Request Bin"])
 

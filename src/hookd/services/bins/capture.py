@@ -16,10 +16,10 @@ from hookd.core import domain
 from hookd.core.domain import InboundRecord, Source
 from hookd.core.providers import InboundRequest, ip_allowed
 from hookd.core.providers.request_bin import BIN
-from hookd.services.bins import tail
 from hookd.services.bins.bins import kept_since, verifier_of
 from hookd.services.context import Context
 from hookd.services.errors import Forbidden
+from hookd.services.ingest import tail
 from hookd.services.ingest.forwarding import text_safe
 from hookd.store.ingest import bins as store
 

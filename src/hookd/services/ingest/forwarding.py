@@ -28,6 +28,7 @@ from hookd.core.filters.match import json_or_text, request_view
 from hookd.core.providers.redaction import REDACTED
 from hookd.core.transformations import query_object
 from hookd.services.context import Context
+from hookd.services.ingest import tail
 from hookd.services.messages.fanout import delivery_rows, matching, persist_with_deliveries
 from hookd.store import rollups
 from hookd.store.codec import to_ms
@@ -164,14 +165,17 @@ DUPLICATE = {"outcome": domain.DUPLICATE, "code": "duplicate", "reason": DUPLICA
 
 
 async def store_request(ctx: Context, arrival: Arrival) -> Stored:
-    """Store ``arrival`` with the requests arriving beside it; return once it committed."""
-    return await _arrivals.submit(
+    """Store ``arrival`` with the requests arriving beside it; return once it committed (and
+    wake the source's live followers, ``tail``)."""
+    stored = await _arrivals.submit(
         ctx.db,
         arrival,
         sole_process=ctx.settings.role == "all",
         telemetry=ctx.telemetry,
         tracing=ctx.tracing,
     )
+    tail.announce(ctx.db, arrival.source.id)
+    return stored
 
 
 def store_group(

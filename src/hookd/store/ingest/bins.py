@@ -2,13 +2,11 @@
 
 A bin is a row of ``sources`` (provider ``bin``) and its captures are rows of
 ``inbound_requests``; this module holds only the queries bins need beyond a source's: the
-bins alone, a capture written with the bin's caps applied, the newest ids for the live tail,
-and the requests past a bin's TTL.
+bins alone, a capture written with the bin's caps applied, and the requests past a bin's TTL.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, or_, select
@@ -71,30 +69,6 @@ async def list_captures(
     return await paginate(
         conn, query, request.id, record_from_row, iterator=iterator, limit=limit, descending=True
     )
-
-
-async def ids_since(conn: AsyncConnection, source_id: str, since_id: str) -> list[str]:
-    """The ids of a bin's requests from ``since_id`` on, oldest first (index only)."""
-    query = (
-        select(request.id)
-        .where(request.source_id == source_id, request.id >= since_id)
-        .order_by(request.id)
-    )
-    return [str(value) for value in (await conn.execute(query)).scalars()]
-
-
-async def captures_by_id(
-    conn: AsyncConnection, source_id: str, wanted: Sequence[str]
-) -> list[InboundRecord]:
-    """Those of ``wanted`` that are the bin's requests, oldest first."""
-    if not wanted:
-        return []
-    query = (
-        select(inbound_requests)
-        .where(request.source_id == source_id, request.id.in_(list(wanted)))
-        .order_by(request.id)
-    )
-    return [record_from_row(row) for row in (await conn.execute(query)).all()]
 
 
 def _expired(source_id: str, before_id: str) -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -201,3 +201,27 @@ async def select_records(
     query = _filtered(source_id, outcomes, status, after_id, before_id)
     rows = (await conn.execute(query.order_by(inbound_requests.c.id).limit(limit))).all()
     return [record_from_row(row) for row in rows]
+
+
+async def ids_since(conn: AsyncConnection, source_id: str, since_id: str) -> list[str]:
+    """The ids of a source's requests from ``since_id`` on, oldest first (index only)."""
+    query = (
+        select(inbound_requests.c.id)
+        .where(inbound_requests.c.source_id == source_id, inbound_requests.c.id >= since_id)
+        .order_by(inbound_requests.c.id)
+    )
+    return [str(value) for value in (await conn.execute(query)).scalars()]
+
+
+async def records_by_id(
+    conn: AsyncConnection, source_id: str, wanted: Sequence[str]
+) -> list[InboundRecord]:
+    """Those of ``wanted`` that are the source's requests, oldest first."""
+    if not wanted:
+        return []
+    query = (
+        select(inbound_requests)
+        .where(inbound_requests.c.source_id == source_id, inbound_requests.c.id.in_(list(wanted)))
+        .order_by(inbound_requests.c.id)
+    )
+    return [record_from_row(row) for row in (await conn.execute(query)).all()]

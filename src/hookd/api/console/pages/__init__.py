@@ -11,11 +11,14 @@ from types import ModuleType
 
 from hookd.api.console.pages import (
     applications,
+    calls,
     endpoints,
     event_types,
     home,
+    inspector,
     messages,
     sign_in,
+    sources,
 )
 from hookd.api.console.render import NavItem
 
@@ -26,6 +29,9 @@ PAGES: tuple[ModuleType, ...] = (
     endpoints,
     messages,
     event_types,
+    sources,
+    inspector,
+    calls,
 )
 
 NAV: tuple[NavItem, ...] = tuple(

@@ -1,9 +1,11 @@
-"""Following a bin live: its new requests, as they are stored.
+"""Following a source live (a bin or any other): its new requests, as they are stored.
 
-A capture stored by this process wakes the bin's followers at once (``announce``, after the
-commit). Requests stored by other processes (several ``--role api`` processes on one
-PostgreSQL) are found by a poll every ``POLL_SECONDS``: one index-only query for the ids of the
-bin's recent requests (index ``source_id, id``).
+A request stored by this process (a bin's capture, or any source's request through the ingest
+group commit) wakes the source's followers at once (``announce``, after the commit). Requests
+stored by other processes (several ``--role api`` processes on one PostgreSQL) are found by a
+poll every ``POLL_SECONDS``: one index-only query for the ids of the source's recent requests
+(index ``source_id, id``). The bins' event stream (``api.bins``) and the console's request
+inspector both follow through here.
 
 Ids are time-ordered but made before their transaction commits, so a request can become visible
 after one with a later id. A follower therefore looks back ``LOOKBACK`` before the newest
@@ -21,10 +23,10 @@ from datetime import datetime, timedelta
 
 from hookd import ids
 from hookd.core.domain import InboundRecord
-from hookd.services.bins.bins import require_bin
 from hookd.services.context import Context
+from hookd.services.ingest.sources import require_source
 from hookd.store.db import Database
-from hookd.store.ingest import bins as store
+from hookd.store.ingest import inbound_requests as store
 from hookd.store.ingest import sources as source_store
 
 POLL_SECONDS = 1.0
@@ -35,35 +37,37 @@ _Followers = dict[str, set[asyncio.Event]]
 _followers: weakref.WeakKeyDictionary[Database, _Followers] = weakref.WeakKeyDictionary()
 
 
-def announce(db: Database, bin_id: str) -> None:
-    """A request of ``bin_id`` was committed: wake its followers in this process."""
-    for event in _followers.get(db, {}).get(bin_id, ()):
-        event.set()
+def announce(db: Database, source_id: str) -> None:
+    """A request of ``source_id`` was committed: wake its followers in this process."""
+    followers = _followers.get(db)
+    if followers:
+        for event in followers.get(source_id, ()):
+            event.set()
 
 
 @contextlib.contextmanager
-def _listening(db: Database, bin_id: str, event: asyncio.Event) -> Iterator[None]:
+def _listening(db: Database, source_id: str, event: asyncio.Event) -> Iterator[None]:
     followers = _followers.setdefault(db, {})
-    followers.setdefault(bin_id, set()).add(event)
+    followers.setdefault(source_id, set()).add(event)
     try:
         yield
     finally:
-        waiting = followers.get(bin_id)
+        waiting = followers.get(source_id)
         if waiting is not None:
             waiting.discard(event)
             if not waiting:
-                followers.pop(bin_id, None)
+                followers.pop(source_id, None)
 
 
 async def follow(
-    ctx: Context, bin_id: str, *, after: str | None = None, poll: float = POLL_SECONDS
+    ctx: Context, source_id: str, *, after: str | None = None, poll: float = POLL_SECONDS
 ) -> AsyncIterator[list[InboundRecord]]:
-    """The bin's requests stored from now on (after request id ``after``, when given: a resumed
-    stream), oldest first, a list at a time. An empty list first, once the starting point is
-    fixed, then one each idle ``poll`` (a moment to keep the connection alive). Ends when the
-    bin is deleted. The bin must exist (NotFound)."""
+    """The source's requests stored from now on (after request id ``after``, when given: a
+    resumed stream), oldest first, a list at a time. An empty list first, once the starting
+    point is fixed, then one each idle ``poll`` (a moment to keep the connection alive). Ends
+    when the source is deleted. The source must exist (NotFound)."""
     async with ctx.db.read() as conn:
-        source = await require_bin(conn, bin_id)
+        source = await require_source(conn, source_id)
     event = asyncio.Event()
     with _listening(ctx.db, source.id, event):
         mark = ctx.clock() if after is None else ids.id_time(after)
@@ -82,7 +86,7 @@ async def follow(
                 new = [i for i in await store.ids_since(conn, source.id, window) if i not in seen]
             for start in range(0, len(new), BATCH):
                 async with ctx.db.read() as conn:
-                    found = await store.captures_by_id(conn, source.id, new[start : start + BATCH])
+                    found = await store.records_by_id(conn, source.id, new[start : start + BATCH])
                 for record in found:
                     seen[record.id] = record.received_at
                     mark = max(mark, record.received_at)
