@@ -10,11 +10,15 @@ from __future__ import annotations
 from types import ModuleType
 
 from hookd.api.console.pages import (
+    alerts,
+    api_keys,
     applications,
     endpoints,
     event_types,
     home,
     messages,
+    operational,
+    settings,
     sign_in,
 )
 from hookd.api.console.render import NavItem
@@ -26,6 +30,10 @@ PAGES: tuple[ModuleType, ...] = (
     endpoints,
     messages,
     event_types,
+    alerts,
+    operational,
+    api_keys,
+    settings,
 )
 
 NAV: tuple[NavItem, ...] = tuple(
