@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -20,7 +20,8 @@ from tests.browser.conftest import axe_violations, visit
 from tests.browser.test_console import SCREENSHOTS, api, screenshot, until
 from tests.support import MAIN_KEY, REPO, TOKEN, HookdServer, Received, Receiver
 
-SMTP_PASSWORD = "smtp-pass-Zq8xv31"  # noqa: S105 - a test value the Settings page must hide
+# A test value the Settings page must hide.
+SMTP_PASSWORD = "smtp-pass-Zq8xv31"
 
 
 @pytest.fixture(scope="module")
@@ -42,9 +43,7 @@ def ops_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HookdServer
 
 
 @pytest.fixture(scope="module")
-async def deliveries(
-    ops_server: HookdServer, module_receiver: Receiver
-) -> AsyncIterator[tuple[str, str, str]]:
+async def deliveries(ops_server: HookdServer, module_receiver: Receiver) -> tuple[str, str, str]:
     """An application with a working endpoint and a failing one, and messages sent to both:
     (application id, working endpoint id, failing endpoint id)."""
 
@@ -74,7 +73,7 @@ async def deliveries(
             assert sent.status_code == 201, sent.text
     await module_receiver.wait_for(4, path="/ok")
     await module_receiver.wait_for(4, path="/failing")
-    yield app["id"], ok["id"], failing["id"]
+    return app["id"], ok["id"], failing["id"]
 
 
 async def test_the_overview_shows_figures_and_charts_after_deliveries(
@@ -146,8 +145,8 @@ async def test_an_alert_rule_made_in_the_console_opens_an_issue_acknowledged_the
     await row.get_by_role("button", name="Acknowledge").click()
     await expect(page.get_by_role("status")).to_have_text("Issue acknowledged.")
     await expect(row.locator(".badge").first).to_have_text("acknowledged")
-    assert await row.locator("a", has_text="Endpoint").get_attribute("href") == (
-        f"/console/apps/{deliveries[0]}/endpoints/{failing_id}"
+    assert await row.locator("a", has_text="Messages").get_attribute("href") == (
+        f"/console/apps/{deliveries[0]}/messages?endpoint={failing_id}&status=fail"
     )
     await row.get_by_role("button", name="Resolve").click()
     await expect(page.get_by_role("status")).to_have_text("Issue resolved.")

@@ -82,7 +82,7 @@ async def test_alert_rule_issue_and_api_key_pages(console: Console) -> None:
     issues = await console.get("/console/alerts/issues")
     assert (
         "80% of attempts failed" in issues.text
-        and "/console/apps/app_x/endpoints/ep_x" in issues.text
+        and "/console/apps/app_x/messages?endpoint=ep_x&amp;status=fail" in issues.text
     )
     moved = await console.post("/console/alerts/issues/iss_console/acknowledge", {"state": "open"})
     assert location(moved) == "/console/alerts/issues?state=open&notice=issue-acknowledged"

@@ -5,6 +5,7 @@ they notify (list, create, delete). Through the services the alert API uses."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from starlette.responses import Response
@@ -273,11 +274,13 @@ async def delete_rule(request: Request, rule_id: str) -> Response:
 
 
 def issue_links(issue: Issue) -> tuple[str | None, str | None]:
-    """Where the failing messages are: the console's endpoint page (endpoint subjects) and the
-    API list (``core.alerts.rules.link``)."""
+    """Where the failing messages are: the console's message log filtered to the endpoint and
+    the status that matters (endpoint subjects), and the API list (``core.alerts.rules.link``)."""
     console = None
     if issue.app_id is not None and issue.kind != Kind.DUPLICATES:
-        console = f"/console/apps/{issue.app_id}/endpoints/{issue.subject}"
+        status = "pending" if issue.kind == Kind.OLDEST_DUE_AGE else "fail"
+        query = urlencode({"endpoint": issue.subject, "status": status})
+        console = f"/console/apps/{issue.app_id}/messages?{query}"
     return console, link(issue.kind, issue.subject, issue.app_id)
 
 
