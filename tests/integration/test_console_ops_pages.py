@@ -117,6 +117,26 @@ async def test_operational_webhooks_and_settings(console: Console) -> None:
     assert "Security" in shown.text and "Delivery" in shown.text
 
 
+async def test_alert_channels_created_listed_masked_and_deleted(console: Console) -> None:
+    await console.sign_in()
+    await console.get("/console/alerts/channels")
+    refused = await console.post(
+        "/console/alerts/channels", {"name": "x", "type": "slack", "target": "not a url"}
+    )
+    assert refused.status_code == 422 and 'class="error-box"' in refused.text
+    url = "http://ops:pw-secret-123@127.0.0.1:9/alerts"
+    made = await console.post(
+        "/console/alerts/channels", {"name": "Pager", "type": "webhook", "target": url}
+    )
+    assert "channel-created" in location(made)
+    listed = await console.get("/console/alerts/channels")
+    assert "Pager" in listed.text and "pw-secret-123" not in listed.text
+    channel_id = listed.text.split("/console/alerts/channels/")[1].split("/")[0]
+    gone = await console.post(f"/console/alerts/channels/{channel_id}/delete")
+    assert "channel-deleted" in location(gone)
+    assert "No alert channels yet." in (await console.get("/console/alerts/channels")).text
+
+
 def test_secret_settings_are_never_shown() -> None:
     assert shown_value("main_key", SecretStr("k" * 43)) == "set (hidden)"
     assert shown_value("admin_token", "tok_secret") == "set (hidden)"
