@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from collections.abc import Mapping
 from datetime import timedelta
 from email.utils import parseaddr
 from pathlib import Path
@@ -436,3 +437,81 @@ class Settings(BaseSettings):
     @property
     def proxy_networks(self) -> tuple[Network, ...]:
         return parse_networks(self.trusted_proxies)
+
+
+# The groups of the settings, in the order `hookd serve --help` shows them (its help panels) and
+# the console's Settings page lists them. A new setting needs a group (a test walks
+# ``Settings.model_fields``).
+SETTING_GROUPS: Mapping[str, tuple[str, ...]] = {
+    "Server": (
+        "host",
+        "port",
+        "role",
+        "public_url",
+        "health_port",
+        "max_payload_bytes",
+        "header_timeout",
+        "body_timeout",
+        "max_connections_per_address",
+        "trusted_proxies",
+    ),
+    "Database": ("database_url", "sqlite_busy_timeout", "queue_url", "queue_prefix"),
+    "Delivery": (
+        "retry_schedule",
+        "max_retry_after",
+        "request_timeout",
+        "signature_headers",
+        "concurrency",
+        "endpoint_concurrency",
+        "delivery_processes",
+        "breaker_failures",
+        "breaker_cooldown",
+        "disable_after",
+        "poll_interval",
+        "lease_seconds",
+        "shutdown_grace",
+        "thin_link_ttl_seconds",
+        "validate_payloads",
+    ),
+    "Transformations": ("transform_timeout_ms", "transform_max_memory_mb", "transform_workers"),
+    "Receiving": (
+        "bin_max_requests",
+        "bin_max_body_bytes",
+        "dedup_window_seconds",
+        "rejected_body_bytes",
+        "rejected_coalesce_seconds",
+        "rejected_rate_limit",
+    ),
+    "Retention": (
+        "retention_days",
+        "rejected_retention_days",
+        "stats_retention_days",
+        "prune_interval",
+    ),
+    "Security": ("admin_token", "main_key", "allow_networks", "allow_own_url"),
+    "Observability": (
+        "log_level",
+        "log_format",
+        "log_sql",
+        "metrics",
+        "metrics_address",
+        "metrics_app_labels",
+        "metrics_app_label_limit",
+    ),
+    "Alerts": (
+        "alert_interval",
+        "smtp_host",
+        "smtp_port",
+        "smtp_username",
+        "smtp_password",
+        "smtp_from",
+        "smtp_starttls",
+        "smtp_tls",
+    ),
+}
+OTHER_SETTINGS = "Other settings"
+
+
+def setting_group(name: str) -> str:
+    """The group of the setting ``name`` (``OTHER_SETTINGS`` when none names it)."""
+    return next((group for group, names in SETTING_GROUPS.items() if name in names), OTHER_SETTINGS)

@@ -92,7 +92,7 @@ class Visit:
         await self.goto("/console/sign-in")
         await self.page.get_by_label("Admin token").fill(token)
         await self.page.get_by_role("button", name="Sign in").click()
-        await self.page.wait_for_url("**/console/apps")
+        await self.page.wait_for_url("**/console/overview")
 
 
 async def visit(

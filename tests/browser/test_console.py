@@ -63,7 +63,7 @@ async def test_sign_in_with_the_token_or_a_login_link_and_sign_out(
     await expect(page.get_by_role("alert")).to_have_text("That token is not valid.")
 
     await v.sign_in()
-    await expect(page.get_by_role("heading", level=1)).to_have_text("Applications")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Overview")
     (session,) = [c for c in await v.context.cookies() if c["name"] == "hookd_console"]
     assert session["httpOnly"] and session["sameSite"] == "Strict" and session["path"] == "/console"
     assert not session["secure"]  # plain HTTP here; Secure over HTTPS
@@ -96,7 +96,7 @@ async def test_sign_in_with_the_token_or_a_login_link_and_sign_out(
     linked = await visit(browser, console_server)
     await linked.page.goto(link)
     await linked.page.get_by_role("button", name="Sign in").click()
-    await linked.page.wait_for_url("**/console/apps")
+    await linked.page.wait_for_url("**/console/overview")
     spent = await visit(browser, console_server)
     await spent.page.goto(link)
     await spent.page.get_by_role("button", name="Sign in").click()
@@ -113,6 +113,7 @@ async def test_deliver_fail_resend_recover_rotate_and_send_an_example(
     v = await visit(browser, console_server)
     page = v.page
     await v.sign_in()
+    await v.goto("/console/apps")
 
     # An application whose name holds markup: shown as text, never run.
     await page.get_by_role("link", name="New application").click()
@@ -451,6 +452,7 @@ async def test_pages_are_accessible_by_keyboard_and_screen_reader_in_both_themes
     # The keyboard: the skip link comes first and leads into the content, focus is visible.
     v = await visit(browser, console_server)
     await v.sign_in()
+    await v.goto("/console/apps")
     page = v.page
     await page.keyboard.press("Tab")
     await expect(page.get_by_role("link", name="Skip to content")).to_be_focused()

@@ -123,6 +123,26 @@ async def test_a_failing_channel_does_not_stop_the_others(ctx: Context, receiver
     assert "tokenTOKENtoken" not in repr(logs) and "/discord/42" not in repr(logs)
 
 
+async def test_a_long_reply_is_logged_as_a_short_excerpt_without_the_url(
+    ctx: Context, receiver: Receiver
+) -> None:
+    """The reply echoes the channel's secret URL after a long preamble: the log keeps a bounded
+    excerpt, and no part of the secret path even where the excerpt is cut."""
+    secret_path = "/slack/T000/B000/" + "s3cr3t" * 20
+
+    async def answer(request: Received) -> web.Response:
+        return web.Response(status=400, text="x" * 150 + " " + receiver.url_for(secret_path))
+
+    receiver.default = answer
+    failing = await channel(ctx, "slack", {"url": receiver.url_for(secret_path)})
+    with capture_logs() as logs:
+        await notify(ctx, sample_notice(), [failing])
+    [failed] = [entry for entry in logs if entry["event"] == "alert channel failed"]
+    assert failed["error"].startswith("Slack answered 400: xxx")
+    assert len(failed["error"]) < 200
+    assert "s3cr3t" not in repr(logs) and "T000" not in repr(logs)
+
+
 async def test_the_ssrf_guard_stands_between_a_channel_and_a_private_address(
     ctx: Context, receiver: Receiver
 ) -> None:

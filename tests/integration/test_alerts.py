@@ -20,6 +20,7 @@ import orjson
 import pytest
 
 from hookd.config import Settings
+from hookd.core.domain import ListQuery
 from hookd.engine.alerts.evaluator import AlertEvaluator
 from hookd.services import applications
 from hookd.services.alerts import issues, rules
@@ -352,9 +353,7 @@ async def test_the_lease_has_one_holder_and_fences_a_lost_one(database: str) -> 
             assert await leases.read(conn, LEASE) == (f"holder-{taker}", until, 2)
         # The stalled holder's evaluation finds the rule firing, but its fenced write fails.
         assert await evaluate(contexts[winner], f"holder-{winner}", 5) is None
-        page = await issues.list_issues(
-            ctx, statuses=None, rule_id=rule.id, iterator=None, limit=10, descending=True
-        )
+        page = await issues.list_issues(ctx, ListQuery(10), statuses=None, rule_id=rule.id)
         assert page.items == []
         done = await evaluate(contexts[taker], f"holder-{taker}", 5)
         assert done is not None and [n.event for n, _ in done.notices] == ["opened"]

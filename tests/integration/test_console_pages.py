@@ -117,8 +117,8 @@ async def test_guards_headers_and_sign_in(console: Console) -> None:
     signed = await console.post("/console/sign-in", {"token": TOKEN, "next": "//evil.example"})
     assert location(signed) == "/console"  # never off the console
     assert location(await console.get("/console/sign-in")) == "/console"  # already signed in
-    assert location(await console.get("/console")) == "/console/apps"
-    assert location(await console.get("/console/")) == "/console/apps"
+    assert location(await console.get("/console")) == "/console/overview"
+    assert location(await console.get("/console/")) == "/console/overview"
 
     await console.get("/console/apps")
     refused = await console.client.post("/console/apps/new", data={"name": "forged"})

@@ -2,14 +2,15 @@
 
 Each field of ``Settings`` is an option ``--field-name`` (a flag pair ``--x/--no-x`` for a
 boolean) shown with its description, environment variable (``HOOKD_FIELD_NAME``) and default,
-in the help panel ``GROUPS`` puts it in. Only values given on the command line are passed to
-``Settings``; the environment is read by ``Settings`` itself, as without flags, so a flag wins
-over its variable. `hookd serve` then puts the flags' values into its environment
-(``export``): the delivery processes it starts get the same settings.
+in the help panel ``hookd.config.SETTING_GROUPS`` puts it in (the console's Settings page
+groups them alike). Only values given on the command line are passed to ``Settings``; the
+environment is read by ``Settings`` itself, as without flags, so a flag wins over its variable.
+`hookd serve` then puts the flags' values into its environment (``export``): the delivery
+processes it starts get the same settings.
 
 The options are built when ``serve`` is parsed or its help printed (``SettingsCommand``), not
 when `hookd` starts: ``hookd --help`` and the API commands never import the settings module.
-A new setting needs a group here (a test walks ``Settings.model_fields``).
+A new setting needs a group there (a test walks ``Settings.model_fields``).
 """
 
 from __future__ import annotations
@@ -29,80 +30,14 @@ ENV_PREFIX = "HOOKD_"
 GIVEN_KEY = "hookd.settings"
 COMMAND_LINE = "COMMANDLINE"  # click's ParameterSource of a value from the command line
 
-GROUPS: Mapping[str, tuple[str, ...]] = {
-    "Server": (
-        "host",
-        "port",
-        "role",
-        "public_url",
-        "health_port",
-        "max_payload_bytes",
-        "header_timeout",
-        "body_timeout",
-        "max_connections_per_address",
-        "trusted_proxies",
-    ),
-    "Database": ("database_url", "sqlite_busy_timeout", "queue_url", "queue_prefix"),
-    "Delivery": (
-        "retry_schedule",
-        "max_retry_after",
-        "request_timeout",
-        "signature_headers",
-        "concurrency",
-        "endpoint_concurrency",
-        "delivery_processes",
-        "breaker_failures",
-        "breaker_cooldown",
-        "disable_after",
-        "poll_interval",
-        "lease_seconds",
-        "shutdown_grace",
-        "thin_link_ttl_seconds",
-        "validate_payloads",
-    ),
-    "Transformations": ("transform_timeout_ms", "transform_max_memory_mb", "transform_workers"),
-    "Receiving": (
-        "bin_max_requests",
-        "bin_max_body_bytes",
-        "dedup_window_seconds",
-        "rejected_body_bytes",
-        "rejected_coalesce_seconds",
-        "rejected_rate_limit",
-    ),
-    "Retention": (
-        "retention_days",
-        "rejected_retention_days",
-        "stats_retention_days",
-        "prune_interval",
-    ),
-    "Security": ("admin_token", "main_key", "allow_networks", "allow_own_url"),
-    "Observability": (
-        "log_level",
-        "log_format",
-        "log_sql",
-        "metrics",
-        "metrics_address",
-        "metrics_app_labels",
-        "metrics_app_label_limit",
-    ),
-    "Alerts": (
-        "alert_interval",
-        "smtp_host",
-        "smtp_port",
-        "smtp_username",
-        "smtp_password",
-        "smtp_from",
-        "smtp_starttls",
-        "smtp_tls",
-    ),
-}
-OTHER = "Other settings"
 # Settings whose value is not the plain type their annotation says.
 METAVARS = {"delivery_processes": "<int|auto>", "retry_schedule": "<seconds,...>"}
 
 
 def group_of(name: str) -> str:
-    return next((group for group, names in GROUPS.items() if name in names), OTHER)
+    from hookd.config import setting_group
+
+    return setting_group(name)
 
 
 def env_var(name: str) -> str:
@@ -194,9 +129,11 @@ def _parameter(name: str, field: Any) -> inspect.Parameter:
 
 def settings_params() -> list[Any]:
     """The options of every setting, as typer makes them from a signature."""
-    from hookd.config import Settings
+    from hookd.config import SETTING_GROUPS, Settings
 
-    order = {name: i for i, name in enumerate(n for names in GROUPS.values() for n in names)}
+    order = {
+        name: i for i, name in enumerate(n for names in SETTING_GROUPS.values() for n in names)
+    }
     fields = sorted(Settings.model_fields.items(), key=lambda item: order.get(item[0], len(order)))
     parameters = [_parameter(name, field) for name, field in fields]
 

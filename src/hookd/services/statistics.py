@@ -7,6 +7,9 @@
   over whole hours.
 - hookd's series: an endpoint's attempts (``attempt_series``) and a source's inbound requests
   (``request_series``) per minute, hour or day.
+- The console's: the whole server at a glance (``overview``: deliveries and inbound requests
+  per interval over the last hour, day or week, with the queue's and the endpoints' state and the
+  open alert issues) and each endpoint's success rate per hour (``success_sparklines``).
 """
 
 from __future__ import annotations
@@ -31,8 +34,10 @@ from hookd.services.context import Context
 from hookd.services.endpoints.crud import require_endpoint
 from hookd.services.errors import Invalid
 from hookd.services.ingest.sources import require_source
+from hookd.store import backlog as backlog_store
 from hookd.store import rollups
 from hookd.store import statistics as store
+from hookd.store.alerts import records as alert_store
 from hookd.store.codec import from_ms, to_ms
 
 # The most intervals one series answers (a day of minutes).
@@ -227,3 +232,98 @@ async def request_series(
             conn, source.id, since_ms, until_ms, INTERVAL_MS[interval]
         )
     return source, _series(interval, start, end, counted, REQUEST_COUNTERS)
+
+
+# The overview's periods: (length, interval of its series).
+OVERVIEW_SPANS: dict[str, tuple[timedelta, Interval]] = {
+    "1h": (timedelta(hours=1), "minute"),
+    "24h": (timedelta(days=1), "hour"),
+    "7d": (timedelta(days=7), "hour"),
+}
+SPARKLINE_SPAN = timedelta(days=1)  # an endpoint's sparkline: its success rate per hour
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """The whole server over a period (``OVERVIEW_SPANS``), from the counters and the indexes
+    the metrics read: never a scan of attempts or requests."""
+
+    span: str
+    deliveries: Series  # every endpoint's attempt counters per interval
+    requests: Series  # every source's inbound requests per interval and outcome
+    attempts: dict[str, int]  # ATTEMPT_COUNTERS over the period
+    ingest: dict[str, int]  # REQUEST_COUNTERS over the period
+    endpoints: dict[str, int]  # endpoints per state (store.backlog.ENDPOINT_STATES)
+    due: int  # deliveries due now (the retry backlog)
+    oldest_due: datetime | None  # since when the longest-waiting of them is due
+    in_flight: int
+    open_issues: int  # alert issues open or acknowledged
+
+    @property
+    def per_second(self) -> float:
+        """Deliveries (attempts that succeeded or failed) per second over the period."""
+        seconds = (self.deliveries.until - self.deliveries.since).total_seconds()
+        done = self.attempts["success"] + self.attempts["fail"]
+        return done / seconds if seconds > 0 else 0.0
+
+    @property
+    def success_rate(self) -> float | None:
+        """Percent of the period's finished attempts that succeeded; None without any."""
+        done = self.attempts["success"] + self.attempts["fail"]
+        return None if done == 0 else 100 * self.attempts["success"] / done
+
+
+def _totals(series: Series, counters: tuple[str, ...]) -> dict[str, int]:
+    return {name: sum(point[name] for _, point in series.points) for name in counters}
+
+
+async def overview(ctx: Context, span: str) -> Overview:
+    """The server over the last ``span`` (a key of ``OVERVIEW_SPANS``)."""
+    if span not in OVERVIEW_SPANS:
+        raise Invalid(f"span must be one of {', '.join(OVERVIEW_SPANS)}", loc=("query", "span"))
+    length, interval = OVERVIEW_SPANS[span]
+    now = ctx.clock()
+    start, end, since_ms, until_ms = _bounded(interval, now - length, now, now)
+    interval_ms = INTERVAL_MS[interval]
+    now_ms = to_ms(now)
+    async with ctx.db.read() as conn:
+        attempts = await rollups.all_endpoints_series(conn, since_ms, until_ms, interval_ms)
+        requests = await rollups.all_sources_series(conn, since_ms, until_ms, interval_ms)
+        backlog = await backlog_store.backlog(conn, now_ms)
+        states = await backlog_store.endpoint_states(conn, now_ms)
+        open_issues = await alert_store.count_unresolved(conn)
+    deliveries = _series(interval, start, end, attempts, ATTEMPT_COUNTERS)
+    inbound = _series(interval, start, end, requests, REQUEST_COUNTERS)
+    return Overview(
+        span=span,
+        deliveries=deliveries,
+        requests=inbound,
+        attempts=_totals(deliveries, ATTEMPT_COUNTERS),
+        ingest=_totals(inbound, REQUEST_COUNTERS),
+        endpoints=states,
+        due=backlog.due,
+        oldest_due=None if backlog.oldest_due_ms is None else from_ms(backlog.oldest_due_ms),
+        in_flight=backlog.in_flight,
+        open_issues=open_issues,
+    )
+
+
+async def success_sparklines(
+    ctx: Context, endpoint_ids: list[str]
+) -> dict[str, list[float | None]]:
+    """Each endpoint's success rate (percent) per hour over the last day, oldest first; None
+    for an hour without a finished attempt. One query for all of them."""
+    now = ctx.clock()
+    until_ms = to_ms(now) - to_ms(now) % MINUTE_MS + MINUTE_MS
+    starts = bucket_starts(to_ms(now - SPARKLINE_SPAN), until_ms, HOUR_MS)
+    async with ctx.db.read() as conn:
+        found = await rollups.endpoints_outcomes(conn, endpoint_ids, starts[0], until_ms, HOUR_MS)
+    lines: dict[str, list[float | None]] = {}
+    for endpoint_id in endpoint_ids:
+        hours = found.get(endpoint_id, {})
+        line: list[float | None] = []
+        for at in starts:
+            success, fail = hours.get(at, (0, 0))
+            line.append(None if success + fail == 0 else 100 * success / (success + fail))
+        lines[endpoint_id] = line
+    return lines

@@ -164,6 +164,66 @@ async def source_series(
     return {int(row.bucket): dict(row._mapping) for row in rows}
 
 
+async def all_endpoints_series(
+    conn: AsyncConnection, since_ms: int, until_ms: int, interval_ms: int
+) -> dict[int, Row]:
+    """Every endpoint's counters together per interval (by its start) over [since, until)."""
+    bucket = (er.minute // interval_ms * interval_ms).label("bucket")
+    query = (
+        select(bucket, *_sums(ATTEMPT_COUNTERS, endpoint_rollups))
+        .where(er.minute >= since_ms, er.minute < until_ms)
+        .group_by(bucket)
+    )
+    rows = (await conn.execute(query)).all()
+    return {int(row.bucket): dict(row._mapping) for row in rows}
+
+
+async def all_sources_series(
+    conn: AsyncConnection, since_ms: int, until_ms: int, interval_ms: int
+) -> dict[int, Row]:
+    """Every source's counters together per interval (by its start) over [since, until)."""
+    bucket = (sr.minute // interval_ms * interval_ms).label("bucket")
+    query = (
+        select(bucket, *_sums(REQUEST_COUNTERS, source_rollups))
+        .where(sr.minute >= since_ms, sr.minute < until_ms)
+        .group_by(bucket)
+    )
+    rows = (await conn.execute(query)).all()
+    return {int(row.bucket): dict(row._mapping) for row in rows}
+
+
+async def endpoints_outcomes(
+    conn: AsyncConnection,
+    endpoint_ids: Collection[str],
+    since_ms: int,
+    until_ms: int,
+    interval_ms: int,
+) -> dict[str, dict[int, tuple[int, int]]]:
+    """(success, fail) per endpoint and interval over [since, until), for the endpoints named:
+    one query for them all (a list page's sparklines)."""
+    if not endpoint_ids:
+        return {}
+    bucket = (er.minute // interval_ms * interval_ms).label("bucket")
+    query = (
+        select(
+            er.endpoint_id,
+            bucket,
+            func.coalesce(func.sum(er.success), 0).label("success"),
+            func.coalesce(func.sum(er.fail), 0).label("fail"),
+        )
+        .where(
+            er.endpoint_id.in_(sorted(endpoint_ids)),
+            er.minute >= since_ms,
+            er.minute < until_ms,
+        )
+        .group_by(er.endpoint_id, bucket)
+    )
+    found: dict[str, dict[int, tuple[int, int]]] = {}
+    for row in (await conn.execute(query)).all():
+        found.setdefault(row.endpoint_id, {})[int(row.bucket)] = (int(row.success), int(row.fail))
+    return found
+
+
 async def destinations_by_app(
     conn: AsyncConnection, since_ms: int, until_ms: int, app_ids: Collection[str] | None
 ) -> dict[str, int]:

@@ -33,9 +33,7 @@ def key_out(key: ApiKey) -> dict[str, Any]:
 
 @router.get("", response_model=ListResponse[ApiKeyOut], summary="List API keys (never tokens)")
 async def list_keys(ctx: CtxDep, paging: ListQueryDep) -> Response:
-    page = await service.list_keys(
-        ctx, iterator=paging.iterator, limit=paging.limit, descending=paging.descending(False)
-    )
+    page = await service.list_keys(ctx, paging)
     return JSON(page_out(page, key_out))
 
 

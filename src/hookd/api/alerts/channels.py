@@ -56,9 +56,7 @@ def channel_out(view: service.ChannelView) -> dict[str, Any]:
 
 @router.get("", response_model=ListResponse[AlertChannelOut], summary="List alert channels")
 async def list_channels(ctx: CtxDep, paging: ListQueryDep) -> Response:
-    page = await service.list_channels(
-        ctx, iterator=paging.iterator, limit=paging.limit, descending=paging.descending(False)
-    )
+    page = await service.list_channels(ctx, paging)
     return JSON(page_out(page, channel_out))
 
 

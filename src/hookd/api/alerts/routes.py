@@ -30,9 +30,7 @@ router = APIRouter(prefix="/api/v1/alert", tags=["Alert"])
 
 @router.get("/rule", response_model=ListResponse[AlertRuleOut], summary="List alert rules")
 async def list_rules(ctx: CtxDep, paging: ListQueryDep) -> Response:
-    page = await rules.list_rules(
-        ctx, iterator=paging.iterator, limit=paging.limit, descending=paging.descending(False)
-    )
+    page = await rules.list_rules(ctx, paging)
     return JSON(page_out(page, rule_out))
 
 
@@ -86,11 +84,9 @@ async def list_issues(
 ) -> Response:
     page = await issues.list_issues(
         ctx,
+        paging,
         statuses=[alerts.IssueStatus(value) for value in status] if status else None,
         rule_id=rule_id,
-        iterator=paging.iterator,
-        limit=paging.limit,
-        descending=paging.descending(True),
     )
     return JSON(page_out(page, lambda issue: issue_out(issue, ctx.settings.public_url)))
 

@@ -8,7 +8,7 @@ import structlog
 
 from hookd import ids
 from hookd.core.access import ApiKey, Scope
-from hookd.core.domain import Page
+from hookd.core.domain import ListQuery, Page
 from hookd.services.access.tokens import API_KEY_PREFIX, cache_for, new_token
 from hookd.services.context import Context
 from hookd.services.errors import Invalid, NotFound
@@ -65,11 +65,12 @@ async def create_key(
     return key, token
 
 
-async def list_keys(
-    ctx: Context, *, iterator: str | None, limit: int, descending: bool
-) -> Page[ApiKey]:
+async def list_keys(ctx: Context, query: ListQuery) -> Page[ApiKey]:
+    """A page of keys (never their tokens), oldest first unless ``query`` says otherwise."""
     async with ctx.db.read() as conn:
-        return await store.list_keys(conn, iterator=iterator, limit=limit, descending=descending)
+        return await store.list_keys(
+            conn, iterator=query.iterator, limit=query.limit, descending=query.descending(False)
+        )
 
 
 async def get_key(ctx: Context, key_id: str) -> ApiKey:

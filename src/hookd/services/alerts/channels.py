@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hookd import ids
 from hookd.core.alerts import channels as rules
 from hookd.core.alerts.channels import POSTED, WEBHOOK, AlertChannel, ChannelConfigError
-from hookd.core.domain import Endpoint, Page
+from hookd.core.domain import Endpoint, ListQuery, Page
 from hookd.core.masking import MaskedSecretError, kept_url
 from hookd.core.signing import SignatureError, generate_hmac_secret, parse_signing_key
 from hookd.services.alerts.email import smtp_configured
@@ -203,12 +203,11 @@ async def get_channel(ctx: Context, channel_id: str) -> ChannelView:
         return ChannelView(channel, await _endpoint(conn, channel))
 
 
-async def list_channels(
-    ctx: Context, *, iterator: str | None, limit: int, descending: bool
-) -> Page[ChannelView]:
+async def list_channels(ctx: Context, query: ListQuery) -> Page[ChannelView]:
+    """A page of channels, oldest first unless ``query`` says otherwise."""
     async with ctx.db.read() as conn:
         page = await store.list_channels(
-            conn, iterator=iterator, limit=limit, descending=descending
+            conn, iterator=query.iterator, limit=query.limit, descending=query.descending(False)
         )
         endpoint_ids = [c.endpoint_id for c in page.items if c.endpoint_id is not None]
         endpoints = await endpoint_store.endpoints_by_id(conn, endpoint_ids)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from hookd.core.alerts.rules import Issue, IssueStatus
-from hookd.core.domain import Page
+from hookd.core.domain import ListQuery, Page
 from hookd.services.context import Context
 from hookd.services.errors import Conflict, NotFound
 from hookd.store.alerts import records as store
@@ -36,21 +36,20 @@ async def get_issue(ctx: Context, issue_id: str) -> Issue:
 
 async def list_issues(
     ctx: Context,
+    query: ListQuery,
     *,
     statuses: list[IssueStatus] | None,
     rule_id: str | None,
-    iterator: str | None,
-    limit: int,
-    descending: bool,
 ) -> Page[Issue]:
+    """A page of issues, newest first unless ``query`` says otherwise."""
     async with ctx.db.read() as conn:
         return await store.list_issues(
             conn,
             statuses=statuses,
             rule_id=rule_id,
-            iterator=iterator,
-            limit=limit,
-            descending=descending,
+            iterator=query.iterator,
+            limit=query.limit,
+            descending=query.descending(True),
         )
 
 

@@ -46,8 +46,8 @@ BUILDERS = {
     TEAMS: messages.teams_message,
     DISCORD: messages.discord_message,
 }
-# What an error line keeps of a service's answer.
-ERROR_EXCERPT = 200
+# What an error line keeps of a service's answer: a short excerpt, never the whole reply.
+ERROR_EXCERPT = 160
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,13 +135,13 @@ async def _post(ctx: Context, channel: AlertChannel, notice: NoticeFacts) -> Out
         return Outcome(True, status_code=result.status_code)
     service = SERVICE_NAMES[channel.type]
     if result.error is not None:
-        error = f"{service} could not be reached: {result.error}"
+        error = f"{service} could not be reached: {_excerpt(result.error, url)}"
     else:
-        answer = messages.one_line(result.body.decode("utf-8", "replace"))
+        answer = _excerpt(result.body.decode("utf-8", "replace"), url)
         error = f"{service} answered {result.status_code}"
         if answer:
-            error += f": {messages.clip(answer, ERROR_EXCERPT)}"
-    return Outcome(False, status_code=result.status_code or None, error=_scrub(error, url))
+            error += f": {answer}"
+    return Outcome(False, status_code=result.status_code or None, error=error)
 
 
 async def _enqueue(ctx: Context, channels: list[AlertChannel], notice: NoticeFacts) -> Outcome:
@@ -170,6 +170,13 @@ def _exception_text(exc: Exception, channel: AlertChannel) -> str:
         detail = messages.one_line(str(exc)) or type(exc).__name__
         return f"{what} failed: {messages.clip(detail, ERROR_EXCERPT)}"
     return f"{type(exc).__name__} while sending"
+
+
+def _excerpt(text: str, url: str) -> str:
+    """A service's reply (or error) as an error line keeps it: on one line, without the
+    channel's URL, cut to ``ERROR_EXCERPT`` characters (scrubbed first, so a cut cannot leave
+    part of the URL's secret path behind)."""
+    return messages.clip(_scrub(messages.one_line(text), url), ERROR_EXCERPT)
 
 
 def _scrub(text: str, url: str) -> str:

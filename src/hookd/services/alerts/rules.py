@@ -23,7 +23,7 @@ from hookd.core.alerts.rules import (
     Scope,
     check_rule,
 )
-from hookd.core.domain import Page
+from hookd.core.domain import ListQuery, Page
 from hookd.services.context import Context
 from hookd.services.errors import Invalid, NotFound
 from hookd.store import applications as app_store
@@ -180,11 +180,12 @@ async def get_rule(ctx: Context, rule_id: str) -> AlertRule:
         return await _require(conn, rule_id)
 
 
-async def list_rules(
-    ctx: Context, *, iterator: str | None, limit: int, descending: bool
-) -> Page[AlertRule]:
+async def list_rules(ctx: Context, query: ListQuery) -> Page[AlertRule]:
+    """A page of rules, oldest first unless ``query`` says otherwise."""
     async with ctx.db.read() as conn:
-        return await store.list_rules(conn, iterator=iterator, limit=limit, descending=descending)
+        return await store.list_rules(
+            conn, iterator=query.iterator, limit=query.limit, descending=query.descending(False)
+        )
 
 
 async def update_rule(

@@ -10,6 +10,8 @@ from __future__ import annotations
 from types import ModuleType
 
 from hookd.api.console.pages import (
+    alerts,
+    api_keys,
     applications,
     calls,
     endpoints,
@@ -17,6 +19,8 @@ from hookd.api.console.pages import (
     home,
     inspector,
     messages,
+    operational,
+    settings,
     sign_in,
     sources,
 )
@@ -32,6 +36,10 @@ PAGES: tuple[ModuleType, ...] = (
     sources,
     inspector,
     calls,
+    alerts,
+    operational,
+    api_keys,
+    settings,
 )
 
 NAV: tuple[NavItem, ...] = tuple(

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import Request
 from starlette.responses import Response
 
+from hookd.api.console.charts import sparkline
 from hookd.api.console.forms import Form, field_errors, read_form
 from hookd.api.console.render import notice, page, page_links, see_other
 from hookd.api.console.routing import console_router
@@ -17,6 +18,7 @@ from hookd.core.domain import Endpoint, EventType, ListQuery
 from hookd.core.masking import mask_url
 from hookd.services import applications as app_service
 from hookd.services import event_types as event_type_service
+from hookd.services import statistics
 from hookd.services.endpoints import crud as service
 from hookd.services.endpoints.crud import SENSITIVE_HEADERS
 from hookd.services.endpoints.example import send_example
@@ -141,10 +143,21 @@ async def list_endpoints(request: Request, app_id: str) -> Response:
         ctx, app.id, iterator=request.query_params.get("iterator") or None, limit=PAGE_SIZE
     )
     previous, following = page_links(request, result)
+    rates = await statistics.success_sparklines(ctx, [ep.id for ep, _ in result.items])
+    sparks = {
+        ep_id: sparkline(line, what="success rate per hour over the last 24 hours")
+        for ep_id, line in rates.items()
+    }
     return page(
         request,
         "endpoints/list.html",
-        {"app": app, "rows": result.items, "previous": previous, "following": following},
+        {
+            "app": app,
+            "rows": result.items,
+            "sparks": sparks,
+            "previous": previous,
+            "following": following,
+        },
         title=f"{app.name} · endpoints",
     )
 
