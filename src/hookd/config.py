@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 from datetime import timedelta
 from email.utils import parseaddr
 from pathlib import Path
@@ -33,6 +34,30 @@ def metrics_listen_address(value: str) -> tuple[str, int]:
     if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
         raise ValueError("must be host:port, e.g. 127.0.0.1:9464")
     return host.removeprefix("[").removesuffix("]"), int(port)
+
+
+# A CSP frame-ancestors source: a keyword, a scheme, or an origin (its host may start with
+# "*."); nothing that could end the directive or the header.
+FRAME_ANCESTOR = re.compile(
+    r"'self'|https?:|https?://(\*\.)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:(\d{1,5}|\*))?"
+)
+
+
+def frame_ancestors(value: str) -> str:
+    """``value`` as a CSP ``frame-ancestors`` source list (sources one space apart);
+    ValueError for anything else. ``'none'`` stands alone."""
+    sources = value.split()
+    if sources == ["'none'"]:
+        return "'none'"
+    if not sources:
+        raise ValueError("name at least one source, or 'none'")
+    for source in sources:
+        if not FRAME_ANCESTOR.fullmatch(source):
+            raise ValueError(
+                f"{source!r} is not a frame-ancestors source ('self', https:, "
+                "https://app.example.com, https://*.example.com:8443)"
+            )
+    return " ".join(sources)
 
 
 class Settings(BaseSettings):
@@ -236,6 +261,12 @@ class Settings(BaseSettings):
         "Redis",
     )
 
+    portal_frame_ancestors: str = Field(
+        default="'none'",
+        description="who may show the consumer portal (/portal) in an iframe: CSP "
+        "frame-ancestors sources, space-separated ('self', https://app.example.com, "
+        "https://*.example.com); default 'none' (the console is never framed)",
+    )
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(),
         description="CIDRs of reverse proxies whose X-Forwarded-For names the client (default: "
@@ -373,6 +404,11 @@ class Settings(BaseSettings):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value
+
+    @field_validator("portal_frame_ancestors")
+    @classmethod
+    def _check_frame_ancestors(cls, value: str) -> str:
+        return frame_ancestors(value)
 
     @field_validator("allow_networks", "trusted_proxies", mode="before")
     @classmethod

@@ -75,7 +75,13 @@ GROUPS: Mapping[str, tuple[str, ...]] = {
         "stats_retention_days",
         "prune_interval",
     ),
-    "Security": ("admin_token", "main_key", "allow_networks", "allow_own_url"),
+    "Security": (
+        "admin_token",
+        "main_key",
+        "allow_networks",
+        "allow_own_url",
+        "portal_frame_ancestors",
+    ),
     "Observability": (
         "log_level",
         "log_format",
