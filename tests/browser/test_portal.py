@@ -179,11 +179,29 @@ async def test_open_manage_an_endpoint_and_follow_a_test_event(
     await page.get_by_role("link", name="Reveal secret").click()
     await expect(page.locator("#secret-value")).to_have_text(after)
 
+    # A transformation, checked by the services as for the API.
+    await page.get_by_role("link", name="Transformation").click()
+    await page.get_by_label("Code").fill("function handler(r) { return }(")
+    await page.get_by_role("button", name="Save transformation").click()
+    await expect(page.get_by_role("alert")).to_be_visible()
+    code = "function handler(request) { request.headers['x-portal'] = 'yes'; return request; }"
+    await page.get_by_label("Code").fill(code)
+    await page.get_by_label("Enabled").check()
+    await page.get_by_role("button", name="Save transformation").click()
+    await expect(page.get_by_role("status")).to_have_text("Transformation saved.")
+    async with httpx.AsyncClient(base_url=portal_server.url) as client:
+        saved = await client.get(
+            f"/api/v1/app/{app_id}/endpoint/{endpoint_id}/transformation",
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        )
+    assert saved.json() == {"code": code, "enabled": True}
+
     # A test event of the catalog: the message, its attempt and the response body.
     await page.get_by_label("Event type").select_option("invoice.paid")
     await page.get_by_role("button", name="Send test event").click()
     await expect(page.get_by_role("status")).to_have_text("Example event sent to the endpoint.")
-    await receiver.wait_for(1, path="/portal-hook")
+    (delivered,) = await receiver.wait_for(1, path="/portal-hook")
+    assert delivered.headers["x-portal"] == "yes"  # transformed
     attempt = page.locator("details.attempt").first
     await until(attempt.is_visible, page)
     await expect(attempt).to_contain_text("200")
