@@ -39,6 +39,7 @@ async def test_the_key_is_exchanged_once_for_a_session_cookie(
         # Without the opening page's CSRF token: refused, no session.
         forged = await client.post("/portal/session", data={"key": key})
         assert forged.status_code == 403 and "hookd_portal" not in forged.cookies
+        assert "did not send the portal&#39;s cookie back" in forged.text
         csrf = await opening(client)
         # Not a portal key: the admin token does not open the portal, nor does garbage.
         for wrong in (TOKEN, "nonsense", ""):

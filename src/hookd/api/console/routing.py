@@ -86,6 +86,8 @@ class ConsoleRoute(APIRoute):
     there is none or a form is refused, and the headers: the methods below."""
 
     public = False
+    # The double-submit cookie of the forms public routes take (sign-in).
+    sign_in_cookie = SIGN_IN_COOKIE
 
     def get_route_handler(self) -> Handler:
         handle = super().get_route_handler()
@@ -139,9 +141,6 @@ class ConsoleRoute(APIRoute):
             return await handle(request)
         except ServiceError as exc:  # a database outage is not one: the app answers 503
             return await self.failed(request, exc)
-
-    # The double-submit cookie of the forms public routes take (sign-in).
-    sign_in_cookie = SIGN_IN_COOKIE
 
 
 class PublicConsoleRoute(ConsoleRoute):

@@ -72,14 +72,21 @@ class PortalRoute(ConsoleRoute):
         return response
 
     async def refuse(self, request: Request) -> Response:
+        detail = (
+            "This form was not sent by a page of this portal session (its CSRF token is "
+            "missing or wrong). Reload the page and try again."
+        )
+        if self.public and not request.cookies.get(OPEN_COOKIE):
+            # The opening form's cookie did not come back: most often a browser that blocks
+            # cookies in a third-party iframe (docs/console.md, "Embedding it").
+            detail = (
+                "This browser did not send the portal's cookie back: it may block cookies in "
+                "embedded pages. Open the portal in a window of its own."
+            )
         return await portal_page(
             request,
             "portal/error.html",
-            {
-                "heading": "Refused",
-                "detail": "This form was not sent by a page of this portal session (its CSRF "
-                "token is missing or wrong). Reload the page and try again.",
-            },
+            {"heading": "Refused", "detail": detail},
             status_code=403,
             title="Refused",
         )
