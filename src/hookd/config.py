@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 from collections.abc import Mapping
 from datetime import timedelta
 from email.utils import parseaddr
@@ -34,6 +35,30 @@ def metrics_listen_address(value: str) -> tuple[str, int]:
     if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
         raise ValueError("must be host:port, e.g. 127.0.0.1:9464")
     return host.removeprefix("[").removesuffix("]"), int(port)
+
+
+# A CSP frame-ancestors source: a keyword, a scheme, or an origin (its host may start with
+# "*."); nothing that could end the directive or the header.
+FRAME_ANCESTOR = re.compile(
+    r"'self'|https?:|https?://(\*\.)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:(\d{1,5}|\*))?"
+)
+
+
+def frame_ancestors(value: str) -> str:
+    """``value`` as a CSP ``frame-ancestors`` source list (sources one space apart);
+    ValueError for anything else. ``'none'`` stands alone."""
+    sources = value.split()
+    if sources == ["'none'"]:
+        return "'none'"
+    if not sources:
+        raise ValueError("name at least one source, or 'none'")
+    for source in sources:
+        if not FRAME_ANCESTOR.fullmatch(source):
+            raise ValueError(
+                f"{source!r} is not a frame-ancestors source ('self', https:, "
+                "https://app.example.com, https://*.example.com:8443)"
+            )
+    return " ".join(sources)
 
 
 class Settings(BaseSettings):
@@ -237,6 +262,12 @@ class Settings(BaseSettings):
         "Redis",
     )
 
+    portal_frame_ancestors: str = Field(
+        default="'none'",
+        description="who may show the consumer portal (/portal) in an iframe: CSP "
+        "frame-ancestors sources, space-separated ('self', https://app.example.com, "
+        "https://*.example.com); default 'none' (the console is never framed)",
+    )
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(),
         description="CIDRs of reverse proxies whose X-Forwarded-For names the client (default: "
@@ -375,6 +406,11 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL")
         return value
 
+    @field_validator("portal_frame_ancestors")
+    @classmethod
+    def _check_frame_ancestors(cls, value: str) -> str:
+        return frame_ancestors(value)
+
     @field_validator("allow_networks", "trusted_proxies", mode="before")
     @classmethod
     def _parse_networks(cls, value: object) -> object:
@@ -488,7 +524,13 @@ SETTING_GROUPS: Mapping[str, tuple[str, ...]] = {
         "stats_retention_days",
         "prune_interval",
     ),
-    "Security": ("admin_token", "main_key", "allow_networks", "allow_own_url"),
+    "Security": (
+        "admin_token",
+        "main_key",
+        "allow_networks",
+        "allow_own_url",
+        "portal_frame_ancestors",
+    ),
     "Observability": (
         "log_level",
         "log_format",

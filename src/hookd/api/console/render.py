@@ -100,10 +100,6 @@ def page(
     visitor = getattr(request.state, "visitor", None)
     path = request.url.path
     nav = [(item, path == item.path or path.startswith(item.path + "/")) for item in nav_items()]
-    notice = NOTICES.get(request.query_params.get("notice", ""))
-    count = request.query_params.get("count", "")
-    if notice is not None and "{count}" in notice:
-        notice = notice.replace("{count}", count if count.isdigit() else "some")
     html = (
         environment()
         .get_template(template)
@@ -112,12 +108,21 @@ def page(
             visitor=visitor,
             csrf=visitor.csrf if visitor is not None else "",
             nav=nav,
-            notice=notice,
+            notice=notice_text(request),
             title=title,
             **(values or {}),
         )
     )
     return HTMLResponse(html, status_code=status_code)
+
+
+def notice_text(request: Request) -> str | None:
+    """The notice of the request's ``notice`` query parameter (see :data:`NOTICES`)."""
+    text = NOTICES.get(request.query_params.get("notice", ""))
+    count = request.query_params.get("count", "")
+    if text is not None and "{count}" in text:
+        text = text.replace("{count}", count if count.isdigit() else "some")
+    return text
 
 
 # What a page says after a redirect (``?notice=<code>``): fixed texts, so a link cannot make

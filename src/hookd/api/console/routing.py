@@ -81,37 +81,66 @@ def to_sign_in(request: Request) -> Response:
 
 
 class ConsoleRoute(APIRoute):
-    """A signed-in page (see the module's docstring)."""
+    """A signed-in page (see the module's docstring). The consumer portal's route class
+    (``api.console.portal.routing``) changes who the visitor is, what the pages answer when
+    there is none or a form is refused, and the headers: the methods below."""
 
     public = False
+    # The double-submit cookie of the forms public routes take (sign-in).
+    sign_in_cookie = SIGN_IN_COOKIE
 
     def get_route_handler(self) -> Handler:
         handle = super().get_route_handler()
 
         async def route(request: Request) -> Response:
-            return add_headers(await self.answer(request, handle))
+            return self.secure(request, await self.answer(request, handle))
 
         return route
+
+    def secure(self, request: Request, response: Response) -> Response:
+        """The security headers of every answer."""
+        return add_headers(response)
+
+    async def find_visitor(self, request: Request) -> Any:
+        """The visitor of the request (None: not signed in)."""
+        return await visitor_of(request)
+
+    async def signed_out(self, request: Request) -> Response:
+        return to_sign_in(request)
+
+    async def refuse(self, request: Request) -> Response:
+        return refused(request)
+
+    async def failed(self, request: Request, exc: ServiceError) -> Response:
+        return error_page(request, exc)
+
+    async def allowed(self, request: Request) -> ServiceError | None:
+        """Whether the visitor may use this route at all (the console: every signed-in
+        visitor is a full admin)."""
+        return None
 
     async def answer(self, request: Request, handle: Handler) -> Response:
         if self.public:
             request.state.visitor = None
             if request.method not in SAFE_METHODS and not same_token(
-                await _sent_csrf(request), request.cookies.get(SIGN_IN_COOKIE, "")
+                await _sent_csrf(request), request.cookies.get(self.sign_in_cookie, "")
             ):
-                return refused(request)
+                return await self.refuse(request)
         else:
-            request.state.visitor = await visitor_of(request)
+            request.state.visitor = await self.find_visitor(request)
             if request.state.visitor is None:
-                return to_sign_in(request)
+                return await self.signed_out(request)
             if request.method not in SAFE_METHODS and not same_token(
                 await _sent_csrf(request), request.state.visitor.csrf
             ):
-                return refused(request)
+                return await self.refuse(request)
         try:
+            denied = await self.allowed(request)
+            if denied is not None:
+                return await self.failed(request, denied)
             return await handle(request)
         except ServiceError as exc:  # a database outage is not one: the app answers 503
-            return error_page(request, exc)
+            return await self.failed(request, exc)
 
 
 class PublicConsoleRoute(ConsoleRoute):

@@ -23,19 +23,25 @@ CSRF_HEADER = "x-csrf-token"
 COOKIE_PATH = "/console"
 SIGN_IN_COOKIE_SECONDS = 3600
 
+
 # No inline script or style anywhere: scripts and styles come from /console/static only.
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "connect-src 'self'",
-        "form-action 'self'",
-        "base-uri 'none'",
-        "frame-ancestors 'none'",
+# ``frame_ancestors`` and ``images`` vary for the consumer portal only (``api.console.portal``).
+def content_security_policy(frame_ancestors: str = "'none'", images: str = "'self' data:") -> str:
+    return "; ".join(
+        (
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            f"img-src {images}",
+            "connect-src 'self'",
+            "form-action 'self'",
+            "base-uri 'none'",
+            f"frame-ancestors {frame_ancestors}",
+        )
     )
-)
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
 HEADERS = {
     "content-security-policy": CONTENT_SECURITY_POLICY,
     "x-frame-options": "DENY",
@@ -47,8 +53,11 @@ HEADERS = {
 NO_STORE = "no-store"
 
 
-def add_headers(response: Response, *, cache: str = NO_STORE) -> Response:
-    response.headers.update(HEADERS)
+def add_headers(
+    response: Response, *, cache: str = NO_STORE, headers: dict[str, str] | None = None
+) -> Response:
+    """The security headers (the console's unless ``headers`` says otherwise) and ``cache``."""
+    response.headers.update(HEADERS if headers is None else headers)
     response.headers["cache-control"] = cache
     return response
 

@@ -1,4 +1,5 @@
-"""Adds the console to the app: its pages, its static files and ``GET /``."""
+"""Adds the console to the app: its pages, the consumer portal's (``/portal``), its static
+files and ``GET /``."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from hookd.api.console import pages
+from hookd.api.console.portal.pages import ROUTERS as PORTAL_ROUTERS
 from hookd.api.console.render import STATIC, STATIC_PREFIX, page
 from hookd.api.console.routing import console_router
 from hookd.api.console.security import add_headers
@@ -52,3 +54,5 @@ def install(app: FastAPI) -> None:
     for module in pages.PAGES:
         app.include_router(module.router)
     app.include_router(not_found)  # last: only what no page matched
+    for router in PORTAL_ROUTERS:  # the portal's own "not found" last
+        app.include_router(router)
