@@ -64,6 +64,7 @@ GROUPS: Mapping[str, tuple[str, ...]] = {
     "Receiving": (
         "bin_max_requests",
         "bin_max_body_bytes",
+        "relay_answer_timeout",
         "dedup_window_seconds",
         "rejected_body_bytes",
         "rejected_coalesce_seconds",
