@@ -69,6 +69,7 @@ COMMAND_MODULES = (
     "task",
     "bins",
     "demo",
+    "listen",
 )
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hookd.core.destinations import DestinationKind
-from hookd.core.domain import DeliveryStatus, Endpoint, Source
+from hookd.core.domain import Endpoint, Source
 from hookd.core.providers.relay import RELAY
 from hookd.services.applications import require_app
 from hookd.services.context import Context
@@ -200,15 +200,14 @@ async def delete_relay(ctx: Context, relay_id: str) -> None:
 
 async def listener_arrived(ctx: Context, relay: Source) -> int:
     """A listener connected: its relay's waiting deliveries (every ``relay://`` endpoint of it)
-    become due now with a fresh retry budget; return how many."""
+    become due now with a fresh retry budget, the pending ones and the failed ones that never
+    got an answer (no listener was there); return how many."""
     await ensure_endpoint(ctx, relay)
     now_ms = to_ms(ctx.clock())
     count = 0
     async with ctx.db.write() as conn:
         for endpoint in await endpoint_store.endpoints_with_url(conn, destination_url(relay.id)):
-            count += await deliveries.rearm(
-                conn, endpoint_id=endpoint.id, now_ms=now_ms, statuses=(DeliveryStatus.PENDING,)
-            )
+            count += await deliveries.rearm_unanswered(conn, endpoint_id=endpoint.id, now_ms=now_ms)
     if count:
         ctx.wake_worker()
     return count
