@@ -22,7 +22,7 @@ import stripe
 from aiohttp import web
 
 from tests.launcher import HookdProcess, start_hookd
-from tests.support import TOKEN, HookdServer, eventually, free_port
+from tests.support import TOKEN, HookdServer, NewServer, eventually, free_port
 
 STRIPE_SECRET = "whsec_listen_test_secret"
 LOCAL_ANSWER = b'{"received":true}'
@@ -35,6 +35,7 @@ class Local:
     port: int = field(default_factory=free_port)
     requests: list[tuple[str, str, list[tuple[str, str]], bytes]] = field(default_factory=list)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    hold: asyncio.Event | None = None  # set: requests wait for it before they are answered
 
     @property
     def url(self) -> str:
@@ -44,6 +45,8 @@ class Local:
         body = await request.read()
         self.requests.append((request.method, request.path_qs, list(request.headers.items()), body))
         self.arrived.set()
+        if self.hold is not None:
+            await self.hold.wait()
         return web.Response(status=201, body=LOCAL_ANSWER, headers={"X-Local": "yes"})
 
     async def wait_for(self, count: int) -> None:
@@ -268,3 +271,35 @@ async def test_a_listener_is_refused_without_the_apps_scope(
         with pytest.raises(ConnectionClosed) as closed:
             await socket.recv()
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+
+
+async def test_a_late_local_answer_is_a_504_and_a_missing_one_a_502(
+    new_server: NewServer, local: Local, listeners: list[Listening], tmp_path: Path
+) -> None:
+    server = new_server({"HOOKD_RELAY_ANSWER_TIMEOUT": "1"})
+    server.start()
+    local.hold = asyncio.Event()
+    listening = _listen(server, listeners, tmp_path, "--forward-to", local.url, "--relay", "t-late")
+    dead = f"http://127.0.0.1:{free_port()}/webhooks"  # nothing listens there
+    gone = _listen(server, listeners, tmp_path, "--forward-to", dead, "--relay", "t-gone")
+    async with _api(server) as api, httpx.AsyncClient(timeout=30) as provider:
+        late = await _connected(api, "t-late", listening)
+        answer = await provider.post(late["url"], content=b"late")
+        assert answer.status_code == 504
+        assert answer.json()["code"] == "listener_timeout"
+        # Kept all the same: once the local server answers, the attempt says so.
+        local.hold.set()
+        endpoints = (await api.get(f"/ingest/api/v1/source/{late['id']}/endpoint")).json()
+        (endpoint,) = endpoints["data"]
+
+        async def answered() -> bool:
+            path = f"/api/v1/app/{late['id']}/attempt/endpoint/{endpoint['id']}"
+            attempts = (await api.get(path)).json()["data"]
+            return any(a["responseStatusCode"] == 201 for a in attempts)
+
+        assert await eventually(answered, timeout=30)
+
+        relay = await _connected(api, "t-gone", gone)
+        failed = await provider.post(relay["url"], content=b"nobody home")
+        assert failed.status_code == 502
+        assert failed.json()["code"] == "listener_failed"
