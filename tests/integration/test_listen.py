@@ -303,3 +303,45 @@ async def test_a_late_local_answer_is_a_504_and_a_missing_one_a_502(
         failed = await provider.post(relay["url"], content=b"nobody home")
         assert failed.status_code == 502
         assert failed.json()["code"] == "listener_failed"
+
+
+async def test_a_source_listener_gets_what_the_source_accepted(
+    hookd: HookdServer, local: Local, listeners: list[Listening], tmp_path: Path
+) -> None:
+    async with _api(hookd) as api, httpx.AsyncClient(timeout=30) as provider:
+        made = await api.post(
+            "/ingest/api/v1/source",
+            json={
+                "name": "stripe for listen",
+                "uid": "stripe-listen",
+                "type": "stripe",
+                "config": {"secret": STRIPE_SECRET},
+            },
+        )
+        assert made.status_code == 201, made.text
+        source = made.json()
+        listening = _listen(
+            hookd,
+            listeners,
+            tmp_path,
+            "--forward-to",
+            local.url,
+            "--relay",
+            "t-source",
+            "--source",
+            "stripe-listen",
+        )
+        await _connected(api, "t-source", listening)
+        body, signature = _stripe_event()
+        answer = await provider.post(
+            source["ingestUrl"],
+            content=body,
+            headers={"Content-Type": "application/json", "Stripe-Signature": signature},
+        )
+        assert answer.status_code == 200, answer.text  # the source answers the provider
+        await local.wait_for(1)
+        method, path_qs, headers, received = local.requests[0]
+        assert (method, path_qs, received) == ("POST", "/webhooks", body)
+        sent = {name.lower(): value for name, value in headers}
+        event = stripe.Webhook.construct_event(received, sent["stripe-signature"], STRIPE_SECRET)
+        assert event["id"] == "evt_listen"
