@@ -264,13 +264,29 @@ async def test_a_listener_is_refused_without_the_apps_scope(
     import websockets
     from websockets.exceptions import ConnectionClosed
 
-    url = hookd.url.replace("http://", "ws://") + relay["listenPath"]
+    base = hookd.url.replace("http://", "ws://")
+
+    async def refusal(path: str, bearer: str | None) -> int:
+        headers = {} if bearer is None else {"Authorization": f"Bearer {bearer}"}
+        async with websockets.connect(base + path, additional_headers=headers) as socket:
+            with pytest.raises(ConnectionClosed) as closed:
+                await socket.recv()
+        assert closed.value.rcvd is not None
+        return closed.value.rcvd.code
+
+    assert await refusal(relay["listenPath"], token) == 4403  # another application's key
+    assert await refusal(relay["listenPath"], None) == 4401
+    assert await refusal(relay["listenPath"], "hookd_key_not_a_key") == 4401
+    assert await refusal("/api/v1/relay/src_missing/listen", TOKEN) == 4404
+    # The same key listens on its own application's relay.
+    async with _api(hookd) as api:
+        own = await api.post(f"/api/v1/app/{mine['id']}/relay", json={})
+        assert own.status_code == 200, own.text
+    headers = {"Authorization": f"Bearer {token}"}
     async with websockets.connect(
-        url, additional_headers={"Authorization": f"Bearer {token}"}
+        base + own.json()["relay"]["listenPath"], additional_headers=headers
     ) as socket:
-        with pytest.raises(ConnectionClosed) as closed:
-            await socket.recv()
-    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+        assert json.loads(await socket.recv())["type"] == "ready"
 
 
 async def test_a_late_local_answer_is_a_504_and_a_missing_one_a_502(

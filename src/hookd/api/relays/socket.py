@@ -43,6 +43,11 @@ BAD_FRAME = 4400
 LISTEN_RULE = app_rule(Capability.MANAGE_ENDPOINT)
 
 
+def _reason(text: str) -> str:
+    """A close reason: at most 123 bytes of UTF-8 (RFC 6455), cut on a character."""
+    return text.encode("utf-8")[:123].decode("utf-8", "ignore")
+
+
 async def _may_listen(ctx: Context, principal: Principal, relay: Source) -> bool:
     if principal.full_admin:
         return True
@@ -68,7 +73,7 @@ async def listen(websocket: WebSocket) -> None:
     try:
         relay = await service.get_relay(ctx, websocket.path_params["relay_id"])
     except NotFound as exc:
-        await websocket.close(NOT_FOUND, str(exc.detail)[:120])
+        await websocket.close(NOT_FOUND, _reason(exc.detail))
         return
     if not await _may_listen(ctx, principal, relay):
         await websocket.close(FORBIDDEN, "this token may not listen on this relay")
@@ -92,7 +97,7 @@ async def listen(websocket: WebSocket) -> None:
             try:
                 frame = decode(message.get("text") or message.get("bytes") or b"")
             except FrameError as exc:
-                await websocket.close(BAD_FRAME, str(exc)[:120])
+                await websocket.close(BAD_FRAME, _reason(str(exc)))
                 return
             if isinstance(frame, RelayedAnswer | RelayFailure):
                 listener.answered(frame)
