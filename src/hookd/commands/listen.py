@@ -30,7 +30,8 @@ import typer
 
 from hookd.commands import config
 from hookd.commands.client import ApiClient, CliError, ExitCode
-from hookd.commands.family import ApiCommand, api, given, say
+from hookd.commands.family import ApiCommand, api, given, output_format, say
+from hookd.commands.output import Format
 from hookd.core.relay_frames import (
     SUBPROTOCOL,
     FrameError,
@@ -359,7 +360,10 @@ MaxConnectionsOption = Annotated[
     int, typer.Option("--max-connections", min=1, help="local requests in flight at once")
 ]
 PrintJsonOption = Annotated[
-    bool, typer.Option("--print-json", help="one JSON line per request on stdout, for scripts")
+    bool,
+    typer.Option(
+        "--print-json", help="one JSON line per request on stdout, for scripts (or -o json)"
+    ),
 ]
 CountOption = Annotated[
     int | None, typer.Option("--count", min=1, help="stop after this many requests")
@@ -391,7 +395,7 @@ def listen(
     connection = config.resolve(server=options.server, token=options.token, profile=options.profile)
     say(f"relay {found['id']}: {found['url']}")
     say(f"forwarding to {forward_to}")
-    screen = Screen(print_json)
+    screen = Screen(print_json or output_format(ctx) is Format.JSON)
     session = Session(
         url=socket_url(client.base_url, found["listenPath"]),
         token=config.require_token(connection),
