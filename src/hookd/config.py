@@ -230,6 +230,13 @@ class Settings(BaseSettings):
         le=1_000_000,
         description="requests a request bin keeps; beyond it its oldest are forgotten",
     )
+    relay_answer_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="seconds a relay URL waits for its listener's local answer (hookd listen) "
+        "before answering 504; the request stays stored and is delivered all the same",
+    )
     allow_own_url: bool = Field(
         default=True,
         description="endpoints may point at this server's own public URL (the host and port of "
@@ -517,6 +524,7 @@ SETTING_GROUPS: Mapping[str, tuple[str, ...]] = {
         "rejected_body_bytes",
         "rejected_coalesce_seconds",
         "rejected_rate_limit",
+        "relay_answer_timeout",
     ),
     "Retention": (
         "retention_days",

@@ -406,6 +406,20 @@ async def _exercise(check: Checked, client: httpx.AsyncClient, receiver: Receive
     await check("POST", replay, 422, json={"url": "ftp://example.com/"}, **br)
     await check("DELETE", "/api/v1/bin/{bin_id}", 204, **b)
 
+    # A relay (hookd listen): made, got, filtered, attached, an application's own, deleted.
+    relay = await check("POST", "/api/v1/relay", 201, json={"name": "r", "metadata": {"k": "v"}})
+    r = {"relay_id": relay["id"]}
+    await check("GET", "/api/v1/relay/{relay_id}", 200, **r)
+    filtered = {"filterTypes": ["invoice.paid"], "filter": {"headers": {"x-env": "prod"}}}
+    await check("PUT", "/api/v1/relay/{relay_uid}", 200, json=filtered, relay_uid="relay-uid")
+    attach = "/api/v1/relay/{relay_id}/attach"
+    await check("POST", attach, 200, json={"app": custom["id"], **filtered}, **r)
+    await check("POST", attach, 200, json={"source": s["source_id"]}, **r)
+    await check("POST", attach, 422, json={"app": custom["id"], "source": s["source_id"]}, **r)
+    await check("POST", "/api/v1/app/{app_id}/relay", 200, json={}, app_id=custom["id"])
+    await check("DELETE", "/api/v1/relay/{relay_id}", 204, **r)
+    await check("GET", "/api/v1/relay/{relay_id}", 404, **r)
+
     # Errors: hookd's {"code", "detail"} where the document declares them.
     await check("GET", "/api/v1/app/{app_id}", 404, app_id="app_missing")
     await check("POST", "/api/v1/app", 422, json={"name": 5})

@@ -144,7 +144,8 @@ def test_every_outcome_and_destination_is_there_before_it_happens() -> None:
         for s in family.samples
     }
     assert ("refused", "sqs") in samples
-    assert len(samples) == len(ATTEMPT_OUTCOMES) * 6
+    assert ("connection", "relay") in samples  # hookd listen's relays (docs/listen.md)
+    assert len(samples) == len(ATTEMPT_OUTCOMES) * 7
 
 
 def test_application_labels_are_opt_in_and_capped() -> None:

@@ -30,6 +30,8 @@ from hookd.api.ingest import requests as ingest_requests
 from hookd.api.ingest import sources as ingest_sources
 from hookd.api.nul import NulGuard
 from hookd.api.operational import endpoints as operational_endpoints
+from hookd.api.relays import routes as relay_routes
+from hookd.api.relays import socket as relay_socket
 from hookd.api.request_log import RequestLog
 from hookd.api.send import (
     applications,
@@ -119,6 +121,7 @@ def create_app(
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.ctx = ctx
+    app.state.relay_hub = runtime.relay_hub
     # The admin token and the API keys and app portal tokens stored in the database.
     api_keys = api_keys.bound(ctx)
     app.state.api_keys = api_keys
@@ -145,6 +148,7 @@ def create_app(
         background_tasks,
     ):
         app.include_router(module.router, dependencies=authorized)
+    app.include_router(relay_routes.app_router, dependencies=authorized)
     # Full admins only: hookd's own API keys, and the observability routes.
     admins = [Depends(require_admin)]
     for router in (
@@ -154,11 +158,14 @@ def create_app(
         statistics.router,
         alerts.router,
         bins.router,
+        relay_routes.router,
         statistics.endpoint_router,
         statistics.source_router,
     ):
         app.include_router(router, dependencies=admins)
     app.include_router(access_portal.router)  # each route declares its own
+    # hookd listen's WebSocket: it authenticates and authorizes itself (api/relays/socket).
+    app.add_api_websocket_route(relay_socket.LISTEN_PATH, relay_socket.listen)
     app.router.routes.insert(0, fast_create.route())  # the hot route, matched first
     app.include_router(health.router)
     app.include_router(payloads.router)  # public: the link's signature is the proof
@@ -191,7 +198,7 @@ def create_server(
     answered in front of FastAPI, everything else (and the lifespan) by ``create_app``; every
     request logged once, with its request id (``api.request_log``)."""
     app = create_app(runtime, api_keys, run_worker=run_worker, readiness=readiness)
-    ingest_door = door.IngestDoor(app, runtime.ctx)
+    ingest_door = door.IngestDoor(app, runtime.ctx, runtime.relay_hub)
     server: ASGIApp = errors.DatabaseOutage(ingest_door)  # /in/: the door re-raises outages to it
     # Inside the reporting wrappers: what it answers (an unexpected error's 500) they see too.
     server = RequestLog(server)

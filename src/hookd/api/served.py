@@ -15,6 +15,7 @@ from hookd.telemetry import Telemetry
 # The route template of a request no route matched (a 404), or that failed before routing.
 UNMATCHED = ""
 INGEST_ROUTE = "/in/{source}"
+RELAY_ROUTE = "/relay/{relay}"  # a relay's URL (hookd listen), answered by the ingest door too
 
 
 class Served:
@@ -53,4 +54,6 @@ def route_of(scope: Scope) -> str:
         return path
     if scope["path"].startswith("/in/"):
         return INGEST_ROUTE  # answered in front of FastAPI (api.ingest.door)
+    if scope["path"].startswith("/relay/"):
+        return RELAY_ROUTE
     return UNMATCHED

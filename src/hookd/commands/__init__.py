@@ -72,6 +72,7 @@ COMMAND_MODULES = (
     "task",
     "bins",
     "demo",
+    "listen",
 )
 
 

@@ -2,7 +2,9 @@
 
 Pure: :func:`parse_destination` turns ``redis://``, ``amqp://``, ``nats://``, ``kafka://`` and
 ``sqs://`` URLs into a :class:`DestinationTarget`, or raises ValueError with a message fit for a
-422 response. The URL forms are documented in ``docs/destinations.md``.
+422 response. The URL forms are documented in ``docs/destinations.md``. ``relay://{relay id}``
+is no broker but a relay's listeners (``hookd listen``, docs/listen.md), sent through the same
+port.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ class DestinationKind(StrEnum):
     NATS = "nats"
     KAFKA = "kafka"
     SQS = "sqs"
+    RELAY = "relay"  # a relay's listeners (``hookd listen``, docs/listen.md), not a broker
 
 
 # scheme -> (kind, TLS, default port)
@@ -34,6 +37,7 @@ SCHEMES: dict[str, tuple[DestinationKind, bool, int]] = {
     "sqs": (DestinationKind.SQS, False, 80),
     "sqs+http": (DestinationKind.SQS, False, 80),
     "sqs+https": (DestinationKind.SQS, True, 443),
+    "relay": (DestinationKind.RELAY, False, 0),
 }
 
 # Query options each kind accepts; anything else is a typo the user should hear about.
@@ -43,6 +47,7 @@ OPTIONS: dict[DestinationKind, frozenset[str]] = {
     DestinationKind.NATS: frozenset({"subject", "stream"}),
     DestinationKind.KAFKA: frozenset({"topic", "key"}),
     DestinationKind.SQS: frozenset({"region", "group"}),
+    DestinationKind.RELAY: frozenset(),
 }
 
 _AMQP_NAME = re.compile(r"[A-Za-z0-9_.:\-]{1,255}")
@@ -51,6 +56,7 @@ _KAFKA_TOPIC = re.compile(r"[A-Za-z0-9._\-]{1,249}")
 _SQS_QUEUE = re.compile(r"[A-Za-z0-9_\-]{1,75}(\.fifo)?|[A-Za-z0-9_\-]{1,80}")
 _AWS_ACCOUNT = re.compile(r"[0-9]{12}")
 _AWS_REGION = re.compile(r"[a-z]{2}(-[a-z0-9]+)+")
+_RELAY_ID = re.compile(r"src_[0-9A-Za-z]{1,40}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,10 +297,29 @@ def _sqs(base: _Base, parts: SplitResult, options: dict[str, str]) -> Destinatio
     return base.target(queue, region=region, account=account, group=group)
 
 
+def _relay(base: _Base, parts: SplitResult, options: dict[str, str]) -> DestinationTarget:
+    """``relay://{relay id}``: the listeners connected to that relay (hookd listen). The id is
+    read from the netloc as written (``hostname`` would lower-case it)."""
+    _no_path(parts, base.scheme)
+    relay_id = parts.netloc
+    if not _RELAY_ID.fullmatch(relay_id):
+        raise ValueError(f"relay:// URL must name a relay id (src_...), not {relay_id!r}")
+    return DestinationTarget(
+        kind=DestinationKind.RELAY,
+        connection_url=f"relay://{relay_id}",
+        host=relay_id,
+        port=0,
+        tls=False,
+        resource=relay_id,
+        display_url=f"relay://{relay_id}",
+    )
+
+
 _PARSERS = {
     DestinationKind.REDIS: _redis,
     DestinationKind.AMQP: _amqp,
     DestinationKind.NATS: _nats,
     DestinationKind.KAFKA: _kafka,
     DestinationKind.SQS: _sqs,
+    DestinationKind.RELAY: _relay,
 }

@@ -29,6 +29,7 @@ from hookd.engine.destinations import BrokerDestinations
 from hookd.engine.handoff import HandOff
 from hookd.engine.http.sender import HttpSender
 from hookd.engine.pruner import Pruner
+from hookd.engine.relay import RelayDestination, RelayHub
 from hookd.engine.signed_headers import USER_AGENT
 from hookd.engine.transformations.sandbox import TransformSandbox
 from hookd.engine.wakeup import PgWakeups
@@ -80,6 +81,8 @@ class Runtime:
     - ``tracing``: where spans are opened (``hookd.tracing``); None (tracing off) unless given.
     - ``alert_poster``: posts alert notices to Slack, Teams and Discord (``ctx.alert_poster``);
       its connections open on the first notice and close when ``running()`` ends.
+    - ``relay_hub``: the ``hookd listen`` sockets connected to this process's API, by relay
+      (``engine.relay``); the worker's ``relay://`` endpoints send through it.
     - ``alert_notify``: where the alert evaluator sends its notices (by default the channels,
       ``services.alerts.notify``); the evaluator runs in every role, one process at a time.
     """
@@ -110,6 +113,8 @@ class Runtime:
         )
         self._wake: Callable[[], None] = _nothing
         self.alert_poster = GuardedPoster(settings)
+        # The hookd listen sockets this process holds (the API adds them, the worker sends).
+        self.relay_hub = RelayHub()
         # The same process owns the SQLite file and takes the creates: they hand deliveries to
         # the worker directly.
         takes_handoffs = db.is_sqlite and settings.role == "all"
@@ -204,7 +209,7 @@ class Runtime:
             own=settings.own_address,
         )
         await sender.start()
-        brokers = BrokerDestinations(settings.networks)
+        brokers = BrokerDestinations(settings.networks, RelayDestination(self.relay_hub, ctx))
         await brokers.start()
         worker = DeliveryWorker(ctx, sender, brokers, handoff=self.handoff)
         pruner = Pruner(ctx)

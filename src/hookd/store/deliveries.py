@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -226,6 +226,32 @@ async def rearm(
         query.values(
             status=PENDING, attempts=0, next_attempt_at=now_ms, manual=True, updated_at=now_ms
         )
+    )
+    return int(result.rowcount)
+
+
+async def rearm_unanswered(conn: AsyncConnection, *, endpoint_id: str, now_ms: int) -> int:
+    """Make an endpoint's pending deliveries, and its failed ones that never got an answer,
+    due now with a fresh retry budget: a relay's listener connected (services.relays)."""
+    await mark_ready(conn, {endpoint_id: now_ms})
+    await probe_now(conn, endpoint_id, now_ms)
+    answered = (
+        select(attempts.c.id)
+        .where(
+            attempts.c.msg_id == delivery.msg_id,
+            attempts.c.endpoint_id == delivery.endpoint_id,
+            attempts.c.response_status_code > 0,
+        )
+        .exists()
+    )
+    waiting = or_(
+        delivery.status == int(DeliveryStatus.PENDING),
+        and_(delivery.status == int(DeliveryStatus.FAIL), ~answered),
+    )
+    result = await conn.execute(
+        update(deliveries)
+        .where(delivery.endpoint_id == endpoint_id, waiting)
+        .values(status=PENDING, attempts=0, next_attempt_at=now_ms, manual=True, updated_at=now_ms)
     )
     return int(result.rowcount)
 

@@ -130,6 +130,13 @@ async def app_endpoints(conn: AsyncConnection, app_id: str) -> list[Endpoint]:
     return [endpoint_from_row(row) for row in rows]
 
 
+async def endpoints_with_url(conn: AsyncConnection, url: str) -> list[Endpoint]:
+    """Every endpoint of every application whose URL is ``url`` (a relay's: few, rarely read;
+    no index)."""
+    rows = (await conn.execute(select(endpoints).where(endpoints.c.url == url))).all()
+    return [endpoint_from_row(row) for row in rows]
+
+
 async def endpoints_by_id(conn: AsyncConnection, ids: list[str]) -> dict[str, Endpoint]:
     return await conn.run_sync(lambda sync: read_endpoints(sync, ids))
 

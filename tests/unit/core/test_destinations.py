@@ -167,3 +167,19 @@ def test_any_text_parses_or_raises_value_error(text: str) -> None:
     for url in (text, f"redis://{text}", f"sqs://h/{text}", f"nats://h?subject={text}"):
         with contextlib.suppress(ValueError):
             parse_destination(url)
+
+
+def test_relay_url_names_a_relay_as_written() -> None:
+    target = parse_destination("relay://src_0ESFT6XAxG2kXm9IdcZB0NZRaqx")
+    assert target.kind is DestinationKind.RELAY
+    assert target.resource == "src_0ESFT6XAxG2kXm9IdcZB0NZRaqx"  # not lower-cased
+    assert is_destination_url("relay://src_abc")
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["relay://", "relay://app_123", "relay://src_abc/path", "relay://src_abc?x=1", "relay://a b"],
+)
+def test_relay_url_refusals(url: str) -> None:
+    with pytest.raises(ValueError, match=r"relay|whitespace|option|path"):
+        parse_destination(url)

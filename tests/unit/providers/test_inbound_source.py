@@ -22,6 +22,7 @@ def test_registry_names_match_providers() -> None:
     assert set(PROVIDERS) == {
         "generic-webhook", "standard-webhooks", "svix", "stripe", "github", "gitlab", "shopify",
         "slack", "twilio", "meta", "paddle", "zoom", "discord", "twitch", "microsoft-graph", "bin",
+        "relay",
     }  # fmt: skip
     assert all(provider.name == name for name, provider in PROVIDERS.items())
 

@@ -28,7 +28,9 @@ def test_methods_and_default_answers_are_the_providers_own() -> None:
     assert PROVIDERS["generic-webhook"].methods == {"GET", "POST", "PUT", "PATCH", "DELETE"}
     # A request bin lists the common methods; the ingest door lets it take any at all.
     assert {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"} == PROVIDERS["bin"].methods
-    special = {"meta", "generic-webhook", "bin"}
+    assert PROVIDERS["relay"].methods == PROVIDERS["bin"].methods  # hookd listen's relay, too
+    assert provider_response("relay").status == 202  # stored: no listener was connected
+    special = {"meta", "generic-webhook", "bin", "relay"}
     others = [p for name, p in PROVIDERS.items() if name not in special]
     assert all(p.methods == POST_ONLY for p in others)
     twiml = b'<?xml version="1.0" encoding="UTF-8"?><Response></Response>'

@@ -62,6 +62,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", f"{AN_ENDPOINT}/transformation"): app_rule(TRANSFORM),
     ("PATCH", f"{AN_ENDPOINT}/transformation"): app_rule(TRANSFORM),
     ("POST", f"{AN_ENDPOINT}/call"): app_rule(APP),
+    # The application's own relay (hookd listen --app): an endpoint of it, so ManageEndpoint.
+    ("POST", f"{AN_APP}/relay"): app_rule(ENDPOINT),
     # Messages and attempts.
     ("GET", MESSAGES): app_rule(VIEW),
     ("POST", MESSAGES): app_rule(APP),

@@ -1,7 +1,9 @@
 """/in/{source}: where providers send webhooks. Public: the provider's signature is the proof.
 
 A request bin's capture URL is an ingest URL too (``/in/{token}`` and any path under it): it
-takes any method, stores the request whole and answers as the bin is configured."""
+takes any method, stores the request whole and answers as the bin is configured. So is a relay's
+(``/relay/{token}`` and any path under it, docs/listen.md): it stores the request, then answers
+with its listener's local answer, or 202 when no listener is connected to this process."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl
 
+import orjson
 import structlog
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -19,11 +22,16 @@ from hookd.api.request_log import record_of
 from hookd.api.served import INGEST_ROUTE
 from hookd.core.domain import Source
 from hookd.core.providers import Headers, InboundRequest
+from hookd.core.providers.relay import PROVIDER as RELAY_PROVIDER
+from hookd.core.providers.relay import RELAY
 from hookd.core.providers.request_bin import BIN
+from hookd.core.relay_frames import RelayedAnswer
+from hookd.engine.relay import RelayHub
 from hookd.services.bins import capture as bin_capture
 from hookd.services.context import Context
 from hookd.services.errors import PayloadTooLarge, ServiceError, unavailable
 from hookd.services.ingest import receive as service
+from hookd.services.relays import receive as relay_receive
 
 log = structlog.get_logger("hookd.api")
 
@@ -31,6 +39,13 @@ log = structlog.get_logger("hookd.api")
 # URL (group 2) are a request bin's only (docs/bins.md).
 INGEST_PATH = re.compile(r"^/in/([^/]+)(/.*)?$", re.DOTALL)
 INGEST_PREFIX = "/in/"
+# A relay's URL (hookd listen): any method, any path under it.
+RELAY_PATH = re.compile(r"^/relay/([^/]+)(/.*)?$", re.DOTALL)
+RELAY_PREFIX = "/relay/"
+# Framing is this server's own: the local answer's would contradict the body sent here.
+NOT_ANSWERED = frozenset(
+    {"content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "trailer"}
+)
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes:
@@ -102,21 +117,25 @@ class IngestDoor:
     (``{"code", "detail"}``, 500 ``internal_error`` for the unexpected).
     """
 
-    def __init__(self, app: ASGIApp, ctx: Context) -> None:
+    def __init__(self, app: ASGIApp, ctx: Context, relays: RelayHub | None = None) -> None:
         self.app = app
         self.ctx = ctx
+        self.relays = relays
         self.public_url = ctx.settings.effective_public_url
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(INGEST_PREFIX):
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not path.startswith((INGEST_PREFIX, RELAY_PREFIX)):
             await self.app(scope, receive, send)
             return
-        match = INGEST_PATH.match(scope["path"])
+        relay = path.startswith(RELAY_PREFIX)
+        match = (RELAY_PATH if relay else INGEST_PATH).match(path)
         if match is None:  # /in/a/b and the like: FastAPI's 404
             await self.app(scope, receive, send)
             return
         try:
-            await self.ingest(match.group(1), match.group(2) is not None, scope, receive, send)
+            sub_path = match.group(2) is not None
+            await self.ingest(match.group(1), sub_path, scope, receive, send, relay=relay)
         except ServiceError as exc:
             response = error(exc.status_code, exc.detail, exc.code)
             if isinstance(exc, service.MethodNotAllowed):
@@ -133,16 +152,28 @@ class IngestDoor:
             await response(scope, receive, send)
 
     async def ingest(
-        self, key: str, sub_path: bool, scope: Scope, receive: Receive, send: Send
+        self,
+        key: str,
+        sub_path: bool,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        *,
+        relay: bool = False,
     ) -> None:
         ctx = self.ctx
         now = ctx.clock()
-        found = await service.find_source(ctx, key, scope["method"], now, sub_path=sub_path)
+        found = await service.find_source(
+            ctx, key, scope["method"], now, sub_path=sub_path, relay=relay
+        )
         record = record_of(scope)
         if record is not None:
             record.source_id = found.id  # the request's log line names the source, not its token
         if found.provider == BIN:
             await self.capture(found, scope, receive, send)
+            return
+        if found.provider == RELAY:
+            await self.relay(found, scope, receive, send)
             return
         body = await _read_body(receive, ctx.settings.max_payload_bytes)
         answer = await service.ingest(ctx, found, _inbound(scope, self.public_url, body), now)
@@ -158,3 +189,40 @@ class IngestDoor:
         if answer.delay_ms:
             await asyncio.sleep(answer.delay_ms / 1000)
         await _send(send, answer.status, None, answer.body, answer.headers)
+
+    async def relay(self, found: Source, scope: Scope, receive: Receive, send: Send) -> None:
+        """A relay's request: stored (a delivery to its listeners), then answered with the
+        local answer a listener of this process returns, 504 past HOOKD_RELAY_ANSWER_TIMEOUT,
+        502 when the listener could not reach its local URL, 202 with no listener here."""
+        ctx, hub = self.ctx, self.relays
+        body = await _read_body(receive, ctx.settings.max_payload_bytes)
+        request = _inbound(scope, self.public_url, body)
+        record = relay_receive.record_for(found, request, ctx.clock())
+        # Expected before the commit: the worker may deliver as soon as it is made.
+        waiting = hub.expect(record.id) if hub is not None and hub.connected(found.id) else None
+        try:
+            await relay_receive.store(ctx, found, record)
+            if waiting is None or hub is None:
+                kept = RELAY_PROVIDER.default_response
+                await _send(send, kept.status, kept.content_type, kept.body)
+                return
+            try:
+                async with asyncio.timeout(ctx.settings.relay_answer_timeout):
+                    reply = await waiting
+            except TimeoutError:
+                detail = "the listener did not answer in time; the request is kept and retried"
+                await _json_error(send, 504, "listener_timeout", detail)
+                return
+        finally:
+            if hub is not None:
+                hub.forget(record.id)
+        if isinstance(reply, RelayedAnswer):
+            headers = [(n, v) for n, v in reply.headers if n.lower() not in NOT_ANSWERED]
+            await _send(send, reply.status, None, reply.body, headers)
+            return
+        detail = f"the listener got no answer from its local URL: {reply.detail}"
+        await _json_error(send, 502, "listener_failed", detail)
+
+
+async def _json_error(send: Send, status: int, code: str, detail: str) -> None:
+    await _send(send, status, "application/json", orjson.dumps({"code": code, "detail": detail}))

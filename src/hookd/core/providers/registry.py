@@ -15,6 +15,7 @@ from hookd.core.providers import (
     meta,
     microsoft_graph,
     paddle,
+    relay,
     request_bin,
     shopify,
     slack,
@@ -45,6 +46,7 @@ _ALL: tuple[Provider[Any], ...] = (
     twitch.PROVIDER,
     microsoft_graph.PROVIDER,
     request_bin.PROVIDER,  # a request bin: captures, verifies nothing (docs/bins.md)
+    relay.PROVIDER,  # hookd listen's relay: its listeners verify (docs/listen.md)
 )
 
 PROVIDERS: Mapping[str, Provider[Any]] = MappingProxyType({p.name: p for p in _ALL})

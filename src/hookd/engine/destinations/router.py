@@ -63,11 +63,15 @@ def cached_target(url: str) -> DestinationTarget:
 
 
 class BrokerDestinations:
-    """Every broker destination behind one :class:`BrokerClient`, dispatched by target kind."""
+    """Every broker destination behind one :class:`BrokerClient`, dispatched by target kind;
+    ``relay`` (``relay://`` endpoints: ``hookd listen``'s listeners) is given by the runtime,
+    which holds this process's relay hub."""
 
-    def __init__(self, allow: tuple[Network, ...]) -> None:
+    def __init__(self, allow: tuple[Network, ...], relay: BrokerClient | None = None) -> None:
         self._allow = allow
         self._destinations: dict[DestinationKind, BrokerClient] = {}
+        if relay is not None:
+            self._destinations[DestinationKind.RELAY] = relay
 
     async def start(self) -> None:
         """Nothing to do: each broker's client library loads on its first send."""
@@ -85,6 +89,11 @@ class BrokerDestinations:
         timeout: float,  # noqa: ASYNC109 - the deadline is per destination
     ) -> AttemptResult:
         destination = self._destinations.get(target.kind)
+        if destination is None and target.kind is DestinationKind.RELAY:
+            return AttemptResult.no_response(
+                "no listener can connect to this process (relays need the API)",
+                failure=Failure.CONNECTION,
+            )
         if destination is None:
             try:
                 destination = FACTORIES[target.kind](self._allow)

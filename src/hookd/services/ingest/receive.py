@@ -28,6 +28,7 @@ from hookd.core.providers import (
 from hookd.core.providers.body_shape import MALFORMED_BODY
 from hookd.core.providers.redaction import config_secrets, redact_headers, redact_text
 from hookd.core.providers.registry import provider_methods
+from hookd.core.providers.relay import RELAY
 from hookd.core.providers.request_bin import BIN
 from hookd.services.context import Context
 from hookd.services.errors import NotFound, ServiceError
@@ -87,17 +88,32 @@ def _optional_text(value: str | None) -> str | None:
     return None if value is None else text_safe(value)
 
 
+# Sources that take any method and any path under their URL: request bins and relays.
+TAKE_ANYTHING = frozenset({BIN, RELAY})
+
+
 async def find_source(
-    ctx: Context, key: str, method: str, now: datetime, *, sub_path: bool = False
+    ctx: Context,
+    key: str,
+    method: str,
+    now: datetime,
+    *,
+    sub_path: bool = False,
+    relay: bool = False,
 ) -> Source:
     """The source ``/in/{key}`` names (404) if it takes ``method`` (405). Only a request bin
-    takes any method, and paths under its URL (``sub_path``: 404 for any other source)."""
+    or a relay takes any method, and paths under its URL (``sub_path``: 404 for any other
+    source); ``/relay/{key}`` (``relay``) names relays only."""
     source = None
     if INGEST_KEY.match(key):  # tokens never hold anything else
         source = await source_for_ingest(ctx, key, now)
-    if source is None or (sub_path and source.provider != BIN):
+    if (
+        source is None
+        or (sub_path and source.provider not in TAKE_ANYTHING)
+        or (relay and source.provider != RELAY)
+    ):
         raise NotFound("no source has this ingest URL")
-    if source.provider == BIN:
+    if source.provider in TAKE_ANYTHING:
         return source
     allowed = allowed_methods(source)
     if method not in allowed and method.upper() not in allowed:

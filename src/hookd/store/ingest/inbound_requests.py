@@ -134,6 +134,13 @@ async def get_record(
     return record_from_row(row) if row else None
 
 
+async def record_of_message(conn: AsyncConnection, msg_id: str) -> InboundRecord | None:
+    """The request that became message ``msg_id`` (``ix_inbound_requests_msg``), if any."""
+    query = select(inbound_requests).where(inbound_requests.c.msg_id == msg_id).limit(1)
+    row = (await conn.execute(query)).first()
+    return record_from_row(row) if row else None
+
+
 async def set_message(conn: AsyncConnection, request_id: str, msg_id: str) -> None:
     await conn.execute(
         update(inbound_requests).where(inbound_requests.c.id == request_id).values(msg_id=msg_id)
