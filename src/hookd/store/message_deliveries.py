@@ -113,3 +113,39 @@ async def deliveries_of(
     for row in rows:
         found[row._mapping["d_msg_id"]].append(_delivery(row))
     return found
+
+
+async def ids_with_status(
+    conn: AsyncConnection,
+    endpoint_id: str,
+    status: DeliveryStatus,
+    *,
+    above_id: str,
+    limit: int,
+    before_id: str | None,
+    after_id: str | None,
+    event_types: list[str] | None = None,
+    channel: str | None = None,
+    tag: str | None = None,
+) -> list[str]:
+    """The ids of the messages whose delivery to an endpoint has ``status``, oldest first from
+    just above ``above_id`` (a keyset scan of ``ix_deliveries_endpoint``), filtered as the
+    message list is."""
+    query = filtered(
+        conn,
+        select(delivery.msg_id)
+        .join(messages, messages.c.id == delivery.msg_id)
+        .where(
+            delivery.endpoint_id == endpoint_id,
+            delivery.status == int(status),
+            delivery.msg_id > above_id,
+        ),
+        event_types=event_types,
+        channel=channel,
+        before_id=before_id,
+        after_id=after_id,
+    )
+    if tag:
+        query = query.where(has_channel(conn, messages.c.tags, tag))
+    rows = await conn.execute(query.order_by(delivery.msg_id).limit(limit))
+    return [row[0] for row in rows]
