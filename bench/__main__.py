@@ -25,6 +25,7 @@ from bench.report import render, write_json
 from bench.scenarios import (
     backlog,
     celery,
+    console,
     fixed_rate,
     hookd,
     ingest,
@@ -52,6 +53,7 @@ SCENARIOS: dict[str, Callable[[RunContext], ScenarioResult]] = {
     # which took the ingest ratio from 0.51x (run alone) to 0.43x in a full run.
     ingest.NAME: ingest.run,
     backlog.NAME: backlog.run,
+    console.NAME: console.run,
     profile.NAME: profile.run,
 }
 # py-spy slows hookd down while it samples, so the profile is a separate run, full mode only.

@@ -21,6 +21,7 @@ class Sizes:
     backlog_window: float
     ingest_requests: int
     ingest_concurrency: int
+    console_messages: int
 
 
 FULL = Sizes(
@@ -38,6 +39,7 @@ FULL = Sizes(
     backlog_window=60.0,
     ingest_requests=50_000,
     ingest_concurrency=32,
+    console_messages=1_000_000,
 )
 
 QUICK = Sizes(
@@ -55,4 +57,5 @@ QUICK = Sizes(
     backlog_window=25.0,
     ingest_requests=10_000,
     ingest_concurrency=32,
+    console_messages=100_000,
 )

@@ -70,4 +70,11 @@ def targets(results: dict[str, ScenarioResult], quick: bool) -> list[Target]:
     rss = backlog.peak_rss_mb if backlog else None
     label = "RSS <= 300 MB with 1M pending" + (" (quick: 100k)" if quick else "")
     add(label, rss, "{:.0f} MB", (rss or math.inf) <= 300)
+    console = results.get("console-pages")
+    pages = None
+    if console is not None:
+        d = console.details
+        pages = max(d["log_first_page_ms"]["p99"], d["message_page_ms"]["p99"])
+    label = "console pages p99 < 200 ms over 1M messages" + (" (quick: 100k)" if quick else "")
+    add(label, pages, "{:.0f} ms", (pages or math.inf) < 200)
     return found
