@@ -122,6 +122,14 @@ async def test_endpoint_form_delivery_failure_resend_rotate_transform_recover_an
     )
     assert PASSWORD not in await page.content()
     assert "sekrit-header-value" not in await page.content()
+    # Revealed when asked, and masked again.
+    await page.get_by_role("link", name="Reveal secrets").click()
+    await expect(page.get_by_label("Basic: password")).to_have_value(PASSWORD)
+    await expect(page.get_by_label("Headers sent with every request")).to_contain_text(
+        "X-Api-Key: sekrit-header-value"
+    )
+    await page.get_by_role("link", name="Mask them again").click()
+    await expect(page.get_by_label("Basic: password")).to_have_value(re.compile(r"^\*\*\*\*"))
 
     # The transformation's test run: the output, then an error, as text; nothing saved.
     code = page.get_by_label("Transformation code (JavaScript)")

@@ -20,7 +20,7 @@ from hookd.api.console.sessions import context
 from hookd.api.send.models import EndpointIn
 from hookd.api.send.serialize import endpoint_out
 from hookd.core.domain import Endpoint, EventType, ListQuery
-from hookd.core.endpoint_auth import MASK
+from hookd.core.endpoint_auth import MASK, auth_to_json, tls_to_json
 from hookd.core.masking import mask_url
 from hookd.services import applications as app_service
 from hookd.services import event_types as event_type_service
@@ -205,11 +205,15 @@ def endpoint_fields(form: Form, stored: Endpoint | None) -> dict[str, Any]:
     return model.fields_set()
 
 
-def form_values(endpoint: Endpoint) -> dict[str, Any]:
-    """The stored endpoint as the form shows it: as the API answers it (secrets masked)."""
+def form_values(endpoint: Endpoint, *, reveal: bool = False) -> dict[str, Any]:
+    """The stored endpoint as the form shows it: as the API answers it (secrets masked), or
+    with ``reveal``, its secrets in clear (the visitor asked to see them)."""
     out = endpoint_out(endpoint)
     auth: dict[str, Any] = out["auth"] or {}
     tls: dict[str, Any] = out["tls"] or {}
+    if reveal:
+        auth = auth_to_json(endpoint.auth) if endpoint.auth is not None else {}
+        tls = tls_to_json(endpoint.tls) if endpoint.tls is not None else {}
     transformation: dict[str, Any] = out["transformation"] or {}
 
     def shown(value: Any) -> str:
@@ -239,7 +243,7 @@ def form_values(endpoint: Endpoint) -> dict[str, Any]:
         "fallbackResponse": shown(out["fallbackResponse"]),
         "retryAsync": out["retryAsync"],
         "headers": "\n".join(
-            f"{name}: {MASK if sensitive else value}"
+            f"{name}: {endpoint.headers[name] if reveal else MASK if sensitive else value}"
             for name, value, sensitive in shown_headers(endpoint.headers)
         ),
         "authType": auth.get("type", ""),
@@ -335,6 +339,7 @@ async def _form_page(
     errors: dict[str, str],
     *,
     status_code: int = 200,
+    revealed: bool = False,
 ) -> Response:
     app = await app_service.get_app(context(request), app_id)
     types = await catalog(request)
@@ -350,6 +355,7 @@ async def _form_page(
             "types": types,
             "other_types": ", ".join(t for t in values.get("filter_types", ()) if t not in known),
             "methods": METHODS,
+            "revealed": revealed,
         },
         status_code=status_code,
         title="Endpoint",
@@ -455,8 +461,12 @@ async def rotate_secret(request: Request, app_id: str, endpoint_id: str) -> Resp
 
 @router.get("/console/apps/{app_id}/endpoints/{endpoint_id}/edit")
 async def edit_endpoint(request: Request, app_id: str, endpoint_id: str) -> Response:
+    """The form; ``?reveal=1`` shows the secrets of its headers, authentication and TLS key."""
     endpoint = await service.get_endpoint(context(request), app_id, endpoint_id)
-    return await _form_page(request, app_id, endpoint, form_values(endpoint), {})
+    reveal = request.query_params.get("reveal") == "1"
+    return await _form_page(
+        request, app_id, endpoint, form_values(endpoint, reveal=reveal), {}, revealed=reveal
+    )
 
 
 @router.post("/console/apps/{app_id}/endpoints/{endpoint_id}/edit")
