@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event
 
-from bench.backlog import _app_and_endpoints
+from bench.backlog import app_and_endpoints
 from bench.payload import EVENT_TYPE, payload_bytes
 from hookd import ids
 from hookd.core.domain import DeliveryStatus, Message
@@ -49,7 +49,7 @@ class MessageLog:
 def build_message_log(db_path: Path, *, messages_count: int, urls: list[str]) -> MessageLog:
     started = time.monotonic()
     now = datetime.now(UTC)
-    app_id, endpoint_ids = _app_and_endpoints(db_path, urls, now)
+    app_id, endpoint_ids = app_and_endpoints(db_path, urls, now)
     body = payload_bytes(PAYLOAD_BYTES)
     engine = create_engine(f"sqlite:///{db_path}")
 
