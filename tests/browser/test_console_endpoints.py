@@ -152,6 +152,17 @@ async def test_endpoint_form_delivery_failure_resend_rotate_transform_recover_an
         unchanged = (await client.get(f"/api/v1/app/{app_id}/endpoint/{endpoint_id}")).json()
     assert unchanged["transformation"] is None
 
+    # A refused TLS bundle or uid: the API's reason next to the field, a 422, nothing saved.
+    await page.get_by_label("CA bundle (PEM)").fill("not a certificate")
+    assert await _submit(page, "Save") == 422
+    await expect(page.locator("#tls-error")).to_contain_text("caBundle")
+    await page.get_by_label("CA bundle (PEM)").fill("")
+    await page.get_by_label("UID").fill("no spaces allowed")
+    assert await _submit(page, "Save") == 422
+    await expect(page.locator("#uid-error")).to_contain_text("uid")
+    await expect(page.get_by_label("UID")).to_have_attribute("aria-invalid", "true")
+    await page.get_by_label("UID").fill("billing-receiver")
+
     # Saving keeps the masked secrets and adds the transformation.
     await code.fill(
         'function handler(request) { request.headers["x-transformed"] = "1"; return request; }'
