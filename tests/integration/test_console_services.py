@@ -171,8 +171,31 @@ async def test_page_reads(ctx: tuple[Context, Clock]) -> None:
         event_types=["order.paid"],
     )
     assert [(m.id, d[0].endpoint_id) for m, d in at_first.items] == [(message.id, first.id)]
-    with pytest.raises(Invalid):
-        await message_log(context, shop.id, iterator=None, limit=10, status=DeliveryStatus.FAIL)
+    # A status over every endpoint: each message once, with its deliveries in that status.
+    pending = await message_log(
+        context, shop.id, iterator=None, limit=10, status=DeliveryStatus.PENDING
+    )
+    assert [(m.id, sorted(d.endpoint_id for d in ds)) for m, ds in pending.items] == [
+        (other.id, [second.id]),
+        (message.id, sorted([first.id, second.id])),
+    ]
+    one = await message_log(context, shop.id, iterator=None, limit=1, status=DeliveryStatus.PENDING)
+    assert [m.id for m, _ in one.items] == [other.id] and not one.done
+    following = await message_log(
+        context, shop.id, iterator=one.iterator, limit=1, status=DeliveryStatus.PENDING
+    )
+    assert [(m.id, len(ds)) for m, ds in following.items] == [(message.id, 2)]
+    failed = await message_log(
+        context, shop.id, iterator=None, limit=10, status=DeliveryStatus.FAIL
+    )
+    assert failed.items == [] and failed.done
+    crowded, _ = await applications.create_app(context, {"name": "Crowded"})
+    for number in range(21):
+        await endpoints.create_endpoint(
+            context, crowded.id, {"url": f"http://127.0.0.1:9/{number}"}
+        )
+    with pytest.raises(Invalid):  # more than 20 endpoints: the status needs one of them
+        await message_log(context, crowded.id, iterator=None, limit=10, status=DeliveryStatus.FAIL)
 
     view = await message_view(context, shop.id, message.id)
     assert {e.id for e, _ in view.destinations} == {first.id, second.id}
