@@ -161,7 +161,7 @@ def api_body(form: Form, stored: Endpoint | None) -> dict[str, Any]:
         raise Invalid("URL is required", loc=("form", "url"))
     types = list(dict.fromkeys(form.getlist("filterTypes") + (form.words("otherTypes") or [])))
     code = form.get("transformationCode")
-    return {
+    body: dict[str, Any] = {
         "url": url,
         "description": form.text("description"),
         "uid": form.optional("uid"),
@@ -184,13 +184,21 @@ def api_body(form: Form, stored: Endpoint | None) -> dict[str, Any]:
         "responseMapping": _json(form, "responseMapping", "Response mapping"),
         "fallbackResponse": _json(form, "fallbackResponse", "Fallback response"),
         "retryAsync": form.checked("retryAsync"),
-        "auth": _auth(form),
-        "tls": _tls(form),
-        "transformation": {"code": code, "enabled": form.checked("transformationEnabled")}
-        if code.strip()
-        else None,
-        "headers": parse_headers(form.get("headers"), stored.headers if stored else None),
     }
+    # Settings held apart from the rest (secrets, code): changed only by a form that has them.
+    if form.has("authType"):
+        body["auth"] = _auth(form)
+    if any(form.has(name) for name in ("tlsClientCert", "tlsClientKey", "tlsCaBundle")):
+        body["tls"] = _tls(form)
+    if form.has("transformationCode"):
+        body["transformation"] = (
+            {"code": code, "enabled": form.checked("transformationEnabled")}
+            if code.strip()
+            else None
+        )
+    if form.has("headers"):
+        body["headers"] = parse_headers(form.get("headers"), stored.headers if stored else None)
+    return body
 
 
 def endpoint_fields(form: Form, stored: Endpoint | None) -> dict[str, Any]:
