@@ -25,6 +25,7 @@ from bench.report import render, write_json
 from bench.scenarios import (
     backlog,
     celery,
+    console,
     create_api,
     fixed_rate,
     hookd,
@@ -58,6 +59,7 @@ SCENARIOS: dict[str, Callable[[RunContext], ScenarioResult]] = {
     ingest.NAME: ingest.run,
     backlog.NAME: backlog.run,
     metrics.NAME: metrics.run,
+    console.NAME: console.run,
     profile.NAME: profile.run,
 }
 # py-spy slows hookd down while it samples, so the profile is a separate run, full mode only.

@@ -39,7 +39,9 @@ class Backlog:
     db_bytes: int
 
 
-def _app_and_endpoints(db_path: Path, urls: list[str], now: datetime) -> tuple[str, list[str]]:
+def app_and_endpoints(db_path: Path, urls: list[str], now: datetime) -> tuple[str, list[str]]:
+    """A migrated SQLite file with one application and an endpoint per URL (also used by
+    ``bench.console_data``)."""
     engine = create_engine(f"sqlite:///{db_path}")
     now_ms = int(now.timestamp() * 1000)
     app_id = ids.new_id(ids.APPLICATION, now)
@@ -87,7 +89,7 @@ def build_backlog(db_path: Path, *, messages: int, urls: list[str]) -> Backlog:
     started = time.monotonic()
     now = datetime.now(UTC)
     now_ms = int(now.timestamp() * 1000)
-    app_id, endpoint_ids = _app_and_endpoints(db_path, urls, now)
+    app_id, endpoint_ids = app_and_endpoints(db_path, urls, now)
     body = payload_bytes()
     conn = sqlite3.connect(db_path, isolation_level=None)
     try:

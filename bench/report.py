@@ -88,6 +88,17 @@ def notes(results: dict[str, ScenarioResult]) -> list[str]:
             f"{d['drain_per_second_after_ready']:,.0f}/s after ready; "
             f"RSS peak {b.peak_rss_mb:.0f} MB, {d['rss_mb_at_end_of_window']:.0f} MB at the end"
         )
+    if (c := results.get("console-pages")) is not None:
+        d = c.details
+        log, one = d["log_first_page_ms"], d["message_page_ms"]
+        failed = d["failed_at_endpoint_page_ms"]
+        lines.append(
+            f"console-pages: {d['messages']:,} messages inserted in {d['insert_seconds']:.0f} s "
+            f"({d['db_megabytes']:,.0f} MB file); log first page p50 {log['p50']:.1f} ms, "
+            f"p99 {log['p99']:.1f} ms; a message's page p50 {one['p50']:.1f} ms, "
+            f"p99 {one['p99']:.1f} ms; failed at one endpoint p50 {failed['p50']:.1f} ms, "
+            f"p99 {failed['p99']:.1f} ms"
+        )
     if (f := results.get("fixed-rate")) is not None and f.latency is not None:
         api = f.details["api_create_latency_ms"]
         lines.append(

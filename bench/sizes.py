@@ -27,6 +27,7 @@ class Sizes:
     metrics_seconds: float  # the metrics scenario's mixed load
     metrics_rate: float  # its messages per second (each to every endpoint of its application)
     metrics_burst: int  # and the creates it sends at once first
+    console_messages: int
 
 
 FULL = Sizes(
@@ -50,6 +51,7 @@ FULL = Sizes(
     metrics_seconds=40.0,
     metrics_rate=25.0,
     metrics_burst=300,
+    console_messages=1_000_000,
 )
 
 QUICK = Sizes(
@@ -73,4 +75,5 @@ QUICK = Sizes(
     metrics_seconds=12.0,
     metrics_rate=10.0,
     metrics_burst=100,
+    console_messages=100_000,
 )

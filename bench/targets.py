@@ -101,4 +101,11 @@ def targets(results: dict[str, ScenarioResult], quick: bool) -> list[Target]:
         total, still = scraped.details["documented"], scraped.details["not_moved"]
         measured = f"{total - len(still)} of {total} moved"
         found.append(Target("every documented series moves", measured, not still))
+    console = results.get("console-pages")
+    pages = None
+    if console is not None:
+        d = console.details
+        pages = max(d["log_first_page_ms"]["p99"], d["message_page_ms"]["p99"])
+    label = "console pages p99 < 200 ms over 1M messages" + (" (quick: 100k)" if quick else "")
+    add(label, pages, "{:.0f} ms", (pages or math.inf) < 200)
     return found

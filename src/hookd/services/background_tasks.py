@@ -36,6 +36,7 @@ PURGE_CONTENT = "application.purge_content"
 APP_STATS = "application.stats"
 EVENT_TYPE_AGGREGATE = "event-type.aggregate"
 SOURCE_REPLAY = "source.replay"  # hookd's own: a source's bulk replay
+MESSAGE_REPLAY = "message.replay"  # hookd's own: failed messages sent again, by filter
 # Svix's task types (its SDKs refuse any other value when they read a list).
 SVIX_TASKS = frozenset(
     {
@@ -49,7 +50,7 @@ SVIX_TASKS = frozenset(
         "endpoint.bulk-replay",
     }
 )
-HOOKD_TASKS = frozenset({SOURCE_REPLAY})
+HOOKD_TASKS = frozenset({SOURCE_REPLAY, MESSAGE_REPLAY})
 STATUSES = (RUNNING, FINISHED, FAILED)
 STALE_AFTER = timedelta(minutes=5)
 PURGE_BATCH = 1000
@@ -146,14 +147,33 @@ async def run_in_background(
 ) -> BackgroundTask:
     """Record a running task and run ``work`` after the answer; what it returns becomes the
     finished task's ``data`` (an error: the task failed, logged)."""
+    return await run_with_progress(ctx, task, lambda _: work(), app_id=app_id)
+
+
+Progress = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+async def run_with_progress(
+    ctx: Context,
+    task: str,
+    work: Callable[[Progress], Awaitable[dict[str, Any]]],
+    *,
+    app_id: str | None = None,
+) -> BackgroundTask:
+    """As :func:`run_in_background`; ``work`` is given a function that records its progress
+    (the running task's ``data``) and heartbeat, each call a short transaction of its own."""
     now = ctx.clock()
     running = BackgroundTask(ids.new_id(ids.TASK, now), task, RUNNING, app_id, {}, now, now)
     async with ctx.db.write() as conn:
         await store.insert_task(conn, running)
 
+    async def progress(data: dict[str, Any]) -> None:
+        async with ctx.db.write() as conn:
+            await store.update_task(conn, running.id, status=RUNNING, data=data, now=ctx.clock())
+
     async def finish() -> None:
         try:
-            data, status = await work(), FINISHED
+            data, status = await work(progress), FINISHED
         except Exception:
             log.exception("background task failed", task_id=running.id, task=task)
             data, status = {"error": "internal error (see the server log)"}, FAILED

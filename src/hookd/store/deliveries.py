@@ -203,11 +203,12 @@ async def rearm(
     endpoint_id: str,
     now_ms: int,
     msg_id: str | None = None,
+    msg_ids: list[str] | None = None,
     statuses: tuple[DeliveryStatus, ...] | None = None,
     since_msg_id: str | None = None,
     until_msg_id: str | None = None,
 ) -> int:
-    """Make deliveries due again with a fresh retry budget (resend, recover)."""
+    """Make deliveries due again with a fresh retry budget (resend, recover, bulk replay)."""
     # The endpoint row first: a claim round holding it would otherwise wait for our rows.
     await mark_ready(conn, {endpoint_id: now_ms})
     await probe_now(conn, endpoint_id, now_ms)
@@ -216,6 +217,8 @@ async def rearm(
     )
     if msg_id is not None:
         query = query.where(delivery.msg_id == msg_id)
+    if msg_ids is not None:
+        query = query.where(delivery.msg_id.in_(msg_ids))
     if statuses is not None:
         query = query.where(delivery.status.in_([int(s) for s in statuses]))
     if since_msg_id is not None:

@@ -18,10 +18,12 @@ from hookd.engine.signed_headers import USER_AGENT
 from hookd.engine.transformations.apply import unsigned_headers
 from hookd.services import applications as app_service
 from hookd.services import attempts as attempt_service
+from hookd.services import background_tasks as task_service
 from hookd.services.endpoints import crud as endpoint_service
 from hookd.services.endpoints.crud import SENSITIVE_HEADERS
-from hookd.services.errors import Invalid
+from hookd.services.errors import Invalid, NotFound
 from hookd.services.messages.log import message_log, message_view
+from hookd.services.messages.replay import ReplayFilter, replay_failed
 
 router = console_router()
 PAGE_SIZE = 50
@@ -145,3 +147,39 @@ async def resend(request: Request, app_id: str, msg_id: str) -> Response:
         raise Invalid("Choose the endpoint to resend to", loc=("form", "endpoint_id"))
     await attempt_service.resend(context(request), app_id, msg_id, endpoint_id)
     return see_other(f"/console/apps/{app_id}/messages/{msg_id}", notice_code=RESENT)
+
+
+REPLAY_FIELDS = ("event_type", "channel", "tag", "endpoint", "after", "before")
+
+
+@router.post("/console/apps/{app_id}/messages/replay")
+async def replay(request: Request, app_id: str) -> Response:
+    """Replay the failed deliveries of the messages the log's filters (posted) choose."""
+    form = await read_form(request)
+    types = form.words("event_type")
+    chosen = ReplayFilter(
+        endpoint_id=form.optional("endpoint"),
+        event_types=types,
+        channel=form.optional("channel"),
+        tag=form.optional("tag"),
+        after=form.time("after", label="From"),
+        before=form.time("before", label="To"),
+    )
+    task = await replay_failed(context(request), app_id, chosen)
+    return see_other(f"/console/apps/{app_id}/messages/replay/{task.id}")
+
+
+@router.get("/console/apps/{app_id}/messages/replay/{task_id}")
+async def replay_progress(request: Request, app_id: str, task_id: str) -> Response:
+    """The replay's progress: the whole page, or (htmx polling it) the progress fragment."""
+    ctx = context(request)
+    app = await app_service.get_app(ctx, app_id)
+    task = await task_service.get_task(ctx, task_id, app_id=app.id)
+    if task.task != task_service.MESSAGE_REPLAY:
+        raise NotFound(f"background task {task_id!r} is not a replay")
+    done = int(task.data.get("done", 0))
+    total = max(int(task.data.get("total", 0)), done)
+    values = {"app": app, "task": task, "done": done, "total": total}
+    if request.headers.get("hx-request"):
+        return page(request, "messages/replay_progress.html", values)
+    return page(request, "messages/replay.html", values, title="Replay failed messages")
