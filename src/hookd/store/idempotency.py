@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd.store.schema import idempotency_keys
 from hookd.store.sealing import open_bytes, seal_bytes
-from hookd.store.sqlite.statements import execute_many
+from hookd.store.sqlite.statements import execute_counted, execute_many
 
 # A "started" record older than this belongs to a request that died; the key is free again.
 STALE_START_MS = 60_000
@@ -75,9 +75,10 @@ def claim_keys(conn: Connection, claims: Sequence[KeyClaim]) -> list[Row[Any] | 
             "exp": claim.expires_ms,
             "fp": claim.fingerprint,
         }
-        if conn.execute(insert, params).rowcount == 1:
+        if execute_counted(conn, insert, params) == 1:
             found.append(None)
         else:
+            # Rare (a repeat or a race): the row with its names, as the callers read it.
             found.append(conn.execute(_SELECT, {"k": claim.key}).first())
     return found
 

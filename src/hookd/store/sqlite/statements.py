@@ -95,6 +95,19 @@ def execute_many(
         cursor.executemany(sql, params)
 
 
+def execute_counted(conn: Connection, statement: Executable, params: Mapping[str, Any]) -> int:
+    """Run ``statement`` (built once, at module level, without lists) once; the rows it
+    changed (an ``INSERT ... ON CONFLICT DO NOTHING`` that inserted: 1)."""
+    driver = sqlite_driver(conn)
+    if driver is None:
+        return int(conn.execute(statement, dict(params)).rowcount)
+    _, sql, names, bound = _compile(statement, ())
+    values = {**bound, **params}
+    with driver_cursor(driver) as cursor:
+        cursor.execute(sql, [values[name] for name in names])
+        return int(cursor.rowcount)
+
+
 def _compile(statement: Executable, shape: tuple[tuple[str, int], ...]) -> _Compiled:
     key = (id(statement), shape)
     made = _compiled.get(key)
