@@ -43,6 +43,7 @@ from hookd.api.send import (
     messages,
     payloads,
 )
+from hookd.api.send.create_door import CreateDoor
 from hookd.api.served import Served
 from hookd.api.statistics import routes as statistics
 from hookd.api.traced import Traced
@@ -198,7 +199,10 @@ def create_server(
     answered in front of FastAPI, everything else (and the lifespan) by ``create_app``; every
     request logged once, with its request id (``api.request_log``)."""
     app = create_app(runtime, api_keys, run_worker=run_worker, readiness=readiness)
-    ingest_door = door.IngestDoor(app, runtime.ctx, runtime.relay_hub)
+    # The message create's common case in front of FastAPI (api/send/create_door.py).
+    limit = runtime.ctx.settings.max_payload_bytes + ENVELOPE_BYTES
+    creates = CreateDoor(app, runtime.ctx, app.state.api_keys, limit)
+    ingest_door = door.IngestDoor(creates, runtime.ctx, runtime.relay_hub)
     server: ASGIApp = errors.DatabaseOutage(ingest_door)  # /in/: the door re-raises outages to it
     # Inside the reporting wrappers: what it answers (an unexpected error's 500) they see too.
     server = RequestLog(server)

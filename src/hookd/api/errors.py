@@ -56,12 +56,17 @@ def _clean(errors: Any) -> list[dict[str, Any]]:
     ]
 
 
-async def _service_error(_: Request, exc: Exception) -> JSON:
-    assert isinstance(exc, ServiceError)
+def service_error_response(exc: ServiceError) -> JSON:
+    """A service's refusal as the API answers it (also ``api.send.create_door``'s)."""
     if isinstance(exc, Invalid):
         detail = [{"loc": list(exc.loc), "msg": exc.detail, "type": "value_error"}]
         return error(422, detail, exc.code)
     return error(exc.status_code, exc.detail, exc.code)
+
+
+async def _service_error(_: Request, exc: Exception) -> JSON:
+    assert isinstance(exc, ServiceError)
+    return service_error_response(exc)
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSON:
@@ -78,12 +83,18 @@ async def _http_error(_: Request, exc: Exception) -> JSON:
     return response
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSON:
+def unexpected_response(scope: Scope, exc: Exception) -> JSON:
+    """The 500 of an error no handler knows, logged (the caller raises it again after
+    answering; DatabaseOutage, outermost, ends it there)."""
     # The route's template, never the path (ids; an ingest URL's token).
-    log.exception("unhandled error", route=route_of(request.scope), exc_info=exc)
-    # Starlette raises it again after this answer; DatabaseOutage, outermost, ends it there.
+    log.exception("unhandled error", route=route_of(scope), exc_info=exc)
     setattr(exc, ANSWERED, True)
     return error(500, "internal error; the request was not applied", "internal_error")
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSON:
+    # Starlette raises it again after this answer.
+    return unexpected_response(request.scope, exc)
 
 
 def database_unavailable() -> JSON:

@@ -92,6 +92,18 @@ def _query_nul(query: bytes) -> tuple[str, ...] | None:
     return None
 
 
+def nul_location(scope: Scope) -> tuple[str, ...] | None:
+    """Where a NUL is in the request's path or query string (``("path",)``, ``("query",
+    name)``), else ``None``."""
+    if "\x00" in scope["path"]:
+        return ("path",)
+    return _query_nul(scope.get("query_string", b""))
+
+
+def has_nul_in_request(scope: Scope) -> bool:
+    return nul_location(scope) is not None
+
+
 class NulGuard:
     """ASGI middleware: a NUL in the path or the query string is a 422 before any route runs."""
 
@@ -100,11 +112,7 @@ class NulGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            loc: tuple[str, ...] | None = None
-            if "\x00" in scope["path"]:
-                loc = ("path",)
-            else:
-                loc = _query_nul(scope.get("query_string", b""))
+            loc = nul_location(scope)
             if loc is not None:
                 detail = [{"loc": list(loc), "msg": MESSAGE, "type": "value_error"}]
                 await error(422, detail)(scope, receive, send)

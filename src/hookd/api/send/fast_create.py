@@ -12,6 +12,7 @@ FastAPI route gives. The FastAPI route also stays the one in the OpenAPI documen
 
 from __future__ import annotations
 
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
@@ -48,7 +49,7 @@ class FastCreate:
         if not principal.full_admin:
             await check(ctx, principal, RULE, "POST", app_id)
         body = await request.body()
-        parsed = _parse(request, body)
+        parsed = plain_input(scope, body)
         if parsed is None:
             await messages_router(scope, _replay(body), send)
             return
@@ -68,14 +69,21 @@ class FastCreate:
         await response(scope, receive, send)
 
 
-def _parse(request: Request, body: bytes) -> tuple[MessageIn, bool, bool | None] | None:
-    """The body, ``with_content`` and ``validate`` when all are plainly valid, else ``None``."""
-    content_type = request.headers.get("content-type", "")
+def plain_input(scope: Scope, body: bytes) -> tuple[MessageIn, bool, bool | None] | None:
+    """The body, ``with_content`` and ``validate`` when all are plainly valid, else ``None``
+    (the FastAPI route answers the request, with its errors)."""
+    content_type = ""
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            content_type = value.decode("latin-1")
+            break
     if content_type.split(";", 1)[0].strip().lower() != "application/json":
         return None
+    query = scope.get("query_string", b"")
     try:
-        with_content = _flag(request.query_params.get("with_content"))
-        validate = _flag(request.query_params.get("validate"))
+        params = QueryParams(query) if query else None
+        with_content = _flag(params.get("with_content") if params else None)
+        validate = _flag(params.get("validate") if params else None)
         message_in = MessageIn.model_validate_json(body)
     except ValueError:  # pydantic's ValidationError is one too
         return None
