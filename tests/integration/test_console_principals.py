@@ -146,7 +146,9 @@ async def test_a_read_only_key_reads_every_page_and_changes_nothing(browser: Bro
         assert refused.status_code == 403, (path, refused.text[-500:])
         assert "read-only API key" in refused.text
     # Nothing changed.
-    assert [a.name for a in (await applications.list_apps(ctx, ListQuery(limit=50))).items] == ["Shop"]
+    assert [a.name for a in (await applications.list_apps(ctx, ListQuery(limit=50))).items] == [
+        "Shop"
+    ]
     found = (await endpoints.list_endpoints(ctx, app.id, ListQuery(limit=50))).items
     assert [(e.id, e.disabled, e.secret) for e in found] == [
         (endpoint.id, endpoint.disabled, endpoint.secret)
@@ -172,7 +174,9 @@ async def test_an_admin_key_is_a_full_admin_and_a_portal_token_is_refused(
     assert "Signed in read-only" not in page.text and 'href="/console/apps/new"' in page.text
     made = await browser.post("/console/apps/new", {"name": "By a key"})
     assert made.status_code == 303
-    assert [a.name for a in (await applications.list_apps(ctx, ListQuery(limit=50))).items] == ["By a key"]
+    assert [a.name for a in (await applications.list_apps(ctx, ListQuery(limit=50))).items] == [
+        "By a key"
+    ]
 
 
 async def test_an_application_key_opens_the_portal_of_its_application_only(
