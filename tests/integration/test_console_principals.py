@@ -121,6 +121,8 @@ async def test_a_read_only_key_reads_every_page_and_changes_nothing(browser: Bro
     ):
         page = await browser.get(path)
         assert page.status_code == 200, (path, page.text[-500:])
+        form_page = path.endswith("/new")
+        assert ("this form is not for you" in page.text) is form_page, path
     # What the API does not show a read-only key either: secrets, the transformation's code.
     for path in (f"{an_endpoint}/secret", f"{an_endpoint}/edit", f"{an_endpoint}/edit?reveal=1"):
         closed = await browser.get(path)

@@ -4,8 +4,8 @@
 sign-in page; on every state change (any method but GET and HEAD) the session's CSRF token,
 else 403; service errors (404, 409, 422...) as an error page with their status; the security
 headers on every answer; a read-only key's visitor, every page but those showing secrets and no
-state change (:data:`READ_ONLY_CLOSED`, 403 with the error page). ``PublicConsoleRoute`` (the sign-in pages) checks the sign-in form's
-own CSRF token instead of a session.
+state change (:data:`READ_ONLY_CLOSED`, 403 with the error page). ``PublicConsoleRoute`` (the
+sign-in pages) checks the sign-in form's own CSRF token instead of a session.
 """
 
 from __future__ import annotations
