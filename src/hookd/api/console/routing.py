@@ -3,8 +3,9 @@
 ``ConsoleRoute`` (signed-in pages): the visitor of the session cookie, or a redirect to the
 sign-in page; on every state change (any method but GET and HEAD) the session's CSRF token,
 else 403; service errors (404, 409, 422...) as an error page with their status; the security
-headers on every answer. ``PublicConsoleRoute`` (the sign-in pages) checks the sign-in form's
-own CSRF token instead of a session.
+headers on every answer; a read-only key's visitor, every page but those showing secrets and no
+state change (:data:`READ_ONLY_CLOSED`, 403 with the error page). ``PublicConsoleRoute`` (the
+sign-in pages) checks the sign-in form's own CSRF token instead of a session.
 """
 
 from __future__ import annotations
@@ -28,10 +29,21 @@ from hookd.api.console.security import (
     same_token,
 )
 from hookd.api.console.sessions import visitor_of
-from hookd.services.errors import ServiceError
+from hookd.services.errors import Forbidden, ServiceError
 
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 SIGN_IN_PATH = "/console/sign-in"
+SIGN_OUT_PATH = "/console/sign-out"
+# What a read-only key's visitor may not open although it is a GET: what the API does not show
+# a read-only key either (an endpoint's secret; its edit form holds the transformation's code
+# and, with ``?reveal=1``, its secrets). Every other page is open to them; no state change is
+# but signing out.
+_ENDPOINT = "/console/apps/{app_id}/endpoints/{endpoint_id}"
+READ_ONLY_CLOSED = frozenset({f"{_ENDPOINT}/secret", f"{_ENDPOINT}/edit"})
+READ_ONLY_REFUSAL = (
+    "You are signed in with a read-only API key: it reads everything but secrets and changes "
+    "nothing. Sign in with the admin token or an admin key to do this."
+)
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -115,9 +127,15 @@ class ConsoleRoute(APIRoute):
         return error_page(request, exc)
 
     async def allowed(self, request: Request) -> ServiceError | None:
-        """Whether the visitor may use this route at all (the console: every signed-in
-        visitor is a full admin)."""
-        return None
+        """Whether the visitor may use this route at all: a full admin, every route; a
+        read-only key's visitor, reads only (see :data:`READ_ONLY_CLOSED`)."""
+        if self.public or not request.state.visitor.read_only:
+            return None
+        if request.method in SAFE_METHODS:
+            closed = self.path in READ_ONLY_CLOSED or "reveal" in request.query_params
+        else:
+            closed = self.path != SIGN_OUT_PATH
+        return Forbidden(READ_ONLY_REFUSAL) if closed else None
 
     async def answer(self, request: Request, handle: Handler) -> Response:
         if self.public:

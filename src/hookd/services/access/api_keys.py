@@ -7,7 +7,7 @@ from datetime import datetime
 import structlog
 
 from hookd import ids
-from hookd.core.access import ApiKey, Scope
+from hookd.core.access import ADMIN, ApiKey, Principal, Scope
 from hookd.core.domain import ListQuery, Page
 from hookd.services.access.tokens import API_KEY_PREFIX, cache_for, new_token
 from hookd.services.context import Context
@@ -89,3 +89,18 @@ async def revoke_key(ctx: Context, key_id: str) -> None:
         raise _not_found(key_id)
     cache_for(ctx.db).forget()
     log.info("api key revoked", key_id=key_id)
+
+
+async def principal_named(ctx: Context, name: str) -> Principal | None:
+    """The principal a console session was signed in as, as it is now: the admin token's
+    (``"admin"``), or the API key of that id while it exists and has not expired; None once the
+    key is revoked or expired (its sessions end with it)."""
+    if name == ADMIN.name:
+        return ADMIN
+    async with ctx.db.read() as conn:
+        key = await store.get_key(conn, name)
+    if key is None:
+        return None
+    if key.expires_at is not None and key.expires_at <= ctx.clock():
+        return None
+    return key.principal()

@@ -1,5 +1,10 @@
-"""Signing in and out: with a token (the admin token, later an API key), or with a one-time
-login link printed by ``hookd console-link``."""
+"""Signing in and out: with a token (the admin token or an API key), or with a one-time login
+link printed by ``hookd console-link``.
+
+The admin token and an ``admin`` or ``read_only`` key start a console session. A key of scope
+``application`` opens the consumer portal of its application instead (``api.console.portal``):
+the key becomes the portal session's cookie exactly as an app portal token does, with the
+capabilities its scope gives (docs/architecture.md, "Console principals")."""
 
 from __future__ import annotations
 
@@ -7,6 +12,9 @@ from fastapi import Request
 from starlette.responses import Response
 
 from hookd.api.console.forms import read_form
+from hookd.api.console.portal import sessions as portal_sessions
+from hookd.api.console.portal.pages.opening import first_section
+from hookd.api.console.portal.theme import Theme
 from hookd.api.console.render import notice, page, see_other
 from hookd.api.console.routing import SIGN_IN_PATH, console_router, public_router
 from hookd.api.console.security import (
@@ -18,6 +26,7 @@ from hookd.api.console.security import (
     set_cookie,
 )
 from hookd.api.console.sessions import context, principal_for_token, visitor, visitor_of
+from hookd.core.access import Principal, Scope
 from hookd.services import console as service
 
 router = public_router()
@@ -50,6 +59,22 @@ def _form_page(
     return response
 
 
+def _portal_opened(request: Request, principal: Principal, token: str) -> Response:
+    """An application's key: the consumer portal of its application, the key as its session
+    (checked again on every request, so revoking the key ends it)."""
+    now = context(request).clock()
+    seconds = int(service.SESSION_IDLE.total_seconds())
+    if principal.expires_at is not None:
+        seconds = max(1, min(seconds, int((principal.expires_at - now).total_seconds())))
+    response = see_other(first_section(Theme()))
+    portal_sessions.set_cookie(
+        response, request, portal_sessions.SESSION_COOKIE, token.strip(), max_age=seconds
+    )
+    portal_sessions.clear_cookie(response, request, portal_sessions.THEME_COOKIE)
+    clear_cookie(response, request, SIGN_IN_COOKIE)
+    return response
+
+
 async def _signed_in(request: Request, principal: str, target: str) -> Response:
     token, _ = await service.start_session(context(request), principal)
     response = see_other(safe_next(target))
@@ -77,7 +102,9 @@ async def sign_in(request: Request) -> Response:
             {"next": form.get("next", HOME), "error": "That token is not valid."},
             status_code=401,
         )
-    return await _signed_in(request, principal, form.get("next", HOME))
+    if principal.scope is Scope.APPLICATION:
+        return _portal_opened(request, principal, form.get("token"))
+    return await _signed_in(request, principal.name, form.get("next", HOME))
 
 
 @router.get(LINK_PATH)

@@ -1,6 +1,7 @@
 """Who is using the portal: the app portal token of the session cookie, and the cookies.
 
-A portal session is its app portal token: the token the magic link carries is exchanged once
+A portal session is its app portal token (or an application's API key, signed in at
+``/console/sign-in``): the token the magic link carries is exchanged once
 for an HttpOnly cookie holding it (``/portal/session``), and every request asks
 ``api.auth.ApiKeys`` who it is, as the API does for a bearer token (the one-second cache of
 ``services.access.tokens``). So the session ends exactly when the token does: at its expiry,
@@ -25,7 +26,7 @@ from starlette.responses import Response
 
 from hookd.api.auth import ApiKeys
 from hookd.api.console.security import csrf_token, is_https
-from hookd.core.access import Capability, Principal
+from hookd.core.access import Capability, Principal, Scope
 
 SESSION_COOKIE = "hookd_portal"
 THEME_COOKIE = "hookd_portal_theme"
@@ -75,13 +76,14 @@ def token_of_key(key: str) -> str | None:
 
 
 async def portal_principal(request: Request, token: str) -> Principal | None:
-    """The principal of an app portal token still valid; None for anything else (an API key
-    or the admin token does not open the portal)."""
+    """The principal of an app portal token, or of an API key of one application (the
+    console's sign-in opens the portal with one), still valid; None for anything else (the
+    admin token or another key does not open the portal)."""
     keys: ApiKeys = request.app.state.api_keys
     if not token or len(token) > MAX_KEY:
         return None
     principal = await keys.principal(token.encode())
-    if principal is None or principal.kind != "portal" or principal.app_id is None:
+    if principal is None or principal.app_id is None or principal.scope is not Scope.APPLICATION:
         return None
     return principal
 

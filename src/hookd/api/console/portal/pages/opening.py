@@ -109,8 +109,11 @@ async def theme_stylesheet(request: Request) -> Response:
 
 @signed_in.post("/portal/sign-out")
 async def sign_out(request: Request) -> Response:
-    """End the session's token (``logout``): its cookie, and the token for the API too."""
-    await access_service.logout(context(request), visitor(request).principal)
+    """End the session's token (``logout``): its cookie, and the token for the API too. An
+    application's API key signed in at the console is not revoked: only its cookie goes."""
+    principal = visitor(request).principal
+    if principal.kind == "portal":
+        await access_service.logout(context(request), principal)
     response = see_other("/portal", notice_code=SIGNED_OUT)
     clear_cookie(response, request, SESSION_COOKIE)
     return response
