@@ -411,7 +411,7 @@ async def _exercise(check: Checked, client: httpx.AsyncClient, receiver: Receive
     r = {"relay_id": relay["id"]}
     await check("GET", "/api/v1/relay/{relay_id}", 200, **r)
     filtered = {"filterTypes": ["invoice.paid"], "filter": {"headers": {"x-env": "prod"}}}
-    await check("PUT", "/api/v1/relay/{relay_uid}", 200, json=filtered, relay_uid="relay-uid")
+    await check("PUT", "/api/v1/relay/{relay_id}", 200, json=filtered, relay_id="relay-uid")
     attach = "/api/v1/relay/{relay_id}/attach"
     await check("POST", attach, 200, json={"app": custom["id"], **filtered}, **r)
     await check("POST", attach, 200, json={"source": s["source_id"]}, **r)

@@ -83,15 +83,16 @@ async def get_relay(ctx: CtxDep, request: Request, relay_id: str) -> Response:
 
 
 @router.put(
-    "/{relay_uid}",
+    "/{relay_id}",
     response_model=RelayOut,
     summary="Get or create the relay with this uid, with its filters (hookd listen --relay)",
 )
-async def put_relay(ctx: CtxDep, request: Request, relay_uid: str, body: RelayPutIn) -> Response:
-    if not UID_PATTERN.match(relay_uid) or len(relay_uid) > MAX_UID:
-        raise Invalid("a relay uid is letters, digits, '-', '_' and '.'", loc=("path", "relay_uid"))
+async def put_relay(ctx: CtxDep, request: Request, relay_id: str, body: RelayPutIn) -> Response:
+    # One path template per resource (the other methods take an id or a uid): here, a uid.
+    if not UID_PATTERN.match(relay_id) or len(relay_id) > MAX_UID:
+        raise Invalid("a relay uid is letters, digits, '-', '_' and '.'", loc=("path", "relay_id"))
     fields = {"name": body.name, "metadata": body.metadata}
-    source = await service.upsert_relay(ctx, relay_uid, fields, _filters(body))
+    source = await service.upsert_relay(ctx, relay_id, fields, _filters(body))
     return JSON(relay_out(ctx, source, _hub(request)))
 
 
