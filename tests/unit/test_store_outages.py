@@ -51,6 +51,16 @@ def test_connection_level_errors_are_outages() -> None:
     assert is_outage(outer)
 
 
+def test_a_deadlock_victim_is_an_outage() -> None:
+    """PostgreSQL rolled the transaction back whole: nothing applied, a retry goes through
+    (a worker's flush deleting nothing an endpoint's deletion holds, say)."""
+    victim = asyncpg.exceptions.DeadlockDetectedError("deadlock detected")
+    wrapped = exc.DBAPIError("DELETE FROM endpoints", {}, Exception("deadlock detected"))
+    wrapped.__cause__ = victim  # as SQLAlchemy's asyncpg dialect raises it
+    assert is_outage(wrapped)
+    assert is_outage(asyncpg.exceptions.SerializationError("could not serialize access"))
+
+
 def test_other_errors_are_not_outages() -> None:
     assert not is_outage(ValueError("bad input"))
     assert not is_outage(exc.IntegrityError("INSERT", {}, Exception("duplicate key")))

@@ -2,8 +2,9 @@
 
 The API answers those with 503 and ``Retry-After`` instead of a 500: PostgreSQL stopped,
 restarting or refusing connections, a connection dropped mid-statement, the pool exhausted, or
-an SQLite file locked beyond its busy timeout. Nothing was acknowledged, so a client's retry
-loses nothing. Errors in the SQL or the data (constraints, syntax) are not outages.
+an SQLite file locked beyond its busy timeout, a PostgreSQL transaction rolled back as a
+deadlock's victim or for a serialization failure (its twin, run again, goes through). Nothing
+was acknowledged, so a client's retry loses nothing. Errors in the SQL or the data (constraints, syntax) are not outages.
 
 A full disk (SQLite's ``SQLITE_FULL``, PostgreSQL's ``disk_full``, ``ENOSPC``) is told apart
 by :func:`is_storage_full`: the API answers it with 503 ``storage_unavailable``; hookd writes
@@ -38,6 +39,8 @@ OUTAGES: tuple[type[BaseException], ...] = (
     pg.AdminShutdownError,  # 57P01: terminated by a fast shutdown or restart
     pg.CrashShutdownError,  # 57P02
     pg.TooManyConnectionsError,  # 53300
+    pg.DeadlockDetectedError,  # 40P01: this transaction was the victim, rolled back
+    pg.SerializationError,  # 40001
     DatabaseBusy,
 )
 # SQLite's words for a busy or unreachable file; other OperationalErrors are bugs.
