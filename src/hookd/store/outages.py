@@ -3,8 +3,9 @@
 The API answers those with 503 and ``Retry-After`` instead of a 500: PostgreSQL stopped,
 restarting or refusing connections, a connection dropped mid-statement, the pool exhausted, or
 an SQLite file locked beyond its busy timeout, a PostgreSQL transaction rolled back as a
-deadlock's victim or for a serialization failure (its twin, run again, goes through). Nothing
-was acknowledged, so a client's retry loses nothing. Errors in the SQL or the data (constraints, syntax) are not outages.
+deadlock's victim or for a serialization failure (run again, it goes through). Nothing was
+acknowledged, so a client's retry loses nothing. Errors in the SQL or the data (constraints,
+syntax) are not outages.
 
 A full disk (SQLite's ``SQLITE_FULL``, PostgreSQL's ``disk_full``, ``ENOSPC``) is told apart
 by :func:`is_storage_full`: the API answers it with 503 ``storage_unavailable``; hookd writes
