@@ -4,12 +4,17 @@ browser per test module."""
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator, Iterator
+import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
+import httpx
 import pytest
+from aiohttp import web
 from playwright.async_api import (
     Browser,
     BrowserContext,
@@ -17,12 +22,15 @@ from playwright.async_api import (
     Dialog,
     Page,
     async_playwright,
+    expect,
 )
 
-from tests.support import TOKEN, HookdServer, Receiver
+from tests.support import REPO, TOKEN, HookdServer, Received, Receiver
 
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
+SCREENSHOTS = REPO / "docs" / "console"
+SCREENSHOT_HEIGHT = 1100
 
 
 @pytest.fixture(scope="module")
@@ -124,3 +132,54 @@ async def axe_violations(page: Page) -> list[dict[str, object]]:
         }"""
     )
     return [v for v in result if v["impact"] in ("serious", "critical")]
+
+
+def api(server: HookdServer) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=server.url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
+    )
+
+
+async def until(check: Callable[[], Awaitable[bool]], page: Page, timeout: float = 20) -> None:
+    """Reload ``page`` until ``check`` holds (what the worker did shows on the next render)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not shown in time on {page.url}")
+        await asyncio.sleep(0.3)
+        await page.reload()
+
+
+def answer(status: int, text: str = "") -> Callable[[Received], Awaitable[web.Response]]:
+    async def respond(_: Received) -> web.Response:
+        return web.Response(status=status, text=text)
+
+    return respond
+
+
+async def screenshot(page: Page, path: Path) -> None:
+    """The page from its top, down to SCREENSHOT_HEIGHT pixels at most."""
+    height = await page.evaluate("document.documentElement.scrollHeight")
+    clip = {"x": 0, "y": 0, "width": 1280, "height": min(height, SCREENSHOT_HEIGHT)}
+    await page.screenshot(path=path, full_page=True, clip=clip)  # type: ignore[arg-type]
+
+
+def publish_screenshots(tmp_path: Path, taken: list[str]) -> None:
+    """The screenshots docs/console.md shows: each one ``taken`` (in ``tmp_path``) must be in
+    docs/console/ and shown by docs/console.md; HOOKD_UPDATE_SCREENSHOTS=1 copies them there."""
+    if os.environ.get("HOOKD_UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(exist_ok=True)
+        for name in taken:
+            shutil.copyfile(tmp_path / name, SCREENSHOTS / name)
+    documented = (REPO / "docs" / "console.md").read_text()
+    for name in taken:
+        assert f"console/{name}" in documented, f"docs/console.md does not show {name}"
+        assert (SCREENSHOTS / name).exists(), f"run with HOOKD_UPDATE_SCREENSHOTS=1: {name}"
+
+
+async def recover_failed(page: Page) -> None:
+    """On an endpoint's page: resend its messages failed in the last five minutes (one)."""
+    since = datetime.now(UTC) - timedelta(minutes=5)
+    await page.get_by_label("Failed since (UTC)").fill(since.strftime("%Y-%m-%dT%H:%M:%S"))
+    await page.get_by_role("button", name="Resend failed messages").click()
+    await expect(page.get_by_role("status")).to_have_text("1 failed messages queued again.")

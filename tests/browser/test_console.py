@@ -6,48 +6,25 @@ the CSRF check, escaping, the security headers, and accessibility (axe-core, the
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import shutil
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
-import httpx
 import pytest
-from aiohttp import web
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, expect
 
-from tests.browser.conftest import axe_violations, visit
+from tests.browser.conftest import (
+    answer,
+    api,
+    axe_violations,
+    publish_screenshots,
+    recover_failed,
+    screenshot,
+    until,
+    visit,
+)
 from tests.launcher import run_hookd
-from tests.support import REPO, TOKEN, HookdServer, Received, Receiver
-
-SCREENSHOTS = REPO / "docs" / "console"
-SCREENSHOT_HEIGHT = 1100
-
-
-def api(server: HookdServer) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        base_url=server.url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
-    )
-
-
-async def until(check: Callable[[], Awaitable[bool]], page: Page, timeout: float = 20) -> None:
-    """Reload ``page`` until ``check`` holds (what the worker did shows on the next render)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not shown in time on {page.url}")
-        await asyncio.sleep(0.3)
-        await page.reload()
-
-
-def answer(status: int, text: str = "") -> Callable[[Received], Awaitable[web.Response]]:
-    async def respond(_: Received) -> web.Response:
-        return web.Response(status=status, text=text)
-
-    return respond
+from tests.support import HookdServer, Receiver
 
 
 async def test_sign_in_with_the_token_or_a_login_link_and_sign_out(
@@ -228,10 +205,7 @@ async def test_deliver_fail_resend_recover_rotate_and_send_an_example(
     await until(lambda: delivery.get_by_text("fail", exact=True).is_visible(), page)
     receiver.default = 204
     await v.goto(f"/console/apps/{app_id}/endpoints/{endpoint_id}")
-    since = datetime.now(UTC) - timedelta(minutes=5)
-    await page.get_by_label("Failed since (UTC)").fill(since.strftime("%Y-%m-%dT%H:%M:%S"))
-    await page.get_by_role("button", name="Resend failed messages").click()
-    await expect(page.get_by_role("status")).to_have_text("1 failed messages queued again.")
+    await recover_failed(page)
     await v.goto(f"/console/apps/{app_id}/messages/{lost.json()['id']}")
     await until(lambda: delivery.get_by_text("success", exact=True).is_visible(), page)
 
@@ -347,13 +321,6 @@ async def test_a_state_change_without_the_csrf_token_is_refused(
     assert anonymous.headers["location"] == "/console/sign-in"
     await v.context.close()
     await stranger.context.close()
-
-
-async def screenshot(page: Page, path: Path) -> None:
-    """The page from its top, down to SCREENSHOT_HEIGHT pixels at most."""
-    height = await page.evaluate("document.documentElement.scrollHeight")
-    clip = {"x": 0, "y": 0, "width": 1280, "height": min(height, SCREENSHOT_HEIGHT)}
-    await page.screenshot(path=path, full_page=True, clip=clip)  # type: ignore[arg-type]
 
 
 async def _sample_data(server: HookdServer, receiver: Receiver) -> tuple[str, str, str]:
@@ -472,14 +439,7 @@ async def test_pages_are_accessible_by_keyboard_and_screen_reader_in_both_themes
     # The screenshots docs/console.md shows (written there with HOOKD_UPDATE_SCREENSHOTS=1).
     taken = sorted(p.name for p in tmp_path.glob("*.png"))
     assert len(taken) == 2 * (len(shown) + 1)
-    if os.environ.get("HOOKD_UPDATE_SCREENSHOTS") == "1":
-        SCREENSHOTS.mkdir(exist_ok=True)
-        for name in taken:
-            shutil.copyfile(tmp_path / name, SCREENSHOTS / name)
-    documented = (REPO / "docs" / "console.md").read_text()
-    for name in taken:
-        assert f"console/{name}" in documented, f"docs/console.md does not show {name}"
-        assert (SCREENSHOTS / name).exists(), f"run with HOOKD_UPDATE_SCREENSHOTS=1: {name}"
+    publish_screenshots(tmp_path, taken)
 
 
 async def test_delete_an_application_after_confirming(

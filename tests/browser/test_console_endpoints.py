@@ -7,22 +7,26 @@ screenshots docs/console.md shows."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import os
 import re
-import shutil
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
 from playwright.async_api import Browser, Page, expect
 
-from tests.browser.conftest import Visit, axe_violations, visit
-from tests.browser.test_console import answer, api, screenshot, until
-from tests.support import REPO, HookdServer, Receiver
+from tests.browser.conftest import (
+    Visit,
+    answer,
+    api,
+    axe_violations,
+    publish_screenshots,
+    recover_failed,
+    screenshot,
+    until,
+    visit,
+)
+from tests.support import HookdServer, Receiver
 
-SCREENSHOTS = REPO / "docs" / "console"
 PASSWORD = "correct-horse-battery-staple"
 
 
@@ -225,10 +229,7 @@ async def test_endpoint_form_delivery_failure_resend_rotate_transform_recover_an
     await _status_is(page, "fail")
     receiver.default = 204
     await v.goto(f"/console/apps/{app_id}/endpoints/{endpoint_id}")
-    since = datetime.now(UTC) - timedelta(minutes=5)
-    await page.get_by_label("Failed since (UTC)").fill(since.strftime("%Y-%m-%dT%H:%M:%S"))
-    await page.get_by_role("button", name="Resend failed messages").click()
-    await expect(page.get_by_role("status")).to_have_text("1 failed messages queued again.")
+    await recover_failed(page)
     await v.goto(f"/console/apps/{app_id}/messages/{lost}")
     await _status_is(page, "success")
 
@@ -375,11 +376,4 @@ async def test_endpoint_form_and_message_pages_are_accessible_in_both_themes(
 
     taken = sorted(p.name for p in tmp_path.glob("*.png"))
     assert len(taken) == 2 * len(shown)
-    if os.environ.get("HOOKD_UPDATE_SCREENSHOTS") == "1":
-        SCREENSHOTS.mkdir(exist_ok=True)
-        for name in taken:
-            await asyncio.to_thread(shutil.copyfile, tmp_path / name, SCREENSHOTS / name)
-    documented = (REPO / "docs" / "console.md").read_text()
-    for name in taken:
-        assert f"console/{name}" in documented, f"docs/console.md does not show {name}"
-        assert (SCREENSHOTS / name).exists(), f"run with HOOKD_UPDATE_SCREENSHOTS=1: {name}"
+    publish_screenshots(tmp_path, taken)

@@ -5,8 +5,6 @@ revoked, the Settings page without a secret, and accessibility (axe-core) in bot
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
@@ -16,9 +14,15 @@ import pytest
 from aiohttp import web
 from playwright.async_api import Browser, expect
 
-from tests.browser.conftest import axe_violations, visit
-from tests.browser.test_console import SCREENSHOTS, api, screenshot, until
-from tests.support import MAIN_KEY, REPO, TOKEN, HookdServer, Received, Receiver
+from tests.browser.conftest import (
+    api,
+    axe_violations,
+    publish_screenshots,
+    screenshot,
+    until,
+    visit,
+)
+from tests.support import MAIN_KEY, TOKEN, HookdServer, Received, Receiver
 
 # A test value the Settings page must hide.
 SMTP_PASSWORD = "smtp-pass-Zq8xv31"
@@ -233,11 +237,4 @@ async def test_operating_pages_are_accessible_in_both_themes(
         assert v.errors == [], v.errors
     taken = sorted(p.name for p in tmp_path.glob("*.png"))
     assert taken == ["overview-dark.png", "overview-light.png"]
-    if os.environ.get("HOOKD_UPDATE_SCREENSHOTS") == "1":
-        SCREENSHOTS.mkdir(exist_ok=True)
-        for name in taken:
-            shutil.copyfile(tmp_path / name, SCREENSHOTS / name)
-    documented = (REPO / "docs" / "console.md").read_text()
-    for name in taken:
-        assert f"console/{name}" in documented, f"docs/console.md does not show {name}"
-        assert (SCREENSHOTS / name).exists(), f"run with HOOKD_UPDATE_SCREENSHOTS=1: {name}"
+    publish_screenshots(tmp_path, taken)

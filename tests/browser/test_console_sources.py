@@ -10,8 +10,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Literal
@@ -21,9 +19,16 @@ import pytest
 from aiohttp import web
 from playwright.async_api import Browser, Page, expect
 
-from tests.browser.conftest import Visit, axe_violations, visit
-from tests.browser.test_console import SCREENSHOTS, api, screenshot, until
-from tests.support import REPO, HookdServer, Received, Receiver
+from tests.browser.conftest import (
+    Visit,
+    api,
+    axe_violations,
+    publish_screenshots,
+    screenshot,
+    until,
+    visit,
+)
+from tests.support import HookdServer, Received, Receiver
 
 SECRET = "It's a Secret to Everybody"
 SCHEMES: tuple[Literal["light", "dark"], ...] = ("light", "dark")
@@ -412,14 +417,7 @@ async def _accessible(
 
     taken = sorted(p.name for p in tmp_path.glob("*.png"))
     assert len(taken) == 2 * len(shown)
-    if os.environ.get("HOOKD_UPDATE_SCREENSHOTS") == "1":
-        SCREENSHOTS.mkdir(exist_ok=True)
-        for name in taken:
-            shutil.copyfile(tmp_path / name, SCREENSHOTS / name)
-    documented = (REPO / "docs" / "console.md").read_text()
-    for name in taken:
-        assert f"console/{name}" in documented, f"docs/console.md does not show {name}"
-        assert (SCREENSHOTS / name).exists(), f"run with HOOKD_UPDATE_SCREENSHOTS=1: {name}"
+    publish_screenshots(tmp_path, taken)
 
 
 async def test_bad_input_is_a_clear_4xx_page(browser: Browser, console_server: HookdServer) -> None:

@@ -7,8 +7,6 @@ sign-out), embedding in an iframe with a theme, a phone's viewport, and accessib
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Literal
@@ -31,11 +29,15 @@ from svix.api import (
 from svix.exceptions import HttpError
 from svix.models import AppPortalCapability
 
-from tests.browser.conftest import Visit, axe_violations
-from tests.browser.test_console import screenshot, until
-from tests.support import REPO, TOKEN, HookdServer, Received, Receiver
+from tests.browser.conftest import (
+    Visit,
+    axe_violations,
+    publish_screenshots,
+    screenshot,
+    until,
+)
+from tests.support import TOKEN, HookdServer, Received, Receiver
 
-SCREENSHOTS = REPO / "docs" / "console"
 PHONE: ViewportSize = {"width": 390, "height": 844}
 EXAMPLE = {"invoice": "in_1001", "amount": 4200, "currency": "EUR"}
 
@@ -448,11 +450,4 @@ async def test_accessible_in_both_themes_and_on_a_phone(
 
     taken = sorted(p.name for p in tmp_path.glob("*.png"))
     assert len(taken) == 2 * len(shown) + 1
-    if os.environ.get("HOOKD_UPDATE_SCREENSHOTS") == "1":
-        SCREENSHOTS.mkdir(exist_ok=True)
-        for name in taken:
-            shutil.copyfile(tmp_path / name, SCREENSHOTS / name)
-    documented = (REPO / "docs" / "console.md").read_text()
-    for name in taken:
-        assert f"console/{name}" in documented, f"docs/console.md does not show {name}"
-        assert (SCREENSHOTS / name).exists(), f"run with HOOKD_UPDATE_SCREENSHOTS=1: {name}"
+    publish_screenshots(tmp_path, taken)

@@ -516,16 +516,20 @@ async def save_endpoint(request: Request, app_id: str, endpoint_id: str) -> Resp
     return see_other(base(endpoint.app_id, endpoint.id), notice_code=SAVED)
 
 
-@router.post("/console/apps/{app_id}/endpoints/{endpoint_id}/enabled")
-async def set_enabled(request: Request, app_id: str, endpoint_id: str) -> Response:
-    """``enabled=1`` enables the endpoint, ``enabled=0`` disables it."""
+async def enable_posted(request: Request, app_id: str, endpoint_id: str) -> tuple[Endpoint, str]:
+    """``enabled=1`` enables the endpoint, ``enabled=0`` disables it: the endpoint and the
+    notice to show."""
     enable = (await read_form(request)).get("enabled") == "1"
     endpoint, _ = await service.update_endpoint(
         context(request), app_id, endpoint_id, {"disabled": not enable}, replace=False
     )
-    return see_other(
-        base(endpoint.app_id, endpoint.id), notice_code=ENABLED if enable else DISABLED
-    )
+    return endpoint, ENABLED if enable else DISABLED
+
+
+@router.post("/console/apps/{app_id}/endpoints/{endpoint_id}/enabled")
+async def set_enabled(request: Request, app_id: str, endpoint_id: str) -> Response:
+    endpoint, notice_code = await enable_posted(request, app_id, endpoint_id)
+    return see_other(base(endpoint.app_id, endpoint.id), notice_code=notice_code)
 
 
 @router.post("/console/apps/{app_id}/endpoints/{endpoint_id}/headers")
@@ -545,26 +549,32 @@ async def save_headers(request: Request, app_id: str, endpoint_id: str) -> Respo
     return see_other(base(endpoint.app_id, endpoint.id), notice_code=HEADERS_SAVED)
 
 
-@router.post("/console/apps/{app_id}/endpoints/{endpoint_id}/recover")
-async def recover(request: Request, app_id: str, endpoint_id: str) -> Response:
-    form = await read_form(request)
-    since = form.time("since", label="Since")
+async def recover_posted(request: Request, app_id: str, endpoint_id: str) -> int:
+    """Resend the endpoint's messages failed since the posted time: how many were sent."""
+    since = (await read_form(request)).time("since", label="Since")
     if since is None:
         raise Invalid("Choose the time to recover failed messages from", loc=("form", "since"))
     task = await service.recover(context(request), app_id, endpoint_id, since=since, until=None)
-    return see_other(
-        base(app_id, endpoint_id),
-        notice_code=RECOVERED,
-        count=int(task.data.get("messagesSent", 0)),
-    )
+    return int(task.data.get("messagesSent", 0))
+
+
+@router.post("/console/apps/{app_id}/endpoints/{endpoint_id}/recover")
+async def recover(request: Request, app_id: str, endpoint_id: str) -> Response:
+    count = await recover_posted(request, app_id, endpoint_id)
+    return see_other(base(app_id, endpoint_id), notice_code=RECOVERED, count=count)
+
+
+async def posted_event_type(request: Request) -> str:
+    """The event type an example is posted for (``event_type``)."""
+    event_type = (await read_form(request)).text("event_type")
+    if not event_type:
+        raise Invalid("Choose an event type", loc=("form", "event_type"))
+    return event_type
 
 
 @router.post("/console/apps/{app_id}/endpoints/{endpoint_id}/send-example")
 async def example(request: Request, app_id: str, endpoint_id: str) -> Response:
-    form = await read_form(request)
-    event_type = form.text("event_type")
-    if not event_type:
-        raise Invalid("Choose an event type", loc=("form", "event_type"))
+    event_type = await posted_event_type(request)
     message = await send_example(context(request), app_id, endpoint_id, event_type)
     return see_other(
         f"/console/apps/{message.app_id}/messages/{message.id}", notice_code=EXAMPLE_SENT

@@ -19,10 +19,11 @@ from hookd.engine.transformations.apply import unsigned_headers
 from hookd.services import applications as app_service
 from hookd.services import attempts as attempt_service
 from hookd.services import background_tasks as task_service
+from hookd.services.context import Context
 from hookd.services.endpoints import crud as endpoint_service
 from hookd.services.endpoints.crud import SENSITIVE_HEADERS
 from hookd.services.errors import Invalid, NotFound
-from hookd.services.messages.log import message_log, message_view
+from hookd.services.messages.log import MessageView, message_log, message_view
 from hookd.services.messages.replay import ReplayFilter, replay_failed
 
 router = console_router()
@@ -50,19 +51,14 @@ def _filters(request: Request) -> dict[str, Any]:
     }
 
 
-@router.get("/console/apps/{app_id}/messages")
-async def message_list(request: Request, app_id: str) -> Response:
-    ctx = context(request)
-    app = await app_service.get_app(ctx, app_id)
-    lookup = request.query_params.get("lookup", "").strip()
-    if lookup:  # by id or eventId: to the message's page, whose address has its id
-        found = await message_view(ctx, app.id, lookup[:256])
-        return see_other(f"/console/apps/{app.id}/messages/{found.message.id}")
+async def log_values(request: Request, ctx: Context, app_id: str) -> tuple[dict[str, Any], int]:
+    """The values of an application's message log page (its filters from the query string, the
+    endpoints to filter by, a page of messages) and its status code: a bad filter is a 4xx with
+    its detail in ``error``."""
     endpoints = await endpoint_service.list_endpoints(
-        ctx, app.id, ListQuery(ENDPOINTS_OFFERED, None, "ascending")
+        ctx, app_id, ListQuery(ENDPOINTS_OFFERED, None, "ascending")
     )
-    values = {
-        "app": app,
+    values: dict[str, Any] = {
         "endpoints": endpoints.items,
         "query": request.query_params,
         "statuses": list(STATUSES),
@@ -74,24 +70,31 @@ async def message_list(request: Request, app_id: str) -> Response:
     try:
         result = await message_log(
             ctx,
-            app.id,
+            app_id,
             iterator=request.query_params.get("iterator") or None,
             limit=PAGE_SIZE,
             **_filters(request),
         )
     except Invalid as exc:
-        return page(
-            request,
-            "messages/list.html",
-            {**values, "error": exc.detail},
-            status_code=exc.status_code,
-            title=f"{app.name} · messages",
-        )
+        return {**values, "error": exc.detail}, exc.status_code
     previous, following = page_links(request, result)
+    return {**values, "rows": result.items, "previous": previous, "following": following}, 200
+
+
+@router.get("/console/apps/{app_id}/messages")
+async def message_list(request: Request, app_id: str) -> Response:
+    ctx = context(request)
+    app = await app_service.get_app(ctx, app_id)
+    lookup = request.query_params.get("lookup", "").strip()
+    if lookup:  # by id or eventId: to the message's page, whose address has its id
+        found = await message_view(ctx, app.id, lookup[:256])
+        return see_other(f"/console/apps/{app.id}/messages/{found.message.id}")
+    values, status_code = await log_values(request, ctx, app.id)
     return page(
         request,
         "messages/list.html",
-        {**values, "rows": result.items, "previous": previous, "following": following},
+        {**values, "app": app},
+        status_code=status_code,
         title=f"{app.name} · messages",
     )
 
@@ -114,11 +117,9 @@ def sent_headers(
     ]
 
 
-@router.get("/console/apps/{app_id}/messages/{ref}")
-async def message_page(request: Request, app_id: str, ref: str) -> Response:
-    ctx = context(request)
-    app = await app_service.get_app(ctx, app_id)
-    view = await message_view(ctx, app.id, ref)
+def message_values(ctx: Context, view: MessageView) -> dict[str, Any]:
+    """The values of a message's page: the message, its destinations, and its attempts grouped
+    by endpoint, each with the request headers rebuilt (``sent_headers``)."""
     style = ctx.settings.signature_headers
     by_endpoint: dict[str, list[tuple[Attempt, list[tuple[str, str]]]]] = {}
     endpoints = {endpoint.id: endpoint for endpoint, _ in view.destinations}
@@ -126,26 +127,33 @@ async def message_page(request: Request, app_id: str, ref: str) -> Response:
         endpoint = endpoints.get(attempt.endpoint_id)
         headers = [] if endpoint is None else sent_headers(endpoint, view.message, attempt, style)
         by_endpoint.setdefault(attempt.endpoint_id, []).append((attempt, headers))
+    return {"view": view, "message": view.message, "by_endpoint": by_endpoint}
+
+
+@router.get("/console/apps/{app_id}/messages/{ref}")
+async def message_page(request: Request, app_id: str, ref: str) -> Response:
+    ctx = context(request)
+    app = await app_service.get_app(ctx, app_id)
+    view = await message_view(ctx, app.id, ref)
     return page(
         request,
         "messages/detail.html",
-        {
-            "app": app,
-            "view": view,
-            "message": view.message,
-            "by_endpoint": by_endpoint,
-        },
+        {"app": app, **message_values(ctx, view)},
         title=f"Message {view.message.id}",
     )
 
 
-@router.post("/console/apps/{app_id}/messages/{msg_id}/resend")
-async def resend(request: Request, app_id: str, msg_id: str) -> Response:
-    form = await read_form(request)
-    endpoint_id = form.text("endpoint_id")
+async def resend_posted(request: Request, app_id: str, msg_id: str) -> None:
+    """Resend the message to the endpoint the form posts (``endpoint_id``)."""
+    endpoint_id = (await read_form(request)).text("endpoint_id")
     if not endpoint_id:
         raise Invalid("Choose the endpoint to resend to", loc=("form", "endpoint_id"))
     await attempt_service.resend(context(request), app_id, msg_id, endpoint_id)
+
+
+@router.post("/console/apps/{app_id}/messages/{msg_id}/resend")
+async def resend(request: Request, app_id: str, msg_id: str) -> Response:
+    await resend_posted(request, app_id, msg_id)
     return see_other(f"/console/apps/{app_id}/messages/{msg_id}", notice_code=RESENT)
 
 

@@ -8,14 +8,8 @@ actions, so a token can do in the portal exactly what it can do with the API.
 
 from __future__ import annotations
 
+from hookd.api.access.rules import ATTEMPT, ENDPOINT, ROTATE, SECRET, TRANSFORM, VIEW
 from hookd.core.access import Capability
-
-VIEW = Capability.VIEW_BASE
-SECRET = Capability.VIEW_ENDPOINT_SECRET
-ROTATE = Capability.MANAGE_ENDPOINT_SECRET
-TRANSFORM = Capability.MANAGE_TRANSFORMATIONS
-ATTEMPT = Capability.CREATE_ATTEMPTS
-ENDPOINT = Capability.MANAGE_ENDPOINT
 
 ENDPOINTS = "/portal/endpoints"
 AN_ENDPOINT = f"{ENDPOINTS}/{{endpoint_id}}"

@@ -17,12 +17,13 @@ from hookd.api.console.forms import Form, field_errors, read_form
 from hookd.api.console.pages.endpoints import (
     CREATED,
     DELETED,
-    DISABLED,
-    ENABLED,
     EXAMPLE_SENT,
     RECOVERED,
     ROTATED,
     SAVED,
+    enable_posted,
+    posted_event_type,
+    recover_posted,
 )
 from hookd.api.console.portal.render import portal_page
 from hookd.api.console.portal.routing import portal_router
@@ -223,37 +224,19 @@ async def save_endpoint(request: Request, endpoint_id: str) -> Response:
 
 @router.post("/portal/endpoints/{endpoint_id}/enabled")
 async def set_enabled(request: Request, endpoint_id: str) -> Response:
-    """``enabled=1`` enables the endpoint, ``enabled=0`` disables it."""
-    enable = (await read_form(request)).get("enabled") == "1"
-    endpoint, _ = await service.update_endpoint(
-        context(request),
-        visitor(request).app_id,
-        endpoint_id,
-        {"disabled": not enable},
-        replace=False,
-    )
-    return see_other(base(endpoint.id), notice_code=ENABLED if enable else DISABLED)
+    endpoint, notice_code = await enable_posted(request, visitor(request).app_id, endpoint_id)
+    return see_other(base(endpoint.id), notice_code=notice_code)
 
 
 @router.post("/portal/endpoints/{endpoint_id}/recover")
 async def recover(request: Request, endpoint_id: str) -> Response:
-    form = await read_form(request)
-    since = form.time("since", label="Since")
-    if since is None:
-        raise Invalid("Choose the time to recover failed messages from", loc=("form", "since"))
-    task = await service.recover(
-        context(request), visitor(request).app_id, endpoint_id, since=since, until=None
-    )
-    return see_other(
-        base(endpoint_id), notice_code=RECOVERED, count=int(task.data.get("messagesSent", 0))
-    )
+    count = await recover_posted(request, visitor(request).app_id, endpoint_id)
+    return see_other(base(endpoint_id), notice_code=RECOVERED, count=count)
 
 
 @router.post("/portal/endpoints/{endpoint_id}/send-example")
 async def example(request: Request, endpoint_id: str) -> Response:
-    event_type = (await read_form(request)).text("event_type")
-    if not event_type:
-        raise Invalid("Choose an event type", loc=("form", "event_type"))
+    event_type = await posted_event_type(request)
     # Only an event type the session may see (its feature flags): else the same 404.
     await event_type_service.get_event_type(
         context(request), event_type, feature_flags=visitor(request).principal.feature_flags
