@@ -10,8 +10,9 @@ BIN := $(VENV)/bin
 # in pyproject.toml ([tool.coverage.report] fail_under).
 COVERAGE ?=
 PYTEST_COVERAGE := $(if $(COVERAGE),--cov=hookd --cov-report=term:skip-covered,)
-# The suite runs in parallel workers (pytest-xdist), one per CPU core by default; WORKERS=0 runs
-# it in the pytest process alone.
+# The suite runs in parallel workers (pytest-xdist), one per CPU core by default; a worker left
+# idle takes tests queued for another (worksteal), so the slow ones do not pile up on one worker.
+# WORKERS=0 runs it in the pytest process alone.
 WORKERS ?= auto
 
 .PHONY: run test lint typecheck imports check constraints bench clean
@@ -32,7 +33,7 @@ run: $(VENV)/.installed
 	$(BIN)/hookd serve
 
 test: $(VENV)/.dev-installed
-	$(BIN)/python -m pytest -q -n $(WORKERS) $(PYTEST_COVERAGE)
+	$(BIN)/python -m pytest -q -n $(WORKERS) --dist worksteal $(PYTEST_COVERAGE)
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check src tests bench
