@@ -24,10 +24,10 @@ from tests.support import MAIN_KEY, TOKEN, HookdServer, NewServer, Received, Rec
 settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("suite")
 
-# The longest tests (each tens of seconds: PostgreSQL fault injection, schemathesis, the docs'
-# examples, processes killed and replaced, the rasa-sdk oracle) run first. Parallel workers
-# (`make test`, pytest-xdist's worksteal) then share the short ones that remain, instead of one
-# worker starting a long test while the other has nothing left to run.
+# The longest tests (each tens of seconds: PostgreSQL and Redis fault injection, schemathesis,
+# the docs' examples, processes killed and replaced, the rasa-sdk oracle) run first. Parallel
+# workers (`make test`, pytest-xdist's worksteal) then share the short ones that remain, instead
+# of one worker starting a long test while the other has nothing left to run.
 LONGEST_FIRST = (
     "tests/integration/test_faults_pg.py",
     "tests/integration/test_openapi_fuzz.py",
@@ -37,6 +37,9 @@ LONGEST_FIRST = (
     "tests/integration/test_bin_commands.py",
     "tests/integration/test_delivery_processes.py",
     "tests/integration/test_alerts.py::test_one_evaluator_at_a_time_across_processes",
+    "tests/integration/test_queue_redis.py",
+    "tests/integration/test_response_schemas.py",
+    "tests/integration/test_hostile_clients.py",
 )
 
 
