@@ -1,6 +1,6 @@
 # Two commands do everything on a fresh machine with Python 3.11 and make:
 #   make run    create .venv, install hookd, start `hookd serve` on an embedded SQLite file
-#   make test   install the dev dependencies and run the whole suite
+#   make test   install the dev dependencies and run the whole suite (in parallel workers)
 #   make check  lint, type check, import contracts and the suite: what CI runs (.ci/run)
 # The dev and CI install is pinned by constraints/dev.txt; `make run`'s install is not.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -10,6 +10,10 @@ BIN := $(VENV)/bin
 # in pyproject.toml ([tool.coverage.report] fail_under).
 COVERAGE ?=
 PYTEST_COVERAGE := $(if $(COVERAGE),--cov=hookd --cov-report=term:skip-covered,)
+# The suite runs in parallel workers (pytest-xdist), one per CPU core by default; a worker left
+# idle takes tests queued for another (worksteal), so the slow ones do not pile up on one worker.
+# WORKERS=0 runs it in the pytest process alone.
+WORKERS ?= auto
 
 .PHONY: run test lint typecheck imports check constraints bench clean
 
@@ -29,7 +33,7 @@ run: $(VENV)/.installed
 	$(BIN)/hookd serve
 
 test: $(VENV)/.dev-installed
-	$(BIN)/python -m pytest -q $(PYTEST_COVERAGE)
+	$(BIN)/python -m pytest -q -n $(WORKERS) --dist worksteal $(PYTEST_COVERAGE)
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check src tests bench

@@ -10,12 +10,42 @@ from pathlib import Path
 import httpx
 import pytest
 from aiohttp import web
+from hypothesis import HealthCheck, settings
 from svix.api import ApplicationIn, SvixAsync, SvixOptions
 
 from hookd.store import sealing
 from tests import launcher
 from tests.pg import PrivateCluster, create_database, drop_database, migrate_database
 from tests.support import MAIN_KEY, TOKEN, HookdServer, NewServer, Received, Receiver
+
+# Hypothesis's own timing checks (a deadline per example, "input generation is slow") measure
+# the machine rather than the code, and a loaded machine (parallel workers) trips them; the
+# suite asserts no timing.
+settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
+
+# The longest tests (each tens of seconds: PostgreSQL and Redis fault injection, schemathesis,
+# the docs' examples, processes killed and replaced, the rasa-sdk oracle) run first. Parallel
+# workers (`make test`, pytest-xdist's worksteal) then share the short ones that remain, instead
+# of one worker starting a long test while the other has nothing left to run.
+LONGEST_FIRST = (
+    "tests/integration/test_faults_pg.py",
+    "tests/integration/test_openapi_fuzz.py",
+    "tests/integration/test_docs_examples.py",
+    "tests/fulfillment/test_rasa_sdk_oracle.py",
+    "tests/integration/inbound/test_door.py::test_every_2xx_is_stored_when_killed_right_after",
+    "tests/integration/test_bin_commands.py",
+    "tests/integration/test_delivery_processes.py",
+    "tests/integration/test_alerts.py::test_one_evaluator_at_a_time_across_processes",
+    "tests/integration/test_queue_redis.py",
+    "tests/integration/test_response_schemas.py",
+    "tests/integration/test_hostile_clients.py",
+)
+
+
+@pytest.hookimpl(trylast=True)  # after pytest has grouped the tests by their fixtures' params
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: not item.nodeid.startswith(LONGEST_FIRST))  # stable
 
 
 def pytest_sessionfinish() -> None:

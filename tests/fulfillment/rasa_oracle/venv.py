@@ -4,11 +4,14 @@ rasa-sdk pins pydantic<2.14 and websockets<16 (every 3.x release), so it cannot 
 beside hookd; the oracle runs in its own interpreter and the tests talk to it over loopback
 HTTP or read its printed JSON. It lives outside the repository (``$XDG_CACHE_HOME`` or
 ``~/.cache``, ``hookd/oracles/``; ``HOOKD_ORACLE_CACHE`` overrides) so that fresh clones on the
-same machine, CI's included, reuse it instead of installing it again.
+same machine, CI's included, reuse it instead of installing it again. The build holds a lock
+file beside it: parallel test workers (pytest-xdist) and concurrent runs build it once, the
+others wait for it and reuse it.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -42,8 +45,17 @@ def oracle_python() -> Path:
     """The venv's interpreter, installing rasa-sdk on first use (about a minute)."""
     if MARKER.exists():
         return _python()
-    shutil.rmtree(VENV, ignore_errors=True)
     VENV.parent.mkdir(parents=True, exist_ok=True)
+    with (CACHE / f"{VENV.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not MARKER.exists():  # not built by whoever held the lock before
+            _build()
+    return _python()
+
+
+def _build() -> None:
+    """Install rasa-sdk into a new venv; the marker is written last."""
+    shutil.rmtree(VENV, ignore_errors=True)
     steps = [
         [sys.executable, "-m", "venv", str(VENV)],
         [str(_python()), "-m", "pip", "install", "--quiet", f"rasa-sdk=={RASA_SDK_VERSION}"],
@@ -56,4 +68,3 @@ def oracle_python() -> Path:
         if done.returncode != 0:
             _unavailable(f"{' '.join(step[:4])} failed: {done.stderr.strip()[-500:]}")
     MARKER.touch()
-    return _python()
