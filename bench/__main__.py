@@ -91,7 +91,7 @@ def environment() -> dict[str, Any]:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="small sizes (about 3 minutes)")
+    parser.add_argument("--quick", action="store_true", help="small sizes (3 to 4 minutes)")
     parser.add_argument(
         "--scenario", action="append", choices=list(SCENARIOS), help="run only these (repeatable)"
     )

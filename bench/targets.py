@@ -82,7 +82,8 @@ def targets(results: dict[str, ScenarioResult], quick: bool) -> list[Target]:
     single = ratios.get("one-to-one/raw deliveries/s")
     add("one-to-one >= 0.4x raw", single, "{:.2f}x", (single or 0) >= 0.4)
     creates = ratios.get("create API/before creates/s")
-    add("create API >= 2.5x before", creates, "{:.2f}x", (creates or 0) >= 2.5)
+    # Another day's figure: README "Performance" compares the trees before and after in one run.
+    add("create API >= 2.5x 2,440/s (issue 19)", creates, "{:.2f}x", (creates or 0) >= 2.5)
     create = results.get("create-api")
     open_p99 = create.details["open_loop_latency_ms"]["p99_ms"] if create else None
     add("create API p99 <= 10 ms at half rate", open_p99, "{:.1f} ms", (open_p99 or 99) <= 10)
