@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -74,6 +75,10 @@ class HookdServer:
     @property
     def log_path(self) -> Path:
         return self.data_dir / "server.log"
+
+    def log_lines(self) -> list[dict[str, Any]]:
+        """The server's JSON log lines, parsed (other lines, a traceback's, are left out)."""
+        return parsed_log_lines(self.log_path.read_text())
 
     def start(self, timeout: float = 20.0, *, wait_healthy: bool = True) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -233,3 +238,15 @@ async def eventually(check: Callable[[], Any], timeout: float = 15.0, interval: 
     if last:
         raise last
     raise AssertionError("condition not met in time")
+
+
+def parsed_log_lines(text: str) -> list[dict[str, Any]]:
+    """The JSON objects of a log stream, one a line (what is not one is left out)."""
+    parsed = []
+    for line in text.splitlines():
+        if line.startswith("{"):
+            try:
+                parsed.append(json.loads(line))
+            except ValueError:
+                continue
+    return parsed

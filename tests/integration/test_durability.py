@@ -138,8 +138,8 @@ async def test_a_killed_workers_deliveries_come_back_soon_after_their_lease(
     # Before: up to 1.5 leases (36 s here, the reclaim ran every half lease).
     requests = await receiver.wait_for(2, timeout=lease + 6)
     assert requests[1].headers["webhook-id"] == msg_id
-    lines = [line for line in survivor.log_path.read_text().splitlines() if "lease ran out" in line]
-    assert len(lines) == 1 and '"count": 1' in lines[0] and '"worker": "' in lines[0], lines
+    lines = [line for line in survivor.log_lines() if "lease ran out" in line["event"]]
+    assert len(lines) == 1 and lines[0]["count"] == 1 and lines[0]["worker"], lines
 
 
 async def _held_attempt(

@@ -86,7 +86,7 @@ def deploy(directory: Path, env: dict[str, str]) -> list[HookdServer]:
 
 
 def log_count(server: HookdServer, event: str) -> int:
-    return server.log_path.read_text().count(f'"event": "{event}"')
+    return sum(1 for line in server.log_lines() if line.get("event") == event)
 
 
 async def wait_delivered(receiver: Receiver, count: int) -> None:

@@ -260,6 +260,8 @@ CONFIG_FIELDS: Mapping[str, tuple[ConfigField, ...]] = MappingProxyType(
         ),
         "twitch": (_secret("The subscription's secret."), _tolerance(600)),
         "microsoft-graph": (_secret("The subscription's clientState."),),
+        # A relay has no settings of its own: `hookd listen` brings its filters.
+        "relay": (),
         "bin": (
             ConfigField(
                 "ttlSeconds",
