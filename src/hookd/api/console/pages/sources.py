@@ -22,6 +22,7 @@ from hookd.core.domain import ListQuery, Source, StaticResponse
 from hookd.core.masking import mask_config
 from hookd.core.providers import PROVIDERS
 from hookd.core.providers.config_description import ConfigField, fields_of
+from hookd.core.providers.relay import RELAY
 from hookd.services.errors import Invalid, ServiceError
 from hookd.services.ingest import sources as service
 
@@ -31,9 +32,13 @@ PAGE_SIZE = 50
 CREATED = notice("source-created", "Source created. Send requests to its ingest URL.")
 SAVED = notice("source-saved", "Source saved.")
 DELETED = notice("source-deleted", "Source deleted.")
-# The picker's order: the generic receivers first, then the providers by name.
+# The picker's order: the generic receivers first, then the providers by name. Relays are made
+# by `hookd listen` (/api/v1/relay, with their listener endpoints), not picked here.
 FIRST = ("generic-webhook", "standard-webhooks", "bin")
-PROVIDER_NAMES = FIRST + tuple(sorted(name for name in PROVIDERS if name not in FIRST))
+NOT_PICKED = frozenset({RELAY})
+PROVIDER_NAMES = FIRST + tuple(
+    sorted(name for name in PROVIDERS if name not in FIRST and name not in NOT_PICKED)
+)
 
 
 def base(source_id: str | None = None) -> str:
@@ -125,6 +130,10 @@ def _response_fields(response: StaticResponse | None) -> dict[str, Any] | None:
 def source_fields(form: Form, existing: Source | None) -> dict[str, Any]:
     """What the service saves: the form's name, type and config, the rest kept as it was."""
     provider = _provider(form.text("type"))
+    if existing is None and provider in NOT_PICKED:
+        raise Invalid(
+            f"choose a provider: one of {', '.join(PROVIDER_NAMES)}", loc=("form", "type")
+        )
     name = form.text("name")
     if not name:
         raise Invalid("Name is required", loc=("form", "name"))
