@@ -289,6 +289,6 @@ def test_the_data_directory_and_database_files_are_private(new_server: NewServer
     warnings = [line for line in server.log_lines() if "open to other" in line["event"]]
     # The directory and the file (SQLite gives its -wal and -shm the file's mode: those too).
     assert any(line.get("mode") == "0755" and line.get("expected") == "0700" for line in warnings)
-    modes = {Path(line["path"]).name: line["mode"] for line in warnings}
-    assert modes.get("hookd.db") == "0644", warnings
-    assert "admin_token" not in modes
+    warned = {Path(line["path"]).name: line["mode"] for line in warnings}
+    assert warned.get("hookd.db") == "0644", warnings
+    assert "admin_token" not in warned
