@@ -475,3 +475,13 @@ async def test_endpoints_reach_the_servers_own_url_with_the_default_guard(
         app = (await api.post("/api/v1/app", json={"name": "closed"})).json()
         refused = await api.post(f"/api/v1/app/{app['id']}/endpoint", json={"url": made["url"]})
         _error(refused, 422, "url_not_allowed")
+
+
+async def test_the_ingest_api_lists_no_bin(api: httpx.AsyncClient) -> None:
+    """The Ingest API's clients (the svix SDK) know only Svix's source types: a bin is listed by
+    /api/v1/bin, not by /ingest/api/v1/source (whose type the SDK would refuse to read)."""
+    made = await _bin(api, name="not-a-svix-source")
+    sources = await api.get("/ingest/api/v1/source", params={"limit": 250})
+    assert sources.status_code == 200, sources.text
+    assert all(item["type"] not in ("bin", "relay") for item in sources.json()["data"])
+    assert (await api.get(f"/ingest/api/v1/source/{made['id']}")).status_code == 200

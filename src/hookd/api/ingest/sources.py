@@ -22,7 +22,7 @@ router = APIRouter(prefix="/ingest/api/v1/source", tags=["Ingest Source"])
 
 @router.get("", response_model=ListResponse[IngestSourceOut], summary="List sources")
 async def list_sources(ctx: CtxDep, query: ListQueryDep) -> Response:
-    page = await service.list_sources(ctx, query)
+    page = await service.list_sources(ctx, query, svix_types_only=True)
     return JSON(page_out(page, lambda source: source_out(ctx, source)))
 
 

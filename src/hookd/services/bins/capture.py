@@ -38,6 +38,8 @@ class Captured:
 
 
 def _record(source: Source, request: InboundRequest, now: datetime, status: int) -> InboundRecord:
+    """The request kept whole, credentials included (a bin shows what was sent): not
+    ``services.ingest.receive._record``, which redacts a source's credentials."""
     _, _, query = request.url.partition("?")
     return InboundRecord(
         id=ids.new_id(ids.REQUEST, now),

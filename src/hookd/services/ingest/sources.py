@@ -20,6 +20,8 @@ from hookd.core.domain import Application, ListQuery, Page, Source, StaticRespon
 from hookd.core.masking import MaskedSecretError, kept_config
 from hookd.core.providers import PROVIDERS, ConfigError, Verifier, parse_verifier
 from hookd.core.providers.registry import SOURCE_TYPES, provider_response
+from hookd.core.providers.relay import RELAY
+from hookd.core.providers.request_bin import BIN
 from hookd.services.context import Context
 from hookd.services.errors import Conflict, Invalid, NotFound
 from hookd.services.ingest.source_cache import forget
@@ -165,10 +167,22 @@ async def get_source(ctx: Context, source_id: str) -> Source:
         return await require_source(conn, source_id)
 
 
-async def list_sources(ctx: Context, query: ListQuery) -> Page[Source]:
+# Sources of hookd's own kinds: listed by their own APIs (/api/v1/bin, /api/v1/relay), not by
+# the Ingest API, whose clients (the svix SDK) know only Svix's source types.
+HOOKD_TYPES = (BIN, RELAY)
+
+
+async def list_sources(
+    ctx: Context, query: ListQuery, *, svix_types_only: bool = False
+) -> Page[Source]:
+    """A page of sources; ``svix_types_only``: without bins and relays (the Ingest API's)."""
     async with ctx.db.read() as conn:
         return await store.list_sources(
-            conn, iterator=query.iterator, limit=query.limit, descending=query.descending(False)
+            conn,
+            iterator=query.iterator,
+            limit=query.limit,
+            descending=query.descending(False),
+            leave_out=HOOKD_TYPES if svix_types_only else (),
         )
 
 

@@ -19,7 +19,9 @@ RELAYED_REASON = "kept for the relay's listeners"
 
 
 def record_for(source: Source, request: InboundRequest, now: datetime) -> InboundRecord:
-    """The request's record, made before it is stored: its id is what the relay URL waits on."""
+    """The request's record, made before it is stored: its id is what the relay URL waits on.
+    Kept whole, credentials included, as a bin's (``bins.capture``): the listener replays it
+    exactly, so ``services.ingest.receive._record``, which redacts them, does not fit."""
     _, _, query = request.url.partition("?")
     event_type = PROVIDER.event_type(request, RelayConfig())
     answer = PROVIDER.default_response

@@ -90,11 +90,20 @@ async def find_for_ingest(conn: AsyncConnection, token: str) -> Source | None:
 
 
 async def list_sources(
-    conn: AsyncConnection, *, iterator: str | None, limit: int, descending: bool
+    conn: AsyncConnection,
+    *,
+    iterator: str | None,
+    limit: int,
+    descending: bool,
+    leave_out: tuple[str, ...] = (),
 ) -> Page[Source]:
+    """A page of sources; ``leave_out``: types not listed."""
+    query = select(sources)
+    if leave_out:
+        query = query.where(sources.c.type.not_in(leave_out))
     return await paginate(
         conn,
-        select(sources),
+        query,
         sources.c.id,
         source_from_row,
         iterator=iterator,
