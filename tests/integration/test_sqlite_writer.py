@@ -1,6 +1,6 @@
-"""Database.run_write on SQLite (store.sqlite.writer): the transaction on the event loop, a synced
-commit on the commit thread; while another process holds the write lock it sleeps and tries
-again without blocking the loop, up to the busy timeout; nothing lost either way."""
+"""Database.run_write on SQLite (store.sqlite.writer): always on the event loop; while another
+process holds the write lock it sleeps and tries again without blocking the loop, up to the busy
+timeout; nothing lost either way."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, RootTransaction, text
+from sqlalchemy import Connection, text
 from sqlalchemy.exc import OperationalError
 
 from hookd.store.db import Database
@@ -136,68 +136,3 @@ async def test_only_transactions_that_acknowledge_nothing_skip_the_sync(tmp_path
             await db.run_write(mode, acknowledges=True),
         ]
     assert seen == [normal, full, normal, normal, full]
-
-
-@pytest.fixture
-def held_commits(monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, list[str]]:
-    """Every commit waits (at most 10 s) for the event, and notes the thread it ran on."""
-    release, threads = threading.Event(), []
-    commit = RootTransaction.commit
-
-    def held(self: RootTransaction) -> None:
-        threads.append(threading.current_thread().name)
-        release.wait(10)
-        commit(self)
-
-    monkeypatch.setattr(RootTransaction, "commit", held)
-    return release, threads
-
-
-async def test_a_synced_commit_leaves_the_loop_free_while_it_syncs(
-    tmp_path: Path, held_commits: tuple[threading.Event, list[str]]
-) -> None:
-    """The commit of an acknowledging transaction (its sync to disk) runs on the commit
-    thread: the loop serves other work meanwhile. Here the commit waits for the loop itself to
-    release it; were it on the loop, the loop could not, and the commit would wait 10 s."""
-    release, threads = held_commits
-    async with pg.migrated_database("sqlite", tmp_path / "offloop.db") as db:
-        release.set()
-        await db.run_write(lambda conn: conn.execute(text("CREATE TABLE numbers (n INTEGER)")))
-        release.clear()
-        threads.clear()
-        writing = asyncio.create_task(db.run_write(_insert_and_name_thread(1)))
-        await eventually(lambda: _true_when(bool(threads)))
-        assert not writing.done()  # the commit waits, and the loop runs this
-        release.set()
-        assert await asyncio.wait_for(writing, 5) == threading.current_thread().name
-        assert threads == ["hookd-sqlite-commit_0"]
-        assert await _numbers(db) == [1]
-        # A transaction that acknowledges nothing commits on the loop, unsynced.
-        threads.clear()
-        await db.run_write(_insert_and_name_thread(2), acknowledges=False)
-        assert threads == [threading.current_thread().name]
-
-
-async def test_a_caller_cancelled_during_the_commit_leaves_it_whole(
-    tmp_path: Path, held_commits: tuple[threading.Event, list[str]]
-) -> None:
-    """Cancelled while its commit syncs: the commit ends (the row is there) before the
-    connection serves the next write, which commits too."""
-    release, threads = held_commits
-    async with pg.migrated_database("sqlite", tmp_path / "cancelled.db") as db:
-        release.set()
-        await db.run_write(lambda conn: conn.execute(text("CREATE TABLE numbers (n INTEGER)")))
-        release.clear()
-        threads.clear()
-        writing = asyncio.create_task(db.run_write(_insert_and_name_thread(1)))
-        await eventually(lambda: _true_when(bool(threads)))
-        writing.cancel()
-        threading.Timer(0.2, release.set).start()  # the cancelled caller waits for the commit
-        with pytest.raises(asyncio.CancelledError):
-            await writing
-        await db.run_write(_insert_and_name_thread(2))
-        assert await _numbers(db) == [1, 2]
-
-
-async def _true_when(value: bool) -> bool | None:
-    return value or None

@@ -8,19 +8,14 @@ either takes SQLite's write lock at once or fails at once. When another process 
 server), the writer sleeps on the loop for a moment and tries again, for up to the busy timeout
 every other connection has; the event loop never waits on another process.
 
-Why not a thread for the transaction: on 2 cores, a hop to a thread and back cost more than
-the statements themselves (the thread waits for a core and for the GIL while the loop parses
-requests). Why not SQLite's busy handler (on a thread, as before):
+Why not a thread: on 2 cores, a hop to a thread and back cost more than the transaction
+itself (the thread waits for a core and for the GIL while the loop parses requests); run on the
+loop, the same load was answered faster with less CPU per request (measured: README,
+Performance). Why not SQLite's busy handler (on a thread, as before):
 it sleeps 1, 2, 5, 10, 15 ms... between attempts, while a sibling process holds the lock for a
 transaction of a few milliseconds, so two delivery processes spent much of their time asleep;
 the retries here start at a quarter of a millisecond. SQLite's own work is short: with WAL a
 commit appends to the WAL, and checkpoints run on their own thread (``store.checkpoints``).
-
-The exception is a synced commit (below): its sync to disk is most of the transaction's time
-and needs no GIL, so it runs on the writer's commit thread, one hop per group of requests,
-while the loop parses and validates the next group's (measured: README, Performance). The
-connection is the writer's alone meanwhile: the caller holds the write turn until the commit
-ends, even when it is cancelled.
 
 Durability: every connection runs ``synchronous=FULL``, so a commit syncs the WAL to disk
 before it returns, and an answer given after a commit survives a power loss or a kernel crash,
@@ -32,8 +27,8 @@ switches the hot-path connection to ``synchronous=NORMAL`` for them (and back fo
 acknowledging one). Their frames reach the disk with the next synced commit or checkpoint, since
 WAL frames are appended in order and a sync covers the whole file; a power cut may lose the
 last of them, which puts a claimed delivery back to pending or forgets an attempt's outcome, and
-the delivery is sent again (at least once). Such a commit stays on the loop: without a sync it
-is too short to be worth a hop.
+the delivery is sent again (at least once). The commit's sync runs on the event loop, so each
+one it skips gives the loop that sync's time back.
 
 How long a write waits for a lock another process holds is the busy timeout
 (``HOOKD_SQLITE_BUSY_TIMEOUT``, 5 s by default), counted from the moment the write was asked
@@ -44,15 +39,13 @@ for (its wait for this process's write turn included): after it the write fails 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import sqlite3
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, RootTransaction, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -131,7 +124,6 @@ class SqliteWriter:
         self._conn: Connection | None = None
         self._synchronous = SYNCHRONOUS  # the mode of ``_conn`` (every connection opens FULL)
         self.waits = 0  # transactions that found the write lock taken (for tests and logs)
-        self._committer: ThreadPoolExecutor | None = None  # made by the first synced commit
 
     async def run(
         self, transaction: Callable[[Connection], T], deadline: float, *, synced: bool = True
@@ -143,7 +135,7 @@ class SqliteWriter:
         (a ``time.monotonic()`` value), then raises SQLite's "database is locked" error."""
         mode = SYNCHRONOUS if synced else UNSYNCED
         try:
-            return await self._once(transaction, mode)
+            return self._once(transaction, mode)
         except WriteLockTaken as taken:
             if time.monotonic() >= deadline:
                 raise taken.error from taken.error.orig
@@ -151,14 +143,14 @@ class SqliteWriter:
         for attempt in itertools.count():
             await asyncio.sleep(RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)])
             try:
-                return await self._once(transaction, mode)
+                return self._once(transaction, mode)
             except WriteLockTaken as taken:
                 if time.monotonic() >= deadline:
                     # Its cause is the driver's error, as when SQLAlchemy raises it itself.
                     raise taken.error from taken.error.orig
         raise AssertionError("unreachable")
 
-    async def _once(self, transaction: Callable[[Connection], T], mode: str) -> T:
+    def _once(self, transaction: Callable[[Connection], T], mode: str) -> T:
         conn = self._conn = self._usable(self._conn)
         if mode != self._synchronous:
             driver = conn.connection.driver_connection
@@ -171,36 +163,8 @@ class SqliteWriter:
             if _is_lock_taken(exc):
                 raise WriteLockTaken(exc) from exc
             raise
-        try:
-            result = transaction(conn)
-            if mode == SYNCHRONOUS:
-                await self._commit_off_loop(begun)
-            else:
-                begun.commit()
-        except BaseException:
-            # As SQLAlchemy's ``with begun`` does, after a failed commit too (a full disk
-            # leaves SQLite's transaction open); the first error is the one raised.
-            with contextlib.suppress(Exception):
-                begun.rollback()
-            raise
-        return result
-
-    async def _commit_off_loop(self, begun: RootTransaction) -> None:
-        """``begun.commit()`` on the commit thread: the loop serves requests meanwhile.
-
-        The commit's sync to disk is most of a synced transaction's time (the driver releases
-        the GIL for it). The connection is this writer's alone while it commits: the caller
-        holds the write turn until this returns, and a cancelled caller still waits for the
-        commit to end (briefly blocking the loop) before the connection can be used again."""
-        if self._committer is None:
-            self._committer = ThreadPoolExecutor(1, thread_name_prefix="hookd-sqlite-commit")
-        done = self._committer.submit(begun.commit)
-        try:
-            await asyncio.wrap_future(done)
-        except asyncio.CancelledError:
-            with contextlib.suppress(Exception):
-                done.result()  # committed or not, the thread is done with the connection
-            raise
+        with begun:
+            return transaction(conn)
 
     def _usable(self, conn: Connection | None) -> Connection:
         """``conn``, or a new connection in its place if it broke (kept between transactions:
@@ -219,10 +183,7 @@ class SqliteWriter:
         return conn
 
     async def close(self) -> None:
-        """Release the connection and the commit thread; usable again afterwards."""
-        if self._committer is not None:
-            self._committer.shutdown(wait=True)
-            self._committer = None
+        """Release the connection; usable again afterwards."""
         if self._conn is not None:
             self._conn.close()
             self._conn = None
