@@ -5,7 +5,9 @@ latency at half that rate.
 create is the request, its validation, the idempotency key and the group commit, nothing else.
 First a closed loop: 32 producers sending the svix SDK's request (``bench.loadgen --svix``)
 as fast as answers come (the rate); then an open loop at half the rate measured (the latency,
-p50 and p99 of the API's answers). The row is the closed loop; ``details`` has the open loop.
+p50 and p99 of the API's answers). The row is the closed loop; ``details`` has the open loop,
+and the disk's own sync latency measured just before it in the database's directory
+(``bench.disk``): a durable create cannot be answered faster than its commit's sync.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 
+from bench.disk import sync_latencies
 from bench.hookd_server import TOKEN, HookdServer
 from bench.measure import TreeSampler, Usage, summarize_latencies
 from bench.model import ScenarioResult
@@ -73,6 +76,7 @@ def run(ctx: RunContext) -> ScenarioResult:
         rate = len(closed.sent) / seconds if seconds > 0 else 0.0
         half = max(rate / 2, 1.0)
         count = int(half * sizes.create_open_loop_seconds)
+        disk = sync_latencies(server.workdir)
         opened, open_usage = _load(
             server, app_id, workdir / "open.txt", count=count, concurrency=MAX_IN_FLIGHT, rate=half
         )
@@ -106,6 +110,7 @@ def run(ctx: RunContext) -> ScenarioResult:
             "open_loop_latency_ms": asdict(summarize_latencies(open_latency)),
             "open_loop_late_starts": opened.summary.get("late", 0),
             "open_loop_cpu_seconds": open_usage.cpu_seconds,
+            "disk_sync_ms": asdict(disk),
             "loadgen_cpu_seconds": closed.summary.get("cpu_seconds"),
         },
     )
