@@ -7,6 +7,7 @@ import asyncio
 import base64
 import sqlite3
 import time
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -485,3 +486,25 @@ async def test_the_ingest_api_lists_no_bin(api: httpx.AsyncClient) -> None:
     assert sources.status_code == 200, sources.text
     assert all(item["type"] not in ("bin", "relay") for item in sources.json()["data"])
     assert (await api.get(f"/ingest/api/v1/source/{made['id']}")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("kind", "config"), [("relay", {}), ("generic-webhook", {"provider": "relay"})]
+)
+async def test_the_ingest_api_makes_no_relay(
+    api: httpx.AsyncClient, kind: str, config: dict[str, str]
+) -> None:
+    """Nor does it make a relay (as a type or a generic webhook's provider), by POST or PUT:
+    it would have no listener endpoint (hookd listen makes relays)."""
+    uid = f"not-here-{uuid.uuid4().hex[:8]}"
+    body = {"name": "not here", "type": kind, "config": config}
+    for answer in (
+        await api.post("/ingest/api/v1/source", json=body),
+        await api.put(f"/ingest/api/v1/source/{uid}", json=body),
+    ):
+        assert answer.status_code == 422, answer.text
+        refused = answer.json()
+        assert refused["code"] == "validation"
+        assert refused["detail"][0]["loc"] == ["body", "type"]
+        assert "hookd listen" in refused["detail"][0]["msg"]
+    assert (await api.get(f"/ingest/api/v1/source/{uid}")).status_code == 404

@@ -28,7 +28,9 @@ async def list_sources(ctx: CtxDep, query: ListQueryDep) -> Response:
 
 @router.post("", response_model=IngestSourceOut, status_code=201, summary="Create a source")
 async def create_source(ctx: CtxDep, body: IngestSourceIn) -> Response:
-    source = await service.create_source(ctx, body.fields_set())
+    fields = body.fields_set()
+    service.check_not_relay(fields)
+    source = await service.create_source(ctx, fields)
     return JSON(source_out(ctx, source), status_code=201)
 
 
@@ -54,7 +56,9 @@ async def get_source_secret(ctx: CtxDep, source_id: str) -> Response:
     summary="Create or update a source",
 )
 async def upsert_source(ctx: CtxDep, source_id: str, body: IngestSourceIn) -> Response:
-    source, created = await service.upsert_source(ctx, source_id, body.fields_set())
+    fields = body.fields_set()
+    service.check_not_relay(fields)
+    source, created = await service.upsert_source(ctx, source_id, fields)
     return JSON(source_out(ctx, source), status_code=201 if created else 200)
 
 
