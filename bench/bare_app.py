@@ -1,4 +1,8 @@
-"""The ingest baseline: a bare Starlette endpoint that only answers 200.
+"""Baselines: bare Starlette endpoints that only answer.
+
+``/in/{source}`` answers 200 (the ingest scenario's baseline); ``/api/v1/app/{app}/msg`` answers
+201 with a message id (the create API scenario's: what the load generator, uvicorn and the
+loopback cost by themselves at the same rate).
 
 Run as ``python -m bench.bare_app --port PORT``; served by uvicorn with the same settings as
 ``hookd serve`` (one process, uvloop, httptools, no access log).
@@ -20,11 +24,22 @@ async def accept(request: Request) -> Response:
     return Response(b'{"ok":true}', status_code=200, media_type="application/json")
 
 
+async def create(request: Request) -> Response:
+    await request.body()
+    return Response(b'{"id":"msg_bare"}', status_code=201, media_type="application/json")
+
+
 async def health(request: Request) -> Response:
     return Response(b"ok")
 
 
-app = Starlette(routes=[Route("/in/{source}", accept, methods=["POST"]), Route("/health", health)])
+app = Starlette(
+    routes=[
+        Route("/in/{source}", accept, methods=["POST"]),
+        Route("/api/v1/app/{app_id}/msg", create, methods=["POST"]),
+        Route("/health", health),
+    ]
+)
 
 
 def main() -> None:

@@ -6,8 +6,11 @@ create is the request, its validation, the idempotency key and the group commit,
 First a closed loop: 32 producers sending the svix SDK's request (``bench.loadgen --svix``)
 as fast as answers come (the rate); then an open loop at half the rate measured (the latency,
 p50 and p99 of the API's answers). The row is the closed loop; ``details`` has the open loop,
-and the disk's own sync latency measured just before it in the database's directory
-(``bench.disk``): a durable create cannot be answered faster than its commit's sync.
+and two floors measured in the same run: the disk's own sync latency just before it in the
+database's directory (``bench.disk``: a durable create cannot be answered faster than its
+commit's sync), and the same open loop against a bare Starlette endpoint answering 201 at once
+(``bench.bare_app``: what the load generator, uvicorn and the loopback cost by themselves on
+the same cores).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from bench.disk import sync_latencies
 from bench.hookd_server import TOKEN, HookdServer
 from bench.measure import TreeSampler, Usage, summarize_latencies
 from bench.model import ScenarioResult
-from bench.procs import python_module, run_to_end, spawn
+from bench.procs import free_port, python_module, run_to_end, spawn, stop, wait_http_ok
 from bench.records import ProducerRecords, read_records
 from bench.scenarios.common import RunContext
 
@@ -29,7 +32,13 @@ MAX_IN_FLIGHT = 256
 
 
 def _load(
-    server: HookdServer, app_id: str, out: Path, *, count: int, concurrency: int, rate: float
+    server: HookdServer | _Bare,
+    app_id: str,
+    out: Path,
+    *,
+    count: int,
+    concurrency: int,
+    rate: float,
 ) -> tuple[ProducerRecords, Usage]:
     sampler = TreeSampler({"hookd": [server.pid]})
     sampler.start()
@@ -51,6 +60,23 @@ def _load(
     )  # fmt: skip
     run_to_end(loadgen, timeout=deadline + 60, what="load generator")
     return read_records(out), sampler.stop()
+
+
+class _Bare:
+    """``bench.bare_app`` on a port of its own, for the open loop's floor."""
+
+    def __init__(self, workdir: Path) -> None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        self.base_url = f"http://127.0.0.1:{port}"
+        self._proc = spawn(
+            python_module("bench.bare_app", "--port", str(port)), log=workdir / "bare.log"
+        )
+        self.pid = self._proc.pid
+        wait_http_ok(f"{self.base_url}/health", timeout=60, proc=self._proc)
+
+    def stop(self) -> None:
+        stop(self._proc)
 
 
 def _span(records: ProducerRecords) -> float:
@@ -82,6 +108,19 @@ def run(ctx: RunContext) -> ScenarioResult:
         )
     finally:
         server.stop()
+    bare = _Bare(workdir / "bare")
+    try:
+        floor, _ = _load(
+            bare,
+            "app_bare",
+            workdir / "floor.txt",
+            count=count,
+            concurrency=MAX_IN_FLIGHT,
+            rate=half,
+        )
+    finally:
+        bare.stop()
+    floor_latency = [floor.answered[k] - floor.sent[k] for k in floor.sent]
     stored = server.count_rows("messages")
     answered = len(closed.sent) + len(opened.sent)
     failures = closed.failures + opened.failures
@@ -111,6 +150,7 @@ def run(ctx: RunContext) -> ScenarioResult:
             "open_loop_late_starts": opened.summary.get("late", 0),
             "open_loop_cpu_seconds": open_usage.cpu_seconds,
             "disk_sync_ms": asdict(disk),
+            "floor_open_loop_latency_ms": asdict(summarize_latencies(floor_latency)),
             "loadgen_cpu_seconds": closed.summary.get("cpu_seconds"),
         },
     )
