@@ -9,6 +9,10 @@ stored values are the ones SQLAlchemy would store (JSON as text, ``None`` in a J
 PostgreSQL (asyncpg has its own fast path) and on aiosqlite connections (an async connection's
 ``run_sync``) the rows go through SQLAlchemy.
 
+:func:`insert_unnest` (PostgreSQL) sends the rows as one array per column, one ``INSERT ...
+SELECT FROM unnest(...)``: one statement and one parameter set for the whole batch, where an
+``executemany`` binds and executes the statement once per row (the worker's flush, attempts).
+
 Only for tables whose writes the config cache does not watch (``store.db.CONFIG_TABLES``): the
 driver's cursor bypasses SQLAlchemy's events.
 """
@@ -17,12 +21,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Connection, Table, insert
+from sqlalchemy import JSON, Connection, Table, func, insert, literal_column, select
 
+from hookd.store.arrays import array_param
 from hookd.store.db import CONFIG_TABLES
 from hookd.store.sqlite.statements import driver_cursor, sqlite_driver
 
@@ -64,6 +70,24 @@ def _statement(conn: Connection, table: Table, columns: tuple[str, ...]) -> tupl
 
     made = _statements[key] = (compiled.string, encoded)
     return made
+
+
+@lru_cache(maxsize=16)
+def _unnest_statement(table: Table, columns: tuple[str, ...]) -> Any:
+    assert table.name not in CONFIG_TABLES, "the config cache watches this table's writes"
+    assert not any(isinstance(table.c[name].type, JSON) for name in columns), "no JSON arrays"
+    arrays = func.unnest(*(array_param(name, table.c[name].type) for name in columns))
+    return insert(table).from_select(list(columns), select(literal_column("*")).select_from(arrays))
+
+
+def insert_unnest(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert ``rows`` (dicts with the same keys, each a column of ``table``, none of them JSON)
+    as one statement of one array per column (PostgreSQL)."""
+    if not rows:
+        return
+    columns = tuple(rows[0])
+    params = {name: [row[name] for row in rows] for name in columns}
+    conn.execute(_unnest_statement(table, columns), params)
 
 
 def insert_many(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
