@@ -187,8 +187,14 @@ class Database:
             # transactions opened and closed a connection (and a server process) per use.
             # No ``pool_pre_ping`` (a BEGIN, a ``;`` and a ROLLBACK before every transaction):
             # a connection idle for a while is pinged instead (``_ping_if_idle``).
+            # LIFO: the connections in use stay the few most recently used ones, whose
+            # prepared statements (asyncpg caches them per connection) are warm.
             engine = create_async_engine(
-                self.url, pool_size=PG_POOL_SIZE, max_overflow=0, hide_parameters=True
+                self.url,
+                pool_size=PG_POOL_SIZE,
+                max_overflow=0,
+                pool_use_lifo=True,
+                hide_parameters=True,
             )
             event.listen(engine.sync_engine.pool, "checkin", _note_checkin)
             event.listen(engine.sync_engine.pool, "checkout", _ping_if_idle(engine))

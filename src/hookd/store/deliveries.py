@@ -32,7 +32,7 @@ from hookd.core.domain import Claim, DeliveryStatus, MessageDelivery
 from hookd.store.arrays import any_of, array_param, in_list
 from hookd.store.codec import from_ms, opt_from_ms
 from hookd.store.endpoint_health import probe_now
-from hookd.store.row_inserts import insert_many, insert_unnest
+from hookd.store.row_inserts import insert_many
 from hookd.store.scheduling import earliest, mark_ready, mark_ready_sync
 from hookd.store.schema import attempts, deliveries, endpoints
 from hookd.store.sqlite.statements import execute_many, select_rows
@@ -106,7 +106,7 @@ def finish(conn: Connection, finished: list[Finish], now_ms: int) -> bool:
         return False
     if conn.dialect.name == "postgresql":
         # One statement each, whatever the batch's size: arrays, one value per row.
-        insert_unnest(conn, attempts, [f.attempt_row for f in finished])
+        insert_many(conn, attempts, [f.attempt_row for f in finished])  # as arrays
         conn.execute(
             _FINISH_PG,
             {
