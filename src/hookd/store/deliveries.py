@@ -104,9 +104,9 @@ def finish(conn: Connection, finished: list[Finish], now_ms: int) -> bool:
     finished = [f for f in finished if f.delivery_id in live]
     if not finished:
         return False
+    insert_many(conn, attempts, [f.attempt_row for f in finished])  # PostgreSQL: as arrays
     if conn.dialect.name == "postgresql":
-        # One statement each, whatever the batch's size: arrays, one value per row.
-        insert_many(conn, attempts, [f.attempt_row for f in finished])  # as arrays
+        # One statement, whatever the batch's size: arrays, one value per row.
         conn.execute(
             _FINISH_PG,
             {
@@ -118,7 +118,6 @@ def finish(conn: Connection, finished: list[Finish], now_ms: int) -> bool:
             },
         )
     else:
-        insert_many(conn, attempts, [f.attempt_row for f in finished])
         execute_many(
             conn,
             _FINISH,
