@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 import structlog
 from sqlalchemy import Connection, event, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql.dml import UpdateBase
 
@@ -71,6 +71,39 @@ CONFIG_TABLES = frozenset({"applications", "endpoints", "event_types"})
 READY_KEY = "hookd.ready"
 
 ReadyHook = Callable[[dict[str, int]], None]
+
+# PostgreSQL: the pool's connections (all kept open) and how long one may sit unused before it
+# is pinged when taken (a server restart in between is found then, not by a failed transaction).
+PG_POOL_SIZE = 20
+PING_AFTER_IDLE_SECONDS = 1.0
+_RETURNED_KEY = "hookd.returned"  # ``ConnectionRecord.info``: when it came back to the pool
+
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info[_RETURNED_KEY] = time.monotonic()
+
+
+def _ping_if_idle(engine: AsyncEngine) -> Callable[[Any, Any, Any], None]:
+    """A pool ``checkout`` hook: ping a connection that sat unused for more than
+    ``PING_AFTER_IDLE_SECONDS`` (what ``pool_pre_ping`` does on every checkout, three round
+    trips each time). One found dead invalidates the pool, as ``pool_pre_ping`` does, and the
+    pool connects again. A connection used within the last second is taken as it is: if the
+    server went away meanwhile, that transaction fails as an outage (the API's 503, the worker's
+    retry) and invalidates the pool, whose other connections are replaced when next taken."""
+    dialect = engine.sync_engine.dialect
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get(_RETURNED_KEY)
+        if returned is None or time.monotonic() - returned <= PING_AFTER_IDLE_SECONDS:
+            return  # new, or used a moment ago
+        try:
+            alive = dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise InvalidatePoolError(str(exc)) from exc
+        if not alive:
+            raise InvalidatePoolError("ping failed")
+
+    return checkout
 
 
 def _collect_ready(conn: Connection | AsyncConnection) -> None:
@@ -149,9 +182,22 @@ class Database:
                 event.listen(sync_engine, "begin", begin)
             event.listen(self._sync_writer.engine, "before_execute", self._note_write)
         else:
+            # Every connection stays open once made (the same ceiling of 20 as 10 + 10 overflow
+            # had): an overflow connection was closed as it came back, so a burst above 10
+            # transactions opened and closed a connection (and a server process) per use.
+            # No ``pool_pre_ping`` (a BEGIN, a ``;`` and a ROLLBACK before every transaction):
+            # a connection idle for a while is pinged instead (``_ping_if_idle``).
+            # LIFO: the connections in use stay the few most recently used ones, whose
+            # prepared statements (asyncpg caches them per connection) are warm.
             engine = create_async_engine(
-                self.url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True
+                self.url,
+                pool_size=PG_POOL_SIZE,
+                max_overflow=0,
+                pool_use_lifo=True,
+                hide_parameters=True,
             )
+            event.listen(engine.sync_engine.pool, "checkin", _note_checkin)
+            event.listen(engine.sync_engine.pool, "checkout", _ping_if_idle(engine))
             self.writer = self.reader = engine
         event.listen(self.writer.sync_engine, "before_execute", self._note_write)
 

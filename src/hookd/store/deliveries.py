@@ -11,11 +11,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Integer,
+    SmallInteger,
+    String,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd.core.domain import Claim, DeliveryStatus, MessageDelivery
+from hookd.store.arrays import any_of, array_param, in_list
 from hookd.store.codec import from_ms, opt_from_ms
 from hookd.store.endpoint_health import probe_now
 from hookd.store.row_inserts import insert_many
@@ -90,21 +104,34 @@ def finish(conn: Connection, finished: list[Finish], now_ms: int) -> bool:
     finished = [f for f in finished if f.delivery_id in live]
     if not finished:
         return False
-    insert_many(conn, attempts, [f.attempt_row for f in finished])
-    execute_many(
-        conn,
-        _FINISH,
-        [
+    insert_many(conn, attempts, [f.attempt_row for f in finished])  # PostgreSQL: as arrays
+    if conn.dialect.name == "postgresql":
+        # One statement, whatever the batch's size: arrays, one value per row.
+        conn.execute(
+            _FINISH_PG,
             {
-                "b_id": f.delivery_id,
-                "b_status": int(f.status),
-                "b_attempts": f.attempts,
-                "b_next": f.next_attempt_ms,
-                "b_now": now_ms,
-            }
-            for f in finished
-        ],
-    )
+                "ids": [f.delivery_id for f in finished],
+                "statuses": [int(f.status) for f in finished],
+                "attempts": [f.attempts for f in finished],
+                "nexts": [f.next_attempt_ms for f in finished],
+                "now": now_ms,
+            },
+        )
+    else:
+        execute_many(
+            conn,
+            _FINISH,
+            [
+                {
+                    "b_id": f.delivery_id,
+                    "b_status": int(f.status),
+                    "b_attempts": f.attempts,
+                    "b_next": f.next_attempt_ms,
+                    "b_now": now_ms,
+                }
+                for f in finished
+            ],
+        )
     # A slot of each endpoint freed up (and a retry may be due): the scheduler looks again at
     # those with queued deliveries, from the earliest one's due time. An endpoint with none
     # (the usual case when keeping up) needs no claim round. After the delivery rows, as
@@ -129,13 +156,45 @@ _FINISH = (
 )
 
 
+# PostgreSQL: every finished delivery of a flush in one UPDATE over arrays (``_FINISH`` once
+# per row otherwise).
+def _finish_pg_statement() -> Any:
+    rows = (
+        func.unnest(
+            array_param("ids", String),
+            array_param("statuses", SmallInteger),
+            array_param("attempts", Integer),
+            array_param("nexts", BigInteger),
+        )
+        .table_valued("id", "status", "attempts", "next")
+        .render_derived(name="u")
+    )
+    return (
+        update(deliveries)
+        .where(delivery.id == rows.c.id, delivery.status == SENDING)
+        .values(
+            status=rows.c.status,
+            attempts=rows.c.attempts,
+            next_attempt_at=rows.c.next,
+            lease_until=None,
+            manual=False,
+            updated_at=bindparam("now", type_=BigInteger),
+        )
+    )
+
+
+_FINISH_PG = _finish_pg_statement()
+
+
 def _earliest_queued(conn: Connection, endpoint_ids: set[str]) -> dict[str, int]:
     """Each endpoint's earliest pending delivery's due time (endpoints with none left out)."""
-    rows = select_rows(conn, _EARLIEST_QUEUED, {"ids": sorted(endpoint_ids)})
+    pg = conn.dialect.name == "postgresql"
+    statement = _EARLIEST_QUEUED_PG if pg else _EARLIEST_QUEUED
+    rows = select_rows(conn, statement, {"ids": sorted(endpoint_ids)})
     return {row[0]: row[1] for row in rows if row[1] is not None}
 
 
-def _earliest_queued_statement() -> Any:
+def _earliest_queued_statement(dialect: str) -> Any:
     earliest_due = (
         select(delivery.next_attempt_at)
         .where(delivery.endpoint_id == endpoint.id, delivery.status == PENDING)
@@ -143,24 +202,26 @@ def _earliest_queued_statement() -> Any:
         .limit(1)
         .scalar_subquery()
     )
-    ids: Any = bindparam("ids", expanding=True)
-    return select(endpoint.id, earliest_due).where(endpoint.id.in_(ids))
+    return select(endpoint.id, earliest_due).where(in_list(endpoint.id, "ids", dialect))
 
 
 # Built once: every flush runs it.
-_EARLIEST_QUEUED = _earliest_queued_statement()
+_EARLIEST_QUEUED = _earliest_queued_statement("sqlite")
+_EARLIEST_QUEUED_PG = _earliest_queued_statement("postgresql")
 
 
 def _locked_ids(conn: Connection, ids: list[str]) -> set[str]:
     """Which of these deliveries still exist, locked (PostgreSQL) until the transaction ends."""
     if not ids:
         return set()
-    return {row[0] for row in select_rows(conn, _LOCKED_IDS, {"ids": ids})}
+    statement = _LOCKED_IDS_PG if conn.dialect.name == "postgresql" else _LOCKED_IDS
+    return {row[0] for row in select_rows(conn, statement, {"ids": ids})}
 
 
 _LOCKED_IDS = (
     select(delivery.id).where(delivery.id.in_(bindparam("ids", expanding=True))).with_for_update()
 )
+_LOCKED_IDS_PG = select(delivery.id).where(any_of(delivery.id, "ids")).with_for_update()
 
 
 async def release(conn: AsyncConnection, ids: list[str], now_ms: int) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd.core.breaker import Health
 from hookd.core.domain import DeliveryStatus, EndpointHealth
+from hookd.store.arrays import any_of
 from hookd.store.codec import opt_from_ms, to_ms
 from hookd.store.schema import deliveries, endpoint_state
 from hookd.store.sqlite.statements import execute_many
@@ -53,7 +54,12 @@ def load_health(conn: Connection, endpoint_ids: list[str]) -> dict[str, Health]:
 
 # Built once: every flush of the worker runs one.
 _LOAD_HEALTH = select(endpoint_state).where(state.endpoint_id.in_(bindparam("ids", expanding=True)))
-_LOAD_HEALTH_PG = _LOAD_HEALTH.order_by(state.endpoint_id).with_for_update()
+_LOAD_HEALTH_PG = (
+    select(endpoint_state)
+    .where(any_of(state.endpoint_id, "ids"))
+    .order_by(state.endpoint_id)
+    .with_for_update()
+)
 
 
 def save_health(conn: Connection, health: Mapping[str, Health]) -> None:

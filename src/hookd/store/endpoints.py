@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import delete, false, func, insert, or_, select, update
@@ -16,6 +17,7 @@ from hookd.core.domain import (
     OldSecret,
     Page,
 )
+from hookd.store.arrays import in_list
 from hookd.store.call_columns import (
     auth_from_row,
     call_settings_from_row,
@@ -145,8 +147,14 @@ def read_endpoints(conn: Connection, ids: list[str]) -> dict[str, Endpoint]:
     """These endpoints (those that exist); synchronous (see ``messages.read_messages``)."""
     if not ids:
         return {}
-    rows = conn.execute(select(endpoints).where(endpoints.c.id.in_(ids))).all()
+    rows = conn.execute(_read_endpoints(conn.dialect.name), {"ids": ids}).all()
     return {row._mapping["id"]: endpoint_from_row(row) for row in rows}
+
+
+@lru_cache(maxsize=4)
+def _read_endpoints(dialect: str) -> Any:
+    # Built once per dialect: every claim round runs it (one statement text on PostgreSQL).
+    return select(endpoints).where(in_list(endpoints.c.id, "ids", dialect))
 
 
 async def delete_endpoint(conn: AsyncConnection, endpoint_id: str) -> None:

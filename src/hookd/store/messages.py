@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookd.core.domain import Message, Page
 from hookd.store import message_versions
+from hookd.store.arrays import in_list
 from hookd.store.codec import from_ms, opt_tuple, to_ms
 from hookd.store.pages import paginate
 from hookd.store.schema import messages
@@ -121,12 +123,18 @@ def read_messages(conn: Connection, ids: list[str]) -> dict[str, Message]:
     worker reads a claim round's messages in its transaction)."""
     if not ids:
         return {}
-    rows = conn.execute(select(messages).where(messages.c.id.in_(ids))).all()
+    rows = conn.execute(_read_messages(conn.dialect.name), {"ids": ids}).all()
     found = {row._mapping["id"]: message_from_row(row) for row in rows}
     versioned = [r._mapping["id"] for r in rows if r.other_versions]
     for msg_id, versions in message_versions.versions_of(conn, versioned).items():
         found[msg_id] = dataclasses.replace(found[msg_id], payload_versions=versions)
     return found
+
+
+@lru_cache(maxsize=4)
+def _read_messages(dialect: str) -> Any:
+    # Built once per dialect: every claim round runs it (one statement text on PostgreSQL).
+    return select(messages).where(in_list(messages.c.id, "ids", dialect))
 
 
 async def find_refs(conn: AsyncConnection, app_id: str, refs: list[str]) -> dict[str, str]:

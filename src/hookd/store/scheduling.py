@@ -36,6 +36,7 @@ from hookd.core.scheduling import (
     share_budget,
     spend,
 )
+from hookd.store.arrays import in_list
 from hookd.store.codec import from_ms, opt_from_ms, to_ms
 from hookd.store.db import READY_KEY
 from hookd.store.endpoint_health import health_from_row, update_rows
@@ -147,6 +148,17 @@ def _bucket(row: Any) -> TokenBucket | None:
 def _ready_rows(
     conn: Connection, now_ms: int, limit: int, healthy_only: bool, only: Collection[str] | None
 ) -> list[Any]:
+    query = _ready_statement(conn.dialect.name, healthy_only, only is not None)
+    params: dict[str, Any] = {"now": now_ms, "limit": limit}
+    if only is not None:
+        params["only"] = sorted(only)
+    return list(conn.execute(query, params).all())
+
+
+@lru_cache(maxsize=16)
+def _ready_statement(dialect: str, healthy_only: bool, limited: bool) -> Any:
+    """Built once per shape: every claim round runs one (on PostgreSQL one statement text,
+    prepared once per connection, whatever ``only`` holds)."""
     sending = (
         select(func.count())
         .where(delivery.endpoint_id == state.endpoint_id, delivery.status == SENDING)
@@ -166,17 +178,17 @@ def _ready_rows(
         )
         .join(endpoints, endpoint.id == state.endpoint_id)
         .join(applications, app.id == endpoint.app_id)
-        .where(state.ready_at <= now_ms)
+        .where(state.ready_at <= bindparam("now"))
         .order_by(state.served_at, state.endpoint_id)
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer))
     )
     if healthy_only:
         query = query.where(state.failures == 0)
-    if only is not None:
-        query = query.where(state.endpoint_id.in_(sorted(only)))
-    if conn.dialect.name == "postgresql":
+    if limited:
+        query = query.where(in_list(state.endpoint_id, "only", dialect))
+    if dialect == "postgresql":
         query = query.with_for_update(skip_locked=True, of=endpoint_state)
-    return list(conn.execute(query).all())
+    return query
 
 
 # Claim and next-due statements are built once per shape (which picks are FIFO) and cached:
