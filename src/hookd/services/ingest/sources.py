@@ -176,8 +176,8 @@ def check_not_relay(fields: Mapping[str, Any]) -> None:
     """Refuse a relay (as the type, or as a generic webhook's provider): made through the
     Ingest API it would have no listener endpoint; ``hookd listen`` makes relays. (A bin may
     be made there, with an ``allowedIps`` list /api/v1/bin does not take: docs/bins.md.)"""
-    provider, _ = resolve(fields["type"], _config(fields, None))
-    if RELAY in (fields["type"], provider):
+    config = fields.get("config") or {}
+    if RELAY in (fields["type"], config.get("provider")):
         raise Invalid(
             "sources of type 'relay' are made by hookd listen (/api/v1/relay), with their "
             "listener endpoint, not by the Ingest API",
