@@ -11,6 +11,7 @@ Run as ``python -m bench.bare_app --port PORT``; served by uvicorn with the same
 from __future__ import annotations
 
 import argparse
+import itertools
 
 import uvicorn
 from starlette.applications import Starlette
@@ -24,9 +25,14 @@ async def accept(request: Request) -> Response:
     return Response(b'{"ok":true}', status_code=200, media_type="application/json")
 
 
+_created = itertools.count()
+
+
 async def create(request: Request) -> Response:
     await request.body()
-    return Response(b'{"id":"msg_bare"}', status_code=201, media_type="application/json")
+    # An id of its own per create: the load generator's records are keyed by it.
+    body = b'{"id":"msg_bare%d"}' % next(_created)
+    return Response(body, status_code=201, media_type="application/json")
 
 
 async def health(request: Request) -> Response:
